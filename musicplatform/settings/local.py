@@ -1,0 +1,6 @@
+"""Development: `make run` and a developer's shell."""
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = env_bool("DEBUG", True)

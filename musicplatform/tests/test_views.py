@@ -1,0 +1,72 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from django.conf import settings as django_settings
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE_PORT = 9  # discard: nothing listens there on these machines
+
+
+def test_healthz_answers_200_when_database_and_redis_answer(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
+
+
+def test_healthz_answers_503_when_redis_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{UNREACHABLE_PORT}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "cache": "unavailable"}
+
+
+def test_healthz_answers_503_when_the_database_is_down():
+    # A separate process whose DATABASE_URL points where no PostgreSQL listens.
+    script = textwrap.dedent(
+        """
+        import django, json
+        django.setup()
+        from django.test import Client
+        response = Client().get("/healthz", HTTP_HOST="localhost")
+        print(json.dumps([response.status_code, response.json()]))
+        """
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "musicplatform.settings.test",
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{UNREACHABLE_PORT}/none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    status, body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 503
+    assert body == {"database": "unavailable", "cache": "ok"}
+
+
+def test_home_page_renders_with_the_layout(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert b"Log in" in response.content

@@ -1,0 +1,231 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
+
+
+class ProductType(models.TextChoices):
+    MUSIC_DOWNLOAD = "music_download", "Music download"
+    EXCLUSIVE_RELEASE = "exclusive_release", "Exclusive release"
+    MERCHANDISE = "merchandise", "Merchandise"
+
+
+class Product(models.Model):
+    id = uuid_primary_key("product_id")
+    artist = models.ForeignKey(
+        "artists.Artist", on_delete=models.DB_CASCADE, related_name="products", db_index=False
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    product_type = models.CharField(max_length=50, choices=ProductType.choices)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    # NULL means unlimited (downloads); a number is what is left to sell.
+    stock_quantity = models.IntegerField(null=True, blank=True)
+    image_urls = ArrayField(models.TextField(), null=True, blank=True)
+    is_active = models.BooleanField(default=True, db_default=True)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "products"
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="products_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(stock_quantity__gte=0), name="products_stock_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["artist"], name="idx_products_artist_id"),
+            models.Index(fields=["product_type"], name="idx_products_type"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    id = uuid_primary_key("order_id")
+    # Nullable so that the order survives the buyer's account deletion (defect 3).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        db_index=False,
+    )
+    total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(
+        max_length=50,
+        choices=OrderStatus.choices,
+        default=OrderStatus.PENDING,
+        db_default=OrderStatus.PENDING,
+    )
+    shipping_address = models.JSONField(null=True, blank=True)
+    contact_email = models.EmailField(max_length=255)
+    contact_phone = models.CharField(max_length=20, null=True, blank=True)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "orders"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0), name="orders_total_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="idx_orders_user_id"),
+            models.Index(fields=["status"], name="idx_orders_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+
+class OrderItem(models.Model):
+    id = uuid_primary_key("order_item_id")
+    order = models.ForeignKey(
+        Order, on_delete=models.DB_CASCADE, related_name="items", db_index=False
+    )
+    # The document says RESTRICT: a sold product is never deleted, only deactivated.
+    product = models.ForeignKey(
+        Product, on_delete=models.DO_NOTHING, related_name="order_items", db_index=False
+    )
+    quantity = models.IntegerField(default=1, db_default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    download_url = models.TextField(null=True, blank=True)
+    download_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "order_items"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_items_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="order_items_unit_price_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order"], name="idx_order_items_order_id"),
+            models.Index(fields=["product"], name="idx_order_items_product_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    id = uuid_primary_key("payment_id")
+    # Nullable so that the payment survives the payer's account deletion (defect 3).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
+    )
+    subscription = models.ForeignKey(
+        "communities.CommunitySubscription",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD", db_default="USD")
+    payment_method = models.CharField(max_length=50)
+    payment_status = models.CharField(
+        max_length=50,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PENDING,
+        db_default=PaymentStatus.PENDING,
+    )
+    stripe_payment_id = models.CharField(max_length=255, null=True, blank=True)
+    payment_date = models.DateTimeField(db_default=CurrentTimestamp())
+
+    class Meta:
+        db_table = "payments"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order__isnull=False) | Q(subscription__isnull=False),
+                name="payments_check",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payments_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="idx_payments_user_id"),
+            models.Index(fields=["order"], name="idx_payments_order_id"),
+            models.Index(fields=["subscription"], name="idx_payments_subscription_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.payment_status})"
+
+
+class FeaturedItemType(models.TextChoices):
+    ARTIST = "artist", "Artist"
+    ALBUM = "album", "Album"
+    SONG = "song", "Song"
+    PRODUCT = "product", "Product"
+
+
+class FeaturedItem(models.Model):
+    """A placement on the explore page; `item_id` names an artist, product or catalogue id."""
+
+    id = uuid_primary_key("feature_id")
+    item_type = models.CharField(max_length=50, choices=FeaturedItemType.choices)
+    item_id = models.CharField(max_length=255)
+    start_date = models.DateTimeField(db_default=CurrentTimestamp())
+    end_date = models.DateTimeField()
+    position = models.IntegerField(null=True, blank=True)
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="featured_items",
+        db_index=False,
+    )
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "featured_items"
+        indexes = [
+            models.Index(fields=["item_type", "item_id"], name="idx_featured_items_type_id"),
+            models.Index(fields=["start_date", "end_date"], name="idx_featured_items_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Featured {self.item_type} {self.item_id}"
