@@ -73,7 +73,9 @@ class UserVerification(models.Model):
     """A single-use token (stored hashed) that proves control of an email address."""
 
     id = uuid_primary_key("verification_id")
-    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="verifications")
+    user = models.ForeignKey(
+        User, on_delete=models.DB_CASCADE, db_index=False, related_name="verifications"
+    )
     verification_token = models.CharField(max_length=255)
     verification_type = models.CharField(max_length=50, choices=VerificationType.choices)
     expires_at = models.DateTimeField()

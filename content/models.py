@@ -179,9 +179,10 @@ class Like(models.Model):
         db_table = "likes"
         constraints = [
             models.CheckConstraint(
-                condition=Q(post__isnull=False, comment__isnull=True, review__isnull=True)
-                | Q(post__isnull=True, comment__isnull=False, review__isnull=True)
-                | Q(post__isnull=True, comment__isnull=True, review__isnull=False),
+                # Spelled term by term so PostgreSQL stores the document's exact expression.
+                condition=(Q(post__isnull=False) & Q(comment__isnull=True) & Q(review__isnull=True))
+                | (Q(post__isnull=True) & Q(comment__isnull=False) & Q(review__isnull=True))
+                | (Q(post__isnull=True) & Q(comment__isnull=True) & Q(review__isnull=False)),
                 name="likes_check",
             ),
             # NULLS NOT DISTINCT: the document's plain UNIQUE let a user like a post twice.

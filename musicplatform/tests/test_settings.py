@@ -1,0 +1,72 @@
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def settings_in_subprocess(module: str, environment: dict[str, str], expression: str):
+    """Import a settings module in a fresh interpreter with exactly this environment."""
+    variables = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYOUT_ENCRYPTION_KEY"}
+    }
+    script = f"import {module} as s; print(repr({expression}))"
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={**variables, **environment},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PRODUCTION_ENVIRONMENT = {
+    "SECRET_KEY": "a-real-secret",
+    "PAYOUT_ENCRYPTION_KEY": "3gS5cVvJ0iX9r1mY7C8yQ0b3dQ2aN6kZpTfWlEoHuRs=",
+    "DATABASE_URL": "postgresql://app@db.internal/musicplatform",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "ALLOWED_HOSTS": "music.example.com",
+}
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k != "SECRET_KEY"}
+
+    result = settings_in_subprocess("musicplatform.settings.production", environment, "1")
+
+    assert result.returncode != 0
+    assert "The SECRET_KEY environment variable is required" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_the_payout_encryption_key():
+    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k != "PAYOUT_ENCRYPTION_KEY"}
+
+    result = settings_in_subprocess("musicplatform.settings.production", environment, "1")
+
+    assert result.returncode != 0
+    assert "PAYOUT_ENCRYPTION_KEY" in result.stderr
+
+
+def test_production_settings_start_with_their_secrets_and_turn_debug_off():
+    result = settings_in_subprocess(
+        "musicplatform.settings.production",
+        PRODUCTION_ENVIRONMENT,
+        "(s.DEBUG, s.SECRET_KEY, s.ALLOWED_HOSTS, s.SESSION_COOKIE_SECURE)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(False, 'a-real-secret', ['music.example.com'], True)"
+
+
+def test_a_database_url_with_a_unix_socket_directory_as_host_reaches_psycopg_as_that_host():
+    result = settings_in_subprocess(
+        "musicplatform.settings.base",
+        {"DATABASE_URL": "postgresql://app@/musicplatform?host=/run/postgresql"},
+        "(s.DATABASES['default']['NAME'], s.DATABASES['default']['OPTIONS']['host'])",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "('musicplatform', '/run/postgresql')"
