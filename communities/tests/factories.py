@@ -1,0 +1,79 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from artists.tests.factories import ArtistFactory
+from communities.models import (
+    Community,
+    CommunitySubscription,
+    Forum,
+    ForumPost,
+    ForumType,
+    LiveEvent,
+    LiveEventType,
+    SubscriptionInterval,
+)
+
+PERIODS = {
+    SubscriptionInterval.MONTHLY: timedelta(days=30),
+    SubscriptionInterval.YEARLY: timedelta(days=365),
+}
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    artist = factory.SubFactory(ArtistFactory)
+    name = factory.Sequence(lambda n: f"Inner Circle {n}")
+    description = factory.Faker("paragraph")
+    subscription_fee = Decimal("4.99")
+    subscription_interval = SubscriptionInterval.MONTHLY
+
+
+class CommunitySubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunitySubscription
+
+    user = factory.SubFactory(UserFactory)
+    community = factory.SubFactory(CommunityFactory)
+    end_date = factory.LazyAttribute(
+        lambda o: timezone.now() + PERIODS[o.community.subscription_interval]
+    )
+    is_active = True
+    auto_renew = True
+
+
+class ForumFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Forum
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"General chat {n}")
+    description = factory.Faker("sentence")
+    forum_type = ForumType.ALL_CHAT
+
+
+class ForumPostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForumPost
+
+    forum = factory.SubFactory(ForumFactory)
+    user = factory.SubFactory(UserFactory)
+    title = factory.Faker("sentence", nb_words=6)
+    content = factory.Faker("paragraph")
+
+
+class LiveEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LiveEvent
+
+    community = factory.SubFactory(CommunityFactory)
+    title = factory.Sequence(lambda n: f"Listening party #{n}")
+    description = factory.Faker("paragraph")
+    event_type = LiveEventType.QA
+    start_time = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    end_time = factory.LazyAttribute(lambda o: o.start_time + timedelta(hours=1))

@@ -1,0 +1,71 @@
+from django.contrib import admin
+
+from content.models import Comment, Like, Post, Review, ShareLink
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "artist", "media_type", "created_at", "deleted_at")
+    list_filter = ("media_type", ("deleted_at", admin.EmptyFieldListFilter), "created_at")
+    list_select_related = ("artist",)
+    search_fields = ("content_text", "artist__artist_name")
+    ordering = ("-created_at",)
+    autocomplete_fields = ("artist",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "user",
+        "content_type",
+        "content_name",
+        "artist_name",
+        "rating",
+        "created_at",
+    )
+    list_filter = ("content_type", "rating", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("title", "content_name", "artist_name", "content_id", "user__username")
+    ordering = ("-created_at",)
+    autocomplete_fields = ("user", "artist")
+    date_hierarchy = "created_at"
+    readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "user", "post", "review", "parent_comment", "created_at")
+    list_filter = (("deleted_at", admin.EmptyFieldListFilter), "created_at")
+    list_select_related = ("user", "post", "review", "parent_comment")
+    search_fields = ("content", "user__username")
+    ordering = ("-created_at",)
+    autocomplete_fields = ("post", "parent_comment", "review", "user")
+    date_hierarchy = "created_at"
+    readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(Like)
+class LikeAdmin(admin.ModelAdmin):
+    list_display = ("user", "post", "comment", "review", "created_at")
+    list_filter = ("created_at",)
+    list_select_related = ("user", "post", "comment", "review")
+    search_fields = ("user__username",)
+    ordering = ("-created_at",)
+    autocomplete_fields = ("user", "post", "comment", "review")
+    date_hierarchy = "created_at"
+    readonly_fields = ("id", "created_at")
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("share_token", "post", "created_by", "expires_at", "created_at")
+    list_filter = ("expires_at", "created_at")
+    list_select_related = ("post", "created_by")
+    search_fields = ("share_token", "created_by__username", "post__artist__artist_name")
+    ordering = ("-created_at",)
+    autocomplete_fields = ("post", "created_by")
+    date_hierarchy = "created_at"
+    readonly_fields = ("id", "created_at")

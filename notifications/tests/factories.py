@@ -1,0 +1,37 @@
+import factory
+
+from accounts.tests.factories import UserFactory
+from content.tests.factories import PostFactory
+from notifications.models import Notification, StatusHistory
+from shop.models import OrderStatus
+from shop.tests.factories import OrderFactory
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    class Params:
+        post = factory.SubFactory(PostFactory)
+
+    user = factory.SubFactory(UserFactory)
+    title = factory.LazyAttribute(lambda o: f"{o.post.artist.artist_name} shared a new post")
+    message = factory.Faker("sentence")
+    notification_type = "new_post"
+    # related_resource_id has no foreign key (defect 7), so point it at a real post explicitly.
+    related_resource_type = "post"
+    related_resource_id = factory.SelfAttribute("post.pk")
+
+
+class StatusHistoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusHistory
+
+    class Params:
+        order = factory.SubFactory(OrderFactory)
+
+    entity_type = "order"
+    entity_id = factory.SelfAttribute("order.pk")
+    old_status = OrderStatus.PENDING
+    new_status = OrderStatus.PAID
+    changed_by = factory.SubFactory(UserFactory, staff=True)
