@@ -1,7 +1,10 @@
-from django.contrib import admin
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 
+from accounts import services
 from accounts.models import Genre, Language, User, UserPreferences, UserVerification
 
 admin.site.site_header = "Music Platform administration"
@@ -35,6 +38,7 @@ class UserAdmin(auth_admin.UserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     inlines = (UserPreferencesInline,)
+    actions = ("deactivate", "reactivate")
     fieldsets = (
         (None, {"fields": ("id", "username", "password")}),
         (
@@ -53,12 +57,22 @@ class UserAdmin(auth_admin.UserAdmin):
                 )
             },
         ),
-        ("Linked accounts", {"fields": ("google_id", "spotify_linked")}),
+        (
+            "Verification and linked accounts",
+            {
+                "fields": (
+                    "is_verified",
+                    "email_addresses",
+                    "google_id",
+                    "spotify_linked",
+                    "social_accounts",
+                )
+            },
+        ),
         (
             "Permissions",
             {
                 "fields": (
-                    "is_verified",
                     "is_artist",
                     "is_staff",
                     "is_superuser",
@@ -78,7 +92,15 @@ class UserAdmin(auth_admin.UserAdmin):
             },
         ),
     )
-    readonly_fields = ("id", "last_login", "created_at", "updated_at")
+    # Shown, not edited: allauth's tables are the source; accounts.services copies them.
+    readonly_fields = (
+        "id",
+        "last_login",
+        "created_at",
+        "updated_at",
+        "email_addresses",
+        "social_accounts",
+    )
     list_display = (
         "username",
         "email",
@@ -86,6 +108,7 @@ class UserAdmin(auth_admin.UserAdmin):
         "is_artist",
         "is_verified",
         "is_staff",
+        "linked_accounts",
         "active",
         "created_at",
     )
@@ -106,6 +129,44 @@ class UserAdmin(auth_admin.UserAdmin):
     @admin.display(boolean=True, description="active", ordering="deleted_at")
     def active(self, obj: User) -> bool:
         return obj.is_active
+
+    # Plain text, one line each: the admin shows read-only values escaped, with line breaks.
+    @admin.display(description="email addresses")
+    def email_addresses(self, obj: User) -> str:
+        rows = EmailAddress.objects.filter(user=obj).order_by("-primary", "email")
+        lines = [
+            f"{a.email} — {'verified' if a.verified else 'NOT verified'}"
+            + (", primary" if a.primary else "")
+            for a in rows
+        ]
+        return "\n".join(lines) or "—"
+
+    @admin.display(description="social accounts")
+    def social_accounts(self, obj: User) -> str:
+        rows = SocialAccount.objects.filter(user=obj).order_by("provider")
+        lines = [f"{a.provider}: {a.uid} (linked {a.date_joined:%Y-%m-%d})" for a in rows]
+        return "\n".join(lines) or "—"
+
+    @admin.display(description="linked")
+    def linked_accounts(self, obj: User) -> str:
+        linked = [
+            name for name, on in (("Google", obj.google_id), ("Spotify", obj.spotify_linked)) if on
+        ]
+        return ", ".join(linked) or "—"
+
+    @admin.action(description="Deactivate the selected users (login refused, data kept)")
+    def deactivate(self, request, queryset):
+        users = list(queryset.exclude(pk=request.user.pk).order_by("pk"))
+        for user in users:
+            services.user_deactivate(user=user)
+        self.message_user(request, f"{len(users)} user(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate the selected users")
+    def reactivate(self, request, queryset):
+        users = list(queryset.order_by("pk"))
+        for user in users:
+            services.user_reactivate(user=user)
+        self.message_user(request, f"{len(users)} user(s) reactivated.", messages.SUCCESS)
 
     def get_inlines(self, request, obj):
         # The add page stays the short creation form; preferences appear once the user exists.

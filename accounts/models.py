@@ -57,6 +57,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         # A deleted account is a soft-deleted row: it can no longer sign in.
         return self.deleted_at is None
 
+    @property
+    def profile_thumbnail_url(self) -> str | None:
+        # accounts.services stores each picture as <key>-512.jpg beside <key>-128.jpg.
+        url = self.profile_picture_url
+        if url and "-512.jpg" in url:
+            return url.replace("-512.jpg", "-128.jpg")
+        return url
+
     def get_full_name(self) -> str:
         return self.full_name
 

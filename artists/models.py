@@ -1,8 +1,23 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
 
 from musicplatform.db import created_at, updated_at, uuid_primary_key
+
+
+class NameTrigrams(models.Func):
+    """The trigrams of a name, pg_trgm's way, by the SQL function of migration 0004.
+
+    pgserver's PostgreSQL has no pg_trgm; these trigrams, stored and GIN-indexed, give
+    artist search the same typo tolerance with built-in PostgreSQL only (docs/schema.md).
+    """
+
+    function = "artist_name_trigrams"
+    output_field = ArrayField(models.TextField())
 
 
 class VerificationStatus(models.TextChoices):
@@ -45,13 +60,34 @@ class Artist(models.Model):
     featured = models.BooleanField(default=False, db_default=False)
     created_at = created_at()
     updated_at = updated_at()
+    # Kept by PostgreSQL itself, so every path that writes a name keeps search right.
+    name_trigrams = models.GeneratedField(
+        expression=NameTrigrams("artist_name"),
+        output_field=ArrayField(models.TextField()),
+        db_persist=True,
+    )
 
     class Meta:
         db_table = "artists"
-        indexes = [models.Index(fields=["artist_name"], name="idx_artists_name")]
+        indexes = [
+            models.Index(fields=["artist_name"], name="idx_artists_name"),
+            GinIndex(fields=["name_trigrams"], name="idx_artists_name_trigrams"),
+        ]
 
     def __str__(self) -> str:
         return self.artist_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("artists:detail", kwargs={"artist_id": self.pk, "slug": self.slug})
+
+    @property
+    def slug(self) -> str:
+        # Only for readable URLs: the id in front of it is what finds the artist.
+        return slugify(self.artist_name) or "artist"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification_status == VerificationStatus.VERIFIED
 
 
 class ArtistVerificationStatus(models.TextChoices):
@@ -112,6 +148,14 @@ class ArtistPayoutMethod(models.Model):
 
     class Meta:
         db_table = "artist_payout_methods"
+        constraints = [
+            # One default payout method per artist, whatever path writes the rows.
+            models.UniqueConstraint(
+                fields=["artist"],
+                condition=Q(is_default=True),
+                name="artist_payout_methods_one_default",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_type_display()} for {self.artist_id}"

@@ -1,6 +1,49 @@
-from django.contrib import admin
+from datetime import timedelta
 
-from communities.models import Community, CommunitySubscription, Forum, ForumPost, LiveEvent
+from django.contrib import admin
+from django.utils import timezone
+
+from communities import selectors
+from communities.models import (
+    Community,
+    CommunitySubscription,
+    Forum,
+    ForumPost,
+    LiveEvent,
+    LiveEventMessage,
+    LiveEventVote,
+    SubscriptionRenewal,
+)
+from musicplatform.cache import invalidate_on_commit
+
+
+class EndingSoonFilter(admin.SimpleListFilter):
+    title = "ending"
+    parameter_name = "ending"
+
+    def lookups(self, request, model_admin):
+        return [("7d", "within 7 days"), ("30d", "within 30 days"), ("past", "already ended")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "past":
+            return queryset.filter(end_date__lte=now)
+        days = {"7d": 7, "30d": 30}.get(self.value())
+        if days:
+            return queryset.filter(end_date__gt=now, end_date__lte=now + timedelta(days=days))
+        return queryset
+
+
+class CommunityInfoRefresh:
+    """Forums and events are part of the cached community page; admin edits refresh it."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        invalidate_on_commit(selectors.community_info_key(obj.community_id))
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        invalidate_on_commit(selectors.community_info_key(obj.community_id))
 
 
 class ForumInline(admin.TabularInline):
@@ -23,11 +66,24 @@ class CommunityAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "created_at", "updated_at")
     inlines = (ForumInline,)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The community page (with its forums) is cached; an edit here must show at once.
+        invalidate_on_commit(selectors.community_info_key(form.instance.pk))
+
 
 @admin.register(CommunitySubscription)
 class CommunitySubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("user", "community", "is_active", "auto_renew", "start_date", "end_date")
-    list_filter = ("is_active", "auto_renew", "start_date", "end_date", "created_at")
+    list_display = (
+        "user",
+        "community",
+        "is_active",
+        "auto_renew",
+        "start_date",
+        "end_date",
+        "grace_until",
+    )
+    list_filter = ("is_active", "auto_renew", EndingSoonFilter, "start_date", "created_at")
     list_select_related = ("user", "community")
     search_fields = ("user__username", "user__email", "community__name")
     ordering = ("-created_at",)
@@ -35,9 +91,17 @@ class CommunitySubscriptionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at", "updated_at")
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Access checks and member counts are cached; an edit here must show at once.
+        invalidate_on_commit(
+            selectors.access_key(obj.community_id, obj.user_id),
+            selectors.community_info_key(obj.community_id),
+        )
+
 
 @admin.register(Forum)
-class ForumAdmin(admin.ModelAdmin):
+class ForumAdmin(CommunityInfoRefresh, admin.ModelAdmin):
     list_display = ("name", "community", "forum_type", "created_at")
     list_filter = ("forum_type", "created_at")
     list_select_related = ("community",)
@@ -61,7 +125,7 @@ class ForumPostAdmin(admin.ModelAdmin):
 
 
 @admin.register(LiveEvent)
-class LiveEventAdmin(admin.ModelAdmin):
+class LiveEventAdmin(CommunityInfoRefresh, admin.ModelAdmin):
     list_display = ("title", "community", "event_type", "status", "start_time", "end_time")
     list_filter = ("event_type", "status", "start_time", "created_at")
     list_select_related = ("community",)
@@ -70,3 +134,34 @@ class LiveEventAdmin(admin.ModelAdmin):
     autocomplete_fields = ("community",)
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(SubscriptionRenewal)
+class SubscriptionRenewalAdmin(admin.ModelAdmin):
+    list_display = ("subscription", "period_end", "payment", "attempts", "next_attempt_at")
+    list_filter = ("period_end",)
+    list_select_related = ("subscription", "payment")
+    ordering = ("-period_end",)
+    raw_id_fields = ("subscription", "payment")
+    readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(LiveEventMessage)
+class LiveEventMessageAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "event", "user", "seq", "is_answered", "created_at")
+    list_filter = ("is_answered", "created_at")
+    list_select_related = ("event", "user")
+    search_fields = ("content", "user__username", "event__title")
+    ordering = ("-created_at",)
+    raw_id_fields = ("event", "user")
+    readonly_fields = ("id", "seq", "created_at")
+
+
+@admin.register(LiveEventVote)
+class LiveEventVoteAdmin(admin.ModelAdmin):
+    list_display = ("message", "user", "created_at")
+    list_select_related = ("message", "user")
+    search_fields = ("user__username", "message__content")
+    ordering = ("-created_at",)
+    raw_id_fields = ("message", "user")
+    readonly_fields = ("id", "created_at")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from content.models import MediaType
 from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
@@ -44,6 +45,9 @@ class Community(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("communities:detail", args=[self.pk])
+
 
 class CommunitySubscription(models.Model):
     id = uuid_primary_key("subscription_id")
@@ -69,6 +73,8 @@ class CommunitySubscription(models.Model):
         db_index=False,
     )
     auto_renew = models.BooleanField(default=True, db_default=True)
+    # Set when a renewal charge failed: access is kept until then while it is retried.
+    grace_until = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
 
@@ -88,6 +94,16 @@ class CommunitySubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.community_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("communities:detail", args=[self.community_id])
+
+    @property
+    def access_until(self):
+        """When access ends: the paid period, or the grace after a failed renewal."""
+        if not self.is_active:
+            return None
+        return max(self.end_date, self.grace_until) if self.grace_until else self.end_date
 
 
 class ForumType(models.TextChoices):
@@ -151,6 +167,9 @@ class ForumPost(models.Model):
     def __str__(self) -> str:
         return self.title or (self.content or "")[:60]
 
+    def get_absolute_url(self) -> str:
+        return reverse("communities:forum", args=[self.forum.community_id, self.forum_id])
+
 
 class LiveEventType(models.TextChoices):
     QA = "qa", "Q&A"
@@ -193,3 +212,116 @@ class LiveEvent(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("communities:event", args=[self.community_id, self.pk])
+
+
+# The only moves a live event makes (issue 7); everything else is refused by status_change.
+LIVE_EVENT_TRANSITIONS = {
+    LiveEventStatus.SCHEDULED: (LiveEventStatus.LIVE, LiveEventStatus.CANCELLED),
+    LiveEventStatus.LIVE: (LiveEventStatus.COMPLETED, LiveEventStatus.CANCELLED),
+}
+
+
+class SubscriptionRenewal(models.Model):
+    """One subscription period's renewal: the idempotency key that keeps it charged once.
+
+    Unique per (subscription, period_end): two workers, or a task run twice, find the same
+    row and the same payment instead of charging the period again (docs/schema.md).
+    """
+
+    id = uuid_primary_key("renewal_id")
+    subscription = models.ForeignKey(
+        CommunitySubscription,
+        on_delete=models.DB_CASCADE,
+        related_name="renewals",
+        db_index=False,
+    )
+    # The end_date of the period this renewal extends.
+    period_end = models.DateTimeField()
+    # The current attempt; a new one is made only after the previous one failed.
+    payment = models.ForeignKey(
+        "shop.Payment",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "community_subscription_renewals"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_end"],
+                name="community_subscription_renewals_period_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} until {self.period_end:%Y-%m-%d}"
+
+
+class LiveEventMessage(models.Model):
+    """A chat message (chat events) or a question (Q&A events), kept after the event.
+
+    `seq` numbers the messages of one event in commit order (inserts are serialised per
+    event), so a poll asking for "after n" never misses a message.
+    """
+
+    id = uuid_primary_key("message_id")
+    event = models.ForeignKey(
+        LiveEvent, on_delete=models.DB_CASCADE, related_name="messages", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="live_event_messages",
+        db_index=False,
+    )
+    seq = models.PositiveIntegerField()
+    content = models.CharField(max_length=500)
+    is_answered = models.BooleanField(default=False, db_default=False)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "live_event_messages"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "seq"], name="live_event_messages_seq_key"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="idx_live_event_messages_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.content[:60]
+
+
+class LiveEventVote(models.Model):
+    """A member's upvote of a question; one per member and question."""
+
+    id = uuid_primary_key("vote_id")
+    message = models.ForeignKey(
+        LiveEventMessage, on_delete=models.DB_CASCADE, related_name="votes", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="live_event_votes",
+        db_index=False,
+    )
+    created_at = created_at()
+
+    class Meta:
+        db_table = "live_event_votes"
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="live_event_votes_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ↑ {self.message_id}"

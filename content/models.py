@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from musicplatform.db import created_at, updated_at, uuid_primary_key
 
@@ -34,6 +35,9 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return (self.content_text or "")[:60] or f"Post {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("content:post_detail", args=[self.pk])
 
 
 class ReviewedContentType(models.TextChoices):
@@ -76,6 +80,11 @@ class Review(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__gte=1, rating__lte=5), name="reviews_rating_check"
             ),
+            # One review per fan per album or song, so an average is not one fan's opinion.
+            models.UniqueConstraint(
+                fields=["user", "content_type", "content_id"],
+                name="reviews_user_id_content_type_content_id_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["user"], name="idx_reviews_user_id"),
@@ -84,6 +93,9 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("content:review_detail", args=[self.pk])
 
 
 class Comment(models.Model):
@@ -142,6 +154,10 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.content[:60]
+
+    def get_absolute_url(self) -> str:
+        thread = self.post or self.review
+        return f"{thread.get_absolute_url()}#comment-{self.pk}" if thread else ""
 
 
 class Like(models.Model):

@@ -136,13 +136,14 @@ def differences(reference: dict[str, str], ours: dict[str, str]) -> list[Differe
     absent = {place for place, what in {**reference, **ours}.items() if what in {"table", "column"}}
     absent = {place for place in absent if (place in reference) != (place in ours)}
 
-    def inside_absent(place: str) -> bool:
-        owner = place.split(":")[0]
-        return owner in absent or owner.split(".")[0] in absent
+    def within_an_absent_place(place: str) -> bool:
+        column = place.split(":")[0]
+        table = column.split(".")[0]
+        return (table in absent and place != table) or (column in absent and place != column)
 
     found = []
     for place in sorted(reference.keys() | ours.keys()):
-        if place not in absent and inside_absent(place):
+        if within_an_absent_place(place):
             continue
         if reference.get(place) != ours.get(place):
             found.append(Difference(place, reference.get(place), ours.get(place)))

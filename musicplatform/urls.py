@@ -9,6 +9,13 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("payments/", include("shop.payments.urls")),
+    path("shop/", include("shop.urls")),
+    path("", include("accounts.urls")),
+    path("", include("content.urls")),
+    path("artists/", include("artists.urls")),
+    path("communities/", include("communities.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 if settings.DEBUG:

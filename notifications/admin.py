@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from notifications.models import Notification, StatusHistory
+from notifications.models import Notification, NotificationEmailPreference, StatusHistory
 
 
 @admin.register(Notification)
@@ -12,7 +12,18 @@ class NotificationAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     autocomplete_fields = ("user",)
     date_hierarchy = "created_at"
-    readonly_fields = ("id", "created_at")
+    readonly_fields = ("id", "created_at", "emailed_at")
+
+
+@admin.register(NotificationEmailPreference)
+class NotificationEmailPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "notification_type", "send_email")
+    list_filter = ("notification_type", "send_email")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email")
+    ordering = ("user__username", "notification_type")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("id",)
 
 
 @admin.register(StatusHistory)

@@ -1,13 +1,24 @@
 """Writes shared by every domain: status changes with their history, and notifications."""
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from uuid import UUID
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 
-from notifications.models import Notification, StatusHistory
+from musicplatform.tasks import enqueue_on_commit
+from notifications.models import (
+    EMAILED_BY_DEFAULT,
+    Notification,
+    NotificationEmailPreference,
+    NotificationType,
+    StatusHistory,
+)
 
 NOTIFICATION_BATCH_SIZE = 5000
+EMAIL_BATCH_SIZE = 200
 
 
 class StatusTransitionError(Exception):
@@ -56,29 +67,273 @@ def status_change[M: models.Model](
 def notifications_create(
     *,
     recipient_ids: Iterable[UUID],
-    notification_type: str,
+    notification_type: NotificationType,
     title: str,
     message: str,
     resource_type: str | None = None,
     resource_id: UUID | None = None,
 ) -> int:
-    """One notification per recipient, inserted in batches (never a query per recipient)."""
-    created = 0
-    batch: list[Notification] = []
-    for user_id in dict.fromkeys(recipient_ids):
-        batch.append(
-            Notification(
-                user_id=user_id,
+    """One notification per recipient, inserted in batches (never a query per recipient).
+
+    Email copies go out after commit to the recipients whose preferences ask for them.
+    """
+    notifications = [
+        Notification(
+            user_id=user_id,
+            title=title,
+            message=message,
+            notification_type=notification_type,
+            related_resource_type=resource_type,
+            related_resource_id=resource_id,
+        )
+        for user_id in dict.fromkeys(recipient_ids)
+    ]
+    Notification.objects.bulk_create(notifications, batch_size=NOTIFICATION_BATCH_SIZE)
+    emailed_users = users_wanting_email(
+        user_ids=[n.user_id for n in notifications], notification_type=notification_type
+    )
+    _queue_emails([n.pk for n in notifications if n.user_id in emailed_users])
+    return len(notifications)
+
+
+def notification_group_update(
+    *,
+    recipient_id: UUID,
+    notification_type: NotificationType,
+    title: str,
+    message: str,
+    resource_type: str,
+    resource_id: UUID,
+) -> None:
+    """Keep one unread notification per recipient and resource, rewritten as it grows.
+
+    "Ana and 12 others liked your post" is one line in the centre, not thirteen. Once
+    read, the next event starts a new one. An advisory lock keeps two concurrent events
+    from both creating the group.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"group:{recipient_id}:{notification_type}:{resource_id}"],
+        )
+        grown = Notification.objects.filter(
+            user_id=recipient_id,
+            notification_type=notification_type,
+            related_resource_id=resource_id,
+            is_read=False,
+        ).update(title=title, message=message, created_at=timezone.now())
+        if not grown:
+            notifications_create(
+                recipient_ids=[recipient_id],
+                notification_type=notification_type,
                 title=title,
                 message=message,
-                notification_type=notification_type,
-                related_resource_type=resource_type,
-                related_resource_id=resource_id,
+                resource_type=resource_type,
+                resource_id=resource_id,
             )
+
+
+def users_wanting_email(*, user_ids: list[UUID], notification_type: str) -> set[UUID]:
+    """Who of `user_ids` gets an email copy of this type, by choice or by default."""
+    choices = dict(
+        NotificationEmailPreference.objects.filter(
+            user_id__in=user_ids, notification_type=notification_type
+        ).values_list("user_id", "send_email")
+    )
+    default = notification_type in EMAILED_BY_DEFAULT
+    return {user_id for user_id in user_ids if choices.get(user_id, default)}
+
+
+# The followers of an artist (favourite artists) and the active members of the artist's
+# communities; the artist's own account is never notified of its own post.
+ARTIST_AUDIENCE = """
+    SELECT preferences.user_id FROM user_preferences preferences
+    WHERE %(source)s = ANY(preferences.favorite_artists)
+    UNION
+    SELECT subscriptions.user_id FROM community_subscriptions subscriptions
+    JOIN communities ON communities.community_id = subscriptions.community_id
+    WHERE communities.artist_id = %(source)s AND subscriptions.is_active
+"""
+COMMUNITY_AUDIENCE = """
+    SELECT subscriptions.user_id FROM community_subscriptions subscriptions
+    WHERE subscriptions.community_id = %(source)s AND subscriptions.is_active
+"""
+
+
+def artist_audience_notify(*, artist_id: UUID, exclude_user_id: UUID | None, **notification):
+    """Notify everyone who follows the artist or belongs to one of its communities."""
+    return _fan_out(
+        audience=ARTIST_AUDIENCE, source=artist_id, exclude_user_id=exclude_user_id, **notification
+    )
+
+
+def community_members_notify(*, community_id: UUID, exclude_user_id: UUID | None, **notification):
+    """Notify every active member of a community."""
+    return _fan_out(
+        audience=COMMUNITY_AUDIENCE,
+        source=community_id,
+        exclude_user_id=exclude_user_id,
+        **notification,
+    )
+
+
+def _fan_out(
+    *,
+    audience: str,
+    source: UUID,
+    exclude_user_id: UUID | None,
+    notification_type: NotificationType,
+    title: str,
+    message: str,
+    resource_type: str,
+    resource_id: UUID,
+) -> int:
+    """Insert one notification per audience member in a single INSERT … SELECT.
+
+    Safe to run twice: the insert is one statement, so a fan-out either happened whole or
+    not at all, and an advisory lock serialises two runs of the same one; a run that finds
+    notifications of this type and title for this resource does nothing (one event can
+    be announced twice under different titles: "scheduled", then "live now"). (Checking recipient by
+    recipient inside the INSERT would re-read the rows the statement itself is adding,
+    which made 100 000 recipients take minutes.)
+    """
+    params = {
+        "source": source,
+        "exclude": exclude_user_id,
+        "title": title,
+        "message": message,
+        "type": notification_type,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "emailed_by_default": notification_type in EMAILED_BY_DEFAULT,
+        "lock": f"fan-out:{notification_type}:{resource_id}:{title}",
+    }
+    sql = f"""
+        WITH audience AS ({audience}),
+        inserted AS (
+            INSERT INTO notifications (notification_id, user_id, title, message,
+                notification_type, related_resource_type, related_resource_id)
+            SELECT gen_random_uuid(), audience.user_id, %(title)s, %(message)s, %(type)s,
+                %(resource_type)s, %(resource_id)s
+            FROM audience
+            JOIN users ON users.user_id = audience.user_id AND users.deleted_at IS NULL
+            WHERE audience.user_id IS DISTINCT FROM %(exclude)s
+            RETURNING notification_id, user_id
         )
-        if len(batch) == NOTIFICATION_BATCH_SIZE:
-            created += len(Notification.objects.bulk_create(batch))
-            batch = []
-    if batch:
-        created += len(Notification.objects.bulk_create(batch))
-    return created
+        SELECT inserted.notification_id,
+               COALESCE(choice.send_email, %(emailed_by_default)s)
+        FROM inserted
+        LEFT JOIN notification_email_preferences choice
+            ON choice.user_id = inserted.user_id AND choice.notification_type = %(type)s
+    """  # noqa: S608 - the audience is one of this module's constants, values are parameters
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", params)
+        already_done = Notification.objects.filter(
+            related_resource_type=resource_type,
+            related_resource_id=resource_id,
+            notification_type=notification_type,
+            title=title,
+        ).exists()
+        if already_done:
+            return 0
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        _queue_emails([notification_id for notification_id, wants_email in rows if wants_email])
+    return len(rows)
+
+
+def _queue_emails(notification_ids: list[UUID]) -> None:
+    from notifications.tasks import notification_emails_send
+
+    for start in range(0, len(notification_ids), EMAIL_BATCH_SIZE):
+        batch = [str(pk) for pk in notification_ids[start : start + EMAIL_BATCH_SIZE]]
+        enqueue_on_commit(notification_emails_send, batch)
+
+
+def notification_emails_deliver(*, notification_ids: list[UUID]) -> int:
+    """Send the email copies not sent yet; rows another worker holds are left to it."""
+    from django.core.mail import EmailMessage, mailers
+
+    with transaction.atomic():
+        pending = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=notification_ids, emailed_at__isnull=True, user__deleted_at__isnull=True)
+            .select_related("user")
+        )
+        if not pending:
+            return 0
+        mailers.default.send_messages(
+            [
+                EmailMessage(
+                    subject=notification.title,
+                    body=f"{notification.message}\n\nSee it on Music Platform.",
+                    to=[notification.user.email],
+                )
+                for notification in pending
+            ]
+        )
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
+            emailed_at=timezone.now()
+        )
+    return len(pending)
+
+
+# Email copies older than this are no longer news; younger than the grace, the task that
+# was queued with them is probably still on its way.
+EMAIL_SWEEP_WINDOW = timedelta(days=1)
+EMAIL_SWEEP_GRACE = timedelta(minutes=5)
+
+
+def notification_emails_sweep() -> int:
+    """Send the email copies whose task was never queued or was lost (broker outage)."""
+    now = timezone.now()
+    choice = NotificationEmailPreference.objects.filter(
+        user_id=OuterRef("user_id"), notification_type=OuterRef("notification_type")
+    ).values("send_email")
+    due = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__gte=now - EMAIL_SWEEP_WINDOW,
+            created_at__lte=now - EMAIL_SWEEP_GRACE,
+        )
+        .annotate(send_email=Subquery(choice))
+        .filter(
+            Q(send_email=True)
+            | Q(send_email__isnull=True, notification_type__in=EMAILED_BY_DEFAULT)
+        )
+        .values_list("pk", flat=True)
+    )
+    return sum(
+        notification_emails_deliver(notification_ids=due[start : start + EMAIL_BATCH_SIZE])
+        for start in range(0, len(due), EMAIL_BATCH_SIZE)
+    )
+
+
+def notification_mark_read(*, user, notification_id: UUID) -> bool:
+    """Mark one of the user's notifications read; someone else's is not found."""
+    return bool(
+        Notification.objects.filter(pk=notification_id, user=user, is_read=False).update(
+            is_read=True
+        )
+    )
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(user=user, is_read=False).update(is_read=True)
+
+
+def email_preferences_set(*, user, emailed_types: Iterable[str]) -> None:
+    """Record, for every notification type, whether the user wants its email copy."""
+    wanted = set(emailed_types)
+    with transaction.atomic():
+        NotificationEmailPreference.objects.bulk_create(
+            [
+                NotificationEmailPreference(
+                    user=user, notification_type=kind, send_email=kind in wanted
+                )
+                for kind in NotificationType.values
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "notification_type"],
+            update_fields=["send_email"],
+        )

@@ -1,9 +1,17 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.files.storage import storages
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
+
+
+def private_storage():
+    """The storage of files sold to buyers only (never a public URL)."""
+    return storages["private"]
 
 
 class ProductType(models.TextChoices):
@@ -24,6 +32,11 @@ class Product(models.Model):
     # NULL means unlimited (downloads); a number is what is left to sell.
     stock_quantity = models.IntegerField(null=True, blank=True)
     image_urls = ArrayField(models.TextField(), null=True, blank=True)
+    # The file a digital product delivers, kept in the private storage: buyers reach it
+    # only through a signed, expiring link (shop.services.downloads).
+    digital_file = models.FileField(
+        storage=private_storage, upload_to="products/", max_length=255, null=True, blank=True
+    )
     is_active = models.BooleanField(default=True, db_default=True)
     created_at = created_at()
     updated_at = updated_at()
@@ -43,6 +56,11 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("shop:product", args=[self.pk])
 
 
 class OrderStatus(models.TextChoices):
@@ -74,12 +92,16 @@ class Order(models.Model):
     shipping_address = models.JSONField(null=True, blank=True)
     contact_email = models.EmailField(max_length=255)
     contact_phone = models.CharField(max_length=20, null=True, blank=True)
+    # The checkout form's idempotency key: a repeated "Complete checkout" finds this order
+    # instead of placing a second one.
+    checkout_key = models.UUIDField(null=True, blank=True, editable=False)
     created_at = created_at()
     updated_at = updated_at()
 
     class Meta:
         db_table = "orders"
         constraints = [
+            models.UniqueConstraint(fields=["checkout_key"], name="orders_checkout_key_key"),
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="orders_total_not_negative"
             ),
@@ -91,6 +113,14 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.pk}"
+
+
+# Every move an order may make; status_change() enforces it.
+ORDER_TRANSITIONS = {
+    OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
+    OrderStatus.PAID: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED,),
+}
 
 
 class OrderItem(models.Model):
@@ -107,6 +137,8 @@ class OrderItem(models.Model):
     subtotal = models.DecimalField(max_digits=10, decimal_places=2)
     download_url = models.TextField(null=True, blank=True)
     download_expires_at = models.DateTimeField(null=True, blank=True)
+    # How many download links were issued; a fresh one after expiry is allowed a few times.
+    download_links_issued = models.SmallIntegerField(default=0, db_default=0)
     created_at = created_at()
 
     class Meta:
@@ -133,6 +165,22 @@ class PaymentStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
+
+
+# Every move a payment may make; status_change() enforces it.
+PAYMENT_TRANSITIONS = {
+    PaymentStatus.PENDING: (PaymentStatus.COMPLETED, PaymentStatus.FAILED),
+    PaymentStatus.COMPLETED: (PaymentStatus.REFUNDED,),
+}
+
+
+class PaymentPurpose(models.TextChoices):
+    """What a payment pays for; the payment service dispatches on it (docs/payments.md)."""
+
+    ORDER = "order", "Order"
+    SUBSCRIPTION = "subscription", "Community subscription"
+    # The placement points at its payment (featured_items.payment_id), not the other way.
+    FEATURED = "featured", "Featured placement"
 
 
 class Payment(models.Model):
@@ -162,8 +210,14 @@ class Payment(models.Model):
         related_name="payments",
         db_index=False,
     )
+    purpose = models.CharField(max_length=20, choices=PaymentPurpose.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # What has been given back so far; the status becomes `refunded` once it equals `amount`.
+    refunded_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
     currency = models.CharField(max_length=3, default="USD", db_default="USD")
+    # The gateway that took the payment (`stripe`, `test`); refunds go back through it.
     payment_method = models.CharField(max_length=50)
     payment_status = models.CharField(
         max_length=50,
@@ -171,17 +225,39 @@ class Payment(models.Model):
         default=PaymentStatus.PENDING,
         db_default=PaymentStatus.PENDING,
     )
+    # Stripe's PaymentIntent id; unique so that one Stripe payment can pay for one thing only.
     stripe_payment_id = models.CharField(max_length=255, null=True, blank=True)
     payment_date = models.DateTimeField(db_default=CurrentTimestamp())
 
     class Meta:
         db_table = "payments"
         constraints = [
+            # The document's "an order or a subscription", made exact by the purpose, and
+            # widened to featured placements, which have neither.
             models.CheckConstraint(
-                condition=Q(order__isnull=False) | Q(subscription__isnull=False),
+                condition=(
+                    Q(purpose=PaymentPurpose.ORDER, order__isnull=False, subscription__isnull=True)
+                    | Q(
+                        purpose=PaymentPurpose.SUBSCRIPTION,
+                        subscription__isnull=False,
+                        order__isnull=True,
+                    )
+                    | Q(
+                        purpose=PaymentPurpose.FEATURED,
+                        order__isnull=True,
+                        subscription__isnull=True,
+                    )
+                ),
                 name="payments_check",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payments_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="payments_refunded_within_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_payment_id"], name="payments_stripe_payment_id_key"
+            ),
         ]
         indexes = [
             models.Index(fields=["user"], name="idx_payments_user_id"),
@@ -229,3 +305,74 @@ class FeaturedItem(models.Model):
 
     def __str__(self) -> str:
         return f"Featured {self.item_type} {self.item_id}"
+
+
+class PaymentGateway(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    TEST = "test", "Built-in test gateway"
+
+
+class PaymentEvent(models.Model):
+    """One event a gateway told us about, kept once: its id is unique per gateway.
+
+    Inserting the row and applying the event happen in one transaction, so a redelivered
+    event (or the same event arriving twice at once) is applied exactly once.
+    """
+
+    id = uuid_primary_key("id")
+    gateway = models.CharField(max_length=20, choices=PaymentGateway.choices)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
+    )
+    payload = models.JSONField()
+    received_at = created_at()
+
+    class Meta:
+        db_table = "payment_events"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "event_id"], name="payment_events_gateway_event_id_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["payment"], name="idx_payment_events_payment")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event_type} {self.event_id}"
+
+
+class SavedPaymentMethod(models.Model):
+    """A card the payer let us keep for renewals: a gateway reference, never card data."""
+
+    id = uuid_primary_key("id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="saved_payment_methods",
+        db_index=False,
+    )
+    gateway = models.CharField(max_length=20, choices=PaymentGateway.choices)
+    # Stripe's Customer (cus_…) the method is attached to; the test gateway has none.
+    customer_ref = models.CharField(max_length=255, null=True, blank=True)
+    method_ref = models.CharField(max_length=255)
+    label = models.CharField(max_length=100)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "saved_payment_methods"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "method_ref"],
+                name="saved_payment_methods_gateway_method_ref_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["user"], name="idx_saved_methods_user_id")]
+
+    def __str__(self) -> str:
+        return self.label

@@ -3,7 +3,9 @@ import secrets
 from datetime import timedelta
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
+from django_countries import countries
 
 from accounts.models import (
     Genre,
@@ -29,8 +31,27 @@ class UserFactory(factory.django.DjangoModelFactory):
     full_name = factory.Faker("name")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=16, maximum_age=70)
     city = factory.Faker("city")
-    country = factory.Faker("country")
+    country = factory.Faker("random_element", elements=[name for _code, name in countries])
     bio = factory.Faker("sentence")
+
+
+class EmailAddressFactory(factory.django.DjangoModelFactory):
+    """allauth's record of a user's address; login needs a verified one."""
+
+    class Meta:
+        model = EmailAddress
+
+    user = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda o: o.user.email)
+    verified = True
+    primary = True
+
+
+def verified_user(**kwargs) -> User:
+    """A user who signed up and verified their email, as most tests need."""
+    user = UserFactory(is_verified=True, **kwargs)
+    EmailAddressFactory(user=user)
+    return user
 
 
 class UserVerificationFactory(factory.django.DjangoModelFactory):

@@ -1,11 +1,12 @@
-import json
+import io
 
 import factory
-from cryptography.fernet import Fernet
-from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from accounts.tests.factories import UserFactory
+from artists.crypto import encrypt_details
 from artists.models import (
     Artist,
     ArtistPayoutMethod,
@@ -53,9 +54,9 @@ class ArtistVerificationFactory(factory.django.DjangoModelFactory):
 
 def _encrypted_bank_details() -> dict:
     # Payout details are only ever stored encrypted (design-document defect 6).
-    details = {"iban": "DE89370400440532013000", "account_holder": "Midnight Echoes GbR"}
-    token = Fernet(settings.PAYOUT_ENCRYPTION_KEY).encrypt(json.dumps(details).encode())
-    return {"ciphertext": token.decode()}
+    return encrypt_details(
+        {"iban": "DE89370400440532013000", "account_holder": "Midnight Echoes GbR"}
+    )
 
 
 class ArtistPayoutMethodFactory(factory.django.DjangoModelFactory):
@@ -66,3 +67,14 @@ class ArtistPayoutMethodFactory(factory.django.DjangoModelFactory):
     method_type = PayoutMethodType.BANK_TRANSFER
     account_details = factory.LazyFunction(_encrypted_bank_details)
     is_default = True
+
+
+def image_upload(name="picture.png", *, size=(800, 600), image_format="PNG", color="purple"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=image_format)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{image_format.lower()}")
+
+
+def pdf_upload(name="passport.pdf", *, size=2048):
+    body = b"%PDF-1.4\n" + b"0" * max(size - 9, 0)
+    return SimpleUploadedFile(name, body, content_type="application/pdf")

@@ -13,8 +13,11 @@ from communities.models import (
     ForumPost,
     ForumType,
     LiveEvent,
+    LiveEventMessage,
     LiveEventType,
+    LiveEventVote,
     SubscriptionInterval,
+    SubscriptionRenewal,
 )
 
 PERIODS = {
@@ -77,3 +80,29 @@ class LiveEventFactory(factory.django.DjangoModelFactory):
     event_type = LiveEventType.QA
     start_time = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
     end_time = factory.LazyAttribute(lambda o: o.start_time + timedelta(hours=1))
+
+
+class LiveEventMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LiveEventMessage
+
+    event = factory.SubFactory(LiveEventFactory)
+    user = factory.SubFactory(UserFactory)
+    seq = factory.Sequence(lambda n: n + 1)
+    content = factory.Faker("sentence")
+
+
+class LiveEventVoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LiveEventVote
+
+    message = factory.SubFactory(LiveEventMessageFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class SubscriptionRenewalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriptionRenewal
+
+    subscription = factory.SubFactory(CommunitySubscriptionFactory)
+    period_end = factory.SelfAttribute("subscription.end_date")

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.spotify",
     "storages",
+    "django_htmx",
     "accounts",
     "artists",
     "content",
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "musicplatform.urls"
@@ -96,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -118,9 +121,17 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "mp"),
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        # With Redis down the cache answers "miss" and pages render from PostgreSQL.
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+            "IGNORE_EXCEPTIONS": True,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Sessions are read from Redis and written through to PostgreSQL, so a Redis outage
+# signs nobody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -162,6 +173,46 @@ SOCIALACCOUNT_PROVIDERS = {
         else [],
     },
 }
+
+# --- Accounts (accounts app, issue 3) -------------------------------------------------
+# Adapters route allauth's writes through accounts.services; tokens for email verification
+# and password reset live hashed in `user_verification` (docs/accounts.md).
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {
+    "signup": "accounts.forms.SignupForm",
+    "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+}
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.PasswordResetTokenGenerator"
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+}
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Music Platform] "
+ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_USERNAME_VALIDATORS = "accounts.validators.username_validators"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+# A provider-verified email that matches an account logs into it and links the provider.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# Spotify's access token is kept to import the user's top artists.
+SOCIALACCOUNT_STORE_TOKENS = True
+SOCIALACCOUNT_PROVIDERS["spotify"]["SCOPE"] = ["user-read-email", "user-top-read"]
+SPOTIFY_API_URL = "https://api.spotify.com/v1"
+# Profile pictures: the largest upload and pixel count accepted before decoding.
+PROFILE_PICTURE_MAX_BYTES = 5 * 1024 * 1024
+PROFILE_PICTURE_MAX_PIXELS = 40_000_000
+# --- end of accounts -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -235,6 +286,13 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 
+# --- Payments (shop/payments, docs/payments.md) ---
+# Everything is charged in one currency with two decimal places (cents).
+PAYMENTS_CURRENCY = env("PAYMENTS_CURRENCY", "USD")
+# A paid placement on the explore page costs this much per started day.
+FEATURED_PLACEMENT_DAILY_PRICE = env("FEATURED_PLACEMENT_DAILY_PRICE", "2.00")
+# --- end of payments ---
+
 # Key that encrypts artists' payout details at rest (Fernet, urlsafe base64 of 32 bytes).
 PAYOUT_ENCRYPTION_KEY = env("PAYOUT_ENCRYPTION_KEY", "3gS5cVvJ0iX9r1mY7C8yQ0b3dQ2aN6kZpTfWlEoHuRs=")
 
@@ -246,7 +304,42 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+# A request must not hang on a broker that is down: publishing gives up quickly, and the
+# beat sweeps pick up what could not be queued.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_BEAT_SCHEDULE: dict = {
+    "shop-orders-release-abandoned": {
+        "task": "shop.tasks.orders_release_abandoned",
+        "schedule": 300,
+    },
+    "notification-emails-sweep": {
+        "task": "notifications.tasks.notification_emails_sweep",
+        "schedule": 600,
+    },
+    "communities-renew-due": {
+        "task": "communities.tasks.subscriptions_renew_due",
+        "schedule": 900,
+    },
+    "communities-expire": {
+        "task": "communities.tasks.subscriptions_expire",
+        "schedule": 900,
+    },
+}
+
+# --- Shop (shop/, README "Shop") ---
+# A pending order holds its stock this long before it is cancelled and the stock released.
+SHOP_ORDER_HOLD_MINUTES = int(env("SHOP_ORDER_HOLD_MINUTES", "30"))
+SHOP_DOWNLOAD_LINK_DAYS = int(env("SHOP_DOWNLOAD_LINK_DAYS", "7"))
+# Links per digital item in all: the first one and the fresh ones asked for after expiry.
+SHOP_DOWNLOAD_LINKS_MAX = int(env("SHOP_DOWNLOAD_LINKS_MAX", "4"))
+SHOP_MAX_QUANTITY = int(env("SHOP_MAX_QUANTITY", "20"))
+# --- end Shop ---
 
 LOGGING = {
     "version": 1,

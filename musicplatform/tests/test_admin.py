@@ -13,10 +13,27 @@ from django.utils import timezone
 
 from accounts.models import Genre, Language, User, UserPreferences, UserVerification
 from artists.models import Artist, ArtistPayoutMethod, ArtistVerification
-from communities.models import Community, CommunitySubscription, Forum, ForumPost, LiveEvent
+from communities.models import (
+    Community,
+    CommunitySubscription,
+    Forum,
+    ForumPost,
+    LiveEvent,
+    LiveEventMessage,
+    LiveEventVote,
+    SubscriptionRenewal,
+)
 from content.models import Comment, Like, Post, Review, ShareLink
-from notifications.models import Notification, StatusHistory
-from shop.models import FeaturedItem, Order, OrderItem, Payment, Product
+from notifications.models import Notification, NotificationEmailPreference, StatusHistory
+from shop.models import (
+    FeaturedItem,
+    Order,
+    OrderItem,
+    Payment,
+    PaymentEvent,
+    Product,
+    SavedPaymentMethod,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +41,16 @@ PROJECT_APPS = ["accounts", "artists", "content", "communities", "shop", "notifi
 MODELS = [model for label in PROJECT_APPS for model in apps.get_app_config(label).get_models()]
 # Rows that only services may create: money, the audit trail, and secrets the admin
 # cannot produce (hashed tokens, encrypted payout details).
-NOT_ADDABLE = {UserVerification, ArtistPayoutMethod, Order, OrderItem, Payment, StatusHistory}
+NOT_ADDABLE = {
+    UserVerification,
+    ArtistPayoutMethod,
+    Order,
+    OrderItem,
+    Payment,
+    PaymentEvent,
+    SavedPaymentMethod,
+    StatusHistory,
+}
 CIPHERTEXT = "gAAAAAB-not-really-fernet-ciphertext"
 
 
@@ -65,11 +91,15 @@ def build_rows(i: int) -> dict:
         user=user, total_amount=Decimal("20.00"), contact_email=f"fan{i}@example.com"
     )
     order_payment = Payment.objects.create(
-        user=user, order=order, amount=Decimal("20.00"), payment_method="card"
+        user=user, purpose="order", order=order, amount=Decimal("20.00"), payment_method="card"
     )
     subscription = CommunitySubscription.objects.create(
         user=user, community=community, end_date=now + timedelta(days=30), payment=order_payment
     )
+    event = LiveEvent.objects.create(
+        community=community, title=f"Q&A {i}", event_type="qa", start_time=now
+    )
+    question = LiveEventMessage.objects.create(event=event, user=user, seq=1, content=f"Q {i}")
     # A like of a comment and of a review too, so every Like column is filled somewhere.
     Like.objects.create(user=user, comment=comment)
     Like.objects.create(user=user, review=review)
@@ -98,8 +128,11 @@ def build_rows(i: int) -> dict:
         CommunitySubscription: subscription,
         Forum: forum,
         ForumPost: ForumPost.objects.create(forum=forum, user=user, title=f"Topic {i}"),
-        LiveEvent: LiveEvent.objects.create(
-            community=community, title=f"Q&A {i}", event_type="qa", start_time=now
+        LiveEvent: event,
+        LiveEventMessage: question,
+        LiveEventVote: LiveEventVote.objects.create(message=question, user=user),
+        SubscriptionRenewal: SubscriptionRenewal.objects.create(
+            subscription=subscription, period_end=subscription.end_date
         ),
         Product: product,
         Order: order,
@@ -111,7 +144,21 @@ def build_rows(i: int) -> dict:
             subtotal=Decimal("20.00"),
         ),
         Payment: Payment.objects.create(
-            user=user, subscription=subscription, amount=Decimal("4.99"), payment_method="card"
+            user=user,
+            purpose="subscription",
+            subscription=subscription,
+            amount=Decimal("4.99"),
+            payment_method="card",
+        ),
+        PaymentEvent: PaymentEvent.objects.create(
+            gateway="test",
+            event_id=f"evt_test_{i}",
+            event_type="payment_intent.succeeded",
+            payment=order_payment,
+            payload={},
+        ),
+        SavedPaymentMethod: SavedPaymentMethod.objects.create(
+            user=user, gateway="test", method_ref=f"testcard_{i}", label=f"Test card {i}"
         ),
         FeaturedItem: FeaturedItem.objects.create(
             item_type="artist",
@@ -120,7 +167,10 @@ def build_rows(i: int) -> dict:
             payment=order_payment,
         ),
         Notification: Notification.objects.create(
-            user=user, title=f"Hello {i}", message="Welcome.", notification_type="welcome"
+            user=user, title=f"Hello {i}", message="Welcome.", notification_type="post"
+        ),
+        NotificationEmailPreference: NotificationEmailPreference.objects.create(
+            user=user, notification_type="post", send_email=True
         ),
         StatusHistory: StatusHistory.objects.create(
             entity_type="order",

@@ -44,4 +44,5 @@ def test_factory_saves_a_row_the_database_accepts(factory_class, trait):
 def test_every_model_of_the_project_apps_has_a_factory():
     models = {model for label in APPS for model in apps.get_app_config(label).get_models()}
 
-    assert models == {cls._meta.model for cls in FACTORIES}
+    # Factories of third-party models (allauth's EmailAddress) are welcome extras.
+    assert models <= {cls._meta.model for cls in FACTORIES}

@@ -2,7 +2,12 @@ import factory
 
 from accounts.tests.factories import UserFactory
 from content.tests.factories import PostFactory
-from notifications.models import Notification, StatusHistory
+from notifications.models import (
+    Notification,
+    NotificationEmailPreference,
+    NotificationType,
+    StatusHistory,
+)
 from shop.models import OrderStatus
 from shop.tests.factories import OrderFactory
 
@@ -17,7 +22,7 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     title = factory.LazyAttribute(lambda o: f"{o.post.artist.artist_name} shared a new post")
     message = factory.Faker("sentence")
-    notification_type = "new_post"
+    notification_type = NotificationType.POST
     # related_resource_id has no foreign key (defect 7), so point it at a real post explicitly.
     related_resource_type = "post"
     related_resource_id = factory.SelfAttribute("post.pk")
@@ -35,3 +40,12 @@ class StatusHistoryFactory(factory.django.DjangoModelFactory):
     old_status = OrderStatus.PENDING
     new_status = OrderStatus.PAID
     changed_by = factory.SubFactory(UserFactory, staff=True)
+
+
+class NotificationEmailPreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationEmailPreference
+
+    user = factory.SubFactory(UserFactory)
+    notification_type = NotificationType.POST
+    send_email = True

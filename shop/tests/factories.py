@@ -14,9 +14,12 @@ from shop.models import (
     OrderItem,
     OrderStatus,
     Payment,
+    PaymentEvent,
+    PaymentPurpose,
     PaymentStatus,
     Product,
     ProductType,
+    SavedPaymentMethod,
 )
 
 
@@ -29,6 +32,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
             product_type=ProductType.MUSIC_DOWNLOAD,
             price=Decimal("9.99"),
             stock_quantity=None,
+            digital_file=factory.django.FileField(filename="album.zip", data=b"PK\x03\x04 songs"),
         )
 
     artist = factory.SubFactory(ArtistFactory)
@@ -81,6 +85,9 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         )
 
     user = factory.LazyAttribute(lambda o: o.order.user if o.order else o.subscription.user)
+    purpose = factory.LazyAttribute(
+        lambda o: PaymentPurpose.ORDER if o.order else PaymentPurpose.SUBSCRIPTION
+    )
     order = factory.SubFactory(OrderFactory)
     amount = factory.LazyAttribute(
         lambda o: o.order.total_amount if o.order else o.subscription.community.subscription_fee
@@ -89,6 +96,30 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     payment_method = "card"
     payment_status = PaymentStatus.COMPLETED
     stripe_payment_id = factory.Sequence(lambda n: f"pi_test_{n:016d}")
+
+
+class PaymentEventFactory(factory.django.DjangoModelFactory):
+    """An event the test gateway reported about a payment."""
+
+    class Meta:
+        model = PaymentEvent
+
+    gateway = "test"
+    event_id = factory.Sequence(lambda n: f"evt_test_{n:024d}")
+    event_type = "payment_intent.succeeded"
+    payment = factory.SubFactory(PaymentFactory)
+    payload = factory.LazyAttribute(lambda o: {"payment_id": str(o.payment.pk)})
+
+
+class SavedPaymentMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedPaymentMethod
+
+    user = factory.SubFactory(UserFactory)
+    gateway = "stripe"
+    customer_ref = factory.Sequence(lambda n: f"cus_Test{n:010d}")
+    method_ref = factory.Sequence(lambda n: f"pm_1Test{n:014d}")
+    label = "Card saved with Stripe"
 
 
 class FeaturedItemFactory(factory.django.DjangoModelFactory):

@@ -44,6 +44,7 @@ from shop.models import (
     OrderItem,
     OrderStatus,
     Payment,
+    PaymentPurpose,
     PaymentStatus,
     Product,
     ProductType,
@@ -420,6 +421,7 @@ def _subscribe(user: User, community: Community, now: datetime) -> None:
     if subscription.payment_id is None:
         subscription.payment = Payment.objects.create(
             user=user,
+            purpose=PaymentPurpose.SUBSCRIPTION,
             subscription=subscription,
             amount=community.subscription_fee,
             payment_method=TEST_PAYMENT_METHOD,
@@ -580,6 +582,7 @@ def _seed_order(fan: User, products: dict[str, Product], now: datetime) -> Order
         order=order,
         defaults={
             "user": fan,
+            "purpose": PaymentPurpose.ORDER,
             "amount": order.total_amount,
             "payment_method": TEST_PAYMENT_METHOD,
             "payment_status": PaymentStatus.COMPLETED,

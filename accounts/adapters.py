@@ -1,0 +1,57 @@
+"""allauth hooks: our own verification links, full names, onboarding, Spotify only links."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.urls import reverse
+
+from accounts import selectors, services
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_confirmation_mail(self, request, emailconfirmation, signup: bool) -> None:
+        # The link carries a token from `user_verification` (single use, expiring) instead
+        # of allauth's signed key.
+        email_address = emailconfirmation.email_address
+        raw_token = services.email_verification_send(email_address=email_address)
+        path = reverse("accounts:verify_email", args=[email_address.pk, raw_token])
+        url = request.build_absolute_uri(path) if request is not None else path
+        context = {
+            "user": email_address.user,
+            "email": email_address.email,
+            "activate_url": url,
+            "key": raw_token,
+        }
+        template = (
+            "account/email/email_confirmation_signup"
+            if signup
+            else "account/email/email_confirmation"
+        )
+        self.send_mail(template, email_address.email, context)
+
+    def save_user(self, request, user, form, commit=True):
+        user.full_name = form.cleaned_data.get("full_name", "").strip()
+        return super().save_user(request, user, form, commit=commit)
+
+    def get_signup_redirect_url(self, request) -> str:
+        return reverse("accounts:onboarding")
+
+    def get_login_redirect_url(self, request) -> str:
+        if not selectors.user_has_onboarded(user=request.user):
+            return reverse("accounts:onboarding")
+        return super().get_login_redirect_url(request)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        # Spotify links to an existing account; only Google may create one.
+        if sociallogin.account.provider == "spotify":
+            return False
+        return super().is_open_for_signup(request, sociallogin)
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        name = data.get("name") or " ".join(
+            part for part in (data.get("first_name"), data.get("last_name")) if part
+        )
+        user.full_name = (name or (data.get("email") or "").split("@")[0] or "Music fan")[:100]
+        return user

@@ -1,0 +1,32 @@
+"""allauth's signals keep the copies on `users` and `user_preferences` in step."""
+
+from allauth.account import signals as account_signals
+from allauth.socialaccount import signals as social_signals
+from django.dispatch import receiver
+
+from accounts import services
+
+
+@receiver(account_signals.user_signed_up)
+@receiver(account_signals.email_confirmed)
+@receiver(account_signals.email_changed)
+@receiver(account_signals.email_removed)
+def _email_state_changed(sender, request=None, user=None, email_address=None, **kwargs):
+    user = user or (email_address.user if email_address is not None else None)
+    if user is not None and user.pk is not None:
+        services.user_sync_flags(user=user)
+
+
+@receiver(social_signals.social_account_added)
+@receiver(social_signals.social_account_updated)
+def _social_account_saved(sender, request=None, sociallogin=None, **kwargs):
+    if sociallogin is not None and sociallogin.user is not None and sociallogin.user.pk:
+        services.email_addresses_verified_by_provider(
+            user=sociallogin.user,
+            emails=[a.email for a in sociallogin.email_addresses if a.verified],
+        )
+
+
+@receiver(social_signals.social_account_removed)
+def _social_account_removed(sender, request=None, socialaccount=None, **kwargs):
+    services.user_sync_flags(user=socialaccount.user)

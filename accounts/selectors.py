@@ -1,0 +1,142 @@
+"""Reads of the accounts domain; each runs a fixed number of queries."""
+
+from typing import Any
+
+from allauth.socialaccount.models import SocialAccount
+from django.apps import apps
+from django.db import models
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Genre, Language, User, UserPreferences, VerificationType
+from artists.models import Artist
+from musicplatform.cache import cached
+
+ARTIST_SEARCH_LIMIT = 20
+# Secrets and digests are not "data about the user" and must never leave the server.
+EXPORT_EXCLUDED_FIELDS = {"password", "verification_token", "token", "token_secret"}
+EXPORT_EXCLUDED_APPS = {"admin", "sessions"}
+
+
+def user_has_onboarded(*, user: User) -> bool:
+    return UserPreferences.objects.filter(user_id=user.pk).exists()
+
+
+def email_verification_problem(*, email_address, raw_token: str) -> str | None:
+    """None when the token can be used, else "invalid", "used" or "expired"."""
+    if email_address is None or not email_address.user.is_active:
+        return "invalid"
+    try:
+        services.verification_token_check(
+            user=email_address.user,
+            verification_type=VerificationType.EMAIL,
+            raw_token=raw_token,
+            bound_to=email_address.email,
+        )
+    except services.VerificationTokenError as exc:
+        return exc.reason
+    return None
+
+
+def preferences_of(*, user: User) -> UserPreferences:
+    return UserPreferences.objects.filter(user_id=user.pk).first() or UserPreferences(user=user)
+
+
+def preferences_page(*, user: User, query: str = "") -> dict[str, Any]:
+    """Everything the preferences form shows: choices, current values, artist search."""
+    preferences = preferences_of(user=user)
+    favourites = list(
+        Artist.objects.filter(pk__in=preferences.favorite_artists).order_by("artist_name")
+    )
+    results: list[Artist] = []
+    query = query.strip()
+    if query:
+        results = list(
+            Artist.objects.filter(artist_name__icontains=query)
+            .exclude(pk__in=preferences.favorite_artists)
+            .order_by("-featured", "artist_name")[:ARTIST_SEARCH_LIMIT]
+        )
+    return {
+        "preferences": preferences,
+        "favourites": favourites,
+        "search_results": results,
+        "artist_choices": favourites + results,
+        "query": query,
+        "spotify_linked": user.spotify_linked,
+    }
+
+
+PROFILE_CACHE_SECONDS = 10 * 60
+
+
+def public_profile(*, username: str) -> dict[str, Any]:
+    """A user's public page: one query for the user, the rest from Redis.
+
+    The cache key carries `updated_at` of the user and of the preferences, which the
+    database's trigger moves on every change, so an edit from anywhere shows at once
+    without a single invalidation call to forget.
+    """
+    user = get_object_or_404(
+        User.objects.filter(deleted_at__isnull=True).select_related("preferences"),
+        username=username,
+    )
+    try:
+        preferences = user.preferences
+    except UserPreferences.DoesNotExist:
+        preferences = None
+    key = f"profile:{user.pk}:{user.updated_at.timestamp()}:{preferences.updated_at.timestamp() if preferences else 0}"
+    return {
+        "profile": user,
+        **cached(key, lambda: _profile_tastes(preferences), timeout=PROFILE_CACHE_SECONDS),
+    }
+
+
+def _profile_tastes(preferences: UserPreferences | None) -> dict[str, list]:
+    if preferences is None:
+        return {"genres": [], "languages": [], "favourite_artists": []}
+    return {
+        "genres": list(Genre.objects.filter(pk__in=preferences.genres)),
+        "languages": list(Language.objects.filter(pk__in=preferences.languages)),
+        "favourite_artists": list(
+            Artist.objects.filter(pk__in=preferences.favorite_artists).order_by("artist_name")
+        ),
+    }
+
+
+def linked_providers(*, user: User) -> set[str]:
+    return set(SocialAccount.objects.filter(user=user).values_list("provider", flat=True))
+
+
+def user_data_export(*, user: User) -> dict[str, Any]:
+    """Everything the platform stores about `user`: their row and every row pointing at it.
+
+    The relations are discovered from the models, so a table added later is exported
+    too; one query per relation, whatever the amount of data.
+    """
+    account = {
+        field.attname: getattr(user, field.attname)
+        for field in User._meta.concrete_fields
+        if field.attname not in EXPORT_EXCLUDED_FIELDS
+    }
+    account["has_password"] = user.has_usable_password()
+    related: dict[str, list[dict[str, Any]]] = {}
+    for model in apps.get_models():
+        if model._meta.app_label in EXPORT_EXCLUDED_APPS:
+            continue
+        for field in model._meta.concrete_fields:
+            if not (isinstance(field, models.ForeignKey) and field.remote_field.model is User):
+                continue
+            columns = [
+                f.attname
+                for f in model._meta.concrete_fields
+                if f.attname not in EXPORT_EXCLUDED_FIELDS
+            ]
+            rows = list(model._default_manager.filter(**{field.name: user}).values(*columns))
+            if rows:
+                related[f"{model._meta.db_table}.{field.column}"] = rows
+    return {
+        "exported_at": timezone.now(),
+        "account": account,
+        "related": related,
+    }

@@ -1,0 +1,189 @@
+import json
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import (
+    ArtistSearchForm,
+    DeleteAccountForm,
+    PreferencesForm,
+    ProfileForm,
+)
+
+TOKEN_PROBLEMS = {
+    "invalid": "This verification link is not valid. Check that you copied the whole link.",
+    "used": "This verification link was already used or replaced by a newer one.",
+    "expired": "This verification link has expired.",
+}
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request, address_id: int, token: str):
+    """GET shows a confirm button (mail scanners follow links); POST consumes the token."""
+    email_address = EmailAddress.objects.select_related("user").filter(pk=address_id).first()
+    problem = selectors.email_verification_problem(email_address=email_address, raw_token=token)
+    if problem is None and request.method == "POST":
+        try:
+            services.email_verify(email_address_id=address_id, raw_token=token)
+        except services.VerificationTokenError as exc:
+            problem = exc.reason
+        else:
+            messages.success(request, f"{email_address.email} is verified. Welcome!")
+            if not request.user.is_authenticated:
+                return redirect("account_login")
+            if not selectors.user_has_onboarded(user=request.user):
+                return redirect("accounts:onboarding")
+            return redirect("account_email")
+    if problem is not None:
+        return render(
+            request,
+            "accounts/verify_email_failed.html",
+            {"problem": problem, "message": TOKEN_PROBLEMS[problem]},
+            status=400 if problem == "invalid" else 410,
+        )
+    return render(request, "accounts/verify_email.html", {"email_address": email_address})
+
+
+def _preferences_response(request, *, template: str, onboarding: bool):
+    query = ArtistSearchForm(request.GET if request.method == "GET" else request.POST)
+    q = query.cleaned_data["q"] if query.is_valid() else ""
+    page = selectors.preferences_page(user=request.user, query=q)
+    if request.method == "POST" and "skip" in request.POST:
+        services.preferences_skip_onboarding(user=request.user)
+        return redirect("home")
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, artist_choices=page["artist_choices"])
+        if form.is_valid():
+            try:
+                services.preferences_set(
+                    user=request.user,
+                    genre_ids=[g.pk for g in form.cleaned_data["genres"]],
+                    language_ids=[lang.pk for lang in form.cleaned_data["languages"]],
+                    artist_ids=form.cleaned_data["favorite_artists"],
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Your music preferences are saved.")
+                return redirect("home" if onboarding else "accounts:settings_preferences")
+    else:
+        preferences = page["preferences"]
+        form = PreferencesForm(
+            initial={
+                "genres": preferences.genres,
+                "languages": preferences.languages,
+                "favorite_artists": [str(pk) for pk in preferences.favorite_artists],
+                "q": page["query"],
+            },
+            artist_choices=page["artist_choices"],
+        )
+    return render(
+        request,
+        template,
+        {**page, "form": form, "search_form": query, "onboarding": onboarding},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def onboarding(request):
+    return _preferences_response(request, template="accounts/onboarding.html", onboarding=True)
+
+
+@login_required
+@require_GET
+def settings_index(request):
+    return redirect("accounts:settings_profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_profile(request):
+    user = request.user
+    has_picture = bool(user.profile_picture_url)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, has_picture=has_picture)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k in services.PROFILE_FIELDS}
+            services.user_update_profile(
+                user=user,
+                data=data,
+                pictures=form.processed_picture,
+                remove_picture=form.cleaned_data.get("remove_picture", False),
+            )
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:settings_profile")
+    else:
+        form = ProfileForm(
+            initial={f: getattr(user, f) for f in services.PROFILE_FIELDS},
+            has_picture=has_picture,
+        )
+    return render(request, "accounts/settings_profile.html", {"form": form, "section": "profile"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_preferences(request):
+    return _preferences_response(
+        request, template="accounts/settings_preferences.html", onboarding=False
+    )
+
+
+@login_required
+@require_POST
+def spotify_import(request):
+    try:
+        result = services.spotify_import_top_artists(user=request.user)
+    except services.SpotifyNotLinked:
+        messages.error(request, "Link your Spotify account first.")
+    except services.SpotifyUnavailable as exc:
+        messages.error(request, str(exc))
+    else:
+        if result.matched:
+            messages.success(
+                request,
+                f"Added {len(result.matched)} of your Spotify top artists: "
+                + ", ".join(result.matched[:10])
+                + ("…" if len(result.matched) > 10 else ""),
+            )
+        else:
+            messages.info(request, "None of your Spotify top artists are on the platform yet.")
+    return redirect("accounts:settings_preferences")
+
+
+@login_required
+@require_GET
+def settings_export(request):
+    if request.GET.get("download"):
+        data = selectors.user_data_export(user=request.user)
+        body = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        filename = f"musicplatform-{request.user.username}-{timezone.now():%Y%m%d}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return render(request, "accounts/settings_export.html", {"section": "export"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_delete(request):
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_delete_account(user=request.user)
+        logout(request)
+        messages.success(request, "Your account is deleted. Thank you for being with us.")
+        return redirect("home")
+    return render(request, "accounts/settings_delete.html", {"form": form, "section": "delete"})
+
+
+@require_GET
+def public_profile(request, username: str):
+    return render(request, "accounts/profile.html", selectors.public_profile(username=username))

@@ -1,0 +1,278 @@
+"""Writes for artists: profiles, verification requests and decisions, payout methods."""
+
+import uuid
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage, storages
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from artists import crypto
+from artists.models import (
+    Artist,
+    ArtistPayoutMethod,
+    ArtistVerification,
+    ArtistVerificationStatus,
+    VerificationStatus,
+)
+from notifications.services import notifications_create, status_change
+
+# artists.verification_status: a new artist is "pending" until staff decide; a rejected
+# artist goes back to "pending" by submitting a new request.
+ARTIST_TRANSITIONS = {
+    VerificationStatus.PENDING: {VerificationStatus.VERIFIED, VerificationStatus.REJECTED},
+    VerificationStatus.REJECTED: {VerificationStatus.PENDING},
+    VerificationStatus.VERIFIED: set(),
+}
+# artist_verification.status: each request is decided once.
+REQUEST_TRANSITIONS = {
+    ArtistVerificationStatus.PENDING: {
+        ArtistVerificationStatus.APPROVED,
+        ArtistVerificationStatus.REJECTED,
+    },
+    ArtistVerificationStatus.APPROVED: set(),
+    ArtistVerificationStatus.REJECTED: set(),
+}
+ARTIST_ENTITY = "artist"
+REQUEST_ENTITY = "artist_verification"
+NOTIFICATION_TYPE = "artist_verification"
+
+
+class ArtistError(Exception):
+    """A request the artist's current state does not allow; the message is for the user."""
+
+
+def _store_picture(*, artist_id: uuid.UUID, kind: str, content: File) -> str:
+    name = default_storage.save(f"artists/{artist_id}/{kind}-{content.name}", content)
+    return default_storage.url(name)
+
+
+def artist_create(
+    *,
+    user: User,
+    artist_name: str,
+    bio: str = "",
+    profile_picture: File | None = None,
+    cover_photo: File | None = None,
+) -> Artist:
+    """The user's artist profile; the user becomes an artist. One profile per user."""
+    with transaction.atomic():
+        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        if Artist.objects.filter(user=locked_user).exists():
+            raise ArtistError("You already have an artist profile.")
+        artist = Artist(user=locked_user, artist_name=artist_name, bio=bio or None)
+        if profile_picture is not None:
+            artist.profile_picture_url = _store_picture(
+                artist_id=artist.id, kind="picture", content=profile_picture
+            )
+        if cover_photo is not None:
+            artist.cover_photo_url = _store_picture(
+                artist_id=artist.id, kind="cover", content=cover_photo
+            )
+        artist.save()
+        if not locked_user.is_artist:
+            locked_user.is_artist = True
+            locked_user.save(update_fields=["is_artist"])
+    user.is_artist = True
+    return artist
+
+
+def artist_update(
+    *,
+    artist: Artist,
+    artist_name: str,
+    bio: str = "",
+    profile_picture: File | None = None,
+    cover_photo: File | None = None,
+) -> Artist:
+    """New name and bio; pictures are replaced only when new ones are given."""
+    with transaction.atomic():
+        locked = Artist.objects.select_for_update().get(pk=artist.pk)
+        locked.artist_name = artist_name
+        locked.bio = bio or None
+        fields = ["artist_name", "bio"]
+        if profile_picture is not None:
+            locked.profile_picture_url = _store_picture(
+                artist_id=locked.id, kind="picture", content=profile_picture
+            )
+            fields.append("profile_picture_url")
+        if cover_photo is not None:
+            locked.cover_photo_url = _store_picture(
+                artist_id=locked.id, kind="cover", content=cover_photo
+            )
+            fields.append("cover_photo_url")
+        locked.save(update_fields=fields)
+    return locked
+
+
+def artist_verification_submit(
+    *,
+    artist: Artist,
+    documents: list[tuple[File, str]],
+    third_party_platform: str | None,
+    third_party_id: str | None,
+    by: User,
+) -> ArtistVerification:
+    """A new verification request with its documents kept in private storage.
+
+    `documents` are (file, extension) pairs already checked by `uploads.document_checked`.
+    """
+    if not documents:
+        raise ArtistError("Add at least one document.")
+    with transaction.atomic():
+        locked = Artist.objects.select_for_update().get(pk=artist.pk)
+        if locked.verification_status == VerificationStatus.VERIFIED:
+            raise ArtistError("This artist is already verified.")
+        if locked.verifications.filter(status=ArtistVerificationStatus.PENDING).exists():
+            raise ArtistError("A verification request is already waiting for staff.")
+        verification = ArtistVerification(artist=locked)
+        private = storages["private"]
+        verification.verification_document_urls = [
+            private.save(
+                f"artist-verification/{locked.id}/{verification.id}/{uuid.uuid4().hex}.{ext}",
+                upload,
+            )
+            for upload, ext in documents
+        ]
+        verification.save()
+        locked.third_party_platform = third_party_platform or None
+        locked.third_party_id = third_party_id or None
+        locked.save(update_fields=["third_party_platform", "third_party_id"])
+        status_change(
+            instance=locked,
+            field="verification_status",
+            new_status=VerificationStatus.PENDING,
+            by=by,
+            transitions=ARTIST_TRANSITIONS,
+            entity_type=ARTIST_ENTITY,
+        )
+    return verification
+
+
+def artist_verification_decide(
+    *, verification: ArtistVerification, approve: bool, notes: str = "", by: User
+) -> tuple[ArtistVerification, bool]:
+    """Staff approve or reject a pending request; returns it and whether this call decided.
+
+    Deciding an already decided request the same way again changes nothing.
+    """
+    from artists.tasks import send_verification_decision_email
+
+    request_status = (
+        ArtistVerificationStatus.APPROVED if approve else ArtistVerificationStatus.REJECTED
+    )
+    artist_status = VerificationStatus.VERIFIED if approve else VerificationStatus.REJECTED
+    with transaction.atomic():
+        # Artist before request: the same order as a submission takes its locks.
+        artist = Artist.objects.select_for_update().get(pk=verification.artist_id)
+        decided, changed = status_change(
+            instance=verification,
+            new_status=request_status,
+            by=by,
+            transitions=REQUEST_TRANSITIONS,
+            entity_type=REQUEST_ENTITY,
+        )
+        if not changed:
+            return decided, False
+        decided.verified_by = by
+        decided.verification_date = timezone.now()
+        decided.admin_notes = notes or decided.admin_notes
+        decided.save(update_fields=["verified_by", "verification_date", "admin_notes"])
+        status_change(
+            instance=artist,
+            field="verification_status",
+            new_status=artist_status,
+            by=by,
+            transitions=ARTIST_TRANSITIONS,
+            entity_type=ARTIST_ENTITY,
+        )
+        if artist.user_id is not None:
+            title, message = verification_decision_text(verification=decided, artist=artist)
+            notifications_create(
+                recipient_ids=[artist.user_id],
+                notification_type=NOTIFICATION_TYPE,
+                title=title,
+                message=message,
+                resource_type=REQUEST_ENTITY,
+                resource_id=decided.pk,
+            )
+            transaction.on_commit(
+                lambda: send_verification_decision_email.delay(verification_id=str(decided.pk))
+            )
+    return decided, True
+
+
+def verification_decision_text(*, verification: ArtistVerification, artist: Artist):
+    """The title and message that tell an artist about a decision (in-app and by email)."""
+    if verification.status == ArtistVerificationStatus.APPROVED:
+        title = f"{artist.artist_name} is now verified"
+        message = "Staff approved your verification request: your page shows the verified badge."
+    else:
+        title = f"Verification of {artist.artist_name} was not approved"
+        message = "Staff could not verify you from these documents. You can submit new ones."
+    if verification.admin_notes:
+        message = f"{message}\n\nNote from staff: {verification.admin_notes}"
+    return title, message
+
+
+def payout_method_add(*, artist: Artist, method_type: str, details: dict) -> ArtistPayoutMethod:
+    """A payout method with its details encrypted; an artist's first method is the default."""
+    with transaction.atomic():
+        locked = Artist.objects.select_for_update().get(pk=artist.pk)
+        return ArtistPayoutMethod.objects.create(
+            artist=locked,
+            method_type=method_type,
+            account_details=crypto.encrypt_details(details),
+            is_default=not locked.payout_methods.exists(),
+        )
+
+
+def payout_method_set_default(*, payout_method: ArtistPayoutMethod) -> None:
+    with transaction.atomic():
+        Artist.objects.select_for_update().get(pk=payout_method.artist_id)
+        # The old default first: the database allows one default at any moment.
+        ArtistPayoutMethod.objects.filter(
+            artist_id=payout_method.artist_id, is_default=True
+        ).exclude(pk=payout_method.pk).update(is_default=False)
+        ArtistPayoutMethod.objects.filter(pk=payout_method.pk).update(is_default=True)
+
+
+def payout_method_delete(*, payout_method: ArtistPayoutMethod) -> None:
+    """Removes the method; when it was the default, the newest remaining one takes over."""
+    with transaction.atomic():
+        Artist.objects.select_for_update().get(pk=payout_method.artist_id)
+        method = ArtistPayoutMethod.objects.filter(pk=payout_method.pk).first()
+        if method is None:
+            return
+        method.delete()
+        if not method.is_default:
+            return
+        successor = (
+            ArtistPayoutMethod.objects.filter(artist_id=method.artist_id)
+            .order_by("-created_at", "pk")
+            .first()
+        )
+        if successor is not None:
+            ArtistPayoutMethod.objects.filter(pk=successor.pk).update(is_default=True)
+
+
+def payout_methods_rotate(*, batch_size: int = 500) -> int:
+    """Re-encrypts every payout method with the newest key; returns how many rows it did.
+
+    Run after putting a new key first in PAYOUT_ENCRYPTION_KEY and before removing the old.
+    """
+    done = 0
+    pks = list(ArtistPayoutMethod.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), batch_size):
+        with transaction.atomic():
+            rows = (
+                ArtistPayoutMethod.objects.select_for_update()
+                .filter(pk__in=pks[start : start + batch_size])
+                .order_by("pk")
+            )
+            for row in rows:
+                row.account_details = crypto.reencrypt(row.account_details)
+                row.save(update_fields=["account_details"])
+                done += 1
+    return done

@@ -1,0 +1,105 @@
+from decimal import Decimal
+
+from django import forms
+
+from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
+from communities.services import CHAT_MESSAGE_MAX
+
+
+class CommunityForm(forms.Form):
+    name = forms.CharField(max_length=255)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    subscription_fee = forms.DecimalField(
+        label="Fee (USD)",
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.50"),
+        help_text="What a member pays each interval, at least 0.50.",
+    )
+    subscription_interval = forms.ChoiceField(
+        label="Interval", choices=SubscriptionInterval.choices
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the community a name.")
+        return name
+
+
+class ForumForm(forms.Form):
+    name = forms.CharField(max_length=255)
+    forum_type = forms.ChoiceField(label="Type", choices=ForumType.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the forum a name.")
+        return name
+
+
+class ForumPostForm(forms.Form):
+    title = forms.CharField(max_length=255, required=False)
+    content = forms.CharField(
+        label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
+    )
+    image = forms.FileField(label="Picture", required=False)
+
+
+class ChatMessageForm(forms.Form):
+    content = forms.CharField(
+        label="Message",
+        max_length=CHAT_MESSAGE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Say something…"}),
+    )
+
+
+class ForumPostEditForm(forms.Form):
+    title = forms.CharField(max_length=255, required=False)
+    content = forms.CharField(
+        label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
+    )
+
+
+class LiveEventForm(forms.Form):
+    title = forms.CharField(max_length=255)
+    event_type = forms.ChoiceField(label="Type", choices=LiveEventType.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    start_time = forms.DateTimeField(
+        label="Starts (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    end_time = forms.DateTimeField(
+        label="Ends (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class LiveEventStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (LiveEventStatus.LIVE, "Go live"),
+            (LiveEventStatus.COMPLETED, "End the event"),
+            (LiveEventStatus.CANCELLED, "Cancel the event"),
+        ]
+    )
+
+
+class SeqCursorForm(forms.Form):
+    """A live event's poll: messages after this seq."""
+
+    after = forms.IntegerField(min_value=0, required=False)
+
+
+class TimeCursorForm(forms.Form):
+    """An all_chat forum's poll: messages after this instant."""
+
+    after = forms.DateTimeField(required=False)
+
+
+class AnsweredFilterForm(forms.Form):
+    answered = forms.ChoiceField(
+        choices=[("", "All"), ("no", "Unanswered"), ("yes", "Answered")], required=False
+    )

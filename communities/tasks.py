@@ -1,0 +1,42 @@
+"""Background work of the communities app: renewals, expiry, member notifications."""
+
+from musicplatform.tasks import platform_task
+
+
+@platform_task
+def subscriptions_renew_due() -> int:
+    """Beat: queue one renewal task per due subscription (each is idempotent)."""
+    from communities.services import subscriptions_due_ids
+
+    ids = subscriptions_due_ids()
+    for subscription_id in ids:
+        subscription_renew.delay(str(subscription_id))
+    return len(ids)
+
+
+@platform_task
+def subscription_renew(subscription_id: str) -> str:
+    from communities.services import subscription_renew as renew
+
+    return renew(subscription_id=subscription_id)
+
+
+@platform_task
+def subscriptions_expire() -> int:
+    from communities.services import subscriptions_expire as expire
+
+    return expire()
+
+
+@platform_task
+def forum_post_notify_members(post_id: str) -> int:
+    from communities.services import forum_post_notify
+
+    return forum_post_notify(post_id=post_id)
+
+
+@platform_task
+def live_event_notify_members(event_id: str, kind: str) -> int:
+    from communities.services import live_event_notify
+
+    return live_event_notify(event_id=event_id, kind=kind)

@@ -1,0 +1,56 @@
+"""The scheduled jobs: renewals, expiry, and the member notifications they queue."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from communities.models import CommunitySubscription, ForumType
+from communities.tasks import (
+    forum_post_notify_members,
+    subscription_renew,
+    subscriptions_expire,
+    subscriptions_renew_due,
+)
+from communities.tests.conftest import due_subscription, save_card
+from communities.tests.factories import (
+    CommunitySubscriptionFactory,
+    ForumFactory,
+    ForumPostFactory,
+)
+from notifications.models import Notification
+from shop.models import Payment, PaymentStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_beat_task_renews_every_due_subscription_once():
+    due = [due_subscription() for _ in range(3)]
+    CommunitySubscriptionFactory()  # not due for a month
+    for subscription in due:
+        save_card(subscription.user)
+    assert subscriptions_renew_due.delay().get() == 3
+    assert subscriptions_renew_due.delay().get() == 0
+    assert Payment.objects.filter(payment_status=PaymentStatus.COMPLETED).count() == 3
+    assert subscription_renew.delay(str(due[0].pk)).get() == "skipped"
+
+
+def test_the_expiry_task_ends_cancelled_memberships_after_their_end_date():
+    ended = CommunitySubscriptionFactory(
+        auto_renew=False, end_date=timezone.now() - timedelta(minutes=1)
+    )
+    running = CommunitySubscriptionFactory(auto_renew=False)
+    assert subscriptions_expire.delay().get() == 1
+    assert subscriptions_expire.delay().get() == 0
+    assert not CommunitySubscription.objects.get(pk=ended.pk).is_active
+    assert CommunitySubscription.objects.get(pk=running.pk).is_active
+
+
+def test_the_forum_notification_task_is_safe_to_run_twice():
+    member = CommunitySubscriptionFactory()
+    community = member.community
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    post = ForumPostFactory(forum=forum, user=community.artist.user)
+    assert forum_post_notify_members.delay(str(post.pk)).get() == 1
+    assert forum_post_notify_members.delay(str(post.pk)).get() == 0
+    assert Notification.objects.filter(user=member.user).count() == 1

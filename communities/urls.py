@@ -1,0 +1,40 @@
+from django.urls import path
+
+from communities import views
+
+app_name = "communities"
+
+C = "<uuid:community_id>/"
+
+urlpatterns = [
+    path("", views.community_list, name="list"),
+    path("mine/", views.community_mine, name="mine"),
+    path("new/", views.community_create, name="create"),
+    path(C, views.community_detail, name="detail"),
+    path(C + "edit/", views.community_edit, name="edit"),
+    path(C + "dashboard/", views.community_dashboard, name="dashboard"),
+    path(C + "subscribe/", views.subscribe, name="subscribe"),
+    path(C + "cancel/", views.subscription_cancel, name="cancel"),
+    path(C + "resume/", views.subscription_resume, name="resume"),
+    path(C + "forums/new/", views.forum_create, name="forum_create"),
+    path(C + "forums/<uuid:forum_id>/", views.forum_detail, name="forum"),
+    path(C + "forums/<uuid:forum_id>/chat/", views.forum_chat_poll, name="forum_chat"),
+    path(C + "posts/<uuid:post_id>/edit/", views.post_edit, name="post_edit"),
+    path(C + "posts/<uuid:post_id>/delete/", views.post_delete, name="post_delete"),
+    path(C + "posts/<uuid:post_id>/pin/", views.post_pin, name="post_pin"),
+    path(C + "posts/<uuid:post_id>/answer/", views.post_answer, name="post_answer"),
+    path(C + "events/new/", views.event_create, name="event_create"),
+    path(C + "events/<uuid:event_id>/", views.event_detail, name="event"),
+    path(C + "events/<uuid:event_id>/status/", views.event_status, name="event_status"),
+    path(C + "events/<uuid:event_id>/messages/", views.event_messages, name="event_messages"),
+    path(
+        C + "events/<uuid:event_id>/questions/<uuid:message_id>/upvote/",
+        views.question_upvote,
+        name="question_upvote",
+    ),
+    path(
+        C + "events/<uuid:event_id>/questions/<uuid:message_id>/answer/",
+        views.question_answer,
+        name="question_answer",
+    ),
+]

@@ -1,0 +1,646 @@
+"""Community pages: artists manage, members read and post, everyone else meets the paywall.
+
+Every view that shows forum or event content asks `selectors.can_view_content`; an id that
+does not belong to the community in the URL is answered 404, so ids cannot be probed.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from artists.selectors import artist_of
+from communities import forms, selectors, services
+from communities.models import ForumType, LiveEventStatus, LiveEventType
+from communities.selectors import CommunityInfo
+from notifications.services import StatusTransitionError
+
+# htmx stops polling when a poll answers with this status (the event is over).
+STOP_POLLING = 286
+
+
+def _info(community_id) -> CommunityInfo:
+    info = selectors.community_info(community_id=community_id)
+    if info is None:
+        raise Http404
+    return info
+
+
+def _paywall(request, info: CommunityInfo) -> HttpResponse:
+    context = {
+        "info": info,
+        "community": info.community,
+        "subscription": selectors.subscription_of(
+            community_id=info.community.pk, user=request.user
+        ),
+    }
+    return render(request, "communities/paywall.html", context, status=403)
+
+
+def _member_info(request, community_id) -> tuple[CommunityInfo, HttpResponse | None]:
+    """The community, and the paywall response when the viewer may not see its content."""
+    info = _info(community_id)
+    if not selectors.can_view_content(info=info, user=request.user):
+        return info, _paywall(request, info)
+    return info, None
+
+
+def _managed_info(request, community_id) -> CommunityInfo:
+    info = _info(community_id)
+    if not selectors.can_manage(info=info, user=request.user):
+        raise Http404
+    return info
+
+
+def _submitted(request) -> tuple:
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return ()
+
+
+def _back(request, fallback):
+    # Back to the page the form was on, when it is one of ours; never an open redirect.
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+# Communities
+
+
+@require_GET
+def community_list(request):
+    return render(
+        request,
+        "communities/list.html",
+        {"page": selectors.communities_page(page_number=request.GET.get("page"))},
+    )
+
+
+@login_required
+@require_GET
+def community_mine(request):
+    return render(
+        request,
+        "communities/mine.html",
+        {
+            "memberships": selectors.my_memberships(user=request.user),
+            "own_communities": selectors.communities_of_artist_user(user=request.user),
+            "is_artist": artist_of(user=request.user) is not None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community_create(request):
+    artist = artist_of(user=request.user)
+    if artist is None:
+        messages.info(request, "Create your artist page first; communities belong to artists.")
+        return redirect("artists:become")
+    form = forms.CommunityForm(*_submitted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            community = services.community_create(artist=artist, **form.cleaned_data)
+        except services.CommunityError as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(request, "Community created. Add its forums next.")
+            return redirect(community)
+    return render(
+        request,
+        "communities/community_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def community_detail(request, community_id):
+    info = _info(community_id)
+    user = request.user
+    can_view = selectors.can_view_content(info=info, user=user)
+    subscription = selectors.subscription_of(community_id=info.community.pk, user=user)
+    return render(
+        request,
+        "communities/detail.html",
+        {
+            "info": info,
+            "community": info.community,
+            "can_view": can_view,
+            "can_manage": selectors.can_manage(info=info, user=user),
+            "is_artist": selectors.is_community_artist(info=info, user=user),
+            "subscription": subscription,
+            "is_member": can_view and subscription is not None and subscription.is_active,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community_edit(request, community_id):
+    info = _managed_info(request, community_id)
+    community = info.community
+    initial = {
+        "name": community.name,
+        "description": community.description or "",
+        "subscription_fee": community.subscription_fee,
+        "subscription_interval": community.subscription_interval,
+    }
+    form = forms.CommunityForm(*_submitted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.community_update(community=community, by=request.user, **form.cleaned_data)
+        except services.CommunityError as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(request, "Community saved.")
+            return redirect(community)
+    return render(
+        request,
+        "communities/community_form.html",
+        {"form": form, "community": community},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def community_dashboard(request, community_id):
+    info = _managed_info(request, community_id)
+    return render(
+        request,
+        "communities/dashboard.html",
+        {
+            "info": info,
+            "community": info.community,
+            "dashboard": selectors.dashboard(
+                community=info.community, page_number=request.GET.get("page")
+            ),
+            "events": selectors.live_events_of(community_id=info.community.pk),
+        },
+    )
+
+
+# Membership
+
+
+@login_required
+@require_POST
+def subscribe(request, community_id):
+    info = _info(community_id)
+    try:
+        redirect_url = services.subscription_checkout_start(
+            user=request.user, community=info.community, site_url=request.build_absolute_uri("/")
+        )
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+        return redirect(info.community)
+    return redirect(redirect_url)
+
+
+def _own_subscription(request, community_id):
+    subscription = selectors.subscription_of(community_id=community_id, user=request.user)
+    if subscription is None:
+        raise Http404
+    return subscription
+
+
+@login_required
+@require_POST
+def subscription_cancel(request, community_id):
+    subscription = _own_subscription(request, community_id)
+    try:
+        subscription = services.subscription_cancel(subscription=subscription, by=request.user)
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Your membership will not renew. You keep access until "
+            f"{subscription.end_date:%Y-%m-%d %H:%M} UTC.",
+        )
+    return _back(request, subscription.community)
+
+
+@login_required
+@require_POST
+def subscription_resume(request, community_id):
+    subscription = _own_subscription(request, community_id)
+    try:
+        services.subscription_resume(subscription=subscription, by=request.user)
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Your membership renews automatically again.")
+    return _back(request, subscription.community)
+
+
+# Forums
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def forum_create(request, community_id):
+    info = _managed_info(request, community_id)
+    form = forms.ForumForm(*_submitted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            forum = services.forum_create(
+                community=info.community, by=request.user, **form.cleaned_data
+            )
+        except services.CommunityError as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(request, f"Forum “{forum.name}” created.")
+            return redirect("communities:forum", info.community.pk, forum.pk)
+    return render(
+        request,
+        "communities/forum_form.html",
+        {"form": form, "community": info.community},
+        status=400 if form.errors else 200,
+    )
+
+
+def _forum(info: CommunityInfo, forum_id):
+    forum = selectors.forum_of(info=info, forum_id=forum_id)
+    if forum is None:
+        raise Http404
+    return forum
+
+
+@require_http_methods(["GET", "POST"])
+def forum_detail(request, community_id, forum_id):
+    info, paywall = _member_info(request, community_id)
+    forum = _forum(info, forum_id)
+    if paywall:
+        return paywall
+    user = request.user
+    is_artist = selectors.is_community_artist(info=info, user=user)
+    may_post = forum.forum_type != ForumType.ARTIST_FORUM or is_artist
+    chat = forum.forum_type == ForumType.ALL_CHAT
+    form_class = forms.ChatMessageForm if chat else forms.ForumPostForm
+    form = form_class(*_submitted(request))
+    status = 200
+    if request.method == "POST":
+        if not may_post:
+            messages.error(request, "Only the artist posts in the artist forum.")
+            return redirect("communities:forum", community_id, forum_id)
+        if form.is_valid():
+            try:
+                services.forum_post_create(
+                    forum=forum, community=info.community, by=user, **form.cleaned_data
+                )
+            except services.CommunityError as error:
+                form.add_error(None, str(error))
+            else:
+                if chat and request.headers.get("HX-Request"):
+                    form = forms.ChatMessageForm()
+                else:
+                    messages.success(request, "Posted.")
+                    return redirect("communities:forum", community_id, forum_id)
+        if chat and request.headers.get("HX-Request"):
+            # The chat form swaps itself; the poll brings the message like everyone else's.
+            return render(
+                request,
+                "communities/_chat_form.html",
+                {"form": form, "forum": forum, "community": info.community},
+            )
+        status = 400
+    context = {
+        "info": info,
+        "community": info.community,
+        "forum": forum,
+        "form": form,
+        "may_post": may_post,
+        "can_manage": selectors.can_manage(info=info, user=user),
+    }
+    if chat:
+        context["chat_messages"] = selectors.chat_messages(forum=forum)
+        context["pinned"] = selectors.pinned_chat_messages(forum=forum)
+    else:
+        filter_form = forms.AnsweredFilterForm(request.GET)
+        answered = None
+        if forum.forum_type == ForumType.SUGGESTIONS and filter_form.is_valid():
+            answered = {"yes": True, "no": False}.get(filter_form.cleaned_data["answered"])
+        context["filter_form"] = filter_form
+        context["answered"] = answered
+        context["page"] = selectors.forum_posts_page(
+            forum=forum, page_number=request.GET.get("page"), answered=answered
+        )
+    return render(request, "communities/forum.html", context, status=status)
+
+
+@require_GET
+def forum_chat_poll(request, community_id, forum_id):
+    """New all_chat messages after the cursor; the answer carries the next cursor."""
+    info, paywall = _member_info(request, community_id)
+    forum = _forum(info, forum_id)
+    if paywall:
+        return paywall
+    if forum.forum_type != ForumType.ALL_CHAT:
+        raise Http404
+    cursor = forms.TimeCursorForm(request.GET)
+    if not cursor.is_valid():
+        return HttpResponse("Bad cursor.", status=400)
+    after = cursor.cleaned_data["after"]
+    chat_messages = selectors.chat_messages(forum=forum, after=after)
+    if after is None and not chat_messages:
+        return HttpResponse("")
+    return render(
+        request,
+        "communities/_chat_poll.html",
+        {
+            "chat_messages": chat_messages,
+            "forum": forum,
+            "community": info.community,
+            "cursor": chat_messages[-1].created_at if chat_messages else after,
+        },
+    )
+
+
+def _post(request, community_id, post_id):
+    info, paywall = _member_info(request, community_id)
+    post = selectors.forum_post_in(community_id=info.community.pk, post_id=post_id)
+    if post is None:
+        raise Http404
+    return info, post, paywall
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request, community_id, post_id):
+    info, post, paywall = _post(request, community_id, post_id)
+    if paywall:
+        return paywall
+    if post.user_id != request.user.pk:
+        raise Http404
+    form = forms.ForumPostEditForm(
+        *_submitted(request), initial={"title": post.title, "content": post.content}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.forum_post_update(post=post, by=request.user, **form.cleaned_data)
+        except services.CommunityError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Post saved.")
+            return redirect("communities:forum", community_id, post.forum_id)
+    return render(
+        request,
+        "communities/post_edit.html",
+        {"form": form, "post": post, "community": info.community},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def post_delete(request, community_id, post_id):
+    info, post, paywall = _post(request, community_id, post_id)
+    if paywall:
+        return paywall
+    try:
+        services.forum_post_delete(post=post, community=info.community, by=request.user)
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Post deleted.")
+    return redirect("communities:forum", community_id, post.forum_id)
+
+
+@login_required
+@require_POST
+def post_pin(request, community_id, post_id):
+    info, post, paywall = _post(request, community_id, post_id)
+    if paywall:
+        return paywall
+    try:
+        services.forum_post_pin(
+            post=post,
+            community=info.community,
+            by=request.user,
+            pinned=request.POST.get("pinned") == "1",
+        )
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    return redirect("communities:forum", community_id, post.forum_id)
+
+
+@login_required
+@require_POST
+def post_answer(request, community_id, post_id):
+    info, post, paywall = _post(request, community_id, post_id)
+    if paywall:
+        return paywall
+    try:
+        services.forum_post_mark_answered(
+            post=post,
+            community=info.community,
+            by=request.user,
+            answered=request.POST.get("answered") == "1",
+        )
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    return _back(request, post)
+
+
+# Live events
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_create(request, community_id):
+    info = _managed_info(request, community_id)
+    form = forms.LiveEventForm(*_submitted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.live_event_schedule(
+                community=info.community, by=request.user, **form.cleaned_data
+            )
+        except services.CommunityError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Event scheduled; members are notified.")
+            return redirect(event)
+    return render(
+        request,
+        "communities/event_form.html",
+        {"form": form, "community": info.community},
+        status=400 if form.errors else 200,
+    )
+
+
+def _event(request, community_id, event_id):
+    info, paywall = _member_info(request, community_id)
+    event = selectors.live_event_in(community_id=info.community.pk, event_id=event_id)
+    if event is None:
+        raise Http404
+    return info, event, paywall
+
+
+def _live_context(request, info, event) -> dict:
+    user = request.user
+    context = {
+        "info": info,
+        "community": info.community,
+        "event": event,
+        "can_manage": selectors.can_manage(info=info, user=user),
+        "is_live": event.status == LiveEventStatus.LIVE,
+        "form": forms.ChatMessageForm(),
+    }
+    if event.event_type == LiveEventType.QA:
+        context["questions"] = selectors.live_questions(event=event, user=user)
+    else:
+        context["chat_messages"] = selectors.live_chat_messages(event=event)
+        context["cursor"] = context["chat_messages"][-1].seq if context["chat_messages"] else 0
+    return context
+
+
+@require_GET
+def event_detail(request, community_id, event_id):
+    info, event, paywall = _event(request, community_id, event_id)
+    if paywall:
+        return paywall
+    context = _live_context(request, info, event)
+    context["status_form"] = forms.LiveEventStatusForm()
+    return render(request, "communities/event.html", context)
+
+
+@login_required
+@require_POST
+def event_status(request, community_id, event_id):
+    info = _managed_info(request, community_id)
+    event = selectors.live_event_in(community_id=info.community.pk, event_id=event_id)
+    if event is None:
+        raise Http404
+    form = forms.LiveEventStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what happens to the event.")
+        return redirect(event)
+    try:
+        services.live_event_status_set(
+            event=event,
+            community=info.community,
+            by=request.user,
+            new_status=form.cleaned_data["status"],
+        )
+    except StatusTransitionError:
+        messages.error(
+            request,
+            f"A {event.get_status_display().lower()} event cannot become "
+            f"{LiveEventStatus(form.cleaned_data['status']).label.lower()}.",
+        )
+    return redirect(event)
+
+
+@require_http_methods(["GET", "POST"])
+def event_messages(request, community_id, event_id):
+    """GET: the poll (chat: messages after the cursor; Q&A: the question list).
+    POST: send a message or a question. The same page works without JavaScript."""
+    info, event, paywall = _event(request, community_id, event_id)
+    if paywall:
+        return paywall
+    is_htmx = bool(request.headers.get("HX-Request"))
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return _paywall(request, info)
+        form = forms.ChatMessageForm(request.POST)
+        error = None
+        if form.is_valid():
+            try:
+                services.live_event_message_post(
+                    event=event, by=request.user, content=form.cleaned_data["content"]
+                )
+            except services.CommunityError as refused:
+                error = str(refused)
+        else:
+            error = " ".join(form.errors.get("content", ["Write a message first."]))
+        if is_htmx:
+            return render(
+                request,
+                "communities/_live_form.html",
+                {
+                    "form": form if error else forms.ChatMessageForm(),
+                    "error": error,
+                    "event": event,
+                    "community": info.community,
+                },
+                status=200,
+            )
+        if error:
+            messages.error(request, error)
+        return redirect(event)
+    if event.event_type == LiveEventType.QA:
+        response = render(
+            request,
+            "communities/_questions.html",
+            {
+                "questions": selectors.live_questions(event=event, user=request.user),
+                "event": event,
+                "community": info.community,
+                "can_manage": selectors.can_manage(info=info, user=request.user),
+                "is_live": event.status == LiveEventStatus.LIVE,
+            },
+        )
+    else:
+        cursor = forms.SeqCursorForm(request.GET)
+        if not cursor.is_valid():
+            return HttpResponse("Bad cursor.", status=400)
+        after = cursor.cleaned_data["after"] or 0
+        chat_messages = selectors.live_chat_messages(event=event, after=after)
+        response = render(
+            request,
+            "communities/_live_poll.html",
+            {
+                "chat_messages": chat_messages,
+                "event": event,
+                "community": info.community,
+                "cursor": chat_messages[-1].seq if chat_messages else after,
+                "is_live": event.status == LiveEventStatus.LIVE,
+            },
+        )
+    if event.status != LiveEventStatus.LIVE and is_htmx:
+        response.status_code = STOP_POLLING
+    return response
+
+
+def _question(request, community_id, event_id, message_id):
+    info, event, paywall = _event(request, community_id, event_id)
+    message = event.messages.filter(pk=message_id).first() if not paywall else None
+    if paywall is None and message is None:
+        raise Http404
+    return info, event, message, paywall
+
+
+@login_required
+@require_POST
+def question_upvote(request, community_id, event_id, message_id):
+    _info, event, message, paywall = _question(request, community_id, event_id, message_id)
+    if paywall:
+        return paywall
+    try:
+        services.live_question_upvote(message=message, event=event, by=request.user)
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    return redirect(event)
+
+
+@login_required
+@require_POST
+def question_answer(request, community_id, event_id, message_id):
+    info, event, message, paywall = _question(request, community_id, event_id, message_id)
+    if paywall:
+        return paywall
+    try:
+        services.live_question_answer(
+            message=message, event=event, community=info.community, by=request.user
+        )
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    return redirect(event)

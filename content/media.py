@@ -1,0 +1,131 @@
+"""Checking uploaded media by what the bytes are, never by the name or the browser's claim."""
+
+import uuid
+from dataclasses import dataclass
+
+import filetype
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+
+from content.models import MediaType
+from musicplatform.images import (
+    UnusablePicture,
+    decode_picture,
+    encode_jpeg,
+    encode_png,
+    has_transparency,
+)
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_AUDIO_BYTES = 50 * 1024 * 1024
+MAX_VIDEO_BYTES = 200 * 1024 * 1024
+MAX_IMAGES_PER_POST = 4
+# Larger pictures are scaled down: nobody needs more on a post, and it bounds storage.
+MAX_IMAGE_SIDE = 2048
+# Refuse decompression bombs before Pillow allocates them.
+MAX_IMAGE_PIXELS = 50_000_000
+
+AUDIO_TYPES = {
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/x-flac": "flac",
+    "audio/x-wav": "wav",
+    "audio/mp4": "m4a",
+}
+VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
+
+
+@dataclass(frozen=True)
+class CheckedMedia:
+    """An upload that passed its checks, ready to store."""
+
+    media_type: str
+    # Pictures are re-encoded in memory; audio and video stream from the upload as they are.
+    content: File
+    extension: str
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"
+
+
+def _check_image(upload: UploadedFile) -> CheckedMedia:
+    if upload.size > MAX_IMAGE_BYTES:
+        raise ValidationError(
+            f"“{upload.name}” is larger than {_megabytes(MAX_IMAGE_BYTES)}; pictures may be at most that."
+        )
+    try:
+        image = decode_picture(upload.read(), max_pixels=MAX_IMAGE_PIXELS)
+    except UnusablePicture as error:
+        problem = {
+            "format": "is not a JPEG, PNG, GIF or WebP picture",
+            "pixels": "has too many pixels",
+            "unreadable": "is not a picture we can read",
+        }[error.reason]
+        raise ValidationError(f"“{upload.name}” {problem}.") from None
+    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    if has_transparency(image):
+        out, extension = encode_png(image), "png"
+    else:
+        out, extension = encode_jpeg(image), "jpg"
+    return CheckedMedia(media_type=MediaType.IMAGE, content=ContentFile(out), extension=extension)
+
+
+def _check_audio_or_video(upload: UploadedFile, data_head: bytes) -> CheckedMedia:
+    kind = filetype.guess(data_head)
+    mime = kind.mime if kind else None
+    if mime in VIDEO_TYPES:
+        media_type, extension, limit = MediaType.VIDEO, VIDEO_TYPES[mime], MAX_VIDEO_BYTES
+    elif mime in AUDIO_TYPES:
+        media_type, extension, limit = MediaType.AUDIO, AUDIO_TYPES[mime], MAX_AUDIO_BYTES
+    else:
+        raise ValidationError(
+            f"“{upload.name}” is not a picture, audio (MP3, OGG, FLAC, WAV, M4A) "
+            "or video (MP4, WebM, MOV) file."
+        )
+    if upload.size > limit:
+        raise ValidationError(
+            f"“{upload.name}” is larger than {_megabytes(limit)}; "
+            f"{media_type.label.lower()} files may be at most that."
+        )
+    upload.seek(0)
+    return CheckedMedia(media_type=media_type, content=upload, extension=extension)
+
+
+def check_upload(upload: UploadedFile) -> CheckedMedia:
+    """What the file really is, re-encoded when it is a picture; ValidationError otherwise."""
+    if not upload.size:
+        raise ValidationError(f"“{upload.name}” is empty.")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None and kind.mime.startswith("image/"):
+        return _check_image(upload)
+    return _check_audio_or_video(upload, head)
+
+
+def check_uploads(uploads: list[UploadedFile]) -> list[CheckedMedia]:
+    """A post carries up to four pictures, or one audio file, or one video."""
+    checked = [check_upload(upload) for upload in uploads]
+    kinds = {item.media_type for item in checked}
+    if len(kinds) > 1:
+        raise ValidationError(
+            "A post carries pictures, or one audio file, or one video, not a mix."
+        )
+    if kinds == {MediaType.IMAGE} and len(checked) > MAX_IMAGES_PER_POST:
+        raise ValidationError(f"A post carries at most {MAX_IMAGES_PER_POST} pictures.")
+    if kinds & {MediaType.AUDIO, MediaType.VIDEO} and len(checked) > 1:
+        raise ValidationError("A post carries one audio file or one video.")
+    return checked
+
+
+def store_media(*, items: list[CheckedMedia], folder: str) -> list[str]:
+    """Save through the storage API under fresh names; returns the public URLs."""
+    urls = []
+    for item in items:
+        name = default_storage.save(f"{folder}/{uuid.uuid4().hex}.{item.extension}", item.content)
+        urls.append(default_storage.url(name))
+    return urls

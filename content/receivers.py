@@ -1,0 +1,22 @@
+"""Cache invalidation for the explore page: staff curate featured items in the admin, so
+saves from anywhere (not only our services) must drop the cached section."""
+
+from django.db.models.signals import post_delete, post_save
+
+from artists.models import Artist
+from content.models import Review
+from content.selectors import FEATURED_CACHE_KEY
+from musicplatform.cache import invalidate_on_commit
+from shop.models import FeaturedItem, Product
+
+
+def forget_featured(**_) -> None:
+    invalidate_on_commit(FEATURED_CACHE_KEY)
+
+
+def connect() -> None:
+    for model in (FeaturedItem, Artist, Product, Review):
+        post_save.connect(forget_featured, sender=model, dispatch_uid=f"featured-{model.__name__}")
+        post_delete.connect(
+            forget_featured, sender=model, dispatch_uid=f"featured-{model.__name__}"
+        )

@@ -1,0 +1,387 @@
+"""Reads of the content domain; each page runs a fixed number of queries whatever the data."""
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import UserPreferences
+from artists.models import Artist
+from communities.models import Community, CommunitySubscription, ForumPost, ForumType
+from content.models import Comment, Like, Post, Review, ShareLink
+from musicplatform.cache import cached
+from shop.models import FeaturedItem, FeaturedItemType, Product
+
+FEED_PAGE_SIZE = 20
+SUGGESTED_ARTISTS = 6
+EXPLORE_LIST_SIZE = 8
+POPULAR_WINDOW = timedelta(days=7)
+# Replies nest this deep in the open; deeper threads are folded behind a "show replies".
+OPEN_REPLY_DEPTH = 4
+
+
+def _count(queryset: QuerySet, column: str) -> Coalesce:
+    """COUNT(*) of `queryset` per outer row as a scalar subquery (no join fan-out)."""
+    counted = queryset.order_by().values(column).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _liked_by(viewer, **target) -> Exists | Value:
+    if viewer is None or not viewer.is_authenticated:
+        return Value(False)
+    return Exists(Like.objects.filter(user=viewer, **target))
+
+
+def posts_for(viewer) -> QuerySet[Post]:
+    """Live posts with their artist, like and comment counts, and whether `viewer` liked them."""
+    return (
+        Post.objects.filter(deleted_at__isnull=True)
+        .select_related("artist")
+        .annotate(
+            like_count=_count(Like.objects.filter(post=OuterRef("pk")), "post"),
+            comment_count=_count(
+                Comment.objects.filter(post=OuterRef("pk"), deleted_at__isnull=True), "post"
+            ),
+            liked=_liked_by(viewer, post=OuterRef("pk")),
+        )
+    )
+
+
+def reviews_for(viewer) -> QuerySet[Review]:
+    return Review.objects.select_related("user", "artist").annotate(
+        like_count=_count(Like.objects.filter(review=OuterRef("pk")), "review"),
+        comment_count=_count(
+            Comment.objects.filter(review=OuterRef("pk"), deleted_at__isnull=True), "review"
+        ),
+        liked=_liked_by(viewer, review=OuterRef("pk")),
+    )
+
+
+def post_owned_by(*, user, post_id: uuid.UUID) -> Post | None:
+    return (
+        Post.objects.filter(pk=post_id, deleted_at__isnull=True, artist__user=user)
+        .select_related("artist")
+        .first()
+    )
+
+
+def followed_artist_ids(user) -> list[uuid.UUID]:
+    return list(
+        UserPreferences.objects.filter(user=user).values_list("favorite_artists", flat=True).first()
+        or []
+    )
+
+
+# The feed ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """A post or an artist-forum post, in one timeline."""
+
+    kind: str
+    item: Post | ForumPost
+
+    @property
+    def key(self) -> tuple[datetime, uuid.UUID]:
+        return (self.item.created_at, self.item.pk)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[FeedItem]
+    next_cursor: str | None
+    suggested_artists: list[Artist] = field(default_factory=list)
+
+
+def encode_cursor(key: tuple[datetime, uuid.UUID]) -> str:
+    raw = f"{key[0].isoformat()}|{key[1]}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Raises ValueError for anything that is not a cursor this module made."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        when = datetime.fromisoformat(moment)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("not a feed cursor") from exc
+    if when.tzinfo is None:
+        raise ValueError("not a feed cursor")
+    return when, uuid.UUID(pk)
+
+
+def _before(queryset: QuerySet, key: tuple[datetime, uuid.UUID] | None) -> QuerySet:
+    # Keyset paging: rows strictly after the last one shown, in (created_at, id) order.
+    if key is not None:
+        queryset = queryset.filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], pk__lt=key[1]))
+    return queryset.order_by("-created_at", "-pk")
+
+
+def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> FeedPage:
+    """Posts of followed artists and of artists whose communities the fan belongs to, plus
+    the artists' own posts in those communities' artist forums, newest first."""
+    followed = followed_artist_ids(user)
+    member_of = CommunitySubscription.objects.filter(user=user, is_active=True).values(
+        "community_id"
+    )
+    community_artists = Community.objects.filter(pk__in=member_of).values("artist_id")
+    posts = _before(
+        posts_for(user).filter(Q(artist_id__in=followed) | Q(artist_id__in=community_artists)),
+        before,
+    )[: FEED_PAGE_SIZE + 1]
+    forum_posts = _before(
+        ForumPost.objects.filter(
+            forum__forum_type=ForumType.ARTIST_FORUM,
+            forum__community_id__in=member_of,
+            # "Only artist posts": whatever else sits in the forum stays in the community.
+            user_id=F("forum__community__artist__user_id"),
+        ).select_related("forum__community__artist"),
+        before,
+    )[: FEED_PAGE_SIZE + 1]
+    merged = sorted(
+        [FeedItem("post", p) for p in posts] + [FeedItem("forum_post", f) for f in forum_posts],
+        key=lambda entry: entry.key,
+        reverse=True,
+    )
+    items = merged[:FEED_PAGE_SIZE]
+    next_cursor = encode_cursor(items[-1].key) if len(merged) > FEED_PAGE_SIZE else None
+    suggested = []
+    if not items and before is None:
+        suggested = suggested_artists(user=user, exclude=followed)
+    return FeedPage(items=items, next_cursor=next_cursor, suggested_artists=suggested)
+
+
+def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
+    """Artists to follow: featured first, then the most active; never the fan's own."""
+    return list(
+        Artist.objects.exclude(pk__in=exclude)
+        .exclude(user=user)
+        .annotate(
+            post_count=_count(
+                Post.objects.filter(artist=OuterRef("pk"), deleted_at__isnull=True), "artist"
+            )
+        )
+        .order_by("-featured", "-post_count", "artist_name")[:SUGGESTED_ARTISTS]
+    )
+
+
+# Comment threads -----------------------------------------------------------------------
+
+
+@dataclass
+class CommentNode:
+    comment: Comment
+    depth: int
+    children: list["CommentNode"] = field(default_factory=list)
+
+    @property
+    def collapsed(self) -> bool:
+        return self.depth + 1 >= OPEN_REPLY_DEPTH
+
+    @property
+    def reply_count(self) -> int:
+        return sum(1 + child.reply_count for child in self.children)
+
+
+def comment_thread(*, viewer, post: Post | None = None, review: Review | None = None):
+    """The comments on a post or review as a tree, in one query.
+
+    A deleted comment stays as a placeholder (without its text) only while it has live
+    replies, so the replies remain readable in place.
+    """
+    target = {"post": post} if post is not None else {"review": review}
+    comments = list(
+        Comment.objects.filter(**target)
+        .select_related("user")
+        .annotate(
+            like_count=_count(Like.objects.filter(comment=OuterRef("pk")), "comment"),
+            liked=_liked_by(viewer, comment=OuterRef("pk")),
+        )
+        .order_by("created_at", "pk")
+    )
+    children: dict[uuid.UUID | None, list[Comment]] = {}
+    for comment in comments:
+        children.setdefault(comment.parent_comment_id, []).append(comment)
+
+    def build(comment: Comment, depth: int) -> CommentNode | None:
+        node = CommentNode(comment=comment, depth=depth)
+        node.children = [
+            child
+            for reply in children.get(comment.pk, [])
+            if (child := build(reply, depth + 1)) is not None
+        ]
+        if comment.deleted_at is not None:
+            if not node.children:
+                return None
+            comment.content = ""
+        return node
+
+    return [node for root in children.get(None, []) if (node := build(root, 0)) is not None]
+
+
+# Share links ---------------------------------------------------------------------------
+
+
+def share_link_by_token(token: str) -> ShareLink | None:
+    return (
+        ShareLink.objects.filter(share_token=token, post__deleted_at__isnull=True)
+        .select_related("post__artist")
+        .first()
+    )
+
+
+# Reviews -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    count: int
+    average: float | None
+    # (stars, how many, share of all in percent), five stars first
+    distribution: list[tuple[int, int, int]]
+
+
+def rating_summary(reviews: QuerySet[Review]) -> RatingSummary:
+    totals = reviews.aggregate(
+        count=Count("pk"),
+        average=Avg("rating"),
+        **{f"stars_{n}": Count("pk", filter=Q(rating=n)) for n in range(1, 6)},
+    )
+    count = totals["count"]
+    distribution = [
+        (n, totals[f"stars_{n}"], round(100 * totals[f"stars_{n}"] / count) if count else 0)
+        for n in range(5, 0, -1)
+    ]
+    average = round(float(totals["average"]), 1) if totals["average"] is not None else None
+    return RatingSummary(count=count, average=average, distribution=distribution)
+
+
+def reviewed_item(*, viewer, content_type: str, content_id: str) -> dict | None:
+    reviews = Review.objects.filter(content_type=content_type, content_id=content_id)
+    listed = list(reviews_for(viewer).filter(pk__in=reviews.values("pk")).order_by("-created_at"))
+    if not listed:
+        return None
+    return {
+        "content_type": content_type,
+        "content_id": content_id,
+        "content_name": listed[0].content_name,
+        "artist": listed[0].artist,
+        "artist_name": listed[0].artist_name,
+        "reviews": listed,
+        "summary": rating_summary(reviews),
+        "own_review": next((r for r in listed if r.user_id == getattr(viewer, "pk", None)), None),
+    }
+
+
+def artist_reviews(*, viewer, artist: Artist) -> dict:
+    reviews = Review.objects.filter(artist=artist)
+    return {
+        "artist": artist,
+        "reviews": list(reviews_for(viewer).filter(artist=artist).order_by("-created_at")),
+        "summary": rating_summary(reviews),
+    }
+
+
+# Explore -------------------------------------------------------------------------------
+
+
+def _uuids(values) -> list[uuid.UUID]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
+
+
+FEATURED_CACHE_KEY = "explore:featured"
+POPULAR_CACHE_KEY = "explore:popular-post-ids"
+# Featured items are invalidated when they (or what they show) change, and expire within
+# five minutes so that placement windows open and close on time; popularity moves with
+# every like, so it is recomputed at most once a minute instead.
+FEATURED_CACHE_SECONDS = 5 * 60
+POPULAR_CACHE_SECONDS = 60
+
+
+def explore_page(*, viewer) -> dict:
+    popular_ids = cached(POPULAR_CACHE_KEY, _popular_post_ids, timeout=POPULAR_CACHE_SECONDS)
+    popular = {post.pk: post for post in posts_for(viewer).filter(pk__in=popular_ids)}
+    return {
+        **cached(FEATURED_CACHE_KEY, featured_now, timeout=FEATURED_CACHE_SECONDS),
+        # Deleted posts drop out at once: the cached ids are re-read through posts_for().
+        "popular_posts": [popular[pk] for pk in popular_ids if pk in popular],
+        "new_artists": list(Artist.objects.order_by("-created_at")[:EXPLORE_LIST_SIZE]),
+    }
+
+
+def _popular_post_ids() -> list:
+    return list(
+        Post.objects.filter(
+            deleted_at__isnull=True, created_at__gte=timezone.now() - POPULAR_WINDOW
+        )
+        .annotate(likes_total=Count("likes"))
+        .order_by("-likes_total", "-created_at")
+        .values_list("pk", flat=True)[:EXPLORE_LIST_SIZE]
+    )
+
+
+def featured_now() -> dict:
+    """The explore page's featured artists, products, albums and songs, in position order."""
+    now = timezone.now()
+    featured = list(
+        FeaturedItem.objects.filter(start_date__lte=now, end_date__gt=now).order_by(
+            F("position").asc(nulls_last=True), "start_date"
+        )
+    )
+    by_type: dict[str, list[FeaturedItem]] = {t: [] for t in FeaturedItemType.values}
+    for item in featured:
+        by_type[item.item_type].append(item)
+    # item_id has no foreign key (D7): resolve each kind in one query, skip what is gone.
+    artists = Artist.objects.in_bulk(_uuids(i.item_id for i in by_type["artist"]))
+    products = Product.objects.filter(
+        pk__in=_uuids(i.item_id for i in by_type["product"]), is_active=True
+    ).select_related("artist")
+    products = {p.pk: p for p in products}
+    catalogue_ids = [i.item_id for i in by_type["album"] + by_type["song"]]
+    # Albums and songs live in an external catalogue (D8); reviews know their names.
+    names = {
+        (row["content_type"], row["content_id"]): row
+        for row in Review.objects.filter(content_id__in=catalogue_ids)
+        .values("content_type", "content_id", "content_name", "artist_name")
+        .distinct()
+    }
+    return {
+        "featured_artists": [
+            artists[pk] for pk in _uuids(i.item_id for i in by_type["artist"]) if pk in artists
+        ],
+        "featured_products": [
+            products[pk] for pk in _uuids(i.item_id for i in by_type["product"]) if pk in products
+        ],
+        "featured_albums": [
+            names.get(("album", i.item_id), {"content_type": "album", "content_id": i.item_id})
+            for i in by_type["album"]
+        ],
+        "featured_songs": [
+            names.get(("song", i.item_id), {"content_type": "song", "content_id": i.item_id})
+            for i in by_type["song"]
+        ],
+    }

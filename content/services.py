@@ -1,0 +1,416 @@
+"""Every write of the content domain: posts, comments, likes, share links, reviews, follows."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User, UserPreferences
+from artists.models import Artist
+from content.media import check_uploads, store_media
+from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType, ShareLink
+from musicplatform.tasks import enqueue_on_commit
+from notifications.models import NotificationType
+from notifications.services import (
+    artist_audience_notify,
+    notification_group_update,
+    notifications_create,
+)
+
+POST_MAX_LENGTH = 5000
+COMMENT_MAX_LENGTH = 2000
+REVIEW_MAX_LENGTH = 10000
+SHARE_TOKEN_BYTES = 32
+
+
+def _clean_text(value: str | None, *, max_length: int, what: str) -> str:
+    text = (value or "").strip()
+    if len(text) > max_length:
+        raise ValidationError(
+            f"{what} can be at most {max_length:,} characters long (it has {len(text):,})."
+        )
+    return text
+
+
+def _require_post_owner(post: Post, by: User) -> None:
+    if post.artist.user_id != by.pk:
+        raise PermissionDenied("Only the artist who wrote this post can change it.")
+
+
+# Posts ---------------------------------------------------------------------------------
+
+
+def post_create(
+    *, artist: Artist, by: User, content_text: str, uploads: list[UploadedFile]
+) -> Post:
+    if artist.user_id != by.pk:
+        raise PermissionDenied("You can only post as your own artist profile.")
+    text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
+    if not text and not uploads:
+        raise ValidationError("Write something or attach a picture, audio or video.")
+    checked = check_uploads(uploads)
+    media_urls = store_media(items=checked, folder=f"posts/{artist.pk}")
+    post = Post.objects.create(
+        artist=artist,
+        content_text=text or None,
+        media_type=checked[0].media_type if checked else MediaType.NONE,
+        media_urls=media_urls or None,
+    )
+    from content.tasks import post_published_notify  # the task module imports this one
+
+    enqueue_on_commit(post_published_notify, str(post.pk))
+    return post
+
+
+def post_audience_notify(*, post_id) -> int:
+    """Tell the artist's followers and community members about a new post (once)."""
+    post = Post.objects.select_related("artist").filter(pk=post_id, deleted_at=None).first()
+    if post is None:
+        return 0
+    return artist_audience_notify(
+        artist_id=post.artist_id,
+        exclude_user_id=post.artist.user_id,
+        notification_type=NotificationType.POST,
+        title=f"{post.artist.artist_name} posted",
+        message=(post.content_text or "A new post with media.")[:200],
+        resource_type="post",
+        resource_id=post.pk,
+    )
+
+
+def post_update(
+    *,
+    post: Post,
+    by: User,
+    content_text: str,
+    uploads: list[UploadedFile],
+    remove_media: bool = False,
+) -> Post:
+    """New uploads replace the post's media; `remove_media` drops it without a replacement."""
+    text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
+    checked = check_uploads(uploads)
+    with transaction.atomic():
+        locked = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("artist")
+            .get(pk=post.pk, deleted_at__isnull=True)
+        )
+        _require_post_owner(locked, by)
+        if checked:
+            locked.media_type = checked[0].media_type
+            locked.media_urls = store_media(items=checked, folder=f"posts/{locked.artist_id}")
+        elif remove_media:
+            locked.media_type, locked.media_urls = MediaType.NONE, None
+        if not text and not locked.media_urls:
+            raise ValidationError("A post needs text or media; delete it instead of emptying it.")
+        locked.content_text = text or None
+        locked.save(update_fields=["content_text", "media_type", "media_urls"])
+    return locked
+
+
+def post_delete(*, post: Post, by: User) -> None:
+    with transaction.atomic():
+        locked = (
+            Post.objects.select_for_update(of=("self",)).select_related("artist").get(pk=post.pk)
+        )
+        _require_post_owner(locked, by)
+        if locked.deleted_at is None:
+            locked.deleted_at = timezone.now()
+            locked.save(update_fields=["deleted_at"])
+
+
+# Comments ------------------------------------------------------------------------------
+
+
+def comment_create(
+    *,
+    user: User,
+    content: str,
+    post: Post | None = None,
+    review: Review | None = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """A comment on a post or a review, or a reply to a comment on either.
+
+    Replies also carry their thread's post or review, so a whole thread loads in one query.
+    """
+    text = _clean_text(content, max_length=COMMENT_MAX_LENGTH, what="A comment")
+    if not text:
+        raise ValidationError("Write something before sending your comment.")
+    with transaction.atomic():
+        if parent is not None:
+            parent = Comment.objects.select_for_update(of=("self",)).get(pk=parent.pk)
+            if parent.deleted_at is not None:
+                raise ValidationError("That comment was deleted, so it can't be replied to.")
+            if (post and parent.post_id != post.pk) or (review and parent.review_id != review.pk):
+                raise ValidationError("That comment belongs to another thread.")
+            post_id, review_id = parent.post_id, parent.review_id
+        elif (post is None) == (review is None):
+            raise ValueError("A comment is on exactly one post or review.")
+        else:
+            post_id, review_id = (post.pk if post else None), (review.pk if review else None)
+        if post_id and not Post.objects.filter(pk=post_id, deleted_at__isnull=True).exists():
+            raise ValidationError("That post was deleted, so it can't take comments.")
+        comment = Comment.objects.create(
+            user=user,
+            content=text,
+            post_id=post_id,
+            review_id=review_id,
+            parent_comment=parent,
+        )
+        if parent is not None and parent.user_id != user.pk:
+            notifications_create(
+                recipient_ids=[parent.user_id],
+                notification_type=NotificationType.COMMENT_REPLY,
+                title=f"{user.username} replied to your comment",
+                message=text[:200],
+                resource_type="comment",
+                resource_id=comment.pk,
+            )
+    return comment
+
+
+def comment_update(*, comment: Comment, by: User, content: str) -> Comment:
+    text = _clean_text(content, max_length=COMMENT_MAX_LENGTH, what="A comment")
+    if not text:
+        raise ValidationError("A comment can't be empty; delete it instead.")
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update(of=("self",)).get(pk=comment.pk)
+        if locked.user_id != by.pk:
+            raise PermissionDenied("Only the author can edit a comment.")
+        if locked.deleted_at is not None:
+            raise ValidationError("That comment was deleted.")
+        locked.content = text
+        locked.save(update_fields=["content"])
+    return locked
+
+
+def comment_delete(*, comment: Comment, by: User) -> None:
+    """The author removes their comment; an artist may remove any comment on their posts."""
+    with transaction.atomic():
+        locked = (
+            Comment.objects.select_for_update(of=("self",))
+            .select_related("post__artist")
+            .get(pk=comment.pk)
+        )
+        is_post_artist = locked.post is not None and locked.post.artist.user_id == by.pk
+        if locked.user_id != by.pk and not is_post_artist:
+            raise PermissionDenied("Only the author or the post's artist can remove a comment.")
+        if locked.deleted_at is None:
+            locked.deleted_at = timezone.now()
+            locked.save(update_fields=["deleted_at"])
+
+
+# Likes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LikeState:
+    liked: bool
+    count: int
+
+
+def _like_target(
+    post: Post | None, comment: Comment | None, review: Review | None
+) -> tuple[dict, User | None, str]:
+    """The filter naming the one target, its author (to notify) and its kind."""
+    targets = [t for t in (post, comment, review) if t is not None]
+    if len(targets) != 1:
+        raise ValueError("A like has exactly one target.")
+    if post is not None:
+        post = Post.objects.select_related("artist__user").get(pk=post.pk)
+        if post.deleted_at is not None:
+            raise ValidationError("That post was deleted, so it can't be liked.")
+        return {"post": post}, post.artist.user, "post"
+    if comment is not None:
+        comment = Comment.objects.select_related("user", "post").get(pk=comment.pk)
+        if comment.deleted_at is not None or (comment.post and comment.post.deleted_at):
+            raise ValidationError("That comment was deleted, so it can't be liked.")
+        return {"comment": comment}, comment.user, "comment"
+    review = Review.objects.select_related("user").get(pk=review.pk)
+    return {"review": review}, review.user, "review"
+
+
+def _like_notify(*, author: User, liker: User, kind: str, target: dict) -> None:
+    others = Like.objects.filter(**target).exclude(user=author).count() - 1
+    who = (
+        liker.username
+        if others <= 0
+        else f"{liker.username} and {others} other" + ("s" if others > 1 else "")
+    )
+    notification_group_update(
+        recipient_id=author.pk,
+        notification_type=NotificationType.LIKE,
+        title=f"{who} liked your {kind}",
+        message=f"{who} liked your {kind}.",
+        resource_type=kind,
+        resource_id=next(iter(target.values())).pk,
+    )
+
+
+def like_set(
+    *,
+    user: User,
+    liked: bool,
+    post: Post | None = None,
+    comment: Comment | None = None,
+    review: Review | None = None,
+) -> LikeState:
+    """Like or unlike one target; asking for the state it is already in changes nothing.
+
+    Stating the wanted state (rather than flipping) keeps a double-submitted form from
+    undoing itself; the buttons still toggle because each shows the opposite state.
+    """
+    target, author, kind = _like_target(post, comment, review)
+    if liked:
+        try:
+            # The NULLS NOT DISTINCT unique key decides concurrent likes by the same user.
+            with transaction.atomic():
+                Like.objects.create(user=user, **target)
+        except IntegrityError:
+            pass
+        else:
+            if author is not None and author.pk != user.pk:
+                _like_notify(author=author, liker=user, kind=kind, target=target)
+    else:
+        Like.objects.filter(user=user, **target).delete()
+    return LikeState(liked=liked, count=Like.objects.filter(**target).count())
+
+
+# Share links ---------------------------------------------------------------------------
+
+
+def share_link_create(*, post: Post, by: User, expires_in: timedelta | None = None) -> ShareLink:
+    if post.deleted_at is not None:
+        raise ValidationError("That post was deleted, so it can't be shared.")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise ValidationError("A link must expire in the future.")
+    return ShareLink.objects.create(
+        post=post,
+        created_by=by,
+        share_token=secrets.token_urlsafe(SHARE_TOKEN_BYTES),
+        expires_at=timezone.now() + expires_in if expires_in else None,
+    )
+
+
+# Reviews -------------------------------------------------------------------------------
+
+
+def _clean_review_fields(*, title: str, text_content: str, rating: int) -> tuple[str, str, int]:
+    title = _clean_text(title, max_length=255, what="A title")
+    text = _clean_text(text_content, max_length=REVIEW_MAX_LENGTH, what="A review")
+    if not title or not text:
+        raise ValidationError("A review needs a title and some text.")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError("A rating is a whole number of stars from 1 to 5.")
+    return title, text, rating
+
+
+def review_create(
+    *,
+    user: User,
+    content_type: str,
+    content_id: str,
+    content_name: str,
+    title: str,
+    text_content: str,
+    rating: int,
+    artist: Artist | None = None,
+    artist_name: str = "",
+    images: list[UploadedFile] = (),
+) -> Review:
+    """One review per fan per album or song (unique in the database); edit it to change it."""
+    if content_type not in ReviewedContentType.values:
+        raise ValidationError("Only albums and songs can be reviewed.")
+    content_id = _clean_text(content_id, max_length=255, what="A catalogue id")
+    content_name = _clean_text(content_name, max_length=255, what="A name")
+    if not content_id or not content_name:
+        raise ValidationError("Say which album or song you are reviewing.")
+    title, text, rating = _clean_review_fields(
+        title=title, text_content=text_content, rating=rating
+    )
+    checked = check_uploads(list(images))
+    if any(item.media_type != MediaType.IMAGE for item in checked):
+        raise ValidationError("A review can carry pictures only.")
+    label = ReviewedContentType(content_type).label.lower()
+    duplicate = ValidationError(
+        f"You have already reviewed this {label}; edit your review instead."
+    )
+    if Review.objects.filter(user=user, content_type=content_type, content_id=content_id).exists():
+        raise duplicate
+    image_urls = store_media(items=checked, folder=f"reviews/{user.pk}")
+    try:
+        with transaction.atomic():
+            return Review.objects.create(
+                user=user,
+                content_type=content_type,
+                content_id=content_id,
+                content_name=content_name,
+                artist=artist,
+                artist_name=artist.artist_name if artist else (artist_name.strip() or None),
+                title=title,
+                text_content=text,
+                rating=rating,
+                image_urls=image_urls or None,
+            )
+    except IntegrityError as exc:
+        raise duplicate from exc
+
+
+def review_update(
+    *, review: Review, by: User, title: str, text_content: str, rating: int
+) -> Review:
+    title, text, rating = _clean_review_fields(
+        title=title, text_content=text_content, rating=rating
+    )
+    with transaction.atomic():
+        locked = Review.objects.select_for_update(of=("self",)).get(pk=review.pk)
+        if locked.user_id != by.pk:
+            raise PermissionDenied("Only the author can edit a review.")
+        locked.title, locked.text_content, locked.rating = title, text, rating
+        locked.save(update_fields=["title", "text_content", "rating"])
+    return locked
+
+
+def review_delete(*, review: Review, by: User) -> None:
+    """Reviews have no deleted_at column: deleting one removes it with its comments and likes."""
+    with transaction.atomic():
+        locked = Review.objects.select_for_update(of=("self",)).get(pk=review.pk)
+        if locked.user_id != by.pk:
+            raise PermissionDenied("Only the author can delete a review.")
+        locked.delete()
+
+
+# Following artists (user_preferences.favorite_artists, D8) -----------------------------
+
+
+def _locked_preferences(user: User) -> UserPreferences:
+    UserPreferences.objects.get_or_create(user=user)
+    return UserPreferences.objects.select_for_update().get(user=user)
+
+
+def artist_follow(*, user: User, artist: Artist) -> UserPreferences:
+    with transaction.atomic():
+        # Arrays cannot hold foreign keys: check the artist still exists while we hold the lock.
+        if not Artist.objects.filter(pk=artist.pk).exists():
+            raise ValidationError("That artist no longer exists.")
+        preferences = _locked_preferences(user)
+        if artist.pk not in preferences.favorite_artists:
+            preferences.favorite_artists = [*preferences.favorite_artists, artist.pk]
+            preferences.save(update_fields=["favorite_artists"])
+    return preferences
+
+
+def artist_unfollow(*, user: User, artist: Artist) -> UserPreferences:
+    with transaction.atomic():
+        preferences = _locked_preferences(user)
+        if artist.pk in preferences.favorite_artists:
+            preferences.favorite_artists = [
+                pk for pk in preferences.favorite_artists if pk != artist.pk
+            ]
+            preferences.save(update_fields=["favorite_artists"])
+    return preferences

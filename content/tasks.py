@@ -1,0 +1,7 @@
+from content import services
+from musicplatform.tasks import platform_task
+
+
+@platform_task
+def post_published_notify(post_id: str) -> int:
+    return services.post_audience_notify(post_id=post_id)

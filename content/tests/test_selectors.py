@@ -1,0 +1,249 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory, UserPreferencesFactory
+from artists.tests.factories import ArtistFactory
+from communities.models import ForumType
+from communities.tests.factories import (
+    CommunityFactory,
+    CommunitySubscriptionFactory,
+    ForumFactory,
+    ForumPostFactory,
+)
+from content import selectors
+from content.models import Post
+from content.tests.factories import CommentFactory, LikeFactory, PostFactory, ReviewFactory
+from shop.models import FeaturedItemType
+from shop.tests.factories import FeaturedItemFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _follower_of(*artists):
+    return UserPreferencesFactory(favorite_artists=[a.pk for a in artists]).user
+
+
+def _aged(post: Post, minutes: int) -> Post:
+    """created_at comes from the database clock; move it to order posts in a test."""
+    Post.objects.filter(pk=post.pk).update(created_at=timezone.now() - timedelta(minutes=minutes))
+    post.refresh_from_db()
+    return post
+
+
+# Feed
+
+
+def test_the_feed_holds_followed_artists_posts_newest_first():
+    followed, other = ArtistFactory(), ArtistFactory()
+    old = _aged(PostFactory(artist=followed), 30)
+    new = _aged(PostFactory(artist=followed), 5)
+    PostFactory(artist=other)
+    fan = _follower_of(followed)
+
+    page = selectors.feed_page(user=fan)
+
+    assert [entry.item for entry in page.items] == [new, old]
+
+
+def test_the_feed_holds_posts_of_artists_whose_community_the_fan_joined():
+    subscription = CommunitySubscriptionFactory()
+    post = PostFactory(artist=subscription.community.artist)
+
+    page = selectors.feed_page(user=subscription.user)
+
+    assert [entry.item for entry in page.items] == [post]
+
+
+def test_artist_forum_posts_reach_members_only():
+    community = CommunityFactory()
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    announcement = ForumPostFactory(forum=forum, user=community.artist.user)
+    ForumPostFactory(forum=forum)  # a fan's post in the artist forum stays in the forum
+    ForumPostFactory(
+        forum=ForumFactory(community=community, forum_type=ForumType.ALL_CHAT),
+        user=community.artist.user,
+    )
+    member = CommunitySubscriptionFactory(community=community).user
+    lapsed = CommunitySubscriptionFactory(community=community, is_active=False).user
+    follower = _follower_of(community.artist)
+
+    assert [e.item for e in selectors.feed_page(user=member).items] == [announcement]
+    assert selectors.feed_page(user=lapsed).items == []
+    assert selectors.feed_page(user=follower).items == []
+
+
+def test_deleted_posts_never_reach_the_feed():
+    post = PostFactory()
+    Post.objects.filter(pk=post.pk).update(deleted_at=timezone.now())
+
+    assert selectors.feed_page(user=_follower_of(post.artist)).items == []
+
+
+def test_the_feed_pages_by_keyset_without_gaps_or_repeats(monkeypatch):
+    monkeypatch.setattr(selectors, "FEED_PAGE_SIZE", 3)
+    community = CommunityFactory()
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    posts = [_aged(PostFactory(artist=community.artist), minutes) for minutes in range(1, 6)]
+    forum_post = ForumPostFactory(forum=forum, user=community.artist.user)
+    fan = CommunitySubscriptionFactory(community=community).user
+
+    seen, before = [], None
+    while True:
+        page = selectors.feed_page(user=fan, before=before)
+        seen += [entry.item.pk for entry in page.items]
+        if page.next_cursor is None:
+            break
+        before = selectors.decode_cursor(page.next_cursor)
+
+    assert seen == [forum_post.pk, *[p.pk for p in posts]]
+
+
+def test_an_empty_feed_suggests_artists_not_yet_followed():
+    followed = ArtistFactory()
+    featured = ArtistFactory(featured=True)
+    fan = _follower_of(followed)
+
+    page = selectors.feed_page(user=fan)
+
+    assert page.items == []
+    assert featured in page.suggested_artists
+    assert followed not in page.suggested_artists
+
+
+def test_an_artist_is_not_suggested_to_follow_themselves():
+    artist = ArtistFactory(featured=True)
+
+    page = selectors.feed_page(user=artist.user)
+
+    assert artist not in page.suggested_artists
+
+
+def test_a_forged_cursor_is_rejected():
+    with pytest.raises(ValueError):
+        selectors.decode_cursor("bm90LWEtY3Vyc29y")
+
+
+# Counts
+
+
+def test_posts_carry_like_and_comment_counts_and_the_viewers_like():
+    post = PostFactory()
+    fan = UserFactory()
+    LikeFactory(post=post, user=fan)
+    LikeFactory(post=post)
+    CommentFactory(post=post)
+    CommentFactory(post=post, deleted_at=timezone.now())
+
+    annotated = selectors.posts_for(fan).get(pk=post.pk)
+
+    assert (annotated.like_count, annotated.comment_count, annotated.liked) == (2, 1, True)
+
+
+# Comment threads
+
+
+def test_a_thread_nests_replies_and_folds_deep_ones():
+    post = PostFactory()
+    chain = [CommentFactory(post=post)]
+    for _ in range(5):
+        chain.append(CommentFactory(post=post, parent_comment=chain[-1]))
+
+    (root,) = selectors.comment_thread(viewer=None, post=post)
+
+    node, depth = root, 0
+    while node.children:
+        assert node.collapsed == (depth + 1 >= selectors.OPEN_REPLY_DEPTH)
+        node, depth = node.children[0], depth + 1
+    assert depth == 5
+    assert root.reply_count == 5
+
+
+def test_a_deleted_comment_with_replies_stays_as_a_placeholder_without_its_text():
+    post = PostFactory()
+    parent = CommentFactory(post=post, content="Secret", deleted_at=timezone.now())
+    reply = CommentFactory(post=post, parent_comment=parent)
+    CommentFactory(post=post, deleted_at=timezone.now())
+
+    thread = selectors.comment_thread(viewer=None, post=post)
+
+    assert len(thread) == 1
+    assert thread[0].comment.content == ""
+    assert thread[0].children[0].comment == reply
+
+
+# Reviews
+
+
+def test_the_rating_summary_has_the_average_and_distribution():
+    for rating in (5, 5, 4, 1):
+        ReviewFactory(content_id="album-1", rating=rating)
+    ReviewFactory(content_id="other", rating=1)
+
+    item = selectors.reviewed_item(viewer=None, content_type="album", content_id="album-1")
+
+    assert item["summary"].count == 4
+    assert item["summary"].average == 3.8
+    assert item["summary"].distribution == [
+        (5, 2, 50),
+        (4, 1, 25),
+        (3, 0, 0),
+        (2, 0, 0),
+        (1, 1, 25),
+    ]
+
+
+# Explore
+
+
+def test_explore_shows_featured_items_in_their_window_by_position():
+    now = timezone.now()
+    second = FeaturedItemFactory(position=2)
+    first = FeaturedItemFactory(position=1)
+    FeaturedItemFactory(end_date=now - timedelta(days=1))
+    FeaturedItemFactory(start_date=now + timedelta(days=1))
+    product = ProductFactory()
+    FeaturedItemFactory(item_type=FeaturedItemType.PRODUCT, item_id=str(product.pk))
+    review = ReviewFactory(content_type="song", content_name="Shine")
+    FeaturedItemFactory(item_type=FeaturedItemType.SONG, item_id=review.content_id)
+
+    page = selectors.explore_page(viewer=None)
+
+    assert [str(a.pk) for a in page["featured_artists"]] == [first.item_id, second.item_id]
+    assert page["featured_products"] == [product]
+    assert page["featured_songs"][0]["content_name"] == "Shine"
+
+
+def test_popular_posts_are_this_weeks_most_liked():
+    quiet = PostFactory()
+    loved = PostFactory()
+    LikeFactory.create_batch(3, post=loved)
+    LikeFactory(post=quiet)
+    old = _aged(PostFactory(), 60 * 24 * 8)
+    LikeFactory.create_batch(5, post=old)
+
+    popular = selectors.explore_page(viewer=None)["popular_posts"]
+
+    assert popular == [loved, quiet]
+
+
+def test_explore_serves_featured_items_from_redis_until_one_changes(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    viewer = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        featured = FeaturedItemFactory()
+    selectors.explore_page(viewer=viewer)
+
+    with CaptureQueriesContext(connection) as warm:
+        first = selectors.explore_page(viewer=viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        featured.delete()
+    with CaptureQueriesContext(connection) as after_change:
+        second = selectors.explore_page(viewer=viewer)
+
+    assert len(warm) < len(after_change)
+    assert first["featured_artists"] and not second["featured_artists"]

@@ -1,0 +1,576 @@
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory, UserPreferencesFactory
+from artists.tests.factories import ArtistFactory
+from communities.models import ForumType
+from communities.tests.factories import (
+    CommunitySubscriptionFactory,
+    ForumFactory,
+    ForumPostFactory,
+)
+from content.models import Comment, Like, MediaType, Post, Review
+from content.tests.factories import (
+    CommentFactory,
+    LikeFactory,
+    PostFactory,
+    ReviewFactory,
+    ShareLinkFactory,
+)
+from content.tests.uploads import fake_image_upload, image_upload
+from shop.tests.factories import FeaturedItemFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _fan_following(*artists):
+    return UserPreferencesFactory(favorite_artists=[a.pk for a in artists]).user
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+# Feed
+
+
+def test_the_feed_needs_a_signed_in_fan(client):
+    response = client.get(reverse("content:feed"))
+
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_the_feed_shows_followed_artists_posts_and_member_announcements(client):
+    artist = ArtistFactory(artist_name="Nova Lights")
+    PostFactory(artist=artist, content_text="Tour dates are out")
+    subscription = CommunitySubscriptionFactory(user=_fan_following(artist))
+    forum = ForumFactory(community=subscription.community, forum_type=ForumType.ARTIST_FORUM)
+    ForumPostFactory(forum=forum, user=subscription.community.artist.user, title="Members first")
+    client.force_login(subscription.user)
+
+    response = client.get(reverse("content:feed"))
+
+    assert "Tour dates are out" in response.text
+    assert "Members first" in response.text
+
+
+def _fill_feed(fan, artist, posts: int):
+    community = CommunitySubscriptionFactory(user=fan, community__artist=artist).community
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    for _ in range(posts):
+        post = PostFactory(artist=artist)
+        LikeFactory.create_batch(2, post=post)
+        CommentFactory.create_batch(2, post=post)
+        ForumPostFactory(forum=forum, user=artist.user)
+
+
+def test_the_feed_runs_the_same_queries_for_few_and_many_posts(client, django_assert_num_queries):
+    small_fan, big_fan = UserFactory(), UserFactory()
+    _fill_feed(small_fan, ArtistFactory(), posts=2)
+    _fill_feed(big_fan, ArtistFactory(), posts=30)
+
+    client.force_login(small_fan)
+    small = _queries(client, reverse("content:feed"))
+    client.force_login(big_fan)
+    with django_assert_num_queries(small):
+        response = client.get(reverse("content:feed"))
+
+    assert "Older posts" in response.text
+
+
+def test_the_feed_pages_with_a_cursor_not_an_offset(client):
+    artist = ArtistFactory()
+    fan = _fan_following(artist)
+    for n in range(25):
+        PostFactory(artist=artist, content_text=f"Post number {n}")
+    client.force_login(fan)
+
+    first = client.get(reverse("content:feed"))
+    cursor = first.context["page"].next_cursor
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get(reverse("content:feed"), {"before": cursor})
+
+    assert len(first.context["page"].items) == 20
+    assert len(second.context["page"].items) == 5
+    shown = [e.item.pk for e in first.context["page"].items + second.context["page"].items]
+    assert len(set(shown)) == 25
+    assert not any("OFFSET" in query["sql"] for query in captured)
+
+
+def test_a_forged_cursor_shows_the_newest_page_with_a_message(client):
+    PostFactory()
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("content:feed"), {"before": "%%%not-a-cursor"})
+
+    assert response.status_code == 200
+    assert "That page of the feed does not exist" in response.text
+
+
+def test_an_empty_feed_suggests_artists_and_following_fills_it(client):
+    artist = ArtistFactory(artist_name="Quiet Harbour", featured=True)
+    PostFactory(artist=artist, content_text="Hello new fans")
+    fan = UserFactory()
+    client.force_login(fan)
+
+    empty = client.get(reverse("content:feed"))
+    assert "Quiet Harbour" in empty.text
+    assert "Follow some artists" in empty.text
+
+    followed = client.post(
+        reverse("content:artist_follow", args=[artist.pk]), {"next": reverse("content:feed")}
+    )
+    assert followed.status_code == 302
+    assert "Hello new fans" in client.get(reverse("content:feed")).text
+
+    client.post(reverse("content:artist_follow", args=[artist.pk]), {"action": "unfollow"})
+    assert "Hello new fans" not in client.get(reverse("content:feed")).text
+
+
+# Posts
+
+
+def test_a_fan_without_an_artist_profile_cannot_post(client):
+    client.force_login(UserFactory())
+
+    assert client.get(reverse("content:post_create")).status_code == 403
+
+
+def test_an_artist_publishes_a_post_with_a_picture(client):
+    artist = ArtistFactory()
+    client.force_login(artist.user)
+
+    response = client.post(
+        reverse("content:post_create"),
+        {"artist": artist.pk, "content_text": "Studio day", "media": [image_upload()]},
+    )
+
+    post = Post.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("content:post_detail", args=[post.pk])
+    assert post.media_type == MediaType.IMAGE
+    assert "Studio day" in client.get(response["Location"]).text
+
+
+def test_an_empty_post_gets_a_message_and_saves_nothing(client):
+    artist = ArtistFactory()
+    client.force_login(artist.user)
+
+    response = client.post(reverse("content:post_create"), {"artist": artist.pk})
+
+    assert response.status_code == 400
+    assert "Write something or attach" in response.text
+    assert not Post.objects.exists()
+
+
+def test_a_disguised_file_gets_a_message_and_saves_nothing(client):
+    artist = ArtistFactory()
+    client.force_login(artist.user)
+
+    response = client.post(
+        reverse("content:post_create"),
+        {"artist": artist.pk, "content_text": "x", "media": [fake_image_upload()]},
+    )
+
+    assert response.status_code == 400
+    assert "is not a picture, audio" in response.text
+    assert not Post.objects.exists()
+
+
+def test_an_artist_cannot_post_as_another_artist(client):
+    mine, theirs = ArtistFactory(), ArtistFactory()
+    client.force_login(mine.user)
+
+    response = client.post(
+        reverse("content:post_create"), {"artist": theirs.pk, "content_text": "Hi"}
+    )
+
+    assert response.status_code == 400
+    assert not Post.objects.exists()
+
+
+def test_only_the_owner_edits_or_deletes_a_post(client):
+    post = PostFactory(content_text="Original")
+    client.force_login(ArtistFactory().user)
+
+    assert client.get(reverse("content:post_edit", args=[post.pk])).status_code == 404
+    assert client.post(reverse("content:post_delete", args=[post.pk])).status_code == 404
+
+    client.force_login(post.artist.user)
+    client.post(reverse("content:post_edit", args=[post.pk]), {"content_text": "Edited"})
+    client.post(reverse("content:post_delete", args=[post.pk]))
+
+    post.refresh_from_db()
+    assert post.content_text == "Edited"
+    assert post.deleted_at is not None
+    assert client.get(reverse("content:post_detail", args=[post.pk])).status_code == 404
+
+
+# The post page and comments
+
+
+def _thread(post, roots: int):
+    for _ in range(roots):
+        comment = CommentFactory(post=post)
+        LikeFactory(on_comment=True, comment=comment)
+        reply = CommentFactory(post=post, parent_comment=comment)
+        CommentFactory(post=post, parent_comment=reply)
+
+
+def test_the_post_page_runs_the_same_queries_for_few_and_many_comments(
+    client, django_assert_num_queries
+):
+    small, big = PostFactory(), PostFactory()
+    _thread(small, roots=1)
+    _thread(big, roots=20)
+    LikeFactory.create_batch(10, post=big)
+    client.force_login(UserFactory())
+
+    count = _queries(client, reverse("content:post_detail", args=[small.pk]))
+    with django_assert_num_queries(count):
+        client.get(reverse("content:post_detail", args=[big.pk]))
+
+
+def test_replies_nest_and_deep_threads_are_folded(client):
+    post = PostFactory()
+    chain = [CommentFactory(post=post, content="Level 0")]
+    for level in range(1, 7):
+        chain.append(CommentFactory(post=post, parent_comment=chain[-1], content=f"Level {level}"))
+    client.force_login(UserFactory())
+
+    page = client.get(reverse("content:post_detail", args=[post.pk])).text
+
+    assert all(f"Level {n}" in page for n in range(7))
+    assert page.count('class="more-replies"') == 3
+    assert "Show 3 more replies" in page
+
+
+def test_a_comment_without_javascript_redirects_back_to_the_thread(client):
+    post = PostFactory()
+    fan = UserFactory()
+    client.force_login(fan)
+
+    response = client.post(
+        reverse("content:post_comment", args=[post.pk]), {"content": "First listen: wow"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("#comments")
+    assert Comment.objects.get().user == fan
+
+
+def test_a_reply_with_htmx_returns_the_thread_in_place(client):
+    parent = CommentFactory(content="What a record")
+    client.force_login(UserFactory())
+
+    response = client.post(
+        reverse("content:post_comment", args=[parent.post.pk]),
+        {"content": "Agreed", "parent": parent.pk},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="comments"' in response.text
+    assert "Agreed" in response.text
+    assert Comment.objects.get(content="Agreed").parent_comment == parent
+
+
+def test_a_comment_over_the_limit_gets_a_message_and_saves_nothing(client):
+    post = PostFactory()
+    client.force_login(UserFactory())
+
+    response = client.post(
+        reverse("content:post_comment", args=[post.pk]), {"content": "x" * 10_000}
+    )
+
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.text
+    assert not Comment.objects.exists()
+
+
+def test_a_reply_to_a_deleted_comment_gets_a_message(client):
+    parent = CommentFactory(deleted_at=timezone.now())
+    client.force_login(UserFactory())
+
+    response = client.post(
+        reverse("content:post_comment", args=[parent.post.pk]),
+        {"content": "Hello?", "parent": parent.pk},
+        **HTMX,
+    )
+
+    assert "can&#x27;t be replied to" in response.text
+    assert Comment.objects.count() == 1
+
+
+def test_authors_edit_their_comments_and_nobody_else_can(client):
+    comment = CommentFactory(content="Frist")
+    client.force_login(UserFactory())
+    url = reverse("content:comment_edit", args=[comment.pk])
+
+    assert client.post(url, {"content": "Hacked"}).status_code == 404
+
+    client.force_login(comment.user)
+    assert client.post(url, {"content": "First"}).status_code == 302
+    comment.refresh_from_db()
+    assert comment.content == "First"
+
+
+def test_the_posts_artist_removes_a_comment_a_stranger_cannot(client):
+    comment = CommentFactory(content="Spam spam")
+    url = reverse("content:comment_delete", args=[comment.pk])
+    client.force_login(UserFactory())
+    assert client.post(url).status_code == 404
+
+    client.force_login(comment.post.artist.user)
+    assert client.post(url).status_code == 302
+
+    page = client.get(reverse("content:post_detail", args=[comment.post.pk])).text
+    assert "Spam spam" not in page
+
+
+# Likes
+
+
+def test_a_like_with_htmx_swaps_the_button_with_the_new_count(client):
+    post = PostFactory()
+    LikeFactory(post=post)
+    client.force_login(UserFactory())
+    url = reverse("content:like", args=["post", post.pk])
+
+    liked = client.post(url, {"liked": "1"}, **HTMX)
+    assert 'aria-pressed="true"' in liked.text
+    assert '<span class="like-count">2</span>' in liked.text
+
+    unliked = client.post(url, {"liked": "0"}, **HTMX)
+    assert 'aria-pressed="false"' in unliked.text
+    assert '<span class="like-count">1</span>' in unliked.text
+
+
+def test_a_like_without_javascript_goes_back_to_the_page(client):
+    comment = CommentFactory()
+    client.force_login(UserFactory())
+    page = reverse("content:post_detail", args=[comment.post.pk])
+
+    response = client.post(
+        reverse("content:like", args=["comment", comment.pk]), {"liked": "1", "next": page}
+    )
+
+    assert response["Location"] == page
+    assert Like.objects.filter(comment=comment).count() == 1
+
+
+def test_liking_a_deleted_post_gets_a_message_and_changes_nothing(client):
+    post = PostFactory(deleted_at=timezone.now())
+    client.force_login(UserFactory())
+
+    response = client.post(
+        reverse("content:like", args=["post", post.pk]), {"liked": "1"}, follow=True
+    )
+
+    assert "That post was deleted" in response.text
+    assert not Like.objects.exists()
+
+
+def test_only_posts_comments_and_reviews_can_be_liked(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("content:like", args=["user", UserFactory().pk]), {"liked": "1"})
+
+    assert response.status_code == 404
+
+
+# Share links
+
+
+def test_a_share_link_shows_the_post_to_anyone_with_preview_tags(client):
+    post = PostFactory(with_image=True, content_text="Listen to this")
+    client.force_login(UserFactory())
+
+    created = client.post(reverse("content:share_create", args=[post.pk]), {"expires_in_days": "7"})
+    link = post.share_links.get()
+    client.logout()
+    shared = client.get(reverse("content:shared_post", args=[link.share_token]))
+
+    assert link.share_token in created.text
+    assert shared.status_code == 200
+    assert '<meta property="og:title"' in shared.text
+    assert f'<meta property="og:image" content="{post.media_urls[0]}">' in shared.text
+    assert '<meta name="twitter:card" content="summary_large_image">' in shared.text
+    assert "Listen to this" in shared.text
+
+
+def test_an_expired_share_link_says_so_with_410(client):
+    link = ShareLinkFactory(expires_at=timezone.now() - timedelta(minutes=1))
+
+    response = client.get(reverse("content:shared_post", args=[link.share_token]))
+
+    assert response.status_code == 410
+    assert "This link has expired" in response.text
+    assert link.post.content_text not in response.text
+
+
+def test_a_forged_share_token_is_not_found(client):
+    ShareLinkFactory()
+
+    assert client.get(reverse("content:shared_post", args=["forged-token"])).status_code == 404
+
+
+def test_a_share_link_to_a_deleted_post_is_not_found(client):
+    link = ShareLinkFactory(post__deleted_at=timezone.now())
+
+    assert client.get(reverse("content:shared_post", args=[link.share_token])).status_code == 404
+
+
+# Reviews
+
+
+def _review_form(**overrides):
+    return {
+        "content_type": "album",
+        "content_id": "4aawyAB9vmqN3uQ7FjRGTy",
+        "content_name": "Global Warming",
+        "artist_name": "Pitbull",
+        "title": "A summer classic",
+        "text_content": "Every track earns its place.",
+        "rating": "5",
+        **overrides,
+    }
+
+
+def test_a_fan_reviews_an_album_once(client):
+    client.force_login(UserFactory())
+
+    first = client.post(reverse("content:review_create"), _review_form())
+    again = client.post(reverse("content:review_create"), _review_form(title="Again"))
+
+    assert first.status_code == 302
+    assert again.status_code == 400
+    assert "already reviewed this album" in again.text
+    assert Review.objects.count() == 1
+
+
+def test_a_rating_of_seven_gets_a_message_and_saves_nothing(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("content:review_create"), _review_form(rating="7"))
+
+    assert response.status_code == 400
+    assert "A rating is from 1 to 5 stars." in response.text
+    assert not Review.objects.exists()
+
+
+def test_the_item_page_shows_average_and_distribution(client):
+    ReviewFactory(content_id="abc", content_name="Blue Hour", rating=5)
+    ReviewFactory(content_id="abc", content_name="Blue Hour", rating=2)
+
+    response = client.get(reverse("content:reviewed_item", args=["album", "abc"]))
+
+    assert "<strong>3.5</strong> / 5 from 2 reviews" in response.text
+    assert response.context["summary"].distribution[0] == (5, 1, 50)
+
+
+def test_the_item_page_runs_the_same_queries_for_few_and_many_reviews(
+    client, django_assert_num_queries
+):
+    for n in range(2):
+        LikeFactory(on_review=True, review=ReviewFactory(content_id="few", rating=n + 1))
+    for n in range(25):
+        review = ReviewFactory(content_id="many", rating=n % 5 + 1)
+        LikeFactory(on_review=True, review=review)
+        CommentFactory(on_review=True, review=review)
+    client.force_login(UserFactory())
+
+    count = _queries(client, reverse("content:reviewed_item", args=["album", "few"]))
+    with django_assert_num_queries(count):
+        client.get(reverse("content:reviewed_item", args=["album", "many"]))
+
+
+def test_the_review_page_runs_the_same_queries_for_few_and_many_comments(
+    client, django_assert_num_queries
+):
+    small, big = ReviewFactory(), ReviewFactory()
+    CommentFactory(on_review=True, review=small)
+    for _ in range(15):
+        root = CommentFactory(on_review=True, review=big)
+        CommentFactory(post=None, review=big, parent_comment=root)
+        LikeFactory(on_comment=True, comment=root)
+    client.force_login(UserFactory())
+
+    count = _queries(client, reverse("content:review_detail", args=[small.pk]))
+    with django_assert_num_queries(count):
+        client.get(reverse("content:review_detail", args=[big.pk]))
+
+
+def test_reviews_take_comments(client):
+    review = ReviewFactory()
+    client.force_login(UserFactory())
+
+    client.post(reverse("content:review_comment", args=[review.pk]), {"content": "Spot on"})
+
+    assert "Spot on" in client.get(reverse("content:review_detail", args=[review.pk])).text
+
+
+def test_the_artist_review_list_shows_their_average(client):
+    artist = ArtistFactory()
+    ReviewFactory(artist=artist, rating=4)
+    ReviewFactory(artist=artist, rating=5)
+    ReviewFactory(rating=1)
+
+    response = client.get(reverse("content:artist_reviews", args=[artist.pk]))
+
+    assert "<strong>4.5</strong> / 5 from 2 reviews" in response.text
+
+
+def test_the_artist_review_list_runs_the_same_queries_for_few_and_many(
+    client, django_assert_num_queries
+):
+    few, many = ArtistFactory(), ArtistFactory()
+    ReviewFactory(artist=few)
+    for review in ReviewFactory.create_batch(20, artist=many):
+        LikeFactory(on_review=True, review=review)
+        CommentFactory(on_review=True, review=review)
+
+    count = _queries(client, reverse("content:artist_reviews", args=[few.pk]))
+    with django_assert_num_queries(count):
+        client.get(reverse("content:artist_reviews", args=[many.pk]))
+
+
+def test_only_the_author_edits_a_review(client):
+    review = ReviewFactory(rating=2)
+    client.force_login(UserFactory())
+    url = reverse("content:review_edit", args=[review.pk])
+
+    assert client.post(url, {"title": "x", "text_content": "y", "rating": "5"}).status_code == 404
+    review.refresh_from_db()
+    assert review.rating == 2
+
+
+# Explore
+
+
+def test_explore_runs_the_same_queries_for_few_and_many_items(client, django_assert_num_queries):
+    FeaturedItemFactory()
+    PostFactory()
+    small = _queries(client, reverse("content:explore"))
+    FeaturedItemFactory.create_batch(10)
+    for post in PostFactory.create_batch(12):
+        LikeFactory(post=post)
+    cache.clear()  # compare two cold pages: the Redis cache would hide queries
+
+    with django_assert_num_queries(small):
+        response = client.get(reverse("content:explore"))
+
+    assert "Popular this week" in response.text

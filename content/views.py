@@ -1,0 +1,461 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from artists.models import Artist
+from content import selectors, services
+from content.forms import (
+    CommentEditForm,
+    CommentForm,
+    LikeForm,
+    PostEditForm,
+    PostForm,
+    ReviewFieldsForm,
+    ReviewForm,
+    ShareLinkForm,
+)
+from content.models import Comment, Post, Review, ReviewedContentType
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+# Feed and explore ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def feed(request):
+    before = None
+    if cursor := request.GET.get("before"):
+        try:
+            before = selectors.decode_cursor(cursor)
+        except ValueError:
+            messages.error(request, "That page of the feed does not exist; here is the newest.")
+    page = selectors.feed_page(user=request.user, before=before)
+    return render(
+        request,
+        "content/feed.html",
+        {
+            "page": page,
+            "followed": set(selectors.followed_artist_ids(request.user))
+            if page.suggested_artists
+            else set(),
+            "is_artist": request.user.artist_profiles.exists(),
+        },
+    )
+
+
+@require_GET
+def explore(request):
+    return render(request, "content/explore.html", selectors.explore_page(viewer=request.user))
+
+
+@login_required
+@require_POST
+def artist_follow(request, artist_id):
+    artist = get_object_or_404(Artist, pk=artist_id)
+    try:
+        if request.POST.get("action") == "unfollow":
+            services.artist_unfollow(user=request.user, artist=artist)
+            messages.success(request, f"You no longer follow {artist.artist_name}.")
+        else:
+            services.artist_follow(user=request.user, artist=artist)
+            messages.success(request, f"You now follow {artist.artist_name}.")
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    return _back(request, reverse("content:feed"))
+
+
+# Posts ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_create(request):
+    artists = request.user.artist_profiles.order_by("artist_name")
+    if not artists:
+        raise PermissionDenied("Only artists can publish posts.")
+    form = PostForm(request.POST or None, request.FILES or None, artists=artists)
+    if request.method == "POST" and form.is_valid():
+        try:
+            post = services.post_create(
+                artist=form.cleaned_data["artist"],
+                by=request.user,
+                content_text=form.cleaned_data["content_text"],
+                uploads=form.cleaned_data["media"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your post is live.")
+            return redirect("content:post_detail", post_id=post.pk)
+    return render(request, "content/post_form.html", {"form": form}, status=_status(form))
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+def _post_page_context(request, post: Post, comment_form=None) -> dict:
+    return {
+        "post": post,
+        "thread": selectors.comment_thread(viewer=request.user, post=post),
+        "comment_form": comment_form or CommentForm(),
+        "comment_action": reverse("content:post_comment", args=[post.pk]),
+        "moderator_id": post.artist.user_id,
+        "share_form": ShareLinkForm(),
+    }
+
+
+@login_required
+@require_GET
+def post_detail(request, post_id):
+    post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
+    return render(request, "content/post_detail.html", _post_page_context(request, post))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request, post_id):
+    post = selectors.post_owned_by(user=request.user, post_id=post_id)
+    if post is None:
+        raise Http404("No post of yours has that address.")
+    initial = {"content_text": post.content_text}
+    form = PostEditForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_update(
+                post=post,
+                by=request.user,
+                content_text=form.cleaned_data["content_text"],
+                uploads=form.cleaned_data["media"],
+                remove_media=form.cleaned_data["remove_media"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your post was updated.")
+            return redirect("content:post_detail", post_id=post.pk)
+    return render(
+        request, "content/post_edit.html", {"form": form, "post": post}, status=_status(form)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_delete(request, post_id):
+    post = selectors.post_owned_by(user=request.user, post_id=post_id)
+    if post is None:
+        raise Http404("No post of yours has that address.")
+    if request.method == "POST":
+        services.post_delete(post=post, by=request.user)
+        messages.success(request, "Your post was deleted.")
+        return redirect("content:feed")
+    return render(request, "content/post_delete.html", {"post": post})
+
+
+# Comments ------------------------------------------------------------------------------
+
+
+def _comment_on(request, *, post: Post | None = None, review: Review | None = None):
+    """Adds a comment or reply; htmx gets the re-rendered thread, others a redirect."""
+    form = CommentForm(request.POST)
+    page_url = (
+        reverse("content:post_detail", args=[post.pk])
+        if post
+        else reverse("content:review_detail", args=[review.pk])
+    )
+    error = None
+    if form.is_valid():
+        parent = None
+        if parent_id := form.cleaned_data["parent"]:
+            parent = Comment.objects.filter(pk=parent_id).first()
+            if parent is None:
+                form.add_error(None, "The comment you replied to does not exist.")
+        if not form.errors:
+            try:
+                services.comment_create(
+                    user=request.user,
+                    content=form.cleaned_data["content"],
+                    post=post,
+                    review=review,
+                    parent=parent,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+    if form.errors:
+        error = " ".join(str(m) for messages_ in form.errors.values() for m in messages_)
+    if _is_htmx(request):
+        context = {
+            "thread": selectors.comment_thread(viewer=request.user, post=post, review=review),
+            "comment_form": form if error and not form.data.get("parent") else CommentForm(),
+            "comment_action": request.path,
+            "moderator_id": post.artist.user_id if post else None,
+            "thread_error": error,
+        }
+        return render(request, "content/_comments.html", context)
+    if error:
+        if post is not None:
+            context = _post_page_context(request, post, comment_form=form)
+            context["thread_error"] = error
+            return render(request, "content/post_detail.html", context, status=400)
+        messages.error(request, error)
+        return redirect(page_url)
+    messages.success(request, "Your comment was posted.")
+    return redirect(f"{page_url}#comments")
+
+
+@login_required
+@require_POST
+def post_comment(request, post_id):
+    post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
+    return _comment_on(request, post=post)
+
+
+@login_required
+@require_POST
+def review_comment(request, review_id):
+    review = get_object_or_404(Review, pk=review_id)
+    return _comment_on(request, review=review)
+
+
+def _comment_page(comment: Comment) -> str:
+    if comment.post_id:
+        return reverse("content:post_detail", args=[comment.post_id]) + "#comments"
+    return reverse("content:review_detail", args=[comment.review_id]) + "#comments"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request, comment_id):
+    comment = get_object_or_404(Comment, pk=comment_id, user=request.user, deleted_at__isnull=True)
+    form = CommentEditForm(request.POST or None, initial={"content": comment.content})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.comment_update(
+                comment=comment, by=request.user, content=form.cleaned_data["content"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your comment was updated.")
+            return redirect(_comment_page(comment))
+    return render(
+        request,
+        "content/comment_edit.html",
+        {"form": form, "comment": comment},
+        status=_status(form),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_delete(request, comment_id):
+    comment = get_object_or_404(
+        Comment.objects.select_related("post__artist"), pk=comment_id, deleted_at__isnull=True
+    )
+    # Someone who may not remove it learns nothing about it.
+    if comment.user_id != request.user.pk and not (
+        comment.post and comment.post.artist.user_id == request.user.pk
+    ):
+        raise Http404("No comment you can remove has that address.")
+    if request.method == "POST":
+        services.comment_delete(comment=comment, by=request.user)
+        messages.success(request, "The comment was removed.")
+        return redirect(_comment_page(comment))
+    return render(request, "content/comment_delete.html", {"comment": comment})
+
+
+# Likes ---------------------------------------------------------------------------------
+
+LIKE_TARGETS = {"post": Post, "comment": Comment, "review": Review}
+
+
+@login_required
+@require_POST
+def like(request, kind, target_id):
+    model = LIKE_TARGETS.get(kind)
+    if model is None:
+        raise Http404("Only posts, comments and reviews can be liked.")
+    target = get_object_or_404(model, pk=target_id)
+    form = LikeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Say whether to like or unlike.")
+    try:
+        state = services.like_set(
+            user=request.user, liked=form.cleaned_data["liked"], **{kind: target}
+        )
+    except ValidationError as error:
+        if _is_htmx(request):
+            return render(
+                request,
+                "content/_like_error.html",
+                {"message": _errors(error)},
+                status=200,
+            )
+        messages.error(request, _errors(error))
+        return _back(request, reverse("content:feed"))
+    if _is_htmx(request):
+        return render(
+            request,
+            "content/_like_button.html",
+            {
+                "kind": kind,
+                "target_id": target.pk,
+                "liked": state.liked,
+                "count": state.count,
+                "next": request.POST.get("next", ""),
+            },
+        )
+    return _back(request, reverse("content:feed"))
+
+
+# Share links ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def share_create(request, post_id):
+    post = get_object_or_404(Post, pk=post_id, deleted_at__isnull=True)
+    form = ShareLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose when the link expires from the list.")
+        return redirect("content:post_detail", post_id=post.pk)
+    link = services.share_link_create(
+        post=post, by=request.user, expires_in=form.cleaned_data["expires_in_days"]
+    )
+    share_url = request.build_absolute_uri(reverse("content:shared_post", args=[link.share_token]))
+    return render(request, "content/share_created.html", {"link": link, "share_url": share_url})
+
+
+@require_GET
+def shared_post(request, token):
+    link = selectors.share_link_by_token(token)
+    if link is None:
+        raise Http404("This share link does not exist.")
+    if link.expires_at is not None and link.expires_at <= timezone.now():
+        return render(request, "content/share_expired.html", {"link": link}, status=410)
+    return render(
+        request,
+        "content/shared_post.html",
+        {"post": link.post, "share_url": request.build_absolute_uri()},
+    )
+
+
+# Reviews -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_create(request):
+    form = ReviewForm(request.POST or None, request.FILES or None, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            review = services.review_create(
+                user=request.user,
+                content_type=data["content_type"],
+                content_id=data["content_id"],
+                content_name=data["content_name"],
+                artist=data["artist"],
+                artist_name=data["artist_name"],
+                title=data["title"],
+                text_content=data["text_content"],
+                rating=data["rating"],
+                images=data["images"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Thanks for your review.")
+            return redirect("content:review_detail", review_id=review.pk)
+    return render(request, "content/review_form.html", {"form": form}, status=_status(form))
+
+
+@require_GET
+def review_detail(request, review_id):
+    review = get_object_or_404(selectors.reviews_for(request.user), pk=review_id)
+    return render(
+        request,
+        "content/review_detail.html",
+        {
+            "review": review,
+            "thread": selectors.comment_thread(viewer=request.user, review=review),
+            "comment_form": CommentForm(),
+            "comment_action": reverse("content:review_comment", args=[review.pk]),
+            "moderator_id": None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_edit(request, review_id):
+    review = get_object_or_404(Review, pk=review_id, user=request.user)
+    initial = {"title": review.title, "text_content": review.text_content, "rating": review.rating}
+    form = ReviewFieldsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_update(review=review, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your review was updated.")
+            return redirect("content:review_detail", review_id=review.pk)
+    return render(
+        request, "content/review_edit.html", {"form": form, "review": review}, status=_status(form)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_delete(request, review_id):
+    review = get_object_or_404(Review, pk=review_id, user=request.user)
+    if request.method == "POST":
+        services.review_delete(review=review, by=request.user)
+        messages.success(request, "Your review was deleted.")
+        return redirect("content:explore")
+    return render(request, "content/review_delete.html", {"review": review})
+
+
+@require_GET
+def reviewed_item(request, content_type, content_id):
+    if content_type not in ReviewedContentType.values:
+        raise Http404("Only albums and songs are reviewed.")
+    item = selectors.reviewed_item(
+        viewer=request.user, content_type=content_type, content_id=content_id
+    )
+    if item is None:
+        raise Http404("Nobody has reviewed this yet.")
+    return render(request, "content/reviewed_item.html", item)
+
+
+@require_GET
+def artist_reviews(request, artist_id):
+    artist = get_object_or_404(Artist, pk=artist_id)
+    return render(
+        request,
+        "content/artist_reviews.html",
+        selectors.artist_reviews(viewer=request.user, artist=artist),
+    )

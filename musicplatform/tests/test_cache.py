@@ -1,0 +1,46 @@
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from musicplatform.cache import cached, invalidate_on_commit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_cached_value_is_computed_once_until_invalidated(django_capture_on_commit_callbacks):
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return {"members": len(computed)}
+
+    assert cached("community:1", compute, timeout=60) == {"members": 1}
+    assert cached("community:1", compute, timeout=60) == {"members": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        invalidate_on_commit("community:1")
+    assert cached("community:1", compute, timeout=60) == {"members": 2}
+
+
+def test_none_is_a_value_worth_caching():
+    calls = []
+
+    def compute():
+        calls.append(1)
+
+    cached("nothing", compute, timeout=60)
+    cached("nothing", compute, timeout=60)
+
+    assert len(calls) == 1
+
+
+def test_invalidation_waits_for_the_commit(django_capture_on_commit_callbacks):
+    cache.set("community:2", "old", 60)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            invalidate_on_commit("community:2")
+        assert cache.get("community:2") == "old"
+
+    for callback in callbacks:
+        callback()
+    assert cache.get("community:2") is None

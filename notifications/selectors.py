@@ -1,0 +1,69 @@
+from datetime import datetime
+from uuid import UUID
+
+from django.apps import apps
+from django.db.models import Q
+
+from notifications.models import Notification, NotificationEmailPreference, NotificationType
+
+PAGE_SIZE = 30
+
+
+def notification_page(*, user, before: tuple[datetime, UUID] | None) -> tuple[list, tuple | None]:
+    """The user's notifications, newest first, by keyset (created_at, id) and never OFFSET.
+
+    Returns the page and the key of the next page (None on the last one).
+    """
+    notifications = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    if before is not None:
+        created_at, notification_id = before
+        notifications = notifications.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=notification_id)
+        )
+    page = list(notifications[: PAGE_SIZE + 1])
+    if len(page) <= PAGE_SIZE:
+        return page, None
+    last = page[PAGE_SIZE - 1]
+    return page[:PAGE_SIZE], (last.created_at, last.pk)
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, is_read=False).count()
+
+
+# related_resource_type → the model whose row related_resource_id names (D7: no foreign key).
+RESOURCE_MODELS = {
+    "artist": "artists.Artist",
+    "post": "content.Post",
+    "comment": "content.Comment",
+    "review": "content.Review",
+    "community": "communities.Community",
+    "subscription": "communities.CommunitySubscription",
+    "forum_post": "communities.ForumPost",
+    "live_event": "communities.LiveEvent",
+    "order": "shop.Order",
+    "payment": "shop.Payment",
+    "product": "shop.Product",
+}
+
+
+def resource_url(*, notification: Notification) -> str | None:
+    """Where the notification leads, or None when its resource is gone or has no page."""
+    label = RESOURCE_MODELS.get(notification.related_resource_type or "")
+    if label is None or notification.related_resource_id is None:
+        return None
+    model = apps.get_model(label)
+    resource = model.objects.filter(pk=notification.related_resource_id).first()
+    if resource is None or not hasattr(resource, "get_absolute_url"):
+        return None
+    return resource.get_absolute_url()
+
+
+def email_choices(*, user, defaults) -> list[str]:
+    """The notification types the user receives by email, their choices over the defaults."""
+    choices = dict(
+        NotificationEmailPreference.objects.filter(user=user).values_list(
+            "notification_type", "send_email"
+        )
+    )
+    return [kind for kind in NotificationType.values if choices.get(kind, kind in defaults)]

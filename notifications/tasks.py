@@ -1,0 +1,12 @@
+from musicplatform.tasks import platform_task
+from notifications import services
+
+
+@platform_task
+def notification_emails_send(notification_ids: list[str]) -> int:
+    return services.notification_emails_deliver(notification_ids=notification_ids)
+
+
+@platform_task
+def notification_emails_sweep() -> int:
+    return services.notification_emails_sweep()

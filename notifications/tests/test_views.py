@@ -1,0 +1,149 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from content.models import Post
+from notifications.models import Notification, NotificationEmailPreference, NotificationType
+from notifications.selectors import PAGE_SIZE
+from notifications.tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def fan(client):
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+def test_the_list_shows_my_notifications_newest_first_and_not_others(client, fan):
+    older = NotificationFactory(user=fan, title="Older news", created_at=timezone.now() - HOUR)
+    newer = NotificationFactory(user=fan, title="Newer news", created_at=timezone.now())
+    NotificationFactory(title="Someone else's news")
+
+    response = client.get(reverse("notifications:list"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.index(newer.title) < body.index(older.title)
+    assert "Someone else" not in body
+
+
+def test_the_header_shows_the_unread_count_on_every_page(client, fan):
+    NotificationFactory.create_batch(3, user=fan)
+    NotificationFactory(user=fan, is_read=True)
+
+    response = client.get(reverse("home"))
+
+    assert '<span class="count-badge" aria-label="3 unread">3</span>' in response.content.decode()
+
+
+def test_the_list_pages_by_key_and_runs_the_same_queries_for_few_and_many(client, fan):
+    NotificationFactory.create_batch(3, user=fan)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("notifications:list"))
+    NotificationFactory.create_batch(PAGE_SIZE + 5, user=fan)
+    with CaptureQueriesContext(connection) as many:
+        first_page = client.get(reverse("notifications:list"))
+
+    assert len(many) == len(few)
+    next_url = first_page.context["next_cursor"]
+    second_page = client.get(reverse("notifications:list"), {"before": next_url})
+    first_ids = {n.pk for n in first_page.context["notifications"]}
+    second_ids = {n.pk for n in second_page.context["notifications"]}
+    assert len(first_ids) == PAGE_SIZE
+    assert len(second_ids) == 8
+    assert not first_ids & second_ids
+
+
+def test_a_malformed_page_key_shows_the_newest_page_with_a_message(client, fan):
+    NotificationFactory(user=fan)
+
+    response = client.get(reverse("notifications:list"), {"before": "yesterday_not-a-uuid"})
+
+    assert response.status_code == 200
+    assert "That page does not exist" in response.content.decode()
+
+
+def test_marking_one_read_and_all_read(client, fan):
+    first, *_ = NotificationFactory.create_batch(3, user=fan)
+
+    client.post(reverse("notifications:read", args=[first.pk]))
+    assert Notification.objects.filter(user=fan, is_read=False).count() == 2
+
+    client.post(reverse("notifications:read_all"))
+    assert not Notification.objects.filter(user=fan, is_read=False).exists()
+
+
+def test_marking_read_with_htmx_answers_with_a_fragment(client, fan):
+    notification = NotificationFactory(user=fan)
+
+    response = client.post(
+        reverse("notifications:read", args=[notification.pk]), headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert "Marked as read" in response.content.decode()
+
+
+def test_someone_elses_notification_cannot_be_read_or_opened(client, fan):
+    other = NotificationFactory()
+
+    assert client.post(reverse("notifications:read", args=[other.pk])).status_code == 404
+    assert client.get(reverse("notifications:open", args=[other.pk])).status_code == 404
+    other.refresh_from_db()
+    assert not other.is_read
+
+
+def test_opening_a_notification_whose_resource_is_gone_explains_it(client, fan):
+    notification = NotificationFactory(user=fan)
+    Post.objects.filter(pk=notification.related_resource_id).delete()
+
+    response = client.get(reverse("notifications:open", args=[notification.pk]), follow=True)
+
+    assert "no longer available" in response.content.decode()
+    notification.refresh_from_db()
+    assert notification.is_read
+
+
+def test_the_notification_centre_needs_a_login(client):
+    response = client.get(reverse("notifications:list"))
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_email_preferences_default_to_money_and_account_matters_and_can_be_changed(client, fan):
+    page = client.get(reverse("notifications:email_preferences"))
+    assert set(page.context["form"].initial["emailed_types"]) == {
+        "order",
+        "subscription",
+        "verification",
+    }
+
+    client.post(reverse("notifications:email_preferences"), {"emailed_types": ["post", "order"]})
+
+    chosen = dict(
+        NotificationEmailPreference.objects.filter(user=fan).values_list(
+            "notification_type", "send_email"
+        )
+    )
+    assert chosen[NotificationType.POST] is True
+    assert chosen[NotificationType.ORDER] is True
+    assert chosen[NotificationType.SUBSCRIPTION] is False
+
+
+def test_an_unknown_email_preference_is_refused_and_nothing_changes(client, fan):
+    response = client.post(reverse("notifications:email_preferences"), {"emailed_types": ["spam"]})
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not NotificationEmailPreference.objects.filter(user=fan).exists()

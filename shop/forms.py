@@ -1,0 +1,228 @@
+import re
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from musicplatform.images import (
+    UnusablePicture,
+    decode_picture,
+    encode_jpeg,
+    encode_png,
+    has_transparency,
+)
+from shop.models import FeaturedItemType, ProductType
+from shop.selectors import SORTS
+from shop.services.orders import Address
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_PIXELS = 25_000_000
+MAX_IMAGES = 6
+MAX_FILE_BYTES = 500 * 1024 * 1024
+PHONE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+PICTURE_PROBLEMS = {
+    "format": "“{name}” is not a JPEG, PNG, GIF or WebP image.",
+    "pixels": "“{name}” has too many pixels (at most 25 megapixels).",
+    "unreadable": "Upload a valid image: “{name}” could not be read.",
+}
+
+
+def _clean_picture(upload) -> ContentFile:
+    """Decoded by Pillow (musicplatform.images) and re-encoded, which drops EXIF."""
+    if upload.size > MAX_IMAGE_BYTES:
+        raise forms.ValidationError(f"“{upload.name}” is larger than 5 MB.")
+    try:
+        image = decode_picture(upload.read(), max_pixels=MAX_IMAGE_PIXELS)
+    except UnusablePicture as problem:
+        message = PICTURE_PROBLEMS[problem.reason].format(name=upload.name)
+        raise forms.ValidationError(message) from None
+    if has_transparency(image):
+        return ContentFile(encode_png(image), name="image.png")
+    return ContentFile(encode_jpeg(image), name="image.jpg")
+
+
+class MultipleImageField(forms.FileField):
+    """Several pictures at once, each checked and cleaned by `_clean_picture`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > MAX_IMAGES:
+            raise forms.ValidationError(f"Upload at most {MAX_IMAGES} images.")
+        return [_clean_picture(super(MultipleImageField, self).clean(f, initial)) for f in files]
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=255)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    product_type = forms.ChoiceField(choices=ProductType.choices)
+    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    stock_quantity = forms.IntegerField(
+        min_value=0,
+        max_value=1_000_000,
+        required=False,
+        help_text="Leave empty for unlimited (usual for downloads).",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="On sale")
+    images = MultipleImageField(required=False, help_text="JPEG, PNG or WebP, 5 MB each.")
+    digital_file = forms.FileField(
+        required=False,
+        help_text="The file buyers download (music downloads and exclusive releases).",
+    )
+
+    def __init__(self, *args, has_file: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_file = has_file
+
+    def clean_digital_file(self):
+        upload = self.cleaned_data.get("digital_file")
+        if upload and upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError("The file is larger than 500 MB.")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        digital = data.get("product_type") in {
+            ProductType.MUSIC_DOWNLOAD,
+            ProductType.EXCLUSIVE_RELEASE,
+        }
+        if digital and not data.get("digital_file") and not self.has_file:
+            self.add_error("digital_file", "A digital product needs its file.")
+        return data
+
+
+class ProductFilterForm(forms.Form):
+    product_type = forms.ChoiceField(
+        choices=[("", "All types"), *ProductType.choices], required=False, label="Type"
+    )
+    artist = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    min_price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, required=False)
+    max_price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, required=False)
+    sort = forms.ChoiceField(
+        choices=[
+            ("newest", "Newest"),
+            ("price", "Price: low to high"),
+            ("-price", "Price: high to low"),
+            ("name", "Name"),
+        ],
+        required=False,
+    )
+
+    def clean_sort(self):
+        sort = self.cleaned_data.get("sort") or "newest"
+        return sort if sort in SORTS else "newest"
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(
+        error_messages={"required": "Enter a quantity.", "invalid": "Enter a whole number."}
+    )
+
+
+class CheckoutForm(forms.Form):
+    contact_email = forms.EmailField(max_length=255, label="Email")
+    contact_phone = forms.CharField(max_length=20, required=False, label="Phone")
+    name = forms.CharField(max_length=200, required=False, label="Full name")
+    line1 = forms.CharField(max_length=200, required=False, label="Address")
+    line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
+    city = forms.CharField(max_length=100, required=False)
+    postal_code = forms.CharField(max_length=20, required=False, label="Postal code")
+    country = forms.CharField(
+        max_length=60, required=False, help_text="Two-letter country code, e.g. US or DE."
+    )
+    checkout_key = forms.UUIDField(widget=forms.HiddenInput)
+    expected_total = forms.DecimalField(
+        max_digits=10, decimal_places=2, widget=forms.HiddenInput, required=False
+    )
+
+    ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
+
+    def __init__(self, *args, needs_shipping: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_shipping = needs_shipping
+        if not needs_shipping:
+            for name in (*self.ADDRESS_REQUIRED, "line2"):
+                del self.fields[name]
+
+    def clean_contact_phone(self):
+        phone = self.cleaned_data["contact_phone"].strip()
+        if phone and not PHONE.match(phone):
+            raise forms.ValidationError("Enter a phone number such as +1 555 123 4567.")
+        return phone
+
+    def clean_country(self):
+        country = self.cleaned_data["country"].strip().upper()
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
+            raise forms.ValidationError("Use the two-letter country code, e.g. US.")
+        return country
+
+    def clean(self):
+        data = super().clean()
+        if self.needs_shipping:
+            for name in self.ADDRESS_REQUIRED:
+                if not (data.get(name) or "").strip() and name not in self.errors:
+                    self.add_error(name, "Needed to ship your merchandise.")
+        return data
+
+    def address(self) -> Address | None:
+        if not self.needs_shipping:
+            return None
+        data = self.cleaned_data
+        return Address(
+            name=data["name"].strip(),
+            line1=data["line1"].strip(),
+            line2=data.get("line2", "").strip(),
+            city=data["city"].strip(),
+            postal_code=data["postal_code"].strip(),
+            country=data["country"],
+        )
+
+
+class FeaturedPlacementForm(forms.Form):
+    target = forms.ChoiceField(label="What to feature")
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), help_text="The last day it is shown."
+    )
+
+    def __init__(self, *args, artists, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [
+            *((f"artist:{a.pk}", f"Artist profile: {a.artist_name}") for a in artists),
+            *((f"product:{p.pk}", f"Product: {p.name}") for p in products),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and start < timezone.localdate():
+            self.add_error("start_date", "The placement cannot start in the past.")
+        elif start and end and end < start:
+            self.add_error("end_date", "The last day cannot be before the first.")
+        return data
+
+    def placement(self) -> dict:
+        item_type, item_id = self.cleaned_data["target"].split(":", 1)
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(self.cleaned_data["start_date"], time.min, tzinfo=zone)
+        end = datetime.combine(self.cleaned_data["end_date"], time.min, tzinfo=zone) + timedelta(
+            days=1
+        )
+        if start < timezone.now():
+            start = timezone.now()
+        return {
+            "item_type": FeaturedItemType(item_type),
+            "item_id": item_id,
+            "start_date": start,
+            "end_date": end,
+        }

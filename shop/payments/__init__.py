@@ -1,0 +1,1 @@
+"""Payments: one service for everything that charges money (docs/payments.md)."""

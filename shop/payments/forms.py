@@ -1,0 +1,33 @@
+from decimal import Decimal
+
+from django import forms
+
+from shop.payments.gateways.test import TEST_CARDS
+
+
+class TestCardForm(forms.Form):
+    __test__ = False  # not a pytest test class
+
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=23,
+        help_text="4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; "
+        "4000 0000 0000 9995 fails for insufficient funds.",
+    )
+
+    def clean_card_number(self) -> str:
+        number = "".join(self.cleaned_data["card_number"].split())
+        if number not in TEST_CARDS:
+            raise forms.ValidationError("Use one of the test card numbers below.")
+        return number
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund",
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Leave empty to refund everything still refundable.",
+    )

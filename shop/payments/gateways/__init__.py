@@ -1,0 +1,51 @@
+"""The gateways money goes through: Stripe when STRIPE_SECRET_KEY is set, else our test one."""
+
+from typing import Protocol
+
+from django.conf import settings
+
+from shop.models import Payment, PaymentGateway, SavedPaymentMethod
+from shop.payments.events import GatewayEvent
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or refused the request; nothing was charged."""
+
+
+class Gateway(Protocol):
+    name: str
+
+    def checkout_start(
+        self,
+        *,
+        payment: Payment,
+        description: str,
+        save_method: bool,
+        customer_email: str | None,
+        success_url: str,
+        cancel_url: str,
+    ) -> str:
+        """Where to send the payer to pay."""
+
+    def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
+        """Charge a saved method with the payer away; the outcome comes back at once."""
+
+    def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
+        """Give `amount` back; None when the gateway will tell us later that it is done."""
+
+
+def gateway_named(name: str) -> Gateway:
+    from shop.payments.gateways.stripe import StripeGateway
+    from shop.payments.gateways.test import TestGateway
+
+    if name == PaymentGateway.STRIPE:
+        if not settings.STRIPE_SECRET_KEY:
+            raise GatewayError("Stripe is not configured (STRIPE_SECRET_KEY is unset).")
+        return StripeGateway()
+    if name == PaymentGateway.TEST:
+        return TestGateway()
+    raise GatewayError(f"Unknown payment gateway {name!r}.")
+
+
+def active_gateway_name() -> str:
+    return PaymentGateway.STRIPE if settings.STRIPE_SECRET_KEY else PaymentGateway.TEST

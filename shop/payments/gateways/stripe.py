@@ -1,0 +1,252 @@
+"""Stripe: Checkout Sessions for first payments, off-session PaymentIntents for renewals.
+
+Every call that creates something carries an idempotency key derived from our own row,
+so a retried request (ours or the SDK's) can never charge or refund twice. Webhook
+payloads are turned into `GatewayEvent`s by `event_from_stripe`.
+"""
+
+import json
+import logging
+from dataclasses import replace
+
+import stripe
+from django.conf import settings
+
+from shop.models import Payment, PaymentGateway, SavedPaymentMethod
+from shop.payments.events import GatewayEvent, Outcome, to_cents
+from shop.payments.gateways import GatewayError
+
+logger = logging.getLogger(__name__)
+
+# How old a signed webhook may be before we refuse it as a possible replay (Stripe's own).
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def stripe_client() -> stripe.StripeClient:
+    # An explicit requests-based client: the SDK's HTTP boundary, where tests stub Stripe.
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        http_client=stripe.RequestsClient(timeout=30),
+        max_network_retries=2,
+    )
+
+
+def _metadata(payment: Payment, flow: str) -> dict[str, str]:
+    return {"payment_id": str(payment.pk), "purpose": payment.purpose, "flow": flow}
+
+
+class StripeGateway:
+    name = PaymentGateway.STRIPE
+
+    def checkout_start(
+        self,
+        *,
+        payment: Payment,
+        description: str,
+        save_method: bool,
+        customer_email: str | None,
+        success_url: str,
+        cancel_url: str,
+    ) -> str:
+        intent_data: dict = {"metadata": _metadata(payment, "checkout")}
+        params: dict = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": payment.currency.lower(),
+                        "unit_amount": to_cents(payment.amount),
+                        "product_data": {"name": description},
+                    },
+                }
+            ],
+            "client_reference_id": str(payment.pk),
+            "metadata": _metadata(payment, "checkout"),
+            "payment_intent_data": intent_data,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        customer = None
+        if save_method:
+            intent_data["setup_future_usage"] = "off_session"
+            customer = (
+                SavedPaymentMethod.objects.filter(
+                    user_id=payment.user_id, gateway=self.name, customer_ref__isnull=False
+                )
+                .order_by("-created_at")
+                .values_list("customer_ref", flat=True)
+                .first()
+            )
+        if customer:
+            params["customer"] = customer
+        else:
+            if save_method:
+                params["customer_creation"] = "always"
+            if customer_email:
+                params["customer_email"] = customer_email
+        try:
+            session = stripe_client().v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": f"checkout-{payment.pk}"}
+            )
+        except stripe.StripeError as error:
+            logger.warning("Stripe refused a Checkout Session for %s: %s", payment.pk, error)
+            raise GatewayError(
+                error.user_message or "The payment provider is unavailable."
+            ) from error
+        return session.url
+
+    def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
+        params = {
+            "amount": to_cents(payment.amount),
+            "currency": payment.currency.lower(),
+            "customer": method.customer_ref,
+            "payment_method": method.method_ref,
+            "off_session": True,
+            "confirm": True,
+            "metadata": _metadata(payment, "off_session"),
+        }
+        try:
+            intent = stripe_client().v1.payment_intents.create(
+                params=params, options={"idempotency_key": f"renewal-{payment.pk}"}
+            )
+        except stripe.CardError as error:
+            # A decline answers 402 with the PaymentIntent inside the error.
+            failed_intent = (error.json_body or {}).get("error", {}).get("payment_intent") or {}
+            return GatewayEvent(
+                gateway=self.name,
+                event_type="payment_intent.payment_failed",
+                outcome=Outcome.FAILED,
+                payment_id=str(payment.pk),
+                gateway_payment_id=failed_intent.get("id"),
+                failure_reason=error.user_message or "The card was declined.",
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(
+                error.user_message or "The payment provider is unavailable."
+            ) from error
+        return _event_from_payment_intent(intent.to_dict(), event_type=CONFIRMED_NOW, event_id=None)
+
+    def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
+        if not payment.stripe_payment_id:
+            raise GatewayError("This payment has no Stripe PaymentIntent to refund.")
+        try:
+            refund = stripe_client().v1.refunds.create(
+                params={
+                    "payment_intent": payment.stripe_payment_id,
+                    "amount": to_cents(amount),
+                    "metadata": {"payment_id": str(payment.pk)},
+                },
+                # The running total makes the key: a retry of this refund is the same
+                # refund; a later, second partial refund is a new one.
+                options={"idempotency_key": f"refund-{payment.pk}-{to_cents(refunded_total)}"},
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(error.user_message or str(error)) from error
+        if refund.status != "succeeded":
+            # Pending refunds are recorded when `charge.refunded` arrives.
+            return None
+        return GatewayEvent(
+            gateway=self.name,
+            event_type="refund.created",
+            outcome=Outcome.REFUNDED,
+            payment_id=str(payment.pk),
+            gateway_payment_id=payment.stripe_payment_id,
+            refunded_total_cents=to_cents(refunded_total),
+        )
+
+
+def _event_from_payment_intent(intent: dict, *, event_type: str, event_id: str | None):
+    metadata = intent.get("metadata") or {}
+    error = intent.get("last_payment_error") or {}
+    return GatewayEvent(
+        gateway=PaymentGateway.STRIPE,
+        event_id=event_id,
+        event_type=event_type,
+        outcome=_payment_intent_outcome(intent, event_type=event_type),
+        payment_id=metadata.get("payment_id"),
+        gateway_payment_id=intent.get("id"),
+        amount_cents=intent.get("amount_received") or intent.get("amount"),
+        currency=intent.get("currency"),
+        customer_ref=intent.get("customer"),
+        method_ref=intent.get("payment_method") if intent.get("setup_future_usage") else None,
+        method_label="Card saved with Stripe",
+        failure_reason=error.get("message") or "",
+    )
+
+
+# Our own off-session call: its answer is the PaymentIntent after confirmation.
+CONFIRMED_NOW = "payment_intent.confirmed"
+
+
+def _payment_intent_outcome(intent: dict, *, event_type: str) -> Outcome:
+    status = intent.get("status")
+    in_checkout = (intent.get("metadata") or {}).get("flow") == "checkout"
+    if event_type in {"payment_intent.succeeded", CONFIRMED_NOW} and status == "succeeded":
+        return Outcome.SUCCEEDED
+    if in_checkout:
+        # Checkout lets the payer try another card after a decline: only the session's
+        # expiry is final there.
+        return Outcome.IGNORED
+    if event_type in {"payment_intent.payment_failed", "payment_intent.canceled"}:
+        return Outcome.FAILED
+    if event_type == CONFIRMED_NOW and status in {"requires_payment_method", "requires_action"}:
+        return Outcome.FAILED
+    # `created`, `processing`, …: snapshots of a moment, settled by a later event.
+    return Outcome.IGNORED
+
+
+def event_from_stripe(payload: dict) -> GatewayEvent:
+    """A verified webhook body as a `GatewayEvent`; its state comes from the event's object."""
+    event_id, event_type = payload["id"], payload["type"]
+    obj = payload["data"]["object"]
+    base = {"gateway": PaymentGateway.STRIPE, "event_id": event_id, "event_type": event_type}
+    metadata = obj.get("metadata") or {}
+    if event_type.startswith("payment_intent."):
+        event = _event_from_payment_intent(obj, event_type=event_type, event_id=event_id)
+    elif event_type in {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+    }:
+        paid = obj.get("payment_status") == "paid"
+        event = GatewayEvent(
+            **base,
+            outcome=Outcome.SUCCEEDED if paid else Outcome.IGNORED,
+            payment_id=metadata.get("payment_id") or obj.get("client_reference_id"),
+            gateway_payment_id=obj.get("payment_intent"),
+            amount_cents=obj.get("amount_total"),
+            currency=obj.get("currency"),
+            customer_ref=obj.get("customer"),
+        )
+    elif event_type in {"checkout.session.expired", "checkout.session.async_payment_failed"}:
+        event = GatewayEvent(
+            **base,
+            outcome=Outcome.FAILED,
+            payment_id=metadata.get("payment_id") or obj.get("client_reference_id"),
+            gateway_payment_id=obj.get("payment_intent"),
+            failure_reason="The checkout was not completed.",
+        )
+    elif event_type == "charge.refunded":
+        event = GatewayEvent(
+            **base,
+            outcome=Outcome.REFUNDED,
+            payment_id=metadata.get("payment_id"),
+            gateway_payment_id=obj.get("payment_intent"),
+            amount_cents=obj.get("amount_captured") or obj.get("amount"),
+            currency=obj.get("currency"),
+            refunded_total_cents=obj.get("amount_refunded"),
+        )
+    else:
+        event = GatewayEvent(**base, outcome=Outcome.IGNORED, payment_id=metadata.get("payment_id"))
+    return replace(event, payload=payload)
+
+
+def webhook_verify(*, body: bytes, signature: str | None) -> dict:
+    """The event in `body` if `signature` proves it is Stripe's and recent; else raises."""
+    stripe.WebhookSignature.verify_header(
+        body.decode("utf-8"),
+        signature,
+        settings.STRIPE_WEBHOOK_SECRET,
+        tolerance=WEBHOOK_TOLERANCE_SECONDS,
+    )
+    return json.loads(body)

@@ -1,0 +1,71 @@
+"""The built-in test gateway: our own checkout page, where test card numbers decide.
+
+It produces the same events a Stripe webhook would (same event types, same internal
+shape) and hands them to the same `payment_event_handle`, so a local purchase runs the
+code a real one runs after the gateway.
+"""
+
+import uuid
+
+from django.urls import reverse
+
+from shop.models import Payment, PaymentGateway, SavedPaymentMethod
+from shop.payments.events import GatewayEvent, Outcome, to_cents
+
+SUCCEEDS = "4242424242424242"
+# Card number → why it fails; Stripe's own test numbers, so people recognise them.
+DECLINES = {
+    "4000000000000002": "Your card was declined.",
+    "4000000000009995": "Your card has insufficient funds.",
+}
+TEST_CARDS = {SUCCEEDS, *DECLINES}
+METHOD_PREFIX = "testcard_"
+
+
+def _event_id() -> str:
+    return f"evt_test_{uuid.uuid4().hex}"
+
+
+class TestGateway:
+    __test__ = False  # not a pytest test class
+    name = PaymentGateway.TEST
+
+    def checkout_start(self, *, payment: Payment, **_) -> str:
+        return reverse("payments:test_checkout", args=[payment.pk])
+
+    def card_event(self, *, payment: Payment, card_number: str, save_method: bool) -> GatewayEvent:
+        """The event our checkout page emits when the payer submits `card_number`."""
+        last4 = card_number[-4:]
+        reason = DECLINES.get(card_number, "")
+        return GatewayEvent(
+            gateway=self.name,
+            event_id=_event_id(),
+            event_type="payment_intent.payment_failed" if reason else "payment_intent.succeeded",
+            outcome=Outcome.FAILED if reason else Outcome.SUCCEEDED,
+            payload={"payment_id": str(payment.pk), "card_last4": last4},
+            payment_id=str(payment.pk),
+            amount_cents=to_cents(payment.amount),
+            currency=payment.currency,
+            # One saved card per payer, as Stripe gives each customer its own method id.
+            method_ref=(
+                f"{METHOD_PREFIX}{payment.user_id}_{last4}" if save_method and not reason else None
+            ),
+            method_label=f"Test card •••• {last4}",
+            failure_reason=reason,
+        )
+
+    def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
+        last4 = method.method_ref.rsplit("_", 1)[-1]
+        card_number = next(card for card in TEST_CARDS if card.endswith(last4))
+        return self.card_event(payment=payment, card_number=card_number, save_method=False)
+
+    def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent:
+        return GatewayEvent(
+            gateway=self.name,
+            event_id=_event_id(),
+            event_type="charge.refunded",
+            outcome=Outcome.REFUNDED,
+            payload={"payment_id": str(payment.pk), "amount_refunded": to_cents(refunded_total)},
+            payment_id=str(payment.pk),
+            refunded_total_cents=to_cents(refunded_total),
+        )

@@ -1,0 +1,128 @@
+"""What happens to the thing paid for when its payment completes, fails or is refunded.
+
+One registry, keyed by (purpose, outcome). The payment service calls
+`payment_outcome_dispatch` inside the transaction that moved the payment, with the
+payment row locked; a handler locks what it changes after that (payment first, then
+the order or subscription: one lock order everywhere). Other apps add handlers with
+`@on_payment(PaymentPurpose.X, PaymentOutcome.Y)`; see docs/payments.md.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils import timezone
+
+from shop.models import Order, OrderStatus, Payment, PaymentPurpose, PaymentStatus
+
+
+class PaymentOutcome(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    # Every refund, partial or full; a handler reads `payment.payment_status` to tell.
+    REFUNDED = "refunded"
+
+
+Handler = Callable[..., None]
+_handlers: dict[tuple[str, str], list[Handler]] = defaultdict(list)
+
+
+def on_payment(purpose: str, outcome: PaymentOutcome) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if handler not in _handlers[(purpose, outcome)]:
+            _handlers[(purpose, outcome)].append(handler)
+        return handler
+
+    return register
+
+
+def payment_outcome_dispatch(*, payment: Payment, outcome: PaymentOutcome) -> None:
+    for handler in _handlers[(payment.purpose, outcome)]:
+        handler(payment=payment)
+
+
+SUBSCRIPTION_PERIODS = {"monthly": timedelta(days=30), "yearly": timedelta(days=365)}
+
+
+@on_payment(PaymentPurpose.ORDER, PaymentOutcome.COMPLETED)
+def order_paid(*, payment: Payment) -> None:
+    """pending → paid. An order that something else already paid gets this money back."""
+    # Locked before its status is read: of two payments completing at once, the second
+    # sees the order paid and gives its money back.
+    from shop.services.orders import order_mark_paid
+
+    order = Order.objects.select_for_update(of=("self",)).get(pk=payment.order_id)
+    if order.status == OrderStatus.PENDING:
+        order_mark_paid(order=order, by=payment.user)
+        return
+    already_paid = (
+        Payment.objects.filter(order_id=order.pk, payment_status=PaymentStatus.COMPLETED)
+        .exclude(pk=payment.pk)
+        .exists()
+    )
+    if already_paid or order.status == OrderStatus.CANCELLED:
+        _refund_later(payment)
+
+
+@on_payment(PaymentPurpose.ORDER, PaymentOutcome.FAILED)
+def order_payment_failed(*, payment: Payment) -> None:
+    """The order is cancelled and its stock released, unless another payment is under way."""
+    from shop.services.orders import order_payment_failed as cancel_unpaid
+
+    cancel_unpaid(order_id=payment.order_id, by=payment.user)
+
+
+@on_payment(PaymentPurpose.ORDER, PaymentOutcome.REFUNDED)
+def order_refunded(*, payment: Payment) -> None:
+    """A paid order refunded in full is cancelled and its stock returned."""
+    from shop.services.orders import order_cancel_refunded
+
+    if payment.payment_status == PaymentStatus.REFUNDED:
+        order_cancel_refunded(order_id=payment.order_id, payment_id=payment.pk, by=payment.user)
+
+
+@on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.COMPLETED)
+def subscription_paid(*, payment: Payment) -> None:
+    """The subscription is active for one more period, from its end or from now."""
+    from communities.models import CommunitySubscription
+
+    subscription = (
+        CommunitySubscription.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(pk=payment.subscription_id)
+    )
+    start = max(subscription.end_date, timezone.now())
+    subscription.end_date = (
+        start + SUBSCRIPTION_PERIODS[subscription.community.subscription_interval]
+    )
+    subscription.is_active = True
+    subscription.payment = payment
+    subscription.save(update_fields=["end_date", "is_active", "payment"])
+
+
+@on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.REFUNDED)
+def subscription_refunded(*, payment: Payment) -> None:
+    """A fully refunded current period ends the subscription's access."""
+    from communities.models import CommunitySubscription
+
+    if payment.payment_status != PaymentStatus.REFUNDED:
+        return
+    CommunitySubscription.objects.filter(pk=payment.subscription_id, payment_id=payment.pk).update(
+        is_active=False
+    )
+
+
+@on_payment(PaymentPurpose.FEATURED, PaymentOutcome.COMPLETED)
+def featured_paid(*, payment: Payment) -> None:
+    """A placement is live once its payment completed; a payment it no longer points to
+    (the payer started another one and both went through) is given back."""
+    if not payment.featured_items.exists():
+        _refund_later(payment)
+
+
+def _refund_later(payment: Payment) -> None:
+    from shop.tasks import payment_refund_unwanted
+
+    transaction.on_commit(lambda: payment_refund_unwanted.delay(str(payment.pk)))

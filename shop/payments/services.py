@@ -1,0 +1,430 @@
+"""Every write about money: start, confirm, fail, refund, charge a saved method.
+
+Amounts always come from our own rows (an order's total, a community's fee, a
+placement's price), never from the request. Statuses move only through
+`status_change` with `PAYMENT_TRANSITIONS`; all news from a gateway goes through
+`payment_event_handle`, webhook or not.
+"""
+
+import logging
+import math
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from notifications.services import StatusTransitionError, notifications_create, status_change
+from shop.models import (
+    PAYMENT_TRANSITIONS,
+    FeaturedItem,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+    PaymentGateway,
+    PaymentPurpose,
+    PaymentStatus,
+    SavedPaymentMethod,
+)
+from shop.payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
+from shop.payments.gateways import GatewayError, active_gateway_name, gateway_named
+from shop.payments.hooks import PaymentOutcome, payment_outcome_dispatch
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentError(Exception):
+    """A payment request we refuse; the message is meant for the person who made it."""
+
+
+def _lock(payment: Payment) -> Payment:
+    return Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+
+
+def featured_placement_price(*, featured_item: FeaturedItem) -> Decimal:
+    days = max(
+        1, math.ceil((featured_item.end_date - featured_item.start_date).total_seconds() / 86400)
+    )
+    return (Decimal(settings.FEATURED_PLACEMENT_DAILY_PRICE) * days).quantize(CENT)
+
+
+def _new_payment(*, user, purpose: str, amount: Decimal, **target) -> Payment:
+    if amount <= 0:
+        raise PaymentError("There is nothing to pay.")
+    return Payment.objects.create(
+        user=user,
+        purpose=purpose,
+        amount=amount,
+        currency=settings.PAYMENTS_CURRENCY,
+        payment_method=active_gateway_name(),
+        **target,
+    )
+
+
+def payment_start(
+    *,
+    user,
+    site_url: str,
+    order: Order | None = None,
+    subscription=None,
+    featured_item: FeaturedItem | None = None,
+) -> tuple[Payment, str]:
+    """A new pending payment for exactly one of the three targets, and where to pay it.
+
+    `site_url` (scheme and host) makes the gateway's return links. Call it outside a
+    transaction: the payment row is committed before the gateway is called, so news about
+    it always finds it.
+    """
+    if [order, subscription, featured_item].count(None) != 2:
+        raise ValueError("Pay for exactly one order, subscription or featured placement.")
+    with transaction.atomic():
+        if order is not None:
+            order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            if order.user_id != user.pk:
+                raise PaymentError("This order is not yours.")
+            if order.status != OrderStatus.PENDING:
+                raise PaymentError("This order is not waiting for payment.")
+            payment = _new_payment(
+                user=user, purpose=PaymentPurpose.ORDER, amount=order.total_amount, order=order
+            )
+            description, email = f"Order {order.pk}", order.contact_email
+        elif subscription is not None:
+            from communities.models import CommunitySubscription
+
+            subscription = (
+                CommunitySubscription.objects.select_for_update(of=("self",))
+                .select_related("community")
+                .get(pk=subscription.pk)
+            )
+            if subscription.user_id != user.pk:
+                raise PaymentError("This subscription is not yours.")
+            payment = _new_payment(
+                user=user,
+                purpose=PaymentPurpose.SUBSCRIPTION,
+                amount=subscription.community.subscription_fee,
+                subscription=subscription,
+            )
+            description = (
+                f"{subscription.community.name} ({subscription.community.subscription_interval})"
+            )
+            email = user.email
+        else:
+            if featured_item._state.adding:
+                # A placement bought by an artist is saved with its pending payment, in one
+                # transaction, so it is never live without being paid.
+                featured_item.save()
+            featured_item = (
+                FeaturedItem.objects.select_for_update(of=("self",))
+                .select_related("payment")
+                .get(pk=featured_item.pk)
+            )
+            if featured_item.payment and featured_item.payment.payment_status in {
+                PaymentStatus.COMPLETED,
+                PaymentStatus.REFUNDED,
+            }:
+                raise PaymentError("This placement is already paid for.")
+            payment = _new_payment(
+                user=user,
+                purpose=PaymentPurpose.FEATURED,
+                amount=featured_placement_price(featured_item=featured_item),
+            )
+            featured_item.payment = payment
+            featured_item.save(update_fields=["payment"])
+            description, email = f"Featured {featured_item.item_type} placement", user.email
+    return_url = site_url.rstrip("/") + reverse("payments:detail", args=[payment.pk])
+    try:
+        redirect_url = gateway_named(payment.payment_method).checkout_start(
+            payment=payment,
+            description=description,
+            save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
+            customer_email=email,
+            success_url=return_url,
+            cancel_url=return_url,
+        )
+    except GatewayError as error:
+        payment_fail(payment=payment, reason=str(error))
+        raise PaymentError(str(error)) from error
+    return payment, redirect_url
+
+
+def payment_renewal_create(*, subscription) -> Payment:
+    """The pending payment for a subscription's next period, charged by `payment_charge_saved`.
+
+    Two steps so that a retried renewal task charges the same row under the same
+    idempotency key instead of creating a second charge.
+    """
+    from communities.models import Community
+
+    fee = Community.objects.values_list("subscription_fee", flat=True).get(
+        pk=subscription.community_id
+    )
+    return _new_payment(
+        user=subscription.user,
+        purpose=PaymentPurpose.SUBSCRIPTION,
+        amount=fee,
+        subscription=subscription,
+    )
+
+
+def payment_charge_saved(*, payment: Payment) -> Payment:
+    """Charge the payer's latest saved method off-session; safe to call twice."""
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.payment_status != PaymentStatus.PENDING:
+        return payment
+    method = (
+        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.payment_method)
+        .order_by("-created_at")
+        .first()
+    )
+    if method is None:
+        return payment_fail(payment=payment, reason="No saved payment method.")
+    event = gateway_named(payment.payment_method).charge_saved(payment=payment, method=method)
+    payment_event_handle(event=event)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def _notify(payment: Payment, *, title: str, message: str) -> None:
+    if payment.user_id:
+        notifications_create(
+            recipient_ids=[payment.user_id],
+            notification_type="payment",
+            title=title,
+            message=message,
+            resource_type="payment",
+            resource_id=payment.pk,
+        )
+
+
+def _send_receipt(payment: Payment, *, kind: str, amount: Decimal) -> None:
+    from shop.tasks import payment_receipt_send
+
+    payment_id, amount_text = str(payment.pk), str(amount)
+    transaction.on_commit(lambda: payment_receipt_send.delay(payment_id, kind, amount_text))
+
+
+def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, by=None) -> Payment:
+    """pending → completed, once; then the thing paid for reacts (shop.payments.hooks)."""
+    with transaction.atomic():
+        locked, changed = status_change(
+            instance=payment,
+            new_status=PaymentStatus.COMPLETED,
+            by=by,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        if (
+            gateway_payment_id
+            and locked.payment_method == PaymentGateway.STRIPE
+            and locked.stripe_payment_id != gateway_payment_id
+        ):
+            locked.stripe_payment_id = gateway_payment_id
+            locked.save(update_fields=["stripe_payment_id"])
+        if changed:
+            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.COMPLETED)
+            _notify(
+                locked,
+                title="Payment received",
+                message=f"We received your payment of {locked.amount} {locked.currency}.",
+            )
+            _send_receipt(locked, kind="payment", amount=locked.amount)
+    return locked
+
+
+def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
+    """pending → failed, once."""
+    with transaction.atomic():
+        locked, changed = status_change(
+            instance=payment,
+            new_status=PaymentStatus.FAILED,
+            by=by,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        if changed:
+            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.FAILED)
+            _notify(
+                locked,
+                title="Payment failed",
+                message=f"Your payment of {locked.amount} {locked.currency} did not go "
+                f"through. {reason}".strip(),
+            )
+    return locked
+
+
+def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None) -> Payment:
+    """The gateway has given back `refunded_total` in all; record what is new, once.
+
+    A running total rather than a delta: repeated or late news (an older total) changes
+    nothing, so no refund is ever counted twice. Reaching the full amount moves the
+    payment to `refunded`.
+    """
+    with transaction.atomic():
+        locked = _lock(payment)
+        if locked.payment_status not in {PaymentStatus.COMPLETED, PaymentStatus.REFUNDED}:
+            raise PaymentError("Only a completed payment can be refunded.")
+        if refunded_total <= locked.refunded_amount:
+            return locked
+        if refunded_total > locked.amount:
+            raise PaymentError("A refund cannot exceed the payment.")
+        given_back = refunded_total - locked.refunded_amount
+        locked.refunded_amount = refunded_total
+        locked.save(update_fields=["refunded_amount"])
+        if refunded_total == locked.amount:
+            locked, _ = status_change(
+                instance=locked,
+                new_status=PaymentStatus.REFUNDED,
+                by=by,
+                field="payment_status",
+                transitions=PAYMENT_TRANSITIONS,
+                entity_type="payment",
+            )
+        payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.REFUNDED)
+        _notify(
+            locked,
+            title="Payment refunded",
+            message=f"{given_back} {locked.currency} of your payment was refunded.",
+        )
+        _send_receipt(locked, kind="refund", amount=given_back)
+    return locked
+
+
+def payment_refund(*, payment: Payment, amount: Decimal | None = None, by=None) -> Payment:
+    """Give back `amount` (everything still refundable when None) through the gateway.
+
+    The payment stays locked while the gateway is called: a second refund waits and then
+    sees the first one's total, and the gateway's idempotency key (the new running total)
+    makes a retried call the same refund.
+    """
+    with transaction.atomic():
+        locked = _lock(payment)
+        if locked.payment_status != PaymentStatus.COMPLETED:
+            raise PaymentError(
+                "This payment is already fully refunded."
+                if locked.payment_status == PaymentStatus.REFUNDED
+                else "Only a completed payment can be refunded."
+            )
+        refundable = locked.amount - locked.refunded_amount
+        try:
+            amount = refundable if amount is None else Decimal(amount)
+        except InvalidOperation as error:
+            raise PaymentError("Enter an amount such as 5.00.") from error
+        if amount != amount.quantize(CENT) or not 0 < amount <= refundable:
+            raise PaymentError(f"Refund an amount between 0.01 and {refundable}.")
+        refunded_total = locked.refunded_amount + amount
+        try:
+            event = gateway_named(locked.payment_method).refund(
+                payment=locked, amount=amount, refunded_total=refunded_total
+            )
+        except GatewayError as error:
+            raise PaymentError(str(error)) from error
+        if event is not None:
+            payment_event_handle(event=event, by=by)
+    return Payment.objects.get(pk=locked.pk)
+
+
+def _payment_for(event: GatewayEvent) -> Payment | None:
+    if event.payment_id:
+        payment = Payment.objects.filter(pk=event.payment_id).first()
+        if payment is not None:
+            return payment
+    if event.gateway_payment_id:
+        return Payment.objects.filter(stripe_payment_id=event.gateway_payment_id).first()
+    return None
+
+
+def _check_amount(payment: Payment, event: GatewayEvent) -> None:
+    if event.amount_cents is not None and event.amount_cents != to_cents(payment.amount):
+        raise PaymentError(f"Paid {event.amount_cents} cents, expected {payment.amount}.")
+    if event.currency and event.currency.upper() != payment.currency.upper():
+        raise PaymentError(f"Paid in {event.currency}, expected {payment.currency}.")
+
+
+def _save_method(payment: Payment, event: GatewayEvent) -> None:
+    if event.method_ref and payment.user_id:
+        SavedPaymentMethod.objects.get_or_create(
+            gateway=event.gateway,
+            method_ref=event.method_ref,
+            defaults={
+                "user_id": payment.user_id,
+                "customer_ref": event.customer_ref,
+                "label": event.method_label or "Saved card",
+            },
+        )
+
+
+def _apply(payment: Payment, event: GatewayEvent, by) -> None:
+    if event.outcome == Outcome.SUCCEEDED:
+        _check_amount(payment, event)
+        payment_confirm(payment=payment, gateway_payment_id=event.gateway_payment_id, by=by)
+        _save_method(payment, event)
+    elif event.outcome == Outcome.FAILED:
+        if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
+            payment_fail(payment=payment, reason=event.failure_reason, by=by)
+        else:
+            # A decline reported after the payment went through (or already failed):
+            # Checkout retries and out-of-order delivery make this normal.
+            logger.info(
+                "Late failure news for payment %s ignored (%s).", payment.pk, event.event_type
+            )
+    elif event.outcome == Outcome.REFUNDED:
+        if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
+            # The refund overtook the success event: a refunded charge was a paid one.
+            _check_amount(payment, event)
+            payment_confirm(payment=payment, gateway_payment_id=event.gateway_payment_id, by=by)
+        payment_record_refund(
+            payment=payment, refunded_total=from_cents(event.refunded_total_cents or 0), by=by
+        )
+
+
+def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
+    """Apply news from a gateway exactly once. Returns False for a repeated event.
+
+    The event's row and its effects commit together: a second delivery (even one running
+    at the same moment) waits on the unique key, then finds the row and does nothing. If
+    applying fails unexpectedly, the row is rolled back too and the gateway's retry
+    applies it later. News we refuse (a forbidden move, a wrong amount) is recorded and
+    logged, never applied.
+    """
+    with transaction.atomic():
+        payment = _payment_for(event)
+        if event.event_id:
+            try:
+                with transaction.atomic():
+                    PaymentEvent.objects.create(
+                        gateway=event.gateway,
+                        event_id=event.event_id,
+                        event_type=event.event_type,
+                        payment=payment,
+                        payload=event.payload,
+                    )
+            except IntegrityError:
+                logger.info("Event %s %s already handled.", event.gateway, event.event_id)
+                return False
+        if payment is None:
+            if event.outcome != Outcome.IGNORED:
+                logger.warning("Event %s names no payment of ours.", event.event_id)
+            return True
+        if event.outcome == Outcome.IGNORED:
+            return True
+        try:
+            with transaction.atomic():
+                _apply(payment, event, by)
+        except (PaymentError, StatusTransitionError) as error:
+            logger.error("Event %s for payment %s refused: %s", event.event_id, payment.pk, error)
+    return True
+
+
+def payment_test_checkout_submit(*, payment: Payment, card_number: str) -> Payment:
+    """The payer's answer on our test checkout page, applied as the gateway's event."""
+    from shop.payments.gateways.test import TestGateway
+
+    event = TestGateway().card_event(
+        payment=payment,
+        card_number=card_number,
+        save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
+    )
+    payment_event_handle(event=event)
+    return Payment.objects.get(pk=payment.pk)

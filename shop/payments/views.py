@@ -1,0 +1,134 @@
+import json
+import logging
+from uuid import UUID
+
+import stripe
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shop.models import (
+    FeaturedItem,
+    FeaturedItemType,
+    Order,
+    Payment,
+    PaymentGateway,
+    PaymentStatus,
+    Product,
+)
+from shop.payments.forms import TestCardForm
+from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
+from shop.payments.services import (
+    PaymentError,
+    payment_event_handle,
+    payment_start,
+    payment_test_checkout_submit,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _own_payment(request, payment_id) -> Payment:
+    return get_object_or_404(Payment, pk=payment_id, user_id=request.user.pk)
+
+
+def _featured_owner_id(item: FeaturedItem) -> UUID | None:
+    """Who may pay for a placement: the artist behind it (albums and songs: staff only)."""
+    from artists.models import Artist
+
+    try:
+        item_id = UUID(item.item_id)
+    except ValueError:
+        return None
+    if item.item_type == FeaturedItemType.ARTIST:
+        owners = Artist.objects.filter(pk=item_id).values_list("user_id", flat=True)
+    elif item.item_type == FeaturedItemType.PRODUCT:
+        owners = Product.objects.filter(pk=item_id).values_list("artist__user_id", flat=True)
+    else:
+        return None
+    return owners.first()
+
+
+@login_required
+@require_POST
+def payment_start_view(request, purpose: str, target_id):
+    """Start paying for something of the signed-in user's; the amount is ours to compute."""
+    from communities.models import CommunitySubscription
+
+    target: dict = {}
+    if purpose == "order":
+        target["order"] = get_object_or_404(Order, pk=target_id, user_id=request.user.pk)
+    elif purpose == "subscription":
+        target["subscription"] = get_object_or_404(
+            CommunitySubscription, pk=target_id, user_id=request.user.pk
+        )
+    elif purpose == "featured":
+        item = get_object_or_404(FeaturedItem, pk=target_id)
+        if not request.user.is_staff and _featured_owner_id(item) != request.user.pk:
+            raise Http404
+        target["featured_item"] = item
+    else:
+        raise Http404
+    try:
+        _, redirect_url = payment_start(
+            user=request.user, site_url=request.build_absolute_uri("/"), **target
+        )
+    except PaymentError as error:
+        messages.error(request, str(error))
+        return redirect("home")
+    return redirect(redirect_url)
+
+
+@login_required
+@require_http_methods(["GET"])
+def payment_detail(request, payment_id):
+    """Where a gateway sends the payer back: shows the state, never changes it."""
+    payment = _own_payment(request, payment_id)
+    return render(request, "shop/payments/detail.html", {"payment": payment})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def test_checkout(request, payment_id):
+    """The built-in test gateway's checkout page (only while Stripe is not configured)."""
+    payment = _own_payment(request, payment_id)
+    if settings.STRIPE_SECRET_KEY or payment.payment_method != PaymentGateway.TEST:
+        raise Http404
+    if payment.payment_status != PaymentStatus.PENDING:
+        return redirect("payments:detail", payment.pk)
+    form = TestCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        payment_test_checkout_submit(payment=payment, card_number=form.cleaned_data["card_number"])
+        return redirect("payments:detail", payment.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "shop/payments/test_checkout.html",
+        {"payment": payment, "form": form},
+        status=status,
+    )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's events, verified by signature and applied once each."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        return HttpResponseBadRequest("Webhooks are not configured.")
+    try:
+        payload = webhook_verify(
+            body=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+        event = event_from_stripe(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        logger.warning("Stripe webhook refused: %s", error)
+        return HttpResponseBadRequest("Invalid signature or payload.")
+    except (KeyError, TypeError) as error:
+        logger.warning("Stripe webhook with an unexpected shape: %r", error)
+        return HttpResponseBadRequest("Unexpected event shape.")
+    payment_event_handle(event=event)
+    return HttpResponse(status=200)

@@ -1,0 +1,66 @@
+"""The cart lives in the session, so it works signed out; Django keeps the session's data
+when the visitor logs in, so the cart survives the login.
+
+It holds product ids and quantities only: prices are always read fresh from the products.
+"""
+
+from django.conf import settings
+
+from shop.models import Product
+from shop.services import ShopError
+
+CART_SESSION_KEY = "shop_cart"
+
+
+def cart_quantities(*, session) -> dict[str, int]:
+    raw = session.get(CART_SESSION_KEY) or {}
+    return {str(key): int(value) for key, value in raw.items()}
+
+
+def _save(session, quantities: dict[str, int]) -> None:
+    session[CART_SESSION_KEY] = quantities
+    session.modified = True
+
+
+def _check_quantity(*, product: Product, quantity: int) -> None:
+    if not product.is_active:
+        raise ShopError(f"“{product.name}” is no longer available.")
+    if quantity < 1:
+        raise ShopError("Choose a quantity of at least 1.")
+    if quantity > settings.SHOP_MAX_QUANTITY:
+        raise ShopError(f"At most {settings.SHOP_MAX_QUANTITY} of one product per order.")
+    if product.stock_quantity is not None and quantity > product.stock_quantity:
+        if product.stock_quantity == 0:
+            raise ShopError(f"“{product.name}” is sold out.")
+        raise ShopError(f"Only {product.stock_quantity} of “{product.name}” left.")
+
+
+def cart_add(*, session, product: Product, quantity: int) -> int:
+    """Add `quantity` to what the cart has of `product`; the new quantity."""
+    quantities = cart_quantities(session=session)
+    new_quantity = quantities.get(str(product.pk), 0) + quantity
+    if quantity < 1:
+        raise ShopError("Choose a quantity of at least 1.")
+    _check_quantity(product=product, quantity=new_quantity)
+    quantities[str(product.pk)] = new_quantity
+    _save(session, quantities)
+    return new_quantity
+
+
+def cart_set(*, session, product: Product, quantity: int) -> None:
+    quantities = cart_quantities(session=session)
+    if str(product.pk) not in quantities:
+        raise ShopError("This product is not in your cart.")
+    _check_quantity(product=product, quantity=quantity)
+    quantities[str(product.pk)] = quantity
+    _save(session, quantities)
+
+
+def cart_remove(*, session, product_id) -> None:
+    quantities = cart_quantities(session=session)
+    if quantities.pop(str(product_id), None) is not None:
+        _save(session, quantities)
+
+
+def cart_clear(*, session) -> None:
+    session.pop(CART_SESSION_KEY, None)

@@ -1,0 +1,39 @@
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from shop.models import FeaturedItem, FeaturedItemType, Product
+from shop.services import ShopError
+
+MAX_PLACEMENT_DAYS = 90
+
+
+def featured_placement_build(
+    *, user, item_type: str, item_id: str, start_date: datetime, end_date: datetime
+) -> FeaturedItem:
+    """An artist's placement of their profile or product, checked but not saved yet.
+
+    `payment_start(featured_item=…)` saves it together with its pending payment (a
+    placement without a payment would count as staff-curated, hence live); it goes live
+    when that payment completes (selectors.featured_items_live).
+    """
+    from artists.models import Artist
+
+    if item_type == FeaturedItemType.ARTIST:
+        owned = Artist.objects.filter(pk=item_id, user_id=user.pk).exists()
+    elif item_type == FeaturedItemType.PRODUCT:
+        owned = Product.objects.filter(pk=item_id, artist__user_id=user.pk, is_active=True).exists()
+    else:
+        raise ShopError("Feature your artist profile or one of your products.")
+    if not owned:
+        raise ShopError("You can only feature your own artist profile or active products.")
+    today = timezone.localdate()
+    if start_date.date() < today:
+        raise ShopError("The placement cannot start in the past.")
+    if end_date <= start_date:
+        raise ShopError("The placement must end after it starts.")
+    if end_date - start_date > timedelta(days=MAX_PLACEMENT_DAYS):
+        raise ShopError(f"A placement lasts at most {MAX_PLACEMENT_DAYS} days.")
+    return FeaturedItem(
+        item_type=item_type, item_id=str(item_id), start_date=start_date, end_date=end_date
+    )

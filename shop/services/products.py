@@ -1,0 +1,94 @@
+import uuid
+from decimal import Decimal
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from shop.models import Product, ProductType
+from shop.services import ShopError
+
+DIGITAL_TYPES = frozenset({ProductType.MUSIC_DOWNLOAD, ProductType.EXCLUSIVE_RELEASE})
+
+
+def _store_images(images: list[File]) -> list[str]:
+    """Save validated images to the public storage under fresh names; their URLs."""
+    urls = []
+    for image in images:
+        extension = (image.name.rsplit(".", 1)[-1] if "." in image.name else "img").lower()
+        name = default_storage.save(f"products/images/{uuid.uuid4().hex}.{extension}", image)
+        urls.append(default_storage.url(name))
+    return urls
+
+
+def _check(*, product_type: str, digital_file, has_file: bool) -> None:
+    if product_type in DIGITAL_TYPES and not (digital_file or has_file):
+        raise ShopError("A music download or exclusive release needs its file.")
+
+
+def product_create(
+    *,
+    artist,
+    name: str,
+    description: str,
+    product_type: str,
+    price: Decimal,
+    stock_quantity: int | None,
+    is_active: bool = True,
+    images: list[File] = (),
+    digital_file: File | None = None,
+) -> Product:
+    _check(product_type=product_type, digital_file=digital_file, has_file=False)
+    with transaction.atomic():
+        product = Product(
+            artist=artist,
+            name=name,
+            description=description or None,
+            product_type=product_type,
+            price=price,
+            stock_quantity=stock_quantity,
+            is_active=is_active,
+            image_urls=_store_images(list(images)) or None,
+        )
+        if digital_file is not None and product_type in DIGITAL_TYPES:
+            product.digital_file.save(digital_file.name, digital_file, save=False)
+        product.full_clean()
+        product.save()
+    return product
+
+
+def product_update(
+    *,
+    product: Product,
+    name: str,
+    description: str,
+    product_type: str,
+    price: Decimal,
+    stock_quantity: int | None,
+    is_active: bool,
+    images: list[File] = (),
+    digital_file: File | None = None,
+) -> Product:
+    """Change a product; new images are added to the old ones, a new file replaces the old.
+
+    Orders keep their own `unit_price`, so a price change touches only future checkouts.
+    """
+    _check(
+        product_type=product_type, digital_file=digital_file, has_file=bool(product.digital_file)
+    )
+    with transaction.atomic():
+        product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        product.name = name
+        product.description = description or None
+        product.product_type = product_type
+        product.price = price
+        product.stock_quantity = stock_quantity
+        product.is_active = is_active
+        new_urls = _store_images(list(images))
+        if new_urls:
+            product.image_urls = [*(product.image_urls or []), *new_urls]
+        if digital_file is not None and product_type in DIGITAL_TYPES:
+            product.digital_file.save(digital_file.name, digital_file, save=False)
+        product.full_clean()
+        product.save()
+    return product

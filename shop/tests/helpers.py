@@ -1,0 +1,60 @@
+"""Shared steps of the shop tests: fill a cart, check out, pay with the test gateway."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+
+from shop.models import Order, Payment
+
+PAYS = "4242 4242 4242 4242"
+DECLINED = "4000 0000 0000 0002"
+
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 St James's Square",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "gb",
+}
+
+
+def add_to_cart(client, product, quantity: int = 1):
+    return client.post(reverse("shop:cart_add", args=[product.pk]), {"quantity": quantity})
+
+
+def checkout_form(client) -> dict:
+    """The hidden fields the checkout page gives this client (key and the total seen)."""
+    page = client.get(reverse("shop:checkout"))
+    form = page.context["form"]
+    return {
+        "checkout_key": str(form["checkout_key"].value()),
+        "expected_total": str(form["expected_total"].value()),
+    }
+
+
+def checkout(client, *, email="buyer@example.com", address=None, **extra):
+    data = {**checkout_form(client), "contact_email": email, "contact_phone": "+44 20 7946 0000"}
+    data.update(address or {})
+    data.update(extra)
+    return client.post(reverse("shop:checkout"), data)
+
+
+def pay(client, response, card: str = PAYS):
+    """Follow the checkout's redirect to the test gateway and submit `card`."""
+    return client.post(response.url, {"card_number": card})
+
+
+def buy(client, product, quantity: int = 1, *, address=ADDRESS) -> Order:
+    before = set(Order.objects.values_list("pk", flat=True))
+    add_to_cart(client, product, quantity)
+    response = checkout(client, address=address)
+    pay(client, response)
+    return Order.objects.exclude(pk__in=before).get()
+
+
+def total(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def payments_of(order) -> list[Payment]:
+    return list(Payment.objects.filter(order=order))

@@ -1,0 +1,99 @@
+"""Real concurrency: threads with their own database connections racing for stock."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
+from shop.payments.services import payment_start, payment_test_checkout_submit
+from shop.services import ShopError
+from shop.services.orders import order_place
+from shop.tests.factories import ProductFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("test_gateway")]
+
+
+def run_together(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at once; each closes its connection."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # the test inspects every outcome
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_fifty_buyers_of_ten_items_make_exactly_ten_paid_orders():
+    product = ProductFactory(stock_quantity=10)
+    buyers = UserFactory.create_batch(50)
+
+    def buy(i: int) -> str:
+        order, _ = order_place(
+            user=buyers[i],
+            quantities={str(product.pk): 1},
+            contact_email=buyers[i].email,
+            contact_phone="",
+            shipping_address=_address(),
+            checkout_key=uuid.uuid4(),
+            expected_total=product.price,
+        )
+        payment, _ = payment_start(user=buyers[i], order=order, site_url="http://testserver")
+        payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
+        return "bought"
+
+    results = run_together(50, buy)
+
+    assert results.count("bought") == 10
+    refusals = [r for r in results if r != "bought"]
+    assert all(isinstance(r, ShopError) and "sold out" in str(r) for r in refusals), refusals
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == 10
+    assert Order.objects.count() == 10
+    assert Payment.objects.filter(payment_status=PaymentStatus.COMPLETED).count() == 10
+    assert Product.objects.get(pk=product.pk).stock_quantity == 0
+
+
+def test_ten_simultaneous_submissions_of_one_checkout_place_one_order_and_one_payment():
+    product = ProductFactory(stock_quantity=10)
+    buyer, key = UserFactory(), uuid.uuid4()
+
+    def submit(_: int) -> bool:
+        order, placed = order_place(
+            user=buyer,
+            quantities={str(product.pk): 2},
+            contact_email=buyer.email,
+            contact_phone="",
+            shipping_address=_address(),
+            checkout_key=key,
+            expected_total=product.price * 2,
+        )
+        if placed:
+            payment_start(user=buyer, order=order, site_url="http://testserver")
+        return placed
+
+    results = run_together(10, submit)
+
+    assert results.count(True) == 1 and results.count(False) == 9, results
+    assert Order.objects.count() == 1
+    assert Payment.objects.count() == 1
+    assert Product.objects.get(pk=product.pk).stock_quantity == 8
+
+
+def _address():
+    from shop.services.orders import Address
+
+    return Address("Ada", "1 Road", "", "London", "N1", "GB")

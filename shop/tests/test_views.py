@@ -1,0 +1,378 @@
+"""The shop's pages, end to end through the test gateway, with their query counts."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory, verified_user
+from artists.tests.factories import ArtistFactory
+from shop.models import Order, OrderStatus, Payment, Product, ProductType
+from shop.services.cart import CART_SESSION_KEY
+from shop.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
+from shop.tests.helpers import ADDRESS, add_to_cart, buy, checkout, checkout_form, pay
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_gateway")]
+
+
+# --- Browsing ---------------------------------------------------------------
+
+
+def test_the_shop_filters_by_type_artist_and_price_and_sorts(client):
+    artist = ArtistFactory()
+    cheap = ProductFactory(artist=artist, name="Cheap tee", price=Decimal("5.00"))
+    dear = ProductFactory(artist=artist, name="Dear hoodie", price=Decimal("50.00"))
+    song = ProductFactory(download=True, name="Song", price=Decimal("1.00"))
+    ProductFactory(name="Hidden", is_active=False)
+
+    def names(**params):
+        response = client.get(reverse("shop:list"), params)
+        assert response.status_code == 200
+        return [p.name for p in response.context["page"].object_list]
+
+    assert set(names()) == {cheap.name, dear.name, song.name}
+    assert names(product_type=ProductType.MUSIC_DOWNLOAD) == ["Song"]
+    assert names(artist=str(artist.pk), sort="price") == ["Cheap tee", "Dear hoodie"]
+    assert names(min_price="4", max_price="10") == ["Cheap tee"]
+    assert names(sort="-price") == ["Dear hoodie", "Cheap tee", "Song"]
+
+
+def test_bad_filters_get_a_message_not_a_500(client):
+    ProductFactory()
+
+    response = client.get(reverse("shop:list"), {"min_price": "lots", "product_type": "car"})
+
+    assert response.status_code == 400
+    assert "Enter a number" in response.text
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_shop_list_runs_a_constant_number_of_queries(client, django_assert_num_queries, count):
+    ProductFactory.create_batch(count)
+    # Session-less visitor: count and page.
+    with django_assert_num_queries(2):
+        assert client.get(reverse("shop:list")).status_code == 200
+
+
+def test_a_product_page_and_inactive_or_unknown_products(client, django_assert_num_queries):
+    product = ProductFactory(stock_quantity=3)
+    with django_assert_num_queries(1):
+        response = client.get(product.get_absolute_url())
+    assert product.name in response.text and "3 left" in response.text
+    assert client.get(ProductFactory(is_active=False).get_absolute_url()).status_code == 404
+
+
+def test_the_artist_tab_fragment_lists_the_artists_active_products():
+    from django.template.loader import render_to_string
+
+    from shop.selectors import artist_shop_products
+
+    artist = ArtistFactory()
+    ProductFactory(artist=artist, name="Tour poster")
+    ProductFactory(artist=artist, name="Old", is_active=False)
+    ProductFactory(name="Someone else's")
+
+    html = render_to_string(
+        "shop/_artist_products.html",
+        {"artist": artist, "products": artist_shop_products(artist_id=artist.pk)},
+    )
+
+    assert "Tour poster" in html and "Old" not in html and "Someone else" not in html
+
+
+# --- Cart ---------------------------------------------------------------------
+
+
+def test_a_signed_out_cart_is_kept_on_login(client):
+    product = ProductFactory(stock_quantity=5)
+    add_to_cart(client, product, 2)
+    assert "2" in client.get(reverse("shop:cart")).text
+
+    user = verified_user()
+    client.post(reverse("account_login"), {"login": user.email, "password": "password"})
+
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.session[CART_SESSION_KEY] == {str(product.pk): 2}
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [("0", "at least 1"), ("6", "Only 5"), ("many", "whole number"), ("-2", "at least 1")],
+)
+def test_bad_quantities_are_refused_with_a_message(client, quantity, message):
+    product = ProductFactory(stock_quantity=5)
+
+    response = client.post(
+        reverse("shop:cart_add", args=[product.pk]), {"quantity": quantity}, follow=True
+    )
+
+    assert message in response.text
+    assert CART_SESSION_KEY not in client.session
+
+
+def test_the_cart_updates_in_place_with_htmx(client):
+    product = ProductFactory(stock_quantity=5, price=Decimal("10.00"))
+    add_to_cart(client, product, 1)
+    url = reverse("shop:cart_update", args=[product.pk])
+
+    response = client.post(url, {"quantity": 3}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="cart"')
+    assert "$30.00" in response.text
+    assert 'aria-label="3 items"' in response.text  # the header's count, out of band
+
+    response = client.post(url, {"quantity": 9}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "Only 5" in response.text
+    assert client.session[CART_SESSION_KEY] == {str(product.pk): 3}
+
+    response = client.post(
+        reverse("shop:cart_remove", args=[product.pk]), headers={"HX-Request": "true"}
+    )
+    assert "Your cart is empty" in response.text
+
+
+def test_the_cart_works_without_javascript(client):
+    product = ProductFactory(stock_quantity=5)
+    add_to_cart(client, product, 1)
+
+    response = client.post(reverse("shop:cart_update", args=[product.pk]), {"quantity": 2})
+
+    assert response.status_code == 302
+    assert client.session[CART_SESSION_KEY] == {str(product.pk): 2}
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_cart_page_runs_a_constant_number_of_queries(client, django_assert_num_queries, count):
+    for product in ProductFactory.create_batch(count):
+        add_to_cart(client, product)
+    # The session is cached: the products only.
+    with django_assert_num_queries(1):
+        client.get(reverse("shop:cart"))
+
+
+def test_the_header_shows_the_cart_count(client):
+    product = ProductFactory()
+    add_to_cart(client, product, 3)
+
+    assert 'aria-label="3 items"' in client.get(reverse("shop:list")).text
+
+
+# --- Checkout ----------------------------------------------------------------------
+
+
+def test_a_whole_purchase_from_cart_to_paid_order(client):
+    user = UserFactory()
+    client.force_login(user)
+    shirt = ProductFactory(price=Decimal("20.00"), stock_quantity=4)
+    song = ProductFactory(download=True, price=Decimal("2.50"))
+    add_to_cart(client, shirt, 2)
+    add_to_cart(client, song)
+
+    response = checkout(client, address=ADDRESS)
+    order = Order.objects.get()
+    payment = Payment.objects.get()
+    assert response.url == reverse("payments:test_checkout", args=[payment.pk])
+    assert (order.total_amount, payment.amount) == (Decimal("42.50"), Decimal("42.50"))
+    assert order.shipping_address["country"] == "GB"
+    assert CART_SESSION_KEY not in client.session
+
+    pay(client, response)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    page = client.get(reverse("shop:order", args=[order.pk]))
+    assert "Paid" in page.text and "$42.50" in page.text and "Download" in page.text
+    assert Product.objects.get(pk=shirt.pk).stock_quantity == 2
+
+
+def test_checkout_needs_an_account(client):
+    add_to_cart(client, ProductFactory())
+
+    response = client.get(reverse("shop:checkout"))
+
+    assert response.status_code == 302 and "login" in response.url
+
+
+def test_complete_checkout_ten_times_gives_one_order_and_one_payment(client):
+    client.force_login(UserFactory())
+    add_to_cart(client, ProductFactory(stock_quantity=5))
+    data = {**checkout_form(client), "contact_email": "a@example.com", **ADDRESS}
+
+    responses = [client.post(reverse("shop:checkout"), data) for _ in range(10)]
+
+    assert Order.objects.count() == 1 and Payment.objects.count() == 1
+    assert responses[0].url.endswith("/test-checkout/")
+    order_url = reverse("shop:order", args=[Order.objects.get().pk])
+    assert all(r.url == order_url for r in responses[1:])
+
+
+def test_merchandise_without_an_address_shows_what_is_missing(client):
+    client.force_login(UserFactory())
+    add_to_cart(client, ProductFactory(stock_quantity=5))
+
+    response = checkout(client, address={"line1": "1 Road"})
+
+    assert response.status_code == 400
+    assert "Needed to ship your merchandise" in response.text
+    assert not Order.objects.exists()
+
+
+def test_downloads_only_ask_for_no_address(client):
+    client.force_login(UserFactory())
+    add_to_cart(client, ProductFactory(download=True))
+
+    page = client.get(reverse("shop:checkout"))
+    assert "Shipping address" not in page.text
+    assert checkout(client).status_code == 302
+    assert Order.objects.get().shipping_address is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("contact_email", "not-an-email", "valid email"),
+        ("contact_phone", "call me maybe", "phone number"),
+        ("country", "Britain", "two-letter"),
+    ],
+)
+def test_bad_contact_details_are_refused(client, field, value, message):
+    client.force_login(UserFactory())
+    add_to_cart(client, ProductFactory())
+
+    response = checkout(client, address=ADDRESS, **{field: value})
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert not Order.objects.exists()
+
+
+def test_a_price_changed_between_cart_and_checkout_is_shown_before_paying(client):
+    client.force_login(UserFactory())
+    product = ProductFactory(price=Decimal("10.00"), stock_quantity=5)
+    add_to_cart(client, product)
+    seen = checkout_form(client)
+    Product.objects.filter(pk=product.pk).update(price=Decimal("12.00"))
+
+    data = {**seen, "contact_email": "a@example.com", **ADDRESS}
+    response = client.post(reverse("shop:checkout"), data)
+
+    assert response.status_code == 400
+    assert "The new total is 12.00" in response.text
+    assert "$12.00" in response.text
+    assert not Order.objects.exists()
+    # Confirming again with the new total shown pays the new price.
+    data["expected_total"] = response.context["form"]["expected_total"].value()
+    client.post(reverse("shop:checkout"), data)
+    assert Order.objects.get().total_amount == Decimal("12.00")
+
+
+def test_a_product_deactivated_between_cart_and_checkout_is_refused(client):
+    client.force_login(UserFactory())
+    product = ProductFactory(stock_quantity=5)
+    add_to_cart(client, product)
+    seen = checkout_form(client)
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+
+    response = client.post(
+        reverse("shop:checkout"), {**seen, "contact_email": "a@example.com", **ADDRESS}
+    )
+
+    assert response.status_code == 400
+    assert "no longer available" in response.text
+    assert not Order.objects.exists()
+
+
+def test_stock_sold_out_between_cart_and_checkout_is_refused(client):
+    client.force_login(UserFactory())
+    product = ProductFactory(stock_quantity=5)
+    add_to_cart(client, product, 3)
+    Product.objects.filter(pk=product.pk).update(stock_quantity=2)
+
+    response = checkout(client, address=ADDRESS)
+
+    assert response.status_code == 400
+    assert "Only 2" in response.text
+    assert not Order.objects.exists()
+
+
+# --- Orders --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_order_history_and_order_page_run_constant_queries(
+    client, django_assert_num_queries, count
+):
+    user = UserFactory()
+    orders = OrderFactory.create_batch(count, user=user)
+    for order in orders:
+        OrderItemFactory.create_batch(2, order=order)
+    client.force_login(user)
+
+    # Session, user, count, orders, items with products.
+    with django_assert_num_queries(5):
+        response = client.get(reverse("shop:orders"))
+    assert response.status_code == 200
+    # Session, user, order, items with products, payments.
+    with django_assert_num_queries(5):
+        assert client.get(reverse("shop:order", args=[orders[0].pk])).status_code == 200
+
+
+def test_someone_elses_order_is_not_found(client):
+    order = OrderFactory()
+    client.force_login(UserFactory())
+
+    assert client.get(reverse("shop:order", args=[order.pk])).status_code == 404
+    assert client.post(reverse("shop:order_cancel", args=[order.pk])).status_code == 404
+
+
+def test_the_buyer_cancels_a_paid_order_and_gets_refunded(client):
+    user = UserFactory()
+    client.force_login(user)
+    order = buy(client, ProductFactory(stock_quantity=3))
+
+    response = client.post(reverse("shop:order_cancel", args=[order.pk]), follow=True)
+
+    assert "Your order is cancelled" in response.text
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert Payment.objects.get(order=order).payment_status == "refunded"
+
+
+# --- Fulfilment ----------------------------------------------------------------
+
+
+def test_an_artist_ships_and_delivers_their_merchandise_orders(client):
+    product = ProductFactory(stock_quantity=3)
+    buyer = UserFactory()
+    client.force_login(buyer)
+    order = buy(client, product)
+    other_order = buy(client, ProductFactory(stock_quantity=3))
+
+    client.force_login(product.artist.user)
+    page = client.get(reverse("shop:fulfilment"))
+    assert str(order.pk)[:8] in page.text and "Ada Lovelace" in page.text
+    assert str(other_order.pk)[:8] not in page.text
+
+    url = reverse("shop:fulfilment_mark", args=[order.pk])
+    client.post(url, {"status": "shipped"})
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+    client.post(url, {"status": "delivered"})
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+
+    response = client.post(
+        reverse("shop:fulfilment_mark", args=[other_order.pk]), {"status": "shipped"}, follow=True
+    )
+    assert "none of your merchandise" in response.text
+    assert Order.objects.get(pk=other_order.pk).status == OrderStatus.PAID
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_the_fulfilment_page_runs_constant_queries(client, django_assert_num_queries, count):
+    product = ProductFactory()
+    for order in OrderFactory.create_batch(count, status=OrderStatus.PAID):
+        OrderItemFactory(order=order, product=product)
+    client.force_login(product.artist.user)
+
+    # Session, user, count, orders, own items with products.
+    with django_assert_num_queries(5):
+        response = client.get(reverse("shop:fulfilment"))
+    assert len(response.context["page"].object_list) == count
