@@ -6,6 +6,13 @@ import textwrap
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from artists.tests.factories import ArtistFactory
+from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
+from content.tests.factories import PostFactory
+from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +77,30 @@ def test_home_page_renders_with_the_layout(client):
 
     assert response.status_code == 200
     assert b"Log in" in response.content
+
+
+def _home_with(size: int):
+    for _ in range(size):
+        artist = ArtistFactory(featured=True)
+        PostFactory(artist=artist)
+        CommunitySubscriptionFactory(community=CommunityFactory(artist=artist))
+        ProductFactory(artist=artist)
+
+
+def test_home_page_links_to_what_it_shows_in_a_constant_number_of_queries(
+    client, django_assert_num_queries
+):
+    _home_with(1)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/")
+    _home_with(8)
+
+    with django_assert_num_queries(len(few)):
+        response = client.get("/")
+
+    page = response.content.decode()
+    post = response.context["latest_posts"][0]
+    community = response.context["communities"][0]
+    assert f'href="{post.get_absolute_url()}"' in page
+    assert f'href="{community.get_absolute_url()}"' in page
+    assert f'href="{response.context["products"][0].get_absolute_url()}"' in page
