@@ -454,3 +454,16 @@ def user_delete_account(*, user: User) -> None:
         UserVerification.objects.filter(user=locked).delete()
         UserPreferences.objects.filter(user=locked).delete()
         transaction.on_commit(lambda: _delete_pictures_except(locked.pk, keep=[]))
+
+
+# Spent and expired tokens are kept a week for support questions ("my link did not
+# work"), then removed: they prove nothing any more.
+TOKEN_RETENTION = timedelta(days=7)
+
+
+def verification_tokens_purge() -> int:
+    cutoff = timezone.now() - TOKEN_RETENTION
+    deleted, _ = UserVerification.objects.filter(
+        Q(expires_at__lt=cutoff) | Q(is_used=True, created_at__lt=cutoff)
+    ).delete()
+    return deleted

@@ -127,6 +127,9 @@ class ArtistVerification(models.Model):
     def __str__(self) -> str:
         return f"Verification of {self.artist_id} ({self.status})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("artists:verification", args=[self.artist_id])
+
 
 class PayoutMethodType(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", "Bank transfer"

@@ -28,7 +28,7 @@ from artists.models import (
 )
 from communities.models import Community
 from content.models import Post, Review
-from shop.models import Product
+from shop.selectors import artist_shop_products
 
 LATEST_POSTS = 5
 LATEST_REVIEWS = 5
@@ -75,11 +75,7 @@ def artist_page(*, artist: Artist) -> dict:
             ]
         ),
         "communities": list(Community.objects.filter(artist=artist).order_by("name")),
-        "products": list(
-            Product.objects.filter(artist=artist, is_active=True).order_by("-created_at")[
-                :PRODUCTS_SHOWN
-            ]
-        ),
+        "products": artist_shop_products(artist_id=artist.pk, limit=PRODUCTS_SHOWN),
         "reviews": list(
             Review.objects.filter(artist=artist)
             .select_related("user")

@@ -16,6 +16,7 @@ from artists.models import (
     ArtistVerificationStatus,
     VerificationStatus,
 )
+from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change
 
 # artists.verification_status: a new artist is "pending" until staff decide; a rejected
@@ -36,7 +37,8 @@ REQUEST_TRANSITIONS = {
 }
 ARTIST_ENTITY = "artist"
 REQUEST_ENTITY = "artist_verification"
-NOTIFICATION_TYPE = "artist_verification"
+# The notification is also emailed (verification decisions are emailed by default).
+NOTIFICATION_TYPE = NotificationType.VERIFICATION
 
 
 class ArtistError(Exception):
@@ -157,8 +159,6 @@ def artist_verification_decide(
 
     Deciding an already decided request the same way again changes nothing.
     """
-    from artists.tasks import send_verification_decision_email
-
     request_status = (
         ArtistVerificationStatus.APPROVED if approve else ArtistVerificationStatus.REJECTED
     )
@@ -196,9 +196,6 @@ def artist_verification_decide(
                 message=message,
                 resource_type=REQUEST_ENTITY,
                 resource_id=decided.pk,
-            )
-            transaction.on_commit(
-                lambda: send_verification_decision_email.delay(verification_id=str(decided.pk))
             )
     return decided, True
 

@@ -27,6 +27,7 @@ from communities.models import Community, CommunitySubscription, ForumPost, Foru
 from content.models import Comment, Like, Post, Review, ShareLink
 from musicplatform.cache import cached
 from shop.models import FeaturedItem, FeaturedItemType, Product
+from shop.selectors import featured_items_live
 
 FEED_PAGE_SIZE = 20
 SUGGESTED_ARTISTS = 6
@@ -346,12 +347,7 @@ def _popular_post_ids() -> list:
 
 def featured_now() -> dict:
     """The explore page's featured artists, products, albums and songs, in position order."""
-    now = timezone.now()
-    featured = list(
-        FeaturedItem.objects.filter(start_date__lte=now, end_date__gt=now).order_by(
-            F("position").asc(nulls_last=True), "start_date"
-        )
-    )
+    featured = list(featured_items_live())
     by_type: dict[str, list[FeaturedItem]] = {t: [] for t in FeaturedItemType.values}
     for item in featured:
         by_type[item.item_type].append(item)

@@ -414,3 +414,15 @@ def artist_unfollow(*, user: User, artist: Artist) -> UserPreferences:
             ]
             preferences.save(update_fields=["favorite_artists"])
     return preferences
+
+
+# An expired link keeps answering "this link has expired" (410) for a month before it is
+# removed and answers "not found".
+SHARE_LINK_RETENTION = timedelta(days=30)
+
+
+def share_links_purge() -> int:
+    deleted, _ = ShareLink.objects.filter(
+        expires_at__lt=timezone.now() - SHARE_LINK_RETENTION
+    ).delete()
+    return deleted

@@ -34,6 +34,7 @@ def unread_count(*, user) -> int:
 # related_resource_type → the model whose row related_resource_id names (D7: no foreign key).
 RESOURCE_MODELS = {
     "artist": "artists.Artist",
+    "artist_verification": "artists.ArtistVerification",
     "post": "content.Post",
     "comment": "content.Comment",
     "review": "content.Review",

@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
 
@@ -58,8 +59,6 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("shop:product", args=[self.pk])
 
 
@@ -113,6 +112,9 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("shop:order", args=[self.pk])
 
 
 # Every move an order may make; status_change() enforces it.
@@ -267,6 +269,14 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.payment_status})"
+
+    def get_absolute_url(self) -> str:
+        """Where the payer sees what the payment was for."""
+        if self.order_id:
+            return reverse("shop:order", args=[self.order_id])
+        if self.subscription_id:
+            return self.subscription.get_absolute_url()
+        return reverse("notifications:list")
 
 
 class FeaturedItemType(models.TextChoices):

@@ -7,7 +7,6 @@ from django.core.files.storage import storages
 from accounts.tests.factories import UserFactory
 from artists import services, uploads
 from artists.models import ArtistVerificationStatus, VerificationStatus
-from artists.tasks import send_verification_decision_email
 from artists.tests.factories import (
     ArtistFactory,
     ArtistVerificationFactory,
@@ -180,24 +179,3 @@ def test_a_verified_artist_cannot_submit_again():
             third_party_id=None,
             by=artist.user,
         )
-
-
-def test_the_decision_email_task_sends_once_however_often_it_runs(artist, staff_user):
-    verification = ArtistVerificationFactory(artist=artist)
-    services.artist_verification_decide(verification=verification, approve=True, by=staff_user)
-
-    first = send_verification_decision_email(verification_id=str(verification.pk))
-    second = send_verification_decision_email(verification_id=str(verification.pk))
-
-    assert (first, second) == (True, False)
-    assert len(mail.outbox) == 1
-
-
-def test_the_email_task_sends_nothing_for_a_pending_or_missing_request(artist):
-    verification = ArtistVerificationFactory(artist=artist)
-    verification_id = str(verification.pk)
-
-    assert not send_verification_decision_email(verification_id=verification_id)
-    verification.delete()
-    assert not send_verification_decision_email(verification_id=verification_id)
-    assert mail.outbox == []

@@ -4,14 +4,22 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image
 
 from accounts.models import UserPreferences
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
 from content import services
-from content.models import Comment, Like, MediaType, Post, Review
-from content.tests.factories import CommentFactory, LikeFactory, PostFactory, ReviewFactory
+from content.models import Comment, Like, MediaType, Post, Review, ShareLink
+from content.tasks import share_links_purge
+from content.tests.factories import (
+    CommentFactory,
+    LikeFactory,
+    PostFactory,
+    ReviewFactory,
+    ShareLinkFactory,
+)
 from content.tests.uploads import fake_image_upload, image_upload, mp3_upload, mp4_upload
 from notifications.models import Notification
 
@@ -376,3 +384,16 @@ def test_following_and_unfollowing_edits_favorite_artists():
 
     services.artist_unfollow(user=fan, artist=artist)
     assert UserPreferences.objects.get(user=fan).favorite_artists == []
+
+
+def test_the_share_link_purge_removes_links_expired_over_a_month_ago():
+    now = timezone.now()
+    kept = [
+        ShareLinkFactory(expires_at=None),
+        ShareLinkFactory(expires_at=now - timedelta(days=2)),  # still answers 410
+    ]
+    ShareLinkFactory(expires_at=now - timedelta(days=45))
+
+    assert share_links_purge() == 1
+    assert share_links_purge() == 0
+    assert set(ShareLink.objects.values_list("pk", flat=True)) == {link.pk for link in kept}

@@ -318,6 +318,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "shop.tasks.orders_release_abandoned",
         "schedule": 300,
     },
+    "verification-tokens-purge": {
+        "task": "accounts.tasks.verification_tokens_purge",
+        "schedule": 60 * 60 * 6,
+    },
+    "share-links-purge": {
+        "task": "content.tasks.share_links_purge",
+        "schedule": 60 * 60 * 6,
+    },
     "notification-emails-sweep": {
         "task": "notifications.tasks.notification_emails_sweep",
         "schedule": 600,

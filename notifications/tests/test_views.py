@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -9,7 +10,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from content.models import Post
 from notifications.models import Notification, NotificationEmailPreference, NotificationType
-from notifications.selectors import PAGE_SIZE
+from notifications.selectors import PAGE_SIZE, RESOURCE_MODELS
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,19 @@ def test_an_unknown_email_preference_is_refused_and_nothing_changes(client, fan)
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not NotificationEmailPreference.objects.filter(user=fan).exists()
+
+
+@pytest.mark.parametrize("label", sorted(set(RESOURCE_MODELS.values())))
+def test_every_kind_of_resource_a_notification_names_has_a_page(label):
+    assert hasattr(apps.get_model(label), "get_absolute_url")
+
+
+def test_opening_a_notification_leads_to_its_resource(client, fan):
+    notification = NotificationFactory(user=fan)
+
+    response = client.get(reverse("notifications:open", args=[notification.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "content:post_detail", args=[notification.related_resource_id]
+    )
