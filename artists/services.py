@@ -50,6 +50,21 @@ def _store_picture(*, artist_id: uuid.UUID, kind: str, content: File) -> str:
     return default_storage.url(name)
 
 
+def _set_pictures(
+    artist: Artist, *, profile_picture: File | None, cover_photo: File | None
+) -> list[str]:
+    """Store the pictures given (None keeps the current one); returns the fields changed."""
+    changed = []
+    for field, kind, upload in (
+        ("profile_picture_url", "picture", profile_picture),
+        ("cover_photo_url", "cover", cover_photo),
+    ):
+        if upload is not None:
+            setattr(artist, field, _store_picture(artist_id=artist.id, kind=kind, content=upload))
+            changed.append(field)
+    return changed
+
+
 def artist_create(
     *,
     user: User,
@@ -64,14 +79,7 @@ def artist_create(
         if Artist.objects.filter(user=locked_user).exists():
             raise ArtistError("You already have an artist profile.")
         artist = Artist(user=locked_user, artist_name=artist_name, bio=bio or None)
-        if profile_picture is not None:
-            artist.profile_picture_url = _store_picture(
-                artist_id=artist.id, kind="picture", content=profile_picture
-            )
-        if cover_photo is not None:
-            artist.cover_photo_url = _store_picture(
-                artist_id=artist.id, kind="cover", content=cover_photo
-            )
+        _set_pictures(artist, profile_picture=profile_picture, cover_photo=cover_photo)
         artist.save()
         if not locked_user.is_artist:
             locked_user.is_artist = True
@@ -93,18 +101,8 @@ def artist_update(
         locked = Artist.objects.select_for_update().get(pk=artist.pk)
         locked.artist_name = artist_name
         locked.bio = bio or None
-        fields = ["artist_name", "bio"]
-        if profile_picture is not None:
-            locked.profile_picture_url = _store_picture(
-                artist_id=locked.id, kind="picture", content=profile_picture
-            )
-            fields.append("profile_picture_url")
-        if cover_photo is not None:
-            locked.cover_photo_url = _store_picture(
-                artist_id=locked.id, kind="cover", content=cover_photo
-            )
-            fields.append("cover_photo_url")
-        locked.save(update_fields=fields)
+        pictures = _set_pictures(locked, profile_picture=profile_picture, cover_photo=cover_photo)
+        locked.save(update_fields=["artist_name", "bio", *pictures])
     return locked
 
 

@@ -102,75 +102,47 @@ def product_create_view(request):
     artist = artists[0]
     if request.GET.get("artist"):
         artist = next((a for a in artists if str(a.pk) == request.GET["artist"]), artist)
-    form = ProductForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            product = product_create(
-                artist=artist,
-                name=data["name"],
-                description=data["description"],
-                product_type=data["product_type"],
-                price=data["price"],
-                stock_quantity=data["stock_quantity"],
-                is_active=data["is_active"],
-                images=data["images"],
-                digital_file=data["digital_file"],
-            )
-        except ShopError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, f"“{product.name}” is saved.")
-            return redirect("shop:manage")
-    return render(
-        request,
-        "shop/product_form.html",
-        {"form": form, "artist": artist},
-        status=400 if form.errors else 200,
-    )
+    return _product_form_page(request, artist=artist, product=None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def product_edit_view(request, product_id):
     product = get_object_or_404(Product, pk=product_id, artist__user_id=request.user.pk)
-    initial = {
-        "name": product.name,
-        "description": product.description,
-        "product_type": product.product_type,
-        "price": product.price,
-        "stock_quantity": product.stock_quantity,
-        "is_active": product.is_active,
-    }
+    return _product_form_page(request, artist=product.artist, product=product)
+
+
+PRODUCT_FIELDS = ("name", "description", "product_type", "price", "stock_quantity", "is_active")
+# Uploads start empty on the edit form: new images are added, a new file replaces the
+# old one, and nothing uploaded keeps what is stored.
+PRODUCT_UPLOADS = ("images", "digital_file")
+
+
+def _product_form_page(request, *, artist, product):
+    """The one form that creates a product (product=None) or edits one."""
+    initial = {field: getattr(product, field) for field in PRODUCT_FIELDS} if product else None
     form = ProductForm(
         request.POST or None,
         request.FILES or None,
         initial=initial,
-        has_file=bool(product.digital_file),
+        has_file=bool(product and product.digital_file),
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        fields = {field: form.cleaned_data[field] for field in PRODUCT_FIELDS + PRODUCT_UPLOADS}
         try:
-            product = product_update(
-                product=product,
-                name=data["name"],
-                description=data["description"],
-                product_type=data["product_type"],
-                price=data["price"],
-                stock_quantity=data["stock_quantity"],
-                is_active=data["is_active"],
-                images=data["images"],
-                digital_file=data["digital_file"],
-            )
+            if product is None:
+                saved = product_create(artist=artist, **fields)
+            else:
+                saved = product_update(product=product, **fields)
         except ShopError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{product.name}” is saved.")
+            messages.success(request, f"“{saved.name}” is saved.")
             return redirect("shop:manage")
     return render(
         request,
         "shop/product_form.html",
-        {"form": form, "product": product, "artist": product.artist},
+        {"form": form, "product": product, "artist": artist},
         status=400 if form.errors else 200,
     )
 
