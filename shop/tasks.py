@@ -1,10 +1,8 @@
 """Background work of the shop. Tasks take ids, call a service and are safe to run twice."""
 
 import logging
-import smtplib
 from decimal import Decimal
 
-from celery import shared_task
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
@@ -13,15 +11,8 @@ from shop.models import Payment
 
 logger = logging.getLogger(__name__)
 
-RETRIED = {
-    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
 
-
-@shared_task(**RETRIED)
+@platform_task
 def payment_receipt_send(payment_id: str, kind: str, amount: str) -> None:
     """Email the receipt of a payment (`kind="payment"`) or of a refund of `amount`."""
     payment = Payment.objects.select_related("user", "order").get(pk=payment_id)
@@ -40,7 +31,7 @@ def payment_receipt_send(payment_id: str, kind: str, amount: str) -> None:
     )
 
 
-@shared_task(acks_late=True)
+@platform_task
 def payment_refund_unwanted(payment_id: str) -> None:
     """Give back a payment that completed for something already paid for."""
     from shop.payments.services import PaymentError, payment_refund
@@ -51,14 +42,6 @@ def payment_refund_unwanted(payment_id: str) -> None:
     except PaymentError as error:
         # Already refunded (a second run) or not refundable: nothing left to give back.
         logger.info("Unwanted payment %s not refunded: %s", payment_id, error)
-
-
-@shared_task(acks_late=True)
-def payment_renewal_charge(payment_id: str) -> None:
-    """Charge a renewal payment made by `payment_renewal_create` (same row, same key)."""
-    from shop.payments.services import payment_charge_saved
-
-    payment_charge_saved(payment=Payment.objects.get(pk=payment_id))
 
 
 @platform_task

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
-from django.db import transaction
 from django.utils import timezone
 
+from musicplatform.tasks import enqueue_on_commit
 from shop.models import Order, OrderStatus, Payment, PaymentPurpose, PaymentStatus
 
 
@@ -125,4 +125,4 @@ def featured_paid(*, payment: Payment) -> None:
 def _refund_later(payment: Payment) -> None:
     from shop.tasks import payment_refund_unwanted
 
-    transaction.on_commit(lambda: payment_refund_unwanted.delay(str(payment.pk)))
+    enqueue_on_commit(payment_refund_unwanted, str(payment.pk))

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from musicplatform.tasks import enqueue_on_commit
 from notifications.services import StatusTransitionError, notifications_create, status_change
 from shop.models import (
     PAYMENT_TRANSITIONS,
@@ -199,8 +200,7 @@ def _notify(payment: Payment, *, title: str, message: str) -> None:
 def _send_receipt(payment: Payment, *, kind: str, amount: Decimal) -> None:
     from shop.tasks import payment_receipt_send
 
-    payment_id, amount_text = str(payment.pk), str(amount)
-    transaction.on_commit(lambda: payment_receipt_send.delay(payment_id, kind, amount_text))
+    enqueue_on_commit(payment_receipt_send, str(payment.pk), kind, str(amount))
 
 
 def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, by=None) -> Payment:
