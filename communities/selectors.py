@@ -77,12 +77,16 @@ def community_info(*, community_id) -> CommunityInfo | None:
     )
 
 
-def active_subscriptions(*, community_id, now: datetime | None = None) -> QuerySet:
+def subscriptions_giving_access(*, now: datetime | None = None) -> QuerySet:
     """Subscriptions that give access right now: paid period or grace not over."""
     now = now or timezone.now()
-    return CommunitySubscription.objects.filter(community_id=community_id, is_active=True).filter(
+    return CommunitySubscription.objects.filter(is_active=True).filter(
         Q(end_date__gt=now) | Q(grace_until__gt=now)
     )
+
+
+def active_subscriptions(*, community_id, now: datetime | None = None) -> QuerySet:
+    return subscriptions_giving_access(now=now).filter(community_id=community_id)
 
 
 def access_key(community_id, user_id) -> str:

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from accounts.models import UserPreferences
 from artists.models import Artist
-from communities.models import Community, CommunitySubscription, ForumPost, ForumType
+from communities.models import Community, ForumPost, ForumType
+from communities.selectors import subscriptions_giving_access
 from content.models import Comment, Like, Post, Review, ShareLink
 from musicplatform.cache import cached
 from shop.models import FeaturedItem, FeaturedItemType, Product
@@ -140,9 +141,9 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     """Posts of followed artists and of artists whose communities the fan belongs to, plus
     the artists' own posts in those communities' artist forums, newest first."""
     followed = followed_artist_ids(user)
-    member_of = CommunitySubscription.objects.filter(user=user, is_active=True).values(
-        "community_id"
-    )
+    # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
+    # see the artist forums.
+    member_of = subscriptions_giving_access().filter(user=user).values("community_id")
     community_artists = Community.objects.filter(pk__in=member_of).values("artist_id")
     posts = _before(
         posts_for(user).filter(Q(artist_id__in=followed) | Q(artist_id__in=community_artists)),

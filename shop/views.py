@@ -336,7 +336,10 @@ def order_cancel_view(request, order_id):
 @login_required
 @require_POST
 def download_link_renew_view(request, order_id, item_id):
-    item = get_object_or_404(OrderItem, pk=item_id, order_id=order_id)
+    # Like the order page, another buyer's item is answered as a missing one.
+    item = get_object_or_404(
+        OrderItem, pk=item_id, order_id=order_id, order__user_id=request.user.pk
+    )
     try:
         download_link_renew(item=item, user=request.user)
     except ShopError as error:
