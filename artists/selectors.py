@@ -42,6 +42,7 @@ SEARCH_MIN_COVERAGE = 0.5
 SEARCH_MAX_RESULTS = 1000
 # Trigrams in more than this share of names are too common to find candidates with.
 SEARCH_COMMON_SHARE = 0.02
+SEARCH_COMMON_MIN_ROWS = 10_000
 COMMON_TRIGRAMS_CACHE_KEY = "artists:search:common-trigrams"
 COMMON_TRIGRAMS_CACHE_SECONDS = 60 * 60
 SEARCH_LISTED_FIELDS = ("artist_name", "bio", "profile_picture_url", "verification_status")
@@ -102,11 +103,17 @@ def _common_trigrams() -> frozenset[str]:
     if common is None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                "WHERE tablename = 'artists' AND attname = 'name_trigrams'"
+                "SELECT stats.most_common_elems::text::text[], stats.most_common_elem_freqs, "
+                "tables.reltuples FROM pg_stats stats "
+                "JOIN pg_class tables ON tables.relname = stats.tablename "
+                "WHERE stats.schemaname = 'public' AND stats.tablename = 'artists' "
+                "AND stats.attname = 'name_trigrams'"
             )
             row = cursor.fetchone()
-        elements, shares = row if row and row[0] else ([], [])
+        # Skipping common trigrams only pays on a large table; on a small one every
+        # trigram is cheap, and statistics of a few names would call ordinary ones common.
+        large = row is not None and row[0] and row[2] >= SEARCH_COMMON_MIN_ROWS
+        elements, shares = (row[0], row[1]) if large else ([], [])
         common = [
             element
             for element, share in zip(elements, shares, strict=False)

@@ -1,0 +1,14 @@
+"""Production settings for the load benchmark on loopback (bench/load.py).
+
+Everything production does (DEBUG off, WhiteNoise with hashed static files, cached_db
+sessions in Redis), except what plain HTTP on 127.0.0.1 cannot have: no redirect to
+HTTPS, and collected static files go to a directory of the benchmark's own.
+"""
+
+import os
+
+from musicplatform.settings.production import *  # noqa: F403
+
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+STATIC_ROOT = os.environ["BENCH_STATIC_ROOT"]
