@@ -31,6 +31,8 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["artist"], name="idx_posts_artist_id"),
             models.Index(fields=["created_at"], name="idx_posts_created_at"),
+            # An artist's newest posts (artist page, feed of a fan of quiet artists).
+            models.Index(fields=["artist", "-created_at"], name="idx_posts_artist_created"),
         ]
 
     def __str__(self) -> str:
@@ -88,6 +90,8 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["user"], name="idx_reviews_user_id"),
+            # The reviews of an artist's work, shown on the artist page.
+            models.Index(fields=["artist"], name="idx_reviews_artist_id"),
             models.Index(fields=["content_type", "content_id"], name="idx_reviews_content"),
         ]
 
