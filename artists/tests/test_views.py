@@ -185,6 +185,11 @@ def test_the_page_shows_everything_about_the_artist(client):
     assert "Review 0" in page
     assert "★ 4.5 average from 2 reviews" in page
     assert "Edit profile" not in page
+    post = Post.objects.filter(artist=artist, deleted_at=None).first()
+    community = Community.objects.filter(artist=artist).first()
+    product = Product.objects.filter(artist=artist).first()
+    for linked in (post, community, product):
+        assert f'href="{linked.get_absolute_url()}"' in page
 
 
 def test_the_owner_sees_the_management_links(owner_client, artist):
