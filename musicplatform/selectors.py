@@ -5,12 +5,21 @@ from django.db.models import Count, Q
 from artists.models import Artist
 from communities.models import Community
 from content.models import Post
+from musicplatform.cache import cached
 from shop.models import Product
 
 HOME_LIST_SIZE = 6
+HOME_CACHE_KEY = "home:page"
+# The home page is the same for everyone and ranks communities by counting members,
+# which grows with the data: computed at most once a minute.
+HOME_CACHE_SECONDS = 60
 
 
 def home_page() -> dict:
+    return cached(HOME_CACHE_KEY, _home_page, timeout=HOME_CACHE_SECONDS)
+
+
+def _home_page() -> dict:
     return {
         "featured_artists": list(
             Artist.objects.filter(featured=True).order_by("artist_name")[:HOME_LIST_SIZE]
