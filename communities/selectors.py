@@ -129,22 +129,24 @@ def can_view_content(*, info: CommunityInfo, user) -> bool:
     return can_manage(info=info, user=user) or is_member(community_id=info.community.pk, user=user)
 
 
-def communities_page(*, page_number) -> Page:
-    communities = (
+def communities_by_members() -> QuerySet[Community]:
+    """Communities with `member_count` (members with access now), the largest first."""
+    now = timezone.now()
+    return (
         Community.objects.select_related("artist")
         .annotate(
             member_count=Count(
                 "subscriptions",
                 filter=Q(subscriptions__is_active=True)
-                & (
-                    Q(subscriptions__end_date__gt=timezone.now())
-                    | Q(subscriptions__grace_until__gt=timezone.now())
-                ),
+                & (Q(subscriptions__end_date__gt=now) | Q(subscriptions__grace_until__gt=now)),
             )
         )
         .order_by("-member_count", "name", "pk")
     )
-    return Paginator(communities, 24).get_page(page_number)
+
+
+def communities_page(*, page_number) -> Page:
+    return Paginator(communities_by_members(), 24).get_page(page_number)
 
 
 def communities_of_artist_user(*, user) -> list[Community]:

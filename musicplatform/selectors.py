@@ -1,9 +1,7 @@
 """Reads for the site-wide pages (home); each runs a fixed number of queries."""
 
-from django.db.models import Count, Q
-
 from artists.models import Artist
-from communities.models import Community
+from communities.selectors import communities_by_members
 from content.models import Post
 from musicplatform.cache import cached
 from shop.models import Product
@@ -29,11 +27,7 @@ def _home_page() -> dict:
             .select_related("artist")
             .order_by("-created_at")[:HOME_LIST_SIZE]
         ),
-        "communities": list(
-            Community.objects.select_related("artist")
-            .annotate(member_count=Count("subscriptions", filter=Q(subscriptions__is_active=True)))
-            .order_by("-member_count", "name")[:HOME_LIST_SIZE]
-        ),
+        "communities": list(communities_by_members()[:HOME_LIST_SIZE]),
         "products": list(
             Product.objects.filter(is_active=True)
             .select_related("artist")

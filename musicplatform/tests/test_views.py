@@ -3,12 +3,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
@@ -109,3 +111,17 @@ def test_home_page_links_to_what_it_shows_in_a_constant_number_of_queries(
     assert f'href="{community.get_absolute_url()}"' in page
     assert f'href="{response.context["products"][0].get_absolute_url()}"' in page
     assert len(warm) < len(few)  # the second visit is served from Redis
+
+
+def test_home_page_counts_only_members_whose_access_has_not_ended(client):
+    community = CommunityFactory(name="Night Owls")
+    CommunitySubscriptionFactory(community=community)
+    CommunitySubscriptionFactory(
+        community=community, end_date=timezone.now() - timedelta(days=5), grace_until=None
+    )
+
+    response = client.get("/")
+
+    shown = next(c for c in response.context["communities"] if c.pk == community.pk)
+    assert shown.member_count == 1
+    assert "1 member" in response.content.decode()
