@@ -13,7 +13,7 @@ PYTHON ?= $(shell for candidate in python3.12 python3.13 python3 \
 	&& { command -v $$candidate; break; }; done)
 SERVICES := $(BIN)/python scripts/devservices.py
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -39,7 +39,24 @@ test: install lint
 	$(SERVICES) exec -- bash -c '\
 		$(BIN)/python manage.py makemigrations --check --dry-run \
 			--settings=musicplatform.settings.test && \
+		SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
+		PAYOUT_ENCRYPTION_KEY=$$($(BIN)/python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())") \
+		ALLOWED_HOSTS=music.example.com EMAIL_HOST=smtp.example.com \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING \
+			--settings=musicplatform.settings.production && \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)'
+
+# The load benchmark of docs/performance.md, end to end, in a database of its own (never the
+# demo data): scale-1 data is generated on the first run (about 6 minutes) and kept.
+BENCH_DATA_DIR ?= .data/bench
+BENCH_ARGS ?= --clients 16 --duration 15
+
+bench: install
+	MP_DATA_DIR=$(BENCH_DATA_DIR) $(SERVICES) exec -- bash -c '\
+		$(BIN)/python manage.py migrate --no-input && \
+		$(BIN)/python manage.py generate_data --scale 1 --if-empty && \
+		$(BIN)/python bench/load.py $(BENCH_ARGS) && \
+		$(BIN)/python bench/explain.py'
 
 clean:
 	rm -rf $(VENV) node_modules .data

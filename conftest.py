@@ -1,4 +1,17 @@
+import os
+
 import pytest
+from hypothesis import settings
+
+# Fixtures that take our own services down for real (Redis, the Celery broker), and the
+# scan that fails any test whose log records hold a secret.
+pytest_plugins = ["musicplatform.tests.outages", "musicplatform.tests.log_secrets"]
+
+# CI and `make test` run the same examples every time (no seed, no example database);
+# HYPOTHESIS_PROFILE=explore searches randomly and remembers failures locally.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=25)
+settings.register_profile("explore", max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
@@ -7,4 +20,16 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery keeps "a task is running here" in one process-wide flag that each eager task
+    sets and restores; eager tasks run at once in several threads (the concurrency tests)
+    can restore it out of order and leave it set, and every later `result.get()` would
+    then be refused. Each test starts with it cleared, as a fresh process would."""
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     yield

@@ -1,13 +1,22 @@
 """allauth hooks: our own verification links, full names, onboarding, Spotify only links."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
+from django.http import Http404
 from django.urls import reverse
 
-from accounts import selectors, services
+from accounts import ratelimit, selectors, services
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request, **credentials) -> None:
+        # Replaces allauth's cache-based limit on failed logins (accounts/ratelimit.py);
+        # AccountMiddleware turns the exception into the 429 page.
+        if ratelimit.login_refused(request, ratelimit.login_of(credentials)):
+            raise ImmediateHttpResponse(ratelimit.too_many_failures(request))
+
     def send_confirmation_mail(self, request, emailconfirmation, signup: bool) -> None:
         # The link carries a token from `user_verification` (single use, expiring) instead
         # of allauth's signed key.
@@ -41,7 +50,17 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_login_redirect_url(request)
 
 
+class ProviderNotConfigured(Http404, SocialApp.DoesNotExist):
+    """A provider whose *_CLIENT_ID is unset: its addresses answer 404, not 500."""
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request, provider, client_id=None):
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist as missing:
+            raise ProviderNotConfigured(f"{provider} login is not set up") from missing
+
     def is_open_for_signup(self, request, sociallogin) -> bool:
         # Spotify links to an existing account; only Google may create one.
         if sociallogin.account.provider == "spotify":

@@ -5,7 +5,14 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 
 from accounts import services
-from accounts.models import Genre, Language, User, UserPreferences, UserVerification
+from accounts.models import (
+    Genre,
+    Language,
+    LoginFailure,
+    User,
+    UserPreferences,
+    UserVerification,
+)
 
 admin.site.site_header = "Music Platform administration"
 
@@ -222,3 +229,20 @@ class LanguageAdmin(admin.ModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
     readonly_fields = ("id",)
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Who is failing to sign in; deleting an address's rows lets it try again at once."""
+
+    list_display = ("ip_address", "login_key", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("ip_address",)
+    ordering = ("-created_at",)
+    readonly_fields = ("id", "ip_address", "login_key", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

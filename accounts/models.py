@@ -152,3 +152,29 @@ class UserPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user_id}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in (allauth's login, the admin's, reauthentication), counted per
+    address and per login name by `accounts.ratelimit`.
+
+    Kept in PostgreSQL rather than Redis so that the limit holds while Redis is down.
+    Refused attempts are not recorded, so an attack writes at most the limit's rows.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    ip_address = models.GenericIPAddressField()
+    # SHA-256 of the lowercased login: the attempt is counted without storing the name.
+    login_key = models.CharField(max_length=64)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "login_failures"
+        indexes = [
+            models.Index(fields=["ip_address", "created_at"], name="login_failures_ip_idx"),
+            models.Index(fields=["login_key", "created_at"], name="login_failures_key_idx"),
+            models.Index(fields=["created_at"], name="login_failures_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Failed login from {self.ip_address}"

@@ -1,10 +1,12 @@
-"""allauth's signals keep the copies on `users` and `user_preferences` in step."""
+"""allauth's signals keep the copies on `users` and `user_preferences` in step; Django's
+`user_login_failed` counts failed sign-ins for the login limit."""
 
 from allauth.account import signals as account_signals
 from allauth.socialaccount import signals as social_signals
+from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
-from accounts import services
+from accounts import ratelimit, services
 
 
 @receiver(account_signals.user_signed_up)
@@ -30,3 +32,11 @@ def _social_account_saved(sender, request=None, sociallogin=None, **kwargs):
 @receiver(social_signals.social_account_removed)
 def _social_account_removed(sender, request=None, socialaccount=None, **kwargs):
     services.user_sync_flags(user=socialaccount.user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    # Every login form's failures count (allauth's, the admin's, reauthentication);
+    # a check without a request (a shell, a command) is nobody's attempt to sign in.
+    if request is not None:
+        ratelimit.login_failed(request, ratelimit.login_of(credentials))

@@ -1,5 +1,7 @@
 """Reads of the accounts domain; each runs a fixed number of queries."""
 
+import uuid
+from collections.abc import Collection
 from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
@@ -9,7 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Genre, Language, User, UserPreferences, VerificationType
+from accounts.models import (
+    Genre,
+    Language,
+    LoginFailure,
+    User,
+    UserPreferences,
+    VerificationType,
+)
 from artists.models import Artist
 from musicplatform.cache import cached
 
@@ -43,18 +52,23 @@ def preferences_of(*, user: User) -> UserPreferences:
     return UserPreferences.objects.filter(user_id=user.pk).first() or UserPreferences(user=user)
 
 
-def preferences_page(*, user: User, query: str = "") -> dict[str, Any]:
-    """Everything the preferences form shows: choices, current values, artist search."""
+def preferences_page(
+    *, user: User, query: str = "", picked_artist_ids: Collection[uuid.UUID] = ()
+) -> dict[str, Any]:
+    """Everything the preferences form shows: choices, current values, artist search.
+
+    `picked_artist_ids` are artists ticked on the page but not saved yet (from an earlier
+    search): they stay among the choices so that a second search does not drop them.
+    """
     preferences = preferences_of(user=user)
-    favourites = list(
-        Artist.objects.filter(pk__in=preferences.favorite_artists).order_by("artist_name")
-    )
+    shown = [*preferences.favorite_artists, *picked_artist_ids]
+    favourites = list(Artist.objects.filter(pk__in=shown).order_by("artist_name"))
     results: list[Artist] = []
     query = query.strip()
     if query:
         results = list(
             Artist.objects.filter(artist_name__icontains=query)
-            .exclude(pk__in=preferences.favorite_artists)
+            .exclude(pk__in=shown)
             .order_by("-featured", "artist_name")[:ARTIST_SEARCH_LIMIT]
         )
     return {
@@ -140,3 +154,14 @@ def user_data_export(*, user: User) -> dict[str, Any]:
         "account": account,
         "related": related,
     }
+
+
+def login_failures_since(*, ip_address: str, ip_since, login: str, login_since) -> tuple[int, int]:
+    """Failed sign-ins from this address since `ip_since` and for this login name since
+    `login_since`, in one query."""
+    from_ip = models.Q(ip_address=ip_address, created_at__gt=ip_since)
+    for_login = models.Q(login_key=services.login_key(login), created_at__gt=login_since)
+    counts = LoginFailure.objects.filter(from_ip | for_login).aggregate(
+        by_ip=models.Count("pk", filter=from_ip), by_login=models.Count("pk", filter=for_login)
+    )
+    return counts["by_ip"], counts["by_login"]

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 from accounts.models import (
     Genre,
     Language,
+    LoginFailure,
     User,
     UserPreferences,
     UserVerification,
@@ -29,6 +30,7 @@ from accounts.models import (
 )
 from artists.models import Artist
 from musicplatform.images import UnusablePicture, decode_picture, encode_jpeg
+from musicplatform.uploads import MARKUP_MESSAGE
 
 TOKEN_LIFETIMES = {
     VerificationType.EMAIL: timedelta(days=3),
@@ -41,6 +43,7 @@ PICTURE_PROBLEMS = {
     "pixels": "The picture has too many pixels; please upload one of at most "
     f"{settings.PROFILE_PICTURE_MAX_PIXELS // 1_000_000} megapixels.",
     "unreadable": "The file is not a picture we can read.",
+    "markup": MARKUP_MESSAGE.format(name="The picture"),
 }
 
 
@@ -467,3 +470,16 @@ def verification_tokens_purge() -> int:
         Q(expires_at__lt=cutoff) | Q(is_used=True, created_at__lt=cutoff)
     ).delete()
     return deleted
+
+
+def login_key(login: str) -> str:
+    """What a failed login is counted under: a digest, so no login name is stored."""
+    return hashlib.sha256(login.strip().lower().encode()).hexdigest()
+
+
+def login_failure_record(*, ip_address: str, login: str, keep: timedelta) -> None:
+    """Count one failed sign-in; failures older than `keep` count for nothing and go."""
+    now = timezone.now()
+    LoginFailure.objects.filter(created_at__lt=now - keep).delete()
+    # The time of this attempt, not of the transaction it may be part of.
+    LoginFailure.objects.create(ip_address=ip_address, login_key=login_key(login), created_at=now)

@@ -1,4 +1,5 @@
 import json
+import uuid
 
 from allauth.account.models import EmailAddress
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -52,14 +54,38 @@ def verify_email(request, address_id: int, token: str):
     return render(request, "accounts/verify_email.html", {"email_address": email_address})
 
 
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    """The well-formed ids among values sent by a form; the others are left out."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
+
+
 def _preferences_response(request, *, template: str, onboarding: bool):
     query = ArtistSearchForm(request.GET if request.method == "GET" else request.POST)
     q = query.cleaned_data["q"] if query.is_valid() else ""
-    page = selectors.preferences_page(user=request.user, query=q)
+    picked = _uuids(request.POST.getlist("favorite_artists"))
+    page = selectors.preferences_page(user=request.user, query=q, picked_artist_ids=picked)
     if request.method == "POST" and "skip" in request.POST:
         services.preferences_skip_onboarding(user=request.user)
         return redirect("home")
-    if request.method == "POST":
+    if request.method == "POST" and "search" in request.POST:
+        # The search button is in the preferences form so that a search keeps what is
+        # ticked but not saved yet; nothing is saved until "Save preferences".
+        form = PreferencesForm(
+            initial={
+                "genres": request.POST.getlist("genres"),
+                "languages": request.POST.getlist("languages"),
+                "favorite_artists": [str(pk) for pk in picked],
+                "q": page["query"],
+            },
+            artist_choices=page["artist_choices"],
+        )
+    elif request.method == "POST":
         form = PreferencesForm(request.POST, artist_choices=page["artist_choices"])
         if form.is_valid():
             try:
@@ -172,6 +198,7 @@ def settings_export(request):
     return render(request, "accounts/settings_export.html", {"section": "export"})
 
 
+@sensitive_post_parameters("password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_delete(request):

@@ -1,6 +1,9 @@
 """Reads for artists; each page runs a fixed number of queries whatever the data size."""
 
 import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import reduce
 from operator import add, or_
 
@@ -12,11 +15,16 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Sum,
 )
-from django.db.models.functions import Cast, Length
+from django.db.models.functions import Cast, Coalesce, Length, TruncMonth
+from django.utils import timezone
 
 from accounts.models import User
 from artists import crypto
@@ -26,9 +34,13 @@ from artists.models import (
     ArtistVerification,
     PayoutMethodType,
 )
-from communities.models import Community
-from content.models import Post, Review
+from communities.models import Community, CommunitySubscription
+from communities.selectors import SUBSCRIPTION_ENTITY
+from content.models import Comment, Like, Post, Review
+from notifications.models import StatusHistory
+from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus
 from shop.selectors import artist_shop_products
+from shop.services.downloads import OWNED_STATUSES
 
 LATEST_POSTS = 5
 LATEST_REVIEWS = 5
@@ -47,6 +59,8 @@ COMMON_TRIGRAMS_CACHE_KEY = "artists:search:common-trigrams"
 COMMON_TRIGRAMS_CACHE_SECONDS = 60 * 60
 SEARCH_LISTED_FIELDS = ("artist_name", "bio", "profile_picture_url", "verification_status")
 MASK = "•"
+DASHBOARD_MONTHS = 12
+DASHBOARD_TOP_ROWS = 10
 
 
 def managed_artists(*, user: User) -> QuerySet[Artist]:
@@ -242,3 +256,152 @@ def payout_methods(*, artist: Artist) -> list[dict]:
             shown = "Details unreadable: add this method again"
         rows.append({"method": method, "masked": shown})
     return rows
+
+
+# The artist's dashboard: each dataset is one aggregate query over a fixed window of months.
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """One dataset of the dashboard: its chart, its table and its CSV section all read this."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+    def column(self, index: int) -> list:
+        return [row[index] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class ArtistDashboard:
+    since: datetime
+    members: DataTable
+    revenue: DataTable
+    top_posts: DataTable
+    product_sales: DataTable
+
+    @property
+    def tables(self) -> tuple[DataTable, ...]:
+        return (self.members, self.revenue, self.top_posts, self.product_sales)
+
+
+def dashboard_months(now: datetime) -> list[datetime]:
+    """The first instant (UTC) of each of the last DASHBOARD_MONTHS months, this one last."""
+    months = []
+    year, month = now.year, now.month
+    for _ in range(DASHBOARD_MONTHS):
+        months.append(datetime(year, month, 1, tzinfo=UTC))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def _by_month(queryset: QuerySet, field: str, **aggregate) -> dict[datetime, dict]:
+    rows = (
+        queryset.annotate(month=TruncMonth(field, tzinfo=UTC))
+        .values("month")
+        .annotate(**aggregate)
+        .order_by()
+    )
+    return {row["month"]: row for row in rows}
+
+
+def artist_dashboard(*, artist: Artist, now: datetime | None = None) -> ArtistDashboard:
+    """Members, revenue, top posts and sales of the last DASHBOARD_MONTHS months.
+
+    A member is new in the month their current membership started (a paid join: its end
+    lies after its start); cancelled in a month they switched renewal off in it.
+    Revenue is what was paid and not refunded, by the month it was paid (subscriptions)
+    or ordered (paid, shipped or delivered orders).
+    """
+    months = dashboard_months(now or timezone.now())
+    since = months[0]
+    subscriptions = CommunitySubscription.objects.filter(community__artist=artist)
+    joined = _by_month(
+        subscriptions.filter(start_date__gte=since, end_date__gt=F("start_date")),
+        "start_date",
+        count=Count("pk"),
+    )
+    cancelled = _by_month(
+        StatusHistory.objects.filter(
+            entity_type=SUBSCRIPTION_ENTITY,
+            new_status="cancelled",
+            changed_at__gte=since,
+            entity_id__in=subscriptions.values("pk"),
+        ),
+        "changed_at",
+        count=Count("entity_id", distinct=True),
+    )
+    subscription_revenue = _by_month(
+        Payment.objects.filter(
+            purpose=PaymentPurpose.SUBSCRIPTION,
+            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+            subscription__community__artist=artist,
+            payment_date__gte=since,
+        ),
+        "payment_date",
+        total=Sum(F("amount") - F("refunded_amount")),
+    )
+    sold = OrderItem.objects.filter(
+        product__artist=artist, order__status__in=OWNED_STATUSES, order__created_at__gte=since
+    )
+    sales_revenue = _by_month(sold, "order__created_at", total=Sum("subtotal"))
+
+    def count(rows: dict, month: datetime) -> int:
+        return rows[month]["count"] if month in rows else 0
+
+    def money(rows: dict, month: datetime) -> Decimal:
+        return rows[month]["total"] if month in rows else Decimal("0.00")
+
+    members = []
+    revenue = []
+    for month in months:
+        new, gone = count(joined, month), count(cancelled, month)
+        members.append((month.strftime("%Y-%m"), new, gone, new - gone))
+        subscriptions_paid, sales = money(subscription_revenue, month), money(sales_revenue, month)
+        revenue.append(
+            (month.strftime("%Y-%m"), subscriptions_paid, sales, subscriptions_paid + sales)
+        )
+
+    comments = Comment.objects.filter(post=OuterRef("pk"), deleted_at__isnull=True)
+    likes = Like.objects.filter(post=OuterRef("pk"))
+    posts = (
+        Post.objects.filter(artist=artist, deleted_at__isnull=True, created_at__gte=since)
+        .annotate(like_count=_count_of(likes), comment_count=_count_of(comments))
+        .order_by(-(F("like_count") + F("comment_count")), "-created_at", "pk")
+        .values_list("content_text", "created_at", "like_count", "comment_count")[
+            :DASHBOARD_TOP_ROWS
+        ]
+    )
+    top_posts = [
+        (_post_label(text, created), likes, comments) for text, created, likes, comments in posts
+    ]
+    product_sales = list(
+        sold.values("product_id", "product__name")
+        .annotate(units=Sum("quantity"), total=Sum("subtotal"))
+        .order_by("-total", "product_id")
+        .values_list("product__name", "units", "total")[:DASHBOARD_TOP_ROWS]
+    )
+    return ArtistDashboard(
+        since=since,
+        members=DataTable("Members by month", ("Month", "New", "Cancelled", "Net"), members),
+        revenue=DataTable(
+            "Revenue by month", ("Month", "Subscriptions", "Sales", "Total"), revenue
+        ),
+        top_posts=DataTable("Top posts", ("Post", "Likes", "Comments"), top_posts),
+        product_sales=DataTable(
+            "Sales per product", ("Product", "Units sold", "Revenue"), product_sales
+        ),
+    )
+
+
+def _count_of(queryset: QuerySet) -> Subquery:
+    return Coalesce(
+        Subquery(queryset.order_by().values("post").annotate(n=Count("pk")).values("n")), 0
+    )
+
+
+def _post_label(text: str | None, created: datetime) -> str:
+    words = (text or "").split()
+    label = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+    return label or f"Post of {created:%Y-%m-%d}"

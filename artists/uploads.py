@@ -9,6 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageOps
 
 from musicplatform.images import UnusablePicture, decode_picture, encode_jpeg
+from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 
 # The same limits as users' profile pictures; larger pictures are refused before Pillow
 # decodes them (decompression bombs).
@@ -45,6 +46,8 @@ def picture_resized(upload, *, size: tuple[int, int], label: str) -> ContentFile
             raise ValidationError(
                 f"The {label} has too many pixels.", code="too_many_pixels"
             ) from None
+        if error.reason == "markup":
+            raise ValidationError(MARKUP_MESSAGE.format(name=upload.name), code="markup") from None
         raise ValidationError(
             f"The {label} must be a JPEG, PNG, WebP or GIF image.", code="not_an_image"
         ) from None
@@ -53,7 +56,11 @@ def picture_resized(upload, *, size: tuple[int, int], label: str) -> ContentFile
 
 
 def document_checked(upload) -> tuple[File, str]:
-    """The upload and its extension when it is a PDF, JPEG or PNG within the size limit."""
+    """The upload and its extension when it is a PDF, JPEG or PNG within the size limit.
+
+    Staff open these files, so they are kept as sent (no re-encoding) but must be what
+    they claim: a scan must decode as a picture of sane size, and no file may hide a web
+    page or script."""
     if _too_large(upload, MAX_DOCUMENT_BYTES):
         raise ValidationError(
             f"“{upload.name}” is larger than {filesizeformat(MAX_DOCUMENT_BYTES)}.",
@@ -61,10 +68,27 @@ def document_checked(upload) -> tuple[File, str]:
         )
     upload.seek(0)
     head = upload.read(16)
-    for signature, (extension, _content_type) in DOCUMENT_SIGNATURES.items():
-        if head.startswith(signature):
-            upload.seek(0)
-            return upload, extension
-    raise ValidationError(
-        f"“{upload.name}” is not a PDF, JPEG or PNG file.", code="unsupported_document"
+    extension = next(
+        (
+            ext
+            for signature, (ext, _type) in DOCUMENT_SIGNATURES.items()
+            if head.startswith(signature)
+        ),
+        None,
     )
+    if extension is None:
+        raise ValidationError(
+            f"“{upload.name}” is not a PDF, JPEG or PNG file.", code="unsupported_document"
+        )
+    if upload_has_markup(upload):
+        raise ValidationError(MARKUP_MESSAGE.format(name=upload.name), code="markup")
+    if extension != "pdf":
+        try:
+            decode_picture(upload.read(), max_pixels=MAX_PICTURE_PIXELS)
+        except UnusablePicture:
+            raise ValidationError(
+                f"“{upload.name}” is not a scan we can read, or has too many pixels.",
+                code="unreadable_document",
+            ) from None
+        upload.seek(0)
+    return upload, extension

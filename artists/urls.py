@@ -18,6 +18,8 @@ urlpatterns = [
     path("<uuid:artist_id>/edit/", views.artist_edit, name="edit"),
     path("<uuid:artist_id>/verification/", views.verification, name="verification"),
     path("<uuid:artist_id>/payouts/", views.payouts, name="payouts"),
+    path("<uuid:artist_id>/dashboard/", views.dashboard, name="dashboard"),
+    path("<uuid:artist_id>/dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
     path(
         "<uuid:artist_id>/payouts/<uuid:payout_id>/default/",
         views.payout_set_default,

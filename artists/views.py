@@ -1,14 +1,19 @@
+import calendar
+import csv
 import mimetypes
+from urllib.parse import urlencode
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from artists import selectors, services
+from artists import charts, selectors, services
 from artists.forms import (
     ArtistProfileForm,
     ArtistSearchForm,
@@ -38,6 +43,7 @@ def artist_search(request):
     context = {
         "form": form,
         "query": query,
+        "search_params": urlencode({"q": query}) if query else "",
         "page": selectors.artist_search(query=query, page_number=request.GET.get("page")),
     }
     template = (
@@ -161,8 +167,16 @@ def _payout_artist(request, artist_id) -> Artist:
     return artist
 
 
+# Where the money goes is shown and changed only after the password was entered again
+# (ACCOUNT_REAUTHENTICATION_*). The page itself asks too, so that a submitted form (whose
+# details allauth would keep in the session while it asks) rarely meets the question.
+PAYOUT_REAUTHENTICATION = reauthentication_required(app="allauth.account")
+
+
+@sensitive_post_parameters("account_holder", "iban", "paypal_email")
 @login_required
 @require_http_methods(["GET", "POST"])
+@PAYOUT_REAUTHENTICATION
 def payouts(request, artist_id):
     artist = _payout_artist(request, artist_id)
     form = PayoutMethodForm(*_submitted(request))
@@ -188,6 +202,7 @@ def _managed_payout_method(request, artist_id, payout_id) -> ArtistPayoutMethod:
 
 @login_required
 @require_POST
+@PAYOUT_REAUTHENTICATION
 def payout_set_default(request, artist_id, payout_id):
     method = _managed_payout_method(request, artist_id, payout_id)
     services.payout_method_set_default(payout_method=method)
@@ -197,8 +212,89 @@ def payout_set_default(request, artist_id, payout_id):
 
 @login_required
 @require_POST
+@PAYOUT_REAUTHENTICATION
 def payout_delete(request, artist_id, payout_id):
     method = _managed_payout_method(request, artist_id, payout_id)
     services.payout_method_delete(payout_method=method)
     messages.success(request, "Payout method removed.")
     return redirect("artists:payouts", artist_id=artist_id)
+
+
+def _dashboard_charts(dashboard: selectors.ArtistDashboard) -> dict:
+    members, revenue = dashboard.members, dashboard.revenue
+    # "Mar": twelve fit side by side, and within twelve months no name comes twice.
+    months = [calendar.month_abbr[int(month[5:])] for month in members.column(0)]
+    top_posts, products = dashboard.top_posts, dashboard.product_sales
+    return {
+        "members": charts.bar_chart(
+            chart_id="members-chart",
+            title="Members by month",
+            description="New members, cancellations and the net change in each of the last "
+            "twelve months.",
+            labels=months,
+            series=[
+                charts.Series(name, tuple(members.column(index)))
+                for index, name in enumerate(members.columns[1:], start=1)
+            ],
+        ),
+        "revenue": charts.line_chart(
+            chart_id="revenue-chart",
+            title="Revenue by month",
+            description="Money from community subscriptions and from shop sales in each of "
+            "the last twelve months, in dollars.",
+            labels=months,
+            series=[
+                charts.Series(name, tuple(revenue.column(index)))
+                for index, name in enumerate(revenue.columns[1:3], start=1)
+            ],
+        ),
+        "top_posts": charts.ranking_chart(
+            chart_id="posts-chart",
+            title="Top posts",
+            description="Likes and comments together of your most engaging posts.",
+            labels=top_posts.column(0),
+            values=[likes + comments for _post, likes, comments in top_posts.rows],
+        ),
+        "product_sales": charts.ranking_chart(
+            chart_id="products-chart",
+            title="Sales per product",
+            description="Revenue of your best-selling products, in dollars.",
+            labels=products.column(0),
+            values=products.column(2),
+        ),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request, artist_id):
+    artist = _managed_artist(request, artist_id)
+    numbers = selectors.artist_dashboard(artist=artist)
+    context = {"artist": artist, "dashboard": numbers, "charts": _dashboard_charts(numbers)}
+    return render(request, "artists/dashboard.html", context)
+
+
+def _csv_cell(value) -> object:
+    # A spreadsheet runs a cell starting with these as a formula; post texts are free text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@login_required
+@require_GET
+def dashboard_csv(request, artist_id):
+    """The dashboard's numbers, one section per chart, exactly as the charts show them."""
+    artist = _managed_artist(request, artist_id)
+    numbers = selectors.artist_dashboard(artist=artist)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dashboard-{artist.slug}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    for index, table in enumerate(numbers.tables):
+        if index:
+            writer.writerow([])
+        writer.writerow([table.name])
+        writer.writerow(table.columns)
+        writer.writerows([_csv_cell(cell) for cell in row] for row in table.rows)
+    return response

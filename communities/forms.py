@@ -4,6 +4,7 @@ from django import forms
 
 from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
 from communities.services import CHAT_MESSAGE_MAX
+from musicplatform.forms import before_latest_year
 
 
 class CommunityForm(forms.Form):
@@ -44,7 +45,9 @@ class ForumPostForm(forms.Form):
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
-    image = forms.FileField(label="Picture", required=False)
+    image = forms.FileField(
+        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 10 MB."
+    )
 
 
 class ChatMessageForm(forms.Form):
@@ -69,11 +72,13 @@ class LiveEventForm(forms.Form):
     start_time = forms.DateTimeField(
         label="Starts (UTC)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[before_latest_year],
     )
     end_time = forms.DateTimeField(
         label="Ends (UTC)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[before_latest_year],
     )
 
 

@@ -49,6 +49,29 @@ class Community(models.Model):
         return reverse("communities:detail", args=[self.pk])
 
 
+class CommunityMemberCount(models.Model):
+    """Members with access per community as of the last refresh: a materialized view
+    (communities/0005) that beat refreshes every minute (`member_counts_refresh`), so
+    ranking communities never counts every subscription on a page view."""
+
+    community = models.OneToOneField(
+        Community,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_column="community_id",
+        db_constraint=False,
+        related_name="member_tally",
+    )
+    member_count = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "community_member_counts"
+
+    def __str__(self) -> str:
+        return f"{self.member_count} members"
+
+
 class CommunitySubscription(models.Model):
     id = uuid_primary_key("subscription_id")
     user = models.ForeignKey(

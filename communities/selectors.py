@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from communities.models import (
@@ -130,17 +131,12 @@ def can_view_content(*, info: CommunityInfo, user) -> bool:
 
 
 def communities_by_members() -> QuerySet[Community]:
-    """Communities with `member_count` (members with access now), the largest first."""
-    now = timezone.now()
+    """Communities with `member_count` (members with access, as of the last refresh of
+    community_member_counts, at most a minute ago), the largest first."""
     return (
         Community.objects.select_related("artist")
-        .annotate(
-            member_count=Count(
-                "subscriptions",
-                filter=Q(subscriptions__is_active=True)
-                & (Q(subscriptions__end_date__gt=now) | Q(subscriptions__grace_until__gt=now)),
-            )
-        )
+        # A community younger than the last refresh has no row yet: no members then.
+        .annotate(member_count=Coalesce("member_tally__member_count", 0))
         .order_by("-member_count", "name", "pk")
     )
 

@@ -36,7 +36,7 @@ from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType, StatusHistory
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create, status_change, unannounced_ids
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +233,16 @@ def forum_post_notify(*, post_id) -> int:
         resource_type="forum_post",
         resource_id=post.pk,
     )
+
+
+def forum_posts_announce_sweep() -> int:
+    """Announce the artist-forum posts whose fan-out task was lost; notifications made."""
+    due = unannounced_ids(
+        ForumPost.objects.filter(forum__forum_type=ForumType.ARTIST_FORUM),
+        notification_type=NotificationType.FORUM_POST,
+        resource_type="forum_post",
+    )
+    return sum(forum_post_notify(post_id=post_id) for post_id in due)
 
 
 def _community_notify(*, community: Community, **notification) -> int:
@@ -734,3 +744,12 @@ def live_question_answer(
     if event.event_type != LiveEventType.QA:
         raise CommunityError("Only questions are answered.")
     LiveEventMessage.objects.filter(pk=message.pk).update(is_answered=True)
+
+
+def member_counts_refresh() -> None:
+    """Recount every community's members for the rankings (home page, communities list).
+
+    CONCURRENTLY: pages keep reading the previous counts while the new ones are made.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY community_member_counts")

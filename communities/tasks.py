@@ -36,7 +36,23 @@ def forum_post_notify_members(post_id: str) -> int:
 
 
 @platform_task
+def forum_posts_announce_sweep() -> int:
+    """Beat: announce the artist-forum posts whose fan-out task was lost."""
+    from communities.services import forum_posts_announce_sweep as sweep
+
+    return sweep()
+
+
+@platform_task
 def live_event_notify_members(event_id: str, kind: str) -> int:
     from communities.services import live_event_notify
 
     return live_event_notify(event_id=event_id, kind=kind)
+
+
+@platform_task
+def member_counts_refresh() -> None:
+    """Beat: the member counts that rank communities, at most a minute old."""
+    from communities.services import member_counts_refresh as refresh
+
+    refresh()

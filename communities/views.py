@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from artists.selectors import artist_of
 from communities import forms, selectors, services
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
+from musicplatform.http import redirect_back
 from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
@@ -58,16 +58,6 @@ def _submitted(request) -> tuple:
     if request.method == "POST":
         return request.POST, request.FILES
     return ()
-
-
-def _back(request, fallback):
-    # Back to the page the form was on, when it is one of ours; never an open redirect.
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
 
 
 # Communities
@@ -225,7 +215,7 @@ def subscription_cancel(request, community_id):
             f"Your membership will not renew. You keep access until "
             f"{subscription.end_date:%Y-%m-%d %H:%M} UTC.",
         )
-    return _back(request, subscription.community)
+    return redirect_back(request, subscription.community)
 
 
 @login_required
@@ -238,7 +228,7 @@ def subscription_resume(request, community_id):
         messages.error(request, str(error))
     else:
         messages.success(request, "Your membership renews automatically again.")
-    return _back(request, subscription.community)
+    return redirect_back(request, subscription.community)
 
 
 # Forums
@@ -447,7 +437,7 @@ def post_answer(request, community_id, post_id):
         )
     except services.CommunityError as error:
         messages.error(request, str(error))
-    return _back(request, post)
+    return redirect_back(request, post)
 
 
 # Live events

@@ -17,6 +17,7 @@ from musicplatform.images import (
     encode_png,
     has_transparency,
 )
+from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
@@ -63,6 +64,7 @@ def _check_image(upload: UploadedFile) -> CheckedMedia:
             "format": "is not a JPEG, PNG, GIF or WebP picture",
             "pixels": "has too many pixels",
             "unreadable": "is not a picture we can read",
+            "markup": "has a web page or script hidden inside it, so it cannot be used",
         }[error.reason]
         raise ValidationError(f"“{upload.name}” {problem}.") from None
     image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
@@ -90,6 +92,9 @@ def _check_audio_or_video(upload: UploadedFile, data_head: bytes) -> CheckedMedi
             f"“{upload.name}” is larger than {_megabytes(limit)}; "
             f"{media_type.label.lower()} files may be at most that."
         )
+    # Stored and served as sent, so nothing a browser could run as a page may be inside.
+    if upload_has_markup(upload):
+        raise ValidationError(MARKUP_MESSAGE.format(name=upload.name))
     upload.seek(0)
     return CheckedMedia(media_type=media_type, content=upload, extension=extension)
 

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from musicplatform.db import created_at, updated_at, uuid_primary_key
+from musicplatform.db import created_at, like_counter, updated_at, uuid_primary_key
 
 
 class MediaType(models.TextChoices):
@@ -25,6 +25,7 @@ class Post(models.Model):
     created_at = created_at()
     updated_at = updated_at()
     deleted_at = models.DateTimeField(null=True, blank=True)
+    likes_count = like_counter()
 
     class Meta:
         db_table = "posts"
@@ -75,6 +76,7 @@ class Review(models.Model):
     image_urls = ArrayField(models.TextField(), null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
+    likes_count = like_counter()
 
     class Meta:
         db_table = "reviews"
@@ -138,6 +140,7 @@ class Comment(models.Model):
     created_at = created_at()
     updated_at = updated_at()
     deleted_at = models.DateTimeField(null=True, blank=True)
+    likes_count = like_counter()
 
     class Meta:
         db_table = "comments"

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Avg,
     Count,
@@ -18,6 +19,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,9 +35,8 @@ from shop.selectors import featured_items_live
 FEED_PAGE_SIZE = 20
 SUGGESTED_ARTISTS = 6
 EXPLORE_LIST_SIZE = 8
+REVIEWS_PAGE_SIZE = 20
 POPULAR_WINDOW = timedelta(days=7)
-# Replies nest this deep in the open; deeper threads are folded behind a "show replies".
-OPEN_REPLY_DEPTH = 4
 
 
 def _count(queryset: QuerySet, column: str) -> Coalesce:
@@ -56,7 +57,8 @@ def posts_for(viewer) -> QuerySet[Post]:
         Post.objects.filter(deleted_at__isnull=True)
         .select_related("artist")
         .annotate(
-            like_count=_count(Like.objects.filter(post=OuterRef("pk")), "post"),
+            # The maintained counter, under the name the cards and like buttons read.
+            like_count=F("likes_count"),
             comment_count=_count(
                 Comment.objects.filter(post=OuterRef("pk"), deleted_at__isnull=True), "post"
             ),
@@ -67,7 +69,7 @@ def posts_for(viewer) -> QuerySet[Post]:
 
 def reviews_for(viewer) -> QuerySet[Review]:
     return Review.objects.select_related("user", "artist").annotate(
-        like_count=_count(Like.objects.filter(review=OuterRef("pk")), "review"),
+        like_count=F("likes_count"),
         comment_count=_count(
             Comment.objects.filter(review=OuterRef("pk"), deleted_at__isnull=True), "review"
         ),
@@ -187,56 +189,130 @@ def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
 
 # Comment threads -----------------------------------------------------------------------
 
+# A page shows this many comments (top-level ones on the post page, or the replies of one
+# comment on its replies page), each with at most REPLIES_SHOWN replies per comment for
+# REPLY_LEVELS levels; the rest sit behind "more" links. A page is bounded whatever the
+# thread holds: at most 20 * (3 + 9) = 260 comments, and usually a fraction of that.
+COMMENTS_PAGE_SIZE = 20
+REPLIES_SHOWN = 3
+REPLY_LEVELS = 2
+
 
 @dataclass
 class CommentNode:
     comment: Comment
-    depth: int
     children: list["CommentNode"] = field(default_factory=list)
 
     @property
-    def collapsed(self) -> bool:
-        return self.depth + 1 >= OPEN_REPLY_DEPTH
+    def hidden_replies(self) -> int:
+        return self.comment.reply_count - len(self.children)
 
     @property
-    def reply_count(self) -> int:
-        return sum(1 + child.reply_count for child in self.children)
+    def replies_cursor(self) -> str:
+        """Where the "more replies" link of this comment continues: after the last shown."""
+        return encode_cursor(self.children[-1].key) if self.children else ""
+
+    @property
+    def key(self) -> tuple[datetime, uuid.UUID]:
+        return (self.comment.created_at, self.comment.pk)
 
 
-def comment_thread(*, viewer, post: Post | None = None, review: Review | None = None):
-    """The comments on a post or review as a tree, in one query.
+@dataclass(frozen=True)
+class CommentPage:
+    nodes: list[CommentNode]
+    next_cursor: str | None
 
-    A deleted comment stays as a placeholder (without its text) only while it has live
-    replies, so the replies remain readable in place.
-    """
-    target = {"post": post} if post is not None else {"review": review}
-    comments = list(
-        Comment.objects.filter(**target)
+
+def _shown_comments() -> Q:
+    # A deleted comment stays, as a placeholder without its text, while it has replies,
+    # so that they remain readable in place.
+    return Q(deleted_at__isnull=True) | Exists(
+        Comment.objects.filter(parent_comment=OuterRef("pk"))
+    )
+
+
+def _comments_for(viewer) -> QuerySet[Comment]:
+    return (
+        Comment.objects.filter(_shown_comments())
         .select_related("user")
         .annotate(
-            like_count=_count(Like.objects.filter(comment=OuterRef("pk")), "comment"),
+            like_count=F("likes_count"),
             liked=_liked_by(viewer, comment=OuterRef("pk")),
+            reply_count=_count(
+                Comment.objects.filter(_shown_comments(), parent_comment=OuterRef("pk")),
+                "parent_comment",
+            ),
         )
-        .order_by("created_at", "pk")
     )
-    children: dict[uuid.UUID | None, list[Comment]] = {}
-    for comment in comments:
-        children.setdefault(comment.parent_comment_id, []).append(comment)
 
-    def build(comment: Comment, depth: int) -> CommentNode | None:
-        node = CommentNode(comment=comment, depth=depth)
-        node.children = [
-            child
-            for reply in children.get(comment.pk, [])
-            if (child := build(reply, depth + 1)) is not None
-        ]
-        if comment.deleted_at is not None:
-            if not node.children:
-                return None
-            comment.content = ""
-        return node
 
-    return [node for root in children.get(None, []) if (node := build(root, 0)) is not None]
+# The first REPLIES_SHOWN shown replies of each page comment, and theirs, REPLY_LEVELS deep:
+# each step reads a handful of rows through idx_comments_parent_id, never the whole thread.
+_REPLY_IDS_SQL = """
+WITH RECURSIVE shown (comment_id, level) AS (
+    SELECT reply.comment_id, 1
+    FROM unnest(%s::uuid[]) AS page (comment_id)
+    CROSS JOIN LATERAL (
+        SELECT c.comment_id FROM comments c
+        WHERE c.parent_comment_id = page.comment_id
+          AND (c.deleted_at IS NULL
+               OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_comment_id = c.comment_id))
+        ORDER BY c.created_at DESC, c.comment_id DESC LIMIT %s
+    ) AS reply
+  UNION ALL
+    SELECT reply.comment_id, shown.level + 1
+    FROM shown
+    CROSS JOIN LATERAL (
+        SELECT c.comment_id FROM comments c
+        WHERE c.parent_comment_id = shown.comment_id
+          AND (c.deleted_at IS NULL
+               OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_comment_id = c.comment_id))
+        ORDER BY c.created_at DESC, c.comment_id DESC LIMIT %s
+    ) AS reply
+    WHERE shown.level < %s
+)
+SELECT comment_id FROM shown
+"""
+
+
+def comment_page(
+    *,
+    viewer,
+    post: Post | None = None,
+    review: Review | None = None,
+    parent: Comment | None = None,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> CommentPage:
+    """One page of the comments on a post or review (or of the replies to `parent`),
+    newest first, with their first replies nested: two queries whatever the thread holds."""
+    if parent is not None:
+        target = {"parent_comment": parent}
+    else:
+        target = {"post": post, "parent_comment": None}
+        if post is None:
+            target = {"review": review, "parent_comment": None}
+    page = list(_before(_comments_for(viewer).filter(**target), before)[: COMMENTS_PAGE_SIZE + 1])
+    next_cursor = None
+    if len(page) > COMMENTS_PAGE_SIZE:
+        page = page[:COMMENTS_PAGE_SIZE]
+        next_cursor = encode_cursor((page[-1].created_at, page[-1].pk))
+    nodes = {comment.pk: CommentNode(comment) for comment in page}
+    if nodes:
+        replies = _comments_for(viewer).filter(
+            # A constant statement; the values are parameters.
+            pk__in=RawSQL(  # noqa: S611
+                _REPLY_IDS_SQL,
+                [list(nodes), REPLIES_SHOWN, REPLIES_SHOWN, REPLY_LEVELS],
+            )
+        )
+        replies = list(replies.order_by("-created_at", "-pk"))
+        nodes.update((reply.pk, CommentNode(reply)) for reply in replies)
+        for reply in replies:
+            nodes[reply.parent_comment_id].children.append(nodes[reply.pk])
+    for node in nodes.values():
+        if node.comment.deleted_at is not None:
+            node.comment.content = ""
+    return CommentPage(nodes=[nodes[c.pk] for c in page], next_cursor=next_cursor)
 
 
 # Share links ---------------------------------------------------------------------------
@@ -276,28 +352,32 @@ def rating_summary(reviews: QuerySet[Review]) -> RatingSummary:
     return RatingSummary(count=count, average=average, distribution=distribution)
 
 
-def reviewed_item(*, viewer, content_type: str, content_id: str) -> dict | None:
+def reviewed_item(*, viewer, content_type: str, content_id: str, page_number=None) -> dict | None:
     reviews = Review.objects.filter(content_type=content_type, content_id=content_id)
-    listed = list(reviews_for(viewer).filter(pk__in=reviews.values("pk")).order_by("-created_at"))
-    if not listed:
+    listed = reviews_for(viewer).filter(pk__in=reviews.values("pk")).order_by("-created_at", "-pk")
+    page = Paginator(listed, REVIEWS_PAGE_SIZE).get_page(page_number)
+    if not page.object_list:
         return None
+    shown = page.object_list[0]
     return {
         "content_type": content_type,
         "content_id": content_id,
-        "content_name": listed[0].content_name,
-        "artist": listed[0].artist,
-        "artist_name": listed[0].artist_name,
-        "reviews": listed,
+        "content_name": shown.content_name,
+        "artist": shown.artist,
+        "artist_name": shown.artist_name,
+        "page": page,
         "summary": rating_summary(reviews),
-        "own_review": next((r for r in listed if r.user_id == getattr(viewer, "pk", None)), None),
+        # Looked up apart from the page: the own review may be on another one.
+        "own_review": reviews.filter(user_id=getattr(viewer, "pk", None)).first(),
     }
 
 
-def artist_reviews(*, viewer, artist: Artist) -> dict:
+def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
     reviews = Review.objects.filter(artist=artist)
+    listed = reviews_for(viewer).filter(artist=artist).order_by("-created_at", "-pk")
     return {
         "artist": artist,
-        "reviews": list(reviews_for(viewer).filter(artist=artist).order_by("-created_at")),
+        "page": Paginator(listed, REVIEWS_PAGE_SIZE).get_page(page_number),
         "summary": rating_summary(reviews),
     }
 
@@ -340,8 +420,7 @@ def _popular_post_ids() -> list:
         Post.objects.filter(
             deleted_at__isnull=True, created_at__gte=timezone.now() - POPULAR_WINDOW
         )
-        .annotate(likes_total=Count("likes"))
-        .order_by("-likes_total", "-created_at")
+        .order_by("-likes_count", "-created_at")
         .values_list("pk", flat=True)[:EXPLORE_LIST_SIZE]
     )
 

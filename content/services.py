@@ -19,6 +19,7 @@ from notifications.services import (
     artist_audience_notify,
     notification_group_update,
     notifications_create,
+    unannounced_ids,
 )
 
 POST_MAX_LENGTH = 5000
@@ -80,6 +81,16 @@ def post_audience_notify(*, post_id) -> int:
         resource_type="post",
         resource_id=post.pk,
     )
+
+
+def posts_announce_sweep() -> int:
+    """Announce the posts whose fan-out task was lost; the number of notifications made."""
+    due = unannounced_ids(
+        Post.objects.filter(deleted_at=None),
+        notification_type=NotificationType.POST,
+        resource_type="post",
+    )
+    return sum(post_audience_notify(post_id=post_id) for post_id in due)
 
 
 def post_update(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("posts/<uuid:post_id>/delete/", views.post_delete, name="post_delete"),
     path("posts/<uuid:post_id>/comments/", views.post_comment, name="post_comment"),
     path("posts/<uuid:post_id>/share/", views.share_create, name="share_create"),
+    path("comments/<uuid:comment_id>/replies/", views.comment_replies, name="comment_replies"),
     path("comments/<uuid:comment_id>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<uuid:comment_id>/delete/", views.comment_delete, name="comment_delete"),
     path("likes/<str:kind>/<uuid:target_id>/", views.like, name="like"),

@@ -1,11 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from artists.models import Artist
@@ -21,6 +21,7 @@ from content.forms import (
     ShareLinkForm,
 )
 from content.models import Comment, Post, Review, ReviewedContentType
+from musicplatform.http import redirect_back
 
 
 def _is_htmx(request) -> bool:
@@ -29,15 +30,6 @@ def _is_htmx(request) -> bool:
 
 def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-def _back(request, fallback: str):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
 
 
 # Feed and explore ----------------------------------------------------------------------
@@ -84,7 +76,7 @@ def artist_follow(request, artist_id):
             messages.success(request, f"You now follow {artist.artist_name}.")
     except ValidationError as error:
         messages.error(request, _errors(error))
-    return _back(request, reverse("content:feed"))
+    return redirect_back(request, reverse("content:feed"))
 
 
 # Posts ---------------------------------------------------------------------------------
@@ -120,7 +112,8 @@ def _status(form) -> int:
 def _post_page_context(request, post: Post, comment_form=None) -> dict:
     return {
         "post": post,
-        "thread": selectors.comment_thread(viewer=request.user, post=post),
+        "thread": _comments_asked(request, post=post),
+        "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
         "comment_action": reverse("content:post_comment", args=[post.pk]),
         "moderator_id": post.artist.user_id,
@@ -128,11 +121,30 @@ def _post_page_context(request, post: Post, comment_form=None) -> dict:
     }
 
 
+def _comments_asked(request, **target) -> selectors.CommentPage:
+    """The page of comments the "more comments" link (`?comments=<cursor>`) asks for."""
+    before = None
+    if cursor := request.GET.get("comments"):
+        try:
+            before = selectors.decode_cursor(cursor)
+        except ValueError:
+            messages.error(request, "Those comments do not exist; here are the newest.")
+    return selectors.comment_page(viewer=request.user, before=before, **target)
+
+
+def _more_comments(request, context: dict):
+    """htmx's "more comments" gets only the next comments, to add below those shown."""
+    if _is_htmx(request) and "comments" in request.GET:
+        return render(request, "content/_comment_items.html", context)
+    return None
+
+
 @login_required
 @require_GET
 def post_detail(request, post_id):
     post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
-    return render(request, "content/post_detail.html", _post_page_context(request, post))
+    context = _post_page_context(request, post)
+    return _more_comments(request, context) or render(request, "content/post_detail.html", context)
 
 
 @login_required
@@ -208,7 +220,8 @@ def _comment_on(request, *, post: Post | None = None, review: Review | None = No
         error = " ".join(str(m) for messages_ in form.errors.values() for m in messages_)
     if _is_htmx(request):
         context = {
-            "thread": selectors.comment_thread(viewer=request.user, post=post, review=review),
+            "thread": selectors.comment_page(viewer=request.user, post=post, review=review),
+            "thread_url": page_url,
             "comment_form": form if error and not form.data.get("parent") else CommentForm(),
             "comment_action": request.path,
             "moderator_id": post.artist.user_id if post else None,
@@ -244,6 +257,31 @@ def _comment_page(comment: Comment) -> str:
     if comment.post_id:
         return reverse("content:post_detail", args=[comment.post_id]) + "#comments"
     return reverse("content:review_detail", args=[comment.review_id]) + "#comments"
+
+
+@login_required
+@require_GET
+def comment_replies(request, comment_id):
+    """The replies to one comment, a page at a time: where its "more replies" link leads."""
+    parent = get_object_or_404(
+        Comment.objects.select_related("user", "post__artist", "review"),
+        Q(post__isnull=True) | Q(post__deleted_at__isnull=True),
+        pk=comment_id,
+    )
+    thread = parent.post or parent.review
+    context = {
+        "parent": parent,
+        "thread": _comments_asked(request, parent=parent),
+        "thread_url": reverse("content:comment_replies", args=[parent.pk]),
+        "comment_form": CommentForm(),
+        "comment_action": reverse(
+            "content:post_comment" if parent.post else "content:review_comment", args=[thread.pk]
+        ),
+        "moderator_id": parent.post.artist.user_id if parent.post else None,
+    }
+    return _more_comments(request, context) or render(
+        request, "content/comment_replies.html", context
+    )
 
 
 @login_required
@@ -315,7 +353,7 @@ def like(request, kind, target_id):
                 status=200,
             )
         messages.error(request, _errors(error))
-        return _back(request, reverse("content:feed"))
+        return redirect_back(request, reverse("content:feed"))
     if _is_htmx(request):
         return render(
             request,
@@ -328,7 +366,7 @@ def like(request, kind, target_id):
                 "next": request.POST.get("next", ""),
             },
         )
-    return _back(request, reverse("content:feed"))
+    return redirect_back(request, reverse("content:feed"))
 
 
 # Share links ---------------------------------------------------------------------------
@@ -396,16 +434,16 @@ def review_create(request):
 @require_GET
 def review_detail(request, review_id):
     review = get_object_or_404(selectors.reviews_for(request.user), pk=review_id)
-    return render(
-        request,
-        "content/review_detail.html",
-        {
-            "review": review,
-            "thread": selectors.comment_thread(viewer=request.user, review=review),
-            "comment_form": CommentForm(),
-            "comment_action": reverse("content:review_comment", args=[review.pk]),
-            "moderator_id": None,
-        },
+    context = {
+        "review": review,
+        "thread": _comments_asked(request, review=review),
+        "thread_url": review.get_absolute_url(),
+        "comment_form": CommentForm(),
+        "comment_action": reverse("content:review_comment", args=[review.pk]),
+        "moderator_id": None,
+    }
+    return _more_comments(request, context) or render(
+        request, "content/review_detail.html", context
     )
 
 
@@ -444,7 +482,10 @@ def reviewed_item(request, content_type, content_id):
     if content_type not in ReviewedContentType.values:
         raise Http404("Only albums and songs are reviewed.")
     item = selectors.reviewed_item(
-        viewer=request.user, content_type=content_type, content_id=content_id
+        viewer=request.user,
+        content_type=content_type,
+        content_id=content_id,
+        page_number=request.GET.get("page"),
     )
     if item is None:
         raise Http404("Nobody has reviewed this yet.")
@@ -457,5 +498,7 @@ def artist_reviews(request, artist_id):
     return render(
         request,
         "content/artist_reviews.html",
-        selectors.artist_reviews(viewer=request.user, artist=artist),
+        selectors.artist_reviews(
+            viewer=request.user, artist=artist, page_number=request.GET.get("page")
+        ),
     )

@@ -11,14 +11,20 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import transaction
 
+from musicplatform.routers import primary_reads
+
 _MISSING = object()
 
 
 def cached[T](key: str, compute: Callable[[], T], *, timeout: int) -> T:
     value = cache.get(key, _MISSING)
     if value is _MISSING:
-        value = compute()
-        cache.set(key, value, timeout)
+        # From the primary: a lagging replica's rows would stay cached for the whole
+        # timeout, after the write that invalidated the key. (Storing evaluates a lazy
+        # value, so it happens in the same block.)
+        with primary_reads():
+            value = compute()
+            cache.set(key, value, timeout)
     return value
 
 

@@ -28,6 +28,12 @@ def created_at() -> models.DateTimeField:
     return models.DateTimeField(db_default=CurrentTimestamp(), editable=False)
 
 
+def like_counter() -> models.IntegerField:
+    """How many likes the row has, kept by a trigger on `likes` (content/0005): a page shows
+    it, and the explore page ranks by it, without counting millions of likes."""
+    return models.IntegerField(default=0, db_default=0, editable=False)
+
+
 def updated_at() -> models.DateTimeField:
     """Kept current by the `set_updated_at` trigger (see `updated_at_trigger`)."""
     return models.DateTimeField(db_default=CurrentTimestamp(), editable=False)

@@ -1,6 +1,17 @@
 """Form fields shared by the apps."""
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+# Far enough for any booking or event, near enough that date arithmetic on the value (the
+# day after the last day, a reminder before the start) stays within Python's year 9999.
+LATEST_YEAR = 2099
+
+
+def before_latest_year(value) -> None:
+    """Validator for the dates and times people choose for things to come."""
+    if value.year > LATEST_YEAR:
+        raise ValidationError(f"Choose a date before {LATEST_YEAR + 1}.", code="too_far")
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -2,8 +2,8 @@
 
 Callers decide the size and the message; this module decides what counts as a picture:
 one of PICTURE_FORMATS, no more pixels than the caller allows (read from the header,
-before anything is decoded, so a decompression bomb is never allocated), and fully
-decodable. Re-encoding the returned image drops EXIF (location, camera serials) and
+before anything is decoded, so a decompression bomb is never allocated), no web page or
+script hidden in the file (musicplatform.uploads), and fully decodable. Re-encoding the returned image drops EXIF (location, camera serials) and
 anything hidden after the image data.
 """
 
@@ -13,9 +13,11 @@ from typing import Literal
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from musicplatform.uploads import has_markup
+
 PICTURE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 
-Reason = Literal["format", "pixels", "unreadable"]
+Reason = Literal["format", "pixels", "markup", "unreadable"]
 
 
 class UnusablePicture(Exception):
@@ -26,6 +28,8 @@ class UnusablePicture(Exception):
 
 def decode_picture(data: bytes, *, max_pixels: int) -> Image.Image:
     """The picture, decoded and turned upright (its EXIF orientation applied)."""
+    if has_markup(data):
+        raise UnusablePicture("markup")
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its two bomb limits; any bomb is refused here.

@@ -5,7 +5,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.db import connection, models, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from musicplatform.tasks import enqueue_on_commit
@@ -306,6 +306,35 @@ def notification_emails_sweep() -> int:
     return sum(
         notification_emails_deliver(notification_ids=due[start : start + EMAIL_BATCH_SIZE])
         for start in range(0, len(due), EMAIL_BATCH_SIZE)
+    )
+
+
+# Younger than the grace, an announcement's fan-out task is probably still on its way;
+# older than the window, what it announces is no longer news.
+ANNOUNCE_SWEEP_WINDOW = timedelta(days=1)
+ANNOUNCE_SWEEP_GRACE = timedelta(minutes=5)
+
+
+def unannounced_ids(
+    queryset: models.QuerySet, *, notification_type: NotificationType, resource_type: str
+) -> list:
+    """The rows of `queryset` created in the sweep window, past its grace, that no
+    notification is about yet: their fan-out task was never queued or was lost (a broker
+    outage). A row with nobody to tell is found by every sweep of the window; its fan-out
+    finds no audience and inserts nothing."""
+    now = timezone.now()
+    announced = Notification.objects.filter(
+        notification_type=notification_type,
+        related_resource_type=resource_type,
+        related_resource_id=OuterRef("pk"),
+    )
+    return list(
+        queryset.filter(
+            created_at__gte=now - ANNOUNCE_SWEEP_WINDOW,
+            created_at__lte=now - ANNOUNCE_SWEEP_GRACE,
+        )
+        .exclude(Exists(announced))
+        .values_list("pk", flat=True)
     )
 
 

@@ -17,6 +17,7 @@ from shop.models import (
 )
 from shop.payments.forms import RefundForm
 from shop.payments.services import PaymentError, payment_refund
+from shop.services.featured import STAFF_PLACEMENT_DAYS, featured_products_curate
 
 
 class ReadOnlyMixin:
@@ -50,6 +51,20 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ("artist",)
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at", "updated_at")
+    actions = ("feature",)
+
+    @admin.action(
+        description=f"Feature on the explore page for {STAFF_PLACEMENT_DAYS} days",
+        permissions=["change"],
+    )
+    def feature(self, request, queryset):
+        created = featured_products_curate(product_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{len(created)} product(s) featured for {STAFF_PLACEMENT_DAYS} days; "
+            "those already featured were left as they are.",
+            messages.SUCCESS,
+        )
 
 
 class OrderItemInline(ReadOnlyMixin, admin.TabularInline):

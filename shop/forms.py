@@ -1,10 +1,13 @@
 import re
 from datetime import datetime, time, timedelta
 
+import filetype
 from django import forms
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from content.media import AUDIO_TYPES
+from musicplatform.forms import before_latest_year
 from musicplatform.images import (
     UnusablePicture,
     decode_picture,
@@ -12,6 +15,7 @@ from musicplatform.images import (
     encode_png,
     has_transparency,
 )
+from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 from shop.models import FeaturedItemType, ProductType
 from shop.selectors import SORTS
 from shop.services.orders import Address
@@ -20,6 +24,7 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 25_000_000
 MAX_IMAGES = 6
 MAX_FILE_BYTES = 500 * 1024 * 1024
+DOWNLOAD_TYPES = {**AUDIO_TYPES, "application/zip": "zip"}
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
 
 
@@ -31,6 +36,7 @@ PICTURE_PROBLEMS = {
     "format": "“{name}” is not a JPEG, PNG, GIF or WebP image.",
     "pixels": "“{name}” has too many pixels (at most 25 megapixels).",
     "unreadable": "Upload a valid image: “{name}” could not be read.",
+    "markup": MARKUP_MESSAGE,
 }
 
 
@@ -85,9 +91,28 @@ class ProductForm(forms.Form):
         self.has_file = has_file
 
     def clean_digital_file(self):
+        """Audio or a ZIP archive, recognised by its first bytes and named after them.
+
+        Buyers get it only as an attachment through a signed link, so an album's ZIP may
+        hold anything (an HTML booklet too); what it may not be is a renamed text file,
+        a picture, a program, or audio with a web page hidden in it."""
         upload = self.cleaned_data.get("digital_file")
-        if upload and upload.size > MAX_FILE_BYTES:
+        if not upload:
+            return upload
+        if upload.size > MAX_FILE_BYTES:
             raise forms.ValidationError("The file is larger than 500 MB.")
+        upload.seek(0)
+        kind = filetype.guess(upload.read(8192))
+        upload.seek(0)
+        extension = DOWNLOAD_TYPES.get(kind.mime) if kind else None
+        if extension is None:
+            raise forms.ValidationError(
+                f"“{upload.name}” is not an audio file (MP3, OGG, FLAC, WAV, M4A) or a ZIP archive."
+            )
+        if extension != "zip" and upload_has_markup(upload):
+            raise forms.ValidationError(MARKUP_MESSAGE.format(name=upload.name))
+        stem = upload.name.rsplit(".", 1)[0] or "download"
+        upload.name = f"{stem}.{extension}"
         return upload
 
     def clean(self):
@@ -190,9 +215,13 @@ class CheckoutForm(forms.Form):
 
 class FeaturedPlacementForm(forms.Form):
     target = forms.ChoiceField(label="What to feature")
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[before_latest_year]
+    )
     end_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), help_text="The last day it is shown."
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day it is shown.",
+        validators=[before_latest_year],
     )
 
     def __init__(self, *args, artists, products, **kwargs):

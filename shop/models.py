@@ -230,6 +230,9 @@ class Payment(models.Model):
     # Stripe's PaymentIntent id; unique so that one Stripe payment can pay for one thing only.
     stripe_payment_id = models.CharField(max_length=255, null=True, blank=True)
     payment_date = models.DateTimeField(db_default=CurrentTimestamp())
+    # When the payment's receipt went out: a task run twice finds it set and sends nothing,
+    # and the sweep finds the receipts never sent.
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "payments"
@@ -265,6 +268,15 @@ class Payment(models.Model):
             models.Index(fields=["user"], name="idx_payments_user_id"),
             models.Index(fields=["order"], name="idx_payments_order_id"),
             models.Index(fields=["subscription"], name="idx_payments_subscription_id"),
+            # The receipt sweep's few candidates, without reading every payment.
+            models.Index(
+                fields=["payment_date"],
+                condition=Q(
+                    receipt_sent_at__isnull=True,
+                    payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+                ),
+                name="payments_receipt_unsent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

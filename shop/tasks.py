@@ -3,9 +3,6 @@
 import logging
 from decimal import Decimal
 
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-
 from musicplatform.tasks import platform_task
 from shop.models import Payment
 
@@ -15,20 +12,21 @@ logger = logging.getLogger(__name__)
 @platform_task
 def payment_receipt_send(payment_id: str, kind: str, amount: str) -> None:
     """Email the receipt of a payment (`kind="payment"`) or of a refund of `amount`."""
-    payment = Payment.objects.select_related("user", "order").get(pk=payment_id)
-    recipient = (payment.user.email if payment.user else None) or (
-        payment.order.contact_email if payment.order else None
-    )
-    if not recipient:
-        return
-    context = {"payment": payment, "kind": kind, "amount": Decimal(amount)}
-    subject = "Your refund" if kind == "refund" else "Your payment receipt"
-    send_mail(
-        subject=f"{subject}: {amount} {payment.currency}",
-        message=render_to_string("shop/payments/email/receipt.txt", context),
-        from_email=None,
-        recipient_list=[recipient],
-    )
+    from shop.payments.services import payment_receipt_send as send
+    from shop.payments.services import payment_refund_receipt_send
+
+    if kind == "refund":
+        payment_refund_receipt_send(payment_id=payment_id, amount=Decimal(amount))
+    else:
+        send(payment_id=payment_id)
+
+
+@platform_task
+def payment_receipts_sweep() -> int:
+    """Beat: send the receipts whose task was lost."""
+    from shop.payments.services import payment_receipts_sweep as sweep
+
+    return sweep()
 
 
 @platform_task

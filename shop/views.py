@@ -86,7 +86,9 @@ def product_manage(request):
         request,
         "shop/product_manage.html",
         {
-            "products": selectors.artist_products_manage(user=request.user),
+            "page": Paginator(selectors.artist_products_manage(user=request.user), 20).get_page(
+                request.GET.get("page")
+            ),
             "artists": list(_own_artists(request.user)),
         },
     )

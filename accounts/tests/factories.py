@@ -4,17 +4,24 @@ from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
 
+from accounts import services
 from accounts.models import (
     Genre,
     Language,
+    LoginFailure,
     User,
     UserPreferences,
     UserVerification,
     VerificationType,
 )
+
+# Every factory user's password: distinctive, so the suite's log scan
+# (musicplatform/tests/log_secrets.py) can tell it from the word "password".
+FACTORY_PASSWORD = "factory-pw-Qx7vT2mL"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"fan{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    password = factory.django.Password("password")
+    password = factory.django.Password(FACTORY_PASSWORD)
     full_name = factory.Faker("name")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=16, maximum_age=70)
     city = factory.Faker("city")
@@ -52,6 +59,14 @@ def verified_user(**kwargs) -> User:
     user = UserFactory(is_verified=True, **kwargs)
     EmailAddressFactory(user=user)
     return user
+
+
+def sign_in_recently(client, user: User) -> None:
+    """Sign in and enter the password again, as email and payout changes require
+    (ACCOUNT_REAUTHENTICATION_REQUIRED)."""
+    client.force_login(user)
+    response = client.post(reverse("account_reauthenticate"), {"password": FACTORY_PASSWORD})
+    assert response.status_code == 302, "reauthentication failed"
 
 
 class UserVerificationFactory(factory.django.DjangoModelFactory):
@@ -91,3 +106,11 @@ class UserPreferencesFactory(factory.django.DjangoModelFactory):
         model = UserPreferences
 
     user = factory.SubFactory(UserFactory)
+
+
+class LoginFailureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LoginFailure
+
+    ip_address = "203.0.113.9"
+    login_key = factory.Sequence(lambda n: services.login_key(f"fan{n}@example.com"))

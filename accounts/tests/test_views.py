@@ -1,5 +1,6 @@
 import json
 import re
+import uuid
 from datetime import date, timedelta
 
 import bcrypt
@@ -13,10 +14,12 @@ from django.utils import timezone
 from accounts.models import User, UserPreferences, UserVerification, VerificationType
 from accounts.tests import images
 from accounts.tests.factories import (
+    FACTORY_PASSWORD,
     GenreFactory,
     LanguageFactory,
     UserFactory,
     UserPreferencesFactory,
+    sign_in_recently,
     verified_user,
 )
 from artists.tests.factories import ArtistFactory
@@ -24,7 +27,7 @@ from shop.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "password"  # the factories' password
+PASSWORD = FACTORY_PASSWORD
 STRONG = "violet-harbour-tango-91"
 PRODUCTION_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -136,7 +139,7 @@ def test_signup_with_an_email_registered_in_another_case_stores_nothing_and_reve
 
 def test_an_added_address_is_verified_through_our_link(client, mailoutbox):
     user = _onboarded(verified_user())
-    client.force_login(user)
+    sign_in_recently(client, user)
 
     client.post(reverse("account_email"), {"action_add": "", "email": "second@example.com"})
     link = _link_in(mailoutbox[-1])
@@ -217,7 +220,8 @@ def test_failed_logins_are_rate_limited(client):
 
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
 
-    assert "Too many failed login attempts" in response.content.decode()
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
     assert not _logged_in(client)
 
 
@@ -489,17 +493,49 @@ def test_onboarding_can_be_skipped_and_is_not_shown_again(client):
     assert response.url == reverse("home")
 
 
-def test_preferences_refuse_an_artist_not_offered(client):
+def test_preferences_refuse_an_unknown_artist(client):
     user = _onboarded(verified_user())
     client.force_login(user)
 
     response = client.post(
-        reverse("accounts:settings_preferences"), {"favorite_artists": [ArtistFactory().pk]}
+        reverse("accounts:settings_preferences"),
+        {"favorite_artists": [uuid.uuid4(), "not-an-id"]},
     )
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert UserPreferences.objects.get(user=user).favorite_artists == []
+
+
+def test_a_second_artist_search_keeps_unsaved_ticks_and_saves_nothing(client):
+    user = _onboarded(verified_user())
+    client.force_login(user)
+    genre = GenreFactory()
+    picked = ArtistFactory(artist_name="Luna Veil")
+    found = ArtistFactory(artist_name="Kai Marlow")
+
+    response = client.post(
+        reverse("accounts:settings_preferences"),
+        {
+            "search": "1",
+            "q": "kai",
+            "genres": [genre.pk, "not-a-genre"],
+            "favorite_artists": [picked.pk, "not-an-id"],
+        },
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(rf'value="{genre.pk}"[^>]*checked', html)
+    assert re.search(rf'value="{picked.pk}"[^>]*checked', html)
+    assert re.search(rf'value="{found.pk}"(?![^>]*checked)', html)
+    assert UserPreferences.objects.get(user=user).genres == []
+
+    client.post(
+        reverse("accounts:settings_preferences"),
+        {"q": "kai", "genres": [genre.pk], "favorite_artists": [picked.pk, found.pk]},
+    )
+    assert set(UserPreferences.objects.get(user=user).favorite_artists) == {picked.pk, found.pk}
 
 
 def test_spotify_import_without_spotify_explains_what_to_do(client):

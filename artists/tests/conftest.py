@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import UserFactory, sign_in_recently
 from artists.tests.factories import ArtistFactory
 
 
@@ -11,7 +11,7 @@ def artist(db):
 
 @pytest.fixture
 def owner_client(client, artist):
-    client.force_login(artist.user)
+    sign_in_recently(client, artist.user)
     return client
 
 
@@ -22,11 +22,11 @@ def staff_user(db):
 
 @pytest.fixture
 def staff_client(client, staff_user):
-    client.force_login(staff_user)
+    sign_in_recently(client, staff_user)
     return client
 
 
 @pytest.fixture
 def other_client(client, db):
-    client.force_login(UserFactory())
+    sign_in_recently(client, UserFactory())
     return client

@@ -197,6 +197,20 @@ def test_the_owner_sees_the_management_links(owner_client, artist):
 
     assert "Edit profile" in page
     assert "Payout methods" in page
+    assert f'href="{reverse("artists:dashboard", args=[artist.pk])}"' in page
+
+
+def test_an_empty_artist_page_shows_its_owner_the_next_step_and_visitors_none(
+    client, owner_client, artist
+):
+    own = owner_client.get(artist.get_absolute_url()).text
+    client.logout()
+    visitor = client.get(artist.get_absolute_url()).text
+
+    assert "No posts yet." in own and "No posts yet." in visitor
+    for next_step in (reverse("content:post_create"), reverse("communities:create")):
+        assert f'href="{next_step}"' in own
+        assert f'href="{next_step}"' not in visitor
 
 
 def test_an_unverified_artist_has_no_badge_and_an_empty_page_says_so(client, artist):

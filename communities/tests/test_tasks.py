@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 from communities.models import CommunitySubscription, ForumType
+from communities.services import forum_post_create
 from communities.tasks import (
     forum_post_notify_members,
+    forum_posts_announce_sweep,
     subscription_renew,
     subscriptions_expire,
     subscriptions_renew_due,
@@ -18,6 +20,7 @@ from communities.tests.factories import (
     ForumFactory,
     ForumPostFactory,
 )
+from musicplatform.tests.outages import broker_down
 from notifications.models import Notification
 from shop.models import Payment, PaymentStatus
 
@@ -54,3 +57,25 @@ def test_the_forum_notification_task_is_safe_to_run_twice():
     assert forum_post_notify_members.delay(str(post.pk)).get() == 1
     assert forum_post_notify_members.delay(str(post.pk)).get() == 0
     assert Notification.objects.filter(user=member.user).count() == 1
+
+
+def test_an_artist_forum_post_whose_task_was_lost_is_announced_once_by_the_sweep(
+    frozen_clock, django_capture_on_commit_callbacks
+):
+    member = CommunitySubscriptionFactory()
+    community = member.community
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    chat = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        post = forum_post_create(
+            forum=forum, community=community, by=community.artist.user, title="Members first"
+        )
+    # Chat messages are never announced.
+    ForumPostFactory(forum=chat, user=CommunitySubscriptionFactory(community=community).user)
+    assert not Notification.objects.filter(user=member.user).exists()
+
+    frozen_clock.set(timezone.now() + timedelta(minutes=10))
+
+    assert forum_posts_announce_sweep.delay().get() == 2  # both members, of the artist's post
+    assert forum_posts_announce_sweep.delay().get() == 0
+    assert set(Notification.objects.values_list("related_resource_id", flat=True)) == {post.pk}

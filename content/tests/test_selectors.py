@@ -146,20 +146,58 @@ def test_posts_carry_like_and_comment_counts_and_the_viewers_like():
 # Comment threads
 
 
-def test_a_thread_nests_replies_and_folds_deep_ones():
+def _comment(minutes_ago: int, **fields):
+    """created_at comes from the database clock; set it to order comments in a test."""
+    return CommentFactory(created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
+
+
+def test_a_page_holds_the_newest_comments_and_its_cursor_leads_to_the_rest():
     post = PostFactory()
-    chain = [CommentFactory(post=post)]
-    for _ in range(5):
-        chain.append(CommentFactory(post=post, parent_comment=chain[-1]))
+    comments = [_comment(minutes, post=post) for minutes in range(25)]  # newest first
+    _comment(0, post=PostFactory())
 
-    (root,) = selectors.comment_thread(viewer=None, post=post)
+    first = selectors.comment_page(viewer=None, post=post)
+    second = selectors.comment_page(
+        viewer=None, post=post, before=selectors.decode_cursor(first.next_cursor)
+    )
 
-    node, depth = root, 0
-    while node.children:
-        assert node.collapsed == (depth + 1 >= selectors.OPEN_REPLY_DEPTH)
-        node, depth = node.children[0], depth + 1
-    assert depth == 5
-    assert root.reply_count == 5
+    assert [node.comment for node in first.nodes] == comments[:20]
+    assert [node.comment for node in second.nodes] == comments[20:]
+    assert second.next_cursor is None
+
+
+def test_replies_are_shown_three_per_comment_two_levels_deep_and_the_rest_counted():
+    post = PostFactory()
+    root = _comment(100, post=post)
+    replies = [_comment(90 - n, post=post, parent_comment=root) for n in range(5)]
+    answers = [_comment(50 - n, post=post, parent_comment=replies[-1]) for n in range(4)]
+    deepest = _comment(10, post=post, parent_comment=answers[-1])
+
+    (node,) = selectors.comment_page(viewer=None, post=post).nodes
+
+    assert [child.comment for child in node.children] == replies[:1:-1]
+    assert (node.comment.reply_count, node.hidden_replies) == (5, 2)
+    assert selectors.decode_cursor(node.replies_cursor) == (replies[2].created_at, replies[2].pk)
+    newest_reply = node.children[0]
+    assert [child.comment for child in newest_reply.children] == answers[:0:-1]
+    assert newest_reply.hidden_replies == 1
+    # The third level is not read: its comment says how many replies wait behind a link.
+    assert newest_reply.children[0].children == []
+    assert newest_reply.children[0].hidden_replies == 1
+    more = selectors.comment_page(viewer=None, parent=answers[-1])
+    assert [n.comment for n in more.nodes] == [deepest]
+
+
+def test_the_replies_page_continues_after_the_replies_shown():
+    root = _comment(100)
+    replies = [_comment(90 - n, post=root.post, parent_comment=root) for n in range(5)]
+    (node,) = selectors.comment_page(viewer=None, post=root.post).nodes
+
+    rest = selectors.comment_page(
+        viewer=None, parent=root, before=selectors.decode_cursor(node.replies_cursor)
+    )
+
+    assert [n.comment for n in rest.nodes] == replies[1::-1]
 
 
 def test_a_deleted_comment_with_replies_stays_as_a_placeholder_without_its_text():
@@ -167,12 +205,27 @@ def test_a_deleted_comment_with_replies_stays_as_a_placeholder_without_its_text(
     parent = CommentFactory(post=post, content="Secret", deleted_at=timezone.now())
     reply = CommentFactory(post=post, parent_comment=parent)
     CommentFactory(post=post, deleted_at=timezone.now())
+    CommentFactory(post=post, parent_comment=parent, deleted_at=timezone.now())
 
-    thread = selectors.comment_thread(viewer=None, post=post)
+    thread = selectors.comment_page(viewer=None, post=post).nodes
 
     assert len(thread) == 1
     assert thread[0].comment.content == ""
-    assert thread[0].children[0].comment == reply
+    assert [child.comment for child in thread[0].children] == [reply]
+    assert thread[0].hidden_replies == 0
+
+
+def test_comment_likes_are_counted_and_the_viewers_own_is_marked():
+    comment = CommentFactory()
+    reply = CommentFactory(post=comment.post, parent_comment=comment)
+    fan = UserFactory()
+    LikeFactory(on_comment=True, comment=reply, user=fan)
+    LikeFactory(on_comment=True, comment=reply)
+
+    (node,) = selectors.comment_page(viewer=fan, post=comment.post).nodes
+
+    assert (node.comment.like_count, node.comment.liked) == (0, False)
+    assert (node.children[0].comment.like_count, node.children[0].comment.liked) == (2, True)
 
 
 # Reviews

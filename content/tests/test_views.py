@@ -66,30 +66,6 @@ def test_the_feed_shows_followed_artists_posts_and_member_announcements(client):
     assert "Members first" in response.text
 
 
-def _fill_feed(fan, artist, posts: int):
-    community = CommunitySubscriptionFactory(user=fan, community__artist=artist).community
-    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
-    for _ in range(posts):
-        post = PostFactory(artist=artist)
-        LikeFactory.create_batch(2, post=post)
-        CommentFactory.create_batch(2, post=post)
-        ForumPostFactory(forum=forum, user=artist.user)
-
-
-def test_the_feed_runs_the_same_queries_for_few_and_many_posts(client, django_assert_num_queries):
-    small_fan, big_fan = UserFactory(), UserFactory()
-    _fill_feed(small_fan, ArtistFactory(), posts=2)
-    _fill_feed(big_fan, ArtistFactory(), posts=30)
-
-    client.force_login(small_fan)
-    small = _queries(client, reverse("content:feed"))
-    client.force_login(big_fan)
-    with django_assert_num_queries(small):
-        response = client.get(reverse("content:feed"))
-
-    assert "Older posts" in response.text
-
-
 def test_the_feed_pages_with_a_cursor_not_an_offset(client):
     artist = ArtistFactory()
     fan = _fan_following(artist)
@@ -221,40 +197,95 @@ def test_only_the_owner_edits_or_deletes_a_post(client):
 # The post page and comments
 
 
-def _thread(post, roots: int):
-    for _ in range(roots):
-        comment = CommentFactory(post=post)
-        LikeFactory(on_comment=True, comment=comment)
-        reply = CommentFactory(post=post, parent_comment=comment)
-        CommentFactory(post=post, parent_comment=reply)
+def _comment(minutes_ago: int, **fields):
+    return CommentFactory(created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
 
 
-def test_the_post_page_runs_the_same_queries_for_few_and_many_comments(
-    client, django_assert_num_queries
-):
-    small, big = PostFactory(), PostFactory()
-    _thread(small, roots=1)
-    _thread(big, roots=20)
-    LikeFactory.create_batch(10, post=big)
-    client.force_login(UserFactory())
-
-    count = _queries(client, reverse("content:post_detail", args=[small.pk]))
-    with django_assert_num_queries(count):
-        client.get(reverse("content:post_detail", args=[big.pk]))
-
-
-def test_replies_nest_and_deep_threads_are_folded(client):
+def test_deep_replies_wait_behind_a_link_to_their_own_page(client):
     post = PostFactory()
-    chain = [CommentFactory(post=post, content="Level 0")]
+    chain = [_comment(10, post=post, content="Level 0")]
     for level in range(1, 7):
-        chain.append(CommentFactory(post=post, parent_comment=chain[-1], content=f"Level {level}"))
+        chain.append(
+            _comment(10 - level, post=post, parent_comment=chain[-1], content=f"Level {level}")
+        )
     client.force_login(UserFactory())
 
     page = client.get(reverse("content:post_detail", args=[post.pk])).text
+    replies_url = reverse("content:comment_replies", args=[chain[2].pk])
+    replies = client.get(replies_url).text
 
-    assert all(f"Level {n}" in page for n in range(7))
-    assert page.count('class="more-replies"') == 3
-    assert "Show 3 more replies" in page
+    assert all(f"Level {n}" in page for n in range(3))
+    assert "Level 3" not in page
+    assert f'href="{replies_url}"' in page
+    assert "Show 1 reply" in page
+    assert all(f"Level {n}" in replies for n in range(3, 6))
+    assert "Level 6" not in replies
+    assert "<html" in replies
+
+
+def test_more_comments_pages_through_the_thread_with_and_without_javascript(client):
+    post = PostFactory()
+    for minutes in range(23):
+        _comment(minutes, post=post, content=f"Comment {minutes}")
+    client.force_login(UserFactory())
+    url = reverse("content:post_detail", args=[post.pk])
+
+    first = client.get(url)
+    cursor = first.context["thread"].next_cursor
+    more = client.get(url, {"comments": cursor})
+    fragment = client.get(url, {"comments": cursor}, **HTMX)
+
+    assert "Comment 19" in first.text
+    assert "Comment 20" not in first.text
+    assert f'href="{url}?comments={cursor}#comments"' in first.text
+    assert all(f"Comment {n}" in more.text for n in (20, 21, 22))
+    assert "Comment 19" not in more.text
+    assert "More comments" not in more.text
+    assert "<html" not in fragment.text
+    assert fragment.text.count('class="comment"') == 3
+
+
+def test_a_broken_comments_cursor_shows_the_newest_with_a_message(client):
+    post = PostFactory()
+    CommentFactory(post=post, content="Still here")
+    client.force_login(UserFactory())
+
+    response = client.get(
+        reverse("content:post_detail", args=[post.pk]), {"comments": "not-a-cursor"}
+    )
+
+    assert response.status_code == 200
+    assert "Still here" in response.text
+    assert "Those comments do not exist" in response.text
+
+
+def test_more_replies_with_htmx_returns_only_the_replies(client):
+    root = _comment(10)
+    for n in range(4):
+        _comment(9 - n, post=root.post, parent_comment=root, content=f"Reply {n}")
+    client.force_login(UserFactory())
+    node = (
+        client.get(reverse("content:post_detail", args=[root.post.pk])).context["thread"].nodes[0]
+    )
+
+    response = client.get(
+        reverse("content:comment_replies", args=[root.pk]),
+        {"comments": node.replies_cursor},
+        **HTMX,
+    )
+
+    assert "<html" not in response.text
+    assert "Reply 0" in response.text
+    assert "Reply 1" not in response.text
+
+
+def test_replies_of_a_comment_on_a_deleted_post_are_gone(client):
+    comment = CommentFactory(post=PostFactory(deleted_at=timezone.now()))
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("content:comment_replies", args=[comment.pk]))
+
+    assert response.status_code == 404
 
 
 def test_a_comment_without_javascript_redirects_back_to_the_thread(client):
@@ -546,6 +577,24 @@ def test_the_artist_review_list_runs_the_same_queries_for_few_and_many(
     count = _queries(client, reverse("content:artist_reviews", args=[few.pk]))
     with django_assert_num_queries(count):
         client.get(reverse("content:artist_reviews", args=[many.pk]))
+
+
+def test_the_artist_review_list_goes_page_by_page(client):
+    artist = ArtistFactory()
+    oldest = ReviewFactory(artist=artist, title="The very first review")
+    Review.objects.filter(pk=oldest.pk).update(created_at=timezone.now() - timedelta(days=1))
+    ReviewFactory.create_batch(20, artist=artist)
+    url = reverse("content:artist_reviews", args=[artist.pk])
+
+    first = client.get(url)
+    second = client.get(url, {"page": "2"})
+    beyond = client.get(url, {"page": "99"})
+
+    assert "The very first review" not in first.text
+    assert 'href="?page=2"' in first.text and "Page 1 of 2" in first.text
+    assert "The very first review" in second.text
+    assert "from 21 reviews" in second.text  # the summary still counts them all
+    assert "The very first review" in beyond.text  # a page too far shows the last one
 
 
 def test_only_the_author_edits_a_review(client):

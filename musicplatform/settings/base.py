@@ -5,10 +5,13 @@ safe for development only; production.py refuses to start without its secrets.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -49,7 +52,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site whose login is rate-limited (musicplatform/admin.py).
+    "musicplatform.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,10 +74,14 @@ INSTALLED_APPS = [
     "communities",
     "shop",
     "notifications",
+    "operations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Outside the session middleware, so that saving a session counts as a write.
+    "musicplatform.routers.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,6 +104,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
@@ -104,15 +113,35 @@ TEMPLATES = [
     },
 ]
 
+
 # A DATABASE_URL such as postgresql://user@/musicplatform?host=/run/postgresql (a
-# unix-socket directory as host) is passed to psycopg as it is.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/musicplatform"),
+# unix-socket directory as host) is passed to psycopg as it is. Behind PgBouncer in
+# transaction mode, DATABASE_DISABLE_SERVER_SIDE_CURSORS=true (docs/scaling.md).
+def database(url: str) -> dict:
+    return dj_database_url.parse(
+        url,
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
+        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
     )
+
+
+DATABASES = {
+    "default": database(env("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/musicplatform"))
 }
+# --- Read replicas (musicplatform/routers.py, docs/scaling.md) ---
+# Streaming replicas of DATABASE_URL, comma-separated: web requests read from them while
+# they have not written. They mirror the primary in tests (no test database of their
+# own), and a replica that does not answer within the timeout is skipped.
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
+    _replica = database(_url)
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES[f"replica_{_index}"] = {**_replica, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["musicplatform.routers.ReplicaRouter"]
+# After a write, the same browser reads the primary this long: longer than replicas lag.
+REPLICA_PIN_SECONDS = int(env("REPLICA_PIN_SECONDS", "5"))
+REPLICA_RETRY_SECONDS = int(env("REPLICA_RETRY_SECONDS", "30"))
+# --- end of read replicas ---
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -184,9 +213,14 @@ ACCOUNT_FORMS = {
     "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
 }
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.PasswordResetTokenGenerator"
+# Failed logins (and reauthentications) are limited by accounts/ratelimit.py in
+# PostgreSQL instead of allauth's cache-based limits, which with Redis down would refuse
+# every login: (how many, within how long).
+LOGIN_FAILURE_LIMITS = {"ip": (10, timedelta(minutes=1)), "login": (5, timedelta(minutes=5))}
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login": None,
+    "login_failed": None,
+    "reauthenticate": None,
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -194,6 +228,13 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
+# Email addresses and payout details change only after the password was entered again
+# within the last five minutes.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Linking Google or Spotify is confirmed at the provider, which signs the user in there;
+# allauth's pause for reauthentication cannot keep a half-linked account of ours.
+SOCIALACCOUNT_REAUTHENTICATION_REQUIRED = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_NOTIFICATIONS = True
@@ -264,6 +305,31 @@ else:
         },
     }
 
+# Error reports hide POST fields named like passwords, card numbers and payout details.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "musicplatform.debug.SensitiveFieldsFilter"
+
+# --- Content-Security-Policy (docs/security.md, "Web security") ---
+# Scripts and styles run only from our own files or with the request's nonce: no inline
+# code, no inline style attributes. Uploads may live on S3, so pictures and media may
+# come from its bucket. No form-action: login with Google and Stripe Checkout leave the
+# site by redirects after a form post.
+_UPLOAD_ORIGINS = (
+    [f"https://{env('AWS_STORAGE_BUCKET_NAME')}.s3.amazonaws.com"]
+    if env("AWS_STORAGE_BUCKET_NAME")
+    else []
+)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:", *_UPLOAD_ORIGINS],
+    "media-src": [CSP.SELF, *_UPLOAD_ORIGINS],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# --- end of Content-Security-Policy ---
+
 # Django 6.1's MAILERS: the console in development, SMTP when EMAIL_HOST is set.
 if env("EMAIL_HOST"):
     MAILERS = {
@@ -313,6 +379,26 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# One queue per kind of work (docs/scaling.md), so that a burst of one kind (a fan-out to
+# 100 000 fans, their emails) never holds up another (renewals charging cards). A worker
+# started without -Q consumes every queue, as in development; production may give each
+# queue workers of its own (`celery -A musicplatform worker -Q payments`). Tasks routed
+# nowhere go to the default queue, "celery".
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("celery", "notifications", "payments", "maintenance")
+]
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "notifications"},
+    "content.tasks.post*": {"queue": "notifications"},
+    "communities.tasks.*_notify_members": {"queue": "notifications"},
+    "shop.tasks.payment_receipt*": {"queue": "notifications"},
+    "communities.tasks.subscription*": {"queue": "payments"},
+    "shop.tasks.payment_refund_unwanted": {"queue": "payments"},
+    "shop.tasks.orders_release_abandoned": {"queue": "payments"},
+    "accounts.tasks.*": {"queue": "maintenance"},
+    "content.tasks.share_links_purge": {"queue": "maintenance"},
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "shop-orders-release-abandoned": {
         "task": "shop.tasks.orders_release_abandoned",
@@ -330,6 +416,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.tasks.notification_emails_sweep",
         "schedule": 600,
     },
+    "payment-receipts-sweep": {
+        "task": "shop.tasks.payment_receipts_sweep",
+        "schedule": 600,
+    },
+    "posts-announce-sweep": {
+        "task": "content.tasks.posts_announce_sweep",
+        "schedule": 600,
+    },
+    "forum-posts-announce-sweep": {
+        "task": "communities.tasks.forum_posts_announce_sweep",
+        "schedule": 600,
+    },
     "communities-renew-due": {
         "task": "communities.tasks.subscriptions_renew_due",
         "schedule": 900,
@@ -337,6 +435,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "communities-expire": {
         "task": "communities.tasks.subscriptions_expire",
         "schedule": 900,
+    },
+    "communities-member-counts-refresh": {
+        "task": "communities.tasks.member_counts_refresh",
+        "schedule": 60,
     },
 }
 
@@ -348,6 +450,14 @@ SHOP_DOWNLOAD_LINK_DAYS = int(env("SHOP_DOWNLOAD_LINK_DAYS", "7"))
 SHOP_DOWNLOAD_LINKS_MAX = int(env("SHOP_DOWNLOAD_LINKS_MAX", "4"))
 SHOP_MAX_QUANTITY = int(env("SHOP_MAX_QUANTITY", "20"))
 # --- end Shop ---
+
+# --- Operations (operations/, docs/operations.md) ---
+# Where `manage.py backup` writes unless told otherwise.
+BACKUP_DIR = Path(env("BACKUP_DIR", str(BASE_DIR / ".data" / "backups")))
+# A directory holding pg_dump and pg_restore of the server's major version; unset, the ones
+# pgserver ships are used, then PATH's.
+PG_BIN_DIR = env("PG_BIN_DIR")
+# --- end operations ---
 
 LOGGING = {
     "version": 1,

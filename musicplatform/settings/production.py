@@ -3,10 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, STORAGES, env_bool, env_list, env_required
+from .base import MIDDLEWARE, STORAGES, env, env_bool, env_list, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
 PAYOUT_ENCRYPTION_KEY = env_required("PAYOUT_ENCRYPTION_KEY")
+# DATABASE_URL names the runtime role, which reads and writes rows but cannot change the
+# schema (`manage.py db_roles`, docs/operations.md). The release step runs `migrate` with
+# DATABASE_URL set to the schema owner instead (docker-compose.yml's `migrate`): each process
+# is given only its own role's password, so web and worker never hold the owner's.
 env_required("DATABASE_URL")
 env_required("REDIS_URL")
 DEBUG = False
@@ -15,10 +19,21 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's hosts in production.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The login limit counts per client address: behind this many proxies (the TLS-terminating
+# one by default) the address is read from X-Forwarded-For, not the proxy's own.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "1"))
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
+# Lax, not Strict: the Google and Spotify logins come back to us by a cross-site redirect
+# that must carry the session.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+# A year, for every subdomain, and eligible for the browsers' preload lists.
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 # Static files are served by the app itself (gunicorn + WhiteNoise), compressed and hashed.

@@ -140,6 +140,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "artists:edit": owner_only(staff=OK),
     "artists:verification": owner_only(staff=OK),
     "artists:payouts": owner_only(staff=OK),
+    "artists:dashboard": owner_only(staff=OK),
+    "artists:dashboard_csv": owner_only(staff=OK),
     # Staff may look at payout methods, but only the artist says where the money goes.
     "artists:payout_default": owner_only(GO, staff=FORBIDDEN),
     "artists:payout_delete": owner_only(GO, staff=FORBIDDEN),
@@ -153,6 +155,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "content:post_delete": owner_only(),
     "content:post_comment": signed_in(GO),
     "content:share_create": signed_in(OK),
+    "content:comment_replies": signed_in(OK),
     "content:comment_edit": buyer_only(),
     # The post's artist moderates the comments under it.
     "content:comment_delete": owner_only(),
@@ -365,8 +368,12 @@ class Markers:
 def module_world(django_db_setup, django_db_blocker):
     """Built once for the module in a transaction rolled back at its end; each test runs
     in a savepoint of its own inside it (the `db` fixture)."""
+    # Who may act, not when: asking for the password again before payout changes is
+    # musicplatform/tests/test_web_security.py's question.
     settings = override_settings(
-        STRIPE_SECRET_KEY=None, STRIPE_WEBHOOK_SECRET="whsec_test_authorization"
+        STRIPE_SECRET_KEY=None,
+        STRIPE_WEBHOOK_SECRET="whsec_test_authorization",
+        ACCOUNT_REAUTHENTICATION_REQUIRED=False,
     )
     with django_db_blocker.unblock(), settings, transaction.atomic():
         world = _build_world()
@@ -476,6 +483,8 @@ def _build_world() -> dict:
         "artists:edit": {"artist_id": owner_artist.pk},
         "artists:verification": {"artist_id": owner_artist.pk},
         "artists:payouts": {"artist_id": owner_artist.pk},
+        "artists:dashboard": {"artist_id": owner_artist.pk},
+        "artists:dashboard_csv": {"artist_id": owner_artist.pk},
         "artists:payout_default": {"artist_id": owner_artist.pk, "payout_id": payout.pk},
         "artists:payout_delete": {"artist_id": owner_artist.pk, "payout_id": payout.pk},
         "content:artist_follow": {"artist_id": owner_artist.pk},
@@ -484,6 +493,7 @@ def _build_world() -> dict:
         "content:post_delete": {"post_id": post.pk},
         "content:post_comment": {"post_id": post.pk},
         "content:share_create": {"post_id": post.pk},
+        "content:comment_replies": {"comment_id": comment.pk},
         "content:comment_edit": {"comment_id": comment.pk},
         "content:comment_delete": {"comment_id": comment.pk},
         "content:like": {"kind": "post", "target_id": post.pk},
@@ -527,7 +537,13 @@ def _build_world() -> dict:
     for name in ("question_upvote", "question_answer"):
         kwargs[f"communities:{name}"].update(event_id=event.pk, message_id=question.pk)
 
-    return {"users": users, "kwargs": kwargs, "markers": markers, "document": document}
+    return {
+        "users": users,
+        "buyer": buyer,
+        "kwargs": kwargs,
+        "markers": markers,
+        "document": document,
+    }
 
 
 def client_for(world, role: str) -> Client:

@@ -3,7 +3,7 @@
 import re
 import shlex
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import pytest
 import yaml
@@ -29,8 +29,14 @@ def environment_of(service: dict) -> dict[str, str]:
     return environment
 
 
+def database_url_of(service: dict) -> SplitResult:
+    """DATABASE_URL as Compose passes it, each required `${VARIABLE:?…}` standing for its value."""
+    url = environment_of(service)["DATABASE_URL"]
+    return urlsplit(re.sub(r"\$\{(\w+):\?[^}]*\}", lambda match: f"<{match[1]}>", url))
+
+
 def test_every_service_is_defined(services):
-    assert {"db", "redis", "web", "worker", "beat"} <= services.keys()
+    assert {"db", "redis", "roles", "migrate", "web", "worker", "beat"} <= services.keys()
 
 
 def test_db_is_postgres_16_with_a_volume_and_a_healthcheck(services):
@@ -50,13 +56,38 @@ def test_redis_is_redis_7_with_a_healthcheck(services):
     assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
 
 
-def test_web_migrates_then_serves_the_wsgi_app_with_gunicorn(services):
+def test_web_serves_the_wsgi_app_with_gunicorn(services):
     command = command_of(services["web"])
 
     assert "gunicorn musicplatform.wsgi:application --bind 0.0.0.0:8000" in command
-    assert command.index("manage.py migrate --noinput") < command.index("gunicorn")
     assert command.index("manage.py collectstatic --noinput") < command.index("gunicorn")
     assert "8000:8000" in services["web"]["ports"]
+
+
+def test_roles_are_set_up_by_the_superuser_then_migrations_run_as_the_owner(services):
+    roles, migrate = services["roles"], services["migrate"]
+
+    assert command_of(roles) == "python manage.py db_roles"
+    assert database_url_of(roles).username == "postgres"
+    for variable in ("DATABASE_OWNER_PASSWORD", "DATABASE_RUNTIME_PASSWORD"):
+        assert environment_of(roles)[variable].startswith(f"${{{variable}:?"), variable
+    assert command_of(migrate) == "python manage.py migrate --noinput"
+    assert database_url_of(migrate).username == "musicplatform_owner"
+    assert database_url_of(migrate).password == "<DATABASE_OWNER_PASSWORD>"
+    assert migrate["depends_on"]["roles"]["condition"] == "service_completed_successfully"
+    assert {roles["restart"], migrate["restart"]} == {"no"}
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_start_after_the_migrations_as_the_runtime_role(services, name):
+    service = services[name]
+    database = database_url_of(service)
+
+    assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert database.username == "musicplatform_app"
+    assert database.password == "<DATABASE_RUNTIME_PASSWORD>"
+    assert "manage.py migrate" not in command_of(service)
+    assert not any("OWNER" in variable for variable in environment_of(service))
 
 
 def test_worker_and_beat_run_celery(services):
@@ -71,7 +102,7 @@ def test_app_services_use_production_settings_and_the_compose_db_and_redis(servi
 
     assert service["build"] == "."
     assert environment["DJANGO_SETTINGS_MODULE"] == "musicplatform.settings.production"
-    database = urlsplit(environment["DATABASE_URL"])
+    database = database_url_of(service)
     assert (database.scheme, database.hostname, database.port) == ("postgresql", "db", 5432)
     assert database.path == "/musicplatform"
     redis = urlsplit(environment["REDIS_URL"])

@@ -5,11 +5,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 
 from accounts.management.commands.generate_data import GENERATED_PASSWORD, Counts
 from accounts.models import User, UserPreferences
-from communities.models import Community, CommunitySubscription, Forum
+from communities.models import Community, CommunityMemberCount, CommunitySubscription, Forum
 from content.models import Comment, Like, Post, Review
 from notifications.models import Notification
 from shop.models import Order, Payment, PaymentPurpose, Product
@@ -72,6 +72,13 @@ def test_rows_are_related_as_the_pages_expect(generated):
             "ON p.comment_id = c.parent_comment_id WHERE c.post_id IS DISTINCT FROM p.post_id"
         )
         assert cursor.fetchone()[0] == 0
+    # The like counters, kept by triggers through the batched inserts, match the likes.
+    for model in (Post, Comment, Review):
+        counted = Count("likes", distinct=True)
+        assert not model.objects.annotate(n=counted).exclude(likes_count=F("n")).exists()
+    assert Post.objects.filter(likes_count__gt=0).exists()
+    # The member counts that rank communities are refreshed with the data.
+    assert CommunityMemberCount.objects.filter(member_count__gt=0).exists()
 
 
 def test_a_generated_fan_signs_in_and_sees_a_feed(generated, client):
@@ -84,7 +91,9 @@ def test_a_generated_fan_signs_in_and_sees_a_feed(generated, client):
     assert post.content_text in response.content.decode()
 
 
-def test_a_second_run_needs_append(generated):
+def test_a_second_run_needs_append_and_if_empty_leaves_the_data_alone(generated):
+    call_command("generate_data", scale=SCALE, if_empty=True, stdout=StringIO())
+    assert User.objects.count() == generated.users
     with pytest.raises(CommandError, match="--append"):
         call_command("generate_data", scale=SCALE, stdout=StringIO())
     call_command("generate_data", scale=SCALE, append=True, stdout=StringIO())

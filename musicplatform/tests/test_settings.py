@@ -70,3 +70,43 @@ def test_a_database_url_with_a_unix_socket_directory_as_host_reaches_psycopg_as_
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "('musicplatform', '/run/postgresql')"
+
+
+REPLICAS_ENVIRONMENT = {
+    "DATABASE_URL": "postgresql://app@primary.internal/musicplatform",
+    "DATABASE_REPLICA_URLS": "postgresql://app@replica-a.internal/musicplatform, "
+    "postgresql://app@/musicplatform?host=/run/replica-b",
+}
+
+
+def test_database_replica_urls_become_replica_databases_that_mirror_the_primary_in_tests():
+    result = settings_in_subprocess(
+        "musicplatform.settings.base",
+        REPLICAS_ENVIRONMENT,
+        "sorted((alias, d['HOST'] or d['OPTIONS']['host'], d['OPTIONS']['connect_timeout'],"
+        " d['TEST']) for alias, d in s.DATABASES.items() if alias != 'default')",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "[('replica_0', 'replica-a.internal', 2, {'MIRROR': 'default'}),"
+        " ('replica_1', '/run/replica-b', 2, {'MIRROR': 'default'})]"
+    )
+
+
+def test_behind_pgbouncer_every_database_can_do_without_server_side_cursors():
+    expression = "sorted((a, d['DISABLE_SERVER_SIDE_CURSORS']) for a, d in s.DATABASES.items())"
+
+    direct = settings_in_subprocess("musicplatform.settings.base", REPLICAS_ENVIRONMENT, expression)
+    pooled = settings_in_subprocess(
+        "musicplatform.settings.base",
+        {**REPLICAS_ENVIRONMENT, "DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true"},
+        expression,
+    )
+
+    assert direct.stdout.strip() == (
+        "[('default', False), ('replica_0', False), ('replica_1', False)]"
+    ), direct.stderr
+    assert pooled.stdout.strip() == (
+        "[('default', True), ('replica_0', True), ('replica_1', True)]"
+    ), pooled.stderr

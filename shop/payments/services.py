@@ -8,11 +8,15 @@ placement's price), never from the request. Statuses move only through
 
 import logging
 import math
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from musicplatform.tasks import enqueue_on_commit
 from notifications.services import StatusTransitionError, notifications_create, status_change
@@ -29,7 +33,12 @@ from shop.models import (
     SavedPaymentMethod,
 )
 from shop.payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
-from shop.payments.gateways import GatewayError, active_gateway_name, gateway_named
+from shop.payments.gateways import (
+    GatewayError,
+    GatewayUnavailable,
+    active_gateway_name,
+    gateway_named,
+)
 from shop.payments.hooks import PaymentOutcome, payment_outcome_dispatch
 
 logger = logging.getLogger(__name__)
@@ -143,6 +152,19 @@ def payment_start(
             success_url=return_url,
             cancel_url=return_url,
         )
+    except GatewayUnavailable as error:
+        # Nothing was decided: this attempt ends, but the order (with its reserved stock),
+        # membership or placement stays as it was, ready for the payer's next attempt.
+        status_change(
+            instance=payment,
+            new_status=PaymentStatus.FAILED,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        raise PaymentError(
+            f"{error} Nothing was charged; please try again in a few minutes."
+        ) from error
     except GatewayError as error:
         payment_fail(payment=payment, reason=str(error))
         raise PaymentError(str(error)) from error
@@ -201,6 +223,73 @@ def _send_receipt(payment: Payment, *, kind: str, amount: Decimal) -> None:
     from shop.tasks import payment_receipt_send
 
     enqueue_on_commit(payment_receipt_send, str(payment.pk), kind, str(amount))
+
+
+def _receipt_email(payment: Payment, *, kind: str, amount: Decimal) -> None:
+    recipient = (payment.user.email if payment.user else None) or (
+        payment.order.contact_email if payment.order else None
+    )
+    if not recipient:
+        return
+    context = {"payment": payment, "kind": kind, "amount": amount}
+    subject = "Your refund" if kind == "refund" else "Your payment receipt"
+    send_mail(
+        subject=f"{subject}: {amount} {payment.currency}",
+        message=render_to_string("shop/payments/email/receipt.txt", context),
+        from_email=None,
+        recipient_list=[recipient],
+    )
+
+
+def payment_receipt_send(*, payment_id) -> bool:
+    """Email a completed payment's receipt, once; False when it is not due (already sent,
+    or the payment is not completed).
+
+    Senders of one receipt (a task run twice, the sweep meeting the task) queue on an
+    advisory lock rather than on the payment row, which webhooks and refunds lock: the
+    second one finds the receipt stamped and sends nothing. The stamp commits with the
+    sending; if sending fails it rolls back and the retry or the sweep sends it.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"receipt:{payment_id}"])
+        payment = (
+            Payment.objects.select_related("user", "order")
+            .filter(
+                pk=payment_id,
+                receipt_sent_at__isnull=True,
+                payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+            )
+            .first()
+        )
+        if payment is None:
+            return False
+        _receipt_email(payment, kind="payment", amount=payment.amount)
+        Payment.objects.filter(pk=payment.pk).update(receipt_sent_at=timezone.now())
+    return True
+
+
+def payment_refund_receipt_send(*, payment_id, amount: Decimal) -> None:
+    """Email the receipt of a refund of `amount`."""
+    payment = Payment.objects.select_related("user", "order").get(pk=payment_id)
+    _receipt_email(payment, kind="refund", amount=amount)
+
+
+# Receipts of payments older than this are no longer sent late; younger than the grace,
+# the task queued with the payment is probably still on its way.
+RECEIPT_SWEEP_WINDOW = timedelta(days=7)
+RECEIPT_SWEEP_GRACE = timedelta(minutes=5)
+
+
+def payment_receipts_sweep() -> int:
+    """Send the receipts whose task was never queued or was lost (a broker outage)."""
+    now = timezone.now()
+    due = Payment.objects.filter(
+        receipt_sent_at__isnull=True,
+        payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+        payment_date__gte=now - RECEIPT_SWEEP_WINDOW,
+        payment_date__lte=now - RECEIPT_SWEEP_GRACE,
+    ).values_list("pk", flat=True)
+    return sum(payment_receipt_send(payment_id=payment_id) for payment_id in due)
 
 
 def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, by=None) -> Payment:

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shop.models import (
@@ -91,6 +92,7 @@ def payment_detail(request, payment_id):
     return render(request, "shop/payments/detail.html", {"payment": payment})
 
 
+@sensitive_post_parameters("card_number")
 @login_required
 @require_http_methods(["GET", "POST"])
 def test_checkout(request, payment_id):

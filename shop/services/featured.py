@@ -1,8 +1,12 @@
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from uuid import UUID
 
+from django.db import transaction
 from django.utils import timezone
 
 from shop.models import FeaturedItem, FeaturedItemType, Product
+from shop.selectors import featured_items_live
 from shop.services import ShopError
 
 MAX_PLACEMENT_DAYS = 90
@@ -37,3 +41,31 @@ def featured_placement_build(
     return FeaturedItem(
         item_type=item_type, item_id=str(item_id), start_date=start_date, end_date=end_date
     )
+
+
+STAFF_PLACEMENT_DAYS = 14
+
+
+def featured_products_curate(*, product_ids: Iterable[UUID]) -> list[FeaturedItem]:
+    """Staff's placements of products on the explore page, live at once for
+    STAFF_PLACEMENT_DAYS (no payment: curated); products already live there are left as
+    they are, so running it twice features nothing twice."""
+    ids = {str(pk) for pk in product_ids}
+    live = set(
+        featured_items_live()
+        .filter(item_type=FeaturedItemType.PRODUCT, item_id__in=ids)
+        .values_list("item_id", flat=True)
+    )
+    now = timezone.now()
+    # One save each (a handful from an admin action): post_save drops the explore page's
+    # cached featured section, which bulk_create would not.
+    with transaction.atomic():
+        return [
+            FeaturedItem.objects.create(
+                item_type=FeaturedItemType.PRODUCT,
+                item_id=item_id,
+                start_date=now,
+                end_date=now + timedelta(days=STAFF_PLACEMENT_DAYS),
+            )
+            for item_id in sorted(ids - live)
+        ]

@@ -5,7 +5,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus
+from shop.models import FeaturedItemType, Order, OrderStatus, Payment, PaymentStatus
+from shop.selectors import featured_items_live
 from shop.tests.factories import OrderFactory, ProductFactory
 from shop.tests.helpers import buy
 
@@ -70,3 +71,22 @@ def test_a_partial_refund_keeps_the_order(client, staff_client):
     staff_client.post(reverse("admin:shop_payment_refund", args=[payment.pk]), {"amount": "1.00"})
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_staff_feature_products_from_the_product_list_once_each(
+    client, staff_client, django_capture_on_commit_callbacks
+):
+    product, other = ProductFactory(), ProductFactory()
+    action = {"action": "feature", "_selected_action": [str(product.pk), str(other.pk)]}
+    client.get(reverse("content:explore"))  # the featured section is cached from here on
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("admin:shop_product_changelist"), action)
+        staff_client.post(reverse("admin:shop_product_changelist"), action)
+
+    live = featured_items_live().filter(item_type=FeaturedItemType.PRODUCT)
+    assert sorted(live.values_list("item_id", flat=True)) == sorted(
+        [str(product.pk), str(other.pk)]
+    )
+    explore = client.get(reverse("content:explore")).content.decode()
+    assert product.name in explore and other.name in explore

@@ -29,6 +29,7 @@ from shop.payments.services import (
     payment_start,
     payment_test_checkout_submit,
 )
+from shop.tasks import payment_receipt_send
 from shop.tests.factories import FeaturedItemFactory, OrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +78,20 @@ def test_a_good_test_card_completes_the_payment_and_marks_the_order_paid_with_hi
     assert receipt.to == [payment.user.email]
     assert f"order {payment.order_id}" in receipt.body
     assert "Amount:    24.99 USD" in receipt.body
+
+
+def test_a_receipt_task_run_twice_sends_one_receipt(django_capture_on_commit_callbacks):
+    payment, _ = start_order_payment()
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_test_checkout_submit(payment=payment, card_number=PAYS)
+
+    # A worker that died after sending but before acknowledging gets the task again.
+    payment_receipt_send.delay(str(payment.pk), "payment", "24.99").get()
+
+    assert [m.to for m in mail.outbox if m.subject.startswith("Your payment receipt")] == [
+        [payment.user.email]
+    ]
+    assert Payment.objects.get(pk=payment.pk).receipt_sent_at is not None
 
 
 @pytest.mark.parametrize(

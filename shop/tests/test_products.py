@@ -148,10 +148,21 @@ def test_a_user_without_an_artist_profile_is_sent_to_create_one(client):
 def test_the_manage_page_runs_constant_queries(artist_client, django_assert_num_queries, count):
     ProductFactory.create_batch(count, artist=artist_client.artist)
 
-    # Session, user, artists, products.
-    with django_assert_num_queries(4):
+    # Session, user, artists, the products' count and page.
+    with django_assert_num_queries(5):
         response = artist_client.get(reverse("shop:manage"))
     assert response.status_code == 200
+
+
+def test_the_manage_page_lists_many_products_page_by_page(artist_client):
+    ProductFactory.create_batch(21, artist=artist_client.artist)
+
+    first = artist_client.get(reverse("shop:manage"))
+    second = artist_client.get(reverse("shop:manage"), {"page": "2"})
+
+    assert len(first.context["page"].object_list) == 20
+    assert "Page 1 of 2" in first.text and 'href="?page=2"' in first.text
+    assert len(second.context["page"].object_list) == 1
 
 
 def test_uploaded_images_lose_their_exif(artist_client):

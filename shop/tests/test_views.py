@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import UserFactory, verified_user
+from accounts.tests.factories import FACTORY_PASSWORD, UserFactory, verified_user
 from artists.tests.factories import ArtistFactory
 from shop.models import Order, OrderStatus, Payment, Product, ProductType
 from shop.services.cart import CART_SESSION_KEY
@@ -89,7 +89,7 @@ def test_a_signed_out_cart_is_kept_on_login(client):
     assert "2" in client.get(reverse("shop:cart")).text
 
     user = verified_user()
-    client.post(reverse("account_login"), {"login": user.email, "password": "password"})
+    client.post(reverse("account_login"), {"login": user.email, "password": FACTORY_PASSWORD})
 
     assert client.session["_auth_user_id"] == str(user.pk)
     assert client.session[CART_SESSION_KEY] == {str(product.pk): 2}

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from communities.services import member_counts_refresh
 
 GENERATED_PASSWORD = "generated-password"  # noqa: S105 - documented, generated accounts only
 USERNAME_PATTERN = r"^gen[0-9]+_[0-9]+$"
@@ -547,14 +548,22 @@ class Command(BaseCommand):
             action="store_true",
             help="Add another run beside generated data already in the database.",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the database already holds generated data (make bench).",
+        )
 
-    def handle(self, *args, scale, batch_size, append, **options):
+    def handle(self, *args, scale, batch_size, append, if_empty, **options):
         if scale < MIN_SCALE or batch_size <= 0:
             raise CommandError(f"--scale must be at least {MIN_SCALE}, --batch-size positive.")
         runs = User.objects.filter(username__regex=USERNAME_PATTERN).values_list(
             "username", flat=True
         )
         done = {int(name[3:].split("_")[0]) for name in runs.filter(username__endswith="_1")}
+        if done and if_empty:
+            self.stdout.write("The database already holds generated data; nothing added.")
+            return
         if done and not append:
             raise CommandError(
                 "This database already holds generated data (users gen<run>_<n>); "
@@ -570,6 +579,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         for name, total, stage in generator.stages():
             self._run_stage(name, total, stage, batch_size)
+        # The rankings count the new members now rather than at the next beat.
+        member_counts_refresh()
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         elapsed = time.perf_counter() - started

@@ -12,6 +12,11 @@ class GatewayError(Exception):
     """The gateway could not be reached or refused the request; nothing was charged."""
 
 
+class GatewayUnavailable(GatewayError):
+    """The gateway did not answer, answered with its own error or asked us to slow down:
+    nothing was decided about the request, and the same request may be made again."""
+
+
 class Gateway(Protocol):
     name: str
 

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
 from shop.payments.events import GatewayEvent, Outcome, to_cents
-from shop.payments.gateways import GatewayError
+from shop.payments.gateways import GatewayError, GatewayUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +22,23 @@ logger = logging.getLogger(__name__)
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 
+# Checkout is started inside the buyer's request: three attempts (the SDK retries network
+# errors and 5xx answers under the same idempotency key) must end within the web server's
+# 30-second worker timeout, so that the buyer sees our message rather than a 502.
+STRIPE_TIMEOUT_SECONDS = 8
+
+
 def stripe_client() -> stripe.StripeClient:
     # An explicit requests-based client: the SDK's HTTP boundary, where tests stub Stripe.
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
-        http_client=stripe.RequestsClient(timeout=30),
+        http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
         max_network_retries=2,
     )
+
+
+# Stripe did not answer (timeout, network), failed itself (5xx) or asked us to slow down.
+STRIPE_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
 
 
 def _metadata(payment: Payment, flow: str) -> dict[str, str]:
@@ -89,6 +99,9 @@ class StripeGateway:
             session = stripe_client().v1.checkout.sessions.create(
                 params=params, options={"idempotency_key": f"checkout-{payment.pk}"}
             )
+        except STRIPE_UNAVAILABLE as error:
+            logger.warning("Stripe unavailable for a Checkout Session of %s: %s", payment.pk, error)
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
         except stripe.StripeError as error:
             logger.warning("Stripe refused a Checkout Session for %s: %s", payment.pk, error)
             raise GatewayError(
