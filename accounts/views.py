@@ -1,5 +1,4 @@
 import json
-import uuid
 
 from allauth.account.models import EmailAddress
 from django.contrib import messages
@@ -19,6 +18,7 @@ from accounts.forms import (
     PreferencesForm,
     ProfileForm,
 )
+from musicplatform.db import well_formed_uuids
 
 TOKEN_PROBLEMS = {
     "invalid": "This verification link is not valid. Check that you copied the whole link.",
@@ -54,21 +54,10 @@ def verify_email(request, address_id: int, token: str):
     return render(request, "accounts/verify_email.html", {"email_address": email_address})
 
 
-def _uuids(values: list[str]) -> list[uuid.UUID]:
-    """The well-formed ids among values sent by a form; the others are left out."""
-    ids = []
-    for value in values:
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return ids
-
-
 def _preferences_response(request, *, template: str, onboarding: bool):
     query = ArtistSearchForm(request.GET if request.method == "GET" else request.POST)
     q = query.cleaned_data["q"] if query.is_valid() else ""
-    picked = _uuids(request.POST.getlist("favorite_artists"))
+    picked = well_formed_uuids(request.POST.getlist("favorite_artists"))
     page = selectors.preferences_page(user=request.user, query=q, picked_artist_ids=picked)
     if request.method == "POST" and "skip" in request.POST:
         services.preferences_skip_onboarding(user=request.user)

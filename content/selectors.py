@@ -29,6 +29,7 @@ from communities.models import Community, ForumPost, ForumType
 from communities.selectors import subscriptions_giving_access
 from content.models import Comment, Like, Post, Review, ShareLink
 from musicplatform.cache import cached
+from musicplatform.db import well_formed_uuids
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
 
@@ -385,16 +386,6 @@ def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
 # Explore -------------------------------------------------------------------------------
 
 
-def _uuids(values) -> list[uuid.UUID]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return ids
-
-
 FEATURED_CACHE_KEY = "explore:featured"
 POPULAR_CACHE_KEY = "explore:popular-post-ids"
 # Featured items are invalidated when they (or what they show) change, and expire within
@@ -432,9 +423,9 @@ def featured_now() -> dict:
     for item in featured:
         by_type[item.item_type].append(item)
     # item_id has no foreign key (D7): resolve each kind in one query, skip what is gone.
-    artists = Artist.objects.in_bulk(_uuids(i.item_id for i in by_type["artist"]))
+    artists = Artist.objects.in_bulk(well_formed_uuids(i.item_id for i in by_type["artist"]))
     products = Product.objects.filter(
-        pk__in=_uuids(i.item_id for i in by_type["product"]), is_active=True
+        pk__in=well_formed_uuids(i.item_id for i in by_type["product"]), is_active=True
     ).select_related("artist")
     products = {p.pk: p for p in products}
     catalogue_ids = [i.item_id for i in by_type["album"] + by_type["song"]]
@@ -447,10 +438,14 @@ def featured_now() -> dict:
     }
     return {
         "featured_artists": [
-            artists[pk] for pk in _uuids(i.item_id for i in by_type["artist"]) if pk in artists
+            artists[pk]
+            for pk in well_formed_uuids(i.item_id for i in by_type["artist"])
+            if pk in artists
         ],
         "featured_products": [
-            products[pk] for pk in _uuids(i.item_id for i in by_type["product"]) if pk in products
+            products[pk]
+            for pk in well_formed_uuids(i.item_id for i in by_type["product"])
+            if pk in products
         ],
         "featured_albums": [
             names.get(("album", i.item_id), {"content_type": "album", "content_id": i.item_id})

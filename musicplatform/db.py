@@ -24,6 +24,18 @@ def uuid_primary_key(column: str) -> models.UUIDField:
     )
 
 
+def well_formed_uuids(values) -> list[uuid.UUID]:
+    """The values that are UUIDs, as UUIDs; the others are left out. Ids from forms and
+    from text columns (`featured_items.item_id`) may be anything."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return ids
+
+
 def created_at() -> models.DateTimeField:
     return models.DateTimeField(db_default=CurrentTimestamp(), editable=False)
 
