@@ -9,6 +9,7 @@ from accounts.models import (
     Genre,
     Language,
     LoginFailure,
+    RateLimitEntry,
     User,
     UserPreferences,
     UserVerification,
@@ -240,6 +241,23 @@ class LoginFailureAdmin(admin.ModelAdmin):
     search_fields = ("ip_address",)
     ordering = ("-created_at",)
     readonly_fields = ("id", "ip_address", "login_key", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RateLimitEntry)
+class RateLimitEntryAdmin(admin.ModelAdmin):
+    """allauth's sign-up, password-reset and email limits as they stand; deleting an entry
+    lifts that limit at once."""
+
+    list_display = ("cache_key", "expires")
+    search_fields = ("cache_key",)
+    ordering = ("-expires",)
+    readonly_fields = ("cache_key", "value", "expires")
 
     def has_add_permission(self, request):
         return False

@@ -178,3 +178,25 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"Failed login from {self.ip_address}"
+
+
+class RateLimitEntry(models.Model):
+    """allauth's rate limits other than the login's (sign-up, password reset, email
+    confirmation, password and email changes): its counters and their locks, kept by
+    Django's database cache (`CACHES["ratelimits"]`, `accounts.ratelimit`).
+
+    In Redis they refused everybody while Redis was down (allauth's lock could never be
+    taken); in PostgreSQL they keep limiting. The columns are the ones the database cache
+    reads and writes.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField()
+
+    class Meta:
+        db_table = "rate_limits"
+        indexes = [models.Index(fields=["expires"], name="rate_limits_expires_idx")]
+
+    def __str__(self) -> str:
+        return self.cache_key

@@ -36,7 +36,7 @@ from artists.models import (
 )
 from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
-from content.models import Comment, Like, Post, Review
+from content.models import Comment, Post, Review
 from notifications.models import StatusHistory
 from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus
 from shop.selectors import artist_shop_products
@@ -364,10 +364,9 @@ def artist_dashboard(*, artist: Artist, now: datetime | None = None) -> ArtistDa
         )
 
     comments = Comment.objects.filter(post=OuterRef("pk"), deleted_at__isnull=True)
-    likes = Like.objects.filter(post=OuterRef("pk"))
     posts = (
         Post.objects.filter(artist=artist, deleted_at__isnull=True, created_at__gte=since)
-        .annotate(like_count=_count_of(likes), comment_count=_count_of(comments))
+        .annotate(like_count=F("likes_count"), comment_count=_count_of(comments))
         .order_by(-(F("like_count") + F("comment_count")), "-created_at", "pk")
         .values_list("content_text", "created_at", "like_count", "comment_count")[
             :DASHBOARD_TOP_ROWS

@@ -11,7 +11,12 @@ PostgreSQL and Redis once each), so `ratio` = page req/s ÷ the mean /healthz re
 survives a noisy machine.
 Errors are any answer other than 200 (a redirect to the login page counts). The load
 generator shares the machine's cores with gunicorn, which lowers every figure alike.
-Prints a Markdown table for docs/performance.md.
+
+Then, unless `--latency-duration 0`, each page again with one client: a request's own
+(service) time, which the p95 target can be judged against. With every client always
+waiting for an answer, Little's law makes the mean latency under load clients ÷ req/s,
+whatever the page: 16 clients on a stack serving 160 req/s wait 100 ms on average.
+Prints Markdown tables for docs/performance.md.
 """
 
 import argparse
@@ -198,9 +203,19 @@ def run_page(base: str, all_clients: list[Client], page: str, duration: float) -
         "p50": cut[49],
         "p95": cut[94],
         "p99": cut[98],
+        "mean": statistics.fmean(ms),
         "errors": result.errors,
         "requests": len(ms),
     }
+
+
+def report(row: dict) -> dict:
+    print(
+        f"{row['page']:<28} {row['rps']:8.1f} req/s  p50 {row['p50']:7.1f}  "
+        f"p95 {row['p95']:7.1f}  p99 {row['p99']:7.1f} ms  errors {row['errors']}",
+        flush=True,
+    )
+    return row
 
 
 def main() -> None:
@@ -209,6 +224,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per page")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--pages", nargs="*", help="only these pages (names as printed)")
+    parser.add_argument(
+        "--latency-duration",
+        type=float,
+        default=5.0,
+        help="seconds per page with a single client afterwards (0: skip that pass)",
+    )
     args = parser.parse_args()
 
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -241,15 +262,14 @@ def main() -> None:
         # during a run, and each page is compared with the mean of the two.
         pages = [p for p in args.pages or all_clients[0].urls if p != "/healthz"]
         pages = ["/healthz", *pages, "/healthz"]
-        rows = []
-        for page in pages:
-            rows.append(run_page(base, all_clients, page, args.duration))
-            row = rows[-1]
-            print(
-                f"{page:<28} {row['rps']:8.1f} req/s  p50 {row['p50']:7.1f}  "
-                f"p95 {row['p95']:7.1f}  p99 {row['p99']:7.1f} ms  errors {row['errors']}",
-                flush=True,
-            )
+        rows = [report(run_page(base, all_clients, page, args.duration)) for page in pages]
+        alone = []
+        if args.latency_duration > 0:
+            print("\nOne client:", flush=True)
+            alone = [
+                report(run_page(base, all_clients[:1], page, args.latency_duration))
+                for page in dict.fromkeys(pages)
+            ]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -267,6 +287,23 @@ def main() -> None:
             f"| {row['p99']:.1f} | {row['errors']}/{row['requests']} "
             f"| {row['rps'] / ceiling:.0%} |"
         )
+    if alone:
+        loaded = {row["page"]: row for row in reversed(rows)}  # /healthz: its first run
+        print(
+            f"\n1 client, {args.latency_duration:g} s per page: each request's own time. "
+            f"Under load the mean latency is {args.clients} clients ÷ req/s (Little's law).\n"
+        )
+        print(
+            f"| page | 1 client: p50 ms | p95 ms | req/s | {args.clients} clients: mean ms "
+            f"| {args.clients} ÷ req/s, ms |"
+        )
+        print("|---|---|---|---|---|---|")
+        for row in alone:
+            under_load = loaded[row["page"]]
+            print(
+                f"| {row['page']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['rps']:.1f} "
+                f"| {under_load['mean']:.1f} | {args.clients / under_load['rps'] * 1000:.1f} |"
+            )
 
 
 if __name__ == "__main__":

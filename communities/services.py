@@ -693,6 +693,23 @@ def live_event_notify(*, event_id, kind: str) -> int:
     )
 
 
+def live_events_announce_sweep() -> int:
+    """Announce the live events whose fan-out task was lost: an event still ahead that
+    nobody was told about, and an event live now whose "live now" nobody was told about
+    (it went live by an update, which stamped `updated_at`); notifications made."""
+    announce = {"notification_type": NotificationType.LIVE_EVENT, "resource_type": "live_event"}
+    ahead = unannounced_ids(
+        LiveEvent.objects.filter(status=LiveEventStatus.SCHEDULED, start_time__gt=timezone.now()),
+        **announce,
+    )
+    live = unannounced_ids(
+        LiveEvent.objects.filter(status=LiveEventStatus.LIVE), news_at="updated_at", **announce
+    )
+    return sum(live_event_notify(event_id=event_id, kind="scheduled") for event_id in ahead) + sum(
+        live_event_notify(event_id=event_id, kind="live") for event_id in live
+    )
+
+
 def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventMessage:
     """A chat message or a question, while the event is live; rate-limited per user.
 

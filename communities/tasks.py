@@ -51,6 +51,14 @@ def live_event_notify_members(event_id: str, kind: str) -> int:
 
 
 @platform_task
+def live_events_announce_sweep() -> int:
+    """Beat: announce the live events (scheduled, or live now) whose fan-out task was lost."""
+    from communities.services import live_events_announce_sweep as sweep
+
+    return sweep()
+
+
+@platform_task
 def member_counts_refresh() -> None:
     """Beat: the member counts that rank communities, at most a minute old."""
     from communities.services import member_counts_refresh as refresh

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -118,7 +120,21 @@ def _post_page_context(request, post: Post, comment_form=None) -> dict:
         "comment_action": reverse("content:post_comment", args=[post.pk]),
         "moderator_id": post.artist.user_id,
         "share_form": ShareLinkForm(),
+        "reply_to": _reply_to(request),
     }
+
+
+def _reply_to(request) -> uuid.UUID | None:
+    """The comment a "Reply" link (`?reply_to=<id>`) answers. A page carries one reply form,
+    for it, rather than one per comment: those were most of the post page's HTML and time."""
+    if raw := request.GET.get("reply_to"):
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            messages.error(
+                request, "That comment cannot be replied to; use the Reply link below it."
+            )
+    return None
 
 
 def _comments_asked(request, **target) -> selectors.CommentPage:
@@ -133,8 +149,13 @@ def _comments_asked(request, **target) -> selectors.CommentPage:
 
 
 def _more_comments(request, context: dict):
-    """htmx's "more comments" gets only the next comments, to add below those shown."""
-    if _is_htmx(request) and "comments" in request.GET:
+    """htmx's "more comments" gets only the next comments, to add below those shown, and
+    its "Reply" only the reply form, in place of the link."""
+    if not _is_htmx(request):
+        return None
+    if context["reply_to"]:
+        return render(request, "content/_reply_form.html", context)
+    if "comments" in request.GET:
         return render(request, "content/_comment_items.html", context)
     return None
 
@@ -278,6 +299,7 @@ def comment_replies(request, comment_id):
             "content:post_comment" if parent.post else "content:review_comment", args=[thread.pk]
         ),
         "moderator_id": parent.post.artist.user_id if parent.post else None,
+        "reply_to": _reply_to(request),
     }
     return _more_comments(request, context) or render(
         request, "content/comment_replies.html", context

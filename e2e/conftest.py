@@ -81,7 +81,7 @@ def server_url(live_server) -> str:
 def new_page(
     browser: Browser, server_url: str, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Page]]:
-    """`new_page(user=None, viewport=DESKTOP)`: a page in a fresh context, signed in as user.
+    """`new_page(user=None)`: a desktop-sized page in a fresh context, signed in as user.
 
     Every context records a trace; the traces of a failed test are saved to TRACES_DIR.
     A server error (5xx) on any request, or a stylesheet or script that does not load,
@@ -96,8 +96,8 @@ def new_page(
         if response.status >= 500 or broken_static:
             server_errors.append(f"{response.request.method} {response.url}: {response.status}")
 
-    def make(user=None, viewport=DESKTOP) -> Page:
-        context = browser.new_context(base_url=server_url, viewport=viewport)
+    def make(user=None) -> Page:
+        context = browser.new_context(base_url=server_url, viewport=DESKTOP)
         context.set_default_timeout(TIMEOUT_MS)
         context.on("response", record_server_error)
         context.tracing.start(snapshots=True, sources=False)

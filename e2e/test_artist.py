@@ -1,10 +1,34 @@
+import csv
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from e2e.helpers import label
+from e2e.helpers import check_out, label, pay
+
+SHIRT = "Inner Orbit tour T-shirt"
+DASHBOARD_TABLES = ("Members by month", "Revenue by month", "Sales per product")
+
+
+def artist_dashboard_rows(page: Page) -> dict[str, dict[str, str]]:
+    """From the artist dashboard's data tables (under the charts): this month's members and
+    revenue and the T-shirt's sales, as {table: {column: cell}}."""
+    month = timezone.now().strftime("%Y-%m")
+    rows = {}
+    for table, heading in zip(DASHBOARD_TABLES, (month, month, SHIRT), strict=True):
+        panel = page.get_by_role("region", name=table)
+        panel.get_by_text(f"{table} as a table").click()
+        row = panel.get_by_role("row").filter(
+            has=page.get_by_role("rowheader", name=heading, exact=True)
+        )
+        expect(row).to_be_visible()
+        cells = [heading, *row.get_by_role("cell").all_inner_texts()]
+        columns = panel.get_by_role("columnheader").all_inner_texts()
+        rows[table] = dict(zip(columns, cells, strict=True))
+    return rows
 
 
 def test_artist_runs_a_community_live_qa_and_fulfils_an_order(demo, new_page):
@@ -29,6 +53,12 @@ def test_artist_runs_a_community_live_qa_and_fulfils_an_order(demo, new_page):
         artist.goto(community_url)
         expect(artist.get_by_role("link", name=name)).to_be_visible()
 
+    artist.get_by_role("link", name="My artist page").click()
+    artist.get_by_role("link", name="Dashboard", exact=True).click()
+    before = artist_dashboard_rows(artist)
+    artist_dashboard = artist.url
+
+    artist.goto(community_url)
     artist.get_by_role("link", name="Dashboard").click()
     expect(artist.get_by_text("Active subscribers")).to_be_visible()
     figures = artist.get_by_role("definition")
@@ -38,9 +68,7 @@ def test_artist_runs_a_community_live_qa_and_fulfils_an_order(demo, new_page):
     fan = new_page(User.objects.get(username="demo_fan"))
     fan.goto(community_url)
     fan.get_by_role("button", name="Subscribe").click()
-    fan.get_by_label(label("Card number")).fill("4242 4242 4242 4242")
-    fan.get_by_role("button", name="Pay 6.50 USD").click()
-    expect(fan.get_by_text("your payment went through")).to_be_visible()
+    pay(fan, "6.50")
 
     artist.reload()
     expect(figures.first).to_have_text("1")
@@ -70,9 +98,36 @@ def test_artist_runs_a_community_live_qa_and_fulfils_an_order(demo, new_page):
     fan_question = fan.get_by_role("listitem").filter(has_text="acoustic version")
     expect(fan_question.get_by_text("Answered")).to_be_visible()
 
+    fan.goto("/shop/")
+    fan.get_by_role("link", name=SHIRT).first.click()
+    fan.get_by_role("button", name="Add to cart").click()
+    fan.get_by_role("link", name="Cart 1 item").click()
+    check_out(fan, "24.99")
+
+    # The seeded order holds two T-shirts; the fan's new one, one.
     artist.goto("/shop/fulfilment/")
-    order = artist.get_by_role("article").filter(has_text="Inner Orbit tour T-shirt")
+    order = artist.get_by_role("article").filter(has_text=f"1 × {SHIRT}")
     order.get_by_role("button", name="Mark shipped").click()
-    expect(artist.get_by_text("Shipped").first).to_be_visible()
+    expect(order.get_by_text("Shipped")).to_be_visible()
     fan.goto("/shop/orders/")
     expect(fan.get_by_text("Shipped").first).to_be_visible()
+
+    artist.goto(artist_dashboard)
+    after = artist_dashboard_rows(artist)
+
+    def moved(table: str, column: str) -> Decimal:
+        return Decimal(after[table][column]) - Decimal(before[table][column])
+
+    assert moved("Members by month", "New") == 1
+    assert moved("Members by month", "Net") == 1
+    assert moved("Revenue by month", "Subscriptions") == Decimal("6.50")
+    assert moved("Revenue by month", "Sales") == Decimal("24.99")
+    assert moved("Revenue by month", "Total") == Decimal("31.49")
+    assert moved("Sales per product", "Units sold") == 1
+    assert moved("Sales per product", "Revenue") == Decimal("24.99")
+
+    with artist.expect_download() as download:
+        artist.get_by_role("link", name="Download CSV").click()
+    exported = list(csv.reader(Path(download.value.path()).read_text().splitlines()))
+    for table in DASHBOARD_TABLES:
+        assert list(after[table].values()) in exported, table

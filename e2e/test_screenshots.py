@@ -1,26 +1,35 @@
 """Full-page screenshots of the main pages, desktop and phone, for docs/screenshots/.
 
-Taken on the `seed_demo` data; overwritten by every run, so the README always shows the
-current look. Each page is also checked for what a visitor would notice first: it
-answers, has a title and a main heading, and fits a 375 px phone without sideways
-scrolling.
+Taken on the `seed_demo` data, with half a year of members and sales added for the
+dashboards; overwritten by every run, so the README always shows the current look. Each
+page is also checked for what a visitor would notice first: it answers, has a title and
+a main heading, and fits a 375 px phone without sideways scrolling.
 """
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Page
 
 from accounts.management.commands.seed_demo import DEMO_ORDER_ID
 from accounts.models import User
 from artists.models import Artist
-from communities.models import Community, ForumType, LiveEventStatus
-from communities.tests.factories import LiveEventMessageFactory, LiveEventVoteFactory
+from artists.selectors import dashboard_months
+from artists.tests.test_dashboard import cancel, sell
+from communities.models import Community, CommunitySubscription, ForumType, LiveEventStatus
+from communities.tests.factories import (
+    CommunitySubscriptionFactory,
+    LiveEventMessageFactory,
+    LiveEventVoteFactory,
+)
 from content.models import Post, Review
 from e2e.helpers import DESKTOP, PHONE
 from shop.models import Product
+from shop.tests.factories import PaymentFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -30,6 +39,33 @@ QUESTIONS = (
     ("demo_fan", "Any plans to play Lisbon on the autumn tour?", 1),
     ("nova_listener", "What synth is on the intro of Slow Motion?", 0),
 )
+# The six months before this one: (members joining, members cancelling, T-shirts sold).
+HISTORY = ((2, 0, 1), (3, 1, 0), (5, 1, 2), (4, 2, 3), (6, 1, 1), (8, 2, 4))
+
+
+def _dashboard_history(community: Community, shirt: Product) -> None:
+    """Members joining the community, paying every month and cancelling, and T-shirt sales,
+    over the months before the demo's, so that the dashboards' charts show a trend."""
+    months = dashboard_months(timezone.now())[-len(HISTORY) - 1 : -1]
+    members: list[CommunitySubscription] = []
+    cancelled = []
+    for month, (joining, cancelling, shirts) in zip(months, HISTORY, strict=True):
+        day = month + timedelta(days=9)
+        members += CommunitySubscriptionFactory.create_batch(
+            joining, community=community, start_date=day
+        )
+        for member in members:
+            PaymentFactory(for_subscription=True, subscription=member, payment_date=day)
+        for member in members[:cancelling]:
+            cancel(member, day)
+            cancelled.append(member.pk)
+        members = members[cancelling:]
+        for _ in range(shirts):
+            sell(shirt, day)
+    # Who stayed renewed this month too.
+    for member in members:
+        PaymentFactory(for_subscription=True, subscription=member, payment_date=timezone.now())
+    CommunitySubscription.objects.filter(pk__in=cancelled).update(auto_renew=False)
 
 
 def _live_qa(community: Community) -> str:
@@ -51,6 +87,7 @@ def _pages() -> list[tuple[str, str | None, str]]:
     """(name, username of the viewer or None when signed out, path)."""
     luna = Artist.objects.get(artist_name="Luna Vega")
     orbit = Community.objects.get(name="Luna's Inner Orbit")
+    _dashboard_history(orbit, Product.objects.get(name="Inner Orbit tour T-shirt"))
     forums = {forum.forum_type: forum for forum in orbit.forums.all()}
     post = Post.objects.filter(artist=luna, comments__isnull=False).distinct().get()
     fan = "demo_fan"
@@ -89,6 +126,7 @@ def _pages() -> list[tuple[str, str | None, str]]:
         ("notifications", fan, reverse("notifications:list")),
         ("settings", fan, reverse("accounts:settings_profile")),
         ("artist-dashboard", "demo_artist", reverse("artists:dashboard", args=[luna.pk])),
+        ("community-dashboard", "demo_artist", reverse("communities:dashboard", args=[orbit.pk])),
     ]
 
 
@@ -117,21 +155,22 @@ def _problems(page: Page, name: str, response, width: int) -> list[str]:
 def test_main_pages_at_desktop_and_phone_widths(demo, new_page):
     pages = _pages()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browsers = {
+        username: new_page(User.objects.get(username=username) if username else None)
+        for username in {viewer for _, viewer, _ in pages}
+    }
+    # The cart and checkout show what the fan put in the cart.
+    fan = browsers["demo_fan"]
+    fan.goto(next(path for name, _, path in pages if name == "product"))
+    fan.get_by_role("button", name="Add to cart").click()
     problems = []
-    for device, viewport in DEVICES:
-        browsers = {
-            username: new_page(
-                User.objects.get(username=username) if username else None, viewport=viewport
-            )
-            for username in {viewer for _, viewer, _ in pages}
-        }
-        # The cart and checkout show what the fan put in the cart.
-        fan = browsers["demo_fan"]
-        fan.goto(next(path for name, _, path in pages if name == "product"))
-        fan.get_by_role("button", name="Add to cart").click()
-        for name, viewer, path in pages:
-            page = browsers[viewer]
-            response = page.goto(path)
+    for name, viewer, path in pages:
+        page = browsers[viewer]
+        response = page.goto(path)
+        # One load serves both widths: the layout follows the viewport without a reload
+        # (media queries; no script measures the screen).
+        for device, viewport in DEVICES:
+            page.set_viewport_size(viewport)
             problems += _problems(page, f"{name} ({device})", response, viewport["width"])
             _save_png(page, SCREENSHOTS / f"{name}-{device}.png")
     readme = (ROOT / "README.md").read_text()

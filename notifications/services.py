@@ -316,22 +316,30 @@ ANNOUNCE_SWEEP_GRACE = timedelta(minutes=5)
 
 
 def unannounced_ids(
-    queryset: models.QuerySet, *, notification_type: NotificationType, resource_type: str
+    queryset: models.QuerySet,
+    *,
+    notification_type: NotificationType,
+    resource_type: str,
+    news_at: str = "created_at",
 ) -> list:
-    """The rows of `queryset` created in the sweep window, past its grace, that no
-    notification is about yet: their fan-out task was never queued or was lost (a broker
-    outage). A row with nobody to tell is found by every sweep of the window; its fan-out
-    finds no audience and inserts nothing."""
+    """The rows of `queryset` whose news (their creation, or the column `news_at` names:
+    when an event went live) is in the sweep window, past its grace, and that no
+    notification has been about since: their fan-out task was never queued or was lost (a
+    broker outage). A row with nobody to tell is found by every sweep of the window; its
+    fan-out finds no audience and inserts nothing."""
     now = timezone.now()
     announced = Notification.objects.filter(
         notification_type=notification_type,
         related_resource_type=resource_type,
         related_resource_id=OuterRef("pk"),
+        created_at__gte=OuterRef(news_at),
     )
     return list(
         queryset.filter(
-            created_at__gte=now - ANNOUNCE_SWEEP_WINDOW,
-            created_at__lte=now - ANNOUNCE_SWEEP_GRACE,
+            **{
+                f"{news_at}__gte": now - ANNOUNCE_SWEEP_WINDOW,
+                f"{news_at}__lte": now - ANNOUNCE_SWEEP_GRACE,
+            }
         )
         .exclude(Exists(announced))
         .values_list("pk", flat=True)

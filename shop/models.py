@@ -53,6 +53,12 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["artist"], name="idx_products_artist_id"),
             models.Index(fields=["product_type"], name="idx_products_type"),
+            # The shop's list and the home page show the newest active products first.
+            models.Index(
+                fields=["-created_at", "id"],
+                condition=Q(is_active=True),
+                name="idx_products_active_newest",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,6 +239,13 @@ class Payment(models.Model):
     # When the payment's receipt went out: a task run twice finds it set and sends nothing,
     # and the sweep finds the receipts never sent.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the latest refund was recorded, and the refunded total that refund receipts
+    # have covered: a refund receipt task run twice finds nothing left to send, and the
+    # sweep finds the refunds whose receipt was never sent.
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_receipt_total = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
 
     class Meta:
         db_table = "payments"
@@ -260,6 +273,11 @@ class Payment(models.Model):
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
                 name="payments_refunded_within_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(refund_receipt_total__gte=0)
+                & Q(refund_receipt_total__lte=F("refunded_amount")),
+                name="payments_refund_receipts_within_refunded",
+            ),
             models.UniqueConstraint(
                 fields=["stripe_payment_id"], name="payments_stripe_payment_id_key"
             ),
@@ -276,6 +294,11 @@ class Payment(models.Model):
                     payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
                 ),
                 name="payments_receipt_unsent_idx",
+            ),
+            models.Index(
+                fields=["refunded_at"],
+                condition=Q(refunded_amount__gt=F("refund_receipt_total")),
+                name="payments_refund_unsent_idx",
             ),
         ]
 

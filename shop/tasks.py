@@ -1,7 +1,6 @@
 """Background work of the shop. Tasks take ids, call a service and are safe to run twice."""
 
 import logging
-from decimal import Decimal
 
 from musicplatform.tasks import platform_task
 from shop.models import Payment
@@ -10,15 +9,12 @@ logger = logging.getLogger(__name__)
 
 
 @platform_task
-def payment_receipt_send(payment_id: str, kind: str, amount: str) -> None:
-    """Email the receipt of a payment (`kind="payment"`) or of a refund of `amount`."""
+def payment_receipt_send(payment_id: str, kind: str) -> bool:
+    """Email the receipt of a payment (`kind="payment"`) or of its latest refunds
+    (`"refund"`), once."""
     from shop.payments.services import payment_receipt_send as send
-    from shop.payments.services import payment_refund_receipt_send
 
-    if kind == "refund":
-        payment_refund_receipt_send(payment_id=payment_id, amount=Decimal(amount))
-    else:
-        send(payment_id=payment_id)
+    return send(payment_id=payment_id, kind=kind)
 
 
 @platform_task

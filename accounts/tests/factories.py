@@ -13,6 +13,7 @@ from accounts.models import (
     Genre,
     Language,
     LoginFailure,
+    RateLimitEntry,
     User,
     UserPreferences,
     UserVerification,
@@ -114,3 +115,12 @@ class LoginFailureFactory(factory.django.DjangoModelFactory):
 
     ip_address = "203.0.113.9"
     login_key = factory.Sequence(lambda n: services.login_key(f"fan{n}@example.com"))
+
+
+class RateLimitEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RateLimitEntry
+
+    cache_key = factory.Sequence(lambda n: f":1:allauth:rl:signup:ip:203.0.113.{n % 250}:{n}")
+    value = "gASVBAAAAAAAAABdlC4="
+    expires = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=1))

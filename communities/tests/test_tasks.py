@@ -5,11 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from communities.models import CommunitySubscription, ForumType
-from communities.services import forum_post_create
+from communities.models import CommunitySubscription, ForumType, LiveEventStatus, LiveEventType
+from communities.services import forum_post_create, live_event_schedule, live_event_status_set
 from communities.tasks import (
     forum_post_notify_members,
     forum_posts_announce_sweep,
+    live_events_announce_sweep,
     subscription_renew,
     subscriptions_expire,
     subscriptions_renew_due,
@@ -21,7 +22,7 @@ from communities.tests.factories import (
     ForumPostFactory,
 )
 from musicplatform.tests.outages import broker_down
-from notifications.models import Notification
+from notifications.models import Notification, NotificationType
 from shop.models import Payment, PaymentStatus
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,50 @@ def test_an_artist_forum_post_whose_task_was_lost_is_announced_once_by_the_sweep
     assert forum_posts_announce_sweep.delay().get() == 2  # both members, of the artist's post
     assert forum_posts_announce_sweep.delay().get() == 0
     assert set(Notification.objects.values_list("related_resource_id", flat=True)) == {post.pk}
+
+
+def live_event_titles(user) -> list[str]:
+    return sorted(
+        Notification.objects.filter(
+            user=user, notification_type=NotificationType.LIVE_EVENT
+        ).values_list("title", flat=True)
+    )
+
+
+# Each announcement is dated by its own commit, as in production, so that "went live after
+# it was announced as scheduled" can be seen.
+@pytest.mark.django_db(transaction=True)
+def test_a_live_event_whose_announcements_were_lost_is_announced_once_by_the_sweep(
+    frozen_clock,
+):
+    member = CommunitySubscriptionFactory()
+    community = member.community
+    other = CommunitySubscriptionFactory(community=community)
+    artist = community.artist.user
+    with broker_down():
+        event = live_event_schedule(
+            community=community,
+            by=artist,
+            title="Ask me anything",
+            event_type=LiveEventType.QA,
+            start_time=timezone.now() + timedelta(days=2),
+        )
+    assert live_event_titles(member.user) == []
+    frozen_clock.set(timezone.now() + timedelta(minutes=10))
+
+    assert live_events_announce_sweep.delay().get() == 2  # both members
+    assert live_events_announce_sweep.delay().get() == 0
+    scheduled = f"New live event in {community.name}: Ask me anything"
+    assert live_event_titles(member.user) == live_event_titles(other.user) == [scheduled]
+
+    with broker_down():
+        live_event_status_set(
+            event=event, community=community, by=artist, new_status=LiveEventStatus.LIVE
+        )
+    assert live_event_titles(member.user) == [scheduled]
+    frozen_clock.set(timezone.now() + timedelta(minutes=10))
+
+    assert live_events_announce_sweep.delay().get() == 2
+    assert live_events_announce_sweep.delay().get() == 0
+    assert live_event_titles(member.user) == ["Ask me anything is live now", scheduled]
+    assert live_event_titles(artist) == []

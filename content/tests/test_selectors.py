@@ -102,6 +102,28 @@ def test_the_feed_pages_by_keyset_without_gaps_or_repeats(monkeypatch):
     assert seen == [forum_post.pk, *[p.pk for p in posts]]
 
 
+def test_the_feed_interleaves_a_busy_and_a_quiet_artist_page_by_page(monkeypatch):
+    """Each artist's newest posts are read separately; every page is still in time order."""
+    monkeypatch.setattr(selectors, "FEED_PAGE_SIZE", 2)
+    busy, quiet = ArtistFactory(), ArtistFactory()
+    posts = [_aged(PostFactory(artist=busy), minutes) for minutes in (1, 2, 4, 6, 7)]
+    posts[2:2] = [_aged(PostFactory(artist=quiet), 3)]
+    posts[4:4] = [_aged(PostFactory(artist=quiet), 5)]
+    PostFactory(artist=ArtistFactory())  # not followed
+    fan = _follower_of(busy, quiet)
+
+    pages, before = [], None
+    while True:
+        page = selectors.feed_page(user=fan, before=before)
+        pages.append([entry.item.pk for entry in page.items])
+        if page.next_cursor is None:
+            break
+        before = selectors.decode_cursor(page.next_cursor)
+
+    expected = [post.pk for post in posts]
+    assert pages == [expected[0:2], expected[2:4], expected[4:6], expected[6:7]]
+
+
 def test_an_empty_feed_suggests_artists_not_yet_followed():
     followed = ArtistFactory()
     featured = ArtistFactory(featured=True)

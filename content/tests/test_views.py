@@ -319,6 +319,40 @@ def test_a_reply_with_htmx_returns_the_thread_in_place(client):
     assert Comment.objects.get(content="Agreed").parent_comment == parent
 
 
+def test_a_post_page_carries_one_reply_form_for_the_comment_asked(client):
+    post = PostFactory()
+    comments = [CommentFactory(post=post, content=f"Comment {n}") for n in range(3)]
+    client.force_login(UserFactory())
+    url = reverse("content:post_detail", args=[post.pk])
+    asked = comments[1].pk
+
+    page = client.get(url).text
+    replying = client.get(url, {"reply_to": asked}).text
+    in_place = client.get(url, {"reply_to": asked}, **HTMX).text
+
+    assert 'name="parent"' not in page
+    assert all(f'href="{url}?reply_to={c.pk}#reply-{c.pk}"' in page for c in comments)
+    assert replying.count('name="parent"') == 1
+    assert f'name="parent" value="{asked}"' in replying
+    assert f'id="reply-{asked}"' in replying
+    assert "<html" not in in_place
+    assert f'name="parent" value="{asked}"' in in_place
+
+
+def test_a_broken_reply_link_shows_the_thread_with_a_message(client):
+    comment = CommentFactory(content="Still here")
+    client.force_login(UserFactory())
+
+    response = client.get(
+        reverse("content:post_detail", args=[comment.post.pk]), {"reply_to": "not-a-comment"}
+    )
+
+    assert response.status_code == 200
+    assert "Still here" in response.text
+    assert "cannot be replied to" in response.text
+    assert 'name="parent"' not in response.text
+
+
 def test_a_comment_over_the_limit_gets_a_message_and_saves_nothing(client):
     post = PostFactory()
     client.force_login(UserFactory())

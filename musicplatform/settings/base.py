@@ -156,7 +156,15 @@ CACHES = {
             "SOCKET_TIMEOUT": 1,
             "IGNORE_EXCEPTIONS": True,
         },
-    }
+    },
+    # allauth's rate limits, in PostgreSQL so that they keep limiting while Redis is down
+    # (accounts/ratelimit.py, table `rate_limits`).
+    "ratelimits": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "rate_limits",
+        # Expired entries are deleted once the table holds this many.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Sessions are read from Redis and written through to PostgreSQL, so a Redis outage
@@ -426,6 +434,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "forum-posts-announce-sweep": {
         "task": "communities.tasks.forum_posts_announce_sweep",
+        "schedule": 600,
+    },
+    "live-events-announce-sweep": {
+        "task": "communities.tasks.live_events_announce_sweep",
         "schedule": 600,
     },
     "communities-renew-due": {

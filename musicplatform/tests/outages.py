@@ -54,11 +54,12 @@ def redis_down(settings):
     then stopped, as in production where they share one server."""
     with embedded_redis() as url:
         settings.CACHES = {
+            **settings.CACHES,
             "default": {
                 **settings.CACHES["default"],
                 "LOCATION": url,
                 "OPTIONS": {**settings.CACHES["default"]["OPTIONS"], "SOCKET_CONNECT_TIMEOUT": 0.2},
-            }
+            },
         }
         cache.set("warm", True)  # the pool now holds a live connection, broken next
         redis_shutdown(url)

@@ -15,6 +15,7 @@ from accounts.models import (
     Genre,
     Language,
     LoginFailure,
+    RateLimitEntry,
     User,
     UserPreferences,
     UserVerification,
@@ -58,6 +59,7 @@ MODELS = [
 NOT_ADDABLE = {
     UserVerification,
     LoginFailure,
+    RateLimitEntry,
     ArtistPayoutMethod,
     Order,
     OrderItem,
@@ -196,6 +198,11 @@ def build_rows(i: int) -> dict:
         ),
         LoginFailure: LoginFailure.objects.create(
             ip_address=f"192.0.2.{i + 1}", login_key="0" * 64
+        ),
+        RateLimitEntry: RateLimitEntry.objects.create(
+            cache_key=f":1:allauth:rl:signup:ip:192.0.2.{i + 1}",
+            value="gASVBAAAAAAAAABdlC4=",
+            expires=timezone.now() + timedelta(minutes=1),
         ),
     }
 

@@ -250,6 +250,8 @@ TEXT_PAIRS = [
     ("--error", "--card"),
     ("--info", "--info-soft"),
     ("--accent-ink", "--alert"),
+    ("--rating", "--paper"),
+    ("--rating", "--card"),
 ]
 
 
@@ -276,5 +278,27 @@ def test_text_colours_meet_wcag_aa_contrast():
         (text, background): round(contrast(colours[text], colours[background]), 2)
         for text, background in TEXT_PAIRS
         if contrast(colours[text], colours[background]) < 4.5
+    }
+    assert weak == {}
+
+
+# Chart marks (bars, lines, dots) are graphics a reader must tell from what they are drawn
+# on: WCAG's non-text contrast asks 3:1 there. The dashboard's series sit on a card; the
+# rating distribution's bars on their track.
+CHART_PAIRS = [
+    ("--accent", "--card"),
+    ("--chart-2", "--card"),
+    ("--chart-3", "--card"),
+    ("--rating", "--line"),
+]
+
+
+def test_chart_colours_meet_wcag_non_text_contrast():
+    colours = tokens()
+
+    weak = {
+        (mark, background): round(contrast(colours[mark], colours[background]), 2)
+        for mark, background in CHART_PAIRS
+        if contrast(colours[mark], colours[background]) < 3
     }
     assert weak == {}

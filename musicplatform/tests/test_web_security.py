@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import LoginFailure
+from accounts.models import LoginFailure, User
 from accounts.tests.factories import (
     FACTORY_PASSWORD,
     UserFactory,
@@ -543,6 +543,50 @@ def test_behind_a_proxy_the_limit_is_per_client_not_per_proxy(client, settings):
 
     assert answers == [200] * 10 + [429]
     assert attempt("198.51.100.7", 11) == 200
+
+
+# --- 8b. allauth's other limits hold while Redis is down ---------------------------------------
+
+# ACCOUNT_RATE_LIMITS: sign-ups per address, password reset emails per email address.
+SIGN_UPS_PER_MINUTE = 20
+RESETS_PER_MINUTE = 5
+
+
+def sign_up(n: int) -> int:
+    data = {
+        "email": f"newcomer{n}@example.com",
+        "username": f"newcomer{n}",
+        "full_name": "New Comer",
+        "password1": "violet-harbour-tango-91",
+        "password2": "violet-harbour-tango-91",
+    }
+    return Client().post(reverse("account_signup"), data).status_code
+
+
+@pytest.mark.django_db
+def test_sign_ups_work_and_the_twenty_first_in_a_minute_from_one_address_gets_429(redis_state):
+    answers = [sign_up(n) for n in range(SIGN_UPS_PER_MINUTE + 1)]
+
+    assert answers == [302] * SIGN_UPS_PER_MINUTE + [429]
+    assert User.objects.filter(username__startswith="newcomer").count() == SIGN_UPS_PER_MINUTE
+
+
+@pytest.mark.django_db
+def test_password_resets_work_and_the_sixth_for_one_address_in_a_minute_gets_429(
+    client, redis_state, mailoutbox
+):
+    user, other = verified_user(), verified_user()
+
+    def reset(email: str) -> int:
+        return client.post(reverse("account_reset_password"), {"email": email}).status_code
+
+    answers = [reset(user.email) for _ in range(RESETS_PER_MINUTE + 1)]
+
+    assert answers == [302] * RESETS_PER_MINUTE + [429]
+    assert [message.to for message in mailoutbox] == [[user.email]] * RESETS_PER_MINUTE
+    # The limit is that address's, not everybody's.
+    assert reset(other.email) == 302
+    assert mailoutbox[-1].to == [other.email]
 
 
 # --- 9. Password reset tells nobody which addresses have an account ----------------------------

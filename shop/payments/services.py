@@ -8,12 +8,14 @@ placement's price), never from the request. Statuses move only through
 
 import logging
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -219,10 +221,10 @@ def _notify(payment: Payment, *, title: str, message: str) -> None:
         )
 
 
-def _send_receipt(payment: Payment, *, kind: str, amount: Decimal) -> None:
+def _send_receipt(payment: Payment, *, kind: str) -> None:
     from shop.tasks import payment_receipt_send
 
-    enqueue_on_commit(payment_receipt_send, str(payment.pk), kind, str(amount))
+    enqueue_on_commit(payment_receipt_send, str(payment.pk), kind)
 
 
 def _receipt_email(payment: Payment, *, kind: str, amount: Decimal) -> None:
@@ -241,55 +243,79 @@ def _receipt_email(payment: Payment, *, kind: str, amount: Decimal) -> None:
     )
 
 
-def payment_receipt_send(*, payment_id) -> bool:
-    """Email a completed payment's receipt, once; False when it is not due (already sent,
-    or the payment is not completed).
+@dataclass(frozen=True)
+class _Receipt:
+    owed: Q  # the payments that owe one
+    owed_since: str  # the column dating it, from which the sweep's window and grace count
 
-    Senders of one receipt (a task run twice, the sweep meeting the task) queue on an
-    advisory lock rather than on the payment row, which webhooks and refunds lock: the
-    second one finds the receipt stamped and sends nothing. The stamp commits with the
-    sending; if sending fails it rolls back and the retry or the sweep sends it.
+
+RECEIPTS = {
+    "payment": _Receipt(
+        owed=Q(
+            receipt_sent_at__isnull=True,
+            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+        ),
+        owed_since="payment_date",
+    ),
+    # Refunds are receipted by running total: one receipt covers what was given back since
+    # the last one, however many refunds that was.
+    "refund": _Receipt(
+        owed=Q(refunded_amount__gt=F("refund_receipt_total")), owed_since="refunded_at"
+    ),
+}
+
+
+def payment_receipt_send(*, payment_id, kind: str = "payment") -> bool:
+    """Email the receipt of a completed payment (`kind="payment"`) or of what was refunded
+    since its last refund receipt (`"refund"`), once; False when none is owed.
+
+    Senders of one payment's receipts (a task run twice, the sweep meeting the task) queue
+    on an advisory lock rather than on the payment row, which webhooks and refunds lock:
+    the second one finds the receipt recorded (`receipt_sent_at`, `refund_receipt_total`)
+    and sends nothing. The record commits with the sending; if sending fails it rolls back
+    and the retry or the sweep sends it.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"receipt:{payment_id}"])
         payment = (
             Payment.objects.select_related("user", "order")
-            .filter(
-                pk=payment_id,
-                receipt_sent_at__isnull=True,
-                payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
-            )
+            .filter(RECEIPTS[kind].owed, pk=payment_id)
             .first()
         )
         if payment is None:
             return False
-        _receipt_email(payment, kind="payment", amount=payment.amount)
-        Payment.objects.filter(pk=payment.pk).update(receipt_sent_at=timezone.now())
+        if kind == "refund":
+            amount = payment.refunded_amount - payment.refund_receipt_total
+            sent = {"refund_receipt_total": payment.refunded_amount}
+        else:
+            amount, sent = payment.amount, {"receipt_sent_at": timezone.now()}
+        _receipt_email(payment, kind=kind, amount=amount)
+        Payment.objects.filter(pk=payment.pk).update(**sent)
     return True
 
 
-def payment_refund_receipt_send(*, payment_id, amount: Decimal) -> None:
-    """Email the receipt of a refund of `amount`."""
-    payment = Payment.objects.select_related("user", "order").get(pk=payment_id)
-    _receipt_email(payment, kind="refund", amount=amount)
-
-
-# Receipts of payments older than this are no longer sent late; younger than the grace,
-# the task queued with the payment is probably still on its way.
+# Receipts owed for longer than this are no longer sent late; younger than the grace, the
+# task queued with the payment or refund is probably still on its way.
 RECEIPT_SWEEP_WINDOW = timedelta(days=7)
 RECEIPT_SWEEP_GRACE = timedelta(minutes=5)
 
 
 def payment_receipts_sweep() -> int:
-    """Send the receipts whose task was never queued or was lost (a broker outage)."""
+    """Send the receipts, of payments and of refunds, whose task was never queued or was
+    lost (a broker outage); how many were sent."""
     now = timezone.now()
-    due = Payment.objects.filter(
-        receipt_sent_at__isnull=True,
-        payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
-        payment_date__gte=now - RECEIPT_SWEEP_WINDOW,
-        payment_date__lte=now - RECEIPT_SWEEP_GRACE,
-    ).values_list("pk", flat=True)
-    return sum(payment_receipt_send(payment_id=payment_id) for payment_id in due)
+    sent = 0
+    for kind, receipt in RECEIPTS.items():
+        since = receipt.owed_since
+        due = Payment.objects.filter(
+            receipt.owed,
+            **{
+                f"{since}__gte": now - RECEIPT_SWEEP_WINDOW,
+                f"{since}__lte": now - RECEIPT_SWEEP_GRACE,
+            },
+        ).values_list("pk", flat=True)
+        sent += sum(payment_receipt_send(payment_id=payment_id, kind=kind) for payment_id in due)
+    return sent
 
 
 def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, by=None) -> Payment:
@@ -317,7 +343,7 @@ def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, 
                 title="Payment received",
                 message=f"We received your payment of {locked.amount} {locked.currency}.",
             )
-            _send_receipt(locked, kind="payment", amount=locked.amount)
+            _send_receipt(locked, kind="payment")
     return locked
 
 
@@ -360,7 +386,8 @@ def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None)
             raise PaymentError("A refund cannot exceed the payment.")
         given_back = refunded_total - locked.refunded_amount
         locked.refunded_amount = refunded_total
-        locked.save(update_fields=["refunded_amount"])
+        locked.refunded_at = timezone.now()
+        locked.save(update_fields=["refunded_amount", "refunded_at"])
         if refunded_total == locked.amount:
             locked, _ = status_change(
                 instance=locked,
@@ -376,7 +403,7 @@ def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None)
             title="Payment refunded",
             message=f"{given_back} {locked.currency} of your payment was refunded.",
         )
-        _send_receipt(locked, kind="refund", amount=given_back)
+        _send_receipt(locked, kind="refund")
     return locked
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
+from musicplatform.tests.outages import broker_down
 from notifications.models import Notification, StatusHistory
 from shop.models import (
     Order,
@@ -29,7 +30,7 @@ from shop.payments.services import (
     payment_start,
     payment_test_checkout_submit,
 )
-from shop.tasks import payment_receipt_send
+from shop.tasks import payment_receipt_send, payment_receipts_sweep
 from shop.tests.factories import FeaturedItemFactory, OrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,7 @@ def test_a_receipt_task_run_twice_sends_one_receipt(django_capture_on_commit_cal
         payment_test_checkout_submit(payment=payment, card_number=PAYS)
 
     # A worker that died after sending but before acknowledging gets the task again.
-    payment_receipt_send.delay(str(payment.pk), "payment", "24.99").get()
+    assert payment_receipt_send.delay(str(payment.pk), "payment").get() is False
 
     assert [m.to for m in mail.outbox if m.subject.startswith("Your payment receipt")] == [
         [payment.user.email]
@@ -176,6 +177,52 @@ def test_partial_refunds_are_recorded_and_the_last_one_makes_the_payment_refunde
     ) == ["completed", "refunded"]
     refund_mails = sorted(m.subject for m in mail.outbox if m.subject.startswith("Your refund"))
     assert refund_mails == ["Your refund: 10.00 USD", "Your refund: 14.99 USD"]
+
+
+def refund_receipts() -> list[str]:
+    return [m.subject for m in mail.outbox if m.subject.startswith("Your refund")]
+
+
+def paid_payment(django_capture_on_commit_callbacks) -> Payment:
+    """A completed payment whose own receipt went out."""
+    payment, _ = start_order_payment()
+    with django_capture_on_commit_callbacks(execute=True):
+        return payment_test_checkout_submit(payment=payment, card_number=PAYS)
+
+
+def test_a_refund_receipt_task_run_twice_sends_one_receipt(django_capture_on_commit_callbacks):
+    payment = paid_payment(django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_refund(payment=payment, amount=Decimal("10.00"))
+
+    # A worker that died after sending but before acknowledging gets the task again.
+    assert payment_receipt_send.delay(str(payment.pk), "refund").get() is False
+
+    assert refund_receipts() == ["Your refund: 10.00 USD"]
+    assert Payment.objects.get(pk=payment.pk).refund_receipt_total == Decimal("10.00")
+
+
+def test_a_refund_receipt_lost_to_a_broker_outage_is_sent_once_by_the_sweep(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    payment = paid_payment(django_capture_on_commit_callbacks)
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        payment_refund(payment=payment, amount=Decimal("10.00"))
+    assert refund_receipts() == []
+    # Younger than the grace, the receipt is left to its task, which may be on its way.
+    assert payment_receipts_sweep.delay().get() == 0
+
+    later = timezone.now() + timedelta(minutes=10)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert payment_receipts_sweep.delay().get() == 1
+    assert payment_receipts_sweep.delay().get() == 0
+    assert refund_receipts() == ["Your refund: 10.00 USD"]
+    # The next refund's receipt is for that refund alone.
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_refund(payment=payment)
+    assert refund_receipts() == ["Your refund: 10.00 USD", "Your refund: 14.99 USD"]
+    assert payment_receipts_sweep.delay().get() == 0
 
 
 @pytest.mark.parametrize(
