@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
 from accounts.forms import (
@@ -114,7 +114,7 @@ def onboarding(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def settings_index(request):
     return redirect("accounts:settings_profile")
 
@@ -175,7 +175,7 @@ def spotify_import(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def settings_export(request):
     if request.GET.get("download"):
         data = selectors.user_data_export(user=request.user)
@@ -200,6 +200,6 @@ def settings_delete(request):
     return render(request, "accounts/settings_delete.html", {"form": form, "section": "delete"})
 
 
-@require_GET
+@require_safe
 def public_profile(request, username: str):
     return render(request, "accounts/profile.html", selectors.public_profile(username=username))

@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists import charts, selectors, services
 from artists.forms import (
@@ -36,7 +36,7 @@ def _managed_artist(request, artist_id) -> Artist:
     return get_object_or_404(selectors.managed_artists(user=request.user), pk=artist_id)
 
 
-@require_GET
+@require_safe
 def artist_search(request):
     form = ArtistSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -52,7 +52,7 @@ def artist_search(request):
     return render(request, template, context)
 
 
-@require_GET
+@require_safe
 def artist_detail(request, artist_id, slug=None):
     artist = get_object_or_404(Artist, pk=artist_id)
     if slug != artist.slug:
@@ -65,7 +65,7 @@ def artist_detail(request, artist_id, slug=None):
 
 
 @login_required
-@require_GET
+@require_safe
 def artist_mine(request):
     artist = selectors.artist_of(user=request.user)
     return redirect(artist if artist else "artists:become")
@@ -134,7 +134,7 @@ def verification(request, artist_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def verification_document(request, verification_id, index):
     """A verification document, for staff only: everyone else gets a 404."""
     if not request.user.is_staff:
@@ -266,7 +266,7 @@ def _dashboard_charts(dashboard: selectors.ArtistDashboard) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request, artist_id):
     artist = _managed_artist(request, artist_id)
     numbers = selectors.artist_dashboard(artist=artist)
@@ -282,7 +282,7 @@ def _csv_cell(value) -> object:
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard_csv(request, artist_id):
     """The dashboard's numbers, one section per chart, exactly as the charts show them."""
     artist = _managed_artist(request, artist_id)

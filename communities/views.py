@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
 from communities import forms, selectors, services
@@ -63,7 +63,7 @@ def _submitted(request) -> tuple:
 # Communities
 
 
-@require_GET
+@require_safe
 def community_list(request):
     return render(
         request,
@@ -73,7 +73,7 @@ def community_list(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def community_mine(request):
     return render(
         request,
@@ -110,7 +110,7 @@ def community_create(request):
     )
 
 
-@require_GET
+@require_safe
 def community_detail(request, community_id):
     info = _info(community_id)
     user = request.user
@@ -160,7 +160,7 @@ def community_edit(request, community_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def community_dashboard(request, community_id):
     info = _managed_info(request, community_id)
     return render(
@@ -326,7 +326,7 @@ def forum_detail(request, community_id, forum_id):
     return render(request, "communities/forum.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def forum_chat_poll(request, community_id, forum_id):
     """New all_chat messages after the cursor; the answer carries the next cursor."""
     info, paywall = _member_info(request, community_id)
@@ -492,7 +492,7 @@ def _live_context(request, info, event) -> dict:
     return context
 
 
-@require_GET
+@require_safe
 def event_detail(request, community_id, event_id):
     info, event, paywall = _event(request, community_id, event_id)
     if paywall:

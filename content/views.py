@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.models import Artist
 from content import selectors, services
@@ -38,7 +38,7 @@ def _errors(error: ValidationError) -> str:
 
 
 @login_required
-@require_GET
+@require_safe
 def feed(request):
     before = None
     if cursor := request.GET.get("before"):
@@ -60,7 +60,7 @@ def feed(request):
     )
 
 
-@require_GET
+@require_safe
 def explore(request):
     return render(request, "content/explore.html", selectors.explore_page(viewer=request.user))
 
@@ -161,7 +161,7 @@ def _more_comments(request, context: dict):
 
 
 @login_required
-@require_GET
+@require_safe
 def post_detail(request, post_id):
     post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
     context = _post_page_context(request, post)
@@ -281,7 +281,7 @@ def _comment_page(comment: Comment) -> str:
 
 
 @login_required
-@require_GET
+@require_safe
 def comment_replies(request, comment_id):
     """The replies to one comment, a page at a time: where its "more replies" link leads."""
     parent = get_object_or_404(
@@ -409,7 +409,7 @@ def share_create(request, post_id):
     return render(request, "content/share_created.html", {"link": link, "share_url": share_url})
 
 
-@require_GET
+@require_safe
 def shared_post(request, token):
     link = selectors.share_link_by_token(token)
     if link is None:
@@ -453,7 +453,7 @@ def review_create(request):
     return render(request, "content/review_form.html", {"form": form}, status=_status(form))
 
 
-@require_GET
+@require_safe
 def review_detail(request, review_id):
     review = get_object_or_404(selectors.reviews_for(request.user), pk=review_id)
     context = {
@@ -499,7 +499,7 @@ def review_delete(request, review_id):
     return render(request, "content/review_delete.html", {"review": review})
 
 
-@require_GET
+@require_safe
 def reviewed_item(request, content_type, content_id):
     if content_type not in ReviewedContentType.values:
         raise Http404("Only albums and songs are reviewed.")
@@ -514,7 +514,7 @@ def reviewed_item(request, content_type, content_id):
     return render(request, "content/reviewed_item.html", item)
 
 
-@require_GET
+@require_safe
 def artist_reviews(request, artist_id):
     artist = get_object_or_404(Artist, pk=artist_id)
     return render(

@@ -5,20 +5,20 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from musicplatform import selectors
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def home(request):
     return render(request, "home.html", selectors.home_page())
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """Each dependency's state, for monitoring; the HTTP status is for load balancers.
 

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from notifications import selectors, services
 from notifications.forms import EmailPreferencesForm, NotificationListForm
@@ -9,7 +9,7 @@ from notifications.models import EMAILED_BY_DEFAULT, Notification
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_list(request):
     form = NotificationListForm(request.GET)
     before = form.cleaned_data["before"] if form.is_valid() else None
@@ -41,7 +41,7 @@ def notifications_read_all(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_open(request, notification_id):
     notification = get_object_or_404(Notification, pk=notification_id, user=request.user)
     services.notification_mark_read(user=request.user, notification_id=notification.pk)

@@ -88,6 +88,15 @@ def test_home_page_renders_with_the_layout(client):
     assert b"Log in" in response.content
 
 
+@pytest.mark.parametrize("path", ["/", "/healthz", "/explore/"])
+def test_pages_answer_head_requests_like_get_without_a_body(client, path):
+    """Uptime monitors and load balancers check pages with HEAD."""
+    response = client.head(path)
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
 def _home_with(size: int):
     for _ in range(size):
         artist = ArtistFactory(featured=True)
