@@ -72,6 +72,8 @@ class Artist(models.Model):
         indexes = [
             models.Index(fields=["artist_name"], name="idx_artists_name"),
             GinIndex(fields=["name_trigrams"], name="idx_artists_name_trigrams"),
+            # "Is this user an artist, which ones": every feed, post form and dashboard.
+            models.Index(fields=["user"], name="idx_artists_user_id"),
         ]
 
     def __str__(self) -> str:

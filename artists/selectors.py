@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import reduce
+from functools import cached_property, reduce
 from operator import add, or_
 
 from django.core.cache import cache
@@ -38,7 +38,7 @@ from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
 from content.models import Comment, Post, Review
 from notifications.models import StatusHistory
-from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus
+from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus, Product
 from shop.selectors import artist_shop_products
 from shop.services.downloads import OWNED_STATUSES
 
@@ -78,27 +78,46 @@ def artist_of(*, user: User) -> Artist | None:
     return Artist.objects.filter(user=user).order_by("created_at").first()
 
 
-def artist_page(*, artist: Artist) -> dict:
-    rating = Review.objects.filter(artist=artist).aggregate(
-        average=Avg("rating"), count=Count("pk")
-    )
-    return {
-        "artist": artist,
-        "posts": list(
-            Post.objects.filter(artist=artist, deleted_at__isnull=True).order_by("-created_at")[
-                :LATEST_POSTS
-            ]
-        ),
-        "communities": list(Community.objects.filter(artist=artist).order_by("name")),
-        "products": artist_shop_products(artist_id=artist.pk, limit=PRODUCTS_SHOWN),
-        "reviews": list(
-            Review.objects.filter(artist=artist)
+class ArtistPage:
+    """An artist's public page, read only as far as the template asks.
+
+    Its HTML is a shared fragment (`{% fragment %}`), the same for every viewer but the
+    artist's own managers, so a viewer served from the cache reads none of the lists.
+    """
+
+    def __init__(self, *, artist: Artist):
+        self.artist = artist
+
+    @cached_property
+    def posts(self) -> list[Post]:
+        return list(
+            Post.objects.filter(artist=self.artist, deleted_at__isnull=True).order_by(
+                "-created_at"
+            )[:LATEST_POSTS]
+        )
+
+    @cached_property
+    def communities(self) -> list[Community]:
+        return list(Community.objects.filter(artist=self.artist).order_by("name"))
+
+    @cached_property
+    def products(self) -> list[Product]:
+        return artist_shop_products(artist_id=self.artist.pk, limit=PRODUCTS_SHOWN)
+
+    @cached_property
+    def reviews(self) -> list[Review]:
+        return list(
+            Review.objects.filter(artist=self.artist)
             .select_related("user")
             .order_by("-created_at")[:LATEST_REVIEWS]
-        ),
-        "rating_average": rating["average"],
-        "rating_count": rating["count"],
-    }
+        )
+
+    @cached_property
+    def rating(self) -> dict:
+        """The average rating of the artist's reviews and their number."""
+        return Review.objects.filter(artist=self.artist).aggregate(
+            average=Avg("rating"), count=Count("pk")
+        )
 
 
 def _query_trigrams(query: str) -> list[str]:

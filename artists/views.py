@@ -57,10 +57,14 @@ def artist_detail(request, artist_id, slug=None):
     artist = get_object_or_404(Artist, pk=artist_id)
     if slug != artist.slug:
         return redirect(artist, permanent=True)
-    context = selectors.artist_page(artist=artist)
-    context["can_manage"] = request.user.is_authenticated and (
+    can_manage = request.user.is_authenticated and (
         request.user.is_staff or artist.user_id == request.user.pk
     )
+    context = {
+        "artist": artist,
+        "page": selectors.ArtistPage(artist=artist),
+        "can_manage": can_manage,
+    }
     return render(request, "artists/detail.html", context)
 
 

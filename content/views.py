@@ -62,7 +62,9 @@ def feed(request):
 
 @require_safe
 def explore(request):
-    return render(request, "content/explore.html", selectors.explore_page(viewer=request.user))
+    return render(
+        request, "content/explore.html", {"explore": selectors.ExplorePage(viewer=request.user)}
+    )
 
 
 @login_required
@@ -111,6 +113,11 @@ def _status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
+def _can_moderate(request, post: Post | None) -> bool:
+    """A post's artist may remove any comment under it (reviews have no moderator)."""
+    return post is not None and post.artist.user_id == request.user.pk
+
+
 def _post_page_context(request, post: Post, comment_form=None) -> dict:
     return {
         "post": post,
@@ -118,7 +125,7 @@ def _post_page_context(request, post: Post, comment_form=None) -> dict:
         "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
         "comment_action": reverse("content:post_comment", args=[post.pk]),
-        "moderator_id": post.artist.user_id,
+        "can_moderate": _can_moderate(request, post),
         "share_form": ShareLinkForm(),
         "reply_to": _reply_to(request),
     }
@@ -245,7 +252,7 @@ def _comment_on(request, *, post: Post | None = None, review: Review | None = No
             "thread_url": page_url,
             "comment_form": form if error and not form.data.get("parent") else CommentForm(),
             "comment_action": request.path,
-            "moderator_id": post.artist.user_id if post else None,
+            "can_moderate": _can_moderate(request, post),
             "thread_error": error,
         }
         return render(request, "content/_comments.html", context)
@@ -298,7 +305,7 @@ def comment_replies(request, comment_id):
         "comment_action": reverse(
             "content:post_comment" if parent.post else "content:review_comment", args=[thread.pk]
         ),
-        "moderator_id": parent.post.artist.user_id if parent.post else None,
+        "can_moderate": _can_moderate(request, parent.post),
         "reply_to": _reply_to(request),
     }
     return _more_comments(request, context) or render(
@@ -462,7 +469,7 @@ def review_detail(request, review_id):
         "thread_url": review.get_absolute_url(),
         "comment_form": CommentForm(),
         "comment_action": reverse("content:review_comment", args=[review.pk]),
-        "moderator_id": None,
+        "can_moderate": False,
     }
     return _more_comments(request, context) or render(
         request, "content/review_detail.html", context

@@ -8,7 +8,8 @@ a write that a replica may not have replayed yet:
 - reads inside `transaction.atomic()` (services re-read the rows they change there);
 - the rest of a request once it has written, and every POST, PUT, PATCH or DELETE;
 - every request from a browser that wrote less than `REPLICA_PIN_SECONDS` ago (a cookie
-  with the time of its last write), so a fan sees their own comment, like or follow;
+  with the time of its last write, which shared fragments read too: see
+  musicplatform/fragments.py), so a fan sees their own comment, like or follow;
 - management commands, Celery tasks and the shell: they run outside any request and
   mostly write, so they never see a replica;
 - the computation of cached values (`musicplatform.cache.cached`): a value computed
@@ -22,6 +23,7 @@ query to the primary and the middleware does nothing.
 """
 
 import logging
+import math
 import random
 import time
 from collections.abc import Iterator
@@ -36,7 +38,7 @@ from django.http import HttpRequest, HttpResponse
 logger = logging.getLogger(__name__)
 
 REPLICA_PREFIX = "replica_"
-PIN_COOKIE = "mp_primary"
+WRITE_COOKIE = "mp_wrote"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -138,24 +140,29 @@ class ReplicaRouter:
 class ReplicaPinMiddleware:
     """Lets safe requests read from a replica unless this browser wrote a moment ago.
 
-    The cookie holds the time of the browser's last write. It is not signed: forging it
-    only sends that browser's own reads to the primary, which a POST would do anyway.
+    The cookie holds the time of the browser's last write, and is set with or without
+    replicas: shared fragments are rendered afresh for a browser that wrote within their
+    cache time. It is not signed: forging it only sends that browser's own reads to the
+    primary and its pages past the fragment cache, which a write would do anyway.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not replica_aliases():
-            return self.get_response(request)
         unsafe = request.method not in SAFE_METHODS
-        with replica_reads(allowed=not unsafe and not _pinned(request)) as scope:
+        allowed = (
+            bool(replica_aliases())
+            and not unsafe
+            and seconds_since_write(request) >= settings.REPLICA_PIN_SECONDS
+        )
+        with replica_reads(allowed=allowed) as scope:
             response = self.get_response(request)
         if unsafe or scope.wrote:
             response.set_cookie(
-                PIN_COOKIE,
+                WRITE_COOKIE,
                 f"{time.time():.3f}",
-                max_age=settings.REPLICA_PIN_SECONDS,
+                max_age=max(settings.REPLICA_PIN_SECONDS, settings.FRAGMENT_CACHE_SECONDS),
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,
                 samesite="Lax",
@@ -163,9 +170,10 @@ class ReplicaPinMiddleware:
         return response
 
 
-def _pinned(request: HttpRequest) -> bool:
+def seconds_since_write(request: HttpRequest) -> float:
+    """How long ago this browser last wrote; infinite if it never did (or the cookie lies)."""
     try:
-        wrote_at = float(request.COOKIES.get(PIN_COOKIE, ""))
+        age = time.time() - float(request.COOKIES.get(WRITE_COOKIE, ""))
     except ValueError:
-        return False
-    return 0 <= time.time() - wrote_at < settings.REPLICA_PIN_SECONDS
+        return math.inf
+    return age if age >= 0 else math.inf

@@ -2,6 +2,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.apps import apps
+from django.db import connections, router
 from django.db.models import Q
 
 from notifications.models import Notification, NotificationEmailPreference, NotificationType
@@ -28,7 +29,17 @@ def notification_page(*, user, before: tuple[datetime, UUID] | None) -> tuple[li
 
 
 def unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, is_read=False).count()
+    """The header's badge, on every page a signed-in user sees.
+
+    The SQL is written out: through the ORM, building this one COUNT took about 0.8 ms
+    of CPU, five times what sending it and reading the answer does. It reads where the
+    ORM would (a replica, when the request may).
+    """
+    with connections[router.db_for_read(Notification)].cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = %s AND NOT is_read", [user.pk]
+        )
+        return cursor.fetchone()[0]
 
 
 # related_resource_type → the model whose row related_resource_id names (D7: no foreign key).

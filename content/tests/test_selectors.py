@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -285,11 +286,11 @@ def test_explore_shows_featured_items_in_their_window_by_position():
     review = ReviewFactory(content_type="song", content_name="Shine")
     FeaturedItemFactory(item_type=FeaturedItemType.SONG, item_id=review.content_id)
 
-    page = selectors.explore_page(viewer=None)
+    featured = selectors.ExplorePage(viewer=AnonymousUser()).featured
 
-    assert [str(a.pk) for a in page["featured_artists"]] == [first.item_id, second.item_id]
-    assert page["featured_products"] == [product]
-    assert page["featured_songs"][0]["content_name"] == "Shine"
+    assert [str(a.pk) for a in featured["artists"]] == [first.item_id, second.item_id]
+    assert featured["products"] == [product]
+    assert featured["songs"][0]["content_name"] == "Shine"
 
 
 def test_popular_posts_are_this_weeks_most_liked():
@@ -300,7 +301,7 @@ def test_popular_posts_are_this_weeks_most_liked():
     old = _aged(PostFactory(), 60 * 24 * 8)
     LikeFactory.create_batch(5, post=old)
 
-    popular = selectors.explore_page(viewer=None)["popular_posts"]
+    popular = selectors.ExplorePage(viewer=AnonymousUser()).popular_posts
 
     assert popular == [loved, quiet]
 
@@ -311,14 +312,14 @@ def test_explore_serves_featured_items_from_redis_until_one_changes(
     viewer = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
         featured = FeaturedItemFactory()
-    selectors.explore_page(viewer=viewer)
+    assert selectors.ExplorePage(viewer=viewer).featured["artists"]  # now cached
 
     with CaptureQueriesContext(connection) as warm:
-        first = selectors.explore_page(viewer=viewer)
+        first = selectors.ExplorePage(viewer=viewer).featured
     with django_capture_on_commit_callbacks(execute=True):
         featured.delete()
     with CaptureQueriesContext(connection) as after_change:
-        second = selectors.explore_page(viewer=viewer)
+        second = selectors.ExplorePage(viewer=viewer).featured
 
     assert len(warm) < len(after_change)
-    assert first["featured_artists"] and not second["featured_artists"]
+    assert first["artists"] and not second["artists"]

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After CsrfViewMiddleware: fills in the CSRF token before that one sets its cookie.
+    "musicplatform.fragments.FragmentPlaceholderMiddleware",
 ]
 
 ROOT_URLCONF = "musicplatform.urls"
@@ -102,9 +104,15 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # musicplatform/ is the project package, not an app: its tags are named here.
+            "libraries": {
+                "fragments": "musicplatform.templatetags.fragments",
+                "site": "musicplatform.templatetags.site",
+            },
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
+                "musicplatform.context_processors.current_path",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
@@ -141,6 +149,9 @@ DATABASE_ROUTERS = ["musicplatform.routers.ReplicaRouter"]
 # After a write, the same browser reads the primary this long: longer than replicas lag.
 REPLICA_PIN_SECONDS = int(env("REPLICA_PIN_SECONDS", "5"))
 REPLICA_RETRY_SECONDS = int(env("REPLICA_RETRY_SECONDS", "30"))
+# How long rendered fragments (post cards, comments, the explore and artist pages) are
+# shared between viewers before they are rendered again (musicplatform/fragments.py).
+FRAGMENT_CACHE_SECONDS = int(env("FRAGMENT_CACHE_SECONDS", "60"))
 # --- end of read replicas ---
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

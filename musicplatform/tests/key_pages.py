@@ -37,17 +37,18 @@ class KeyPages:
     client: Client
     urls: dict[str, str]
 
-    def get(self, page: str):
-        """The page as its first visitor gets it: nothing cached yet."""
-        cache.clear()
+    def get(self, page: str, *, first_visit: bool = True):
+        """The page as its first visitor gets it (nothing cached yet), or as the next one."""
+        if first_visit:
+            cache.clear()
         headers = HTMX if "poll" in page else {}
         response = self.client.get(self.urls[page], headers=headers)
         assert response.status_code == 200, (page, response.status_code)
         return response
 
-    def queries(self, page: str) -> list[str]:
+    def queries(self, page: str, *, first_visit: bool = True) -> list[str]:
         with CaptureQueriesContext(connection) as captured:
-            self.get(page)
+            self.get(page, first_visit=first_visit)
         return [query["sql"] for query in captured.captured_queries]
 
 
