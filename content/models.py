@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from musicplatform.db import created_at, like_counter, updated_at, uuid_primary_key
+from musicplatform.db import created_at, maintained_count, updated_at, uuid_primary_key
 
 
 class MediaType(models.TextChoices):
@@ -25,7 +25,8 @@ class Post(models.Model):
     created_at = created_at()
     updated_at = updated_at()
     deleted_at = models.DateTimeField(null=True, blank=True)
-    likes_count = like_counter()
+    likes_count = maintained_count()
+    comments_count = maintained_count()
 
     class Meta:
         db_table = "posts"
@@ -41,6 +42,20 @@ class Post(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("content:post_detail", args=[self.pk])
+
+    @property
+    def card_vary(self) -> tuple:
+        """What a post card shows that changes (`{% fragment %}` in _post_card.html): the
+        row (a like moves its counter, not `updated_at`), and the comment count and the
+        viewer's like and authorship that `content.selectors.posts_for()` annotates."""
+        return (
+            self.pk,
+            self.updated_at,
+            self.likes_count,
+            self.comment_count,
+            self.liked,
+            self.mine,
+        )
 
 
 class ReviewedContentType(models.TextChoices):
@@ -76,7 +91,8 @@ class Review(models.Model):
     image_urls = ArrayField(models.TextField(), null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
-    likes_count = like_counter()
+    likes_count = maintained_count()
+    comments_count = maintained_count()
 
     class Meta:
         db_table = "reviews"
@@ -140,7 +156,7 @@ class Comment(models.Model):
     created_at = created_at()
     updated_at = updated_at()
     deleted_at = models.DateTimeField(null=True, blank=True)
-    likes_count = like_counter()
+    likes_count = maintained_count()
 
     class Meta:
         db_table = "comments"

@@ -69,11 +69,9 @@ def posts_for(viewer) -> QuerySet[Post]:
         Post.objects.filter(deleted_at__isnull=True)
         .select_related("artist")
         .annotate(
-            # The maintained counter, under the name the cards and like buttons read.
+            # The maintained counters, under the names the cards and like buttons read.
             like_count=F("likes_count"),
-            comment_count=_count(
-                Comment.objects.filter(post=OuterRef("pk"), deleted_at__isnull=True), "post"
-            ),
+            comment_count=F("comments_count"),
             liked=_liked_by(viewer, post=OuterRef("pk")),
             mine=_written_by(viewer, "artist__user_id"),
         )
@@ -83,9 +81,7 @@ def posts_for(viewer) -> QuerySet[Post]:
 def reviews_for(viewer) -> QuerySet[Review]:
     return Review.objects.select_related("user", "artist").annotate(
         like_count=F("likes_count"),
-        comment_count=_count(
-            Comment.objects.filter(review=OuterRef("pk"), deleted_at__isnull=True), "review"
-        ),
+        comment_count=F("comments_count"),
         liked=_liked_by(viewer, review=OuterRef("pk")),
     )
 
@@ -115,12 +111,24 @@ class FeedItem:
     kind: str
     item: Post | ForumPost
 
+    @property
+    def vary(self) -> tuple:
+        if self.kind == "post":
+            return self.item.card_vary
+        return (self.item.pk, self.item.updated_at)
+
 
 @dataclass(frozen=True)
 class FeedPage:
     items: list[FeedItem]
     next_cursor: str | None
     suggested_artists: list[Artist] = field(default_factory=list)
+
+    @property
+    def vary(self) -> tuple:
+        """What the list of items shows (a shared fragment in feed.html): one read from
+        Redis for the whole page instead of one per card."""
+        return (self.next_cursor, *(item.vary for item in self.items))
 
 
 def encode_cursor(key: tuple[datetime, uuid.UUID]) -> str:
@@ -253,11 +261,35 @@ class CommentNode:
     def key(self) -> tuple[datetime, uuid.UUID]:
         return (self.comment.created_at, self.comment.pk)
 
+    @property
+    def vary(self) -> tuple:
+        """What the comment's own HTML shows that changes (`{% fragment %}` in
+        _comment.html): the row (a like moves its counter, not `updated_at`), and the
+        viewer's like and authorship."""
+        comment = self.comment
+        return (comment.pk, comment.updated_at, comment.likes_count, comment.liked, comment.mine)
+
+    @property
+    def thread_vary(self) -> tuple:
+        """…and with the replies shown below it."""
+        return (
+            self.vary,
+            self.hidden_replies,
+            self.replies_cursor,
+            *(child.thread_vary for child in self.children),
+        )
+
 
 @dataclass(frozen=True)
 class CommentPage:
     nodes: list[CommentNode]
     next_cursor: str | None
+
+    @property
+    def vary(self) -> tuple:
+        """What the page of comments shows (a shared fragment in _comment_items.html):
+        one read from Redis for the page instead of one per comment."""
+        return (self.next_cursor, *(node.thread_vary for node in self.nodes))
 
 
 def _shown_comments() -> Q:

@@ -40,9 +40,10 @@ def created_at() -> models.DateTimeField:
     return models.DateTimeField(db_default=CurrentTimestamp(), editable=False)
 
 
-def like_counter() -> models.IntegerField:
-    """How many likes the row has, kept by a trigger on `likes` (content/0005): a page shows
-    it, and the explore page ranks by it, without counting millions of likes."""
+def maintained_count() -> models.IntegerField:
+    """A count of other rows kept by triggers on them (likes: content/0005, live comments:
+    content/0006), so that pages show it, and the explore page ranks by it, without
+    counting millions of rows."""
     return models.IntegerField(default=0, db_default=0, editable=False)
 
 

@@ -42,6 +42,20 @@ def test_each_viewer_sees_their_own_like_on_a_card_another_viewer_rendered():
     assert 'aria-pressed="false"' in like_form(other_page, post)
 
 
+def test_likes_and_comments_of_others_show_at_once_on_cards_and_threads_already_cached():
+    post = PostFactory()
+    fan = browser(UserFactory())
+    fan.get(post.get_absolute_url())
+
+    LikeFactory(post=post)
+    CommentFactory(post=post, content="Counting the days")
+    page = fan.get(post.get_absolute_url()).text
+
+    assert '<span class="like-count">1</span>' in like_form(page, post)
+    assert "1 comment<" in page
+    assert "Counting the days" in page
+
+
 def test_the_token_in_a_cached_fragment_is_the_viewers_own_and_likes_go_through():
     post = PostFactory()
     first, second = UserFactory(), UserFactory()

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 
 from accounts.management.commands.generate_data import GENERATED_PASSWORD, Counts
 from accounts.models import User, UserPreferences
@@ -77,6 +77,11 @@ def test_rows_are_related_as_the_pages_expect(generated):
         counted = Count("likes", distinct=True)
         assert not model.objects.annotate(n=counted).exclude(likes_count=F("n")).exists()
     assert Post.objects.filter(likes_count__gt=0).exists()
+    # So do the comment counters with the live comments.
+    for model in (Post, Review):
+        live = Count("comments", filter=Q(comments__deleted_at__isnull=True), distinct=True)
+        assert not model.objects.annotate(n=live).exclude(comments_count=F("n")).exists()
+    assert Post.objects.filter(comments_count__gt=0).exists()
     # The member counts that rank communities are refreshed with the data.
     assert CommunityMemberCount.objects.filter(member_count__gt=0).exists()
 
