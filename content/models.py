@@ -170,7 +170,16 @@ class Comment(models.Model):
         ]
         indexes = [
             models.Index(fields=["post"], name="idx_comments_post_id"),
-            models.Index(fields=["parent_comment"], name="idx_comments_parent_id"),
+            # A page of a thread, newest first, read in order and only as far as shown
+            # (comment_page): the top-level comments of a post, and each comment's replies.
+            models.Index(
+                fields=["post", "-created_at", "-id"],
+                name="idx_comments_post_top_level",
+                condition=Q(parent_comment__isnull=True),
+            ),
+            models.Index(
+                fields=["parent_comment", "-created_at", "-id"], name="idx_comments_parent_id"
+            ),
             models.Index(fields=["review"], name="idx_comments_review_id"),
             models.Index(fields=["user"], name="idx_comments_user_id"),
         ]
@@ -233,7 +242,8 @@ class Like(models.Model):
         ]
         indexes = [
             models.Index(fields=["post"], name="idx_likes_post_id"),
-            models.Index(fields=["comment"], name="idx_likes_comment_id"),
+            # "Did this fan like this comment", asked for every comment shown.
+            models.Index(fields=["comment", "user"], name="idx_likes_comment_id"),
             models.Index(fields=["review"], name="idx_likes_review_id"),
             models.Index(fields=["user"], name="idx_likes_user_id"),
         ]
