@@ -316,19 +316,14 @@ def _comments_for(viewer) -> QuerySet[Comment]:
     )
 
 
-# The first REPLIES_SHOWN shown replies of each page comment, and theirs, REPLY_LEVELS deep:
-# each step reads a handful of rows through idx_comments_parent_id, never the whole thread.
-_REPLY_IDS_SQL = """
-WITH RECURSIVE shown (comment_id, level) AS (
-    SELECT reply.comment_id, 1
-    FROM unnest(%s::uuid[]) AS page (comment_id)
-    CROSS JOIN LATERAL (
-        SELECT c.comment_id FROM comments c
-        WHERE c.parent_comment_id = page.comment_id
-          AND (c.deleted_at IS NULL
-               OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_comment_id = c.comment_id))
-        ORDER BY c.created_at DESC, c.comment_id DESC LIMIT %s
-    ) AS reply
+# A page of comments (the ORM's query, with its cursor and order) and the first
+# REPLIES_SHOWN shown replies of each, and theirs, REPLY_LEVELS deep, as one set of ids:
+# each step reads a handful of rows in order through idx_comments_parent_id, never the
+# whole thread.
+_THREAD_IDS_SQL = """
+WITH RECURSIVE page (comment_id) AS ({page}),
+shown (comment_id, level) AS (
+    SELECT page.comment_id, 0 FROM page
   UNION ALL
     SELECT reply.comment_id, shown.level + 1
     FROM shown
@@ -354,35 +349,36 @@ def comment_page(
     before: tuple[datetime, uuid.UUID] | None = None,
 ) -> CommentPage:
     """One page of the comments on a post or review (or of the replies to `parent`),
-    newest first, with their first replies nested: two queries whatever the thread holds."""
+    newest first, with their first replies nested: one query whatever the thread holds
+    (each built query costs more CPU than its SQL)."""
     if parent is not None:
         target = {"parent_comment": parent}
     else:
         target = {"post": post, "parent_comment": None}
         if post is None:
             target = {"review": review, "parent_comment": None}
-    comments = _comments_for(viewer)  # built once: its annotations cost more than the SQL
-    page = list(_before(comments.filter(**target), before)[: COMMENTS_PAGE_SIZE + 1])
+    page_ids = _before(Comment.objects.filter(_shown_comments(), **target), before)
+    page_sql, page_params = page_ids.values("pk")[: COMMENTS_PAGE_SIZE + 1].query.sql_with_params()
+    thread = _comments_for(viewer).filter(
+        # A constant statement and a compiled queryset; the values are parameters.
+        pk__in=RawSQL(  # noqa: S611
+            _THREAD_IDS_SQL.format(page=page_sql),
+            [*page_params, REPLIES_SHOWN, REPLY_LEVELS],
+        )
+    )
+    comments = list(thread.order_by("-created_at", "-pk"))
+    nodes = {comment.pk: CommentNode(comment) for comment in comments}
+    page_parent_id = parent.pk if parent is not None else None
+    page = [c for c in comments if c.parent_comment_id == page_parent_id]
+    for comment in comments:
+        if comment.parent_comment_id != page_parent_id:
+            nodes[comment.parent_comment_id].children.append(nodes[comment.pk])
+        if comment.deleted_at is not None:
+            comment.content = ""
     next_cursor = None
-    if len(page) > COMMENTS_PAGE_SIZE:
+    if len(page) > COMMENTS_PAGE_SIZE:  # the one read ahead, to know there is more
         page = page[:COMMENTS_PAGE_SIZE]
         next_cursor = encode_cursor((page[-1].created_at, page[-1].pk))
-    nodes = {comment.pk: CommentNode(comment) for comment in page}
-    if nodes:
-        replies = comments.filter(
-            # A constant statement; the values are parameters.
-            pk__in=RawSQL(  # noqa: S611
-                _REPLY_IDS_SQL,
-                [list(nodes), REPLIES_SHOWN, REPLIES_SHOWN, REPLY_LEVELS],
-            )
-        )
-        replies = list(replies.order_by("-created_at", "-pk"))
-        nodes.update((reply.pk, CommentNode(reply)) for reply in replies)
-        for reply in replies:
-            nodes[reply.parent_comment_id].children.append(nodes[reply.pk])
-    for node in nodes.values():
-        if node.comment.deleted_at is not None:
-            node.comment.content = ""
     return CommentPage(nodes=[nodes[c.pk] for c in page], next_cursor=next_cursor)
 
 
