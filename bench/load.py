@@ -12,6 +12,10 @@ survives a noisy machine.
 Errors are any answer other than 200 (a redirect to the login page counts). The load
 generator shares the machine's cores with gunicorn, which lowers every figure alike.
 
+Then, unless `--reading-duration 0`, each page again with the same clients reading: each
+waits `--think-time` seconds on average after an answer, as a fan reads, so the site is
+busy but not saturated and the p95 is the one such a fan sees.
+
 Then, unless `--latency-duration 0`, each page again with one client: a request's own
 (service) time, which the p95 target can be judged against. With every client always
 waiting for an answer, Little's law makes the mean latency under load clients ÷ req/s,
@@ -21,6 +25,7 @@ Prints Markdown tables for docs/performance.md.
 
 import argparse
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -162,12 +167,17 @@ def clients(count: int) -> list[Client]:
     return result
 
 
-def hammer(base: str, client: Client, page: str, until: float, result: Result) -> None:
+def hammer(
+    base: str, client: Client, page: str, until: float, result: Result, think: float
+) -> None:
     session = requests.Session()
     headers = {"Cookie": client.cookie, "HX-Request": "true"} if "poll" in page else None
     headers = headers or {"Cookie": client.cookie}
     url = base + client.urls[page]
     latencies, errors = [], 0
+    if think:
+        # Readers arrive at their own moments, not all in the same instant.
+        time.sleep(random.uniform(0, think))  # noqa: S311 - timing, not secrets
     while time.perf_counter() < until:
         started = time.perf_counter()
         try:
@@ -177,18 +187,24 @@ def hammer(base: str, client: Client, page: str, until: float, result: Result) -
             ok = False
         latencies.append(time.perf_counter() - started)
         errors += not ok
+        if think:
+            # Randomised, so that readers do not fall into step with each other.
+            pause = random.uniform(0.5, 1.5) * think  # noqa: S311 - timing, not secrets
+            time.sleep(min(pause, max(0, until - time.perf_counter())))
     with result.lock:
         result.latencies += latencies
         result.errors += errors
 
 
-def run_page(base: str, all_clients: list[Client], page: str, duration: float) -> dict:
+def run_page(
+    base: str, all_clients: list[Client], page: str, duration: float, think: float = 0.0
+) -> dict:
     # A short warm-up fills caches and connections; only the measured window counts.
     for phase_duration in (min(2.0, duration), duration):
         result = Result()
         until = time.perf_counter() + phase_duration
         threads = [
-            threading.Thread(target=hammer, args=(base, client, page, until, result))
+            threading.Thread(target=hammer, args=(base, client, page, until, result, think))
             for client in all_clients
         ]
         for thread in threads:
@@ -230,6 +246,18 @@ def main() -> None:
         default=5.0,
         help="seconds per page with a single client afterwards (0: skip that pass)",
     )
+    parser.add_argument(
+        "--reading-duration",
+        type=float,
+        default=10.0,
+        help="seconds per page with the clients reading between requests (0: skip)",
+    )
+    parser.add_argument(
+        "--think-time",
+        type=float,
+        default=1.0,
+        help="seconds a reading client waits between requests, on average",
+    )
     args = parser.parse_args()
 
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -263,6 +291,13 @@ def main() -> None:
         pages = [p for p in args.pages or all_clients[0].urls if p != "/healthz"]
         pages = ["/healthz", *pages, "/healthz"]
         rows = [report(run_page(base, all_clients, page, args.duration)) for page in pages]
+        reading = []
+        if args.reading_duration > 0:
+            print("\nReading clients:", flush=True)
+            reading = [
+                report(run_page(base, all_clients, page, args.reading_duration, args.think_time))
+                for page in dict.fromkeys(pages)
+            ]
         alone = []
         if args.latency_duration > 0:
             print("\nOne client:", flush=True)
@@ -287,6 +322,19 @@ def main() -> None:
             f"| {row['p99']:.1f} | {row['errors']}/{row['requests']} "
             f"| {row['rps'] / ceiling:.0%} |"
         )
+    if reading:
+        print(
+            f"\n{args.clients} clients reading: each waits {args.think_time:g} s on average "
+            f"(0.5-1.5 times) after each answer, {args.reading_duration:g} s per page: "
+            "the latency a fan sees while the site is busy but not saturated.\n"
+        )
+        print("| page | req/s | p50 ms | p95 ms | p99 ms | errors |")
+        print("|---|---|---|---|---|---|")
+        for row in reading:
+            print(
+                f"| {row['page']} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} "
+                f"| {row['p99']:.1f} | {row['errors']}/{row['requests']} |"
+            )
     if alone:
         loaded = {row["page"]: row for row in reversed(rows)}  # /healthz: its first run
         print(
