@@ -466,7 +466,7 @@ class ExplorePage:
 
     Its HTML is a shared fragment (`{% fragment %}`): the same for every viewer who liked
     and wrote the same of its popular posts, until the featured section is recomputed
-    (`vary_on`). A viewer served from the cache costs two reads from Redis and one small
+    (`vary`). A viewer served from the cache costs two reads from Redis and one small
     query; the other lists are read only to render the page afresh.
     """
 
@@ -476,7 +476,7 @@ class ExplorePage:
         self._popular = cached(POPULAR_CACHE_KEY, _popular_posts, timeout=POPULAR_CACHE_SECONDS)
 
     @cached_property
-    def vary_on(self) -> tuple:
+    def vary(self) -> tuple:
         featured_at = self.featured["computed_at"]
         if not self.viewer.is_authenticated:
             return (featured_at, (), ())

@@ -31,11 +31,9 @@ from django.utils.html import escape
 
 from musicplatform.routers import seconds_since_write
 
-_secret = salted_hmac("musicplatform.fragments", "placeholders", algorithm="sha256").hexdigest()[
-    :24
-]
-CSRF_PLACEHOLDER = f"csrf-{_secret}"
-PATH_PLACEHOLDER = f"path-{_secret}"
+_SECRET = salted_hmac("musicplatform.fragments", "placeholders", algorithm="sha256")
+CSRF_PLACEHOLDER = f"csrf-{_SECRET.hexdigest()[:24]}"
+PATH_PLACEHOLDER = f"path-{_SECRET.hexdigest()[:24]}"
 _USES_PLACEHOLDERS = "_fragment_placeholders"
 
 

@@ -1,7 +1,7 @@
 """`{% fragment "name" value … %}…{% endfragment %}`: HTML shared between viewers.
 
     {% load fragments %}
-    {% fragment "post-card" post.pk post.updated_at post.like_count post.liked post.mine %}
+    {% fragment "comment" node.vary can_moderate thread_url %}
       … {% csrf_token %} … <input type="hidden" name="next" value="{{ current_path }}"> …
     {% endfragment %}
 
