@@ -4,9 +4,11 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-# The first Python >= 3.12 found on PATH or under pyenv; override with PYTHON=...
-PYTHON ?= $(shell for candidate in python3.12 python3.13 python3 \
-	$$HOME/.pyenv/versions/3.12*/bin/python3 $$HOME/.pyenv/versions/3.13*/bin/python3 \
+# The newest Python >= 3.12 found on PATH or under pyenv (3.14, then 3.13, then 3.12);
+# override with PYTHON=... Every pinned dependency has wheels for all three.
+PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
+	$$HOME/.pyenv/versions/3.14*/bin/python3 $$HOME/.pyenv/versions/3.13*/bin/python3 \
+	$$HOME/.pyenv/versions/3.12*/bin/python3 python3 \
 	/usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do \
 	command -v $$candidate >/dev/null 2>&1 || continue; \
 	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
