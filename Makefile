@@ -15,7 +15,7 @@ PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
 	&& { command -v $$candidate; break; }; done)
 SERVICES := $(BIN)/python scripts/devservices.py
 
-.PHONY: run test lint install clean bench
+.PHONY: run test lint install clean bench screenshots chromium
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -37,7 +37,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install lint
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@bash scripts/ensure_chromium.sh
+
+test: install lint chromium
 	$(SERVICES) exec -- bash -c '\
 		$(BIN)/python manage.py makemigrations --check --dry-run \
 			--settings=musicplatform.settings.test && \
@@ -59,6 +63,10 @@ bench: install
 		$(BIN)/python manage.py generate_data --scale 1 --if-empty && \
 		$(BIN)/python bench/load.py $(BENCH_ARGS) && \
 		$(BIN)/python bench/explain.py'
+
+# Refreshes the README's screenshots (docs/screenshots/); `make test` writes its own under .data/.
+screenshots: install chromium
+	SCREENSHOTS_DIR=docs/screenshots $(SERVICES) exec -- $(BIN)/python -m pytest e2e/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) node_modules .data

@@ -1,12 +1,14 @@
-"""Full-page screenshots of the main pages, desktop and phone, for docs/screenshots/.
+"""Full-page screenshots of the main pages, desktop and phone.
 
 Taken on the `seed_demo` data, with half a year of members and sales added for the
-dashboards; overwritten by every run, so the README always shows the current look. Each
-page is also checked for what a visitor would notice first: it answers, has a title and
+dashboards. `make test` writes them under `$SCREENSHOTS_DIR` (`.data/screenshots/` by
+default), never over tracked files; `make screenshots` points it at docs/screenshots/ to
+refresh the README's copies. Each page is also checked for what a visitor would notice first: it answers, has a title and
 a main heading, and fits a 375 px phone without sideways scrolling.
 """
 
 import io
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,7 +34,11 @@ from shop.models import Product
 from shop.tests.factories import PaymentFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = Path(
+    os.environ.get(
+        "SCREENSHOTS_DIR", Path(os.environ.get("MP_DATA_DIR", ROOT / ".data")) / "screenshots"
+    )
+)
 DEVICES = (("desktop", DESKTOP), ("phone", PHONE))
 QUESTIONS = (
     ("nova_listener", "Which song from Night Drive was the hardest to finish?", 2),
