@@ -6,7 +6,10 @@ from musicplatform import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    # /healthz is the readiness check under the name monitors already use.
+    path("healthz", views.healthz_ready, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),

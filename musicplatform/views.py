@@ -1,8 +1,11 @@
 import logging
+import threading
+import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -19,8 +22,17 @@ def home(request):
 
 @never_cache
 @require_safe
-def healthz(request):
-    """Each dependency's state, for monitoring; the HTTP status is for load balancers.
+def healthz_live(request):
+    """Liveness: the process answers HTTP. No I/O at all, so a flood of probes costs
+    nothing and a database outage never makes an orchestrator restart healthy workers."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def healthz_ready(request):
+    """Readiness: each dependency's state, for monitoring; the HTTP status is for load
+    balancers.
 
     503 only when PostgreSQL does not answer: nothing can be served without it. Redis (the
     cache, sessions' fast copy) and the Celery broker being down degrade the site but do
@@ -28,17 +40,36 @@ def healthz(request):
     the answer stays 200 with `"status": "degraded"`; taking every server out of a load
     balancer then would turn a slower site into no site. Monitoring alerts on `status`.
     """
-    checks = {
-        "database": _database_answers(),
-        "cache": _cache_answers(),
-        "broker": _broker_answers(),
-    }
-    body = {name: "ok" if ok else "down" for name, ok in checks.items()}
-    if not checks["database"]:
-        body["status"] = "down"
-    else:
-        body["status"] = "ok" if all(checks.values()) else "degraded"
+    body = _dependency_states()
     return JsonResponse(body, status=503 if body["status"] == "down" else 200)
+
+
+_last_states: tuple[float, dict[str, str]] | None = None
+_last_states_lock = threading.Lock()
+
+
+def _dependency_states() -> dict[str, str]:
+    """The checks, reused for `HEALTHZ_READY_CACHE_SECONDS` per process: probes from
+    several load balancers every second then cost one round of checks, not one each (the
+    broker check opens a fresh connection). Kept in memory, since Redis is one of the
+    things checked."""
+    global _last_states
+    with _last_states_lock:
+        now = time.monotonic()
+        if _last_states and now - _last_states[0] < settings.HEALTHZ_READY_CACHE_SECONDS:
+            return _last_states[1]
+        checks = {
+            "database": _database_answers(),
+            "cache": _cache_answers(),
+            "broker": _broker_answers(),
+        }
+        body = {name: "ok" if ok else "down" for name, ok in checks.items()}
+        if not checks["database"]:
+            body["status"] = "down"
+        else:
+            body["status"] = "ok" if all(checks.values()) else "degraded"
+        _last_states = (now, body)
+        return body
 
 
 def _database_answers() -> bool:

@@ -152,6 +152,8 @@ REPLICA_RETRY_SECONDS = int(env("REPLICA_RETRY_SECONDS", "30"))
 # How long rendered fragments (post cards, comments, the explore and artist pages) are
 # shared between viewers before they are rendered again (musicplatform/fragments.py).
 FRAGMENT_CACHE_SECONDS = int(env("FRAGMENT_CACHE_SECONDS", "60"))
+# How long /healthz/ready reuses its checks within a process (see musicplatform.views).
+HEALTHZ_READY_CACHE_SECONDS = float(env("HEALTHZ_READY_CACHE_SECONDS", "2"))
 # --- end of read replicas ---
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

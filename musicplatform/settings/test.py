@@ -17,3 +17,5 @@ STORAGES = {
     "private": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests take services down and expect /healthz/ready to notice at once.
+HEALTHZ_READY_CACHE_SECONDS = 0

@@ -41,6 +41,8 @@ ROLE_ORDER = (OWNER, STAFF, MEMBER, FAN, OTHER, ANON)
 # Answers that are not pages, with the reason.
 NOT_PAGES = {
     "healthz": "JSON for the load balancer",
+    "healthz_ready": "JSON for the load balancer",
+    "healthz_live": "plain text for the liveness probe",
     "artists:verification_document": "the uploaded file itself",
     "artists:dashboard_csv": "a CSV download",
     "communities:event_messages": "the live event's messages, polled by htmx into its page",

@@ -16,6 +16,7 @@ from artists.tests.factories import ArtistFactory
 from communities.tasks import member_counts_refresh
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content.tests.factories import PostFactory
+from musicplatform import views
 from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,33 @@ def test_home_page_renders_with_the_layout(client):
     assert b"Log in" in response.content
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/explore/"])
+def test_healthz_live_answers_without_touching_any_service(client, django_assert_num_queries):
+    """The liveness probe: no query, no cache, no broker, even with the cache unreachable."""
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")
+
+    assert response.status_code == 200
+    assert response.content == b"ok"
+
+
+def test_healthz_ready_reuses_its_checks_for_a_moment(
+    client, settings, monkeypatch, django_assert_num_queries
+):
+    """A flood of readiness probes costs one round of checks per process and interval;
+    with the interval at 0 (the negative control) every probe checks again."""
+    monkeypatch.setattr(views, "_last_states", None)  # forget earlier tests' answers
+    settings.HEALTHZ_READY_CACHE_SECONDS = 60
+    client.get("/healthz/ready")
+    with django_assert_num_queries(0):
+        for _ in range(5):
+            assert client.get("/healthz/ready").json()["status"] == "ok"
+
+    settings.HEALTHZ_READY_CACHE_SECONDS = 0
+    with django_assert_num_queries(1):
+        client.get("/healthz/ready")
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/healthz/live", "/healthz/ready", "/explore/"])
 def test_pages_answer_head_requests_like_get_without_a_body(client, path):
     """Uptime monitors and load balancers check pages with HEAD."""
     response = client.head(path)
