@@ -10,10 +10,21 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
+from django_redis.cache import RedisCache, omit_exception
 
 from musicplatform.routers import primary_reads
 
 _MISSING = object()
+
+
+class OwnKeysRedisCache(RedisCache):
+    """django-redis, except that `clear()` deletes only the keys under this cache's
+    `KEY_PREFIX` instead of flushing the whole Redis database, which also holds the
+    Celery broker's queues (and, in tests, other test runs' keys)."""
+
+    @omit_exception
+    def clear(self) -> None:
+        self.delete_pattern("*")
 
 
 def cached[T](key: str, compute: Callable[[], T], *, timeout: int) -> T:

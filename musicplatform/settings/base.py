@@ -149,18 +149,19 @@ DATABASE_ROUTERS = ["musicplatform.routers.ReplicaRouter"]
 # After a write, the same browser reads the primary this long: longer than replicas lag.
 REPLICA_PIN_SECONDS = int(env("REPLICA_PIN_SECONDS", "5"))
 REPLICA_RETRY_SECONDS = int(env("REPLICA_RETRY_SECONDS", "30"))
+# --- end of read replicas ---
 # How long rendered fragments (post cards, comments, the explore and artist pages) are
 # shared between viewers before they are rendered again (musicplatform/fragments.py).
 FRAGMENT_CACHE_SECONDS = int(env("FRAGMENT_CACHE_SECONDS", "60"))
 # How long /healthz/ready reuses its checks within a process (see musicplatform.views).
 HEALTHZ_READY_CACHE_SECONDS = float(env("HEALTHZ_READY_CACHE_SECONDS", "2"))
-# --- end of read replicas ---
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
+        # clear() deletes only this cache's keys: the Celery broker shares the database.
+        "BACKEND": "musicplatform.cache.OwnKeysRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "mp"),
         # With Redis down the cache answers "miss" and pages render from PostgreSQL.

@@ -44,3 +44,18 @@ def test_invalidation_waits_for_the_commit(django_capture_on_commit_callbacks):
     for callback in callbacks:
         callback()
     assert cache.get("community:2") is None
+
+
+def test_clearing_the_cache_keeps_the_broker_queue_that_shares_its_redis_database():
+    """`cache.clear()` (every test starts with one) used to FLUSHDB: queued Celery tasks
+    and other processes' keys went with it. Only this cache's own keys go now."""
+    redis = cache.client.get_client()
+    redis.rpush("celery", "a queued task")  # the broker's default queue, shaped like kombu's
+    cache.set("page", "cached html")
+    try:
+        cache.clear()
+
+        assert cache.get("page") is None
+        assert redis.lrange("celery", 0, -1) == [b"a queued task"]
+    finally:
+        redis.delete("celery")
