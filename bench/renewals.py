@@ -68,6 +68,17 @@ def fill(count: int, artist_id: uuid.UUID, user_id: uuid.UUID) -> None:
         cursor.execute("ANALYZE")
 
 
+def own_due(due: list, user_id: uuid.UUID) -> list:
+    """Only the benchmark payer's subscriptions: the database may be a real one (the demo
+    or generated data), whose members must never be charged or notified by a benchmark."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT subscription_id FROM community_subscriptions WHERE user_id = %s", [user_id]
+        )
+        own = {row[0] for row in cursor.fetchall()}
+    return [subscription_id for subscription_id in due if subscription_id in own]
+
+
 CLEAN = [
     "UPDATE community_subscriptions SET payment_id = NULL WHERE user_id IN "
     "(SELECT user_id FROM users WHERE full_name = 'Bench Payer')",
@@ -116,7 +127,7 @@ def main() -> None:
             f"filled {args.subscriptions} due subscriptions in {time.perf_counter() - started:.1f} s"
         )
         started = time.perf_counter()
-        due = subscriptions_due_ids()
+        due = own_due(subscriptions_due_ids(), user_id)
         print(f"selected {len(due)} due subscriptions in {time.perf_counter() - started:.2f} s")
         connection.close()
         started = time.perf_counter()
