@@ -414,6 +414,7 @@ CELERY_TASK_ROUTES = {
     "shop.tasks.payment_receipt*": {"queue": "notifications"},
     "communities.tasks.subscription*": {"queue": "payments"},
     "shop.tasks.payment_refund_unwanted": {"queue": "payments"},
+    "shop.tasks.saved_payment_method_detach": {"queue": "payments"},
     "shop.tasks.orders_release_abandoned": {"queue": "payments"},
     "accounts.tasks.*": {"queue": "maintenance"},
     "content.tasks.share_links_purge": {"queue": "maintenance"},

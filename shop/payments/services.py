@@ -209,6 +209,18 @@ def payment_charge_saved(*, payment: Payment) -> Payment:
     return Payment.objects.get(pk=payment.pk)
 
 
+def saved_payment_method_detach(*, method_id) -> bool:
+    """Detach a saved method at its gateway (with Stripe, from the customer) and forget it;
+    False when it is already gone, so running it twice does nothing more."""
+    with transaction.atomic():
+        method = SavedPaymentMethod.objects.select_for_update().filter(pk=method_id).first()
+        if method is None:
+            return False
+        gateway_named(method.gateway).method_detach(method=method)
+        method.delete()
+    return True
+
+
 def _notify(payment: Payment, *, title: str, message: str) -> None:
     if payment.user_id:
         notifications_create(
