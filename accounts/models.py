@@ -5,7 +5,6 @@ from django.db.models import Q
 
 from musicplatform.db import created_at, updated_at, uuid_primary_key
 
-
 # A deleted account keeps its row under the name `deleted-<hex>` (no one can sign up
 # with it); pages show FORMER_MEMBER instead.
 DELETED_USERNAME_PREFIX = "deleted-"
