@@ -33,6 +33,12 @@ class ThirdPartyPlatform(models.TextChoices):
     MANUAL = "manual", "Manual review"
 
 
+class ArtistQuerySet(models.QuerySet):
+    def on_platform(self) -> "ArtistQuerySet":
+        """Artists who may be listed: not removed or suspended (artists.services.artist_remove)."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Artist(models.Model):
     id = uuid_primary_key("artist_id")
     user = models.ForeignKey(
@@ -71,6 +77,8 @@ class Artist(models.Model):
         output_field=ArrayField(models.TextField()),
         db_persist=True,
     )
+
+    objects = ArtistQuerySet.as_manager()
 
     class Meta:
         db_table = "artists"

@@ -226,6 +226,7 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     changes nothing.
     """
     from communities.models import CommunitySubscription
+    from communities.selectors import community_info_key
     from communities.services import subscriptions_end_refunding_unused
     from content.selectors import FEATURED_CACHE_KEY
     from musicplatform.cache import invalidate_on_commit
@@ -257,7 +258,11 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
             reason=f"{locked.artist_name} is no longer on the platform, so the community "
             "has closed.",
         )
-        invalidate_on_commit(HOME_CACHE_KEY, FEATURED_CACHE_KEY)
+        invalidate_on_commit(
+            HOME_CACHE_KEY,
+            FEATURED_CACHE_KEY,
+            *(community_info_key(pk) for pk in locked.communities.values_list("pk", flat=True)),
+        )
     artist.removed_at, artist.removal_reason = locked.removed_at, reason
     return True
 

@@ -135,6 +135,7 @@ def communities_by_members() -> QuerySet[Community]:
     community_member_counts, at most a minute ago), the largest first."""
     return (
         Community.objects.select_related("artist")
+        .filter(artist__removed_at__isnull=True)
         # A community younger than the last refresh has no row yet: no members then.
         .annotate(member_count=Coalesce("member_tally__member_count", 0))
         .order_by("-member_count", "name", "pk")

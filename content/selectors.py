@@ -221,7 +221,8 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
 def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
     """Artists to follow: featured first, then the most active; never the fan's own."""
     return list(
-        Artist.objects.exclude(pk__in=exclude)
+        Artist.objects.on_platform()
+        .exclude(pk__in=exclude)
         .exclude(user=user)
         .annotate(
             post_count=_count(
@@ -499,13 +500,15 @@ class ExplorePage:
 
     @cached_property
     def new_artists(self) -> list[Artist]:
-        return list(Artist.objects.order_by("-created_at")[:EXPLORE_LIST_SIZE])
+        return list(Artist.objects.on_platform().order_by("-created_at")[:EXPLORE_LIST_SIZE])
 
 
 def _popular_posts() -> list[tuple[uuid.UUID, uuid.UUID]]:
     return list(
         Post.objects.filter(
-            deleted_at__isnull=True, created_at__gte=timezone.now() - POPULAR_WINDOW
+            deleted_at__isnull=True,
+            artist__removed_at__isnull=True,
+            created_at__gte=timezone.now() - POPULAR_WINDOW,
         )
         .order_by("-likes_count", "-created_at")
         .values_list("pk", "artist__user_id")[:EXPLORE_LIST_SIZE]
@@ -519,7 +522,9 @@ def featured_now() -> dict:
     for item in featured:
         by_type[item.item_type].append(item)
     # item_id has no foreign key (D7): resolve each kind in one query, skip what is gone.
-    artists = Artist.objects.in_bulk(well_formed_uuids(i.item_id for i in by_type["artist"]))
+    artists = Artist.objects.on_platform().in_bulk(
+        well_formed_uuids(i.item_id for i in by_type["artist"])
+    )
     products = Product.objects.filter(
         pk__in=well_formed_uuids(i.item_id for i in by_type["product"]), is_active=True
     ).select_related("artist")

@@ -189,15 +189,21 @@ def test_a_removed_artists_products_stop_selling_and_existing_carts_say_so(clien
     assert refused.status_code in (200, 302)
     assert client.session["shop_cart"] == {str(product.pk): 1}
     placed = checkout(client, address={"name": "A", "line1": "1 St", "city": "X", "country": "gb"})
-    assert placed.status_code == 200  # the checkout page again, with the reason
+    assert placed.status_code == 400
+    assert "no longer on the platform" in placed.text
     assert not buyer.orders.exists()
 
 
-def test_nobody_can_join_a_removed_artists_community(client):
+def test_nobody_can_join_a_removed_artists_community(client, django_capture_on_commit_callbacks):
     community = CommunityFactory()
-    artist_remove(artist=community.artist, by=None, reason="Suspended by staff.")
+    client.get(community.get_absolute_url())  # its page is cached with its artist
+    with django_capture_on_commit_callbacks(execute=True):
+        artist_remove(artist=community.artist, by=None, reason="Suspended by staff.")
     fan = verified_user()
     client.force_login(fan)
+
+    assert client.get(community.get_absolute_url()).status_code == 410
+    assert community.name not in client.get(reverse("communities:list")).text
 
     response = client.post(reverse("communities:subscribe", args=[community.pk]), follow=True)
 
