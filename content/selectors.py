@@ -265,10 +265,18 @@ class CommentNode:
     @property
     def vary(self) -> tuple:
         """What the comment's own HTML shows that changes (`{% fragment %}` in
-        _comment.html): the row (a like moves its counter, not `updated_at`), and the
-        viewer's like and authorship."""
+        _comment.html): the row (a like moves its counter, not `updated_at`), the author's
+        name (a deleted author becomes "former member"), and the viewer's like and
+        authorship."""
         comment = self.comment
-        return (comment.pk, comment.updated_at, comment.likes_count, comment.liked, comment.mine)
+        return (
+            comment.pk,
+            comment.updated_at,
+            comment.user.display_name,
+            comment.likes_count,
+            comment.liked,
+            comment.mine,
+        )
 
     @property
     def thread_vary(self) -> tuple:

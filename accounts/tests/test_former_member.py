@@ -56,6 +56,7 @@ def test_comments_and_replies_of_a_deleted_user_say_former_member(client, former
     comment = CommentFactory(user=former, content="First!")
     CommentFactory(post=comment.post, parent_comment=comment, user=former, content="Again")
     deleted(former)
+    client.force_login(verified_user())
 
     post_page = client.get(reverse("content:post_detail", args=[comment.post.pk])).text
     replies = client.get(reverse("content:comment_replies", args=[comment.pk])).text
@@ -68,6 +69,7 @@ def test_comments_and_replies_of_a_deleted_user_say_former_member(client, former
 def test_reviews_of_a_deleted_user_say_former_member(client, former):
     review = ReviewFactory(user=former, title="A fine record")
     deleted(former)
+    client.force_login(verified_user())
 
     review_page = client.get(reverse("content:review_detail", args=[review.pk])).text
     artist_page = client.get(review.artist.get_absolute_url()).text
