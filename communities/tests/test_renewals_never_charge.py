@@ -2,23 +2,25 @@
 no one who left: no deleted or deactivated member, no community of a removed or
 suspended artist, whatever state their membership rows were left in."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_deactivate
 from artists.models import Artist
 from communities.models import CommunitySubscription
+from communities.services import subscription_renew as renew_now
 from communities.tasks import subscription_renew, subscriptions_renew_due
-from communities.tests.conftest import save_card
+from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from shop.models import Payment
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.django_db
 def test_the_renewal_job_past_every_end_date_charges_only_people_still_on_the_platform(
     frozen_clock,
 ):
@@ -69,3 +71,31 @@ def test_the_renewal_job_past_every_end_date_charges_only_people_still_on_the_pl
         of_removed_artist.pk: "skipped",
         of_suspended_artist.pk: "skipped",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_while_an_account_is_being_deleted_is_skipped_and_charges_nothing():
+    subscription = due_subscription()
+    save_card(subscription.user)
+    locked, renewal_ran = threading.Event(), threading.Event()
+
+    def deleting():
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().get(pk=subscription.user_id)
+                locked.set()
+                renewal_ran.wait(timeout=10)
+                User.objects.filter(pk=subscription.user_id).update(deleted_at=timezone.now())
+        finally:
+            connection.close()
+
+    deletion = threading.Thread(target=deleting)
+    deletion.start()
+    assert locked.wait(timeout=10)
+    during = renew_now(subscription_id=subscription.pk)
+    renewal_ran.set()
+    deletion.join()
+    after = renew_now(subscription_id=subscription.pk)
+
+    assert (during, after) == ("skipped", "skipped")
+    assert not Payment.objects.filter(subscription=subscription).exists()
