@@ -660,6 +660,40 @@ def subscription_end_refunding_unused(
     return refund
 
 
+def subscriptions_of_leavers_end() -> int:
+    """End the memberships still active of deleted accounts and of removed artists'
+    communities, whose ending task was lost (a broker outage) or failed (the gateway
+    refused the refund; retried on the next run); how many ended."""
+    from accounts.models import DELETED_USERNAME_PREFIX
+    from shop.payments.services import PaymentError
+
+    leftovers = (
+        CommunitySubscription.objects.filter(is_active=True)
+        .filter(
+            models.Q(user__username__startswith=DELETED_USERNAME_PREFIX)
+            | models.Q(community__artist__removed_at__isnull=False)
+        )
+        .values_list("pk", "community__artist__artist_name", "community__artist__removed_at")
+        .order_by("pk")
+    )
+    ended = 0
+    for subscription_id, artist_name, artist_removed_at in leftovers:
+        reason = (
+            f"{artist_name} is no longer on the platform, so the community has closed."
+            if artist_removed_at
+            else "Your account was deleted."
+        )
+        try:
+            subscription_end_refunding_unused(
+                subscription_id=subscription_id, by=None, reason=reason
+            )
+        except PaymentError:
+            logger.exception("Membership %s of someone who left not ended yet.", subscription_id)
+            continue
+        ended += 1
+    return ended
+
+
 def subscriptions_end_refunding_unused(*, subscription_ids, by, reason: str) -> None:
     """Queue the end of each membership (one task each) once the caller's transaction
     commits; the caller has already made sure none of them renews meanwhile."""

@@ -31,6 +31,14 @@ def subscription_end_refunding_unused(subscription_id: str, by_id: str | None, r
 
 
 @platform_task
+def subscriptions_of_leavers_end() -> int:
+    """Beat: end what the ending tasks of people who left did not."""
+    from communities.services import subscriptions_of_leavers_end as end
+
+    return end()
+
+
+@platform_task
 def subscriptions_expire() -> int:
     from communities.services import subscriptions_expire as expire
 

@@ -52,3 +52,11 @@ def saved_payment_method_detach(method_id: str) -> bool:
     from shop.payments.services import saved_payment_method_detach as detach
 
     return detach(method_id=method_id)
+
+
+@platform_task
+def saved_payment_methods_of_deleted_detach() -> int:
+    """Beat: detach the cards deleted accounts still have (a lost or failed task)."""
+    from shop.payments.services import saved_payment_methods_of_deleted_detach as detach
+
+    return detach()

@@ -212,3 +212,34 @@ def test_the_renewal_job_never_selects_a_user_who_left_whatever_the_rows_say(lea
     assert subscription.pk not in community_services.subscriptions_due_ids()
     assert community_services.subscription_renew(subscription_id=subscription.pk) == "skipped"
     assert not Payment.objects.filter(subscription=subscription).exists()
+
+
+def test_what_lost_tasks_left_undone_is_done_by_the_hourly_sweeps(clock):
+    from artists.models import Artist
+    from communities.tasks import subscriptions_of_leavers_end
+    from shop.tasks import saved_payment_methods_of_deleted_detach
+
+    user = verified_user()
+    subscription, payment = paid_membership(user, fee="30.00", days_left=15)
+    card = SavedPaymentMethodFactory(
+        user=user, gateway="test", customer_ref=None, method_ref=f"testcard_{user.pk}_4242"
+    )
+    of_removed_artist, other_payment = paid_membership(verified_user(), days_left=15)
+    Artist.objects.filter(pk=of_removed_artist.community.artist_id).update(removed_at=clock)
+    # Outside django_capture_on_commit_callbacks the tasks queued after commit never run:
+    # as if the broker had lost them.
+    account_services.user_delete_account(user=user)
+    assert CommunitySubscription.objects.filter(is_active=True).count() == 2
+
+    assert subscriptions_of_leavers_end.delay().get() == 2
+    assert saved_payment_methods_of_deleted_detach.delay().get() == 1
+    assert subscriptions_of_leavers_end.delay().get() == 0
+
+    payment.refresh_from_db()
+    other_payment.refresh_from_db()
+    assert (payment.refunded_amount, other_payment.refunded_amount) == (
+        Decimal("15.00"),
+        Decimal("15.00"),
+    )
+    assert not SavedPaymentMethod.objects.filter(pk=card.pk).exists()
+    assert not CommunitySubscription.objects.filter(is_active=True).exists()
