@@ -420,7 +420,7 @@ def subscription_paid(*, payment) -> None:
         notifications_create(
             recipient_ids=[artist_user_id],
             notification_type=NotificationType.NEW_MEMBER,
-            title=f"{subscription.user.username} joined {subscription.community.name}",
+            title=f"{subscription.user.display_name} joined {subscription.community.name}",
             message="A new member subscribed to your community.",
             resource_type="community",
             resource_id=subscription.community_id,

@@ -220,7 +220,7 @@ def test_what_lost_tasks_left_undone_is_done_by_the_hourly_sweeps(clock):
     from shop.tasks import saved_payment_methods_of_deleted_detach
 
     user = verified_user()
-    subscription, payment = paid_membership(user, fee="30.00", days_left=15)
+    _, payment = paid_membership(user, fee="30.00", days_left=15)
     card = SavedPaymentMethodFactory(
         user=user, gateway="test", customer_ref=None, method_ref=f"testcard_{user.pk}_4242"
     )

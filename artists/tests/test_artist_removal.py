@@ -1,10 +1,12 @@
 """Issue 17, item 2: an artist who is deleted or suspended is off the platform, sells
 nothing more, and the members of its communities lose no money."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -209,3 +211,42 @@ def test_nobody_can_join_a_removed_artists_community(client, django_capture_on_c
 
     assert "no longer on the platform" in response.text
     assert not Payment.objects.filter(user=fan).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_suspending_one_artist_at_once_refund_each_member_once():
+    community = CommunityFactory(subscription_fee=Decimal("30.00"))
+    subscription = CommunitySubscriptionFactory(
+        community=community, end_date=timezone.now() + timedelta(days=15)
+    )
+    payment = PaymentFactory(
+        for_subscription=True,
+        subscription=subscription,
+        amount=Decimal("30.00"),
+        payment_method="test",
+        stripe_payment_id=None,
+    )
+    CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def staff_click():
+        try:
+            barrier.wait()
+            # Committed for real here, so the ending tasks queued after commit run (eagerly).
+            outcomes.append(
+                artist_remove(artist=community.artist, by=None, reason="Suspended by staff.")
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=staff_click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    payment.refresh_from_db()
+    assert sorted(outcomes) == [False, True]
+    assert Decimal("14.99") <= payment.refunded_amount <= Decimal("15.00")
+    assert StatusHistory.objects.filter(entity_id=community.artist_id).count() == 1
