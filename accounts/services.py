@@ -423,10 +423,6 @@ def user_reactivate(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(deleted_at=None)
 
 
-# What a member whose account is deleted is told about each membership that ends.
-ACCOUNT_DELETED_REASON = "Your account was deleted."
-
-
 def user_delete_account(*, user: User) -> None:
     """Soft-delete and anonymise; orders, payments, posts and comments stay.
 
@@ -441,7 +437,7 @@ def user_delete_account(*, user: User) -> None:
     """
     from artists.services import artist_remove
     from communities.models import CommunitySubscription
-    from communities.services import subscriptions_end_refunding_unused
+    from communities.services import MEMBER_LEFT_REASON, subscriptions_end_refunding_unused
     from musicplatform.tasks import enqueue_on_commit
     from shop.models import Order, OrderStatus
     from shop.services.orders import order_cancel
@@ -481,7 +477,7 @@ def user_delete_account(*, user: User) -> None:
                 user=locked, is_active=True
             ).values_list("pk", flat=True),
             by=locked,
-            reason=ACCOUNT_DELETED_REASON,
+            reason=MEMBER_LEFT_REASON,
         )
         for method_id in locked.saved_payment_methods.values_list("pk", flat=True):
             enqueue_on_commit(saved_payment_method_detach, str(method_id))

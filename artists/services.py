@@ -227,7 +227,7 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     """
     from communities.models import CommunitySubscription
     from communities.selectors import community_info_key
-    from communities.services import subscriptions_end_refunding_unused
+    from communities.services import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
     from content.selectors import FEATURED_CACHE_KEY
     from musicplatform.cache import invalidate_on_commit
     from musicplatform.selectors import HOME_CACHE_KEY
@@ -255,8 +255,7 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
                 community__artist=locked, is_active=True
             ).values_list("pk", flat=True),
             by=by,
-            reason=f"{locked.artist_name} is no longer on the platform, so the community "
-            "has closed.",
+            reason=ARTIST_LEFT_REASON.format(artist_name=locked.artist_name),
         )
         invalidate_on_commit(
             HOME_CACHE_KEY,

@@ -597,6 +597,11 @@ def _notify_user(subscription: CommunitySubscription, *, title: str, message: st
     )
 
 
+# What a member is told when their membership ends because they or the artist left.
+MEMBER_LEFT_REASON = "Your account was deleted."
+ARTIST_LEFT_REASON = "{artist_name} is no longer on the platform, so the community has closed."
+
+
 def subscription_end_refunding_unused(
     *, subscription_id, by, reason: str, now: datetime | None = None
 ) -> Decimal:
@@ -679,9 +684,9 @@ def subscriptions_of_leavers_end() -> int:
     ended = 0
     for subscription_id, artist_name, artist_removed_at in leftovers:
         reason = (
-            f"{artist_name} is no longer on the platform, so the community has closed."
+            ARTIST_LEFT_REASON.format(artist_name=artist_name)
             if artist_removed_at
-            else "Your account was deleted."
+            else MEMBER_LEFT_REASON
         )
         try:
             subscription_end_refunding_unused(
