@@ -219,7 +219,7 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     """Take an artist off the platform: their account was deleted, or staff suspended them.
 
     The page answers 410 and nothing of theirs is listed or featured; their products stop
-    selling; each membership of their communities ends now, its member notified and
+    selling (orders waiting for payment that hold one are cancelled); each membership of their communities ends now, its member notified and
     refunded for the unused part of the period (a task each, after commit), and the
     renewal job never charges one again. Returns whether this call removed the artist: a
     removed one is left as it is, so a second call (a double click, both paths at once)
@@ -232,6 +232,8 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     from musicplatform.cache import invalidate_on_commit
     from musicplatform.selectors import HOME_CACHE_KEY
     from notifications.models import StatusHistory
+    from shop.models import Order, OrderStatus
+    from shop.services.orders import order_cancel
     from shop.services.products import products_withdraw
 
     with transaction.atomic():
@@ -250,6 +252,14 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
             changed_by=by,
         )
         products_withdraw(artist=locked)
+        # An order still waiting for payment would sell what is withdrawn: cancelled, its
+        # stock released (the buyer is told, and can order the rest again).
+        for order in (
+            Order.objects.filter(status=OrderStatus.PENDING, items__product__artist=locked)
+            .distinct()
+            .order_by("pk")
+        ):
+            order_cancel(order=order, by=by)
         subscriptions_end_refunding_unused(
             subscription_ids=CommunitySubscription.objects.filter(
                 community__artist=locked, is_active=True

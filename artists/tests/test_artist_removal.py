@@ -17,8 +17,14 @@ from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationType, StatusHistory
-from shop.models import Payment, PaymentStatus
-from shop.tests.factories import FeaturedItemFactory, PaymentFactory, ProductFactory
+from shop.models import Order, OrderStatus, Payment, PaymentStatus
+from shop.tests.factories import (
+    FeaturedItemFactory,
+    OrderFactory,
+    OrderItemFactory,
+    PaymentFactory,
+    ProductFactory,
+)
 from shop.tests.helpers import add_to_cart, checkout
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +200,27 @@ def test_a_removed_artists_products_stop_selling_and_existing_carts_say_so(clien
     assert placed.status_code == 400
     assert "no longer on the platform" in placed.text
     assert not buyer.orders.exists()
+
+
+def test_orders_waiting_for_payment_with_a_removed_artists_products_are_cancelled():
+    product = ProductFactory(stock_quantity=4)
+    waiting = OrderFactory(status=OrderStatus.PENDING)
+    OrderItemFactory(order=waiting, product=product, quantity=2)
+    paid = OrderFactory(status=OrderStatus.PAID)
+    OrderItemFactory(order=paid, product=product, quantity=1)
+    other_artists = OrderFactory(status=OrderStatus.PENDING)
+    OrderItemFactory(order=other_artists)
+
+    artist_remove(artist=product.artist, by=None, reason="Suspended by staff.")
+
+    product.refresh_from_db()
+    statuses = {o.pk: o.status for o in Order.objects.all()}
+    assert statuses == {
+        waiting.pk: OrderStatus.CANCELLED,
+        paid.pk: OrderStatus.PAID,
+        other_artists.pk: OrderStatus.PENDING,
+    }
+    assert product.stock_quantity == 6
 
 
 def test_nobody_can_join_a_removed_artists_community(client, django_capture_on_commit_callbacks):
