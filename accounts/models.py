@@ -5,6 +5,11 @@ from django.db.models import Q
 
 from musicplatform.db import created_at, updated_at, uuid_primary_key
 
+# A deleted account keeps its row under the name `deleted-<hex>` (no one can sign up
+# with it); pages show FORMER_MEMBER instead.
+DELETED_USERNAME_PREFIX = "deleted-"
+FORMER_MEMBER = "former member"
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A fan, an artist's account or a staff member: the document's `users` table."""
@@ -56,6 +61,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_active(self) -> bool:
         # A deleted account is a soft-deleted row: it can no longer sign in.
         return self.deleted_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        """Deleted and anonymised by its owner (a deactivated account keeps its name)."""
+        return self.username.startswith(DELETED_USERNAME_PREFIX)
+
+    @property
+    def display_name(self) -> str:
+        """The name pages show for this user; the admin keeps the technical username."""
+        return FORMER_MEMBER if self.is_deleted else self.username
 
     @property
     def profile_thumbnail_url(self) -> str | None:

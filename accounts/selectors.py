@@ -2,6 +2,8 @@
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
@@ -165,3 +167,48 @@ def login_failures_since(*, ip_address: str, ip_since, login: str, login_since) 
         by_ip=models.Count("pk", filter=from_ip), by_login=models.Count("pk", filter=for_login)
     )
     return counts["by_ip"], counts["by_login"]
+
+
+@dataclass(frozen=True)
+class MembershipEnding:
+    subscription: Any
+    refund: Decimal
+
+
+@dataclass(frozen=True)
+class DeletionPreview:
+    """Exactly what deleting the account will do (accounts.services.user_delete_account)."""
+
+    memberships: list[MembershipEnding]
+    cards: list[Any]
+    pending_orders: list[Any]
+    artists: list[Artist]
+
+
+def account_deletion_preview(*, user: User) -> DeletionPreview:
+    from communities.models import CommunitySubscription
+    from communities.selectors import subscription_unused_refund
+    from shop.models import Order, OrderStatus, SavedPaymentMethod
+
+    now = timezone.now()
+    subscriptions = (
+        CommunitySubscription.objects.filter(user=user, is_active=True)
+        .select_related("community", "payment")
+        .order_by("end_date", "pk")
+    )
+    return DeletionPreview(
+        memberships=[
+            MembershipEnding(
+                subscription=subscription,
+                refund=subscription_unused_refund(
+                    subscription=subscription, payment=subscription.payment, now=now
+                ),
+            )
+            for subscription in subscriptions
+        ],
+        cards=list(SavedPaymentMethod.objects.filter(user=user).order_by("created_at", "pk")),
+        pending_orders=list(
+            Order.objects.filter(user=user, status=OrderStatus.PENDING).order_by("created_at")
+        ),
+        artists=list(Artist.objects.filter(user=user, removed_at__isnull=True).order_by("pk")),
+    )

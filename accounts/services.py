@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from accounts.models import (
+    DELETED_USERNAME_PREFIX,
     Genre,
     Language,
     LoginFailure,
@@ -425,15 +426,29 @@ def user_reactivate(*, user: User) -> None:
 def user_delete_account(*, user: User) -> None:
     """Soft-delete and anonymise; orders, payments, posts and comments stay.
 
+    Everything that could charge the account ends with it: its memberships end now, each
+    refunded for its unused part (a task per membership, after commit); its saved cards
+    are detached at the gateway and forgotten; its pending orders are cancelled and their
+    stock released; its artist profiles leave the platform (`artist_remove`). The renewal
+    job stops seeing the user as soon as this commits (`deleted_at`).
+
     Sessions end because the password hash (part of every session's auth hash) changes
     and the user is no longer active.
     """
+    from artists.services import artist_remove
+    from communities.models import CommunitySubscription
+    from communities.services import MEMBER_LEFT_REASON, subscriptions_end_refunding_unused
+    from musicplatform.tasks import enqueue_on_commit
+    from shop.models import Order, OrderStatus
+    from shop.services.orders import order_cancel
+    from shop.tasks import saved_payment_method_detach
+
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.deleted_at is not None and locked.email.endswith("@deleted.invalid"):
+        if locked.is_deleted:
             return
         marker = locked.pk.hex
-        locked.username = f"deleted-{marker}"
+        locked.username = f"{DELETED_USERNAME_PREFIX}{marker}"
         locked.email = f"deleted-{marker}@deleted.invalid"
         locked.full_name = "Deleted user"
         for field in (
@@ -457,6 +472,19 @@ def user_delete_account(*, user: User) -> None:
         UserVerification.objects.filter(user=locked).delete()
         UserPreferences.objects.filter(user=locked).delete()
         transaction.on_commit(lambda: _delete_pictures_except(locked.pk, keep=[]))
+        subscriptions_end_refunding_unused(
+            subscription_ids=CommunitySubscription.objects.filter(
+                user=locked, is_active=True
+            ).values_list("pk", flat=True),
+            by=locked,
+            reason=MEMBER_LEFT_REASON,
+        )
+        for method_id in locked.saved_payment_methods.values_list("pk", flat=True):
+            enqueue_on_commit(saved_payment_method_detach, str(method_id))
+        for order in Order.objects.filter(user=locked, status=OrderStatus.PENDING).order_by("pk"):
+            order_cancel(order=order, by=locked)
+        for artist in Artist.objects.filter(user=locked, removed_at__isnull=True).order_by("pk"):
+            artist_remove(artist=artist, by=locked, reason="The artist's account was deleted.")
 
 
 # Spent and expired tokens are kept a week for support questions ("my link did not

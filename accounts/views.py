@@ -197,7 +197,12 @@ def settings_delete(request):
         logout(request)
         messages.success(request, "Your account is deleted. Thank you for being with us.")
         return redirect("home")
-    return render(request, "accounts/settings_delete.html", {"form": form, "section": "delete"})
+    context = {
+        "form": form,
+        "section": "delete",
+        "preview": selectors.account_deletion_preview(user=request.user),
+    }
+    return render(request, "accounts/settings_delete.html", context)
 
 
 @require_safe

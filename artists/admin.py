@@ -16,18 +16,32 @@ class ArtistAdmin(admin.ModelAdmin):
         "verification_status",
         "third_party_platform",
         "featured",
+        "removed_at",
         "created_at",
     )
     list_editable = ("featured",)
-    list_filter = ("verification_status", "third_party_platform", "featured", "created_at")
+    list_filter = (
+        "verification_status",
+        "third_party_platform",
+        "featured",
+        ("removed_at", admin.EmptyFieldListFilter),
+        "created_at",
+    )
     list_select_related = ("user",)
     search_fields = ("artist_name", "user__username", "user__email", "third_party_id")
     ordering = ("artist_name",)
     autocomplete_fields = ("user",)
     date_hierarchy = "created_at"
     # The verification status moves only through a decision on a verification request.
-    readonly_fields = ("id", "verification_status", "created_at", "updated_at")
-    actions = ("feature", "unfeature")
+    readonly_fields = (
+        "id",
+        "verification_status",
+        "removed_at",
+        "removal_reason",
+        "created_at",
+        "updated_at",
+    )
+    actions = ("feature", "unfeature", "suspend")
 
     @admin.action(description="Feature the selected artists")
     def feature(self, request, queryset):
@@ -38,6 +52,19 @@ class ArtistAdmin(admin.ModelAdmin):
     def unfeature(self, request, queryset):
         updated = queryset.update(featured=False)
         self.message_user(request, f"{updated} artist(s) no longer featured.", messages.SUCCESS)
+
+    @admin.action(description="Suspend the selected artists (their members are refunded)")
+    def suspend(self, request, queryset):
+        removed = sum(
+            services.artist_remove(artist=artist, by=request.user, reason="Suspended by staff.")
+            for artist in queryset.order_by("pk")
+        )
+        self.message_user(
+            request,
+            f"{removed} artist(s) suspended: off the platform, products withdrawn, "
+            "every membership ended with the unused part refunded.",
+            messages.SUCCESS,
+        )
 
 
 class QueueFilter(admin.SimpleListFilter):

@@ -33,6 +33,12 @@ class ThirdPartyPlatform(models.TextChoices):
     MANUAL = "manual", "Manual review"
 
 
+class ArtistQuerySet(models.QuerySet):
+    def on_platform(self) -> "ArtistQuerySet":
+        """Artists who may be listed: not removed or suspended (artists.services.artist_remove)."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Artist(models.Model):
     id = uuid_primary_key("artist_id")
     user = models.ForeignKey(
@@ -58,6 +64,11 @@ class Artist(models.Model):
     )
     third_party_id = models.CharField(max_length=255, null=True, blank=True)
     featured = models.BooleanField(default=False, db_default=False)
+    # Set when the artist left the platform (their account was deleted) or staff suspended
+    # them: the page answers 410, nothing of theirs is listed, sold or renewed
+    # (artists.services.artist_remove).
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_reason = models.TextField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
     # Kept by PostgreSQL itself, so every path that writes a name keeps search right.
@@ -66,6 +77,8 @@ class Artist(models.Model):
         output_field=ArrayField(models.TextField()),
         db_persist=True,
     )
+
+    objects = ArtistQuerySet.as_manager()
 
     class Meta:
         db_table = "artists"
@@ -90,6 +103,10 @@ class Artist(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verification_status == VerificationStatus.VERIFIED
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 class ArtistVerificationStatus(models.TextChoices):

@@ -204,8 +204,10 @@ def artist_search(*, query: str, page_number) -> Page:
     are ranked: a longer list needs a more precise query, not more pages.
     """
     if not query:
-        everyone = Artist.objects.only(*SEARCH_LISTED_FIELDS).order_by(
-            "-featured", "artist_name", "pk"
+        everyone = (
+            Artist.objects.on_platform()
+            .only(*SEARCH_LISTED_FIELDS)
+            .order_by("-featured", "artist_name", "pk")
         )
         return Paginator(_CappedCount(everyone), SEARCH_PAGE_SIZE).get_page(page_number)
     trigrams = _query_trigrams(query)
@@ -213,7 +215,9 @@ def artist_search(*, query: str, page_number) -> Page:
         return _page_of_ids([], page_number)
     # In name order, so that a common query walks idx_artists_name and stops early.
     exact = _ranked_ids(
-        Artist.objects.filter(name_trigrams__contains=trigrams).order_by("artist_name", "pk")
+        Artist.objects.on_platform()
+        .filter(name_trigrams__contains=trigrams)
+        .order_by("artist_name", "pk")
     )
     # Close matches include the exact ones, ranked first; they are only worth looking for
     # while the exact ones do not fill a page.
@@ -235,7 +239,8 @@ def artist_search(*, query: str, page_number) -> Page:
         ),
     )
     close = (
-        Artist.objects.filter(holds_a_group)
+        Artist.objects.on_platform()
+        .filter(holds_a_group)
         .alias(shared=shared)
         .filter(shared__gte=math.ceil(len(trigrams) * SEARCH_MIN_COVERAGE))
         .order_by("-shared", Length("artist_name"), "artist_name", "pk")

@@ -211,6 +211,71 @@ def verification_decision_text(*, verification: ArtistVerification, artist: Arti
     return title, message
 
 
+ARTIST_ON_PLATFORM = "on_platform"
+ARTIST_REMOVED = "removed"
+
+
+def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
+    """Take an artist off the platform: their account was deleted, or staff suspended them.
+
+    The page answers 410 and nothing of theirs is listed or featured; their products stop
+    selling (orders waiting for payment that hold one are cancelled); each membership of their communities ends now, its member notified and
+    refunded for the unused part of the period (a task each, after commit), and the
+    renewal job never charges one again. Returns whether this call removed the artist: a
+    removed one is left as it is, so a second call (a double click, both paths at once)
+    changes nothing.
+    """
+    from communities.models import CommunitySubscription
+    from communities.selectors import community_info_key
+    from communities.services import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
+    from content.selectors import FEATURED_CACHE_KEY
+    from musicplatform.cache import invalidate_on_commit
+    from musicplatform.selectors import HOME_CACHE_KEY
+    from notifications.models import StatusHistory
+    from shop.models import Order, OrderStatus
+    from shop.services.orders import order_cancel
+    from shop.services.products import products_withdraw
+
+    with transaction.atomic():
+        locked = Artist.objects.select_for_update().get(pk=artist.pk)
+        if locked.removed_at is not None:
+            return False
+        locked.removed_at = timezone.now()
+        locked.removal_reason = reason
+        locked.featured = False
+        locked.save(update_fields=["removed_at", "removal_reason", "featured"])
+        StatusHistory.objects.create(
+            entity_type=ARTIST_ENTITY,
+            entity_id=locked.pk,
+            old_status=ARTIST_ON_PLATFORM,
+            new_status=ARTIST_REMOVED,
+            changed_by=by,
+        )
+        products_withdraw(artist=locked)
+        # An order still waiting for payment would sell what is withdrawn: cancelled, its
+        # stock released (the buyer is told, and can order the rest again).
+        for order in (
+            Order.objects.filter(status=OrderStatus.PENDING, items__product__artist=locked)
+            .distinct()
+            .order_by("pk")
+        ):
+            order_cancel(order=order, by=by)
+        subscriptions_end_refunding_unused(
+            subscription_ids=CommunitySubscription.objects.filter(
+                community__artist=locked, is_active=True
+            ).values_list("pk", flat=True),
+            by=by,
+            reason=ARTIST_LEFT_REASON.format(artist_name=locked.artist_name),
+        )
+        invalidate_on_commit(
+            HOME_CACHE_KEY,
+            FEATURED_CACHE_KEY,
+            *(community_info_key(pk) for pk in locked.communities.values_list("pk", flat=True)),
+        )
+    artist.removed_at, artist.removal_reason = locked.removed_at, reason
+    return True
+
+
 def payout_method_add(*, artist: Artist, method_type: str, details: dict) -> ArtistPayoutMethod:
     """A payout method with its details encrypted; an artist's first method is the default."""
     with transaction.atomic():

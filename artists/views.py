@@ -55,6 +55,9 @@ def artist_search(request):
 @require_safe
 def artist_detail(request, artist_id, slug=None):
     artist = get_object_or_404(Artist, pk=artist_id)
+    if artist.is_removed:
+        # Gone for good, and said so: search engines drop the page, people see why.
+        return render(request, "artists/gone.html", {"artist": artist}, status=410)
     if slug != artist.slug:
         return redirect(artist, permanent=True)
     can_manage = request.user.is_authenticated and (

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
@@ -135,6 +135,7 @@ def communities_by_members() -> QuerySet[Community]:
     community_member_counts, at most a minute ago), the largest first."""
     return (
         Community.objects.select_related("artist")
+        .filter(artist__removed_at__isnull=True)
         # A community younger than the last refresh has no row yet: no members then.
         .annotate(member_count=Coalesce("member_tally__member_count", 0))
         .order_by("-member_count", "name", "pk")
@@ -298,3 +299,25 @@ def dashboard(*, community: Community, page_number) -> Dashboard:
         period_start=start,
         members=members,
     )
+
+
+def subscription_unused_refund(
+    *, subscription: CommunitySubscription, payment, now: datetime
+) -> Decimal:
+    """What goes back to a member whose membership ends before its paid period does: the
+    unused share of the payment for the current period, in whole cents (half up, in the
+    member's favour), never more than is still refundable. Nothing when the period is
+    over (a renewal in grace), or when nothing was paid for it."""
+    from shop.models import PaymentStatus
+    from shop.payments.hooks import SUBSCRIPTION_PERIODS
+
+    nothing = Decimal("0.00")
+    if payment is None or payment.payment_status != PaymentStatus.COMPLETED:
+        return nothing
+    if subscription.end_date <= now:
+        return nothing
+    period = SUBSCRIPTION_PERIODS[subscription.community.subscription_interval]
+    unused = min(subscription.end_date - now, period)
+    share = Decimal(int(unused.total_seconds())) / Decimal(int(period.total_seconds()))
+    amount = (payment.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return min(amount, payment.amount - payment.refunded_amount)

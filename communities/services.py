@@ -317,6 +317,11 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
     """
     if _is_artist_of(community, user):
         raise CommunityError("This is your own community.")
+    if community.artist.is_removed:
+        raise CommunityError(
+            f"{community.artist.artist_name} is no longer on the platform; "
+            "this community takes no new members."
+        )
     # Database time, as for the payment's payment_date: subscription_paid compares them.
     with transaction.atomic():
         subscription, created = CommunitySubscription.objects.select_for_update().get_or_create(
@@ -415,7 +420,7 @@ def subscription_paid(*, payment) -> None:
         notifications_create(
             recipient_ids=[artist_user_id],
             notification_type=NotificationType.NEW_MEMBER,
-            title=f"{subscription.user.username} joined {subscription.community.name}",
+            title=f"{subscription.user.display_name} joined {subscription.community.name}",
             message="A new member subscribed to your community.",
             resource_type="community",
             resource_id=subscription.community_id,
@@ -458,13 +463,21 @@ def _set_auto_renew(*, subscription, by, auto_renew: bool) -> CommunitySubscript
     return locked
 
 
+# Whatever state its rows are in, a membership is never renewed for someone who left
+# (a deleted or deactivated account: deleted_at is set for both) nor for the community
+# of an artist who left or was suspended.
+STILL_ON_THE_PLATFORM = models.Q(
+    user__deleted_at__isnull=True, community__artist__removed_at__isnull=True
+)
+
+
 def subscriptions_due_ids(*, now: datetime | None = None) -> list:
     """Auto-renewing subscriptions whose period ends within RENEWAL_LEAD and whose grace
-    (if any) is not over."""
+    (if any) is not over, of members and artists still on the platform."""
     now = now or timezone.now()
     return list(
         CommunitySubscription.objects.filter(
-            is_active=True, auto_renew=True, end_date__lte=now + RENEWAL_LEAD
+            STILL_ON_THE_PLATFORM, is_active=True, auto_renew=True, end_date__lte=now + RENEWAL_LEAD
         )
         .exclude(grace_until__lte=now)
         .order_by("end_date")
@@ -474,10 +487,16 @@ def subscriptions_due_ids(*, now: datetime | None = None) -> list:
 
 def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
     # SKIP LOCKED: a subscription another worker is renewing is its business, not ours.
+    # The member's and the artist's rows are locked too (NO KEY: rows pointing at them may
+    # still be written), so an account deletion or an artist's removal either committed
+    # before this check, and the subscription is not due, or waits until the charge is
+    # settled; one under way makes this run skip it, and the next run sees it done.
     return (
-        CommunitySubscription.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("community", "user")
-        .filter(pk=subscription_id, is_active=True, auto_renew=True)
+        CommunitySubscription.objects.select_for_update(
+            skip_locked=True, no_key=True, of=("self", "user", "community__artist")
+        )
+        .select_related("community__artist", "user")
+        .filter(STILL_ON_THE_PLATFORM, pk=subscription_id, is_active=True, auto_renew=True)
         .filter(end_date__lte=now + RENEWAL_LEAD)
         .exclude(grace_until__lte=now)
         .first()
@@ -576,6 +595,117 @@ def _notify_user(subscription: CommunitySubscription, *, title: str, message: st
         resource_type="subscription",
         resource_id=subscription.pk,
     )
+
+
+# What a member is told when their membership ends because they or the artist left.
+MEMBER_LEFT_REASON = "Your account was deleted."
+ARTIST_LEFT_REASON = "{artist_name} is no longer on the platform, so the community has closed."
+
+
+def subscription_end_refunding_unused(
+    *, subscription_id, by, reason: str, now: datetime | None = None
+) -> Decimal:
+    """End a membership at once because its member or its artist left, giving back the
+    unused part of the paid period through the payment service; what was refunded.
+
+    The payment is locked before the subscription (the payment service's lock order), and
+    the refund and the end commit together: a gateway error leaves the membership as it
+    was for the retry. A membership that already ended is left alone, so a second run
+    refunds nothing.
+    """
+    from shop.models import Payment
+    from shop.payments.services import payment_refund
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        payment_id = (
+            CommunitySubscription.objects.filter(pk=subscription_id)
+            .values_list("payment_id", flat=True)
+            .first()
+        )
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id).first()
+            if payment_id
+            else None
+        )
+        subscription = (
+            CommunitySubscription.objects.select_for_update(of=("self",))
+            .select_related("community")
+            .filter(pk=subscription_id)
+            .first()
+        )
+        if subscription is None or not subscription.is_active:
+            return Decimal("0.00")
+        if subscription.payment_id != payment_id:
+            # A renewal completed between the two reads: the period it paid is the one
+            # to refund, and the payment service gives nothing back twice in any case.
+            payment = Payment.objects.filter(pk=subscription.payment_id).first()
+        refund = selectors.subscription_unused_refund(
+            subscription=subscription, payment=payment, now=now
+        )
+        if refund:
+            payment_refund(payment=payment, amount=refund, by=by)
+        subscription.is_active = False
+        subscription.auto_renew = False
+        subscription.grace_until = None
+        subscription.end_date = min(subscription.end_date, now)
+        subscription.save(update_fields=["is_active", "auto_renew", "grace_until", "end_date"])
+        _record(subscription, old="active", new="ended", by=by)
+        refunded = (
+            f" We refunded {refund} {payment.currency} for the unused part of your period."
+            if refund
+            else ""
+        )
+        _notify_user(
+            subscription,
+            title=f"Membership of {subscription.community.name} ended",
+            message=f"{reason}{refunded}",
+        )
+    _invalidate_member(subscription)
+    return refund
+
+
+def subscriptions_of_leavers_end() -> int:
+    """End the memberships still active of deleted accounts and of removed artists'
+    communities, whose ending task was lost (a broker outage) or failed (the gateway
+    refused the refund; retried on the next run); how many ended."""
+    from accounts.models import DELETED_USERNAME_PREFIX
+    from shop.payments.services import PaymentError
+
+    leftovers = (
+        CommunitySubscription.objects.filter(is_active=True)
+        .filter(
+            models.Q(user__username__startswith=DELETED_USERNAME_PREFIX)
+            | models.Q(community__artist__removed_at__isnull=False)
+        )
+        .values_list("pk", "community__artist__artist_name", "community__artist__removed_at")
+        .order_by("pk")
+    )
+    ended = 0
+    for subscription_id, artist_name, artist_removed_at in leftovers:
+        reason = (
+            ARTIST_LEFT_REASON.format(artist_name=artist_name)
+            if artist_removed_at
+            else MEMBER_LEFT_REASON
+        )
+        try:
+            subscription_end_refunding_unused(
+                subscription_id=subscription_id, by=None, reason=reason
+            )
+        except PaymentError:
+            logger.exception("Membership %s of someone who left not ended yet.", subscription_id)
+            continue
+        ended += 1
+    return ended
+
+
+def subscriptions_end_refunding_unused(*, subscription_ids, by, reason: str) -> None:
+    """Queue the end of each membership (one task each) once the caller's transaction
+    commits; the caller has already made sure none of them renews meanwhile."""
+    from communities.tasks import subscription_end_refunding_unused as end
+
+    for subscription_id in subscription_ids:
+        enqueue_on_commit(end, str(subscription_id), str(by.pk) if by else None, reason)
 
 
 EXPIRY_BATCH = 500

@@ -22,6 +22,23 @@ def subscription_renew(subscription_id: str) -> str:
 
 
 @platform_task
+def subscription_end_refunding_unused(subscription_id: str, by_id: str | None, reason: str) -> str:
+    from accounts.models import User
+    from communities.services import subscription_end_refunding_unused as end
+
+    by = User.objects.filter(pk=by_id).first() if by_id else None
+    return str(end(subscription_id=subscription_id, by=by, reason=reason))
+
+
+@platform_task
+def subscriptions_of_leavers_end() -> int:
+    """Beat: end what the ending tasks of people who left did not."""
+    from communities.services import subscriptions_of_leavers_end as end
+
+    return end()
+
+
+@platform_task
 def subscriptions_expire() -> int:
     from communities.services import subscriptions_expire as expire
 

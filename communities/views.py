@@ -113,6 +113,8 @@ def community_create(request):
 @require_safe
 def community_detail(request, community_id):
     info = _info(community_id)
+    if info.community.artist.is_removed:
+        return render(request, "artists/gone.html", {"artist": info.community.artist}, status=410)
     user = request.user
     can_view = selectors.can_view_content(info=info, user=user)
     subscription = selectors.subscription_of(community_id=info.community.pk, user=user)

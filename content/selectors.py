@@ -221,7 +221,8 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
 def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
     """Artists to follow: featured first, then the most active; never the fan's own."""
     return list(
-        Artist.objects.exclude(pk__in=exclude)
+        Artist.objects.on_platform()
+        .exclude(pk__in=exclude)
         .exclude(user=user)
         .annotate(
             post_count=_count(
@@ -264,10 +265,18 @@ class CommentNode:
     @property
     def vary(self) -> tuple:
         """What the comment's own HTML shows that changes (`{% fragment %}` in
-        _comment.html): the row (a like moves its counter, not `updated_at`), and the
-        viewer's like and authorship."""
+        _comment.html): the row (a like moves its counter, not `updated_at`), the author's
+        name (a deleted author becomes "former member"), and the viewer's like and
+        authorship."""
         comment = self.comment
-        return (comment.pk, comment.updated_at, comment.likes_count, comment.liked, comment.mine)
+        return (
+            comment.pk,
+            comment.updated_at,
+            comment.user.display_name,
+            comment.likes_count,
+            comment.liked,
+            comment.mine,
+        )
 
     @property
     def thread_vary(self) -> tuple:
@@ -499,13 +508,15 @@ class ExplorePage:
 
     @cached_property
     def new_artists(self) -> list[Artist]:
-        return list(Artist.objects.order_by("-created_at")[:EXPLORE_LIST_SIZE])
+        return list(Artist.objects.on_platform().order_by("-created_at")[:EXPLORE_LIST_SIZE])
 
 
 def _popular_posts() -> list[tuple[uuid.UUID, uuid.UUID]]:
     return list(
         Post.objects.filter(
-            deleted_at__isnull=True, created_at__gte=timezone.now() - POPULAR_WINDOW
+            deleted_at__isnull=True,
+            artist__removed_at__isnull=True,
+            created_at__gte=timezone.now() - POPULAR_WINDOW,
         )
         .order_by("-likes_count", "-created_at")
         .values_list("pk", "artist__user_id")[:EXPLORE_LIST_SIZE]
@@ -519,7 +530,9 @@ def featured_now() -> dict:
     for item in featured:
         by_type[item.item_type].append(item)
     # item_id has no foreign key (D7): resolve each kind in one query, skip what is gone.
-    artists = Artist.objects.in_bulk(well_formed_uuids(i.item_id for i in by_type["artist"]))
+    artists = Artist.objects.on_platform().in_bulk(
+        well_formed_uuids(i.item_id for i in by_type["artist"])
+    )
     products = Product.objects.filter(
         pk__in=well_formed_uuids(i.item_id for i in by_type["product"]), is_active=True
     ).select_related("artist")

@@ -177,7 +177,7 @@ def comment_create(
             notifications_create(
                 recipient_ids=[parent.user_id],
                 notification_type=NotificationType.COMMENT_REPLY,
-                title=f"{user.username} replied to your comment",
+                title=f"{user.display_name} replied to your comment",
                 message=text[:200],
                 resource_type="comment",
                 resource_id=comment.pk,
@@ -249,9 +249,9 @@ def _like_target(
 def _like_notify(*, author: User, liker: User, kind: str, target: dict) -> None:
     others = Like.objects.filter(**target).exclude(user=author).count() - 1
     who = (
-        liker.username
+        liker.display_name
         if others <= 0
-        else f"{liker.username} and {others} other" + ("s" if others > 1 else "")
+        else f"{liker.display_name} and {others} other" + ("s" if others > 1 else "")
     )
     notification_group_update(
         recipient_id=author.pk,

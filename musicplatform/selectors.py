@@ -20,10 +20,12 @@ def home_page() -> dict:
 def _home_page() -> dict:
     return {
         "featured_artists": list(
-            Artist.objects.filter(featured=True).order_by("artist_name")[:HOME_LIST_SIZE]
+            Artist.objects.on_platform()
+            .filter(featured=True)
+            .order_by("artist_name")[:HOME_LIST_SIZE]
         ),
         "latest_posts": list(
-            Post.objects.filter(deleted_at__isnull=True)
+            Post.objects.filter(deleted_at__isnull=True, artist__removed_at__isnull=True)
             .select_related("artist")
             .order_by("-created_at")[:HOME_LIST_SIZE]
         ),

@@ -102,7 +102,9 @@ def cart_view(*, quantities: dict[str, int]) -> Cart:
         if product is None:
             continue
         problem = ""
-        if not product.is_active:
+        if product.artist.is_removed:
+            problem = "The artist is no longer on the platform; this can no longer be bought."
+        elif not product.is_active:
             problem = "No longer available."
         elif product.stock_quantity is not None and quantity > product.stock_quantity:
             problem = (

@@ -44,3 +44,19 @@ def orders_release_abandoned() -> int:
     from shop.services.orders import orders_release_abandoned as release
 
     return release()
+
+
+@platform_task
+def saved_payment_method_detach(method_id: str) -> bool:
+    """Detach a saved card at its gateway and forget it (an account was deleted)."""
+    from shop.payments.services import saved_payment_method_detach as detach
+
+    return detach(method_id=method_id)
+
+
+@platform_task
+def saved_payment_methods_of_deleted_detach() -> int:
+    """Beat: detach the cards deleted accounts still have (a lost or failed task)."""
+    from shop.payments.services import saved_payment_methods_of_deleted_detach as detach
+
+    return detach()

@@ -417,6 +417,7 @@ CELERY_TASK_ROUTES = {
     "shop.tasks.payment_receipt*": {"queue": "notifications"},
     "communities.tasks.subscription*": {"queue": "payments"},
     "shop.tasks.payment_refund_unwanted": {"queue": "payments"},
+    "shop.tasks.saved_payment_method*": {"queue": "payments"},
     "shop.tasks.orders_release_abandoned": {"queue": "payments"},
     "accounts.tasks.*": {"queue": "maintenance"},
     "content.tasks.share_links_purge": {"queue": "maintenance"},
@@ -457,6 +458,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "communities-renew-due": {
         "task": "communities.tasks.subscriptions_renew_due",
         "schedule": 900,
+    },
+    # Memberships and saved cards of people who left, whose ending task was lost (a
+    # broker outage) or failed (the gateway refused the refund): docs/payments.md.
+    "communities-end-leavers": {
+        "task": "communities.tasks.subscriptions_of_leavers_end",
+        "schedule": 3600,
+    },
+    "shop-detach-cards-of-deleted-accounts": {
+        "task": "shop.tasks.saved_payment_methods_of_deleted_detach",
+        "schedule": 3600,
     },
     "communities-expire": {
         "task": "communities.tasks.subscriptions_expire",

@@ -209,6 +209,34 @@ def payment_charge_saved(*, payment: Payment) -> Payment:
     return Payment.objects.get(pk=payment.pk)
 
 
+def saved_payment_method_detach(*, method_id) -> bool:
+    """Detach a saved method at its gateway (with Stripe, from the customer) and forget it;
+    False when it is already gone, so running it twice does nothing more."""
+    with transaction.atomic():
+        method = SavedPaymentMethod.objects.select_for_update().filter(pk=method_id).first()
+        if method is None:
+            return False
+        gateway_named(method.gateway).method_detach(method=method)
+        method.delete()
+    return True
+
+
+def saved_payment_methods_of_deleted_detach() -> int:
+    """Detach the saved methods deleted accounts still have (their task was lost, or the
+    gateway did not answer; retried on the next run); how many were detached."""
+    from accounts.models import DELETED_USERNAME_PREFIX
+
+    detached = 0
+    for method_id in SavedPaymentMethod.objects.filter(
+        user__username__startswith=DELETED_USERNAME_PREFIX
+    ).values_list("pk", flat=True):
+        try:
+            detached += saved_payment_method_detach(method_id=method_id)
+        except GatewayError:
+            logger.exception("Saved method %s of a deleted account not detached yet.", method_id)
+    return detached
+
+
 def _notify(payment: Payment, *, title: str, message: str) -> None:
     if payment.user_id:
         notifications_create(

@@ -92,3 +92,12 @@ def product_update(
         product.full_clean()
         product.save()
     return product
+
+
+def products_withdraw(*, artist) -> int:
+    """Stop selling every product of an artist who left the platform; how many stopped.
+
+    Carts that hold one say so and checkout refuses it (it is no longer active); orders
+    already paid keep their items and download links.
+    """
+    return Product.objects.filter(artist=artist, is_active=True).update(is_active=False)

@@ -38,6 +38,9 @@ class Gateway(Protocol):
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
         """Give `amount` back; None when the gateway will tell us later that it is done."""
 
+    def method_detach(self, *, method: SavedPaymentMethod) -> None:
+        """Make a saved method unusable for any later charge (it is already if it is gone)."""
+
 
 def gateway_named(name: str) -> Gateway:
     from shop.payments.gateways.stripe import StripeGateway

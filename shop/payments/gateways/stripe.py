@@ -168,6 +168,17 @@ class StripeGateway:
             refunded_total_cents=to_cents(refunded_total),
         )
 
+    def method_detach(self, *, method: SavedPaymentMethod) -> None:
+        try:
+            stripe_client().v1.payment_methods.detach(
+                method.method_ref, options={"idempotency_key": f"detach-{method.pk}"}
+            )
+        except stripe.InvalidRequestError as error:
+            # Already detached, or unknown to Stripe: it can charge nothing either way.
+            logger.info("Stripe did not detach %s: %s", method.method_ref, error)
+        except stripe.StripeError as error:
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
+
 
 def _event_from_payment_intent(intent: dict, *, event_type: str, event_id: str | None):
     metadata = intent.get("metadata") or {}
