@@ -97,3 +97,70 @@ def _address():
     from shop.services.orders import Address
 
     return Address("Ada", "1 Road", "", "London", "N1", "GB")
+
+
+def _paid_order(price: str) -> Order:
+    from decimal import Decimal
+
+    buyer, product = UserFactory(), ProductFactory(price=Decimal(price), stock_quantity=5)
+    order, _ = order_place(
+        user=buyer,
+        quantities={str(product.pk): 1},
+        contact_email=buyer.email,
+        contact_phone="",
+        shipping_address=_address(),
+        checkout_key=uuid.uuid4(),
+        expected_total=None,
+    )
+    payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+    payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
+    return Order.objects.get(pk=order.pk)
+
+
+def test_staff_refunding_at_once_never_give_back_more_than_was_paid():
+    from decimal import Decimal
+
+    from shop.models import Refund
+    from shop.services.refunds import order_refund
+
+    order, staff = _paid_order("30.00"), UserFactory(staff=True)
+
+    def refund(_: int) -> str:
+        order_refund(
+            order=order,
+            by=staff,
+            reason="Goodwill",
+            amount=Decimal("10.00"),
+            request_key=uuid.uuid4(),
+        )
+        return "refunded"
+
+    results = run_together(6, refund)
+
+    assert results.count("refunded") == 3, results
+    refusals = [r for r in results if r != "refunded"]
+    assert all(isinstance(r, ShopError) and "at most 0.00" in str(r) for r in refusals), results
+    payment = Payment.objects.get(order=order)
+    assert (payment.payment_status, payment.refunded_amount) == ("refunded", Decimal("30.00"))
+    assert Refund.objects.filter(order=order).count() == 3
+
+
+def test_one_refund_clicked_ten_times_at_once_refunds_once():
+    from decimal import Decimal
+
+    from shop.models import Refund
+    from shop.services.refunds import order_refund
+
+    order, staff, key = _paid_order("30.00"), UserFactory(staff=True), uuid.uuid4()
+
+    def click(_: int) -> str:
+        order_refund(
+            order=order, by=staff, reason="Scratched", amount=Decimal("5.00"), request_key=key
+        )
+        return "done"
+
+    results = run_together(10, click)
+
+    assert results == ["done"] * 10
+    assert Refund.objects.filter(order=order).count() == 1
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("5.00")
