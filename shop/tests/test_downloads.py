@@ -177,4 +177,4 @@ def test_a_cancelled_order_no_longer_downloads(client):
     response = client.get(item.download_url)
 
     assert response.status_code == 403
-    assert "not paid" in response.text
+    assert "refunded" in response.text

@@ -174,7 +174,13 @@ def test_a_refunded_item_no_longer_downloads(buyer_client, staff):
     item = download_item(order)
     buyer_client.get(item.download_url)
 
-    order_refund(order=order, by=staff, reason="Corrupt file", request_key=uuid.uuid4())
+    order_refund(
+        order=order,
+        by=staff,
+        reason="Corrupt file",
+        item_ids=[item.pk],
+        request_key=uuid.uuid4(),
+    )
 
     response = buyer_client.get(item.download_url)
     assert response.status_code == 403
@@ -298,7 +304,13 @@ def test_staff_refund_a_delivered_order_in_full(buyer_client, staff_client, staf
 def test_a_full_refund_of_a_paid_order_cancels_it_in_the_staff_members_name(buyer_client, staff):
     order = buy(buyer_client, ProductFactory(stock_quantity=5))
 
-    order_refund(order=order, by=staff, reason="Customer asked", request_key=uuid.uuid4())
+    order_refund(
+        order=order,
+        by=staff,
+        reason="Customer asked",
+        item_ids=[merch_item(order).pk],
+        request_key=uuid.uuid4(),
+    )
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
     cancelled = StatusHistory.objects.get(entity_type="order", new_status="cancelled")
@@ -316,30 +328,31 @@ def test_only_paid_shipped_or_delivered_orders_are_refunded(buyer_client, staff,
 
 
 def test_an_item_of_another_order_or_refunded_before_is_refused(buyer_client, staff):
-    order, other = buy(buyer_client, ProductFactory()), buy(buyer_client, ProductFactory())
-    item = merch_item(order)
+    order, other = mixed_order(buyer_client), buy(buyer_client, ProductFactory())
+    shirt = merch_item(order)
 
     with pytest.raises(ShopError, match="not part of this order"):
         order_refund(
-            order=other,
-            by=staff,
-            reason="x",
-            item_ids=[item.pk],
-            request_key=uuid.uuid4(),
+            order=other, by=staff, reason="x", item_ids=[shirt.pk], request_key=uuid.uuid4()
         )
     order_refund(
         order=order,
         by=staff,
-        reason="x",
+        reason="Kept the shirt for a discount",
         amount=Decimal("1.00"),
-        item_ids=[item.pk],
+        item_ids=[shirt.pk],
         request_key=uuid.uuid4(),
     )
     with pytest.raises(ShopError, match="already refunded"):
         order_refund(
-            order=order, by=staff, reason="x", item_ids=[item.pk], request_key=uuid.uuid4()
+            order=order, by=staff, reason="x", item_ids=[shirt.pk], request_key=uuid.uuid4()
         )
-    assert Payment.objects.get(order=order).payment_status == PaymentStatus.COMPLETED
+    payment = Payment.objects.get(order=order)
+    assert (payment.payment_status, payment.refunded_amount) == (
+        PaymentStatus.COMPLETED,
+        Decimal("1.00"),
+    )
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
 
 
 def test_the_refund_page_is_for_staff_only(buyer_client):
