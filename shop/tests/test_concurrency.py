@@ -2,15 +2,17 @@
 
 import threading
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
+from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product, Refund
 from shop.payments.services import payment_start, payment_test_checkout_submit
 from shop.services import ShopError
-from shop.services.orders import order_place
+from shop.services.orders import order_fulfil, order_place
+from shop.services.refunds import order_refund
 from shop.tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("test_gateway")]
@@ -100,8 +102,6 @@ def _address():
 
 
 def _paid_order(price: str) -> Order:
-    from decimal import Decimal
-
     buyer, product = UserFactory(), ProductFactory(price=Decimal(price), stock_quantity=5)
     order, _ = order_place(
         user=buyer,
@@ -118,13 +118,6 @@ def _paid_order(price: str) -> Order:
 
 
 def test_staff_refunding_at_once_never_give_back_more_than_was_paid():
-    from decimal import Decimal
-
-    from shop.models import Refund
-    from shop.services.refunds import order_refund
-
-    from shop.services.orders import order_fulfil
-
     order, staff = _paid_order("30.00"), UserFactory(staff=True)
     # Shipped, so that the last refund does not also cancel the order.
     artist_user = order.items.get().product.artist.user
@@ -151,11 +144,6 @@ def test_staff_refunding_at_once_never_give_back_more_than_was_paid():
 
 
 def test_one_refund_clicked_ten_times_at_once_refunds_once():
-    from decimal import Decimal
-
-    from shop.models import Refund
-    from shop.services.refunds import order_refund
-
     order, staff, key = _paid_order("30.00"), UserFactory(staff=True), uuid.uuid4()
 
     def click(_: int) -> str:
