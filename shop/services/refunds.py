@@ -38,7 +38,8 @@ from shop.services import ShopError
 from shop.services.downloads import OWNED_STATUSES
 from shop.services.orders import order_move, order_stock_release
 
-BUYER_REASON = "Cancelled by the buyer before delivery."
+# Who cancelled (the buyer, or staff with the order admin's action) is `requested_by`.
+UNDELIVERED_REASON = "Cancelled before delivery."
 
 
 def cannot_cancel_message(notes: list[str]) -> str:
@@ -245,7 +246,7 @@ def order_refund_undelivered(*, order: Order, by, request_key: UUID) -> Refund |
             state=state,
             items=undelivered,
             amount=amount,
-            reason=BUYER_REASON,
+            reason=UNDELIVERED_REASON,
             by=by,
             request_key=request_key,
             cancels=whole_order,
