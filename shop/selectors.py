@@ -16,6 +16,7 @@ from shop.models import (
     Product,
     ProductType,
 )
+from shop.services.downloads import DIGITAL_TYPES, OWNED_STATUSES
 
 SORTS = {
     "newest": ("-created_at", "pk"),
@@ -141,7 +142,7 @@ def delivery_note(*, item: OrderItem, order_status: str) -> str:
     """Why the buyer can no longer cancel this line for a refund ("" while they can):
     a digital item whose link was used, merchandise that was shipped. `item` carries
     `first_download_at` (the order selectors and shop.services.refunds set it)."""
-    if item.product.product_type in (ProductType.MUSIC_DOWNLOAD, ProductType.EXCLUSIVE_RELEASE):
+    if item.product.product_type in DIGITAL_TYPES:
         if item.first_download_at is None:
             return ""
         day = timezone.localtime(item.first_download_at).strftime("%Y-%m-%d")
@@ -163,7 +164,7 @@ def order_cancellation(*, order: Order) -> Cancellation:
     """From the order's prefetched lines (`order_of_buyer`); no query."""
     if order.status == OrderStatus.PENDING:
         return Cancellation(possible=True, notes=[])
-    if order.status not in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+    if order.status not in OWNED_STATUSES:
         return Cancellation(possible=False, notes=[])
     open_items = [item for item in order.items.all() if item.refund_id is None]
     notes = [delivery_note(item=item, order_status=order.status) for item in open_items]
@@ -182,7 +183,7 @@ def purchases_of_buyer(*, user) -> QuerySet[OrderItem]:
     return (
         OrderItem.objects.filter(
             order__user_id=user.pk,
-            order__status__in=[OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED],
+            order__status__in=OWNED_STATUSES,
             refund__isnull=True,
         )
         .select_related("order", "product__artist")
