@@ -108,6 +108,13 @@ def order_place(
         total = sum((subtotal for _, _, subtotal in lines), Decimal("0.00"))
         if expected_total is not None and total != expected_total:
             raise PriceChanged(total)
+        if 0 < total < settings.SHOP_MIN_PRICE:
+            # No gateway charges less (products priced so before SHOP_MIN_PRICE existed):
+            # such an order could never be paid.
+            raise ShopError(
+                f"The smallest total we can charge is {settings.SHOP_MIN_PRICE}; "
+                "add something to your cart."
+            )
         needs_shipping = any(p.product_type == ProductType.MERCHANDISE for p in products)
         if needs_shipping and shipping_address is None:
             raise ShopError("Merchandise needs a shipping address.")

@@ -97,6 +97,18 @@ def test_a_free_download_among_paid_items_is_paid_for_with_them(client):
     assert Payment.objects.get(order=order).amount == Decimal("12.00")
 
 
+def test_a_total_no_gateway_can_charge_is_refused_at_checkout(client):
+    # A product priced 0.20 before SHOP_MIN_PRICE existed: the order could never be paid.
+    client.force_login(UserFactory())
+    add_to_cart(client, ProductFactory(price=Decimal("0.20")))
+
+    response = checkout(client, address=ADDRESS)
+
+    assert response.status_code == 400
+    assert "The smallest total we can charge is 0.50" in response.text
+    assert not Order.objects.exists()
+
+
 @pytest.fixture
 def artist_client(client):
     artist = ArtistFactory()
