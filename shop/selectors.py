@@ -217,8 +217,11 @@ def order_by_checkout_key(*, user, key: str | None) -> Order | None:
 
 def fulfilment_orders(*, user) -> QuerySet[Order]:
     """Paid and shipped orders holding the user's merchandise, with only their own lines."""
+    # A line given back by a refund is not to be shipped.
     own = OrderItem.objects.filter(
-        product__artist__user_id=user.pk, product__product_type=ProductType.MERCHANDISE
+        product__artist__user_id=user.pk,
+        product__product_type=ProductType.MERCHANDISE,
+        refund__isnull=True,
     )
     return (
         Order.objects.filter(

@@ -156,6 +156,19 @@ def test_a_mixed_order_gives_back_only_what_was_not_delivered(buyer_client):
     assert Product.objects.get(pk=shirt.product_id).stock_quantity == 5
 
 
+def test_cancelled_merchandise_leaves_the_artists_fulfilment_list(buyer_client):
+    order = mixed_order(buyer_client)
+    buyer_client.get(download_item(order).download_url)
+    artist = Client()
+    artist.force_login(merch_item(order).product.artist.user)
+    short = str(order.pk)[:8]
+    assert short in artist.get(reverse("shop:fulfilment")).text
+
+    buyer_client.post(reverse("shop:order_cancel", args=[order.pk]))
+
+    assert short not in artist.get(reverse("shop:fulfilment")).text
+
+
 def test_shipped_merchandise_is_not_cancelled_by_the_buyer(buyer_client):
     product = ProductFactory(name="Tour shirt", stock_quantity=5)
     order = buy(buyer_client, product)
