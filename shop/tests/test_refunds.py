@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import responses
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,8 @@ from shop.models import (
 from shop.services import ShopError
 from shop.services.orders import order_fulfil
 from shop.services.refunds import order_refund
-from shop.tests.factories import ProductFactory
+from shop.tests import stripe_stub
+from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 from shop.tests.helpers import buy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_gateway")]
@@ -374,3 +376,43 @@ def test_the_refund_page_is_for_staff_only(buyer_client):
     response = buyer_client.get(reverse("admin:shop_order_refund", args=[order.pk]))
 
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_a_refund_stripe_has_not_confirmed_yet_still_counts(settings, staff):
+    """Stripe may answer a refund `pending` (recorded on the payment only when
+    `charge.refunded` arrives): the refund row counts meanwhile, so a second refund cannot
+    go past what was paid."""
+    settings.STRIPE_SECRET_KEY = "sk_test_suite"
+    order = OrderFactory(total_amount=Decimal("24.99"), status=OrderStatus.SHIPPED)
+    OrderItemFactory(order=order)
+    PaymentFactory(order=order, payment_method="stripe", stripe_payment_id="pi_3Paid")
+    pending = {
+        "id": "re_3Refund",
+        "object": "refund",
+        "amount": 2000,
+        "currency": "usd",
+        "payment_intent": "pi_3Paid",
+        "status": "pending",
+    }
+
+    with responses.RequestsMock() as stripe_api:
+        stripe_api.add(responses.POST, f"{stripe_stub.API}/v1/refunds", json=pending)
+        order_refund(
+            order=order,
+            by=staff,
+            reason="Late",
+            amount=Decimal("20.00"),
+            request_key=uuid.uuid4(),
+        )
+        with pytest.raises(ShopError, match=r"at most 4\.99"):
+            order_refund(
+                order=order,
+                by=staff,
+                reason="Again",
+                amount=Decimal("10.00"),
+                request_key=uuid.uuid4(),
+            )
+
+        assert len(stripe_api.calls) == 1
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("0.00")
+    assert Refund.objects.get(order=order).status == "issued"
