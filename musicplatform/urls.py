@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from musicplatform import views
+from shop import views as shop_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
     path("shop/", include("shop.urls")),
+    # Everything a buyer owns, under the account rather than the shop (issue 17, item 10).
+    path("purchases/", shop_views.purchases, name="purchases"),
     path("", include("accounts.urls")),
     path("", include("content.urls")),
     path("artists/", include("artists.urls")),

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -5,7 +7,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from shop.forms import OrderRefundForm
 from shop.models import (
+    DownloadUse,
     FeaturedItem,
     Order,
     OrderItem,
@@ -13,11 +17,17 @@ from shop.models import (
     PaymentEvent,
     PaymentStatus,
     Product,
+    Refund,
     SavedPaymentMethod,
 )
 from shop.payments.forms import RefundForm
 from shop.payments.services import PaymentError, payment_refund
+from shop.selectors import order_lines
+from shop.services import ShopError
+from shop.services.downloads import OWNED_STATUSES
 from shop.services.featured import STAFF_PLACEMENT_DAYS, featured_products_curate
+from shop.services.orders import order_cancel
+from shop.services.refunds import order_refund
 
 
 class ReadOnlyMixin:
@@ -76,10 +86,18 @@ class OrderItemInline(ReadOnlyMixin, admin.TabularInline):
         "subtotal",
         "download_expires_at",
         "download_links_issued",
+        "refund",
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
+
+
+class RefundInline(ReadOnlyMixin, admin.TabularInline):
+    model = Refund
+    fields = ("amount", "reason", "status", "requested_by", "created_at")
+    readonly_fields = fields
+    show_change_link = True
 
 
 class PaymentInline(ReadOnlyMixin, admin.TabularInline):
@@ -103,23 +121,82 @@ class OrderAdmin(admin.ModelAdmin):
         "user",
         "total_amount",
         "status",
+        "refund_link",
         "contact_email",
         "contact_phone",
         "shipping_address",
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("id", "user", "total_amount", "status", "created_at", "updated_at")
-    inlines = (OrderItemInline, PaymentInline)
+    readonly_fields = (
+        "id",
+        "user",
+        "total_amount",
+        "status",
+        "refund_link",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (OrderItemInline, PaymentInline, RefundInline)
     actions = ("cancel_orders",)
 
+    @admin.display(description="Refund")
+    def refund_link(self, order):
+        if order.status not in OWNED_STATUSES:
+            return "—"
+        url = reverse("admin:shop_order_refund", args=[order.pk])
+        return format_html('<a href="{}">Refund items or an amount</a>', url)
+
+    def get_urls(self):
+        refund = self.admin_site.admin_view(self.refund_view)
+        return [
+            path("<uuid:order_id>/refund/", refund, name="shop_order_refund"),
+            *super().get_urls(),
+        ]
+
+    def refund_view(self, request, order_id):
+        """Staff give back lines and/or an amount of an order, with a reason."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order.objects.select_related("user"), pk=order_id)
+        lines = order_lines(order_id=order.pk)
+        form = OrderRefundForm(
+            request.POST or None, items=lines, initial={"request_key": uuid.uuid4()}
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                refund = order_refund(
+                    order=order,
+                    by=request.user,
+                    reason=data["reason"],
+                    request_key=data["request_key"],
+                    item_ids=[uuid.UUID(item_id) for item_id in data["items"]],
+                    amount=data["amount"],
+                )
+            except ShopError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, f"Refunded {refund.amount}: {refund.reason}")
+                return redirect("admin:shop_order_change", order.pk)
+        payments = list(order.payments.order_by("payment_date", "pk"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Refund an order",
+            "order": order,
+            "payments": payments,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "shop/admin_order_refund.html", context, status=400 if form.errors else 200
+        )
+
     @admin.action(
-        description="Cancel (refund through the gateway when paid)", permissions=["change"]
+        description="Cancel (pending; paid: what was not delivered, refunded)",
+        permissions=["change"],
     )
     def cancel_orders(self, request, queryset):
-        from shop.services import ShopError
-        from shop.services.orders import order_cancel
-
         done = 0
         for order in queryset.order_by("pk"):
             try:
@@ -234,6 +311,25 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_refund_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "order", "amount", "status", "requested_by", "reason", "created_at")
+    list_filter = ("status", "created_at")
+    list_select_related = ("order", "requested_by")
+    search_fields = ("id__exact", "order__id__exact", "reason", "order__contact_email")
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(DownloadUse)
+class DownloadUseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("order_item", "user", "used_at", "ip_hash")
+    list_select_related = ("order_item", "user")
+    search_fields = ("order_item__order__id__exact", "user__username", "user__email")
+    ordering = ("-used_at",)
+    date_hierarchy = "used_at"
 
 
 @admin.register(PaymentEvent)

@@ -1,5 +1,6 @@
 import re
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import filetype
 from django import forms
@@ -19,6 +20,7 @@ from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 from shop.models import FeaturedItemType, ProductType
 from shop.selectors import SORTS
 from shop.services.orders import Address
+from shop.services.products import price_problem
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 25_000_000
@@ -72,7 +74,9 @@ class ProductForm(forms.Form):
     name = forms.CharField(max_length=255)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     product_type = forms.ChoiceField(choices=ProductType.choices)
-    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    price = forms.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, help_text="0.00 makes a download free."
+    )
     stock_quantity = forms.IntegerField(
         min_value=0,
         max_value=1_000_000,
@@ -123,6 +127,10 @@ class ProductForm(forms.Form):
         }
         if digital and not data.get("digital_file") and not self.has_file:
             self.add_error("digital_file", "A digital product needs its file.")
+        if data.get("price") is not None and data.get("product_type"):
+            problem = price_problem(price=data["price"], product_type=data["product_type"])
+            if problem:
+                self.add_error("price", problem)
         return data
 
 
@@ -255,3 +263,44 @@ class FeaturedPlacementForm(forms.Form):
             "start_date": start,
             "end_date": end,
         }
+
+
+class OrderRefundForm(forms.Form):
+    """Staff refund an order (admin): lines and/or an amount, always with a reason."""
+
+    items = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Items to give back",
+        help_text="Chosen lines no longer download and are refunded once. Without an "
+        "amount their subtotals are refunded (all that is left when you choose every line).",
+    )
+    amount = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        label="Amount to refund",
+        help_text="Leave empty to refund the chosen lines' subtotals.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    # The form's idempotency key: a second submission of the same form is the same refund.
+    request_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [
+            (
+                str(item.pk),
+                f"{item.quantity} × {item.product.name} ({item.subtotal})"
+                + (" — downloaded" if item.first_download_at else ""),
+            )
+            for item in items
+            if item.refund_id is None
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("items") and data.get("amount") is None and "amount" not in self.errors:
+            raise forms.ValidationError("Choose items or enter an amount to refund.")
+        return data

@@ -145,8 +145,18 @@ class OrderItem(models.Model):
     subtotal = models.DecimalField(max_digits=10, decimal_places=2)
     download_url = models.TextField(null=True, blank=True)
     download_expires_at = models.DateTimeField(null=True, blank=True)
-    # How many download links were issued; a fresh one after expiry is allowed a few times.
-    download_links_issued = models.SmallIntegerField(default=0, db_default=0)
+    # How many download links were issued in all (fresh ones are rate-limited per hour,
+    # never capped: shop.services.downloads).
+    download_links_issued = models.IntegerField(default=0, db_default=0)
+    # The refund that gave this line back: it no longer downloads and is refunded once.
+    refund = models.ForeignKey(
+        "Refund",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,
+    )
     created_at = created_at()
 
     class Meta:
@@ -166,6 +176,95 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_id}"
+
+
+class DownloadUse(models.Model):
+    """One use of a download link: what tells a delivered download from one never used,
+    and so whether the buyer may still cancel it for a refund (shop.services.refunds)."""
+
+    id = uuid_primary_key("download_use_id")
+    order_item = models.ForeignKey(
+        OrderItem, on_delete=models.DB_CASCADE, related_name="download_uses", db_index=False
+    )
+    # Kept when the account is deleted: the record that the file was delivered stays.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    # HMAC-SHA256 of the address under SECRET_KEY: repeated uses from one place can be told
+    # apart from many places, without keeping the address itself.
+    ip_hash = models.CharField(max_length=64)
+    used_at = created_at()
+
+    class Meta:
+        db_table = "download_uses"
+        indexes = [
+            models.Index(fields=["order_item", "used_at"], name="idx_download_uses_item_used")
+        ]
+
+    def __str__(self) -> str:
+        return f"Download of {self.order_item_id} at {self.used_at}"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ISSUED = "issued", "Issued through the gateway"
+
+
+# A refund is recorded, then issued through the gateway in the same transaction.
+REFUND_TRANSITIONS = {RefundStatus.REQUESTED: (RefundStatus.ISSUED,)}
+
+
+class Refund(models.Model):
+    """Money given back for an order: by the buyer for what was never delivered, or by
+    staff with a reason. Its lines (`items`) are given back once; its `request_key` makes
+    a repeated submission of one refund form the same refund."""
+
+    id = uuid_primary_key("refund_id")
+    order = models.ForeignKey(
+        Order, on_delete=models.DB_CASCADE, related_name="refunds", db_index=False
+    )
+    payment = models.ForeignKey(
+        "Payment",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order_refunds",
+        db_index=False,
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=20,
+        choices=RefundStatus.choices,
+        default=RefundStatus.REQUESTED,
+        db_default=RefundStatus.REQUESTED,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    request_key = models.UUIDField(editable=False)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "refunds"
+        constraints = [
+            models.UniqueConstraint(fields=["request_key"], name="refunds_request_key_key"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refunds_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["order"], name="idx_refunds_order_id")]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} for order {self.order_id}"
 
 
 class PaymentStatus(models.TextChoices):

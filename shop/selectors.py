@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shop.models import (
@@ -16,6 +16,7 @@ from shop.models import (
     Product,
     ProductType,
 )
+from shop.services.downloads import DIGITAL_TYPES, OWNED_STATUSES
 
 SORTS = {
     "newest": ("-created_at", "pk"),
@@ -121,9 +122,74 @@ def cart_view(*, quantities: dict[str, int]) -> Cart:
     )
 
 
+def _lines() -> QuerySet[OrderItem]:
+    """Order lines with their products and when each was first downloaded."""
+    return (
+        OrderItem.objects.select_related("product")
+        .annotate(first_download_at=Min("download_uses__used_at"))
+        .order_by("created_at", "pk")
+    )
+
+
 def _items_with_products() -> Prefetch:
-    return Prefetch(
-        "items", queryset=OrderItem.objects.select_related("product").order_by("created_at", "pk")
+    return Prefetch("items", queryset=_lines())
+
+
+def order_lines(*, order_id) -> list[OrderItem]:
+    """One order's lines, for staff deciding a refund (the order admin)."""
+    return list(_lines().filter(order_id=order_id))
+
+
+def delivery_note(*, item: OrderItem, order_status: str) -> str:
+    """Why the buyer can no longer cancel this line for a refund ("" while they can):
+    a digital item whose link was used, merchandise that was shipped. `item` carries
+    `first_download_at` (the order selectors and shop.services.refunds set it)."""
+    if item.product.product_type in DIGITAL_TYPES:
+        if item.first_download_at is None:
+            return ""
+        day = timezone.localtime(item.first_download_at).strftime("%Y-%m-%d")
+        return f"You downloaded {item.product.name} on {day}"
+    if order_status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        return f"{item.product.name} was shipped"
+    return ""
+
+
+@dataclass
+class Cancellation:
+    """What the buyer's "Cancel" does on the order page, or why it is not offered."""
+
+    possible: bool
+    notes: list[str]
+
+
+def order_cancellation(*, order: Order) -> Cancellation:
+    """From the order's prefetched lines (`order_of_buyer`); no query."""
+    if order.status == OrderStatus.PENDING:
+        return Cancellation(possible=True, notes=[])
+    if order.status not in OWNED_STATUSES:
+        return Cancellation(possible=False, notes=[])
+    open_items = [item for item in order.items.all() if item.refund_id is None]
+    notes = [delivery_note(item=item, order_status=order.status) for item in open_items]
+    nothing_delivered = order.status == OrderStatus.PAID and not any(notes)
+    undelivered_paid = any(
+        not note and item.subtotal > 0 for item, note in zip(open_items, notes, strict=True)
+    )
+    return Cancellation(
+        possible=bool(open_items) and (nothing_delivered or undelivered_paid),
+        notes=[note for note in notes if note],
+    )
+
+
+def purchases_of_buyer(*, user) -> QuerySet[OrderItem]:
+    """Every line the user paid for and still owns (not refunded), newest order first."""
+    return (
+        OrderItem.objects.filter(
+            order__user_id=user.pk,
+            order__status__in=OWNED_STATUSES,
+            refund__isnull=True,
+        )
+        .select_related("order", "product__artist")
+        .order_by("-order__created_at", "order_id", "created_at", "pk")
     )
 
 
@@ -153,8 +219,11 @@ def order_by_checkout_key(*, user, key: str | None) -> Order | None:
 
 def fulfilment_orders(*, user) -> QuerySet[Order]:
     """Paid and shipped orders holding the user's merchandise, with only their own lines."""
+    # A line given back by a refund is not to be shipped.
     own = OrderItem.objects.filter(
-        product__artist__user_id=user.pk, product__product_type=ProductType.MERCHANDISE
+        product__artist__user_id=user.pk,
+        product__product_type=ProductType.MERCHANDISE,
+        refund__isnull=True,
     )
     return (
         Order.objects.filter(

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.ratelimit import client_ip
 from shop import selectors
 from shop.forms import (
     CheckoutForm,
@@ -22,10 +24,21 @@ from shop.models import OrderItem, OrderStatus, Product
 from shop.payments.services import PaymentError, payment_start
 from shop.services import ShopError
 from shop.services.cart import cart_add, cart_clear, cart_quantities, cart_remove, cart_set
-from shop.services.downloads import download_item_for_token, download_link_renew
+from shop.services.downloads import (
+    download_item_for_token,
+    download_link_renew,
+    download_use_record,
+)
 from shop.services.featured import featured_placement_build
-from shop.services.orders import PriceChanged, order_cancel, order_fulfil, order_place
+from shop.services.orders import (
+    PriceChanged,
+    order_cancel,
+    order_complete_free,
+    order_fulfil,
+    order_place,
+)
 from shop.services.products import product_create, product_update
+from shop.services.refunds import order_refund_undelivered
 
 PAGE_SIZE = 24
 CHECKOUT_KEY = "shop_checkout_key"
@@ -266,10 +279,25 @@ def _after_checkout(request, *, order, placed: bool):
         return redirect("shop:order", order.pk)
     cart_clear(session=request.session)
     request.session.pop(CHECKOUT_KEY, None)
+    if order.status == OrderStatus.PAID:
+        messages.success(request, FREE_ORDER_DONE)
+        return redirect("shop:order", order.pk)
     return _pay(request, order)
 
 
+FREE_ORDER_DONE = "Your order is complete and ready to download; there was nothing to pay."
+
+
 def _pay(request, order):
+    if order.total_amount == 0:
+        # Nothing to pay (free downloads): the order completes without a payment.
+        try:
+            order_complete_free(order=order, by=request.user)
+        except ShopError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, FREE_ORDER_DONE)
+        return redirect("shop:order", order.pk)
     try:
         _, redirect_url = payment_start(
             user=request.user, site_url=request.build_absolute_uri("/"), order=order
@@ -311,44 +339,69 @@ def order_detail(request, order_id):
     return render(
         request,
         "shop/order_detail.html",
-        {"order": order, "cancellable": order.status in {OrderStatus.PENDING, OrderStatus.PAID}},
+        {
+            "order": order,
+            "cancellation": selectors.order_cancellation(order=order),
+            "support_email": settings.SUPPORT_EMAIL,
+        },
     )
 
 
 @login_required
 @require_POST
 def order_cancel_view(request, order_id):
+    """Cancel a pending order, or what of a paid one was not delivered, with its refund."""
     order = selectors.order_of_buyer(user=request.user, order_id=order_id)
     if order is None:
         raise Http404
     try:
-        order = order_cancel(order=order, by=request.user)
+        if order.status == OrderStatus.PENDING:
+            order_cancel(order=order, by=request.user)
+            refund = None
+        else:
+            refund = order_refund_undelivered(
+                order=order, by=request.user, request_key=uuid.uuid4()
+            )
     except ShopError as error:
         messages.error(request, str(error))
+        return redirect("shop:order", order.pk)
+    if refund is None or refund.order.status == OrderStatus.CANCELLED:
+        messages.success(request, "Your order is cancelled.")
     else:
-        if order.status == OrderStatus.CANCELLED:
-            messages.success(request, "Your order is cancelled.")
-        else:
-            messages.info(
-                request, "Your refund is on its way; the order is cancelled once it is done."
-            )
+        names = [item.product.name for item in refund.items.select_related("product")]
+        verb = "is" if len(names) == 1 else "are"
+        messages.success(
+            request,
+            f"{', '.join(names)} {verb} cancelled and {refund.amount} refunded; "
+            "the rest of your order stays yours.",
+        )
     return redirect("shop:order", order.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def purchases(request):
+    """Your purchases: every line the user paid for, each download a button away."""
+    page = Paginator(selectors.purchases_of_buyer(user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "shop/purchases.html", {"page": page})
 
 
 @login_required
 @require_POST
 def download_link_renew_view(request, order_id, item_id):
+    """The Download button: the live link, or a fresh one, and straight to the file."""
     # Like the order page, another buyer's item is answered as a missing one.
     item = get_object_or_404(
         OrderItem, pk=item_id, order_id=order_id, order__user_id=request.user.pk
     )
     try:
-        download_link_renew(item=item, user=request.user)
+        item = download_link_renew(item=item, user=request.user)
     except ShopError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(request, "Your download link is ready.")
-    return redirect("shop:order", order_id)
+        return redirect("purchases")
+    return redirect(item.download_url)
 
 
 @login_required
@@ -356,6 +409,7 @@ def download_link_renew_view(request, order_id, item_id):
 def download(request, token):
     try:
         item = download_item_for_token(token=token, user=request.user)
+        download_use_record(item=item, user=request.user, ip_address=client_ip(request))
     except ShopError as error:
         return render(request, "shop/download_refused.html", {"reason": str(error)}, status=403)
     stored = item.product.digital_file

@@ -6,6 +6,7 @@ safe for development only; production.py refuses to start without its secrets.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -483,8 +484,14 @@ CELERY_BEAT_SCHEDULE: dict = {
 # A pending order holds its stock this long before it is cancelled and the stock released.
 SHOP_ORDER_HOLD_MINUTES = int(env("SHOP_ORDER_HOLD_MINUTES", "30"))
 SHOP_DOWNLOAD_LINK_DAYS = int(env("SHOP_DOWNLOAD_LINK_DAYS", "7"))
-# Links per digital item in all: the first one and the fresh ones asked for after expiry.
-SHOP_DOWNLOAD_LINKS_MAX = int(env("SHOP_DOWNLOAD_LINKS_MAX", "4"))
+# Fresh download links per buyer, per item, per hour: never a lifetime cap, which would
+# lock a buyer out of what they bought (docs/payments.md, "Promises").
+SHOP_DOWNLOAD_LINKS_PER_HOUR = int(env("SHOP_DOWNLOAD_LINKS_PER_HOUR", "5"))
+# The lowest price above 0.00 (which is a free download): Stripe refuses to charge less
+# than 0.50 in most currencies, so a lower price would make orders nobody can pay.
+SHOP_MIN_PRICE = Decimal(env("SHOP_MIN_PRICE", "0.50"))
+# Where buyers are sent for what they cannot do themselves (a refund after delivery).
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@musicplatform.local")
 SHOP_MAX_QUANTITY = int(env("SHOP_MAX_QUANTITY", "20"))
 # --- end Shop ---
 

@@ -1,5 +1,6 @@
 """Staff can open every project model in the admin, and money stays out of their hands."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -34,12 +35,14 @@ from communities.models import (
 from content.models import Comment, Like, Post, Review, ShareLink
 from notifications.models import Notification, NotificationEmailPreference, StatusHistory
 from shop.models import (
+    DownloadUse,
     FeaturedItem,
     Order,
     OrderItem,
     Payment,
     PaymentEvent,
     Product,
+    Refund,
     SavedPaymentMethod,
 )
 
@@ -67,6 +70,8 @@ NOT_ADDABLE = {
     PaymentEvent,
     SavedPaymentMethod,
     StatusHistory,
+    Refund,
+    DownloadUse,
 }
 CIPHERTEXT = "gAAAAAB-not-really-fernet-ciphertext"
 
@@ -109,6 +114,21 @@ def build_rows(i: int) -> dict:
     )
     order_payment = Payment.objects.create(
         user=user, purpose="order", order=order, amount=Decimal("20.00"), payment_method="card"
+    )
+    order_item = OrderItem.objects.create(
+        order=order,
+        product=product,
+        quantity=1,
+        unit_price=Decimal("20.00"),
+        subtotal=Decimal("20.00"),
+    )
+    refund = Refund.objects.create(
+        order=order,
+        payment=order_payment,
+        amount=Decimal("1.00"),
+        reason="Scratched",
+        requested_by=user,
+        request_key=uuid.uuid4(),
     )
     subscription = CommunitySubscription.objects.create(
         user=user, community=community, end_date=now + timedelta(days=30), payment=order_payment
@@ -153,13 +173,9 @@ def build_rows(i: int) -> dict:
         ),
         Product: product,
         Order: order,
-        OrderItem: OrderItem.objects.create(
-            order=order,
-            product=product,
-            quantity=1,
-            unit_price=Decimal("20.00"),
-            subtotal=Decimal("20.00"),
-        ),
+        OrderItem: order_item,
+        Refund: refund,
+        DownloadUse: DownloadUse.objects.create(order_item=order_item, user=user, ip_hash="0" * 64),
         Payment: Payment.objects.create(
             user=user,
             purpose="subscription",
@@ -391,6 +407,8 @@ def test_order_contact_can_be_corrected_but_not_its_total_or_status(staff_client
             "items-INITIAL_FORMS": "1",
             "payments-TOTAL_FORMS": "1",
             "payments-INITIAL_FORMS": "1",
+            "refunds-TOTAL_FORMS": "1",
+            "refunds-INITIAL_FORMS": "1",
         },
     )
 

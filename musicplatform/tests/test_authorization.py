@@ -208,6 +208,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "shop:cart_remove": every(GO),
     "shop:checkout": signed_in(GO),  # an empty cart is sent back to the shop
     "shop:orders": signed_in(OK),
+    "purchases": signed_in(OK),
     "shop:order": buyer_only(),
     "shop:order_pay": buyer_only(),
     "shop:order_cancel": buyer_only(),
@@ -294,7 +295,7 @@ POST_DATA: dict[str, dict] = {
         "name": "Hijacked",
         "description": "hijacked",
         "product_type": "merchandise",
-        "price": "0.01",
+        "price": "1.00",
         "stock_quantity": "1",
         "is_active": "on",
     },

@@ -407,6 +407,7 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
     "shop:list": (*_fields(ProductFilterForm), "page"),
     "shop:manage": ("artist",),
     "shop:orders": ("page",),
+    "purchases": ("page",),
     "shop:fulfilment": ("page",),
     "notifications:list": _fields(NotificationListForm),
 }

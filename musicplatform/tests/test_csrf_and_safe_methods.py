@@ -103,6 +103,9 @@ GET_WRITES = {
     # allauth records the account's own address when it has none in its table yet (an
     # account made by staff rather than by sign-up); nothing a request chooses.
     "account_email": {"account_emailaddress"},
+    # Serving a bought file records that it was delivered (docs/payments.md, "Promises"):
+    # what decides whether the buyer may still cancel it for a refund.
+    "shop:download": {"download_uses"},
 }
 
 

@@ -3,24 +3,30 @@
 The token names the order item and the link's expiry and is signed with SECRET_KEY, so
 it cannot be forged or stretched; the item row stores the current link and expiry, so a
 fresh link retires the old one. The view still checks the buyer and the order's status.
+A purchase is never lost: fresh links have no lifetime cap, only an hourly rate limit.
 """
 
+import hashlib
+import hmac
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import caches
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from shop.lock_objects import order_item_qs_select_for_update
-from shop.models import Order, OrderItem, OrderStatus, ProductType
+from shop.models import DownloadUse, Order, OrderItem, OrderStatus, ProductType
 from shop.services import ShopError
 
 SALT = "shop.download"
 DIGITAL_TYPES = (ProductType.MUSIC_DOWNLOAD, ProductType.EXCLUSIVE_RELEASE)
 # Statuses in which a buyer owns what they bought.
 OWNED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+RENEWAL_WINDOW_SECONDS = 3600
 
 
 def _issue(item: OrderItem) -> None:
@@ -42,8 +48,30 @@ def download_links_issue(*, order: Order) -> None:
         _issue(item)
 
 
+def _count_renewal(*, item: OrderItem, user) -> None:
+    """Count a fresh link in this item's hourly window, or refuse it when the window is full.
+
+    Kept in the `ratelimits` cache, which is PostgreSQL (table `rate_limits`), so the limit
+    holds while Redis is down. The caller holds the item's row lock, which serialises the
+    read and the write of the count; the window starts at its first link and lasts an hour.
+    """
+    limits = caches["ratelimits"]
+    key = f"shop-download-renewals:{user.pk}:{item.pk}"
+    now = time.time()
+    started, count = limits.get(key) or (now, 0)
+    allowed = settings.SHOP_DOWNLOAD_LINKS_PER_HOUR
+    if count >= allowed:
+        minutes = max(1, round((started + RENEWAL_WINDOW_SECONDS - now) / 60))
+        links = "link" if allowed == 1 else "links"
+        raise ShopError(
+            f"You can get at most {allowed} new download {links} an hour for one item; "
+            f"please try again in {minutes} minutes."
+        )
+    limits.set(key, (started, count + 1), timeout=max(1, started + RENEWAL_WINDOW_SECONDS - now))
+
+
 def download_link_renew(*, item: OrderItem, user) -> OrderItem:
-    """A fresh link for an expired one, a limited number of times; a live link is kept."""
+    """The item's live link, or a fresh one (rate-limited per hour) when it expired."""
     with transaction.atomic():
         item = (
             order_item_qs_select_for_update()
@@ -58,10 +86,11 @@ def download_link_renew(*, item: OrderItem, user) -> OrderItem:
             or item.product.product_type not in DIGITAL_TYPES
         ):
             raise ShopError("Only paid digital purchases have download links.")
+        if item.refund_id is not None:
+            raise ShopError("This item was refunded; it no longer downloads.")
         if item.download_expires_at and item.download_expires_at > timezone.now():
             return item
-        if item.download_links_issued >= settings.SHOP_DOWNLOAD_LINKS_MAX:
-            raise ShopError("This purchase has had all its download links; please contact support.")
+        _count_renewal(item=item, user=user)
         _issue(item)
     return item
 
@@ -76,6 +105,8 @@ def download_item_for_token(*, token: str, user) -> OrderItem:
     item = OrderItem.objects.select_related("order", "product").filter(pk=item_id).first()
     if item is None or item.order.user_id != user.pk:
         raise ShopError("This download link is not valid.")
+    if item.refund_id is not None:
+        raise ShopError("This item was refunded; it no longer downloads.")
     if item.order.status not in OWNED_STATUSES:
         raise ShopError("This order is not paid.")
     current = item.download_expires_at
@@ -86,3 +117,19 @@ def download_item_for_token(*, token: str, user) -> OrderItem:
     if not item.product.digital_file:
         raise ShopError("The file of this product is missing; please contact support.")
     return item
+
+
+def download_use_record(*, item: OrderItem, user, ip_address: str) -> DownloadUse:
+    """Record that the buyer used the link: from now on the item counts as delivered.
+
+    Under the item's lock, which a refund takes too: a download racing the buyer's
+    cancellation is either recorded first (and the item is no longer refunded at once)
+    or finds the item refunded and is refused."""
+    ip_hash = hmac.new(
+        settings.SECRET_KEY.encode(), (ip_address or "").encode(), hashlib.sha256
+    ).hexdigest()
+    with transaction.atomic():
+        locked = order_item_qs_select_for_update().get(pk=item.pk)
+        if locked.refund_id is not None:
+            raise ShopError("This item was refunded; it no longer downloads.")
+        return DownloadUse.objects.create(order_item=locked, user=user, ip_hash=ip_hash)

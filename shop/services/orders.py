@@ -4,6 +4,7 @@ Statuses move only through `status_change` with `ORDER_TRANSITIONS`. Lock order:
 then order, then order items, then products (shop/lock_objects.py), each kind by pk.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -28,10 +29,10 @@ from shop.models import (
     ProductType,
 )
 from shop.services import ShopError
-from shop.services.downloads import download_links_issue
+from shop.services.downloads import OWNED_STATUSES, download_links_issue
 
 STATUS_MESSAGES = {
-    OrderStatus.PAID: "Thank you! Your payment for order {short} was received.",
+    OrderStatus.PAID: "Thank you! Your order {short} is confirmed.",
     OrderStatus.SHIPPED: "Your order {short} is on its way.",
     OrderStatus.DELIVERED: "Your order {short} was delivered.",
     OrderStatus.CANCELLED: "Your order {short} was cancelled.",
@@ -107,6 +108,13 @@ def order_place(
         total = sum((subtotal for _, _, subtotal in lines), Decimal("0.00"))
         if expected_total is not None and total != expected_total:
             raise PriceChanged(total)
+        if 0 < total < settings.SHOP_MIN_PRICE:
+            # No gateway charges less (products priced so before SHOP_MIN_PRICE existed):
+            # such an order could never be paid.
+            raise ShopError(
+                f"The smallest total we can charge is {settings.SHOP_MIN_PRICE}; "
+                "add something to your cart."
+            )
         needs_shipping = any(p.product_type == ProductType.MERCHANDISE for p in products)
         if needs_shipping and shipping_address is None:
             raise ShopError("Merchandise needs a shipping address.")
@@ -138,12 +146,18 @@ def order_place(
                 Product.objects.filter(pk=product.pk).update(
                     stock_quantity=F("stock_quantity") - quantity
                 )
+        if total == 0:
+            order = order_complete_free(order=order, by=user)
     return order, True
 
 
-def _release_stock(order: Order) -> None:
-    """Give the order's reserved items back to stock (caller holds the order lock)."""
-    items = list(OrderItem.objects.filter(order_id=order.pk).values_list("product_id", "quantity"))
+def order_stock_release(*, order: Order, item_ids=None) -> None:
+    """Give reserved items back to stock: `item_ids`, or every line of the order that no
+    refund gave back before (those returned their stock then). The caller holds the
+    order lock."""
+    lines = OrderItem.objects.filter(order_id=order.pk)
+    lines = lines.filter(refund__isnull=True) if item_ids is None else lines.filter(pk__in=item_ids)
+    items = list(lines.values_list("product_id", "quantity"))
     returned: dict = {}
     for product_id, quantity in items:
         returned[product_id] = returned.get(product_id, 0) + quantity
@@ -169,7 +183,8 @@ def _notify(order: Order, status: str) -> None:
     )
 
 
-def _move(*, order: Order, status: str, by) -> tuple[Order, bool]:
+def order_move(*, order: Order, status: str, by) -> tuple[Order, bool]:
+    """The order's status moves (ORDER_TRANSITIONS), recorded and told to the buyer."""
     order, changed = status_change(
         instance=order,
         new_status=status,
@@ -185,32 +200,32 @@ def _move(*, order: Order, status: str, by) -> tuple[Order, bool]:
 def order_mark_paid(*, order: Order, by) -> Order:
     """pending → paid; digital items get their download links. Called by the payment hook."""
     with transaction.atomic():
-        order, changed = _move(order=order, status=OrderStatus.PAID, by=by)
+        order, changed = order_move(order=order, status=OrderStatus.PAID, by=by)
         if changed:
             download_links_issue(order=order)
     return order
 
 
-def order_cancel(*, order: Order, by, reason: str = "") -> Order:
-    """Cancel a pending order (its stock goes back), or refund a paid one.
+def order_complete_free(*, order: Order, by) -> Order:
+    """pending → paid for an order with nothing to pay (free downloads): no payment row,
+    no gateway; its download links are issued as for a paid one."""
+    with transaction.atomic():
+        locked = order_qs_select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING:
+            raise ShopError("This order is not waiting for payment.")
+        if locked.total_amount != 0:
+            raise ShopError("This order has a total to pay.")
+        return order_mark_paid(order=locked, by=by)
 
-    A paid order is cancelled by refunding its payment through the gateway; the refund
-    hook then cancels it and returns the stock, so a refund made by staff in the payments
-    admin cancels the order the same way.
-    """
-    from shop.payments.services import PaymentError, payment_refund
 
+def order_cancel(*, order: Order, by) -> Order:
+    """Cancel a pending order (its stock goes back), or what of a paid one was not
+    delivered, refunded at once (`shop.services.refunds.order_refund_undelivered`)."""
     order = Order.objects.get(pk=order.pk)
-    if order.status == OrderStatus.PAID:
-        payment = Payment.objects.filter(
-            order_id=order.pk, payment_status=PaymentStatus.COMPLETED
-        ).first()
-        if payment is None:
-            raise ShopError("This order has no completed payment to refund.")
-        try:
-            payment_refund(payment=payment, by=by)
-        except PaymentError as error:
-            raise ShopError(str(error)) from error
+    if order.status in OWNED_STATUSES:
+        from shop.services.refunds import order_refund_undelivered
+
+        order_refund_undelivered(order=order, by=by, request_key=uuid.uuid4())
         return Order.objects.get(pk=order.pk)
     with transaction.atomic():
         locked = order_qs_select_for_update().get(pk=order.pk)
@@ -218,8 +233,8 @@ def order_cancel(*, order: Order, by, reason: str = "") -> Order:
             return locked
         if locked.status != OrderStatus.PENDING:
             raise ShopError(f"A {locked.get_status_display().lower()} order cannot be cancelled.")
-        locked, _ = _move(order=locked, status=OrderStatus.CANCELLED, by=by)
-        _release_stock(locked)
+        locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=by)
+        order_stock_release(order=locked)
     return locked
 
 
@@ -238,8 +253,8 @@ def order_cancel_refunded(*, order_id, payment_id, by) -> None:
     )
     if paid_otherwise:
         return
-    locked, _ = _move(order=locked, status=OrderStatus.CANCELLED, by=by)
-    _release_stock(locked)
+    locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=by)
+    order_stock_release(order=locked)
 
 
 def order_payment_failed(*, order_id, by) -> None:
@@ -253,8 +268,8 @@ def order_payment_failed(*, order_id, by) -> None:
     )
     if others.exists():
         return
-    locked, _ = _move(order=locked, status=OrderStatus.CANCELLED, by=by)
-    _release_stock(locked)
+    locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=by)
+    order_stock_release(order=locked)
 
 
 def orders_release_abandoned() -> int:
@@ -267,8 +282,8 @@ def orders_release_abandoned() -> int:
             locked = order_qs_select_for_update().filter(pk=order_id).first()
             if locked is None or locked.status != OrderStatus.PENDING:
                 continue
-            locked, _ = _move(order=locked, status=OrderStatus.CANCELLED, by=None)
-            _release_stock(locked)
+            locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=None)
+            order_stock_release(order=locked)
             released += 1
     return released
 
@@ -287,7 +302,7 @@ def order_fulfil(*, order: Order, user, status: str) -> Order:
     from notifications.services import StatusTransitionError
 
     try:
-        order, _ = _move(order=order, status=status, by=user)
+        order, _ = order_move(order=order, status=status, by=user)
     except StatusTransitionError as error:
         raise ShopError(
             "Only a paid order can be shipped, and only a shipped one delivered."

@@ -1,6 +1,7 @@
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -21,9 +22,27 @@ def _store_images(images: list[File]) -> list[str]:
     return urls
 
 
-def _check(*, product_type: str, digital_file, has_file: bool) -> None:
+def price_problem(*, price: Decimal, product_type: str) -> str:
+    """Why `price` cannot be asked for a product of this type ("" when it can).
+
+    0.00 is a free download, which checks out without a payment (shop.services.orders);
+    any other price must be one the payment gateway can charge, so no order is unpayable.
+    """
+    if price == 0:
+        if product_type in DIGITAL_TYPES:
+            return ""
+        return "Merchandise cannot be free; only downloads can have a price of 0.00."
+    if price < settings.SHOP_MIN_PRICE:
+        return f"Enter a price of at least {settings.SHOP_MIN_PRICE}, or 0.00 for a free download."
+    return ""
+
+
+def _check(*, product_type: str, price: Decimal, digital_file, has_file: bool) -> None:
     if product_type in DIGITAL_TYPES and not (digital_file or has_file):
         raise ShopError("A music download or exclusive release needs its file.")
+    problem = price_problem(price=price, product_type=product_type)
+    if problem:
+        raise ShopError(problem)
 
 
 def product_create(
@@ -38,7 +57,7 @@ def product_create(
     images: list[File] = (),
     digital_file: File | None = None,
 ) -> Product:
-    _check(product_type=product_type, digital_file=digital_file, has_file=False)
+    _check(product_type=product_type, price=price, digital_file=digital_file, has_file=False)
     with transaction.atomic():
         product = Product(
             artist=artist,
@@ -74,7 +93,10 @@ def product_update(
     Orders keep their own `unit_price`, so a price change touches only future checkouts.
     """
     _check(
-        product_type=product_type, digital_file=digital_file, has_file=bool(product.digital_file)
+        product_type=product_type,
+        price=price,
+        digital_file=digital_file,
+        has_file=bool(product.digital_file),
     )
     with transaction.atomic():
         product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)

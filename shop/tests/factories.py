@@ -8,6 +8,7 @@ from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunitySubscriptionFactory
 from shop.models import (
+    DownloadUse,
     FeaturedItem,
     FeaturedItemType,
     Order,
@@ -19,6 +20,7 @@ from shop.models import (
     PaymentStatus,
     Product,
     ProductType,
+    Refund,
     SavedPaymentMethod,
 )
 
@@ -96,6 +98,31 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     payment_method = "card"
     payment_status = PaymentStatus.COMPLETED
     stripe_payment_id = factory.Sequence(lambda n: f"pi_test_{n:016d}")
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    """A staff refund of part of a paid order (rows only: the service also calls the gateway)."""
+
+    class Meta:
+        model = Refund
+
+    payment = factory.SubFactory(PaymentFactory)
+    order = factory.SelfAttribute("payment.order")
+    amount = Decimal("5.00")
+    reason = "Arrived scratched"
+    requested_by = factory.SubFactory(UserFactory, staff=True)
+    request_key = factory.Faker("uuid4", cast_to=None)
+
+
+class DownloadUseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DownloadUse
+
+    order_item = factory.SubFactory(
+        OrderItemFactory, product=factory.SubFactory(ProductFactory, download=True)
+    )
+    user = factory.SelfAttribute("order_item.order.user")
+    ip_hash = "0" * 64
 
 
 class PaymentEventFactory(factory.django.DjangoModelFactory):

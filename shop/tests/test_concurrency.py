@@ -2,15 +2,17 @@
 
 import threading
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
+from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product, Refund
 from shop.payments.services import payment_start, payment_test_checkout_submit
 from shop.services import ShopError
-from shop.services.orders import order_place
+from shop.services.orders import order_fulfil, order_place
+from shop.services.refunds import order_refund
 from shop.tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("test_gateway")]
@@ -97,3 +99,61 @@ def _address():
     from shop.services.orders import Address
 
     return Address("Ada", "1 Road", "", "London", "N1", "GB")
+
+
+def _paid_order(price: str) -> Order:
+    buyer, product = UserFactory(), ProductFactory(price=Decimal(price), stock_quantity=5)
+    order, _ = order_place(
+        user=buyer,
+        quantities={str(product.pk): 1},
+        contact_email=buyer.email,
+        contact_phone="",
+        shipping_address=_address(),
+        checkout_key=uuid.uuid4(),
+        expected_total=None,
+    )
+    payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+    payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
+    return Order.objects.get(pk=order.pk)
+
+
+def test_staff_refunding_at_once_never_give_back_more_than_was_paid():
+    order, staff = _paid_order("30.00"), UserFactory(staff=True)
+    # Shipped, so that the last refund does not also cancel the order.
+    artist_user = order.items.get().product.artist.user
+    order = order_fulfil(order=order, user=artist_user, status=OrderStatus.SHIPPED)
+
+    def refund(_: int) -> str:
+        order_refund(
+            order=order,
+            by=staff,
+            reason="Goodwill",
+            amount=Decimal("10.00"),
+            request_key=uuid.uuid4(),
+        )
+        return "refunded"
+
+    results = run_together(6, refund)
+
+    assert results.count("refunded") == 3, results
+    refusals = [r for r in results if r != "refunded"]
+    assert all(isinstance(r, ShopError) and "at most 0.00" in str(r) for r in refusals), results
+    payment = Payment.objects.get(order=order)
+    assert (payment.payment_status, payment.refunded_amount) == ("refunded", Decimal("30.00"))
+    assert Refund.objects.filter(order=order).count() == 3
+
+
+def test_one_refund_clicked_ten_times_at_once_refunds_once():
+    order, staff, key = _paid_order("30.00"), UserFactory(staff=True), uuid.uuid4()
+
+    def click(_: int) -> str:
+        order_refund(
+            order=order, by=staff, reason="Scratched", amount=Decimal("5.00"), request_key=key
+        )
+        return "done"
+
+    results = run_together(10, click)
+
+    assert results == ["done"] * 10
+    assert Refund.objects.filter(order=order).count() == 1
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("5.00")
