@@ -157,10 +157,16 @@ pool_mode = transaction
 default_pool_size = 10
 max_client_conn = 200
 stats_users = {POOLER_STATS_USER}
-logfile = {base / "logs" / "pgbouncer.log"}
-"""
+{_pgbouncer_user()}"""
     )
     return config
+
+
+def _pgbouncer_user() -> str:
+    """PgBouncer refuses to run as root (CI containers). pgserver then runs PostgreSQL as its
+    own `pgserver` user, with the socket in a directory only that user may open: PgBouncer
+    becomes the same user once it has read its files. Its log goes to stderr (launch())."""
+    return "user = pgserver\n" if os.geteuid() == 0 else ""
 
 
 def _wait_for_https(url: str, ca: Path, processes: dict[str, subprocess.Popen]) -> None:
@@ -185,9 +191,10 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
     base.mkdir(mode=0o700, parents=True, exist_ok=True)
     paths = {
         name: base / name
-        for name in ("static", "media", "private", "backups", "logs", "mail", "run")
+        for name in ("static", "media", "private", "backups", "logs", "run", "mail")
     }
-    for path in paths.values():
+    # The SMTP server makes its maildir (with tmp/, new/ and cur/) itself.
+    for path in list(paths.values())[:-1]:
         path.mkdir(mode=0o700, exist_ok=True)
     keys = _secrets(base)
     pooler_port, smtp_port = free_port(), free_port()
