@@ -105,10 +105,28 @@ def app_environment(
         "EMAIL_USE_TLS": "false",
         "PAYMENTS_ALLOW_TEST_GATEWAY": "true",
     }
-    expected = {*TOPOLOGY["app_settings"], *TOPOLOGY["staging_settings"]}
+    return _as_in_topology(settings, "app_settings", "staging_settings")
+
+
+def proxy_environment(
+    *, site: str, paths: dict[str, Path], gunicorn_socket: Path
+) -> dict[str, str]:
+    """What deploy/Caddyfile needs: exactly topology.yml's proxy settings."""
+    settings = {
+        "SITE_ADDRESS": site,
+        "TLS_ISSUER": "internal",
+        "STATIC_ROOT": str(paths["static"]),
+        "MEDIA_ROOT": str(paths["media"]),
+        "APP_UPSTREAM": f"unix/{gunicorn_socket}",
+    }
+    return _as_in_topology(settings, "proxy_settings")
+
+
+def _as_in_topology(settings: dict[str, str], *lists: str) -> dict[str, str]:
+    expected = {name for key in lists for name in TOPOLOGY[key]}
     if settings.keys() != expected:
         raise RuntimeError(
-            f"app settings differ from deploy/topology.yml: {settings.keys() ^ expected}"
+            f"settings differ from deploy/topology.yml: {settings.keys() ^ expected}"
         )
     return settings
 
@@ -278,12 +296,9 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
         )
         caddy_env = {
             **os.environ,
-            "SITE_ADDRESS": site,
+            **proxy_environment(site=site, paths=paths, gunicorn_socket=gunicorn_socket),
+            # Loopback only, and the admin API on a socket rather than a shared TCP port.
             "BIND_ADDRESS": "127.0.0.1",
-            "TLS_ISSUER": "internal",
-            "STATIC_ROOT": str(paths["static"]),
-            "MEDIA_ROOT": str(paths["media"]),
-            "APP_UPSTREAM": f"unix/{gunicorn_socket}",
             "CADDY_ADMIN": f"unix/{paths['run'] / 'caddy-admin.sock'}",
             # Caddy keeps its internal CA and certificates here.
             "XDG_DATA_HOME": str(base / "caddy"),
