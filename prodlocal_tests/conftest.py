@@ -26,9 +26,9 @@ import psycopg
 import pytest
 import requests
 
+from scripts.devservices import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from devservices import free_port  # noqa: E402
 
 TOPOLOGY_KEY = pytest.StashKey["Topology"]()
 START_TIMEOUT = 900  # seconds: a first start migrates a new database
@@ -43,7 +43,8 @@ def pytest_configure(config):
 def pytest_runtest_makereport(item, call):
     report = yield
     topology = item.config.stash.get(TOPOLOGY_KEY, None)
-    if report.failed and call.when == "call":
+    # A fixture that drives the site (the fan's sign-up, the payment) fails in "setup".
+    if report.failed and call.when in ("setup", "call"):
         parts = [name for mark in item.iter_markers("part") for name in mark.args]
         report.sections.append(("prod-local parts under test", ", ".join(parts) or "?"))
         for part in parts:
