@@ -320,6 +320,7 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
         ca = base / "caddy" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
         _wait_for_https(site, ca, processes)
         if ready_file:
+            ready_file.touch(mode=0o600)  # it holds the app's secrets
             ready_file.write_text(
                 json.dumps(
                     {
@@ -349,7 +350,9 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
             f"prod-local is up: {site}  (CA: {ca}; logs: {paths['logs']}). Ctrl-C stops it.",
             flush=True,
         )
-        return supervise(processes)
+        exit_code = supervise(processes)
+        print("prod-local: stopping PostgreSQL and Redis.", flush=True)
+        return exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
