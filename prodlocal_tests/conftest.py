@@ -66,6 +66,7 @@ class Topology:
     pooled_url: str
     pooler_admin: str
     app_environment: dict[str, str]
+    pids: dict[str, int]
 
     def browser(self) -> requests.Session:
         session = requests.Session()

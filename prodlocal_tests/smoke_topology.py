@@ -3,6 +3,7 @@ run on the real worker, and every part holds its line (proxy, pooler, roles)."""
 
 import hashlib
 import io
+import os
 import re
 import time
 import uuid
@@ -249,3 +250,50 @@ def test_every_query_of_the_app_went_through_pgbouncer(topology, pooler_before, 
     )
     # Every connection the runtime role holds is one of PgBouncer's server connections.
     assert app_backends <= pooled, f"db: backends not from PgBouncer: {app_backends - pooled}"
+
+
+def listening_sockets(sessions: set[int]) -> dict[int, str]:
+    """{socket inode: "address:port"} of the TCP listeners and bound UDP sockets held by any
+    process of these sessions (each launched process leads one; its children inherit it)."""
+    inodes = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            # Field 6 of stat is the session id; the name (field 2) may hold spaces.
+            session = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[3])
+            if session in sessions:
+                for fd in (proc / "fd").iterdir():
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(int(target[8:-1]))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    found = {}
+    for table, listening in (("tcp", "0A"), ("tcp6", "0A"), ("udp", "07"), ("udp6", "07")):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == listening and int(fields[9]) in inodes:
+                address, port = fields[1].split(":")
+                found[int(fields[9])] = f"{table} {readable_address(address)}:{int(port, 16)}"
+    return found
+
+
+def readable_address(hex_address: str) -> str:
+    if len(hex_address) == 8:  # IPv4, little-endian
+        return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
+    return "::1" if hex_address == "0" * 24 + "01000000" else f"[{hex_address}]"
+
+
+@pytest.mark.part("proxy", "web", "pgbouncer", "smtp")
+def test_nothing_of_the_topology_listens_beyond_loopback(topology):
+    sockets = listening_sockets(set(topology.pids.values()))
+    port = topology.url.rsplit(":", 1)[1]
+
+    assert f"tcp 127.0.0.1:{port}" in sockets.values(), f"proxy: not listening: {sockets}"
+    outside = [
+        listener
+        for listener in sockets.values()
+        if not listener.split(" ")[1].startswith(("127.", "::1"))
+    ]
+    assert not outside, f"listening beyond loopback: {outside}"
