@@ -221,7 +221,7 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
     processes: dict[str, subprocess.Popen] = {}
 
     def launch(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = (paths["logs"] / f"{name}.log").open("ab")
+        log = (paths["logs"] / f"{name}.log").open("wb")  # this run's only
         processes[name] = start(command, env, stdout=log, stderr=subprocess.STDOUT)
         return processes[name]
 
