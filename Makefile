@@ -65,7 +65,7 @@ bench: install
 prod-local: install pgbouncer
 	$(BIN)/python scripts/prodlocal.py $(PROD_LOCAL_ARGS)
 
-# Its smoke suite (prodlocal_tests/), over HTTPS through Caddy: about 3 minutes.
+# Its smoke suite (prodlocal_tests/), over HTTPS through Caddy: about 2½ minutes.
 test-prod: install pgbouncer
 	$(BIN)/python -m pytest -c prodlocal_tests/pytest.ini prodlocal_tests $(PYTEST_ARGS)
 
