@@ -1,5 +1,5 @@
-# The production image: gunicorn serves the app (static files through WhiteNoise), and the
-# same image runs Celery's worker and beat (see docker-compose.yml).
+# The production image: gunicorn serves the app on a unix socket behind the proxy, and the
+# same image runs Celery's worker and beat (see docker-compose.yml, deploy/topology.yml).
 
 # htmx comes from the npm registry (package.json); only the installed package is kept.
 FROM node:20-slim AS frontend
@@ -23,11 +23,11 @@ COPY . .
 # The same path as in development: settings serve node_modules/htmx.org/dist as static files.
 COPY --from=frontend /app/node_modules/htmx.org /app/node_modules/htmx.org
 
-# collectstatic writes to .data/staticfiles at start-up; uploads go to the /data volume.
+# The volumes of docker-compose.yml are mounted on these: a new volume takes the owner of the
+# directory it covers, so the app can write static files, uploads, backups and its socket.
 RUN useradd --create-home --uid 1000 app \
-    && mkdir -p /app/.data /data \
-    && chown app:app /app/.data /data
+    && mkdir -p /app/.data /data/static /data/media /data/private /data/backups /run/gunicorn \
+    && chown -R app:app /app/.data /data /run/gunicorn
 USER app
 
-EXPOSE 8000
-CMD ["gunicorn", "musicplatform.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "musicplatform.wsgi:application", "--bind", "unix:/run/gunicorn/gunicorn.sock", "--workers", "3"]

@@ -15,7 +15,7 @@ PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
 	&& { command -v $$candidate; break; }; done)
 SERVICES := $(BIN)/python scripts/devservices.py
 
-.PHONY: run test lint install clean bench screenshots chromium
+.PHONY: run test lint install clean bench screenshots chromium prod-local test-prod pgbouncer
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -67,6 +67,22 @@ bench: install
 # Refreshes the README's screenshots (docs/screenshots/); `make test` writes its own under .data/.
 screenshots: install chromium
 	SCREENSHOTS_DIR=docs/screenshots $(SERVICES) exec -- $(BIN)/python -m pytest e2e/test_screenshots.py
+
+# The production topology on this machine, without Docker (docs/operations.md): Caddy, gunicorn,
+# Celery, PgBouncer, PostgreSQL 18 and Redis. PROD_LOCAL_ARGS="--port 9443" picks the port.
+prod-local: install pgbouncer
+	$(BIN)/python scripts/prodlocal.py $(PROD_LOCAL_ARGS)
+
+# Its smoke suite (prodlocal_tests/), over HTTPS through Caddy: about 2½ minutes.
+test-prod: install pgbouncer
+	$(BIN)/python -m pytest -c prodlocal_tests/pytest.ini prodlocal_tests $(PYTEST_ARGS)
+
+# PgBouncer is Debian's package (no PyPI build exists); installed when missing, like .ci/run
+# installs Chromium.
+pgbouncer:
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends pgbouncer; }
 
 clean:
 	rm -rf $(VENV) node_modules .data

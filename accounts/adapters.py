@@ -4,6 +4,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 
@@ -11,6 +13,17 @@ from accounts import ratelimit, selectors, services
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request) -> str:
+        # allauth believes X-Forwarded-For from anyone; only a trusted proxy may tell us the
+        # client's address, or a client reaching gunicorn directly would pick the address
+        # its failed logins are counted under. A unix socket peer has no address.
+        peer = request.META.get("REMOTE_ADDR", "")
+        if (peer or "unix") in settings.TRUSTED_PROXIES:
+            return super().get_client_ip(request)
+        if not peer:
+            raise PermissionDenied("Unable to determine client IP address")
+        return peer
+
     def pre_authenticate(self, request, **credentials) -> None:
         # Replaces allauth's cache-based limit on failed logins (accounts/ratelimit.py);
         # AccountMiddleware turns the exception into the 429 page.

@@ -897,6 +897,8 @@ def member_counts_refresh() -> None:
     """Recount every community's members for the rankings (home page, communities list).
 
     CONCURRENTLY: pages keep reading the previous counts while the new ones are made.
+    Through a function that runs as the view's owner (communities/0006): the runtime
+    role may not refresh the view itself.
     """
     with connection.cursor() as cursor:
-        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY community_member_counts")
+        cursor.execute("SELECT community_member_counts_refresh()")

@@ -236,6 +236,18 @@ def _privileges_grant(conn: psycopg.Connection, owner: str, runtime: str, schema
     ]
     for statement in statements:
         conn.execute(sql.SQL(statement).format(**names))
+    # A SECURITY DEFINER function runs with its owner's rights: only the roles above may
+    # call it, never PUBLIC (whose EXECUTE a restore with --no-acl gives back).
+    definers = conn.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p"
+        " WHERE p.pronamespace = %s::regnamespace AND p.prosecdef",
+        [schema],
+    ).fetchall()
+    for (signature,) in definers:
+        # The signature comes from the catalogue, already quoted.
+        conn.execute(
+            sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(sql.SQL(signature))
+        )
 
 
 def manifest_path(dump: Path) -> Path:

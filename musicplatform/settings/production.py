@@ -22,6 +22,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The login limit counts per client address: behind this many proxies (the TLS-terminating
 # one by default) the address is read from X-Forwarded-For, not the proxy's own.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "1"))
+# ...and only when the request comes from one of these addresses: a client reaching
+# gunicorn another way would otherwise choose its own address. "unix" is a peer on
+# gunicorn's unix socket, which only the proxy can open (deploy/topology.yml).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["unix"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -1,7 +1,13 @@
-"""docker-compose.yml and the Dockerfile, read as files: no Docker engine runs here."""
+"""docker-compose.yml and the Dockerfile, read as files: no Docker engine runs here.
 
+Both docker-compose.yml and scripts/prodlocal.py (`make prod-local`, run by `make test-prod`)
+are held to one description of the topology, deploy/topology.yml.
+"""
+
+import importlib.util
 import re
 import shlex
+import sys
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -9,12 +15,34 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-APP_SERVICES = ("web", "worker", "beat")
+TOPOLOGY = yaml.safe_load((ROOT / "deploy" / "topology.yml").read_text())
+APP_SERVICES = tuple(TOPOLOGY["app_services"])
+LONG_RUNNING = tuple(TOPOLOGY["services"])
 
 
 @pytest.fixture(scope="module")
-def services() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def prodlocal():
+    """scripts/prodlocal.py as a module (it imports devservices from its own folder)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "prodlocal", ROOT / "scripts" / "prodlocal.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return module
 
 
 def command_of(service: dict) -> str:
@@ -35,18 +63,87 @@ def database_url_of(service: dict) -> SplitResult:
     return urlsplit(re.sub(r"\$\{(\w+):\?[^}]*\}", lambda match: f"<{match[1]}>", url))
 
 
-def test_every_service_is_defined(services):
-    assert {"db", "redis", "roles", "migrate", "web", "worker", "beat"} <= services.keys()
+def named_volumes_of(service: dict) -> set[str]:
+    return {
+        volume.split(":")[0] for volume in service.get("volumes", []) if not volume.startswith(".")
+    }
 
 
-def test_db_is_postgres_16_with_a_volume_and_a_healthcheck(services):
+def test_the_services_are_the_topologys_and_its_one_shot_jobs(services):
+    assert services.keys() == TOPOLOGY["services"].keys() | TOPOLOGY["jobs"].keys()
+
+
+def test_only_the_proxy_publishes_a_port_and_only_https(services):
+    published = {name for name, service in services.items() if service.get("ports")}
+
+    assert published == {TOPOLOGY["published"]} == {"proxy"}
+    assert {port.split("/")[0] for port in services["proxy"]["ports"]} == {"443:443"}
+    assert not any(service.get("network_mode") == "host" for service in services.values())
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_every_long_running_service_has_a_healthcheck(services, name):
+    assert services[name]["healthcheck"]["test"], name
+
+
+def test_each_service_mounts_the_volumes_the_topology_gives_it(compose, services):
+    assert compose["volumes"].keys() == TOPOLOGY["volumes"].keys()
+    for name, service in services.items():
+        expected = {volume for volume, users in TOPOLOGY["volumes"].items() if name in users}
+        assert named_volumes_of(service) == expected, name
+
+
+def test_the_proxy_never_mounts_private_files(services):
+    # Private uploads (verification documents, downloads) are served only by the app,
+    # which checks who asks: the proxy has no path to them.
+    assert "private" not in named_volumes_of(services["proxy"])
+    assert "private" in TOPOLOGY["volumes"] and "proxy" not in TOPOLOGY["volumes"]["private"]
+
+
+def test_the_proxy_runs_our_caddyfile_with_the_topologys_settings(services, prodlocal, tmp_path):
+    proxy = services["proxy"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    required = set(re.findall(r"\{\$(\w+)\}", caddyfile))
+    local = prodlocal.proxy_environment(
+        site="https://localhost:1", paths={"static": tmp_path, "media": tmp_path},
+        gunicorn_socket=tmp_path / "gunicorn.sock",
+    )  # fmt: skip
+
+    assert re.fullmatch(r"caddy:2([.-].*)?", proxy["image"])
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert required == set(TOPOLOGY["proxy_settings"])
+    assert environment_of(proxy).keys() == local.keys() == required
+
+
+def test_the_proxy_reaches_web_only_through_gunicorns_socket(services):
+    upstream = environment_of(services["proxy"])["APP_UPSTREAM"]
+    socket_path = upstream.removeprefix("unix/")
+    command = command_of(services["web"])
+
+    assert upstream.startswith("unix//")
+    assert f"--bind unix:{socket_path}" in command
+    assert command.count("--bind") == 1
+
+
+def test_db_is_postgres_18_with_a_volume_and_a_healthcheck(services):
     db = services["db"]
 
-    assert re.fullmatch(r"postgres:16([.-].*)?", db["image"])
+    assert re.fullmatch(r"postgres:18([.-].*)?", db["image"])
     assert environment_of(db)["POSTGRES_DB"] == "musicplatform"
     assert environment_of(db)["POSTGRES_PASSWORD"]
-    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in db["volumes"])
+    # From 18 on the image keeps its data in a versioned directory under this one.
+    assert "pgdata:/var/lib/postgresql" in db["volumes"]
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+
+
+def test_pgbouncer_pools_by_transaction_for_the_runtime_role_only(services):
+    pgbouncer = services["pgbouncer"]
+    environment = environment_of(pgbouncer)
+
+    assert (environment["DB_HOST"], environment["DB_NAME"]) == ("db", "musicplatform")
+    assert environment["DB_USER"] == "musicplatform_app"
+    assert environment["POOL_MODE"] == "transaction"
+    assert pgbouncer["depends_on"]["db"]["condition"] == "service_healthy"
 
 
 def test_redis_is_redis_7_with_a_healthcheck(services):
@@ -59,9 +156,9 @@ def test_redis_is_redis_7_with_a_healthcheck(services):
 def test_web_serves_the_wsgi_app_with_gunicorn(services):
     command = command_of(services["web"])
 
-    assert "gunicorn musicplatform.wsgi:application --bind 0.0.0.0:8000" in command
+    assert "gunicorn musicplatform.wsgi:application --bind unix:" in command
     assert command.index("manage.py collectstatic --noinput") < command.index("gunicorn")
-    assert "8000:8000" in services["web"]["ports"]
+    assert "ports" not in services["web"]
 
 
 def test_roles_are_set_up_by_the_superuser_then_migrations_run_as_the_owner(services):
@@ -69,6 +166,7 @@ def test_roles_are_set_up_by_the_superuser_then_migrations_run_as_the_owner(serv
 
     assert command_of(roles) == "python manage.py db_roles"
     assert database_url_of(roles).username == "postgres"
+    assert database_url_of(roles).hostname == database_url_of(migrate).hostname == "db"
     for variable in ("DATABASE_OWNER_PASSWORD", "DATABASE_RUNTIME_PASSWORD"):
         assert environment_of(roles)[variable].startswith(f"${{{variable}:?"), variable
     assert command_of(migrate) == "python manage.py migrate --noinput"
@@ -76,6 +174,33 @@ def test_roles_are_set_up_by_the_superuser_then_migrations_run_as_the_owner(serv
     assert database_url_of(migrate).password == "<DATABASE_OWNER_PASSWORD>"
     assert migrate["depends_on"]["roles"]["condition"] == "service_completed_successfully"
     assert {roles["restart"], migrate["restart"]} == {"no"}
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_get_the_topologys_settings_and_production_ones(services, name):
+    environment = environment_of(services[name])
+
+    assert environment.keys() == {*TOPOLOGY["app_settings"], *TOPOLOGY["production_settings"]}
+    # The staging switches of prod-local (the test gateway, SMTP without TLS) never here.
+    assert not environment.keys() & set(TOPOLOGY["staging_settings"])
+    assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+    assert environment["TRUSTED_PROXIES"] == "unix"
+
+
+def test_prod_local_gives_the_app_the_topologys_settings_and_staging_ones(prodlocal, tmp_path):
+    environment = prodlocal.app_environment(
+        database_url="postgresql://musicplatform_app:secret@127.0.0.1:6432/musicplatform",
+        redis_url="redis://127.0.0.1:6379/0",
+        site_host="localhost",
+        paths={name: tmp_path / name for name in ("static", "media", "private", "backups")},
+        smtp_port=2525,
+        keys={"SECRET_KEY": "s", "PAYOUT_ENCRYPTION_KEY": "k"},
+    )
+
+    assert environment.keys() == {*TOPOLOGY["app_settings"], *TOPOLOGY["staging_settings"]}
+    assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "true"
+    assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+    assert environment["TRUSTED_PROXIES"] == "unix"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -103,11 +228,12 @@ def test_app_services_use_production_settings_and_the_compose_db_and_redis(servi
     assert service["build"] == "."
     assert environment["DJANGO_SETTINGS_MODULE"] == "musicplatform.settings.production"
     database = database_url_of(service)
-    assert (database.scheme, database.hostname, database.port) == ("postgresql", "db", 5432)
+    # Through the pooler; only the one-shot jobs connect to db itself.
+    assert (database.scheme, database.hostname, database.port) == ("postgresql", "pgbouncer", 5432)
     assert database.path == "/musicplatform"
     redis = urlsplit(environment["REDIS_URL"])
     assert (redis.scheme, redis.hostname, redis.port) == ("redis", "redis", 6379)
-    for dependency in ("db", "redis"):
+    for dependency in ("pgbouncer", "redis"):
         assert service["depends_on"][dependency]["condition"] == "service_healthy"
 
 
@@ -115,7 +241,14 @@ def test_app_services_use_production_settings_and_the_compose_db_and_redis(servi
 def test_secrets_come_from_the_environment_and_are_required(services, name):
     environment = environment_of(services[name])
 
-    for variable in ("SECRET_KEY", "PAYOUT_ENCRYPTION_KEY", "ALLOWED_HOSTS"):
+    for variable in (
+        "SECRET_KEY",
+        "PAYOUT_ENCRYPTION_KEY",
+        "ALLOWED_HOSTS",
+        "EMAIL_HOST",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+    ):
         assert environment[variable].startswith(f"${{{variable}:?"), variable
 
 

@@ -110,3 +110,18 @@ def test_behind_pgbouncer_every_database_can_do_without_server_side_cursors():
     assert pooled.stdout.strip() == (
         "[('default', True), ('replica_0', True), ('replica_1', True)]"
     ), pooled.stderr
+
+
+def test_no_statement_is_prepared_so_pgbouncers_transaction_mode_needs_nothing_more():
+    """Behind PgBouncer in transaction mode each transaction may get another server
+    connection, where a statement prepared on the last one does not exist. Django's psycopg 3
+    backend binds parameters on the client and prepares nothing, unless OPTIONS say
+    otherwise (`server_side_binding`, `prepare_threshold`): none of our settings do."""
+    import psycopg
+    from django.db import connections
+
+    for alias in connections:
+        params = connections[alias].get_connection_params()
+
+        assert params["prepare_threshold"] is None, alias
+        assert issubclass(params["cursor_factory"], psycopg.ClientCursor), alias

@@ -530,19 +530,34 @@ def test_the_limits_are_shared_by_the_admin_and_the_site_login(client):
     assert fail_logins(client, "admin", 1) == [429]
 
 
+def login_attempt(client, address: str, n: int) -> int:
+    """A failed login (a new login name each time) that says it is from `address`."""
+    url, field = LOGIN_FORMS["allauth"]
+    data = {field: f"guess{n}@example.com", "password": "wrong"}
+    return client.post(url(), data, headers={"x-forwarded-for": address}).status_code
+
+
 @pytest.mark.django_db
 def test_behind_a_proxy_the_limit_is_per_client_not_per_proxy(client, settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
-    url, field = LOGIN_FORMS["allauth"]
+    # The test client's requests come from 127.0.0.1: here, the proxy.
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
 
-    def attempt(address: str, n: int) -> int:
-        data = {field: f"guess{n}@example.com", "password": "wrong"}
-        return client.post(url(), data, headers={"x-forwarded-for": address}).status_code
-
-    answers = [attempt("203.0.113.5", n) for n in range(11)]
+    answers = [login_attempt(client, "203.0.113.5", n) for n in range(11)]
 
     assert answers == [200] * 10 + [429]
-    assert attempt("198.51.100.7", 11) == 200
+    assert login_attempt(client, "198.51.100.7", 11) == 200
+
+
+@pytest.mark.django_db
+def test_a_client_that_is_not_the_proxy_cannot_choose_its_address(client, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["unix"]
+
+    # A new made-up address each time: were it believed, no limit would ever be reached.
+    answers = [login_attempt(client, f"203.0.113.{n}", n) for n in range(11)]
+
+    assert answers == [200] * 10 + [429]
 
 
 # --- 8b. allauth's other limits hold while Redis is down ---------------------------------------

@@ -81,6 +81,30 @@ def connect_as(params: dict[str, str], role: str, password: str) -> psycopg.Conn
     return psycopg.connect(**{**params, "user": role, "password": password}, autocommit=True)
 
 
+def manage_as(
+    params: dict[str, str], role: str, password: str, *arguments: str
+) -> subprocess.CompletedProcess:
+    """`manage.py ARGUMENTS` in a process of its own whose DATABASE_URL names `role`."""
+    database_url = "postgresql://{user}:{password}@/{dbname}?{query}".format(
+        user=role,
+        password=password,
+        dbname=params["dbname"],
+        query=urlencode({key: params[key] for key in ("host", "port") if key in params}),
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "musicplatform.settings.test",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def role_state(params: dict[str, str], roles: tuple[str, str]) -> list[tuple]:
     with psycopg.connect(**params) as conn:
         return conn.execute(ROLE_STATE, {"roles": list(roles)}).fetchall()
@@ -286,25 +310,8 @@ def test_a_new_database_is_migrated_by_the_owner_then_served_by_the_runtime_role
     owner, runtime = roles
     target = scratch.database()
     db_roles(target, owner, runtime)
-    owner_url = "postgresql://{user}:{password}@/{dbname}?{query}".format(
-        user=owner,
-        password=OWNER_PASSWORD,
-        dbname=target["dbname"],
-        query=urlencode({key: target[key] for key in ("host", "port") if key in target}),
-    )
 
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DATABASE_URL": owner_url,
-            "DJANGO_SETTINGS_MODULE": "musicplatform.settings.test",
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    migrate = manage_as(target, owner, OWNER_PASSWORD, "migrate", "--noinput")
 
     assert migrate.returncode == 0, migrate.stderr
     with connect_as(target, runtime, RUNTIME_PASSWORD) as conn:
@@ -331,3 +338,57 @@ def test_the_runtime_role_can_take_a_backup(app_database, roles, tmp_path):
     manifest = json.loads(manifest_path(dump).read_text())
     assert "public.orders" in manifest["tables"]
     assert len(manifest["tables"]) > 40
+
+
+def test_the_runtime_role_refreshes_the_member_counts_only_through_the_owners_function(
+    app_database, roles
+):
+    """The beat task runs as the runtime role, which may not REFRESH a view it does not
+    own; communities/0006's SECURITY DEFINER function refreshes it as the owner."""
+    owner, runtime = roles
+    db_roles(app_database, owner, runtime)
+    with connect_as(app_database, runtime, RUNTIME_PASSWORD) as conn:
+        user_id = conn.execute(
+            "INSERT INTO users (username, email, full_name, is_superuser)"
+            " VALUES ('nova', 'nova@example.com', 'Nova', false) RETURNING user_id"
+        ).fetchone()[0]
+        artist_id = conn.execute(
+            "INSERT INTO artists (user_id, artist_name) VALUES (%s, 'Nova') RETURNING artist_id",
+            [user_id],
+        ).fetchone()[0]
+        community_id = conn.execute(
+            "INSERT INTO communities (artist_id, name, subscription_fee)"
+            " VALUES (%s, 'Night Drive', 5.00) RETURNING community_id",
+            [artist_id],
+        ).fetchone()[0]
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY community_member_counts")
+
+    # The service the beat task calls, in a process connected as the runtime role.
+    refresh = manage_as(
+        app_database,
+        runtime,
+        RUNTIME_PASSWORD,
+        "shell",
+        "-c",
+        "from communities.services import member_counts_refresh; member_counts_refresh()",
+    )
+
+    assert refresh.returncode == 0, refresh.stderr
+    with connect_as(app_database, runtime, RUNTIME_PASSWORD) as conn:
+        counted = conn.execute(
+            "SELECT member_count FROM community_member_counts WHERE community_id = %s",
+            [community_id],
+        ).fetchall()
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("ALTER FUNCTION community_member_counts_refresh() OWNER TO CURRENT_USER")
+    assert counted == [(0,)]
+    with psycopg.connect(**app_database) as conn:
+        function_owner, definer, callers = conn.execute(
+            "SELECT proowner::regrole::text, prosecdef,"
+            " array(SELECT grantee::regrole::text FROM aclexplode(proacl) ORDER BY 1)"
+            " FROM pg_proc WHERE proname = 'community_member_counts_refresh'"
+        ).fetchone()
+    assert (function_owner, definer) == (owner, True)
+    # Not PUBLIC (grantee 0, shown as "-"): only the owner and the runtime role.
+    assert sorted(callers) == sorted([owner, runtime])
