@@ -5,10 +5,12 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from shop.models import Product, ProductType
+from shop.models import Product, ProductDelivery, ShippingRate
 from shop.services import ShopError
 
-DIGITAL_TYPES = frozenset({ProductType.MUSIC_DOWNLOAD, ProductType.EXCLUSIVE_RELEASE})
+NO_SHIPPING_RATES = (
+    "Set your shipping rates before selling physical products: buyers pay them at checkout."
+)
 
 
 def _store_images(images: list[File]) -> list[str]:
@@ -21,9 +23,16 @@ def _store_images(images: list[File]) -> list[str]:
     return urls
 
 
-def _check(*, product_type: str, digital_file, has_file: bool) -> None:
-    if product_type in DIGITAL_TYPES and not (digital_file or has_file):
-        raise ShopError("A music download or exclusive release needs its file.")
+def _check(*, artist, delivery: str, stock_quantity, digital_file, has_file: bool) -> None:
+    """The rules of each kind of delivery, whatever the product's type (the form shows
+    the same ones next to its fields)."""
+    if delivery == ProductDelivery.DIGITAL and not (digital_file or has_file):
+        raise ShopError("A digital product needs its file.")
+    if delivery == ProductDelivery.PHYSICAL:
+        if stock_quantity is None:
+            raise ShopError("A physical product needs its stock: how many you can ship.")
+        if not ShippingRate.objects.filter(artist_id=artist.pk).exists():
+            raise ShopError(NO_SHIPPING_RATES)
 
 
 def product_create(
@@ -32,25 +41,33 @@ def product_create(
     name: str,
     description: str,
     product_type: str,
+    delivery: str,
     price: Decimal,
     stock_quantity: int | None,
     is_active: bool = True,
     images: list[File] = (),
     digital_file: File | None = None,
 ) -> Product:
-    _check(product_type=product_type, digital_file=digital_file, has_file=False)
+    _check(
+        artist=artist,
+        delivery=delivery,
+        stock_quantity=stock_quantity,
+        digital_file=digital_file,
+        has_file=False,
+    )
     with transaction.atomic():
         product = Product(
             artist=artist,
             name=name,
             description=description or None,
             product_type=product_type,
+            delivery=delivery,
             price=price,
             stock_quantity=stock_quantity,
             is_active=is_active,
             image_urls=_store_images(list(images)) or None,
         )
-        if digital_file is not None and product_type in DIGITAL_TYPES:
+        if digital_file is not None and delivery == ProductDelivery.DIGITAL:
             product.digital_file.save(digital_file.name, digital_file, save=False)
         product.full_clean()
         product.save()
@@ -63,6 +80,7 @@ def product_update(
     name: str,
     description: str,
     product_type: str,
+    delivery: str,
     price: Decimal,
     stock_quantity: int | None,
     is_active: bool,
@@ -74,20 +92,25 @@ def product_update(
     Orders keep their own `unit_price`, so a price change touches only future checkouts.
     """
     _check(
-        product_type=product_type, digital_file=digital_file, has_file=bool(product.digital_file)
+        artist=product.artist,
+        delivery=delivery,
+        stock_quantity=stock_quantity,
+        digital_file=digital_file,
+        has_file=bool(product.digital_file),
     )
     with transaction.atomic():
         product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
         product.name = name
         product.description = description or None
         product.product_type = product_type
+        product.delivery = delivery
         product.price = price
         product.stock_quantity = stock_quantity
         product.is_active = is_active
         new_urls = _store_images(list(images))
         if new_urls:
             product.image_urls = [*(product.image_urls or []), *new_urls]
-        if digital_file is not None and product_type in DIGITAL_TYPES:
+        if digital_file is not None and delivery == ProductDelivery.DIGITAL:
             product.digital_file.save(digital_file.name, digital_file, save=False)
         product.full_clean()
         product.save()
