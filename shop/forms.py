@@ -203,7 +203,8 @@ class CheckoutForm(forms.Form):
     )
 
     ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
-    ADDRESS_FIELDS = (*ADDRESS_REQUIRED, "line2", "region", "remember", "saved_address")
+    NEW_ADDRESS_FIELDS = (*ADDRESS_REQUIRED, "line2", "region", "remember")
+    ADDRESS_FIELDS = (*NEW_ADDRESS_FIELDS, "saved_address")
 
     def __init__(self, *args, needs_shipping: bool, saved_addresses=(), **kwargs):
         super().__init__(*args, **kwargs)

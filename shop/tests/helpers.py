@@ -14,7 +14,7 @@ ADDRESS = {
     "line1": "12 St James's Square",
     "city": "London",
     "postal_code": "SW1Y 4JH",
-    "country": "gb",
+    "country": "GB",
 }
 
 
@@ -49,6 +49,15 @@ def buy(client, product, quantity: int = 1, *, address=ADDRESS) -> Order:
     add_to_cart(client, product, quantity)
     response = checkout(client, address=address)
     pay(client, response)
+    return Order.objects.exclude(pk__in=before).get()
+
+
+def buy_many(client, products, *, card: str = PAYS, address=ADDRESS) -> Order:
+    """One order of one of each product, paid (or refused) with `card`."""
+    before = set(Order.objects.values_list("pk", flat=True))
+    for product in products:
+        add_to_cart(client, product)
+    pay(client, checkout(client, address=address), card)
     return Order.objects.exclude(pk__in=before).get()
 
 
