@@ -23,9 +23,11 @@ def _store_images(images: list[File]) -> list[str]:
     return urls
 
 
-def _check(*, artist, delivery: str, stock_quantity, digital_file, has_file: bool) -> None:
+def product_delivery_check(
+    *, artist, delivery: str, stock_quantity, digital_file, has_file: bool
+) -> None:
     """The rules of each kind of delivery, whatever the product's type (the form shows
-    the same ones next to its fields)."""
+    the same ones next to its fields; demo data is held to them by its tests)."""
     if delivery == ProductDelivery.DIGITAL and not (digital_file or has_file):
         raise ShopError("A digital product needs its file.")
     if delivery == ProductDelivery.PHYSICAL:
@@ -48,7 +50,7 @@ def product_create(
     images: list[File] = (),
     digital_file: File | None = None,
 ) -> Product:
-    _check(
+    product_delivery_check(
         artist=artist,
         delivery=delivery,
         stock_quantity=stock_quantity,
@@ -91,7 +93,7 @@ def product_update(
 
     Orders keep their own `unit_price`, so a price change touches only future checkouts.
     """
-    _check(
+    product_delivery_check(
         artist=product.artist,
         delivery=delivery,
         stock_quantity=stock_quantity,

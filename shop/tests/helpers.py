@@ -67,3 +67,39 @@ def total(value: str) -> Decimal:
 
 def payments_of(order) -> list[Payment]:
     return list(Payment.objects.filter(order=order))
+
+
+def form_problems(product) -> dict:
+    """What the product form (and the service behind it) would say about `product` as it
+    is stored: demo and generated data are held to the rules artists meet. {} when none."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shop.forms import ProductForm
+    from shop.services import ShopError
+    from shop.services.products import product_delivery_check
+
+    files = {}
+    if product.digital_file:
+        with product.digital_file.open("rb") as stored:
+            files["digital_file"] = SimpleUploadedFile(product.digital_file.name, stored.read())
+    data = {
+        "name": product.name,
+        "product_type": product.product_type,
+        "delivery": product.delivery,
+        "price": str(product.price),
+        "stock_quantity": "" if product.stock_quantity is None else str(product.stock_quantity),
+    }
+    form = ProductForm(data, files)
+    if not form.is_valid():
+        return dict(form.errors)
+    try:
+        product_delivery_check(
+            artist=product.artist,
+            delivery=product.delivery,
+            stock_quantity=product.stock_quantity,
+            digital_file=None,
+            has_file=bool(product.digital_file),
+        )
+    except ShopError as error:
+        return {"__all__": [str(error)]}
+    return {}

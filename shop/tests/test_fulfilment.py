@@ -100,7 +100,7 @@ def test_the_order_status_is_computed_from_its_physical_items(statuses, expected
 def test_an_artist_can_never_move_another_artists_item(two_artist_order, client):
     """Negative control: without the ownership filter in order_item_fulfil, artist A
     ships B's cap and this test fails."""
-    order, shirt, cap, song = two_artist_order
+    order, shirt, cap, _song = two_artist_order
     artist_a = shirt.product.artist.user
 
     with pytest.raises(OrderItem.DoesNotExist):
@@ -119,7 +119,7 @@ def test_an_artist_can_never_move_another_artists_item(two_artist_order, client)
 
 
 def test_bad_fulfilment_moves_are_refused_and_change_nothing(two_artist_order, client):
-    order, shirt, cap, song = two_artist_order
+    order, shirt, _cap, song = two_artist_order
     artist_a = shirt.product.artist.user
 
     with pytest.raises(ShopError, match="carrier and the tracking number"):
@@ -154,7 +154,7 @@ def test_items_of_an_unpaid_order_cannot_be_shipped(client):
 
 
 def test_the_fulfilment_page_lists_only_the_artists_own_items(two_artist_order, client):
-    order, shirt, cap, song = two_artist_order
+    order, shirt, cap, _song = two_artist_order
     client.force_login(shirt.product.artist.user)
 
     page = client.get(reverse("shop:fulfilment"))
@@ -170,7 +170,7 @@ def test_the_fulfilment_page_lists_only_the_artists_own_items(two_artist_order, 
 
 
 def test_the_buyer_sees_each_items_status_with_carrier_and_tracking(two_artist_order, client):
-    order, shirt, cap, song = two_artist_order
+    order, shirt, _cap, _song = two_artist_order
     client.force_login(shirt.product.artist.user)
     client.post(reverse("shop:fulfilment_item", args=[shirt.pk]), SHIP)
 
