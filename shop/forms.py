@@ -222,6 +222,12 @@ class CheckoutForm(forms.Form):
         else:
             del self.fields["saved_address"]
         country = self.destination_country()
+        if self.is_bound and country in REGIONS:
+            # A region typed before its list was shown ("virginia") is shown chosen.
+            code = region_code(country, self._raw("region"))
+            if code is not None:
+                self.data = self.data.copy()
+                self.data[self.add_prefix("region")] = code
         if country in REGIONS:
             noun = REGION_NOUNS[country]
             self.fields["region"].label = noun.capitalize()
@@ -261,7 +267,9 @@ class CheckoutForm(forms.Form):
             code = region_code(country, data.get("region", ""))
             if code is None:
                 self.add_error(
-                    "region", f"Choose a {REGION_NOUNS[country]} of {countries.name(country)}."
+                    "region",
+                    f"Choose a {REGION_NOUNS[country]} from the list for "
+                    f"{countries.name(country)}.",
                 )
             else:
                 data["region"] = code
