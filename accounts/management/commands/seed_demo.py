@@ -201,7 +201,7 @@ SHIPPING_RATES = (
     ("Luna Vega", "PT", "4.50"),
     ("Luna Vega", None, "12.00"),
     ("Kai Moreno", "US", "5.00"),
-    ("Kai Moreno", None, "15.00"),
+    ("Kai Moreno", None, "8.00"),
 )
 # (product name, quantity)
 FAN_ORDER = (("Night Drive (digital album)", 1), ("Inner Orbit tour T-shirt", 2))
