@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
+from shop.models import Order, OrderItem, OrderStatus, Payment, PaymentStatus, Product
 from shop.payments.services import payment_start, payment_test_checkout_submit
 from shop.services import ShopError
+from shop.services.fulfilment import order_item_fulfil
 from shop.services.orders import order_place
 from shop.tests.factories import ProductFactory
 
@@ -91,6 +92,44 @@ def test_ten_simultaneous_submissions_of_one_checkout_place_one_order_and_one_pa
     assert Order.objects.count() == 1
     assert Payment.objects.count() == 1
     assert Product.objects.get(pk=product.pk).stock_quantity == 8
+
+
+def test_artists_shipping_their_items_of_one_order_at_once_leave_it_shipped():
+    """Each artist's move recomputes the order from all its items under the order's lock;
+    without it, each would see the others' items unshipped and the order would stay
+    "partly shipped" with every item on its way."""
+    products = [ProductFactory(stock_quantity=5) for _ in range(6)]
+    buyer = UserFactory()
+    order, _ = order_place(
+        user=buyer,
+        quantities={str(p.pk): 1 for p in products},
+        contact_email=buyer.email,
+        contact_phone="",
+        shipping_address=_address(),
+        checkout_key=uuid.uuid4(),
+        expected_total=None,
+    )
+    payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+    payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
+    items = {item.product_id: item.pk for item in OrderItem.objects.filter(order=order)}
+
+    def move(status: str):
+        def work(i: int):
+            product = products[i]
+            return order_item_fulfil(
+                item_id=items[product.pk],
+                user=product.artist.user,
+                status=status,
+                carrier="DHL",
+                tracking_number=f"JD{i}",
+            )
+
+        return work
+
+    assert not [r for r in run_together(6, move("shipped")) if isinstance(r, Exception)]
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+    assert not [r for r in run_together(6, move("delivered")) if isinstance(r, Exception)]
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
 
 
 def _address():
