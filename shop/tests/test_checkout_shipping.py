@@ -271,3 +271,12 @@ def test_the_checkout_form_gives_the_total_with_shipping_to_the_saved_address(cl
     add_to_cart(client, shirt(GB="4.00"))
 
     assert checkout_form(client)["expected_total"] == "24.00"
+
+
+def test_the_artist_page_links_to_its_shipping_rates(client):
+    artist = ArtistFactory()
+    client.force_login(artist.user)
+
+    page = client.get(artist.get_absolute_url()).text
+
+    assert f"{reverse('shop:shipping_rates')}?artist={artist.pk}" in page
