@@ -269,7 +269,8 @@ def checkout(request):
         # "Update shipping" (no JavaScript needed): the region list and the shipping of
         # the chosen country, with the total to confirm; nothing is placed.
         form, quote = _checkout_form(request, cart, data, key=key, saved=saved)
-        data["expected_total"] = str(form.initial["expected_total"])
+        form.data = form.data.copy()
+        form.data["expected_total"] = str(form.initial["expected_total"])
         return _checkout_page(request, cart, form, quote)
     form, quote = _checkout_form(request, cart, data, key=key, saved=saved)
     if data is None or not form.is_valid():

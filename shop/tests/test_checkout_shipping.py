@@ -107,6 +107,18 @@ def test_update_shows_the_regions_and_shipping_of_the_chosen_country_and_places_
     assert not Order.objects.exists()
 
 
+def test_after_update_the_shown_total_is_the_one_confirmed(client, buyer):
+    add_to_cart(client, shirt(world="5.00"))
+
+    response = checkout(client, address=US_ADDRESS, refresh="1")  # "Virginia", typed
+    assert response.context["form"]["expected_total"].value() == "25.00"
+    assert '<option value="VA" selected>Virginia</option>' in response.text
+    response = checkout(client, address={**US_ADDRESS, "region": "VA"}, expected_total="25.00")
+
+    assert response.status_code == 302
+    assert Order.objects.get().total_amount == Decimal("25.00")
+
+
 def test_a_country_without_a_list_takes_a_free_text_region(client, buyer):
     add_to_cart(client, shirt(world="0.00"))
 
