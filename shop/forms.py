@@ -221,7 +221,9 @@ class CheckoutForm(forms.Form):
             ]
         else:
             del self.fields["saved_address"]
-        country = self.destination_country()
+        # The new address's region list follows its own country (a saved address chosen
+        # above does not change it).
+        country = self._raw("country").upper()
         if self.is_bound and country in REGIONS:
             # A region typed before its list was shown ("virginia") is shown chosen.
             code = region_code(country, self._raw("region"))
@@ -245,7 +247,7 @@ class CheckoutForm(forms.Form):
 
     def destination_country(self) -> str:
         """The country the buyer ships to, from what they chose so far (may be empty):
-        it decides the region list and the shipping rates shown before they confirm."""
+        it decides the shipping shown before they confirm."""
         saved = self._saved_choice()
         return saved.country if saved else self._raw("country").upper()
 
