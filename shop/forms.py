@@ -303,7 +303,8 @@ class CheckoutForm(forms.Form):
         )
 
     def remember_address(self) -> bool:
-        return self.needs_shipping and not self._saved_choice() and self.cleaned_data["remember"]
+        """A new address when the buyer asked; a saved one always (it becomes the latest)."""
+        return self.needs_shipping and bool(self._saved_choice() or self.cleaned_data["remember"])
 
 
 class FulfilmentForm(forms.Form):

@@ -147,6 +147,7 @@ def test_the_address_is_remembered_and_offered_at_the_next_checkout(client, buye
     second = Order.objects.order_by("-created_at").first()
     assert second.shipping_address["line1"] == "12 St James's Square"
     assert SavedAddress.objects.filter(user=buyer).count() == 1
+    assert SavedAddress.objects.get().last_used_at > saved.last_used_at
 
 
 def test_an_address_is_not_kept_when_the_buyer_says_no(client, buyer):
@@ -292,3 +293,15 @@ def test_the_artist_page_links_to_its_shipping_rates(client):
     page = client.get(artist.get_absolute_url()).text
 
     assert f"{reverse('shop:shipping_rates')}?artist={artist.pk}" in page
+
+
+def test_deleting_the_account_forgets_its_saved_addresses_but_not_its_orders(client, buyer):
+    from accounts.services import user_delete_account
+
+    add_to_cart(client, shirt(world="0.00"))
+    checkout(client, address={**ADDRESS, "remember": "on"})
+
+    user_delete_account(user=buyer)
+
+    assert not SavedAddress.objects.exists()
+    assert Order.objects.get().shipping_address["line1"] == "12 St James's Square"
