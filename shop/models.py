@@ -6,6 +6,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django_countries import countries
 
 from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
 
@@ -21,6 +22,13 @@ class ProductType(models.TextChoices):
     MERCHANDISE = "merchandise", "Merchandise"
 
 
+class ProductDelivery(models.TextChoices):
+    """How a product reaches its buyer, whatever its type (a release may be vinyl or a file)."""
+
+    PHYSICAL = "physical", "Physical: shipped to the buyer"
+    DIGITAL = "digital", "Digital: downloaded from a link"
+
+
 class Product(models.Model):
     id = uuid_primary_key("product_id")
     artist = models.ForeignKey(
@@ -29,6 +37,9 @@ class Product(models.Model):
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
     product_type = models.CharField(max_length=50, choices=ProductType.choices)
+    # Physical products need a shipping address and enter fulfilment; digital ones need a
+    # file and get download links (shop.services.products checks both).
+    delivery = models.CharField(max_length=20, choices=ProductDelivery.choices)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     # NULL means unlimited (downloads); a number is what is left to sell.
     stock_quantity = models.IntegerField(null=True, blank=True)
@@ -71,6 +82,7 @@ class Product(models.Model):
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     PAID = "paid", "Paid"
+    PARTLY_SHIPPED = "partly_shipped", "Partly shipped"
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
@@ -87,7 +99,13 @@ class Order(models.Model):
         related_name="orders",
         db_index=False,
     )
+    # What the buyer pays: the items' subtotals plus `shipping_amount`.
     total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # The shipping rates of the artists whose physical items the order holds, one per
+    # artist, for the destination country (shop.services.shipping).
+    shipping_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
     status = models.CharField(
         max_length=50,
         choices=OrderStatus.choices,
@@ -110,6 +128,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="orders_total_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(shipping_amount__gte=0) & Q(shipping_amount__lte=F("total_amount")),
+                name="orders_shipping_within_total",
+            ),
         ]
         indexes = [
             models.Index(fields=["user"], name="idx_orders_user_id"),
@@ -123,11 +145,29 @@ class Order(models.Model):
         return reverse("shop:order", args=[self.pk])
 
 
-# Every move an order may make; status_change() enforces it.
+# Every move an order may make; status_change() enforces it. Past `paid` the status
+# follows from its items' (shop.services.fulfilment.order_status_from_items).
 ORDER_TRANSITIONS = {
     OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
-    OrderStatus.PAID: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.PAID: (OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    # Delivered at once: the last unshipped item was refunded, the others were delivered.
+    OrderStatus.PARTLY_SHIPPED: (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
     OrderStatus.SHIPPED: (OrderStatus.DELIVERED,),
+}
+
+
+class OrderItemStatus(models.TextChoices):
+    """Where a physical item is; digital items have none (NULL)."""
+
+    TO_SHIP = "to_ship", "Not shipped yet"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+
+
+# Every move an item may make; status_change() enforces it.
+ORDER_ITEM_TRANSITIONS = {
+    OrderItemStatus.TO_SHIP: (OrderItemStatus.SHIPPED,),
+    OrderItemStatus.SHIPPED: (OrderItemStatus.DELIVERED,),
 }
 
 
@@ -157,6 +197,10 @@ class OrderItem(models.Model):
         related_name="items",
         db_index=False,
     )
+    # Fulfilment of a physical item by its artist; NULL for digital items.
+    status = models.CharField(max_length=20, choices=OrderItemStatus.choices, null=True, blank=True)
+    carrier = models.CharField(max_length=100, null=True, blank=True)
+    tracking_number = models.CharField(max_length=100, null=True, blank=True)
     created_at = created_at()
 
     class Meta:
@@ -520,3 +564,76 @@ class SavedPaymentMethod(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ShippingRate(models.Model):
+    """What an artist charges to ship one order's worth of their physical items to a
+    country; the row without a country is the artist's rate for the rest of the world."""
+
+    id = uuid_primary_key("shipping_rate_id")
+    artist = models.ForeignKey(
+        "artists.Artist", on_delete=models.DB_CASCADE, related_name="shipping_rates", db_index=False
+    )
+    # ISO 3166-1 alpha-2; NULL is "rest of the world".
+    country = models.CharField(max_length=2, null=True, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "shipping_rates"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artist", "country"],
+                nulls_distinct=False,
+                name="shipping_rates_artist_country_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="shipping_rates_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country or 'Rest of world'}: {self.amount}"
+
+
+class SavedAddress(models.Model):
+    """A shipping address a buyer used, offered again at their next checkout."""
+
+    id = uuid_primary_key("address_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="saved_addresses",
+        db_index=False,
+    )
+    name = models.CharField(max_length=200)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True, default="", db_default="")
+    city = models.CharField(max_length=100)
+    # A subdivision code (e.g. "CA") where the country has a list, free text otherwise.
+    region = models.CharField(max_length=100, blank=True, default="", db_default="")
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2)
+    last_used_at = models.DateTimeField(db_default=CurrentTimestamp())
+    created_at = created_at()
+
+    class Meta:
+        db_table = "saved_addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "user",
+                    "name",
+                    "line1",
+                    "line2",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "country",
+                ],
+                name="saved_addresses_user_address_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.line1}, {self.city}, {countries.name(self.country)}"

@@ -43,7 +43,9 @@ from shop.models import (
     PaymentEvent,
     Product,
     Refund,
+    SavedAddress,
     SavedPaymentMethod,
+    ShippingRate,
 )
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +109,11 @@ def build_rows(i: int) -> dict:
     )
     forum = Forum.objects.create(community=community, name=f"Forum {i}", forum_type="all_chat")
     product = Product.objects.create(
-        artist=artist, name=f"Product {i}", product_type="merchandise", price=Decimal("20.00")
+        artist=artist,
+        name=f"Product {i}",
+        product_type="merchandise",
+        delivery="physical",
+        price=Decimal("20.00"),
     )
     order = Order.objects.create(
         user=user, total_amount=Decimal("20.00"), contact_email=f"fan{i}@example.com"
@@ -189,6 +195,15 @@ def build_rows(i: int) -> dict:
             event_type="payment_intent.succeeded",
             payment=order_payment,
             payload={},
+        ),
+        ShippingRate: ShippingRate.objects.create(artist=artist, amount=Decimal("5.00")),
+        SavedAddress: SavedAddress.objects.create(
+            user=user,
+            name=f"Fan {i}",
+            line1="1 Road",
+            city="London",
+            postal_code="N1",
+            country="GB",
         ),
         SavedPaymentMethod: SavedPaymentMethod.objects.create(
             user=user, gateway="test", method_ref=f"testcard_{i}", label=f"Test card {i}"

@@ -63,9 +63,11 @@ from notifications.forms import EmailPreferencesForm, NotificationListForm
 from shop.forms import (
     CheckoutForm,
     FeaturedPlacementForm,
+    FulfilmentForm,
     ProductFilterForm,
     ProductForm,
     QuantityForm,
+    ShippingRateForm,
 )
 from shop.payments.forms import TestCardForm
 
@@ -136,7 +138,9 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "shop:order_pay": (),
     "shop:order_cancel": (),
     "shop:download_renew": (),
-    "shop:fulfilment_mark": ("status",),
+    "shop:fulfilment_item": _fields(FulfilmentForm),
+    "shop:shipping_rates": _fields(ShippingRateForm),
+    "shop:shipping_rate_delete": (),
     "payments:start": (),
     "payments:test_checkout": _fields(TestCardForm),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
@@ -406,6 +410,7 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
     "communities:event_messages": _fields(community_forms.SeqCursorForm),
     "shop:list": (*_fields(ProductFilterForm), "page"),
     "shop:manage": ("artist",),
+    "shop:shipping_rates": ("artist",),
     "shop:orders": ("page",),
     "purchases": ("page",),
     "shop:fulfilment": ("page",),
