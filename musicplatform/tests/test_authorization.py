@@ -298,6 +298,7 @@ POST_DATA: dict[str, dict] = {
         "name": "Hijacked",
         "description": "hijacked",
         "product_type": "merchandise",
+        "delivery": "physical",
         "price": "1.00",
         "stock_quantity": "1",
         "is_active": "on",

@@ -23,6 +23,7 @@ from shop.models import (
     ProductDelivery,
     ProductType,
     Refund,
+    SavedAddress,
     SavedPaymentMethod,
     ShippingRate,
 )
@@ -36,6 +37,18 @@ class ShippingRateFactory(factory.django.DjangoModelFactory):
     artist = factory.SubFactory(ArtistFactory)
     country = None
     amount = Decimal("0.00")
+
+
+class SavedAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedAddress
+
+    user = factory.SubFactory(UserFactory)
+    name = "Ada Lovelace"
+    line1 = factory.Sequence(lambda n: f"{n} St James's Square")
+    city = "London"
+    postal_code = "SW1Y 4JH"
+    country = "GB"
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
