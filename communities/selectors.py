@@ -90,6 +90,30 @@ def active_subscriptions(*, community_id, now: datetime | None = None) -> QueryS
     return subscriptions_giving_access(now=now).filter(community_id=community_id)
 
 
+@dataclass(frozen=True)
+class MemberPrice:
+    """How many current members pay one price (each pays what they accepted)."""
+
+    price: Decimal
+    billing_interval: str
+    members: int
+
+    def __str__(self) -> str:
+        interval = SubscriptionInterval(self.billing_interval).label.lower()
+        return f"${self.price} / {interval}"
+
+
+def member_prices(*, community_id) -> list[MemberPrice]:
+    """The prices the community's current members pay, the most common first."""
+    rows = (
+        active_subscriptions(community_id=community_id)
+        .values("price", "billing_interval")
+        .annotate(members=Count("pk"))
+        .order_by("-members", "price", "billing_interval")
+    )
+    return [MemberPrice(**row) for row in rows]
+
+
 def access_key(community_id, user_id) -> str:
     return f"communities:access:v1:{community_id}:{user_id}"
 

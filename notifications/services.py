@@ -37,11 +37,14 @@ def status_change[M: models.Model](
     field: str = "status",
     transitions: Mapping[str, Iterable[str]],
     entity_type: str,
+    with_fields: Mapping[str, object] | None = None,
 ) -> tuple[M, bool]:
     """Move `instance.<field>` to `new_status` and record it in `status_history`.
 
     Locks the row and re-reads it, so concurrent callers are serialised; a caller that
     finds the status already at `new_status` changes nothing (the call is idempotent).
+    `with_fields` are columns that move with the status, written in the same UPDATE (a
+    check constraint that ties them to the status holds at every statement).
     Returns the locked, current instance and whether this call made the change.
     Raises StatusTransitionError when `transitions` does not allow the move.
     """
@@ -53,7 +56,9 @@ def status_change[M: models.Model](
         if new_status not in transitions.get(old_status, ()):
             raise StatusTransitionError(entity_type=entity_type, old=old_status, new=new_status)
         setattr(locked, field, new_status)
-        locked.save(update_fields=[field])
+        for name, value in (with_fields or {}).items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[field, *(with_fields or {})])
         StatusHistory.objects.create(
             entity_type=entity_type,
             entity_id=locked.pk,

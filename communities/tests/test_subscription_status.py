@@ -38,14 +38,15 @@ def _moves(subscription) -> list[tuple[str | None, str, object]]:
     )
 
 
+# Committed step by step, so that each move has its own changed_at to order them by.
+@pytest.mark.django_db(transaction=True)
 def test_a_membership_walks_joined_cancelled_resumed_grace_renewed_ended_on_the_record(
-    outsider, frozen_clock, django_capture_on_commit_callbacks
+    outsider, frozen_clock
 ):
     community = CommunityFactory()
     services.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
     payment = Payment.objects.get(user=outsider)
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
+    payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
     subscription = CommunitySubscription.objects.get(user=outsider)
     assert subscription.status == SubscriptionStatus.ACTIVE
 
@@ -81,6 +82,7 @@ def test_a_membership_walks_joined_cancelled_resumed_grace_renewed_ended_on_the_
     assert (subscription.status, subscription.is_active) == ("ended", False)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_renewal_whose_grace_runs_out_ends_by_the_system():
     subscription = CommunitySubscriptionFactory(end_date=timezone.now() + timedelta(hours=1))
     save_card(subscription.user, card="0002")
@@ -91,7 +93,8 @@ def test_a_failed_renewal_whose_grace_runs_out_ends_by_the_system():
     assert _moves(subscription) == [("active", "grace", None), ("grace", "ended", None)]
 
 
-def test_a_former_member_who_rejoins_is_pending_until_paid(django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)
+def test_a_former_member_who_rejoins_is_pending_until_paid():
     ended = CommunitySubscriptionFactory(
         end_date=timezone.now() - timedelta(days=3), is_active=False
     )
@@ -99,10 +102,9 @@ def test_a_former_member_who_rejoins_is_pending_until_paid(django_capture_on_com
     services.subscription_checkout_start(user=ended.user, community=ended.community, site_url=SITE)
     ended.refresh_from_db()
     assert (ended.status, ended.is_active) == ("pending", False)
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_test_checkout_submit(
-            payment=Payment.objects.get(user=ended.user), card_number="4242424242424242"
-        )
+    payment_test_checkout_submit(
+        payment=Payment.objects.get(user=ended.user), card_number="4242424242424242"
+    )
     assert _moves(ended) == [("ended", "pending", ended.user.pk), ("pending", "active", ended.user.pk)]
 
 

@@ -38,6 +38,12 @@ class Gateway(Protocol):
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
         """Give `amount` back; None when the gateway will tell us later that it is done."""
 
+    def action_start(
+        self, *, payment: Payment, method: SavedPaymentMethod | None, return_url: str
+    ) -> tuple[str, GatewayEvent | None]:
+        """Where the payer confirms a payment that requires their action, and the news
+        the gateway gave meanwhile (None: it will come later)."""
+
 
 def gateway_named(name: str) -> Gateway:
     from shop.payments.gateways.stripe import StripeGateway
