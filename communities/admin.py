@@ -77,19 +77,39 @@ class CommunitySubscriptionAdmin(admin.ModelAdmin):
     list_display = (
         "user",
         "community",
-        "is_active",
+        "status",
+        "price",
+        "billing_interval",
         "auto_renew",
         "start_date",
         "end_date",
         "grace_until",
     )
-    list_filter = ("is_active", "auto_renew", EndingSoonFilter, "start_date", "created_at")
+    list_filter = (
+        "status",
+        "is_active",
+        "auto_renew",
+        EndingSoonFilter,
+        "start_date",
+        "created_at",
+    )
     list_select_related = ("user", "community")
     search_fields = ("user__username", "user__email", "community__name")
     ordering = ("-created_at",)
     autocomplete_fields = ("user", "community", "payment")
     date_hierarchy = "created_at"
-    readonly_fields = ("id", "created_at", "updated_at")
+    # Status moves only through the services (with their history); the price is what the
+    # member accepted, never set for them.
+    readonly_fields = (
+        "id",
+        "status",
+        "is_active",
+        "price",
+        "billing_interval",
+        "price_accepted_at",
+        "created_at",
+        "updated_at",
+    )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

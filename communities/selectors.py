@@ -189,7 +189,12 @@ def my_memberships(*, user) -> list[CommunitySubscription]:
 def subscription_of(*, community_id, user) -> CommunitySubscription | None:
     if not user.is_authenticated:
         return None
-    return CommunitySubscription.objects.filter(community_id=community_id, user=user).first()
+    # With its community: the page compares the member's price with the current one.
+    return (
+        CommunitySubscription.objects.select_related("community")
+        .filter(community_id=community_id, user=user)
+        .first()
+    )
 
 
 def forum_posts_page(*, forum: Forum, page_number, answered: bool | None = None) -> Page:

@@ -457,7 +457,8 @@ def subscription_paid(*, payment) -> None:
         enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
         return
     subscription.end_date = (
-        max(subscription.end_date, timezone.now()) + SUBSCRIPTION_PERIODS[subscription.billing_interval]
+        max(subscription.end_date, timezone.now())
+        + SUBSCRIPTION_PERIODS[subscription.billing_interval]
     )
     subscription.payment = payment
     subscription.grace_until = None
@@ -555,7 +556,9 @@ def _set_auto_renew(*, subscription, by, auto_renew: bool) -> CommunitySubscript
             return locked
         if auto_renew:
             # Back to where it was: a renewal still being retried is in grace again.
-            new_status = SubscriptionStatus.GRACE if locked.grace_until else SubscriptionStatus.ACTIVE
+            new_status = (
+                SubscriptionStatus.GRACE if locked.grace_until else SubscriptionStatus.ACTIVE
+            )
         else:
             new_status = SubscriptionStatus.CANCELLED
         locked, _ = subscription_status_set(

@@ -105,7 +105,10 @@ def test_a_former_member_who_rejoins_is_pending_until_paid():
     payment_test_checkout_submit(
         payment=Payment.objects.get(user=ended.user), card_number="4242424242424242"
     )
-    assert _moves(ended) == [("ended", "pending", ended.user.pk), ("pending", "active", ended.user.pk)]
+    assert _moves(ended) == [
+        ("ended", "pending", ended.user.pk),
+        ("pending", "active", ended.user.pk),
+    ]
 
 
 def test_a_staff_refund_of_the_current_period_ends_the_membership_in_the_staff_members_name(
@@ -122,7 +125,9 @@ def test_a_staff_refund_of_the_current_period_ends_the_membership_in_the_staff_m
     subscription.refresh_from_db()
     assert (subscription.status, subscription.is_active) == ("ended", False)
     assert _moves(subscription) == [("active", "ended", staff.pk)]
-    assert StatusHistory.objects.get(entity_id=payment.pk, new_status="refunded").changed_by == staff
+    assert (
+        StatusHistory.objects.get(entity_id=payment.pk, new_status="refunded").changed_by == staff
+    )
 
 
 def test_a_staff_refund_of_an_order_cancels_it_in_the_staff_members_name(

@@ -52,9 +52,7 @@ def _asks_for_confirmation(subscription, mailoutbox, settings) -> tuple[Payment,
     assert email.to == [subscription.user.email]
     link = _link_in(email)
     assert link.startswith(settings.SITE_URL)
-    assert Notification.objects.filter(
-        user=subscription.user, title__icontains="confirm"
-    ).exists()
+    assert Notification.objects.filter(user=subscription.user, title__icontains="confirm").exists()
     # The job retried meanwhile charges nothing more and asks nothing more.
     assert subscription_renew(subscription_id=subscription.pk) == "awaiting_member"
     assert Payment.objects.filter(subscription=subscription).count() == 1
@@ -160,7 +158,9 @@ def _renew_through_stripe(subscription, stripe_api, django_capture_on_commit_cal
         holder["id"] = stripe_stub.form_body_of(request)["metadata[payment_id]"][0]
         return answer(holder)(request)
 
-    stripe_api.add_callback(responses.POST, f"{stripe_stub.API}/v1/payment_intents", callback=create)
+    stripe_api.add_callback(
+        responses.POST, f"{stripe_stub.API}/v1/payment_intents", callback=create
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert subscription_renew(subscription_id=subscription.pk) == "awaiting_member"
     return holder
@@ -229,7 +229,9 @@ def test_a_stripe_renewal_refused_for_authentication_is_confirmed_through_stripe
         }
         return 402, {"Request-Id": "req_402"}, stripe_stub.json_dumps(error)
 
-    stripe_api.add_callback(responses.POST, f"{stripe_stub.API}/v1/payment_intents", callback=refused)
+    stripe_api.add_callback(
+        responses.POST, f"{stripe_stub.API}/v1/payment_intents", callback=refused
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert subscription_renew(subscription_id=subscription.pk) == "awaiting_member"
     payment, path = _asks_for_confirmation(subscription, mailoutbox, settings)

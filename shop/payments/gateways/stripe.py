@@ -154,9 +154,7 @@ class StripeGateway:
         client = stripe_client()
         try:
             intent = client.v1.payment_intents.retrieve(payment.stripe_payment_id).to_dict()
-            if intent.get("status") not in {"succeeded", "processing"} and not _redirect_of(
-                intent
-            ):
+            if intent.get("status") not in {"succeeded", "processing"} and not _redirect_of(intent):
                 params = {"return_url": return_url}
                 if method is not None:
                     params["payment_method"] = method.method_ref
