@@ -42,6 +42,10 @@ class CommunitySubscriptionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CommunitySubscription
 
+    class Params:
+        # Joining: its first payment is still to be made.
+        joining = factory.Trait(is_active=False, status=SubscriptionStatus.PENDING)
+
     user = factory.SubFactory(UserFactory)
     community = factory.SubFactory(CommunityFactory)
     end_date = factory.LazyAttribute(

@@ -11,7 +11,7 @@ from communities import services
 from communities.models import Community, CommunitySubscription
 from communities.services import CommunityError
 from communities.tests.conftest import due_subscription, save_card
-from communities.tests.factories import CommunityFactory
+from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from shop.models import Payment, PaymentStatus
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +171,12 @@ def test_a_new_member_pays_and_keeps_the_price_of_the_day_they_joined(
     subscription = CommunitySubscription.objects.get(user=outsider)
     assert subscription.price == Decimal("7.00")
     assert Payment.objects.get(pk=payment.pk).payment_status == PaymentStatus.COMPLETED
+
+
+def test_a_former_member_cannot_pay_their_old_price_again_through_the_payment_address():
+    ended = CommunitySubscriptionFactory(is_active=False)
+    _raise_the_fee(ended.community)
+    client = _client_for(ended.user)
+    response = client.post(reverse("payments:start", args=["subscription", ended.pk]), follow=True)
+    assert "This membership has ended" in response.content.decode()
+    assert not Payment.objects.exists()

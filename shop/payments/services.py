@@ -102,7 +102,7 @@ def payment_start(
             )
             description, email = f"Order {order.pk}", order.contact_email
         elif subscription is not None:
-            from communities.models import CommunitySubscription
+            from communities.models import CommunitySubscription, SubscriptionStatus
 
             subscription = (
                 CommunitySubscription.objects.select_for_update(of=("self",))
@@ -111,6 +111,9 @@ def payment_start(
             )
             if subscription.user_id != user.pk:
                 raise PaymentError("This subscription is not yours.")
+            if subscription.status == SubscriptionStatus.ENDED:
+                # Rejoining goes through the community's page, at today's price.
+                raise PaymentError("This membership has ended; join again from its page.")
             # The price the member accepted (the community's fee of the day they joined,
             # or a new one they switched to), never a later fee.
             payment = _new_payment(

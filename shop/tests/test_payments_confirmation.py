@@ -98,7 +98,7 @@ def test_the_test_gateway_card_that_needs_confirmation_is_confirmed_by_the_membe
 
 
 def test_the_card_that_needs_confirmation_pays_on_the_test_checkout_page_and_is_saved():
-    subscription = CommunitySubscriptionFactory(is_active=False)
+    subscription = CommunitySubscriptionFactory(joining=True)
     client = _client_for(subscription.user)
     response = client.post(reverse("payments:start", args=["subscription", subscription.pk]))
     response = client.post(response["Location"], {"card_number": "4000 0025 0000 3155"})
