@@ -180,3 +180,36 @@ def test_a_former_member_cannot_pay_their_old_price_again_through_the_payment_ad
     response = client.post(reverse("payments:start", args=["subscription", ended.pk]), follow=True)
     assert "This membership has ended" in response.content.decode()
     assert not Payment.objects.exists()
+
+
+def test_the_renewal_job_past_every_end_date_charges_each_member_only_what_they_accepted(
+    frozen_clock,
+):
+    from communities.tasks import subscriptions_renew_due
+
+    community = CommunityFactory()
+    grandfathered = due_subscription(community=community)
+    switching = due_subscription(community=community)
+    _raise_the_fee(community)
+    # Joined after the change: the new price is the one they accepted.
+    newcomer = due_subscription(
+        community=community, price=Decimal("9.99"), billing_interval="yearly"
+    )
+    for subscription in (grandfathered, switching, newcomer):
+        save_card(subscription.user)
+    services.subscription_accept_price(
+        subscription=switching, by=switching.user, fee=Decimal("9.99"), interval="yearly"
+    )
+    frozen_clock.set(grandfathered.end_date + timedelta(minutes=1))
+
+    assert subscriptions_renew_due.delay().get() == 3
+
+    charged = {
+        payment.subscription_id: (payment.amount, payment.payment_status)
+        for payment in Payment.objects.all()
+    }
+    assert charged == {
+        grandfathered.pk: (Decimal("4.99"), PaymentStatus.COMPLETED),
+        switching.pk: (Decimal("9.99"), PaymentStatus.COMPLETED),
+        newcomer.pk: (Decimal("9.99"), PaymentStatus.COMPLETED),
+    }
