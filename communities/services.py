@@ -1,8 +1,9 @@
 """Every write of the communities app: communities, forums, posts, subscriptions, live events.
 
 Money goes through the payment service (shop.payments, docs/payments.md): a subscription
-is paid with `payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved`,
-and activated or extended by the payment service's own hook when its payment completes.
+is paid with `payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved`
+(always at the price its member accepted), and activated or extended by
+`subscription_paid` (communities.hooks) when its payment completes.
 """
 
 import logging
@@ -104,10 +105,13 @@ def fee_check(fee) -> Decimal:
         fee = Decimal(fee)
     except (InvalidOperation, TypeError, ValueError) as error:
         raise CommunityError("Enter the fee as a number, such as 4.99.") from error
-    if not fee.is_finite() or fee != fee.quantize(Decimal("0.01")):
-        raise CommunityError("Enter the fee with at most two decimal places, such as 4.99.")
+    if not fee.is_finite():
+        raise CommunityError("Enter the fee as a number, such as 4.99.")
+    # The range first: quantizing a huge number would overflow the decimal context.
     if not low <= fee <= high:
         raise CommunityError(f"The fee must be between {low:.2f} and {high:.2f}.")
+    if fee != fee.quantize(Decimal("0.01")):
+        raise CommunityError("Enter the fee with at most two decimal places, such as 4.99.")
     return fee
 
 

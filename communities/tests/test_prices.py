@@ -213,3 +213,9 @@ def test_the_renewal_job_past_every_end_date_charges_each_member_only_what_they_
         switching.pk: (Decimal("9.99"), PaymentStatus.COMPLETED),
         newcomer.pk: (Decimal("9.99"), PaymentStatus.COMPLETED),
     }
+
+
+@pytest.mark.parametrize("fee", ["NaN", "Infinity", "1e400", "4.999", None, "x"])
+def test_the_service_refuses_any_fee_that_is_not_a_sane_amount_with_a_message(fee):
+    with pytest.raises(CommunityError, match="fee"):
+        services.fee_check(fee)
