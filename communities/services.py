@@ -532,6 +532,17 @@ def subscription_accept_price(
             )
         if not locked.new_price_offered:
             return locked
+        from shop.models import PaymentStatus
+
+        if SubscriptionRenewal.objects.filter(
+            subscription=locked,
+            payment__payment_status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+        ).exists():
+            # That payment was made at the old price and pays a period of the old interval.
+            raise CommunityError(
+                "Your renewal payment is still in progress; switch to the new price once it "
+                "went through."
+            )
         fields = _price_of_today(community)
         for name, value in fields.items():
             setattr(locked, name, value)

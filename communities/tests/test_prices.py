@@ -219,3 +219,24 @@ def test_the_renewal_job_past_every_end_date_charges_each_member_only_what_they_
 def test_the_service_refuses_any_fee_that_is_not_a_sane_amount_with_a_message(fee):
     with pytest.raises(CommunityError, match="fee"):
         services.fee_check(fee)
+
+
+def test_a_renewal_waiting_for_the_member_keeps_the_price_it_was_made_at():
+    from shop.models import SavedPaymentMethod
+
+    subscription = due_subscription()
+    SavedPaymentMethod.objects.create(
+        user=subscription.user,
+        gateway="test",
+        method_ref=f"testcard_{subscription.user.pk}_3155",
+        label="Test card 3155",
+    )
+    assert services.subscription_renew(subscription_id=subscription.pk) == "awaiting_member"
+    community = _raise_the_fee(subscription.community)
+    with pytest.raises(CommunityError, match="still in progress"):
+        services.subscription_accept_price(
+            subscription=subscription, by=subscription.user, fee=Decimal("9.99"), interval="yearly"
+        )
+    subscription.refresh_from_db()
+    assert (subscription.price, subscription.billing_interval) == (Decimal("4.99"), "monthly")
+    assert community.subscription_fee == Decimal("9.99")
