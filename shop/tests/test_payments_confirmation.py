@@ -190,6 +190,12 @@ def test_a_stripe_renewal_in_requires_action_sends_the_member_to_stripes_page(
     assert "Confirm the payment" in member.get(path).content.decode()
     response = member.post(path)
     assert (response.status_code, response["Location"]) == (302, HOSTED)
+    # Stripe sends the member back to the payment's page before its webhook arrives.
+    back = member.get(
+        reverse("payments:detail", args=[payment.pk]),
+        {"payment_intent": "pi_3Sca", "redirect_status": "succeeded"},
+    )
+    assert "waiting for its answer" in back.content.decode()
 
     # The member authenticated at their bank; Stripe tells us.
     intent = stripe_stub.payment_intent(
