@@ -6,7 +6,18 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -288,10 +299,13 @@ def period_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def monthly_fee(community: Community) -> Decimal:
-    if community.subscription_interval == SubscriptionInterval.YEARLY:
-        return (community.subscription_fee / 12).quantize(Decimal("0.01"))
-    return community.subscription_fee
+# What one renewing member brings in a month: the price they accepted, a yearly one spread
+# over twelve months (members keep their price when the community's fee changes).
+MONTHLY_PRICE = Case(
+    When(billing_interval=SubscriptionInterval.YEARLY, then=F("price") / 12),
+    default=F("price"),
+    output_field=DecimalField(),
+)
 
 
 def dashboard(*, community: Community, page_number) -> Dashboard:
@@ -301,7 +315,7 @@ def dashboard(*, community: Community, page_number) -> Dashboard:
     counts = active.aggregate(
         active=Count("pk"),
         new=Count("pk", filter=Q(start_date__gte=start)),
-        renewing=Count("pk", filter=Q(auto_renew=True)),
+        revenue=Sum(MONTHLY_PRICE, filter=Q(auto_renew=True), default=Decimal("0")),
     )
     cancelled = (
         StatusHistory.objects.filter(
@@ -323,7 +337,7 @@ def dashboard(*, community: Community, page_number) -> Dashboard:
         active_subscribers=counts["active"],
         new_this_period=counts["new"],
         cancelled_this_period=cancelled,
-        monthly_recurring_revenue=monthly_fee(community) * counts["renewing"],
+        monthly_recurring_revenue=counts["revenue"].quantize(Decimal("0.01")),
         period_start=start,
         members=members,
     )

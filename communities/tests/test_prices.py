@@ -240,3 +240,16 @@ def test_a_renewal_waiting_for_the_member_keeps_the_price_it_was_made_at():
     subscription.refresh_from_db()
     assert (subscription.price, subscription.billing_interval) == (Decimal("4.99"), "monthly")
     assert community.subscription_fee == Decimal("9.99")
+
+
+def test_the_dashboards_monthly_revenue_counts_what_each_member_pays(client):
+    community = CommunityFactory()
+    due_subscription(community=community)
+    due_subscription(community=community)
+    _raise_the_fee(community)
+    due_subscription(community=community, price=Decimal("9.99"), billing_interval="yearly")
+    due_subscription(community=community, auto_renew=False)  # not renewing: no revenue
+    client.force_login(community.artist.user)
+    response = client.get(reverse("communities:dashboard", args=[community.pk]))
+    # Twice 4.99 a month, and 9.99 a year spread over twelve months.
+    assert response.context["dashboard"].monthly_recurring_revenue == Decimal("10.81")
