@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from communities.models import (
     LiveEventVote,
     SubscriptionRenewal,
 )
+from communities.services import CommunityError, fee_check
 from musicplatform.cache import invalidate_on_commit
 
 
@@ -54,8 +56,22 @@ class ForumInline(admin.TabularInline):
     show_change_link = True
 
 
+class CommunityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Community
+        fields = ("artist", "name", "description", "subscription_fee", "subscription_interval")
+
+    def clean_subscription_fee(self):
+        # Staff are held to the artists' fee range: one rule (communities.services.fee_check).
+        try:
+            return fee_check(self.cleaned_data["subscription_fee"])
+        except CommunityError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
+    form = CommunityAdminForm
     list_display = ("name", "artist", "subscription_fee", "subscription_interval", "created_at")
     list_filter = ("subscription_interval", "created_at")
     list_select_related = ("artist",)

@@ -253,3 +253,31 @@ def test_the_dashboards_monthly_revenue_counts_what_each_member_pays(client):
     response = client.get(reverse("communities:dashboard", args=[community.pk]))
     # Twice 4.99 a month, and 9.99 a year spread over twelve months.
     assert response.context["dashboard"].monthly_recurring_revenue == Decimal("10.81")
+
+
+def test_staff_are_held_to_the_same_fee_range_in_the_admin(client):
+    from accounts.tests.factories import UserFactory
+
+    staff = UserFactory(staff=True)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    community = CommunityFactory()
+    url = reverse("admin:communities_community_change", args=[community.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: form[name].value()
+        for name in form.fields
+        if form[name].value() is not None and name != "subscription_fee"
+    }
+    data.update(
+        {
+            "subscription_fee": "5000.00",
+            "forums-TOTAL_FORMS": "0",
+            "forums-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "between 0.50 and 1000.00" in response.content.decode()
+    assert Community.objects.get(pk=community.pk).subscription_fee == Decimal("4.99")
