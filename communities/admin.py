@@ -114,12 +114,13 @@ class CommunitySubscriptionAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     autocomplete_fields = ("user", "community", "payment")
     date_hierarchy = "created_at"
-    # Status moves only through the services (with their history); the price is what the
-    # member accepted, never set for them.
+    # Status moves (renewing or not included) only through the services, with their
+    # history; the price is what the member accepted, never set for them.
     readonly_fields = (
         "id",
         "status",
         "is_active",
+        "auto_renew",
         "price",
         "billing_interval",
         "price_accepted_at",
