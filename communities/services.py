@@ -705,8 +705,9 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
 
 
 def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
-    """Notify (and, through the notification, email) the member a link to confirm the
-    renewal on our page; the job runs without a request, so the link uses SITE_URL."""
+    """Notify and email the member a link to confirm the renewal on our page (emailed
+    whatever their choice for subscription news: they must act or lose the membership);
+    the job runs without a request, so the link uses SITE_URL."""
     from django.urls import reverse
 
     link = settings.SITE_URL + reverse("payments:confirm", args=[payment.pk])
@@ -720,6 +721,7 @@ def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
         f"{subscription.grace_until:%Y-%m-%d %H:%M} UTC; after that the membership ends.",
         resource_type="payment",
         resource_id=payment.pk,
+        always_email=True,
     )
 
 

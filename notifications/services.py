@@ -77,10 +77,13 @@ def notifications_create(
     message: str,
     resource_type: str | None = None,
     resource_id: UUID | None = None,
+    always_email: bool = False,
 ) -> int:
     """One notification per recipient, inserted in batches (never a query per recipient).
 
-    Email copies go out after commit to the recipients whose preferences ask for them.
+    Email copies go out after commit to the recipients whose preferences ask for them,
+    or to every recipient with `always_email` (something they must act on, like a
+    payment their bank wants them to confirm, whatever they chose for the type).
     """
     notifications = [
         Notification(
@@ -97,7 +100,7 @@ def notifications_create(
     emailed_users = users_wanting_email(
         user_ids=[n.user_id for n in notifications], notification_type=notification_type
     )
-    _queue_emails([n.pk for n in notifications if n.user_id in emailed_users])
+    _queue_emails([n.pk for n in notifications if always_email or n.user_id in emailed_users])
     return len(notifications)
 
 

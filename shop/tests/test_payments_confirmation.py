@@ -17,7 +17,7 @@ from communities import selectors
 from communities.models import CommunitySubscription
 from communities.services import subscription_renew
 from communities.tests.factories import CommunitySubscriptionFactory
-from notifications.models import Notification
+from notifications.models import Notification, NotificationEmailPreference
 from shop.models import Payment, PaymentStatus, SavedPaymentMethod
 from shop.tests import stripe_stub
 
@@ -69,6 +69,10 @@ def test_the_test_gateway_card_that_needs_confirmation_is_confirmed_by_the_membe
     mailoutbox, settings, django_capture_on_commit_callbacks
 ):
     subscription = _due_subscription()
+    # Emailed even to a member who turned subscription emails off: they must act.
+    NotificationEmailPreference.objects.create(
+        user=subscription.user, notification_type="subscription", send_email=False
+    )
     SavedPaymentMethod.objects.create(
         user=subscription.user,
         gateway="test",
