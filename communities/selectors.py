@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from communities.models import (
+    SUBSCRIPTION_PERIODS,
     Community,
     CommunitySubscription,
     Forum,
@@ -352,14 +353,14 @@ def subscription_unused_refund(
     member's favour), never more than is still refundable. Nothing when the period is
     over (a renewal in grace), or when nothing was paid for it."""
     from shop.models import PaymentStatus
-    from shop.payments.hooks import SUBSCRIPTION_PERIODS
 
     nothing = Decimal("0.00")
     if payment is None or payment.payment_status != PaymentStatus.COMPLETED:
         return nothing
     if subscription.end_date <= now:
         return nothing
-    period = SUBSCRIPTION_PERIODS[subscription.community.subscription_interval]
+    # The member's own interval: the one their payment bought (grandfathered prices).
+    period = SUBSCRIPTION_PERIODS[subscription.billing_interval]
     unused = min(subscription.end_date - now, period)
     share = Decimal(int(unused.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (payment.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

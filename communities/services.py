@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.db.models.functions import Least
+from django.db.models.functions import Least, Now
 from django.utils import timezone
 
 from communities import selectors
@@ -331,7 +331,17 @@ def subscription_status_set(
 ) -> tuple[CommunitySubscription, bool]:
     """Every status move of a membership: along SUBSCRIPTION_TRANSITIONS, into
     status_history with who made it (None: the renewal and expiry jobs), with `is_active`
-    kept to what the status means and `fields` written in the same UPDATE."""
+    kept to what the status means and `fields` written in the same UPDATE.
+
+    An ended membership never renews and gives no access past the moment it ended,
+    whichever way it ended (a refund in full, the member or the artist leaving)."""
+    if new_status == SubscriptionStatus.ENDED:
+        fields = {
+            "auto_renew": False,
+            "grace_until": None,
+            "end_date": Least(F("end_date"), Now()),
+            **fields,
+        }
     locked, changed = status_change(
         instance=subscription,
         new_status=new_status,
@@ -341,6 +351,8 @@ def subscription_status_set(
         with_fields={"is_active": new_status in SUBSCRIPTION_STATUSES_ACTIVE, **fields},
     )
     if changed:
+        if new_status == SubscriptionStatus.ENDED:
+            locked.refresh_from_db(fields=["end_date"])
         _invalidate_member(locked)
     return locked, changed
 
@@ -807,8 +819,6 @@ def subscription_end_refunding_unused(
             subscription=subscription,
             new_status=SubscriptionStatus.ENDED,
             by=by,
-            auto_renew=False,
-            grace_until=None,
             end_date=min(subscription.end_date, now),
         )
         refunded = (
