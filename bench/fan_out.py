@@ -61,8 +61,9 @@ def fill(recipients: int, artist_id: uuid.UUID) -> None:
         )
         cursor.execute(
             """
-            INSERT INTO community_subscriptions (user_id, community_id, end_date)
-            SELECT user_id, %s, now() + interval '30 days' FROM users
+            INSERT INTO community_subscriptions (user_id, community_id, end_date, price,
+                                                 billing_interval)
+            SELECT user_id, %s, now() + interval '30 days', 5, 'monthly' FROM users
             WHERE username LIKE 'bench\\_%%' AND substring(username from 7)::int %% 2 = 1
             """,
             [community_id],

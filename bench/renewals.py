@@ -59,9 +59,11 @@ def fill(count: int, artist_id: uuid.UUID, user_id: uuid.UUID) -> None:
         )
         cursor.execute(
             """
-            INSERT INTO community_subscriptions (user_id, community_id, end_date)
-            SELECT %s, community_id, now() + interval '2 hours' FROM communities
-            WHERE artist_id = %s
+            INSERT INTO community_subscriptions (user_id, community_id, end_date, price,
+                                                 billing_interval)
+            SELECT %s, community_id, now() + interval '2 hours', subscription_fee,
+                   subscription_interval
+            FROM communities WHERE artist_id = %s
             """,
             [user_id, artist_id],
         )

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from communities.models import (
     LiveEventVote,
     SubscriptionRenewal,
 )
+from communities.services import CommunityError, fee_check
 from musicplatform.cache import invalidate_on_commit
 
 
@@ -54,8 +56,22 @@ class ForumInline(admin.TabularInline):
     show_change_link = True
 
 
+class CommunityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Community
+        fields = ("artist", "name", "description", "subscription_fee", "subscription_interval")
+
+    def clean_subscription_fee(self):
+        # Staff are held to the artists' fee range: one rule (communities.services.fee_check).
+        try:
+            return fee_check(self.cleaned_data["subscription_fee"])
+        except CommunityError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
+    form = CommunityAdminForm
     list_display = ("name", "artist", "subscription_fee", "subscription_interval", "created_at")
     list_filter = ("subscription_interval", "created_at")
     list_select_related = ("artist",)
@@ -77,19 +93,40 @@ class CommunitySubscriptionAdmin(admin.ModelAdmin):
     list_display = (
         "user",
         "community",
-        "is_active",
+        "status",
+        "price",
+        "billing_interval",
         "auto_renew",
         "start_date",
         "end_date",
         "grace_until",
     )
-    list_filter = ("is_active", "auto_renew", EndingSoonFilter, "start_date", "created_at")
+    list_filter = (
+        "status",
+        "is_active",
+        "auto_renew",
+        EndingSoonFilter,
+        "start_date",
+        "created_at",
+    )
     list_select_related = ("user", "community")
     search_fields = ("user__username", "user__email", "community__name")
     ordering = ("-created_at",)
     autocomplete_fields = ("user", "community", "payment")
     date_hierarchy = "created_at"
-    readonly_fields = ("id", "created_at", "updated_at")
+    # Status moves (renewing or not included) only through the services, with their
+    # history; the price is what the member accepted, never set for them.
+    readonly_fields = (
+        "id",
+        "status",
+        "is_active",
+        "auto_renew",
+        "price",
+        "billing_interval",
+        "price_accepted_at",
+        "created_at",
+        "updated_at",
+    )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -1,9 +1,10 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
-from communities.services import CHAT_MESSAGE_MAX
+from communities.services import CHAT_MESSAGE_MAX, CommunityError, fee_check
 from musicplatform.forms import before_latest_year
 
 
@@ -14,18 +15,35 @@ class CommunityForm(forms.Form):
         label="Fee (USD)",
         max_digits=10,
         decimal_places=2,
-        min_value=Decimal("0.50"),
-        help_text="What a member pays each interval, at least 0.50.",
+        help_text="What a new member pays each interval.",
     )
     subscription_interval = forms.ChoiceField(
         label="Interval", choices=SubscriptionInterval.choices
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = settings.COMMUNITY_FEE_MIN, settings.COMMUNITY_FEE_MAX
+        self.fields["subscription_fee"].help_text += f" Between {low:.2f} and {high:.2f}."
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Give the community a name.")
         return name
+
+    def clean_subscription_fee(self) -> Decimal:
+        try:
+            return fee_check(self.cleaned_data["subscription_fee"])
+        except CommunityError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class AcceptPriceForm(forms.Form):
+    """The price the member was shown and agrees to pay from their next renewal."""
+
+    fee = forms.DecimalField(max_digits=10, decimal_places=2)
+    interval = forms.ChoiceField(choices=SubscriptionInterval.choices)
 
 
 class ForumForm(forms.Form):

@@ -1,7 +1,6 @@
-"""The communities side of a subscription payment's outcome (shop.payments.hooks).
+"""What a subscription payment's outcome does to the membership (shop.payments.hooks).
 
-The payment service's own handler activates or extends the subscription first; these run
-after it, in the same transaction.
+They run in the transaction that moved the payment, with the payment locked.
 """
 
 from shop.models import PaymentPurpose
@@ -9,14 +8,14 @@ from shop.payments.hooks import PaymentOutcome, on_payment
 
 
 @on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.COMPLETED)
-def subscription_paid(*, payment) -> None:
+def subscription_paid(*, payment, by=None) -> None:
     from communities.services import subscription_paid as paid
 
     paid(payment=payment)
 
 
 @on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.REFUNDED)
-def subscription_refunded(*, payment) -> None:
+def subscription_refunded(*, payment, by=None) -> None:
     from communities.services import subscription_refunded as refunded
 
-    refunded(payment=payment)
+    refunded(payment=payment, by=by)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -11,6 +13,13 @@ from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_prim
 class SubscriptionInterval(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
     YEARLY = "yearly", "Yearly"
+
+
+# How long one paid period of each interval lasts.
+SUBSCRIPTION_PERIODS = {
+    SubscriptionInterval.MONTHLY: timedelta(days=30),
+    SubscriptionInterval.YEARLY: timedelta(days=365),
+}
 
 
 class Community(models.Model):
@@ -72,6 +81,50 @@ class CommunityMemberCount(models.Model):
         return f"{self.member_count} members"
 
 
+class SubscriptionStatus(models.TextChoices):
+    # Joined (or rejoining) and not paid yet: no access.
+    PENDING = "pending", "Waiting for payment"
+    ACTIVE = "active", "Active"
+    # A renewal could not be charged (declined, or waiting for the member to confirm it):
+    # access is kept until `grace_until` while it is retried.
+    GRACE = "grace", "Renewal payment due"
+    # The member stopped renewing; access is kept until the end of the paid period.
+    CANCELLED = "cancelled", "Not renewing"
+    ENDED = "ended", "Ended"
+
+
+# The statuses of a membership that `is_active` (the design document's flag) stands for;
+# access is `is_active` and the paid period or grace not over (communities.selectors).
+SUBSCRIPTION_STATUSES_ACTIVE = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.GRACE,
+    SubscriptionStatus.CANCELLED,
+)
+
+# Every move a membership may make (issue 17, 14a); status_change() enforces it.
+SUBSCRIPTION_TRANSITIONS = {
+    SubscriptionStatus.PENDING: (SubscriptionStatus.ACTIVE,),
+    SubscriptionStatus.ACTIVE: (
+        SubscriptionStatus.GRACE,
+        SubscriptionStatus.CANCELLED,
+        SubscriptionStatus.ENDED,
+    ),
+    SubscriptionStatus.GRACE: (
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.CANCELLED,
+        SubscriptionStatus.ENDED,
+    ),
+    SubscriptionStatus.CANCELLED: (
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.GRACE,
+        SubscriptionStatus.ENDED,
+    ),
+    # Rejoining starts a new join; a payment the member confirmed after the end (a renewal
+    # that waited for them) pays a new period at once.
+    SubscriptionStatus.ENDED: (SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE),
+}
+
+
 class CommunitySubscription(models.Model):
     id = uuid_primary_key("subscription_id")
     user = models.ForeignKey(
@@ -98,6 +151,18 @@ class CommunitySubscription(models.Model):
     auto_renew = models.BooleanField(default=True, db_default=True)
     # Set when a renewal charge failed: access is kept until then while it is retried.
     grace_until = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
+        db_default=SubscriptionStatus.ACTIVE,
+    )
+    # What the member agreed to pay, and how often: renewals charge this, never the
+    # community's current fee (grandfathering; docs/payments.md).
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    billing_interval = models.CharField(max_length=20, choices=SubscriptionInterval.choices)
+    # When the member accepted `price`: joining, or switching to a new price explicitly.
+    price_accepted_at = models.DateTimeField(db_default=CurrentTimestamp())
     created_at = created_at()
     updated_at = updated_at()
 
@@ -107,6 +172,14 @@ class CommunitySubscription(models.Model):
             models.UniqueConstraint(
                 fields=["user", "community"],
                 name="community_subscriptions_user_id_community_id_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=True, status__in=SUBSCRIPTION_STATUSES_ACTIVE)
+                | (Q(is_active=False) & ~Q(status__in=SUBSCRIPTION_STATUSES_ACTIVE)),
+                name="community_subscriptions_is_active_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="community_subscriptions_price_not_negative"
             ),
         ]
         indexes = [
@@ -127,6 +200,14 @@ class CommunitySubscription(models.Model):
         if not self.is_active:
             return None
         return max(self.end_date, self.grace_until) if self.grace_until else self.end_date
+
+    @property
+    def new_price_offered(self) -> bool:
+        """The community's fee or interval differs from what this member accepted."""
+        return (self.price, self.billing_interval) != (
+            self.community.subscription_fee,
+            self.community.subscription_interval,
+        )
 
 
 class ForumType(models.TextChoices):

@@ -6,11 +6,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from communities.models import (
+    SUBSCRIPTION_PERIODS,
     Community,
     CommunitySubscription,
     Forum,
@@ -90,6 +102,30 @@ def active_subscriptions(*, community_id, now: datetime | None = None) -> QueryS
     return subscriptions_giving_access(now=now).filter(community_id=community_id)
 
 
+@dataclass(frozen=True)
+class MemberPrice:
+    """How many current members pay one price (each pays what they accepted)."""
+
+    price: Decimal
+    billing_interval: str
+    members: int
+
+    def __str__(self) -> str:
+        interval = SubscriptionInterval(self.billing_interval).label.lower()
+        return f"${self.price} / {interval}"
+
+
+def member_prices(*, community_id) -> list[MemberPrice]:
+    """The prices the community's current members pay, the most common first."""
+    rows = (
+        active_subscriptions(community_id=community_id)
+        .values("price", "billing_interval")
+        .annotate(members=Count("pk"))
+        .order_by("-members", "price", "billing_interval")
+    )
+    return [MemberPrice(**row) for row in rows]
+
+
 def access_key(community_id, user_id) -> str:
     return f"communities:access:v1:{community_id}:{user_id}"
 
@@ -166,7 +202,12 @@ def my_memberships(*, user) -> list[CommunitySubscription]:
 def subscription_of(*, community_id, user) -> CommunitySubscription | None:
     if not user.is_authenticated:
         return None
-    return CommunitySubscription.objects.filter(community_id=community_id, user=user).first()
+    # With its community: the page compares the member's price with the current one.
+    return (
+        CommunitySubscription.objects.select_related("community")
+        .filter(community_id=community_id, user=user)
+        .first()
+    )
 
 
 def forum_posts_page(*, forum: Forum, page_number, answered: bool | None = None) -> Page:
@@ -260,10 +301,13 @@ def period_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def monthly_fee(community: Community) -> Decimal:
-    if community.subscription_interval == SubscriptionInterval.YEARLY:
-        return (community.subscription_fee / 12).quantize(Decimal("0.01"))
-    return community.subscription_fee
+# What one renewing member brings in a month: the price they accepted, a yearly one spread
+# over twelve months (members keep their price when the community's fee changes).
+MONTHLY_PRICE = Case(
+    When(billing_interval=SubscriptionInterval.YEARLY, then=F("price") / 12),
+    default=F("price"),
+    output_field=DecimalField(),
+)
 
 
 def dashboard(*, community: Community, page_number) -> Dashboard:
@@ -273,7 +317,7 @@ def dashboard(*, community: Community, page_number) -> Dashboard:
     counts = active.aggregate(
         active=Count("pk"),
         new=Count("pk", filter=Q(start_date__gte=start)),
-        renewing=Count("pk", filter=Q(auto_renew=True)),
+        revenue=Sum(MONTHLY_PRICE, filter=Q(auto_renew=True), default=Decimal("0")),
     )
     cancelled = (
         StatusHistory.objects.filter(
@@ -295,7 +339,7 @@ def dashboard(*, community: Community, page_number) -> Dashboard:
         active_subscribers=counts["active"],
         new_this_period=counts["new"],
         cancelled_this_period=cancelled,
-        monthly_recurring_revenue=monthly_fee(community) * counts["renewing"],
+        monthly_recurring_revenue=counts["revenue"].quantize(Decimal("0.01")),
         period_start=start,
         members=members,
     )
@@ -309,14 +353,14 @@ def subscription_unused_refund(
     member's favour), never more than is still refundable. Nothing when the period is
     over (a renewal in grace), or when nothing was paid for it."""
     from shop.models import PaymentStatus
-    from shop.payments.hooks import SUBSCRIPTION_PERIODS
 
     nothing = Decimal("0.00")
     if payment is None or payment.payment_status != PaymentStatus.COMPLETED:
         return nothing
     if subscription.end_date <= now:
         return nothing
-    period = SUBSCRIPTION_PERIODS[subscription.community.subscription_interval]
+    # The member's own interval: the one their payment bought (grandfathered prices).
+    period = SUBSCRIPTION_PERIODS[subscription.billing_interval]
     unused = min(subscription.end_date - now, period)
     share = Decimal(int(unused.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (payment.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -1,23 +1,28 @@
 """Every write of the communities app: communities, forums, posts, subscriptions, live events.
 
 Money goes through the payment service (shop.payments, docs/payments.md): a subscription
-is paid with `payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved`,
-and activated or extended by the payment service's own hook when its payment completes.
+is paid with `payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved`
+(always at the price its member accepted), and activated or extended by
+`subscription_paid` (communities.hooks) when its payment completes.
 """
 
 import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.db.models.functions import Least
+from django.db.models.functions import Least, Now
 from django.utils import timezone
 
 from communities import selectors
 from communities.models import (
     LIVE_EVENT_TRANSITIONS,
+    SUBSCRIPTION_PERIODS,
+    SUBSCRIPTION_STATUSES_ACTIVE,
+    SUBSCRIPTION_TRANSITIONS,
     Community,
     CommunitySubscription,
     Forum,
@@ -29,13 +34,14 @@ from communities.models import (
     LiveEventType,
     LiveEventVote,
     SubscriptionRenewal,
+    SubscriptionStatus,
 )
 from content.media import check_upload, store_media
 from content.models import MediaType
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
-from notifications.models import NotificationType, StatusHistory
+from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change, unannounced_ids
 
 logger = logging.getLogger(__name__)
@@ -91,6 +97,24 @@ def _require_access(community_id, user) -> None:
 # Communities
 
 
+def fee_check(fee) -> Decimal:
+    """The one rule for a community's fee (forms and services both ask it): a number with
+    at most two decimal places, between COMMUNITY_FEE_MIN and COMMUNITY_FEE_MAX."""
+    low, high = settings.COMMUNITY_FEE_MIN, settings.COMMUNITY_FEE_MAX
+    try:
+        fee = Decimal(fee)
+    except (InvalidOperation, TypeError, ValueError) as error:
+        raise CommunityError("Enter the fee as a number, such as 4.99.") from error
+    if not fee.is_finite():
+        raise CommunityError("Enter the fee as a number, such as 4.99.")
+    # The range first: quantizing a huge number would overflow the decimal context.
+    if not low <= fee <= high:
+        raise CommunityError(f"The fee must be between {low:.2f} and {high:.2f}.")
+    if fee != fee.quantize(Decimal("0.01")):
+        raise CommunityError("Enter the fee with at most two decimal places, such as 4.99.")
+    return fee
+
+
 def community_create(
     *,
     artist,
@@ -100,6 +124,7 @@ def community_create(
     description: str = "",
 ) -> Community:
     name = name.strip()
+    subscription_fee = fee_check(subscription_fee)
     try:
         with transaction.atomic():
             return Community.objects.create(
@@ -122,9 +147,11 @@ def community_update(
     subscription_interval: str,
     description: str = "",
 ) -> Community:
-    """New fees apply from each member's next renewal; the current period is paid."""
+    """A new fee or interval is for new members; current members keep paying what they
+    accepted until each accepts the new price (`subscription_accept_price`)."""
     _require_manager(community, by)
     name = name.strip()
+    subscription_fee = fee_check(subscription_fee)
     try:
         with transaction.atomic():
             locked = Community.objects.select_for_update().get(pk=community.pk)
@@ -299,15 +326,43 @@ def forum_post_mark_answered(*, post: ForumPost, community: Community, by, answe
 # Subscriptions
 
 
-def _record(subscription: CommunitySubscription, *, old: str, new: str, by) -> None:
-    # A subscription has no status column; its lifecycle is recorded in the audit trail.
-    StatusHistory.objects.create(
+def subscription_status_set(
+    *, subscription: CommunitySubscription, new_status: str, by, **fields
+) -> tuple[CommunitySubscription, bool]:
+    """Every status move of a membership: along SUBSCRIPTION_TRANSITIONS, into
+    status_history with who made it (None: the renewal and expiry jobs), with `is_active`
+    kept to what the status means and `fields` written in the same UPDATE.
+
+    An ended membership never renews and gives no access past the moment it ended,
+    whichever way it ended (a refund in full, the member or the artist leaving)."""
+    if new_status == SubscriptionStatus.ENDED:
+        fields = {
+            "auto_renew": False,
+            "grace_until": None,
+            "end_date": Least(F("end_date"), Now()),
+            **fields,
+        }
+    locked, changed = status_change(
+        instance=subscription,
+        new_status=new_status,
+        by=by,
+        transitions=SUBSCRIPTION_TRANSITIONS,
         entity_type=selectors.SUBSCRIPTION_ENTITY,
-        entity_id=subscription.pk,
-        old_status=old,
-        new_status=new,
-        changed_by=by,
+        with_fields={"is_active": new_status in SUBSCRIPTION_STATUSES_ACTIVE, **fields},
     )
+    if changed:
+        if new_status == SubscriptionStatus.ENDED:
+            locked.refresh_from_db(fields=["end_date"])
+        _invalidate_member(locked)
+    return locked, changed
+
+
+def _price_of_today(community: Community) -> dict:
+    return {
+        "price": community.subscription_fee,
+        "billing_interval": community.subscription_interval,
+        "price_accepted_at": timezone.now(),
+    }
 
 
 def subscription_prepare(*, user, community: Community) -> CommunitySubscription:
@@ -323,14 +378,18 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
             "this community takes no new members."
         )
     # Database time, as for the payment's payment_date: subscription_paid compares them.
+    # The price is the one of the day the member pays for the join (the payment's amount).
     with transaction.atomic():
+        community = Community.objects.get(pk=community.pk)
         subscription, created = CommunitySubscription.objects.select_for_update().get_or_create(
             user=user,
             community=community,
             defaults={
+                "status": SubscriptionStatus.PENDING,
                 "is_active": False,
                 "end_date": CurrentTimestamp(),
                 "start_date": CurrentTimestamp(),
+                **_price_of_today(community),
             },
         )
         if created:
@@ -344,18 +403,26 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
                     "or update your card and we will retry."
                 )
             raise CommunityError("You are already a member of this community.")
-        if subscription.end_date <= subscription.start_date:
-            # A join whose checkout is still open: the same join, another payment attempt.
-            return subscription
-        # A membership that ended: a new join from now.
-        subscription.is_active = False
-        subscription.auto_renew = True
-        subscription.grace_until = None
-        subscription.start_date = CurrentTimestamp()
-        subscription.end_date = Least(F("end_date"), CurrentTimestamp())
-        subscription.save(
-            update_fields=["is_active", "auto_renew", "grace_until", "start_date", "end_date"]
-        )
+        fields = _price_of_today(community)
+        if subscription.status != SubscriptionStatus.PENDING:
+            # A membership that ended (the expiry job may not have run yet): a new join
+            # from now.
+            subscription, _ = subscription_status_set(
+                subscription=subscription, new_status=SubscriptionStatus.ENDED, by=None
+            )
+            subscription, _ = subscription_status_set(
+                subscription=subscription, new_status=SubscriptionStatus.PENDING, by=user
+            )
+            fields.update(
+                auto_renew=True,
+                grace_until=None,
+                start_date=CurrentTimestamp(),
+                end_date=Least(F("end_date"), CurrentTimestamp()),
+            )
+        # Else a join whose checkout is still open: the same join, another attempt.
+        for name, value in fields.items():
+            setattr(subscription, name, value)
+        subscription.save(update_fields=list(fields))
         subscription.refresh_from_db()
     _invalidate_member(subscription)
     return subscription
@@ -375,45 +442,57 @@ def subscription_checkout_start(*, user, community: Community, site_url: str) ->
 
 
 def subscription_paid(*, payment) -> None:
-    """After the payment service activated or extended the subscription (its own hook ran
-    first, with the subscription locked): a failed renewal's grace is over, caches forget."""
-    from shop.models import PaymentPurpose, PaymentStatus
-    from shop.payments.hooks import SUBSCRIPTION_PERIODS
+    """A subscription payment completed (the payment service's hook, with the payment
+    locked): one more period at the member's own interval, from the end of the paid one
+    or from now, and the grace of a failed renewal is over.
 
-    subscription = CommunitySubscription.objects.select_related("community__artist", "user").get(
-        pk=payment.subscription_id
+    Two checkouts of the same join that both went through (two tabs, a double click):
+    the first one paid; the second is given back and extends nothing.
+    """
+    from shop.models import PaymentPurpose, PaymentStatus
+
+    subscription = (
+        CommunitySubscription.objects.select_for_update(of=("self",))
+        .select_related("community__artist", "user")
+        .get(pk=payment.subscription_id)
     )
     renewal_payments = SubscriptionRenewal.objects.filter(
         subscription=subscription, payment__isnull=False
     ).values("payment")
     joined = not SubscriptionRenewal.objects.filter(payment=payment).exists()
-    other_checkout = None
-    if joined:
-        other_checkout = (
-            type(payment)
-            .objects.filter(
-                subscription_id=subscription.pk,
-                purpose=PaymentPurpose.SUBSCRIPTION,
-                payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
-                payment_date__gte=subscription.start_date,
-            )
-            .exclude(pk=payment.pk)
-            .exclude(pk__in=renewal_payments)
-            .first()
+    if (
+        joined
+        and type(payment)
+        .objects.filter(
+            subscription_id=subscription.pk,
+            purpose=PaymentPurpose.SUBSCRIPTION,
+            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+            payment_date__gte=subscription.start_date,
         )
-    if joined and other_checkout is not None:
-        # Two checkouts of the same join both went through (two tabs, a double click): the
-        # first one paid; this period is taken back and the money given back.
-        subscription.end_date -= SUBSCRIPTION_PERIODS[subscription.community.subscription_interval]
-        subscription.payment = other_checkout
-        subscription.save(update_fields=["end_date", "payment"])
+        .exclude(pk=payment.pk)
+        .exclude(pk__in=renewal_payments)
+        .exists()
+    ):
         from shop.tasks import payment_refund_unwanted
 
         enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
         return
-    if subscription.grace_until is not None:
-        subscription.grace_until = None
-        subscription.save(update_fields=["grace_until"])
+    subscription.end_date = (
+        max(subscription.end_date, timezone.now())
+        + SUBSCRIPTION_PERIODS[subscription.billing_interval]
+    )
+    subscription.payment = payment
+    subscription.grace_until = None
+    subscription.save(update_fields=["end_date", "payment", "grace_until"])
+    if subscription.status != SubscriptionStatus.CANCELLED:
+        # A member who stopped renewing and then paid (a renewal they confirmed late)
+        # keeps "not renewing"; everyone else is active. The payer joins; the renewal
+        # job renews.
+        subscription_status_set(
+            subscription=subscription,
+            new_status=SubscriptionStatus.ACTIVE,
+            by=payment.user if joined else None,
+        )
     _invalidate_member(subscription)
     artist_user_id = subscription.community.artist.user_id
     if joined and artist_user_id:
@@ -427,10 +506,66 @@ def subscription_paid(*, payment) -> None:
         )
 
 
-def subscription_refunded(*, payment) -> None:
-    subscription = CommunitySubscription.objects.filter(pk=payment.subscription_id).first()
-    if subscription is not None:
-        _invalidate_member(subscription)
+def subscription_refunded(*, payment, by=None) -> None:
+    """A refund of a subscription payment: the membership ends when the payment of its
+    current period is refunded in full; `by` is who refunded (None: the gateway told us)."""
+    from shop.models import PaymentStatus
+
+    if payment.payment_status != PaymentStatus.REFUNDED:
+        return
+    subscription = (
+        CommunitySubscription.objects.select_for_update(of=("self",))
+        .filter(pk=payment.subscription_id, payment_id=payment.pk)
+        .first()
+    )
+    if subscription is not None and subscription.status != SubscriptionStatus.ENDED:
+        subscription_status_set(
+            subscription=subscription, new_status=SubscriptionStatus.ENDED, by=by
+        )
+
+
+def subscription_accept_price(
+    *, subscription: CommunitySubscription, by, fee: Decimal, interval: str
+) -> CommunitySubscription:
+    """The member accepts the community's current price, the one they were shown (`fee`,
+    `interval`): it is charged from their next renewal; the current period stays paid."""
+    if subscription.user_id != by.pk:
+        raise CommunityError("This membership is not yours.")
+    with transaction.atomic():
+        locked = (
+            CommunitySubscription.objects.select_for_update(of=("self",))
+            .select_related("community")
+            .get(pk=subscription.pk)
+        )
+        until = locked.access_until
+        if until is None or until <= timezone.now():
+            raise CommunityError("This membership has ended; subscribe again to join.")
+        community = locked.community
+        if (fee, interval) != (community.subscription_fee, community.subscription_interval):
+            raise CommunityError(
+                f"The price changed again: it is now ${community.subscription_fee} / "
+                f"{community.get_subscription_interval_display().lower()}. "
+                "Check it and accept it again if you agree."
+            )
+        if not locked.new_price_offered:
+            return locked
+        from shop.models import PaymentStatus
+
+        if SubscriptionRenewal.objects.filter(
+            subscription=locked,
+            payment__payment_status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+        ).exists():
+            # That payment was made at the old price and pays a period of the old interval.
+            raise CommunityError(
+                "Your renewal payment is still in progress; switch to the new price once it "
+                "went through."
+            )
+        fields = _price_of_today(community)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields))
+    _invalidate_member(locked)
+    return locked
 
 
 def subscription_cancel(*, subscription: CommunitySubscription, by) -> CommunitySubscription:
@@ -451,15 +586,16 @@ def _set_auto_renew(*, subscription, by, auto_renew: bool) -> CommunitySubscript
             raise CommunityError("This membership has ended; subscribe again to join.")
         if locked.auto_renew == auto_renew:
             return locked
-        locked.auto_renew = auto_renew
-        locked.save(update_fields=["auto_renew"])
-        _record(
-            locked,
-            old="cancelled" if auto_renew else "active",
-            new="active" if auto_renew else "cancelled",
-            by=by,
+        if auto_renew:
+            # Back to where it was: a renewal still being retried is in grace again.
+            new_status = (
+                SubscriptionStatus.GRACE if locked.grace_until else SubscriptionStatus.ACTIVE
+            )
+        else:
+            new_status = SubscriptionStatus.CANCELLED
+        locked, _ = subscription_status_set(
+            subscription=locked, new_status=new_status, by=by, auto_renew=auto_renew
         )
-    _invalidate_member(locked)
     return locked
 
 
@@ -511,7 +647,9 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     finds the same row and payment: it skips a locked subscription, and a payment that is
     no longer pending is not charged again; after a crash the same payment is retried
     under the same idempotency key. A decline starts the grace period; the charge is
-    retried every RETRY_INTERVAL until it ends.
+    retried every RETRY_INTERVAL until it ends. A charge the member's bank wants them to
+    confirm (3-D Secure) starts the grace period too, and waits for them: they are sent
+    a link to confirm it, and it is not charged again meanwhile.
     """
     from shop.models import PaymentStatus
     from shop.payments.gateways import GatewayError
@@ -533,6 +671,8 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         payment = renewal.payment
         if payment is not None and payment.payment_status == PaymentStatus.COMPLETED:
             return "already_paid"
+        if payment is not None and payment.payment_status == PaymentStatus.REQUIRES_ACTION:
+            return "awaiting_member"
         if payment is None or payment.payment_status == PaymentStatus.FAILED:
             if renewal.next_attempt_at and renewal.next_attempt_at > now:
                 return "waiting"
@@ -542,8 +682,12 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
                 # Nothing the payment service will charge (a free community): no grace
                 # beyond the paid period, so the expiry job ends it at its end date.
                 logger.warning("Renewal of %s refused by the payment service.", subscription.pk)
-                subscription.grace_until = period_end
-                subscription.save(update_fields=["grace_until"])
+                subscription_status_set(
+                    subscription=subscription,
+                    new_status=SubscriptionStatus.GRACE,
+                    by=None,
+                    grace_until=period_end,
+                )
                 return "refused"
             renewal.attempts += 1
             renewal.save(update_fields=["payment", "attempts"])
@@ -568,11 +712,16 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
                 message=f"{payment.amount} {payment.currency} was charged; thank you for staying.",
             )
             return "renewed"
-        first_failure = subscription.grace_until is None
-        if first_failure:
-            subscription.grace_until = max(period_end, now) + GRACE_PERIOD
-            subscription.save(update_fields=["grace_until"])
-            _record(subscription, old="active", new="grace", by=None)
+        if subscription.grace_until is None:
+            subscription, _ = subscription_status_set(
+                subscription=subscription,
+                new_status=SubscriptionStatus.GRACE,
+                by=None,
+                grace_until=max(period_end, now) + GRACE_PERIOD,
+            )
+        if payment.payment_status == PaymentStatus.REQUIRES_ACTION:
+            _ask_to_confirm(subscription, payment)
+            return "awaiting_member"
         renewal.next_attempt_at = now + RETRY_INTERVAL
         renewal.save(update_fields=["next_attempt_at"])
         _notify_user(
@@ -584,6 +733,27 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         )
         _invalidate_member(subscription)
         return "failed"
+
+
+def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
+    """Notify and email the member a link to confirm the renewal on our page (emailed
+    whatever their choice for subscription news: they must act or lose the membership);
+    the job runs without a request, so the link uses SITE_URL."""
+    from django.urls import reverse
+
+    link = settings.SITE_URL + reverse("payments:confirm", args=[payment.pk])
+    notifications_create(
+        recipient_ids=[subscription.user_id],
+        notification_type=NotificationType.SUBSCRIPTION,
+        title=f"Confirm the renewal of {subscription.community.name}",
+        message=f"Your bank asks you to confirm the payment of {payment.amount} "
+        f"{payment.currency} for your membership of {subscription.community.name}. "
+        f"Confirm it here: {link}\nYou keep access until "
+        f"{subscription.grace_until:%Y-%m-%d %H:%M} UTC; after that the membership ends.",
+        resource_type="payment",
+        resource_id=payment.pk,
+        always_email=True,
+    )
 
 
 def _notify_user(subscription: CommunitySubscription, *, title: str, message: str) -> None:
@@ -645,12 +815,12 @@ def subscription_end_refunding_unused(
         )
         if refund:
             payment_refund(payment=payment, amount=refund, by=by)
-        subscription.is_active = False
-        subscription.auto_renew = False
-        subscription.grace_until = None
-        subscription.end_date = min(subscription.end_date, now)
-        subscription.save(update_fields=["is_active", "auto_renew", "grace_until", "end_date"])
-        _record(subscription, old="active", new="ended", by=by)
+        subscription, _ = subscription_status_set(
+            subscription=subscription,
+            new_status=SubscriptionStatus.ENDED,
+            by=by,
+            end_date=min(subscription.end_date, now),
+        )
         refunded = (
             f" We refunded {refund} {payment.currency} for the unused part of your period."
             if refund
@@ -730,17 +900,15 @@ def subscriptions_expire(*, now: datetime | None = None) -> int:
             )
             if not batch:
                 return total
-            CommunitySubscription.objects.filter(pk__in=[s.pk for s in batch]).update(
-                is_active=False
-            )
             for subscription in batch:
-                _record(subscription, old="active", new="ended", by=None)
+                subscription_status_set(
+                    subscription=subscription, new_status=SubscriptionStatus.ENDED, by=None
+                )
                 _notify_user(
                     subscription,
                     title=f"Membership of {subscription.community.name} ended",
                     message="Subscribe again any time to rejoin.",
                 )
-                _invalidate_member(subscription)
         total += len(batch)
 
 

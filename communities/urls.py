@@ -16,6 +16,7 @@ urlpatterns = [
     path(C + "subscribe/", views.subscribe, name="subscribe"),
     path(C + "cancel/", views.subscription_cancel, name="cancel"),
     path(C + "resume/", views.subscription_resume, name="resume"),
+    path(C + "accept-price/", views.subscription_accept_price, name="accept_price"),
     path(C + "forums/new/", views.forum_create, name="forum_create"),
     path(C + "forums/<uuid:forum_id>/", views.forum_detail, name="forum"),
     path(C + "forums/<uuid:forum_id>/chat/", views.forum_chat_poll, name="forum_chat"),

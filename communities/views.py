@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
@@ -147,16 +148,33 @@ def community_edit(request, community_id):
     form = forms.CommunityForm(*_submitted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.community_update(community=community, by=request.user, **form.cleaned_data)
+            community = services.community_update(
+                community=community, by=request.user, **form.cleaned_data
+            )
         except services.CommunityError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, "Community saved.")
+            for group in selectors.member_prices(community_id=community.pk):
+                if (group.price, group.billing_interval) != (
+                    community.subscription_fee,
+                    community.subscription_interval,
+                ):
+                    messages.info(
+                        request,
+                        f"{group.members} current member{pluralize(group.members)} "
+                        f"keep{pluralize(group.members, 's,')} paying {group} until they "
+                        "accept the new price.",
+                    )
             return redirect(community)
     return render(
         request,
         "communities/community_form.html",
-        {"form": form, "community": community},
+        {
+            "form": form,
+            "community": community,
+            "member_prices": selectors.member_prices(community_id=community.pk),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -216,6 +234,33 @@ def subscription_cancel(request, community_id):
             request,
             f"Your membership will not renew. You keep access until "
             f"{subscription.end_date:%Y-%m-%d %H:%M} UTC.",
+        )
+    return redirect_back(request, subscription.community)
+
+
+@login_required
+@require_POST
+def subscription_accept_price(request, community_id):
+    """The member switches to the community's current price from their next renewal."""
+    subscription = _own_subscription(request, community_id)
+    form = forms.AcceptPriceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Accept the price shown on the community's page.")
+        return redirect_back(request, subscription.community)
+    try:
+        subscription = services.subscription_accept_price(
+            subscription=subscription,
+            by=request.user,
+            fee=form.cleaned_data["fee"],
+            interval=form.cleaned_data["interval"],
+        )
+    except services.CommunityError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"From your renewal on {subscription.end_date:%Y-%m-%d} you pay "
+            f"${subscription.price} / {subscription.get_billing_interval_display().lower()}.",
         )
     return redirect_back(request, subscription.community)
 

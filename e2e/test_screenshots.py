@@ -71,7 +71,9 @@ def _dashboard_history(community: Community, shirt: Product) -> None:
     # Who stayed renewed this month too.
     for member in members:
         PaymentFactory(for_subscription=True, subscription=member, payment_date=timezone.now())
-    CommunitySubscription.objects.filter(pk__in=cancelled).update(auto_renew=False)
+    CommunitySubscription.objects.filter(pk__in=cancelled).update(
+        auto_renew=False, status="cancelled"
+    )
 
 
 def _live_qa(community: Community) -> str:

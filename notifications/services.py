@@ -37,11 +37,14 @@ def status_change[M: models.Model](
     field: str = "status",
     transitions: Mapping[str, Iterable[str]],
     entity_type: str,
+    with_fields: Mapping[str, object] | None = None,
 ) -> tuple[M, bool]:
     """Move `instance.<field>` to `new_status` and record it in `status_history`.
 
     Locks the row and re-reads it, so concurrent callers are serialised; a caller that
     finds the status already at `new_status` changes nothing (the call is idempotent).
+    `with_fields` are columns that move with the status, written in the same UPDATE (a
+    check constraint that ties them to the status holds at every statement).
     Returns the locked, current instance and whether this call made the change.
     Raises StatusTransitionError when `transitions` does not allow the move.
     """
@@ -53,7 +56,9 @@ def status_change[M: models.Model](
         if new_status not in transitions.get(old_status, ()):
             raise StatusTransitionError(entity_type=entity_type, old=old_status, new=new_status)
         setattr(locked, field, new_status)
-        locked.save(update_fields=[field])
+        for name, value in (with_fields or {}).items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[field, *(with_fields or {})])
         StatusHistory.objects.create(
             entity_type=entity_type,
             entity_id=locked.pk,
@@ -72,10 +77,13 @@ def notifications_create(
     message: str,
     resource_type: str | None = None,
     resource_id: UUID | None = None,
+    always_email: bool = False,
 ) -> int:
     """One notification per recipient, inserted in batches (never a query per recipient).
 
-    Email copies go out after commit to the recipients whose preferences ask for them.
+    Email copies go out after commit to the recipients whose preferences ask for them,
+    or to every recipient with `always_email` (something they must act on, like a
+    payment their bank wants them to confirm, whatever they chose for the type).
     """
     notifications = [
         Notification(
@@ -92,7 +100,7 @@ def notifications_create(
     emailed_users = users_wanting_email(
         user_ids=[n.user_id for n in notifications], notification_type=notification_type
     )
-    _queue_emails([n.pk for n in notifications if n.user_id in emailed_users])
+    _queue_emails([n.pk for n in notifications if always_email or n.user_id in emailed_users])
     return len(notifications)
 
 

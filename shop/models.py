@@ -313,6 +313,9 @@ class Refund(models.Model):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    # An off-session charge (a renewal) the payer's bank wants them to confirm on-session
+    # (3-D Secure / SCA); the payer was sent a link to do so (docs/payments.md).
+    REQUIRES_ACTION = "requires_action", "Waiting for your confirmation"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
@@ -320,7 +323,12 @@ class PaymentStatus(models.TextChoices):
 
 # Every move a payment may make; status_change() enforces it.
 PAYMENT_TRANSITIONS = {
-    PaymentStatus.PENDING: (PaymentStatus.COMPLETED, PaymentStatus.FAILED),
+    PaymentStatus.PENDING: (
+        PaymentStatus.COMPLETED,
+        PaymentStatus.FAILED,
+        PaymentStatus.REQUIRES_ACTION,
+    ),
+    PaymentStatus.REQUIRES_ACTION: (PaymentStatus.COMPLETED, PaymentStatus.FAILED),
     PaymentStatus.COMPLETED: (PaymentStatus.REFUNDED,),
 }
 

@@ -18,6 +18,7 @@ from communities.models import (
     LiveEventVote,
     SubscriptionInterval,
     SubscriptionRenewal,
+    SubscriptionStatus,
 )
 
 PERIODS = {
@@ -41,6 +42,10 @@ class CommunitySubscriptionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CommunitySubscription
 
+    class Params:
+        # Joining: its first payment is still to be made.
+        joining = factory.Trait(is_active=False, status=SubscriptionStatus.PENDING)
+
     user = factory.SubFactory(UserFactory)
     community = factory.SubFactory(CommunityFactory)
     end_date = factory.LazyAttribute(
@@ -48,6 +53,20 @@ class CommunitySubscriptionFactory(factory.django.DjangoModelFactory):
     )
     is_active = True
     auto_renew = True
+    status = factory.LazyAttribute(
+        lambda o: (
+            SubscriptionStatus.ENDED
+            if not o.is_active
+            else SubscriptionStatus.CANCELLED
+            if not o.auto_renew
+            else SubscriptionStatus.GRACE
+            if o.grace_until
+            else SubscriptionStatus.ACTIVE
+        )
+    )
+    grace_until = None
+    price = factory.SelfAttribute("community.subscription_fee")
+    billing_interval = factory.SelfAttribute("community.subscription_interval")
 
 
 class ForumFactory(factory.django.DjangoModelFactory):

@@ -384,7 +384,13 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 PAYMENTS_CURRENCY = env("PAYMENTS_CURRENCY", "USD")
 # A paid placement on the explore page costs this much per started day.
 FEATURED_PLACEMENT_DAILY_PRICE = env("FEATURED_PLACEMENT_DAILY_PRICE", "2.00")
+# The range of a community's fee, in the currency (communities.services.fee_check).
+COMMUNITY_FEE_MIN = Decimal(env("COMMUNITY_FEE_MIN", "0.50"))
+COMMUNITY_FEE_MAX = Decimal(env("COMMUNITY_FEE_MAX", "1000.00"))
 # --- end of payments ---
+
+# Where the site is, for links in emails sent by background jobs (no request to ask).
+SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # Key that encrypts artists' payout details at rest (Fernet, urlsafe base64 of 32 bytes).
 PAYOUT_ENCRYPTION_KEY = env("PAYOUT_ENCRYPTION_KEY", "3gS5cVvJ0iX9r1mY7C8yQ0b3dQ2aN6kZpTfWlEoHuRs=")

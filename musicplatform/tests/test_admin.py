@@ -137,7 +137,12 @@ def build_rows(i: int) -> dict:
         request_key=uuid.uuid4(),
     )
     subscription = CommunitySubscription.objects.create(
-        user=user, community=community, end_date=now + timedelta(days=30), payment=order_payment
+        user=user,
+        community=community,
+        end_date=now + timedelta(days=30),
+        payment=order_payment,
+        price=community.subscription_fee,
+        billing_interval=community.subscription_interval,
     )
     event = LiveEvent.objects.create(
         community=community, title=f"Q&A {i}", event_type="qa", start_time=now

@@ -181,6 +181,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # One's own subscription; without one there is nothing to cancel or resume.
     "communities:cancel": signed_in(NOT_FOUND, **{MEMBER: GO, LAPSED: GO}),
     "communities:resume": signed_in(NOT_FOUND, **{MEMBER: GO, LAPSED: GO}),
+    "communities:accept_price": signed_in(NOT_FOUND, **{MEMBER: GO, LAPSED: GO}),
     "communities:forum_create": COMMUNITY_MANAGERS,
     "communities:forum": members(),
     "communities:forum_chat": members(),
@@ -223,6 +224,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "payments:start": buyer_only(),
     "payments:detail": buyer_only(),
     "payments:test_checkout": buyer_only(),
+    "payments:confirm": buyer_only(),
+    "payments:test_confirm": buyer_only(),
     "payments:stripe_webhook": every(INVALID),  # unsigned: refused whoever sends it
     # notifications
     "notifications:list": signed_in(OK),
@@ -244,6 +247,7 @@ POST_ONLY = {
     "communities:subscribe",
     "communities:cancel",
     "communities:resume",
+    "communities:accept_price",
     "communities:post_delete",
     "communities:post_pin",
     "communities:post_answer",
@@ -308,6 +312,7 @@ POST_DATA: dict[str, dict] = {
     "shop:fulfilment_item": {"status": "shipped", "carrier": "DHL", "tracking_number": "JD1"},
     "shop:shipping_rates": {"country": "GB", "amount": "4.00"},
     "payments:test_checkout": {"card_number": "4242424242424242"},
+    "communities:accept_price": {"fee": "4.99", "interval": "monthly"},
     "notifications:email_preferences": {"emailed_types": []},
 }
 
@@ -532,6 +537,8 @@ def _build_world() -> dict:
         "payments:start": {"purpose": "order", "target_id": pending.pk},
         "payments:detail": {"payment_id": payment.pk},
         "payments:test_checkout": {"payment_id": payment.pk},
+        "payments:confirm": {"payment_id": payment.pk},
+        "payments:test_confirm": {"payment_id": payment.pk},
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},
     }

@@ -117,6 +117,7 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "communities:subscribe": (),
     "communities:cancel": ("next",),
     "communities:resume": ("next",),
+    "communities:accept_price": (*_fields(community_forms.AcceptPriceForm), "next"),
     "communities:forum_create": _fields(community_forms.ForumForm),
     "communities:forum": _fields(community_forms.ForumPostForm),
     "communities:post_edit": _fields(community_forms.ForumPostEditForm),
@@ -143,6 +144,8 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "shop:shipping_rate_delete": (),
     "payments:start": (),
     "payments:test_checkout": _fields(TestCardForm),
+    "payments:confirm": (),
+    "payments:test_confirm": (),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
     "notifications:read_all": (),

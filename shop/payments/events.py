@@ -19,6 +19,9 @@ def from_cents(cents: int) -> Decimal:
 class Outcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # The payer's bank wants them to confirm the payment themselves (3-D Secure / SCA):
+    # an off-session charge waits for the payer to come back on-session.
+    REQUIRES_ACTION = "requires_action"
     # The payment's refunded total is now `refunded_total_cents` (a running total, not a
     # delta, so that repeated or late news can never add a refund twice).
     REFUNDED = "refunded"

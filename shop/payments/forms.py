@@ -12,7 +12,8 @@ class TestCardForm(forms.Form):
         label="Card number",
         max_length=23,
         help_text="4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; "
-        "4000 0000 0000 9995 fails for insufficient funds.",
+        "4000 0000 0000 9995 fails for insufficient funds; 4000 0025 0000 3155 pays here "
+        "but its renewals ask you to confirm them (3-D Secure).",
     )
 
     def clean_card_number(self) -> str:

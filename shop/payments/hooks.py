@@ -9,10 +9,7 @@ the order or subscription: one lock order everywhere). Other apps add handlers w
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
 from enum import StrEnum
-
-from django.utils import timezone
 
 from musicplatform.tasks import enqueue_on_commit
 from shop.models import Order, OrderStatus, Payment, PaymentPurpose, PaymentStatus
@@ -38,16 +35,15 @@ def on_payment(purpose: str, outcome: PaymentOutcome) -> Callable[[Handler], Han
     return register
 
 
-def payment_outcome_dispatch(*, payment: Payment, outcome: PaymentOutcome) -> None:
+def payment_outcome_dispatch(*, payment: Payment, outcome: PaymentOutcome, by=None) -> None:
+    """`by` is who made the outcome happen (staff refunding, say); None for the gateway's
+    own news. Handlers record it in the status moves they make."""
     for handler in _handlers[(payment.purpose, outcome)]:
-        handler(payment=payment)
-
-
-SUBSCRIPTION_PERIODS = {"monthly": timedelta(days=30), "yearly": timedelta(days=365)}
+        handler(payment=payment, by=by)
 
 
 @on_payment(PaymentPurpose.ORDER, PaymentOutcome.COMPLETED)
-def order_paid(*, payment: Payment) -> None:
+def order_paid(*, payment: Payment, by=None) -> None:
     """pending → paid. An order that something else already paid gets this money back."""
     # Locked before its status is read: of two payments completing at once, the second
     # sees the order paid and gives its money back.
@@ -67,7 +63,7 @@ def order_paid(*, payment: Payment) -> None:
 
 
 @on_payment(PaymentPurpose.ORDER, PaymentOutcome.FAILED)
-def order_payment_failed(*, payment: Payment) -> None:
+def order_payment_failed(*, payment: Payment, by=None) -> None:
     """The order is cancelled and its stock released, unless another payment is under way."""
     from shop.services.orders import order_payment_failed as cancel_unpaid
 
@@ -75,47 +71,17 @@ def order_payment_failed(*, payment: Payment) -> None:
 
 
 @on_payment(PaymentPurpose.ORDER, PaymentOutcome.REFUNDED)
-def order_refunded(*, payment: Payment) -> None:
-    """A paid order refunded in full is cancelled and its stock returned."""
+def order_refunded(*, payment: Payment, by=None) -> None:
+    """A paid order refunded in full is cancelled and its stock returned, in the name of
+    whoever refunded it (None: the gateway reported a refund made elsewhere)."""
     from shop.services.orders import order_cancel_refunded
 
     if payment.payment_status == PaymentStatus.REFUNDED:
-        order_cancel_refunded(order_id=payment.order_id, payment_id=payment.pk, by=payment.user)
-
-
-@on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.COMPLETED)
-def subscription_paid(*, payment: Payment) -> None:
-    """The subscription is active for one more period, from its end or from now."""
-    from communities.models import CommunitySubscription
-
-    subscription = (
-        CommunitySubscription.objects.select_for_update(of=("self",))
-        .select_related("community")
-        .get(pk=payment.subscription_id)
-    )
-    start = max(subscription.end_date, timezone.now())
-    subscription.end_date = (
-        start + SUBSCRIPTION_PERIODS[subscription.community.subscription_interval]
-    )
-    subscription.is_active = True
-    subscription.payment = payment
-    subscription.save(update_fields=["end_date", "is_active", "payment"])
-
-
-@on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.REFUNDED)
-def subscription_refunded(*, payment: Payment) -> None:
-    """A fully refunded current period ends the subscription's access."""
-    from communities.models import CommunitySubscription
-
-    if payment.payment_status != PaymentStatus.REFUNDED:
-        return
-    CommunitySubscription.objects.filter(pk=payment.subscription_id, payment_id=payment.pk).update(
-        is_active=False
-    )
+        order_cancel_refunded(order_id=payment.order_id, payment_id=payment.pk, by=by)
 
 
 @on_payment(PaymentPurpose.FEATURED, PaymentOutcome.COMPLETED)
-def featured_paid(*, payment: Payment) -> None:
+def featured_paid(*, payment: Payment, by=None) -> None:
     """A placement is live once its payment completed; a payment it no longer points to
     (the payer started another one and both went through) is given back."""
     if not payment.featured_items.exists():

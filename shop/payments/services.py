@@ -102,7 +102,7 @@ def payment_start(
             )
             description, email = f"Order {order.pk}", order.contact_email
         elif subscription is not None:
-            from communities.models import CommunitySubscription
+            from communities.models import CommunitySubscription, SubscriptionStatus
 
             subscription = (
                 CommunitySubscription.objects.select_for_update(of=("self",))
@@ -111,15 +111,18 @@ def payment_start(
             )
             if subscription.user_id != user.pk:
                 raise PaymentError("This subscription is not yours.")
+            if subscription.status == SubscriptionStatus.ENDED:
+                # Rejoining goes through the community's page, at today's price.
+                raise PaymentError("This membership has ended; join again from its page.")
+            # The price the member accepted (the community's fee of the day they joined,
+            # or a new one they switched to), never a later fee.
             payment = _new_payment(
                 user=user,
                 purpose=PaymentPurpose.SUBSCRIPTION,
-                amount=subscription.community.subscription_fee,
+                amount=subscription.price,
                 subscription=subscription,
             )
-            description = (
-                f"{subscription.community.name} ({subscription.community.subscription_interval})"
-            )
+            description = f"{subscription.community.name} ({subscription.billing_interval})"
             email = user.email
         else:
             if featured_item._state.adding:
@@ -176,18 +179,17 @@ def payment_start(
 def payment_renewal_create(*, subscription) -> Payment:
     """The pending payment for a subscription's next period, charged by `payment_charge_saved`.
 
-    Two steps so that a retried renewal task charges the same row under the same
-    idempotency key instead of creating a second charge.
+    The amount is the price the member accepted (`community_subscriptions.price`), never
+    the community's current fee. Two steps so that a retried renewal task charges the
+    same row under the same idempotency key instead of creating a second charge.
     """
-    from communities.models import Community
+    from communities.models import CommunitySubscription
 
-    fee = Community.objects.values_list("subscription_fee", flat=True).get(
-        pk=subscription.community_id
-    )
+    price = CommunitySubscription.objects.values_list("price", flat=True).get(pk=subscription.pk)
     return _new_payment(
         user=subscription.user,
         purpose=PaymentPurpose.SUBSCRIPTION,
-        amount=fee,
+        amount=price,
         subscription=subscription,
     )
 
@@ -365,7 +367,7 @@ def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, 
             locked.stripe_payment_id = gateway_payment_id
             locked.save(update_fields=["stripe_payment_id"])
         if changed:
-            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.COMPLETED)
+            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.COMPLETED, by=by)
             _notify(
                 locked,
                 title="Payment received",
@@ -387,7 +389,7 @@ def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
             entity_type="payment",
         )
         if changed:
-            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.FAILED)
+            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.FAILED, by=by)
             _notify(
                 locked,
                 title="Payment failed",
@@ -395,6 +397,50 @@ def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
                 f"through. {reason}".strip(),
             )
     return locked
+
+
+def payment_require_action(
+    *, payment: Payment, gateway_payment_id: str | None = None, by=None
+) -> Payment:
+    """pending → requires_action, once: the payer's bank wants them to confirm an
+    off-session charge. The payment waits for them (`payment_action_start`); whoever
+    charged it tells them (a renewal: communities.services.subscription_renew)."""
+    with transaction.atomic():
+        locked, _ = status_change(
+            instance=payment,
+            new_status=PaymentStatus.REQUIRES_ACTION,
+            by=by,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        if gateway_payment_id and locked.stripe_payment_id != gateway_payment_id:
+            locked.stripe_payment_id = gateway_payment_id
+            locked.save(update_fields=["stripe_payment_id"])
+    return locked
+
+
+def payment_action_start(*, payment: Payment, return_url: str) -> str:
+    """Where to send the payer to confirm a payment waiting for them (their bank's page,
+    through the gateway), coming back to `return_url`. News the gateway gives at once
+    (it went through after all) is applied."""
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.payment_status != PaymentStatus.REQUIRES_ACTION:
+        raise PaymentError("This payment is not waiting for your confirmation.")
+    method = (
+        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.payment_method)
+        .order_by("-created_at")
+        .first()
+    )
+    try:
+        url, event = gateway_named(payment.payment_method).action_start(
+            payment=payment, method=method, return_url=return_url
+        )
+    except GatewayError as error:
+        raise PaymentError(str(error)) from error
+    if event is not None:
+        payment_event_handle(event=event)
+    return url
 
 
 def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None) -> Payment:
@@ -425,7 +471,7 @@ def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None)
                 transitions=PAYMENT_TRANSITIONS,
                 entity_type="payment",
             )
-        payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.REFUNDED)
+        payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.REFUNDED, by=by)
         _notify(
             locked,
             title="Payment refunded",
@@ -513,8 +559,16 @@ def _apply(payment: Payment, event: GatewayEvent, by) -> None:
             logger.info(
                 "Late failure news for payment %s ignored (%s).", payment.pk, event.event_type
             )
-    elif event.outcome == Outcome.REFUNDED:
+    elif event.outcome == Outcome.REQUIRES_ACTION:
         if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
+            payment_require_action(
+                payment=payment, gateway_payment_id=event.gateway_payment_id, by=by
+            )
+    elif event.outcome == Outcome.REFUNDED:
+        if Payment.objects.filter(
+            pk=payment.pk,
+            payment_status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+        ).exists():
             # The refund overtook the success event: a refunded charge was a paid one.
             _check_amount(payment, event)
             payment_confirm(payment=payment, gateway_payment_id=event.gateway_payment_id, by=by)
@@ -571,4 +625,12 @@ def payment_test_checkout_submit(*, payment: Payment, card_number: str) -> Payme
         save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
     )
     payment_event_handle(event=event)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def payment_test_action_confirm(*, payment: Payment) -> Payment:
+    """The payer confirmed on the test gateway's confirmation page (its 3-D Secure)."""
+    from shop.payments.gateways.test import TestGateway
+
+    payment_event_handle(event=TestGateway().confirmed_event(payment=payment))
     return Payment.objects.get(pk=payment.pk)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,8 +26,10 @@ from shop.payments.forms import TestCardForm
 from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
 from shop.payments.services import (
     PaymentError,
+    payment_action_start,
     payment_event_handle,
     payment_start,
+    payment_test_action_confirm,
     payment_test_checkout_submit,
 )
 
@@ -113,6 +116,37 @@ def test_checkout(request, payment_id):
         {"payment": payment, "form": form},
         status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_confirm(request, payment_id):
+    """Where the email about a renewal that needs the payer leads: what is waiting, and a
+    button that sends them to their bank's confirmation through the gateway."""
+    payment = _own_payment(request, payment_id)
+    if request.method == "POST":
+        return_url = request.build_absolute_uri(reverse("payments:detail", args=[payment.pk]))
+        try:
+            return redirect(payment_action_start(payment=payment, return_url=return_url))
+        except PaymentError as error:
+            messages.error(request, str(error))
+            return redirect("payments:confirm", payment.pk)
+    return render(request, "shop/payments/confirm.html", {"payment": payment})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def test_confirm(request, payment_id):
+    """The test gateway's confirmation page, its 3-D Secure (only without Stripe)."""
+    payment = _own_payment(request, payment_id)
+    if settings.STRIPE_SECRET_KEY or payment.payment_method != PaymentGateway.TEST:
+        raise Http404
+    if payment.payment_status != PaymentStatus.REQUIRES_ACTION:
+        return redirect("payments:detail", payment.pk)
+    if request.method == "POST":
+        payment_test_action_confirm(payment=payment)
+        return redirect("payments:detail", payment.pk)
+    return render(request, "shop/payments/test_confirm.html", {"payment": payment})
 
 
 @csrf_exempt

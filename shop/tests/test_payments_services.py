@@ -261,7 +261,7 @@ def test_the_database_refuses_a_refunded_amount_beyond_the_payment():
 def test_a_subscription_payment_activates_the_subscription_and_saves_the_card_for_renewals():
     community = CommunityFactory(subscription_fee=Decimal("4.99"))
     subscription = CommunitySubscriptionFactory(
-        community=community, is_active=False, end_date=timezone.now() - timedelta(days=3)
+        community=community, joining=True, end_date=timezone.now() - timedelta(days=3)
     )
     payment, _ = payment_start(user=subscription.user, subscription=subscription, site_url=SITE)
 
@@ -313,7 +313,7 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
 
 
 def test_a_fully_refunded_subscription_payment_ends_access():
-    subscription = CommunitySubscriptionFactory(is_active=False)
+    subscription = CommunitySubscriptionFactory(joining=True)
     payment, _ = payment_start(user=subscription.user, subscription=subscription, site_url=SITE)
     payment_test_checkout_submit(payment=payment, card_number=PAYS)
 

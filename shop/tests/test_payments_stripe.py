@@ -84,7 +84,7 @@ def test_a_subscription_checkout_saves_the_card_for_off_session_renewals(stripe_
     stripe_api.add_callback(
         responses.POST, f"{stripe_stub.API}/v1/checkout/sessions", callback=checkout_session_answer
     )
-    subscription = CommunitySubscriptionFactory(is_active=False)
+    subscription = CommunitySubscriptionFactory(joining=True)
 
     payment_start(user=subscription.user, subscription=subscription, site_url=SITE)
 

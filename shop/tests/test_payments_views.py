@@ -108,7 +108,7 @@ def test_the_test_checkout_is_gone_when_stripe_is_configured(client, settings):
 
 
 def test_a_subscription_is_paid_through_the_same_pages(client):
-    subscription = CommunitySubscriptionFactory(is_active=False)
+    subscription = CommunitySubscriptionFactory(joining=True)
     client.force_login(subscription.user)
 
     url = client.post(reverse("payments:start", args=["subscription", subscription.pk])).url

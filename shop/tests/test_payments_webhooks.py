@@ -212,7 +212,7 @@ def test_partial_refund_events_in_any_order_never_add_up_twice(client):
 
 @pytest.mark.django_db
 def test_a_subscription_payment_event_saves_the_customer_and_card_for_renewals(client):
-    subscription = CommunitySubscriptionFactory(is_active=False)
+    subscription = CommunitySubscriptionFactory(joining=True)
     payment = PaymentFactory(
         for_subscription=True,
         subscription=subscription,

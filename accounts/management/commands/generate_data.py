@@ -306,14 +306,19 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO community_subscriptions (subscription_id, user_id, community_id,
-                start_date, end_date, is_active, payment_id, auto_renew)
+                start_date, end_date, is_active, payment_id, auto_renew, status, price,
+                billing_interval)
             SELECT {self.uid("subscription", "n")}, {self.uid("user", f"{c.artists} + 1 + {j}")},
-                   {self.uid("community", community)},
+                   communities.community_id,
                    {self.ago("mod(n * 41, 43200) + 43200")},
                    CASE WHEN mod(n, 10) = 0 THEN {self.ago("mod(n, 43200)")}
                         ELSE %(anchor)s::timestamptz + make_interval(mins => mod(n * 41, 43200)::int) END,
-                   mod(n, 20) <> 0, {self.uid("subscription-payment", "n")}, mod(n, 4) <> 0
+                   mod(n, 20) <> 0, {self.uid("subscription-payment", "n")}, mod(n, 4) <> 0,
+                   CASE WHEN mod(n, 20) = 0 THEN 'ended'
+                        WHEN mod(n, 4) = 0 THEN 'cancelled' ELSE 'active' END,
+                   communities.subscription_fee, communities.subscription_interval
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
+            JOIN communities ON communities.community_id = {self.uid("community", community)}
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
             params,
         )

@@ -445,7 +445,13 @@ def _subscribe(user: User, community: Community, now: datetime) -> None:
     subscription, _ = CommunitySubscription.objects.get_or_create(
         user=user,
         community=community,
-        defaults={"start_date": now, "end_date": now + timedelta(days=days), "is_active": True},
+        defaults={
+            "start_date": now,
+            "end_date": now + timedelta(days=days),
+            "is_active": True,
+            "price": community.subscription_fee,
+            "billing_interval": community.subscription_interval,
+        },
     )
     if subscription.payment_id is None:
         subscription.payment = Payment.objects.create(

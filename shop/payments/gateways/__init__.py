@@ -41,6 +41,12 @@ class Gateway(Protocol):
     def method_detach(self, *, method: SavedPaymentMethod) -> None:
         """Make a saved method unusable for any later charge (it is already if it is gone)."""
 
+    def action_start(
+        self, *, payment: Payment, method: SavedPaymentMethod | None, return_url: str
+    ) -> tuple[str, GatewayEvent | None]:
+        """Where the payer confirms a payment that requires their action, and the news
+        the gateway gave meanwhile (None: it will come later)."""
+
 
 def gateway_named(name: str) -> Gateway:
     from shop.payments.gateways.stripe import StripeGateway

@@ -124,12 +124,14 @@ class StripeGateway:
                 params=params, options={"idempotency_key": f"renewal-{payment.pk}"}
             )
         except stripe.CardError as error:
-            # A decline answers 402 with the PaymentIntent inside the error.
+            # A decline answers 402 with the PaymentIntent inside the error; so does a
+            # charge the bank wants the customer to confirm (`authentication_required`).
             failed_intent = (error.json_body or {}).get("error", {}).get("payment_intent") or {}
+            needs_customer = error.code == AUTHENTICATION_REQUIRED
             return GatewayEvent(
                 gateway=self.name,
                 event_type="payment_intent.payment_failed",
-                outcome=Outcome.FAILED,
+                outcome=Outcome.REQUIRES_ACTION if needs_customer else Outcome.FAILED,
                 payment_id=str(payment.pk),
                 gateway_payment_id=failed_intent.get("id"),
                 failure_reason=error.user_message or "The card was declined.",
@@ -139,6 +141,39 @@ class StripeGateway:
                 error.user_message or "The payment provider is unavailable."
             ) from error
         return _event_from_payment_intent(intent.to_dict(), event_type=CONFIRMED_NOW, event_id=None)
+
+    def action_start(
+        self, *, payment: Payment, method: SavedPaymentMethod | None, return_url: str
+    ) -> tuple[str, GatewayEvent | None]:
+        """Stripe's own page for the customer's confirmation: the PaymentIntent's
+        `next_action.redirect_to_url` when it has one, else the one Stripe gives when we
+        confirm it again with a return URL. Confirming again never charges twice: a
+        PaymentIntent succeeds at most once."""
+        if not payment.stripe_payment_id:
+            raise GatewayError("This payment has no Stripe PaymentIntent to confirm.")
+        client = stripe_client()
+        try:
+            intent = client.v1.payment_intents.retrieve(payment.stripe_payment_id).to_dict()
+            if intent.get("status") not in {"succeeded", "processing"} and not _redirect_of(intent):
+                params = {"return_url": return_url}
+                if method is not None:
+                    params["payment_method"] = method.method_ref
+                intent = client.v1.payment_intents.confirm(
+                    payment.stripe_payment_id, params=params
+                ).to_dict()
+        except stripe.StripeError as error:
+            logger.warning("Stripe refused to confirm %s: %s", payment.pk, error)
+            raise GatewayError(
+                error.user_message or "The payment provider is unavailable; try again soon."
+            ) from error
+        if intent.get("status") == "succeeded":
+            return return_url, _event_from_payment_intent(
+                intent, event_type=CONFIRMED_NOW, event_id=None
+            )
+        url = _redirect_of(intent)
+        if url is None:
+            raise GatewayError("Your bank did not ask for a confirmation we can show; try again.")
+        return url, None
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
         if not payment.stripe_payment_id:
@@ -180,6 +215,15 @@ class StripeGateway:
             raise GatewayUnavailable("The payment provider is not answering right now.") from error
 
 
+# Stripe's code for an off-session charge the bank wants the customer to confirm.
+AUTHENTICATION_REQUIRED = "authentication_required"
+
+
+def _redirect_of(intent: dict) -> str | None:
+    next_action = intent.get("next_action") or {}
+    return (next_action.get("redirect_to_url") or {}).get("url")
+
+
 def _event_from_payment_intent(intent: dict, *, event_type: str, event_id: str | None):
     metadata = intent.get("metadata") or {}
     error = intent.get("last_payment_error") or {}
@@ -212,9 +256,15 @@ def _payment_intent_outcome(intent: dict, *, event_type: str) -> Outcome:
         # Checkout lets the payer try another card after a decline: only the session's
         # expiry is final there.
         return Outcome.IGNORED
+    needs_customer = (intent.get("last_payment_error") or {}).get("code") == AUTHENTICATION_REQUIRED
+    if event_type == "payment_intent.payment_failed" and needs_customer:
+        # The webhook of the 402 `authentication_required` answer: the payer confirms it.
+        return Outcome.REQUIRES_ACTION
     if event_type in {"payment_intent.payment_failed", "payment_intent.canceled"}:
         return Outcome.FAILED
-    if event_type == CONFIRMED_NOW and status in {"requires_payment_method", "requires_action"}:
+    if event_type == CONFIRMED_NOW and status == "requires_action":
+        return Outcome.REQUIRES_ACTION
+    if event_type == CONFIRMED_NOW and status == "requires_payment_method":
         return Outcome.FAILED
     # `created`, `processing`, …: snapshots of a moment, settled by a later event.
     return Outcome.IGNORED

@@ -18,7 +18,10 @@ DECLINES = {
     "4000000000000002": "Your card was declined.",
     "4000000000009995": "Your card has insufficient funds.",
 }
-TEST_CARDS = {SUCCEEDS, *DECLINES}
+# Pays on the checkout page (the payer is there to confirm), but a charge of the saved
+# card with the payer away (a renewal) needs them to confirm it: 3-D Secure, like Stripe's.
+REQUIRES_ACTION = "4000002500003155"
+TEST_CARDS = {SUCCEEDS, REQUIRES_ACTION, *DECLINES}
 METHOD_PREFIX = "testcard_"
 
 
@@ -57,7 +60,23 @@ class TestGateway:
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
         last4 = method.method_ref.rsplit("_", 1)[-1]
         card_number = next(card for card in TEST_CARDS if card.endswith(last4))
+        if card_number == REQUIRES_ACTION:
+            return GatewayEvent(
+                gateway=self.name,
+                event_id=_event_id(),
+                event_type="payment_intent.requires_action",
+                outcome=Outcome.REQUIRES_ACTION,
+                payload={"payment_id": str(payment.pk), "card_last4": last4},
+                payment_id=str(payment.pk),
+            )
         return self.card_event(payment=payment, card_number=card_number, save_method=False)
+
+    def action_start(self, *, payment: Payment, **_) -> tuple[str, None]:
+        return reverse("payments:test_confirm", args=[payment.pk]), None
+
+    def confirmed_event(self, *, payment: Payment) -> GatewayEvent:
+        """The payer completed the authentication on our confirmation page."""
+        return self.card_event(payment=payment, card_number=REQUIRES_ACTION, save_method=False)
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent:
         return GatewayEvent(
