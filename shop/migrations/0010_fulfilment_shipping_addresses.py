@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('artists', '0005_artist_user_index'),
-        ('shop', '0008_refunds_and_download_uses'),
+        ('shop', '0009_payment_requires_action'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
