@@ -144,7 +144,7 @@ def test_the_return_page_runs_a_constant_number_of_queries(
     with django_assert_num_queries(3):
         response = client.get(reverse("payments:detail", args=[payment.pk]))
     assert response.status_code == 200
-    assert 'hx-trigger="every 2s"' in response.text
+    assert 'data-hx-trigger="every 2s"' in response.text
 
 
 def test_staff_refund_payments_from_the_admin_through_the_gateway(client):
