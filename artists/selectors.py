@@ -57,7 +57,13 @@ SEARCH_COMMON_SHARE = 0.02
 SEARCH_COMMON_MIN_ROWS = 10_000
 COMMON_TRIGRAMS_CACHE_KEY = "artists:search:common-trigrams"
 COMMON_TRIGRAMS_CACHE_SECONDS = 60 * 60
-SEARCH_LISTED_FIELDS = ("artist_name", "bio", "profile_picture_url", "verification_status")
+SEARCH_LISTED_FIELDS = (
+    "artist_name",
+    "bio",
+    "profile_picture_url",
+    "cover_photo_url",
+    "verification_status",
+)
 MASK = "•"
 DASHBOARD_MONTHS = 12
 DASHBOARD_TOP_ROWS = 10
