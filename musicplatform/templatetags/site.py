@@ -12,7 +12,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import get_language, to_locale
 
@@ -97,3 +97,18 @@ def money(amount: Decimal | None, currency: str = "") -> str:
         return ""
     locale = to_locale(get_language() or settings.LANGUAGE_CODE)
     return format_currency(Decimal(amount), currency or settings.PAYMENTS_CURRENCY, locale=locale)
+
+
+@register.simple_tag
+def breadcrumbs(*trail) -> str:
+    """`{% breadcrumbs "Shop" shop_url artist_name artist_url product.name %}`: the way
+    up from a deep page, as label, address pairs, ending with the page's own label unless
+    the page names itself in its heading."""
+    pairs = list(zip(trail[::2], trail[1::2], strict=False))
+    steps = format_html_join(
+        "", '<li><a href="{}">{}</a></li>', ((url, label) for label, url in pairs)
+    )
+    here = format_html('<li aria-current="page">{}</li>', trail[-1]) if len(trail) % 2 else ""
+    return format_html(
+        '<nav class="breadcrumbs" aria-label="Breadcrumb"><ol>{}{}</ol></nav>', steps, here
+    )
