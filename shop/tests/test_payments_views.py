@@ -32,7 +32,7 @@ def test_buying_with_the_test_gateway_end_to_end(client):
 
     page = client.get(response.url)
     assert page.status_code == 200
-    assert "12.50 USD" in page.text
+    assert "$12.50" in page.text  # the amount in the platform currency (PAYMENTS_CURRENCY)
 
     response = client.post(response.url, {"card_number": "4242 4242 4242 4242"})
     assert response.url == reverse("payments:detail", args=[payment.pk])
