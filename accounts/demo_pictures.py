@@ -38,8 +38,13 @@ def draw_picture(seed: str, size: tuple[int, int], *, label: str = "") -> bytes:
     digest = _digest(seed)
     start, end = PALETTES[digest[0] % len(PALETTES)]
     width, height = size
-    ramp = Image.linear_gradient("L").rotate(45 + digest[1] % 90, expand=True)
-    mask = ramp.resize(size)
+    # A diagonal ramp: the mean of a vertical and a horizontal one, mirrored by the seed.
+    vertical = Image.linear_gradient("L").resize(size)
+    mask = Image.blend(
+        vertical, Image.linear_gradient("L").transpose(Image.Transpose.ROTATE_90).resize(size), 0.5
+    )
+    if digest[1] % 2:
+        mask = mask.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     picture = Image.composite(Image.new("RGB", size, end), Image.new("RGB", size, start), mask)
     overlay = Image.new("RGBA", size, (0, 0, 0, 0))
     pen = ImageDraw.Draw(overlay)
