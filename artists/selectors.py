@@ -104,7 +104,17 @@ class ArtistPage:
 
     @cached_property
     def communities(self) -> list[Community]:
-        return list(Community.objects.filter(artist=self.artist).order_by("name"))
+        # member_count as the communities list shows it (community_member_counts).
+        return list(
+            Community.objects.filter(artist=self.artist)
+            .annotate(member_count=Coalesce("member_tally__member_count", 0))
+            .order_by("name")
+        )
+
+    @cached_property
+    def member_count(self) -> int:
+        """Members of all the artist's communities, for the page's header."""
+        return sum(community.member_count for community in self.communities)
 
     @cached_property
     def products(self) -> list[Product]:

@@ -120,9 +120,18 @@ def test_times_are_shown_in_the_readers_zone_which_is_named_on_hover(demo, new_p
     expect(start).to_contain_text(f"{tokyo:%-I}:{tokyo:%M}")
 
 
-@pytest.mark.parametrize("viewer", [None, "demo_fan", "demo_artist", "demo_staff"])
-def test_axe_finds_no_serious_or_critical_problem_on_the_main_pages(demo, new_page, viewer):
-    page = new_page(User.objects.get(username=viewer) if viewer else None)
+@pytest.mark.parametrize(
+    ("viewer", "scheme"),
+    [
+        (None, "light"),
+        ("demo_fan", "light"),
+        ("demo_fan", "dark"),
+        ("demo_artist", "light"),
+        ("demo_staff", "light"),
+    ],
+)
+def test_axe_finds_no_serious_or_critical_problem_on_the_main_pages(demo, new_page, viewer, scheme):
+    page = new_page(User.objects.get(username=viewer) if viewer else None, color_scheme=scheme)
     axe = AXE.read_text()
     problems = []
     for name, address in main_pages().items():
