@@ -145,3 +145,28 @@ def test_axe_finds_no_serious_or_critical_problem_on_the_main_pages(demo, new_pa
         ]
 
     assert problems == []
+
+
+def test_a_share_link_has_a_copy_button_that_copies_it(demo, new_page):
+    page = new_page(fan(), permissions=["clipboard-read", "clipboard-write"])
+    page.goto(main_pages()["post"])
+    page.get_by_text("Share", exact=True).click()
+    page.get_by_role("button", name="Create a share link").click()
+    address = page.get_by_label("Anyone with this link can see the post:").input_value()
+
+    page.get_by_role("button", name="Copy link").click()
+
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == address
+
+
+def test_a_like_updates_its_count_in_place(demo, new_page):
+    page = new_page(fan())
+    page.goto(main_pages()["explore"])
+    like = page.get_by_role("button", name=re.compile(r"1 like$")).first
+    address = page.url
+
+    like.click()
+
+    expect(page.get_by_role("button", name=re.compile(r"2 likes$")).first).to_be_visible()
+    assert page.url == address
