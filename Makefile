@@ -15,7 +15,7 @@ PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
 	&& { command -v $$candidate; break; }; done)
 SERVICES := $(BIN)/python scripts/devservices.py
 
-.PHONY: run test lint install clean bench screenshots chromium prod-local test-prod pgbouncer
+.PHONY: run test lint install clean bench screenshots chromium java prod-local test-prod pgbouncer
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -41,7 +41,14 @@ lint: $(BIN)/.installed
 chromium:
 	@bash scripts/ensure_chromium.sh
 
-test: install lint chromium
+# The Nu HTML checker (npm's vnu-jar, musicplatform/tests/test_valid_html.py) runs on Java;
+# Debian's headless runtime is installed when no `java` is found.
+java:
+	@command -v java >/dev/null || { \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends default-jre-headless; }
+
+test: install lint chromium java
 	$(SERVICES) exec -- bash -c '\
 		$(BIN)/python manage.py makemigrations --check --dry-run \
 			--settings=musicplatform.settings.test && \

@@ -11,6 +11,9 @@ from django.urls import reverse
 
 from accounts import ratelimit, selectors, services
 
+# The user who signed up in this browser, until they confirm their email here.
+SIGNED_UP_USER_SESSION_KEY = "signed_up_user"
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
@@ -52,7 +55,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         user.full_name = form.cleaned_data.get("full_name", "").strip()
-        return super().save_user(request, user, form, commit=commit)
+        user = super().save_user(request, user, form, commit=commit)
+        # Confirming the email in this same browser signs the new user in (views.verify_email).
+        request.session[SIGNED_UP_USER_SESSION_KEY] = str(user.pk)
+        return user
 
     def get_signup_redirect_url(self, request) -> str:
         return reverse("accounts:onboarding")

@@ -1,8 +1,9 @@
 import json
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
@@ -12,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
+from accounts.adapters import SIGNED_UP_USER_SESSION_KEY
 from accounts.forms import (
     ArtistSearchForm,
     DeleteAccountForm,
@@ -39,6 +41,14 @@ def verify_email(request, address_id: int, token: str):
             problem = exc.reason
         else:
             messages.success(request, f"{email_address.email} is verified. Welcome!")
+            signed_up_here = request.session.get(SIGNED_UP_USER_SESSION_KEY) == str(
+                email_address.user_id
+            )
+            if not request.user.is_authenticated and signed_up_here:
+                # Only the browser that signed up: a link forwarded or intercepted verifies
+                # the address but signs no one in.
+                del request.session[SIGNED_UP_USER_SESSION_KEY]
+                login(request, email_address.user, backend=settings.AUTHENTICATION_BACKENDS[0])
             if not request.user.is_authenticated:
                 return redirect("account_login")
             if not selectors.user_has_onboarded(user=request.user):

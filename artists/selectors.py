@@ -57,7 +57,13 @@ SEARCH_COMMON_SHARE = 0.02
 SEARCH_COMMON_MIN_ROWS = 10_000
 COMMON_TRIGRAMS_CACHE_KEY = "artists:search:common-trigrams"
 COMMON_TRIGRAMS_CACHE_SECONDS = 60 * 60
-SEARCH_LISTED_FIELDS = ("artist_name", "bio", "profile_picture_url", "verification_status")
+SEARCH_LISTED_FIELDS = (
+    "artist_name",
+    "bio",
+    "profile_picture_url",
+    "cover_photo_url",
+    "verification_status",
+)
 MASK = "•"
 DASHBOARD_MONTHS = 12
 DASHBOARD_TOP_ROWS = 10
@@ -98,7 +104,17 @@ class ArtistPage:
 
     @cached_property
     def communities(self) -> list[Community]:
-        return list(Community.objects.filter(artist=self.artist).order_by("name"))
+        # member_count as the communities list shows it (community_member_counts).
+        return list(
+            Community.objects.filter(artist=self.artist)
+            .annotate(member_count=Coalesce("member_tally__member_count", 0))
+            .order_by("name")
+        )
+
+    @cached_property
+    def member_count(self) -> int:
+        """Members of all the artist's communities, for the page's header."""
+        return sum(community.member_count for community in self.communities)
 
     @cached_property
     def products(self) -> list[Product]:

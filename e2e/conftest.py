@@ -8,6 +8,7 @@ session; each page gets a context of its own (its own cookies, so its own user).
 """
 
 import io
+import mimetypes
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -81,7 +83,8 @@ def server_url(live_server) -> str:
 def new_page(
     browser: Browser, server_url: str, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Page]]:
-    """`new_page(user=None)`: a desktop-sized page in a fresh context, signed in as user.
+    """`new_page(user=None, **options)`: a desktop-sized page in a fresh context, signed in
+    as user; `options` go to Playwright's new_context (timezone_id, viewport, …).
 
     Every context records a trace; the traces of a failed test are saved to TRACES_DIR.
     A server error (5xx) on any request, or a stylesheet or script that does not load,
@@ -96,10 +99,11 @@ def new_page(
         if response.status >= 500 or broken_static:
             server_errors.append(f"{response.request.method} {response.url}: {response.status}")
 
-    def make(user=None) -> Page:
-        context = browser.new_context(base_url=server_url, viewport=DESKTOP)
+    def make(user=None, **options) -> Page:
+        context = browser.new_context(base_url=server_url, **{"viewport": DESKTOP, **options})
         context.set_default_timeout(TIMEOUT_MS)
         context.on("response", record_server_error)
+        context.route(f"{server_url}/{settings.MEDIA_URL.lstrip('/')}**", serve_upload)
         context.tracing.start(snapshots=True, sources=False)
         if user is not None:
             sign_in(context, user, server_url)
@@ -118,6 +122,18 @@ def new_page(
             context.tracing.stop()
         context.close()
     assert not server_errors, f"the server answered with errors: {server_errors}"
+
+
+def serve_upload(route) -> None:
+    """Uploaded files (the demo's pictures), which the test settings keep in memory in this
+    process, where the live server does not serve them: the browser gets them from here,
+    as it would from the storage's own server in production."""
+    name = route.request.url.split(f"/{settings.MEDIA_URL.lstrip('/')}", 1)[1].split("?")[0]
+    if not default_storage.exists(name):
+        route.fulfill(status=404)
+        return
+    with default_storage.open(name) as upload:
+        route.fulfill(body=upload.read(), content_type=mimetypes.guess_type(name)[0])
 
 
 def sign_in(context: BrowserContext, user, server_url: str) -> None:

@@ -2,8 +2,11 @@
 paying."""
 
 import re
+from decimal import Decimal
 
 from playwright.sync_api import Page, expect
+
+from musicplatform.templatetags.site import money
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
@@ -37,7 +40,7 @@ def label(text: str) -> re.Pattern:
 def pay(page: Page, amount: str) -> None:
     """On the test gateway's checkout page: pays `amount` ("6.50") with the test card."""
     page.get_by_label(label("Card number")).fill(TEST_CARD)
-    page.get_by_role("button", name=f"Pay {amount} USD").click()
+    page.get_by_role("button", name=f"Pay {money(Decimal(amount))}").click()
     expect(page.get_by_text("your payment went through")).to_be_visible()
 
 

@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 from e2e.helpers import label, link_in_email
 
 
-def test_fan_signs_up_confirms_email_picks_preferences_and_sees_them_in_the_feed(
+def test_fan_signs_up_confirms_email_is_signed_in_picks_preferences_and_sees_them_in_the_feed(
     demo, new_page, outbox
 ):
     page = new_page()
@@ -20,10 +20,7 @@ def test_fan_signs_up_confirms_email_picks_preferences_and_sees_them_in_the_feed
     page.goto(link_in_email(outbox, "rosa@example.com"))
     page.get_by_role("button", name="Verify my email").click()
     expect(page.get_by_text("rosa@example.com is verified")).to_be_visible()
-
-    page.get_by_label(label("Login")).fill("rosa_listens")
-    page.get_by_label(label("Password")).fill("a-long-walk-home-42")
-    page.get_by_role("button", name="Log in").click()
+    # Signed in by confirming, in the browser that signed up: no second log-in.
     expect(page.get_by_role("heading", name="Welcome, Rosa!")).to_be_visible()
 
     page.get_by_label(label("Pop")).check()

@@ -139,6 +139,13 @@ def _pages() -> list[tuple[str, str | None, str]]:
 
 
 def _save_png(page: Page, path: Path) -> None:
+    # A full-page picture shows what lies below the fold: lazy pictures are loaded first.
+    page.evaluate(
+        """() => Promise.all([...document.querySelectorAll('img[loading=lazy]')].map(img => {
+            img.loading = 'eager';
+            return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+        }))"""
+    )
     # A 256-colour palette keeps a full page in the low hundreds of kilobytes.
     image = Image.open(io.BytesIO(page.screenshot(full_page=True, animations="disabled")))
     image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(

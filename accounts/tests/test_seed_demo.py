@@ -1,16 +1,21 @@
 import re
-from io import StringIO
+from io import BytesIO, StringIO
+from time import monotonic
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth import authenticate
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import User
+from artists.models import Artist
 from communities.models import Community, CommunitySubscription, ForumType
+from content.models import MediaType, Post
 from shop.models import OrderStatus, PaymentStatus, Product
 from shop.tests.helpers import form_problems
 
@@ -146,3 +151,25 @@ def test_every_demo_product_obeys_the_rules_of_the_product_form():
         ("exclusive_release", "physical"),
         ("exclusive_release", "digital"),
     }
+
+
+def test_every_artist_user_product_and_artists_first_post_has_a_picture_drawn_in_seconds():
+    started = monotonic()
+    seed()
+
+    assert monotonic() - started < 10
+    artists = list(Artist.objects.all())
+    urls = [artist.profile_picture_url for artist in artists]
+    urls += [artist.cover_photo_url for artist in artists]
+    urls += [user.profile_picture_url for user in User.objects.all()]
+    urls += [product.image_urls[0] for product in Product.objects.all()]
+    assert all(urls)
+    images = Post.objects.filter(media_type=MediaType.IMAGE)
+    assert {post.artist_id for post in images} == {artist.pk for artist in artists}
+    cover = Image.open(
+        BytesIO(default_storage.open(artists[0].cover_photo_url.removeprefix("/media/")).read())
+    )
+    assert cover.size == (1200, 400)
+    assert (
+        len(cover.getcolors(maxcolors=1_000_000)) > 100
+    )  # a gradient with shapes, not a flat colour

@@ -672,3 +672,26 @@ def test_delete_account_ends_every_session_refuses_login_and_keeps_orders(client
     login = client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
     assert not _logged_in(client)
     assert login.status_code == 200
+
+
+def test_confirming_the_email_in_the_browser_that_signed_up_signs_the_new_user_in(
+    client, mailoutbox
+):
+    _signup(client)
+    assert not _logged_in(client)
+
+    response = client.post(_link_in(mailoutbox[0]))
+
+    assert _logged_in(client)
+    assert response.url == reverse("accounts:onboarding")
+
+
+def test_the_link_opened_in_another_browser_verifies_but_asks_to_log_in(client, mailoutbox):
+    _signup(client)
+    elsewhere = Client()
+
+    response = elsewhere.post(_link_in(mailoutbox[0]))
+
+    assert response.url == reverse("account_login")
+    assert User.objects.get(username="ada").is_verified
+    assert not _logged_in(elsewhere)

@@ -17,6 +17,8 @@ from artists.tests.factories import (
     pdf_upload,
 )
 from communities.models import Community
+from communities.services import member_counts_refresh
+from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content.models import Post, Review
 from shop.models import Product
 
@@ -190,6 +192,33 @@ def test_the_page_shows_everything_about_the_artist(client):
     product = Product.objects.filter(artist=artist).first()
     for linked in (post, community, product):
         assert f'href="{linked.get_absolute_url()}"' in page
+
+
+def test_the_header_counts_members_and_invites_a_fan_to_join_and_follow(client):
+    artist = ArtistFactory(verified=True)
+    first, second = (
+        CommunityFactory(artist=artist, name="A circle"),
+        CommunityFactory(artist=artist, name="B circle"),
+    )
+    CommunitySubscriptionFactory.create_batch(2, community=first)
+    CommunitySubscriptionFactory(community=second)
+    member_counts_refresh()
+    client.force_login(UserFactory())
+
+    page = client.get(artist.get_absolute_url()).text
+
+    assert "3 members in 2 communities" in page
+    assert f'<a class="button" href="{first.get_absolute_url()}">Join A circle</a>' in page
+    assert f'action="{reverse("content:artist_follow", args=[artist.pk])}"' in page
+
+
+def test_the_owner_is_not_invited_to_join_or_follow_their_own_page(owner_client, artist):
+    CommunityFactory(artist=artist, name="A circle")
+
+    page = owner_client.get(artist.get_absolute_url()).text
+
+    assert "Join A circle" not in page
+    assert reverse("content:artist_follow", args=[artist.pk]) not in page
 
 
 def test_the_owner_sees_the_management_links(owner_client, artist):

@@ -360,11 +360,11 @@ def test_a_chat_message_from_one_member_appears_in_anothers_next_poll(community,
         HTTP_HX_REQUEST="true",
     )
     # The poller the page rendered asks for what came after the last message shown.
-    poller = re.search(r'id="chat-poller" hx-get="([^"]+)"', page.text).group(1)
+    poller = re.search(r'id="chat-poller" data-hx-get="([^"]+)"', page.text).group(1)
     poll = bob_client.get(html.unescape(poller))
     assert "hello bob" in poll.text and "first" not in poll.text
-    assert 'hx-swap-oob="true"' in poll.text
-    next_poller = re.search(r'id="chat-poller" hx-get="([^"]+)"', poll.text).group(1)
+    assert 'data-hx-swap-oob="true"' in poll.text
+    next_poller = re.search(r'id="chat-poller" data-hx-get="([^"]+)"', poll.text).group(1)
     assert "chat-message" not in bob_client.get(html.unescape(next_poller)).text
     assert bob_client.get(poll_url, {"after": "yesterday-ish"}).status_code == 400
 

@@ -113,6 +113,8 @@ TEMPLATES = [
                 "fragments": "musicplatform.templatetags.fragments",
                 "site": "musicplatform.templatetags.site",
             },
+            # Times (`{% when %}`) and money (`|money`) are written the same way on every page.
+            "builtins": ["musicplatform.templatetags.site"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",

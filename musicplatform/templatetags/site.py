@@ -1,10 +1,20 @@
-"""Tags of templates/base.html, which every HTML page renders."""
+"""Tags of templates/base.html, which every HTML page renders, and the filters every page
+uses for times and money."""
 
+import datetime
+from decimal import Decimal
 from functools import cache
 
+from babel.numbers import format_currency
 from django import template
+from django.conf import settings
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+from django.utils.translation import get_language, to_locale
 
 register = template.Library()
 
@@ -43,4 +53,62 @@ def _site_urls(script_prefix: str) -> dict[str, str]:
         "favicon": static("favicon.svg"),
         "stylesheet": static("css/site.css"),
         "htmx": static("vendor/htmx/htmx.min.js"),
+        "script": static("js/site.js"),
     }
+
+
+# How a time reads: "3 hours ago", "2 Mar 2026", "2 Mar 2026, 18:30" or "18:30".
+TIME_STYLES = {
+    "relative": None,
+    "date": "DATE_FORMAT",
+    "datetime": "DATETIME_FORMAT",
+    "clock": "TIME_FORMAT",
+}
+
+
+@register.simple_tag
+def when(value: datetime.datetime | datetime.date | None, style: str = "relative") -> str:
+    """`<time>` with a valid `datetime` (milliseconds at most, which the HTML standard
+    allows, not Python's microseconds) and the time as the server's zone reads it, named
+    on hover. static/js/site.js rewrites it in the reader's own zone and names that one.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, datetime.datetime):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(value))
+    local = timezone.localtime(value)
+    text = (
+        f"{timesince(value)} ago" if style == "relative" else date_format(local, TIME_STYLES[style])
+    )
+    return format_html(
+        '<time datetime="{}" title="{}" data-style="{}">{}</time>',
+        value.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        f"{date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})",
+        style,
+        text,
+    )
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str = "") -> str:
+    """An amount in the reader's locale, in the platform's currency (PAYMENTS_CURRENCY)
+    unless another is given: "$12.50", "12,50 €"."""
+    if amount is None or amount == "":
+        return ""
+    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
+    return format_currency(Decimal(amount), currency or settings.PAYMENTS_CURRENCY, locale=locale)
+
+
+@register.simple_tag
+def breadcrumbs(*trail) -> str:
+    """`{% breadcrumbs "Shop" shop_url artist_name artist_url product.name %}`: the way
+    up from a deep page, as label, address pairs, ending with the page's own label unless
+    the page names itself in its heading."""
+    pairs = list(zip(trail[::2], trail[1::2], strict=False))
+    steps = format_html_join(
+        "", '<li><a href="{}">{}</a></li>', ((url, label) for label, url in pairs)
+    )
+    here = format_html('<li aria-current="page">{}</li>', trail[-1]) if len(trail) % 2 else ""
+    return format_html(
+        '<nav class="breadcrumbs" aria-label="Breadcrumb"><ol>{}{}</ol></nav>', steps, here
+    )

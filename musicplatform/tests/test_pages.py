@@ -244,7 +244,7 @@ TEXT_PAIRS = [
     ("--accent", "--paper"),
     ("--accent", "--accent-soft"),
     ("--accent-ink", "--accent"),
-    ("--header-ink", "--ink"),
+    ("--header-ink", "--header-bg"),
     ("--ok", "--ok-soft"),
     ("--warn", "--warn-soft"),
     ("--warn", "--card"),
@@ -257,9 +257,18 @@ TEXT_PAIRS = [
 ]
 
 
-def tokens() -> dict[str, str]:
-    root = re.search(r":root\s*{(.*?)}", STYLESHEET.read_text(), re.S).group(1)
-    return dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{6})\s*;", root))
+def tokens(*, dark: bool = False) -> dict[str, str]:
+    """The design tokens; with `dark`, as dark mode (prefers-color-scheme) overrides them."""
+    roots = re.findall(r":root\s*{(.*?)}", STYLESHEET.read_text(), re.S)
+    colours = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{6})\s*;", roots[0]))
+    if dark:
+        (dark_root,) = re.findall(
+            r"@media \(prefers-color-scheme: dark\)\s*{\s*:root\s*{(.*?)}",
+            STYLESHEET.read_text(),
+            re.S,
+        )
+        colours |= dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{6})\s*;", dark_root))
+    return colours
 
 
 def contrast(foreground: str, background: str) -> float:
@@ -272,8 +281,9 @@ def contrast(foreground: str, background: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def test_text_colours_meet_wcag_aa_contrast():
-    colours = tokens()
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_text_colours_meet_wcag_aa_contrast(dark):
+    colours = tokens(dark=dark)
 
     assert contrast("#777777", "#ffffff") < 4.5 < contrast("#767676", "#ffffff")  # the bar
     weak = {

@@ -1,7 +1,13 @@
 """The tags of templates/base.html (musicplatform/templatetags/site.py)."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.test.utils import override_script_prefix
+from django.utils import translation
+
+from musicplatform.templatetags.site import breadcrumbs, money, when
 
 pytestmark = pytest.mark.django_db
 
@@ -18,3 +24,38 @@ def test_the_header_links_follow_the_prefix_the_site_is_mounted_under(client):
         assert '<a href="/accounts/login/">Log in</a>' in page
     assert '<a href="/music/shop/cart/" id="cart-link">' in mounted
     assert '<a href="/music/accounts/login/">Log in</a>' in mounted
+
+
+@pytest.mark.parametrize(
+    ("currency", "language", "shown"),
+    [("USD", "en-us", "$12.50"), ("EUR", "de", "12,50\xa0€"), ("GBP", "en-gb", "£1,200.00")],
+)
+def test_money_is_written_in_the_readers_locale_in_the_platform_currency(
+    settings, currency, language, shown
+):
+    settings.PAYMENTS_CURRENCY = currency
+    amount = Decimal("1200.00") if currency == "GBP" else Decimal("12.50")
+
+    with translation.override(language):
+        assert money(amount) == shown
+
+
+def test_a_time_has_a_valid_datetime_in_milliseconds_and_names_its_zone():
+    moment = datetime.datetime(2026, 3, 2, 18, 30, 5, 123456, tzinfo=datetime.UTC)
+
+    html = when(moment, "datetime")
+
+    assert 'datetime="2026-03-02T18:30:05.123Z"' in html
+    assert 'title="March 2, 2026, 6:30 p.m. (UTC)"' in html
+    assert 'data-style="datetime"' in html
+    assert when(datetime.date(2026, 3, 2)) == '<time datetime="2026-03-02">March 2, 2026</time>'
+
+
+def test_breadcrumbs_link_each_step_and_mark_the_page_itself():
+    html = breadcrumbs("Shop", "/shop/", "<Luna>", "/luna/", "Vinyl")
+
+    assert html == (
+        '<nav class="breadcrumbs" aria-label="Breadcrumb"><ol>'
+        '<li><a href="/shop/">Shop</a></li><li><a href="/luna/">&lt;Luna&gt;</a></li>'
+        '<li aria-current="page">Vinyl</li></ol></nav>'
+    )

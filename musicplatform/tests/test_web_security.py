@@ -212,7 +212,7 @@ def our_templates() -> list[Path]:
 INLINE_CODE = {
     "style attribute": re.compile(r"""<[^>]*\sstyle\s*=""", re.I),
     "event handler attribute": re.compile(r"""<[^>]*\son[a-z]+\s*=""", re.I),
-    "hx-on attribute (evaluated code)": re.compile(r"""\shx-on""", re.I),
+    "hx-on attribute (evaluated code)": re.compile(r"""\s(?:data-)?hx-on""", re.I),
     "<script> without src or nonce": re.compile(r"<script(?![^>]*\b(?:src|nonce)=)[^>]*>", re.I),
     "<style> without nonce": re.compile(r"<style(?![^>]*\bnonce=)[^>]*>", re.I),
 }

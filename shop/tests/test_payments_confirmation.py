@@ -88,7 +88,7 @@ def test_the_test_gateway_card_that_needs_confirmation_is_confirmed_by_the_membe
     assert _client_for(CommunitySubscriptionFactory().user).get(path).status_code == 404
     client = _client_for(subscription.user)
     page = client.get(path).content.decode()
-    assert "4.99 USD" in page and "Confirm the payment" in page
+    assert "$4.99" in page and "Confirm the payment" in page
     response = client.post(path)
     assert response.status_code == 302
     gateway_page = response["Location"]

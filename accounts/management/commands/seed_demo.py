@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo_pictures import draw_picture, initials, store_picture
 from accounts.models import Genre, Language, User, UserPreferences
 from artists.models import (
     Artist,
@@ -308,6 +309,7 @@ def _seed(now: datetime) -> None:
     _seed_featured(artists["Luna Vega"], products["Night Drive signed vinyl"], now)
     _seed_notifications(accounts.fan, posts[0], communities[0], order)
     _seed_status_history(accounts, artists["Luna Vega"], order)
+    _seed_pictures(accounts, artists, posts, products)
 
 
 def _seed_taxonomy() -> tuple[dict[str, Genre], dict[str, Language]]:
@@ -714,3 +716,52 @@ def _seed_status_history(accounts: Accounts, artist: Artist, order: Order) -> No
         new_status=VerificationStatus.VERIFIED,
         defaults={"changed_by": accounts.staff},
     )
+
+
+def _seed_pictures(
+    accounts: Accounts, artists: dict[str, Artist], posts: list[Post], products: dict[str, Product]
+) -> None:
+    """Avatars, artist covers, product photos and a picture on each artist's first post,
+    drawn by code (accounts.demo_pictures); what already has a picture keeps it."""
+    people = [accounts.fan, accounts.staff, accounts.regular]
+    people += [artist.user for artist in artists.values()]
+    for user in people:
+        if not user.profile_picture_url:
+            # The naming accounts.services gives uploads: <key>-512.jpg beside <key>-128.jpg.
+            for side in (128, 512):
+                url = store_picture(
+                    f"profiles/demo-{user.username}-{side}.jpg",
+                    draw_picture(user.username, (side, side), label=initials(user.full_name)),
+                )
+            User.objects.filter(pk=user.pk).update(profile_picture_url=url)
+    for artist in artists.values():
+        if not artist.profile_picture_url:
+            artist.profile_picture_url = store_picture(
+                f"artists/{artist.pk}/picture-demo.jpg",
+                draw_picture(artist.artist_name, (400, 400), label=initials(artist.artist_name)),
+            )
+            artist.cover_photo_url = store_picture(
+                f"artists/{artist.pk}/cover-demo.jpg",
+                draw_picture(f"{artist.artist_name} cover", (1200, 400)),
+            )
+            artist.save(update_fields=["profile_picture_url", "cover_photo_url"])
+    for product in products.values():
+        if not product.image_urls:
+            product.image_urls = [
+                store_picture(
+                    f"products/demo-{product.pk}.jpg",
+                    draw_picture(product.name, (600, 600), label=initials(product.name)),
+                )
+            ]
+            product.save(update_fields=["image_urls"])
+    first_posts = {post.artist_id: post for post in reversed(posts)}
+    for post in first_posts.values():
+        if post.media_type == MediaType.NONE:
+            post.media_type = MediaType.IMAGE
+            post.media_urls = [
+                store_picture(
+                    f"posts/{post.artist_id}/demo-{post.pk}.jpg",
+                    draw_picture(post.content_text, (960, 540)),
+                )
+            ]
+            post.save(update_fields=["media_type", "media_urls"])

@@ -1,0 +1,46 @@
+// Progressive enhancements of the server's pages; every page works without them.
+
+// Times: the server writes them in its own zone (UTC); the reader sees their own, named on hover.
+const TIME_STYLES = {
+  date: { dateStyle: "medium" },
+  datetime: { dateStyle: "medium", timeStyle: "short" },
+  clock: { timeStyle: "short" },
+};
+
+function localiseTimes(root) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  for (const time of root.querySelectorAll("time[data-style]")) {
+    const moment = new Date(time.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) continue;
+    const style = TIME_STYLES[time.dataset.style];
+    if (style) time.textContent = new Intl.DateTimeFormat(undefined, style).format(moment);
+    time.title = `${full.format(moment)} (${zone})`;
+  }
+}
+
+// Share links: a copy button next to the address, for browsers with a clipboard.
+function addCopyButtons(root) {
+  if (!navigator.clipboard) return;
+  for (const field of root.querySelectorAll("input[data-copy]")) {
+    if (field.nextElementSibling?.matches("button[data-copy-button]")) continue;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "button secondary";
+    button.dataset.copyButton = "";
+    button.textContent = "Copy link";
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    });
+    field.after(button);
+  }
+}
+
+function enhance(root) {
+  localiseTimes(root);
+  addCopyButtons(root);
+}
+
+document.addEventListener("DOMContentLoaded", () => enhance(document));
+document.addEventListener("htmx:load", (event) => enhance(event.detail.elt));
