@@ -24,7 +24,8 @@ from django.contrib.postgres.search import (
 )
 from django.core.paginator import Page, Paginator
 from django.db import connections, router, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -83,7 +84,9 @@ def highlighted(snippet: str | None) -> SafeString:
 
 
 def _snippet(column: str, terms: Terms) -> SearchHeadline:
-    return SearchHeadline(column, terms.tsquery, config=SEARCH_CONFIG, **SNIPPET_OPTIONS)
+    # The markers are taken out of the text first: only ts_headline's may become <mark>.
+    text = Replace(Replace(column, Value(MARK_START)), Value(MARK_STOP))
+    return SearchHeadline(text, terms.tsquery, config=SEARCH_CONFIG, **SNIPPET_OPTIONS)
 
 
 def _ranked_matches(queryset: QuerySet, matches: Q, rank) -> QuerySet:

@@ -304,7 +304,9 @@ def test_the_closest_name_comes_first(client):
 
     response = client.get(reverse("artists:search"), {"q": "midnite echos"})
 
-    assert [result.title for result in response.context["page"].object_list] == ["The Midnight Echoes"]
+    assert [result.title for result in response.context["page"].object_list] == [
+        "The Midnight Echoes"
+    ]
 
 
 def test_a_typo_is_found_among_many_names_sharing_a_common_word(client):
