@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -24,13 +25,13 @@ from django.contrib.postgres.search import (
 )
 from django.core.paginator import Page, Paginator
 from django.db import connections, router, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from artists.models import Artist
-from artists.selectors import SEARCH_MAX_RESULTS, artist_search, artists_matching
+from artists.selectors import artist_search, artists_matching
 from communities.models import Community, ForumPost
 from communities.selectors import subscriptions_giving_access
 from content.models import Post, Review
@@ -39,6 +40,10 @@ from shop.models import Product
 
 GROUP_SIZE = 5
 PAGE_SIZE = 20
+# Full-text matches ranked per kind: the first this many found through the index. Ranking
+# every match of a common word would score thousands of rows on every keystroke; a longer
+# list needs a more precise query, not more pages (bench/search.py, docs/performance.md).
+RANKED_MATCHES = 200
 # pg_trgm's default (0.6) misses a doubled letter in a short word ("lunna" for "Luna" is
 # 0.57); below 0.5 unrelated names sharing a syllable start to match.
 WORD_SIMILARITY_THRESHOLD = 0.5
@@ -90,13 +95,17 @@ def _snippet(column: str, terms: Terms) -> SearchHeadline:
 
 
 def _ranked_matches(queryset: QuerySet, matches: Q, rank) -> QuerySet:
-    """The best-ranked rows among the first SEARCH_MAX_RESULTS matches.
+    """The best-ranked rows among the first RANKED_MATCHES matches."""
+    candidates = ArraySubquery(queryset.filter(matches).values("pk")[:RANKED_MATCHES])
+    # `pk = ANY(ARRAY(…))` rather than `pk IN (…)`: the planner then reads the candidates
+    # by primary key, where with IN it may hash-join them against a scan of the table.
+    return queryset.filter(_any_of(F("pk"), candidates)).annotate(rank=rank)
 
-    Ranking every match of a common word would read and score all of them on every
-    keystroke; a longer list than this needs a more precise query, not more pages.
-    """
-    candidates = queryset.filter(matches).values("pk")[:SEARCH_MAX_RESULTS]
-    return queryset.filter(pk__in=candidates).annotate(rank=rank)
+
+def _any_of(value, array) -> Func:
+    return Func(
+        value, array, template="%(expressions)s)", arg_joiner=" = ANY(", output_field=BooleanField()
+    )
 
 
 def _artists(viewer, terms: Terms) -> QuerySet:
@@ -295,7 +304,7 @@ def search_groups(*, viewer, query: str) -> list[Group]:
 
 
 class _Results:
-    """One kind's rows for a Paginator: counted up to SEARCH_MAX_RESULTS, shown as Results."""
+    """One kind's rows for a Paginator, shown as Results (at most RANKED_MATCHES)."""
 
     def __init__(self, kind: Kind, queryset: QuerySet):
         self.kind = kind
@@ -303,7 +312,7 @@ class _Results:
 
     def count(self) -> int:
         # The snippets are left out of the count: ts_headline re-reads each row's text.
-        return self.queryset.values("pk")[:SEARCH_MAX_RESULTS].count()
+        return self.queryset.values("pk").count()
 
     def __getitem__(self, key: slice) -> list[Result]:
         return [self.kind.result(row) for row in self.queryset[key]]

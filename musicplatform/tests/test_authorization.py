@@ -120,6 +120,7 @@ COMMUNITY_MANAGERS = owner_only(OK, staff=OK)
 EXPECTED: dict[str, dict[str, Outcome]] = {
     "home": every(OK),
     "healthz": every(OK),
+    "search": every(OK),
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
