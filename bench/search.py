@@ -37,7 +37,7 @@ from artists.models import Artist  # noqa: E402
 from communities.models import Community  # noqa: E402
 from communities.selectors import subscriptions_giving_access  # noqa: E402
 from content.models import Post  # noqa: E402
-from musicplatform.queryplans import explain, is_select, sequential_scans  # noqa: E402
+from musicplatform.queryplans import explain, index_names, is_select, sequential_scans  # noqa: E402
 from musicplatform.search import search_groups  # noqa: E402
 from shop.models import Product  # noqa: E402
 
@@ -163,12 +163,7 @@ def main() -> None:
             for sql in statements[query]:
                 plan = explain(cursor, sql)
                 scans += sequential_scans(plan, SEARCHED_TABLES)
-                stack = [plan["Plan"]]
-                while stack:
-                    node = stack.pop()
-                    if "Index Name" in node:
-                        indexes.add(node["Index Name"])
-                    stack.extend(node.get("Plans", []))
+                indexes |= index_names(plan)
         print(f"- {sort} ({query!r}): indexes {', '.join(sorted(indexes))}")
         if scans:
             print(f"  SEQUENTIAL SCANS: {', '.join(scans)}")

@@ -23,8 +23,6 @@ pytestmark = pytest.mark.django_db
 
 OWNER_PASSWORD = "owner-secret-Zq81"
 RUNTIME_PASSWORD = "runtime-secret-Jx42"
-# Objects an extension created (pg_trgm's functions) belong to the extension's creator.
-EXTENSION_MEMBER = "EXISTS (SELECT 1 FROM pg_depend WHERE objid = oid AND deptype = 'e')"
 
 # Everything in the catalogue that db_roles decides: attributes, passwords, memberships,
 # owners and access lists of the roles, the schema, relations, routines and default ACLs.
@@ -94,14 +92,17 @@ def test_the_owner_gets_the_schema_and_every_object_in_it(app_database, roles):
     output = db_roles(app_database, owner, runtime)
 
     with psycopg.connect(**app_database) as conn:
+        # Objects of an extension (pg_trgm's functions) stay with the extension's creator.
         owners = conn.execute(
             """
             SELECT DISTINCT relowner::regrole::text FROM pg_class
-            WHERE relnamespace = 'public'::regnamespace AND NOT {extension_member}
+            WHERE relnamespace = 'public'::regnamespace AND NOT EXISTS (
+                SELECT 1 FROM pg_depend WHERE objid = pg_class.oid AND deptype = 'e')
             UNION SELECT proowner::regrole::text FROM pg_proc
-            WHERE pronamespace = 'public'::regnamespace AND NOT {extension_member}
+            WHERE pronamespace = 'public'::regnamespace AND NOT EXISTS (
+                SELECT 1 FROM pg_depend WHERE objid = pg_proc.oid AND deptype = 'e')
             UNION SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'
-            """.format(extension_member=EXTENSION_MEMBER)
+            """
         ).fetchall()
         tables = conn.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = %s",
