@@ -39,13 +39,14 @@ def test_every_service_is_defined(services):
     assert {"db", "redis", "roles", "migrate", "web", "worker", "beat"} <= services.keys()
 
 
-def test_db_is_postgres_16_with_a_volume_and_a_healthcheck(services):
+def test_db_is_postgres_18_with_a_volume_and_a_healthcheck(services):
     db = services["db"]
 
-    assert re.fullmatch(r"postgres:16([.-].*)?", db["image"])
+    assert re.fullmatch(r"postgres:18([.-].*)?", db["image"])
     assert environment_of(db)["POSTGRES_DB"] == "musicplatform"
     assert environment_of(db)["POSTGRES_PASSWORD"]
-    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in db["volumes"])
+    # PostgreSQL 18's images keep the cluster in a versioned directory under this one.
+    assert any(volume.endswith(":/var/lib/postgresql") for volume in db["volumes"])
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
 
 
