@@ -267,17 +267,22 @@ KINDS = {
 
 @contextmanager
 def search_session() -> Iterator[None]:
-    """Sets pg_trgm's threshold for the searches run inside, on the connection reads use.
+    """Settings for the searches run inside, on the connection reads use, in one statement.
 
-    SET LOCAL (set_config's third argument) ends with the transaction, so the setting
-    never leaks to other requests sharing the connection (persistent connections, a
-    PgBouncer in transaction mode).
+    pg_trgm's threshold; and no sequential scans where an index serves. Each kind reads
+    its first RANKED_MATCHES matches, and for a conjunction of common words ("last think")
+    the planner expects to meet them early in a sequential scan, which then reads all
+    200 000 posts of the scale-1 data to find none (300 ms); through the GIN index the
+    same query takes a millisecond (docs/performance.md). SET LOCAL (set_config's third
+    argument) ends with the transaction, so neither leaks to other requests sharing the
+    connection (persistent connections, a PgBouncer in transaction mode).
     """
     using = router.db_for_read(Artist)
     with transaction.atomic(using=using, savepoint=False):
         with connections[using].cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true), "
+                "set_config('enable_seqscan', 'off', true)",
                 [str(WORD_SIMILARITY_THRESHOLD)],
             )
         yield

@@ -28,9 +28,9 @@ BUDGETS = {
     "live event page": 10,
     "live event poll": 9,
     "artist page": 9,
-    # pg_trgm's threshold for the transaction, the count (at most 1000), the page.
+    # The search settings for the transaction, the count (at most 1000), the page.
     "search": 6,
-    # pg_trgm's threshold, then one query per kind of result (six).
+    # The search settings, then one query per kind of result (six).
     "site search": 10,
     "product list": 5,
     "product page": 4,
