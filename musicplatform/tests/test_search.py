@@ -327,3 +327,15 @@ def test_the_page_runs_a_constant_number_of_queries(client, django_assert_num_qu
         search(client, "harbour", kind="topics")
 
     assert len(grouped.context["groups"]) == 6
+
+
+def test_exclusions_alone_find_no_words(client):
+    PostFactory(content_text="Harbour lights.")
+    PostFactory(content_text="Studio day.")
+
+    # "for" is a stop word: nothing is left to look for but what to leave out.
+    for query in ["-studio", "for -studio"]:
+        response = search(client, query)
+        assert response.status_code == 200
+        assert titles(response, "posts") == []
+        assert "Nothing matches" in response.text
