@@ -15,7 +15,7 @@ PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
 	&& { command -v $$candidate; break; }; done)
 SERVICES := $(BIN)/python scripts/devservices.py
 
-.PHONY: run test lint install clean bench screenshots chromium prod-local test-prod pgbouncer
+.PHONY: run test lint install clean bench smoke-pythons screenshots chromium prod-local test-prod pgbouncer
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -51,6 +51,10 @@ test: install lint chromium
 		$(BIN)/python manage.py check --deploy --fail-level WARNING \
 			--settings=musicplatform.settings.production && \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)'
+
+# check, migrate and one request on every other Python >= 3.12 present (scripts/smoke_pythons.sh).
+smoke-pythons: $(BIN)/.installed
+	scripts/smoke_pythons.sh
 
 # The load benchmark of docs/performance.md, end to end, in a database of its own (never the
 # demo data): scale-1 data is generated on the first run (about 6 minutes) and kept.

@@ -2,12 +2,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
+from musicplatform.db import (
+    CurrentTimestamp,
+    created_at,
+    searchable_text,
+    updated_at,
+    uuid_primary_key,
+)
 
 
 def private_storage():
@@ -41,6 +48,7 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True, db_default=True)
     created_at = created_at()
     updated_at = updated_at()
+    search_document = searchable_text(titles=("name",), body="description")
 
     class Meta:
         db_table = "products"
@@ -53,6 +61,9 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["artist"], name="idx_products_artist_id"),
             models.Index(fields=["product_type"], name="idx_products_type"),
+            GinIndex(fields=["search_document"], name="idx_products_search"),
+            # Misspelt names (pg_trgm's `%>`), when full-text search finds no word.
+            GinIndex(fields=["name"], name="idx_products_name_trgm", opclasses=["gin_trgm_ops"]),
             # The shop's list and the home page show the newest active products first.
             models.Index(
                 fields=["-created_at", "id"],

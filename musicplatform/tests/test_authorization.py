@@ -122,6 +122,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "healthz": every(OK),
     "healthz_live": every(OK),
     "healthz_ready": every(OK),
+    "search": every(OK),
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),

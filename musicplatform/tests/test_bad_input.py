@@ -48,6 +48,7 @@ from content.forms import (
     ReviewForm,
     ShareLinkForm,
 )
+from musicplatform.forms import SearchForm
 from musicplatform.tests import test_authorization as authorization
 from musicplatform.tests.db_snapshot import Snapshot, changed_tables, snapshot
 from musicplatform.tests.test_authorization import (
@@ -395,7 +396,8 @@ def test_arbitrary_form_data_is_refused_or_accepted_never_an_error(
 
 # Query strings: the views that read request.GET, with the names they read.
 GET_FIELDS: dict[str, tuple[str, ...]] = {
-    "artists:search": (*_fields(ArtistSearchForm), "page"),
+    "search": (*_fields(SearchForm), "page"),
+    "artists:search": (*_fields(SearchForm), "page"),
     "accounts:onboarding": _fields(ArtistSearchForm),
     "accounts:settings_preferences": _fields(ArtistSearchForm),
     "accounts:settings_export": ("download",),

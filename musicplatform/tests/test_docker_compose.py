@@ -131,8 +131,9 @@ def test_db_is_postgres_18_with_a_volume_and_a_healthcheck(services):
     assert re.fullmatch(r"postgres:18([.-].*)?", db["image"])
     assert environment_of(db)["POSTGRES_DB"] == "musicplatform"
     assert environment_of(db)["POSTGRES_PASSWORD"]
-    # From 18 on the image keeps its data in a versioned directory under this one.
-    assert "pgdata:/var/lib/postgresql" in db["volumes"]
+    # From 18 on the image keeps its data in a versioned directory under this one; a new
+    # volume, since 18 cannot open the PostgreSQL 16 cluster of the old `pgdata`.
+    assert "pgdata18:/var/lib/postgresql" in db["volumes"]
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
 
 

@@ -28,7 +28,10 @@ BUDGETS = {
     "live event page": 10,
     "live event poll": 9,
     "artist page": 9,
-    "search": 8,
+    # The search settings for the transaction, the count (at most 1000), the page.
+    "search": 6,
+    # The search settings, then one query per kind of result (six).
+    "site search": 10,
     "product list": 5,
     "product page": 4,
     "notifications": 4,
