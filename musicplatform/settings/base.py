@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "musicplatform.context_processors.current_path",
+                "musicplatform.context_processors.payments_test_mode",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
@@ -349,22 +350,23 @@ SECURE_CSP = {
 }
 # --- end of Content-Security-Policy ---
 
-# Django 6.1's MAILERS: the console in development, SMTP when EMAIL_HOST is set.
-if env("EMAIL_HOST"):
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": env("EMAIL_HOST"),
-                "port": int(env("EMAIL_PORT", "587")),
-                "username": env("EMAIL_HOST_USER", ""),
-                "password": env("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
-            },
-        }
+# Django 6.1's MAILERS: the console in development, SMTP when EMAIL_HOST is set, or any
+# backend named by EMAIL_BACKEND (a provider's, say). Production refuses the ones that
+# deliver nothing (settings/production.py).
+SMTP_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_email_backend = env(
+    "EMAIL_BACKEND",
+    SMTP_EMAIL_BACKEND if env("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": _email_backend}}
+if _email_backend == SMTP_EMAIL_BACKEND:
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env("EMAIL_HOST"),
+        "port": int(env("EMAIL_PORT", "587")),
+        "username": env("EMAIL_HOST_USER", ""),
+        "password": env("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", True),
     }
-else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Music Platform <no-reply@musicplatform.local>")
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")

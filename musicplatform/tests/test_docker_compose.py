@@ -119,6 +119,19 @@ def test_secrets_come_from_the_environment_and_are_required(services, name):
         assert environment[variable].startswith(f"${{{variable}:?"), variable
 
 
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_a_real_gateway_and_mail_server_are_required_and_test_payments_are_opt_in(services, name):
+    environment = environment_of(services[name])
+
+    # Set, though a staging site may set the Stripe ones empty and allow the test gateway
+    # (production settings then still refuse to start unless it does).
+    for variable in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert environment[variable].startswith(f"${{{variable}?"), variable
+    for variable in ("EMAIL_HOST", "DEFAULT_FROM_EMAIL"):
+        assert environment[variable].startswith(f"${{{variable}:?"), variable
+    assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "${PAYMENTS_ALLOW_TEST_GATEWAY:-false}"
+
+
 def test_the_dockerfile_installs_the_requirements_and_htmx():
     dockerfile = (ROOT / "Dockerfile").read_text()
 
