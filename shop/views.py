@@ -21,14 +21,20 @@ from shop.forms import (
 from shop.models import OrderItem, OrderStatus, Product
 from shop.payments.services import PaymentError, payment_start
 from shop.services import ShopError
-from shop.services.cart import cart_add, cart_clear, cart_quantities, cart_remove, cart_set
+from shop.services.cart import (
+    CHECKOUT_KEY,
+    cart_add,
+    cart_clear_bought,
+    cart_quantities,
+    cart_remove,
+    cart_set,
+)
 from shop.services.downloads import download_item_for_token, download_link_renew
 from shop.services.featured import featured_placement_build
 from shop.services.orders import PriceChanged, order_cancel, order_fulfil, order_place
 from shop.services.products import product_create, product_update
 
 PAGE_SIZE = 24
-CHECKOUT_KEY = "shop_checkout_key"
 
 
 def _own_artists(user):
@@ -261,12 +267,25 @@ def checkout(request):
 
 
 def _after_checkout(request, *, order, placed: bool):
-    if not placed:
+    """Pay the order just placed. The cart stays until the order is paid
+    (`cart_clear_bought`), so a declined card loses nothing."""
+    if placed:
+        return _pay(request, order)
+    if order.status == OrderStatus.PENDING:
+        messages.info(request, "This order is waiting for payment.")
+    elif order.status == OrderStatus.CANCELLED:
+        # Its hold ended before it was paid: this cart is a new checkout now.
+        request.session.pop(CHECKOUT_KEY, None)
+        messages.info(
+            request,
+            "Your earlier order of this cart was released when its reservation ended; "
+            "confirm again to order it.",
+        )
+        return redirect("shop:checkout")
+    else:
+        cart_clear_bought(session=request.session, order=order)
         messages.info(request, "This checkout was already completed.")
-        return redirect("shop:order", order.pk)
-    cart_clear(session=request.session)
-    request.session.pop(CHECKOUT_KEY, None)
-    return _pay(request, order)
+    return redirect("shop:order", order.pk)
 
 
 def _pay(request, order):
@@ -305,6 +324,7 @@ def order_detail(request, order_id):
     order = selectors.order_of_buyer(user=request.user, order_id=order_id)
     if order is None:
         raise Http404
+    cart_clear_bought(session=request.session, order=order)
     now = timezone.now()
     for item in order.items.all():
         item.link_live = bool(item.download_expires_at and item.download_expires_at > now)

@@ -453,7 +453,7 @@ def _build_world() -> dict:
     OrderItemFactory(order=pending, product=merch)
     payment = PaymentFactory(
         order=pending,
-        payment_method=PaymentGateway.TEST,
+        gateway=PaymentGateway.TEST,
         payment_status=PaymentStatus.PENDING,
     )
     notification = NotificationFactory(user=buyer, message=f"{markers.buyer_private} for you")

@@ -12,7 +12,7 @@ class TestCardForm(forms.Form):
         label="Card number",
         max_length=23,
         help_text="4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; "
-        "4000 0000 0000 9995 fails for insufficient funds.",
+        "4000 0000 0000 9995 fails for insufficient funds; 4000 0000 0000 0069 has expired.",
     )
 
     def clean_card_number(self) -> str:

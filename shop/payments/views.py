@@ -16,6 +16,7 @@ from shop.models import (
     FeaturedItem,
     FeaturedItemType,
     Order,
+    OrderStatus,
     Payment,
     PaymentGateway,
     PaymentStatus,
@@ -29,6 +30,7 @@ from shop.payments.services import (
     payment_start,
     payment_test_checkout_submit,
 )
+from shop.services.cart import cart_clear_bought
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,26 @@ def payment_start_view(request, purpose: str, target_id):
 def payment_detail(request, payment_id):
     """Where a gateway sends the payer back: shows the state, never changes it."""
     payment = _own_payment(request, payment_id)
-    return render(request, "shop/payments/detail.html", {"payment": payment})
+    if payment.order_id and payment.payment_status == PaymentStatus.COMPLETED:
+        # The buyer's cart is kept until they see their order paid (a decline keeps it).
+        cart_clear_bought(session=request.session, order=payment.order)
+    return render(
+        request,
+        "shop/payments/detail.html",
+        {"payment": payment, "retry_target_id": _retry_target_id(payment)},
+    )
+
+
+def _retry_target_id(payment: Payment) -> UUID | None:
+    """What "Try again" pays for after a failure: the same order while it still waits for
+    payment, the same membership or placement."""
+    if payment.payment_status != PaymentStatus.FAILED:
+        return None
+    if payment.order_id:
+        return payment.order_id if payment.order.status == OrderStatus.PENDING else None
+    if payment.subscription_id:
+        return payment.subscription_id
+    return payment.featured_items.values_list("pk", flat=True).first()
 
 
 @sensitive_post_parameters("card_number")
@@ -98,13 +119,15 @@ def payment_detail(request, payment_id):
 def test_checkout(request, payment_id):
     """The built-in test gateway's checkout page (only while Stripe is not configured)."""
     payment = _own_payment(request, payment_id)
-    if settings.STRIPE_SECRET_KEY or payment.payment_method != PaymentGateway.TEST:
+    if settings.STRIPE_SECRET_KEY or payment.gateway != PaymentGateway.TEST:
         raise Http404
     if payment.payment_status != PaymentStatus.PENDING:
         return redirect("payments:detail", payment.pk)
     form = TestCardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         payment_test_checkout_submit(payment=payment, card_number=form.cleaned_data["card_number"])
+        if payment.order_id:
+            cart_clear_bought(session=request.session, order=Order.objects.get(pk=payment.order_id))
         return redirect("payments:detail", payment.pk)
     status = 400 if form.errors else 200
     return render(

@@ -1,5 +1,6 @@
 """The gateways money goes through: Stripe when STRIPE_SECRET_KEY is set, else our test one."""
 
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from django.conf import settings
@@ -19,6 +20,8 @@ class GatewayUnavailable(GatewayError):
 
 class Gateway(Protocol):
     name: str
+    # The shortest life the gateway gives a checkout (None: it ends when we say).
+    checkout_min_lifetime: timedelta | None
 
     def checkout_start(
         self,
@@ -29,8 +32,9 @@ class Gateway(Protocol):
         customer_email: str | None,
         success_url: str,
         cancel_url: str,
+        expires_at: datetime | None = None,
     ) -> str:
-        """Where to send the payer to pay."""
+        """Where to send the payer to pay; the checkout cannot be paid after `expires_at`."""
 
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
         """Charge a saved method with the payer away; the outcome comes back at once."""

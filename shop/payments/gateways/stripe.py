@@ -8,12 +8,19 @@ payloads are turned into `GatewayEvent`s by `event_from_stripe`.
 import json
 import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import stripe
 from django.conf import settings
 
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import GatewayEvent, Outcome, to_cents
+from shop.payments.events import (
+    GatewayEvent,
+    Outcome,
+    card_description,
+    decline_message,
+    to_cents,
+)
 from shop.payments.gateways import GatewayError, GatewayUnavailable
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,9 @@ def _metadata(payment: Payment, flow: str) -> dict[str, str]:
 
 class StripeGateway:
     name = PaymentGateway.STRIPE
+    # Stripe refuses a Checkout Session's `expires_at` less than 30 minutes away; one more
+    # minute covers the request's own time and the clocks' difference.
+    checkout_min_lifetime = timedelta(minutes=31)
 
     def checkout_start(
         self,
@@ -57,6 +67,7 @@ class StripeGateway:
         customer_email: str | None,
         success_url: str,
         cancel_url: str,
+        expires_at: datetime | None = None,
     ) -> str:
         intent_data: dict = {"metadata": _metadata(payment, "checkout")}
         params: dict = {
@@ -77,6 +88,8 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if expires_at is not None:
+            params["expires_at"] = int(expires_at.timestamp())
         customer = None
         if save_method:
             intent_data["setup_future_usage"] = "off_session"
@@ -118,6 +131,8 @@ class StripeGateway:
             "off_session": True,
             "confirm": True,
             "metadata": _metadata(payment, "off_session"),
+            # The charge's card details say how the customer paid (payments.payment_method).
+            "expand": ["latest_charge"],
         }
         try:
             intent = stripe_client().v1.payment_intents.create(
@@ -125,14 +140,15 @@ class StripeGateway:
             )
         except stripe.CardError as error:
             # A decline answers 402 with the PaymentIntent inside the error.
-            failed_intent = (error.json_body or {}).get("error", {}).get("payment_intent") or {}
+            details = (error.json_body or {}).get("error", {})
+            failed_intent = details.get("payment_intent") or {}
             return GatewayEvent(
                 gateway=self.name,
                 event_type="payment_intent.payment_failed",
                 outcome=Outcome.FAILED,
                 payment_id=str(payment.pk),
                 gateway_payment_id=failed_intent.get("id"),
-                failure_reason=error.user_message or "The card was declined.",
+                failure_reason=decline_message(details.get("decline_code") or details.get("code")),
             )
         except stripe.StripeError as error:
             raise GatewayError(
@@ -184,8 +200,23 @@ def _event_from_payment_intent(intent: dict, *, event_type: str, event_id: str |
         customer_ref=intent.get("customer"),
         method_ref=intent.get("payment_method") if intent.get("setup_future_usage") else None,
         method_label="Card saved with Stripe",
-        failure_reason=error.get("message") or "",
+        failure_reason=decline_message(error.get("decline_code") or error.get("code"))
+        if error
+        else "",
+        paid_with=_paid_with(intent.get("latest_charge")),
     )
+
+
+def _paid_with(charge) -> str:
+    """How the customer paid, from a charge's `payment_method_details` ("" when unknown:
+    an unexpanded charge id, or no card)."""
+    if not isinstance(charge, dict):
+        return ""
+    card = (charge.get("payment_method_details") or {}).get("card")
+    if not card:
+        return ""
+    wallet = (card.get("wallet") or {}).get("type")
+    return card_description(brand=card.get("brand"), last4=card.get("last4"), wallet=wallet)
 
 
 # Our own off-session call: its answer is the PaymentIntent after confirmation.
@@ -238,6 +269,18 @@ def event_from_stripe(payload: dict) -> GatewayEvent:
             payment_id=metadata.get("payment_id") or obj.get("client_reference_id"),
             gateway_payment_id=obj.get("payment_intent"),
             failure_reason="The checkout was not completed.",
+        )
+    elif event_type == "charge.succeeded":
+        # Says which card (or wallet) paid: recorded as the payment's `payment_method`; it
+        # also completes a payment whose own success event is late.
+        event = GatewayEvent(
+            **base,
+            outcome=Outcome.SUCCEEDED if obj.get("status") == "succeeded" else Outcome.IGNORED,
+            payment_id=metadata.get("payment_id"),
+            gateway_payment_id=obj.get("payment_intent"),
+            amount_cents=obj.get("amount_captured") or obj.get("amount"),
+            currency=obj.get("currency"),
+            paid_with=_paid_with(obj),
         )
     elif event_type == "charge.refunded":
         event = GatewayEvent(

@@ -10,15 +10,30 @@ import uuid
 from django.urls import reverse
 
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import GatewayEvent, Outcome, to_cents
+from shop.payments.events import (
+    GatewayEvent,
+    Outcome,
+    card_description,
+    decline_message,
+    to_cents,
+)
 
 SUCCEEDS = "4242424242424242"
-# Card number → why it fails; Stripe's own test numbers, so people recognise them.
+# Card number → Stripe's decline code for it; Stripe's own test numbers, so people
+# recognise them, and the same words for the customer as Stripe's declines get.
 DECLINES = {
-    "4000000000000002": "Your card was declined.",
-    "4000000000009995": "Your card has insufficient funds.",
+    "4000000000000002": "generic_decline",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card",
 }
 TEST_CARDS = {SUCCEEDS, *DECLINES}
+
+
+def card_brand(card_number: str) -> str:
+    """The brand a card number's first digits name (the test numbers are all Visa)."""
+    return "visa" if card_number.startswith("4") else "card"
+
+
 METHOD_PREFIX = "testcard_"
 
 
@@ -29,6 +44,8 @@ def _event_id() -> str:
 class TestGateway:
     __test__ = False  # not a pytest test class
     name = PaymentGateway.TEST
+    # Our checkout page refuses a payment whose order is no longer pending; no session.
+    checkout_min_lifetime = None
 
     def checkout_start(self, *, payment: Payment, **_) -> str:
         return reverse("payments:test_checkout", args=[payment.pk])
@@ -36,7 +53,7 @@ class TestGateway:
     def card_event(self, *, payment: Payment, card_number: str, save_method: bool) -> GatewayEvent:
         """The event our checkout page emits when the payer submits `card_number`."""
         last4 = card_number[-4:]
-        reason = DECLINES.get(card_number, "")
+        reason = decline_message(DECLINES[card_number]) if card_number in DECLINES else ""
         return GatewayEvent(
             gateway=self.name,
             event_id=_event_id(),
@@ -52,6 +69,9 @@ class TestGateway:
             ),
             method_label=f"Test card •••• {last4}",
             failure_reason=reason,
+            paid_with=""
+            if reason
+            else card_description(brand=card_brand(card_number), last4=last4),
         )
 
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
