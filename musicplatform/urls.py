@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
+    path("settings/billing/", include("shop.payments.billing_urls")),
     path("shop/", include("shop.urls")),
     path("", include("accounts.urls")),
     path("", include("content.urls")),

@@ -369,6 +369,9 @@ if _email_backend == SMTP_EMAIL_BACKEND:
     }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Music Platform <no-reply@musicplatform.local>")
 
+# The site's own address, for links in emails sent outside a request (Celery tasks).
+SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
+
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")

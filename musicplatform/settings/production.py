@@ -52,6 +52,8 @@ if MAILERS["default"]["BACKEND"] in _EMAIL_BACKENDS_THAT_DELIVER_NOTHING:
 if MAILERS["default"]["BACKEND"] == SMTP_EMAIL_BACKEND and not env("EMAIL_HOST"):
     raise ImproperlyConfigured("The EMAIL_HOST environment variable is required for SMTP.")
 
+SITE_URL = env("SITE_URL", f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The login limit counts per client address: behind this many proxies (the TLS-terminating
 # one by default) the address is read from X-Forwarded-For, not the proxy's own.

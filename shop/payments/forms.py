@@ -22,6 +22,12 @@ class TestCardForm(forms.Form):
         return number
 
 
+class TestCardSaveForm(TestCardForm):
+    """The test gateway's form of the billing page: a card to keep for renewals."""
+
+    replaces = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
         label="Amount to refund",

@@ -6,8 +6,10 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,9 +23,12 @@ from shop.models import (
     PaymentGateway,
     PaymentStatus,
     Product,
+    SavedPaymentMethod,
 )
-from shop.payments.forms import TestCardForm
+from shop.payments import billing
+from shop.payments.forms import TestCardForm, TestCardSaveForm
 from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
+from shop.payments.selectors import billing_overview
 from shop.payments.services import (
     PaymentError,
     payment_event_handle,
@@ -138,6 +143,96 @@ def test_checkout(request, payment_id):
     )
 
 
+# --- The billing page (/settings/billing/) -----------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def billing_index(request):
+    return render(
+        request,
+        "shop/payments/billing.html",
+        {"billing": billing_overview(user=request.user), "section": "billing"},
+    )
+
+
+@sensitive_post_parameters("card_number")
+@login_required
+@require_http_methods(["GET", "POST"])
+def billing_add(request):
+    """Add a card (or replace one: `replaces`): Stripe's hosted setup page, or the test
+    gateway's own form."""
+    replaces = request.GET.get("replaces") or request.POST.get("replaces") or None
+    if settings.STRIPE_SECRET_KEY:
+        if request.method == "POST":
+            back = request.build_absolute_uri(reverse("billing:index"))
+            try:
+                url = billing.card_setup_start(
+                    user=request.user,
+                    replaces=_own_card_id(request, replaces),
+                    success_url=request.build_absolute_uri(reverse("billing:stripe_return"))
+                    + "?session_id={CHECKOUT_SESSION_ID}",
+                    cancel_url=back,
+                )
+            except PaymentError as error:
+                messages.error(request, str(error))
+                return redirect("billing:index")
+            return redirect(url)
+        return render(request, "shop/payments/billing_add.html", {"replaces": replaces})
+    form = TestCardSaveForm(request.POST or None, initial={"replaces": replaces})
+    if request.method == "POST" and form.is_valid():
+        card = billing.card_add_test(
+            user=request.user,
+            card_number=form.cleaned_data["card_number"],
+            replaces=_own_card_id(request, form.cleaned_data["replaces"]),
+        )
+        messages.success(request, f"{card.label} is saved; renewals are charged to it.")
+        return redirect("billing:index")
+    return render(
+        request,
+        "shop/payments/billing_add.html",
+        {"form": form, "replaces": replaces},
+        status=400 if form.errors else 200,
+    )
+
+
+def _own_card_id(request, card_id) -> str | None:
+    """The id of a card of the signed-in payer's to replace, or None."""
+    try:
+        return str(SavedPaymentMethod.objects.get(pk=card_id, user_id=request.user.pk).pk)
+    except (SavedPaymentMethod.DoesNotExist, ValueError, ValidationError):
+        return None
+
+
+@login_required
+@require_http_methods(["GET"])
+def billing_stripe_return(request):
+    """Where Stripe's setup page sends the payer back; the webhook saves the card too."""
+    try:
+        card = billing.card_setup_finish(
+            session_id=request.GET.get("session_id", ""), user=request.user
+        )
+    except PaymentError as error:
+        messages.info(request, str(error))
+    else:
+        if card is not None:
+            messages.success(request, f"{card.label} is saved; renewals are charged to it.")
+    return redirect("billing:index")
+
+
+@login_required
+@require_POST
+def billing_remove(request, method_id):
+    card = get_object_or_404(SavedPaymentMethod, pk=method_id, user_id=request.user.pk)
+    try:
+        billing.card_remove(user=request.user, method=card)
+    except PaymentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{card.label} is removed.")
+    return redirect("billing:index")
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
@@ -156,4 +251,12 @@ def stripe_webhook(request):
         logger.warning("Stripe webhook with an unexpected shape: %r", error)
         return HttpResponseBadRequest("Unexpected event shape.")
     payment_event_handle(event=event)
+    session = payload["data"]["object"]
+    if event.event_type == "checkout.session.completed" and session.get("mode") == "setup":
+        # A card saved on the billing page (no payment): kept once, however often told.
+        try:
+            billing.card_setup_finish(session_id=session["id"])
+        except PaymentError as error:
+            logger.warning("Card setup %s not saved yet: %s", session["id"], error)
+            return HttpResponse(status=503)
     return HttpResponse(status=200)

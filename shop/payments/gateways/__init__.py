@@ -1,5 +1,6 @@
 """The gateways money goes through: Stripe when STRIPE_SECRET_KEY is set, else our test one."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -11,6 +12,18 @@ from shop.payments.events import GatewayEvent
 
 class GatewayError(Exception):
     """The gateway could not be reached or refused the request; nothing was charged."""
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """A card the payer saved on the billing page, as the gateway reports it."""
+
+    user_id: str
+    customer_ref: str | None
+    method_ref: str
+    label: str
+    # The saved card (our id) the new one replaces, if the payer chose "Replace".
+    replaces: str | None = None
 
 
 class GatewayUnavailable(GatewayError):
@@ -41,6 +54,9 @@ class Gateway(Protocol):
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
         """Give `amount` back; None when the gateway will tell us later that it is done."""
+
+    def card_detach(self, *, method: SavedPaymentMethod) -> None:
+        """Make the gateway forget a saved card, so nothing can charge it any more."""
 
 
 def gateway_named(name: str) -> Gateway:

@@ -21,7 +21,7 @@ from shop.payments.events import (
     decline_message,
     to_cents,
 )
-from shop.payments.gateways import GatewayError, GatewayUnavailable
+from shop.payments.gateways import CardSetup, GatewayError, GatewayUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,76 @@ class StripeGateway:
                 error.user_message or "The payment provider is unavailable."
             ) from error
         return _event_from_payment_intent(intent.to_dict(), event_type=CONFIRMED_NOW, event_id=None)
+
+    def card_setup_start(
+        self, *, user, customer_ref: str | None, replaces: str, success_url: str, cancel_url: str
+    ) -> str:
+        """A Checkout Session in `mode=setup` (a SetupIntent on Stripe's hosted page) that
+        saves a card on the payer's Customer, created first when they have none."""
+        client = stripe_client()
+        try:
+            if not customer_ref:
+                customer_ref = client.v1.customers.create(
+                    params={"email": user.email, "metadata": {"user_id": str(user.pk)}},
+                    # Two clicks within Stripe's 24 hours make one Customer.
+                    options={"idempotency_key": f"customer-{user.pk}"},
+                ).id
+            session = client.v1.checkout.sessions.create(
+                params={
+                    "mode": "setup",
+                    "currency": settings.PAYMENTS_CURRENCY.lower(),
+                    "customer": customer_ref,
+                    "client_reference_id": str(user.pk),
+                    "metadata": {"user_id": str(user.pk), "replaces": replaces},
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                }
+            )
+        except STRIPE_UNAVAILABLE as error:
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
+        except stripe.StripeError as error:
+            raise GatewayError(error.user_message or "The payment provider refused.") from error
+        return session.url
+
+    def card_setup_result(self, *, session_id: str) -> CardSetup | None:
+        """The card a completed setup session saved (None: not complete, not a setup)."""
+        try:
+            session = (
+                stripe_client()
+                .v1.checkout.sessions.retrieve(
+                    session_id, params={"expand": ["setup_intent.payment_method"]}
+                )
+                .to_dict()
+            )
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as error:
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
+        method = (session.get("setup_intent") or {}).get("payment_method") or {}
+        if session.get("mode") != "setup" or session.get("status") != "complete" or not method:
+            return None
+        card = method.get("card") or {}
+        metadata = session.get("metadata") or {}
+        return CardSetup(
+            user_id=metadata.get("user_id") or session.get("client_reference_id") or "",
+            customer_ref=session.get("customer"),
+            method_ref=method["id"],
+            label=card_description(
+                brand=card.get("brand"),
+                last4=card.get("last4"),
+                wallet=(card.get("wallet") or {}).get("type"),
+            ),
+            replaces=metadata.get("replaces") or None,
+        )
+
+    def card_detach(self, *, method: SavedPaymentMethod) -> None:
+        try:
+            stripe_client().v1.payment_methods.detach(method.method_ref)
+        except stripe.InvalidRequestError:
+            # Already detached (or never attached): Stripe cannot charge it either way.
+            logger.info("Stripe had no attached %s to detach.", method.method_ref)
+        except stripe.StripeError as error:
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
         if not payment.stripe_payment_id:

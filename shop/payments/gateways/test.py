@@ -17,6 +17,7 @@ from shop.payments.events import (
     decline_message,
     to_cents,
 )
+from shop.payments.gateways import CardSetup
 
 SUCCEEDS = "4242424242424242"
 # Card number → Stripe's decline code for it; Stripe's own test numbers, so people
@@ -78,6 +79,20 @@ class TestGateway:
         last4 = method.method_ref.rsplit("_", 1)[-1]
         card_number = next(card for card in TEST_CARDS if card.endswith(last4))
         return self.card_event(payment=payment, card_number=card_number, save_method=False)
+
+    def card_setup(self, *, user_id, card_number: str) -> CardSetup:
+        """A card added on the billing page's test form: each addition its own reference,
+        so the newest is the one renewals charge."""
+        last4 = card_number[-4:]
+        return CardSetup(
+            user_id=str(user_id),
+            customer_ref=None,
+            method_ref=f"{METHOD_PREFIX}{uuid.uuid4().hex}_{last4}",
+            label=card_description(brand=card_brand(card_number), last4=last4),
+        )
+
+    def card_detach(self, *, method: SavedPaymentMethod) -> None:
+        """Nothing to tell: the test gateway keeps no cards of its own."""
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent:
         return GatewayEvent(
