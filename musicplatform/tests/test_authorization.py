@@ -49,7 +49,7 @@ from communities.tests.factories import (
 )
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
 from notifications.tests.factories import NotificationFactory
-from shop.models import OrderStatus, PaymentGateway, PaymentStatus
+from shop.models import OrderStatus, PaymentGateway, PaymentStatus, SavedPaymentMethod
 from shop.services.downloads import download_links_issue
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 
@@ -219,6 +219,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "payments:detail": buyer_only(),
     "payments:test_checkout": buyer_only(),
     "payments:stripe_webhook": every(INVALID),  # unsigned: refused whoever sends it
+    # billing: every signed-in payer has their own page; a card is its payer's only
+    "billing:index": signed_in(OK),
+    "billing:add": signed_in(OK),
+    "billing:stripe_return": signed_in(GO),  # back to the billing page, nothing saved
+    "billing:remove": buyer_only(),
     # notifications
     "notifications:list": signed_in(OK),
     "notifications:read_all": signed_in(GO),
@@ -254,6 +259,7 @@ POST_ONLY = {
     "shop:fulfilment_mark",
     "payments:start",
     "payments:stripe_webhook",
+    "billing:remove",
     "notifications:read_all",
     "notifications:read",
 }
@@ -300,6 +306,7 @@ POST_DATA: dict[str, dict] = {
     "shop:cart_update": {"quantity": "2"},
     "shop:fulfilment_mark": {"status": OrderStatus.SHIPPED},
     "payments:test_checkout": {"card_number": "4242424242424242"},
+    "billing:add": {"card_number": "4242424242424242"},
     "notifications:email_preferences": {"emailed_types": []},
 }
 
@@ -457,6 +464,9 @@ def _build_world() -> dict:
         payment_status=PaymentStatus.PENDING,
     )
     notification = NotificationFactory(user=buyer, message=f"{markers.buyer_private} for you")
+    card = SavedPaymentMethod.objects.create(
+        user=buyer, gateway=PaymentGateway.TEST, method_ref="testcard_buyer_4242", label="Visa"
+    )
 
     payout = ArtistPayoutMethodFactory(
         artist=owner_artist,
@@ -521,6 +531,7 @@ def _build_world() -> dict:
         "payments:start": {"purpose": "order", "target_id": pending.pk},
         "payments:detail": {"payment_id": payment.pk},
         "payments:test_checkout": {"payment_id": payment.pk},
+        "billing:remove": {"method_id": card.pk},
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},
     }

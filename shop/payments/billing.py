@@ -22,9 +22,8 @@ def billing_url() -> str:
 
 
 def _stripe():
-    from shop.payments.gateways.stripe import StripeGateway
-
-    return StripeGateway()
+    """Stripe's gateway; a GatewayError while it is not configured."""
+    return gateway_named(PaymentGateway.STRIPE)
 
 
 def card_save(*, setup: CardSetup, gateway: str) -> SavedPaymentMethod | None:
@@ -93,6 +92,8 @@ def card_setup_start(*, user, replaces: str | None, success_url: str, cancel_url
 def card_setup_finish(*, session_id: str, user=None) -> SavedPaymentMethod | None:
     """Save the card of a completed Stripe setup session: from its webhook (any payer) or
     from the return page (`user`: only that payer's own session)."""
+    if not session_id:
+        return None
     try:
         setup = _stripe().card_setup_result(session_id=session_id)
     except GatewayError as error:

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 import responses
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -266,3 +268,16 @@ def test_a_return_with_someone_elses_setup_session_saves_nothing(client, stripe_
 
     assert response.url == BILLING
     assert not SavedPaymentMethod.objects.exists()
+
+
+def test_the_billing_page_runs_a_constant_number_of_queries(client, member):
+    def queries_with(count: int) -> int:
+        for _ in range(count):
+            CommunitySubscriptionFactory(user=member.user)
+            PaymentFactory(for_subscription=True, subscription=member, user=member.user)
+            add_test_card(client)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(BILLING).status_code == 200
+        return len(captured)
+
+    assert queries_with(1) == queries_with(5)
