@@ -87,7 +87,8 @@ def payment_start_view(request, purpose: str, target_id):
         )
     except PaymentError as error:
         messages.error(request, str(error))
-        return redirect("home")
+        # Back to what was being paid for when it has a page of the payer's (an order).
+        return redirect(target["order"]) if "order" in target else redirect("home")
     return redirect(redirect_url)
 
 

@@ -94,7 +94,9 @@ def test_paying_an_order_twice_is_refused_with_a_message(client):
 
     response = start(client, order)
 
-    assert response.url == reverse("home")
+    # Back to the order, where the message is shown.
+    assert response.url == reverse("shop:order", args=[order.pk])
+    assert "not waiting for payment" in client.get(response.url).text
     assert not Payment.objects.exists()
 
 
