@@ -95,7 +95,8 @@ def payment_start_view(request, purpose: str, target_id):
 @login_required
 @require_http_methods(["GET"])
 def payment_detail(request, payment_id):
-    """Where a gateway sends the payer back: shows the state, never changes it."""
+    """Where a gateway sends the payer back: shows the payment, never changes it (a paid
+    order empties the cart it was checked out from)."""
     payment = _own_payment(request, payment_id)
     if payment.order_id and payment.payment_status == PaymentStatus.COMPLETED:
         # The buyer's cart is kept until they see their order paid (a decline keeps it).
