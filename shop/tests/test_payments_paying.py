@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,3 +157,19 @@ def test_a_test_gateway_payment_records_the_card_and_the_gateway(client, test_ga
     assert (payment.gateway, payment.payment_method) == ("test", "Visa •••• 4242")
     page = client.get(reverse("payments:detail", args=[payment.pk]))
     assert "Visa •••• 4242" in page.text
+
+
+def test_every_test_named_in_the_paying_promises_exists():
+    from musicplatform.tests.test_security_doc import REFERENCE, defined_tests
+
+    text = (settings.BASE_DIR / "docs" / "payments.md").read_text()
+    promises = text[text.index("## Promises: paying") :]
+    references = REFERENCE.findall(promises)
+    assert len(references) > 30
+
+    missing = [
+        f"{path}::{name}"
+        for path, name, _ in references
+        if name not in defined_tests(settings.BASE_DIR / path)
+    ]
+    assert missing == []
