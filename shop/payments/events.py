@@ -49,8 +49,10 @@ class GatewayEvent:
     method_ref: str | None = None
     method_label: str = ""
     failure_reason: str = ""
-    # How the customer paid, as `payments.payment_method` keeps it ("Visa •••• 4242").
+    # How the customer paid, as `payments.payment_method` keeps it ("Visa •••• 4242"), and
+    # the gateway's reference of that card (Stripe's pm_…), which names a saved card by it.
     paid_with: str = ""
+    paid_with_ref: str | None = None
 
 
 # Why a card was refused, in the customer's words, by Stripe's `decline_code` (or `code`

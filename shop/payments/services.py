@@ -504,6 +504,8 @@ def _check_amount(payment: Payment, event: GatewayEvent) -> None:
 
 
 def _save_method(payment: Payment, event: GatewayEvent) -> None:
+    """Keep the card a payment saved for renewals, named by how it paid once known (the
+    success and the charge's card details arrive in either order)."""
     if event.method_ref and payment.user_id:
         SavedPaymentMethod.objects.get_or_create(
             gateway=event.gateway,
@@ -511,21 +513,25 @@ def _save_method(payment: Payment, event: GatewayEvent) -> None:
             defaults={
                 "user_id": payment.user_id,
                 "customer_ref": event.customer_ref,
-                "label": event.method_label or "Saved card",
+                "label": payment.payment_method or event.method_label or "Saved card",
             },
         )
+    if event.paid_with and event.paid_with_ref:
+        SavedPaymentMethod.objects.filter(
+            gateway=event.gateway, method_ref=event.paid_with_ref
+        ).update(label=event.paid_with)
 
 
 def _apply(payment: Payment, event: GatewayEvent, by) -> None:
     if event.outcome == Outcome.SUCCEEDED:
         _check_amount(payment, event)
-        payment_confirm(
+        confirmed = payment_confirm(
             payment=payment,
             gateway_payment_id=event.gateway_payment_id,
             paid_with=event.paid_with,
             by=by,
         )
-        _save_method(payment, event)
+        _save_method(confirmed, event)
     elif event.outcome == Outcome.FAILED:
         if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
             payment_fail(payment=payment, reason=event.failure_reason, by=by)

@@ -17,7 +17,7 @@ from shop.payments.services import (
 )
 from shop.services.orders import orders_release_abandoned
 from shop.tests import stripe_stub
-from shop.tests.factories import OrderFactory
+from shop.tests.factories import OrderFactory, PaymentFactory
 from shop.tests.test_payments_stripe import checkout_session_answer
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +183,28 @@ def test_a_checkout_payment_records_the_wallet_and_card_from_its_charge(client, 
     payment.refresh_from_db()
     assert payment.payment_status == PaymentStatus.COMPLETED
     assert payment.payment_method == "Apple Pay (Visa •••• 4242)"
+
+
+@pytest.mark.parametrize("charge_first", [False, True])
+def test_a_card_saved_at_a_subscription_checkout_is_named_by_its_brand_and_last_four(
+    client, charge_first
+):
+    payment = PaymentFactory(
+        for_subscription=True,
+        gateway="stripe",
+        payment_status=PaymentStatus.PENDING,
+        stripe_payment_id=None,
+    )
+    intent = stripe_stub.payment_intent(payment, pi_id="pi_3Member")
+    charge = charge_of(payment, pi_id="pi_3Member")
+    charge["payment_method"] = intent["payment_method"]
+    news = [
+        stripe_stub.event("payment_intent.succeeded", intent),
+        stripe_stub.event("charge.succeeded", charge),
+    ]
+
+    for event in reversed(news) if charge_first else news:
+        assert stripe_stub.post_webhook(client, event).status_code == 200
+
+    card = SavedPaymentMethod.objects.get(user=payment.user)
+    assert (card.method_ref, card.label) == ("pm_1TestCardVisa4242", "Visa •••• 4242")

@@ -351,6 +351,7 @@ def event_from_stripe(payload: dict) -> GatewayEvent:
             amount_cents=obj.get("amount_captured") or obj.get("amount"),
             currency=obj.get("currency"),
             paid_with=_paid_with(obj),
+            paid_with_ref=obj.get("payment_method"),
         )
     elif event_type == "charge.refunded":
         event = GatewayEvent(
