@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from musicplatform.db import well_formed_uuids
 from shop.models import PaymentGateway, SavedPaymentMethod
 from shop.payments.gateways import CardSetup, GatewayError, gateway_named
 from shop.payments.services import PaymentError
@@ -29,7 +30,9 @@ def _stripe():
 def card_save(*, setup: CardSetup, gateway: str) -> SavedPaymentMethod | None:
     """Keep the card a gateway saved for `setup.user_id`; once, however often the news
     comes (webhook and return page). A replaced card is then removed."""
-    user = User.objects.filter(pk=setup.user_id, deleted_at__isnull=True).first()
+    user = User.objects.filter(
+        pk__in=well_formed_uuids([setup.user_id]), deleted_at__isnull=True
+    ).first()
     if user is None:
         return None
     card, _ = SavedPaymentMethod.objects.get_or_create(
@@ -47,9 +50,9 @@ def card_save(*, setup: CardSetup, gateway: str) -> SavedPaymentMethod | None:
     if card.user_id != user.pk:
         return None
     if setup.replaces:
-        replaced = SavedPaymentMethod.objects.filter(pk=setup.replaces, user=user).exclude(
-            pk=card.pk
-        )
+        replaced = SavedPaymentMethod.objects.filter(
+            pk__in=well_formed_uuids([setup.replaces]), user=user
+        ).exclude(pk=card.pk)
         for old in replaced:
             card_remove(user=user, method=old)
     return card
