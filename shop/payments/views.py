@@ -257,8 +257,8 @@ def stripe_webhook(request):
     if event.event_type == "checkout.session.completed" and session.get("mode") == "setup":
         # A card saved on the billing page (no payment): kept once, however often told.
         try:
-            billing.card_setup_finish(session_id=session["id"])
+            billing.card_setup_finish(session_id=session.get("id") or "")
         except PaymentError as error:
-            logger.warning("Card setup %s not saved yet: %s", session["id"], error)
+            logger.warning("Card setup %s not saved yet: %s", session.get("id"), error)
             return HttpResponse(status=503)
     return HttpResponse(status=200)
