@@ -54,7 +54,7 @@ def paid_member(community, *, days_left):
         for_subscription=True,
         subscription=subscription,
         amount=community.subscription_fee,
-        payment_method="test",
+        gateway="test",
         stripe_payment_id=None,
     )
     CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)
@@ -250,7 +250,7 @@ def test_two_staff_suspending_one_artist_at_once_refund_each_member_once():
         for_subscription=True,
         subscription=subscription,
         amount=Decimal("30.00"),
-        payment_method="test",
+        gateway="test",
         stripe_payment_id=None,
     )
     CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)

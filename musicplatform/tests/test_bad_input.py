@@ -69,7 +69,7 @@ from shop.forms import (
     QuantityForm,
     ShippingRateForm,
 )
-from shop.payments.forms import TestCardForm
+from shop.payments.forms import TestCardForm, TestCardSaveForm
 
 # The matrix's world of objects and signed-in clients, built once for this module too.
 module_world = authorization.module_world
@@ -148,6 +148,8 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "payments:test_confirm": (),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
+    "billing:add": _fields(TestCardSaveForm),
+    "billing:remove": (),
     "notifications:read_all": (),
     "notifications:read": (),
     "notifications:email_preferences": _fields(EmailPreferencesForm),
@@ -403,6 +405,8 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts:onboarding": _fields(ArtistSearchForm),
     "accounts:settings_preferences": _fields(ArtistSearchForm),
     "accounts:settings_export": ("download",),
+    "billing:add": ("replaces",),
+    "billing:stripe_return": ("session_id",),
     "content:feed": ("before",),
     # The review form takes its initial values from the query string.
     "content:review_create": _fields(ReviewForm),
