@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import FACTORY_PASSWORD, UserFactory, verified_user
 from artists.models import Artist
-from artists.services import artist_remove
+from artists.services import artist_remove, artists_feature
 from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
@@ -181,6 +181,20 @@ def test_a_removed_artist_leaves_search_explore_home_and_featured(client):
         assert "Vanished" not in page, name
     assert "Staying Harbour" in pages["search"]
     assert "Staying Harbour" in pages["explore"]
+
+
+def test_a_removed_artist_flagged_as_featured_again_stays_off_home_and_explore(client):
+    """The one featured section (home and explore) lists flagged artists on the platform
+    only: staff featuring a removed artist again (or a placement bought before) shows
+    nothing of theirs."""
+    gone = ArtistFactory(artist_name="Vanished Harbour")
+    FeaturedItemFactory(artist=gone, position=1)
+    artist_remove(artist=gone, by=None, reason="Suspended by staff.")
+
+    artists_feature(artist_ids=[gone.pk], featured=True)
+
+    for name in ("home", "content:explore"):
+        assert "Vanished" not in client.get(reverse(name)).text, name
 
 
 def test_a_removed_artists_products_stop_selling_and_existing_carts_say_so(client):
