@@ -48,6 +48,7 @@ test: install lint chromium
 		SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
 		PAYOUT_ENCRYPTION_KEY=$$($(BIN)/python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())") \
 		ALLOWED_HOSTS=music.example.com EMAIL_HOST=smtp.example.com \
+		STRIPE_SECRET_KEY=sk_live_check_deploy STRIPE_WEBHOOK_SECRET=whsec_check_deploy \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING \
 			--settings=musicplatform.settings.production && \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)'

@@ -32,6 +32,7 @@ from accounts.models import (
 from artists.models import Artist
 from musicplatform.images import UnusablePicture, decode_picture, encode_jpeg
 from musicplatform.uploads import MARKUP_MESSAGE
+from shop.models import SavedAddress
 
 TOKEN_LIFETIMES = {
     VerificationType.EMAIL: timedelta(days=3),
@@ -471,6 +472,8 @@ def user_delete_account(*, user: User) -> None:
         SocialAccount.objects.filter(user=locked).delete()
         UserVerification.objects.filter(user=locked).delete()
         UserPreferences.objects.filter(user=locked).delete()
+        # Orders keep their own copy of the address they shipped to.
+        SavedAddress.objects.filter(user=locked).delete()
         transaction.on_commit(lambda: _delete_pictures_except(locked.pk, keep=[]))
         subscriptions_end_refunding_unused(
             subscription_ids=CommunitySubscription.objects.filter(

@@ -652,6 +652,7 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     a link to confirm it, and it is not charged again meanwhile.
     """
     from shop.models import PaymentStatus
+    from shop.payments.billing import billing_url
     from shop.payments.gateways import GatewayError
     from shop.payments.services import (
         PaymentError,
@@ -727,9 +728,11 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         _notify_user(
             subscription,
             title=f"Renewal of {subscription.community.name} failed",
-            message=f"We could not charge {payment.amount} {payment.currency}. You keep access "
-            f"until {subscription.grace_until:%Y-%m-%d %H:%M} UTC while we retry; "
-            "after that the membership ends.",
+            message=f"We could not charge {payment.amount} {payment.currency}"
+            f"{f' ({payment.failure_reason})' if payment.failure_reason else ''}. You keep "
+            f"access until {subscription.grace_until:%Y-%m-%d %H:%M} UTC while we retry; "
+            "after that the membership ends. Update your card on your billing page, and the "
+            f"next attempt charges it: {billing_url()}",
         )
         _invalidate_member(subscription)
         return "failed"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
+    path("settings/billing/", include("shop.payments.billing_urls")),
     path("shop/", include("shop.urls")),
     # Everything a buyer owns, under the account rather than the shop (issue 17, item 10).
     path("purchases/", shop_views.purchases, name="purchases"),

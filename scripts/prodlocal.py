@@ -80,6 +80,7 @@ def app_environment(
     database_url: str,
     redis_url: str,
     site_host: str,
+    site_url: str,
     paths: dict[str, Path],
     smtp_port: int,
     keys: dict[str, str],
@@ -94,6 +95,8 @@ def app_environment(
         "SECRET_KEY": keys["SECRET_KEY"],
         "PAYOUT_ENCRYPTION_KEY": keys["PAYOUT_ENCRYPTION_KEY"],
         "ALLOWED_HOSTS": site_host,
+        # Links in emails sent by Celery tasks (no request to ask): the port is not 443.
+        "SITE_URL": site_url,
         # Requests reach gunicorn only on its unix socket, from Caddy.
         "TRUSTED_PROXIES": "unix",
         "STATIC_ROOT": str(paths["static"]),
@@ -103,6 +106,7 @@ def app_environment(
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
         "EMAIL_USE_TLS": "false",
+        "DEFAULT_FROM_EMAIL": f"Music Platform <no-reply@{site_host}>",
         "PAYMENTS_ALLOW_TEST_GATEWAY": "true",
     }
     return _as_in_topology(settings, "app_settings", "staging_settings")
@@ -237,6 +241,7 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
             database_url=pooled_url,
             redis_url=redis_url,
             site_host="localhost",
+            site_url=site,
             paths=paths,
             smtp_port=smtp_port,
             keys=keys,

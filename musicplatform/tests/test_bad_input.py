@@ -64,11 +64,13 @@ from notifications.forms import EmailPreferencesForm, NotificationListForm
 from shop.forms import (
     CheckoutForm,
     FeaturedPlacementForm,
+    FulfilmentForm,
     ProductFilterForm,
     ProductForm,
     QuantityForm,
+    ShippingRateForm,
 )
-from shop.payments.forms import TestCardForm
+from shop.payments.forms import TestCardForm, TestCardSaveForm
 
 # The matrix's world of objects and signed-in clients, built once for this module too.
 module_world = authorization.module_world
@@ -138,13 +140,17 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "shop:order_pay": (),
     "shop:order_cancel": (),
     "shop:download_renew": (),
-    "shop:fulfilment_mark": ("status",),
+    "shop:fulfilment_item": _fields(FulfilmentForm),
+    "shop:shipping_rates": _fields(ShippingRateForm),
+    "shop:shipping_rate_delete": (),
     "payments:start": (),
     "payments:test_checkout": _fields(TestCardForm),
     "payments:confirm": (),
     "payments:test_confirm": (),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
+    "billing:add": _fields(TestCardSaveForm),
+    "billing:remove": (),
     "notifications:read_all": (),
     "notifications:read": (),
     "notifications:email_preferences": _fields(EmailPreferencesForm),
@@ -401,6 +407,8 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts:onboarding": _fields(ArtistSearchForm),
     "accounts:settings_preferences": _fields(ArtistSearchForm),
     "accounts:settings_export": ("download",),
+    "billing:add": ("replaces",),
+    "billing:stripe_return": ("session_id",),
     "content:feed": ("before",),
     # The review form takes its initial values from the query string.
     "content:review_create": _fields(ReviewForm),
@@ -411,6 +419,7 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
     "communities:event_messages": _fields(community_forms.SeqCursorForm),
     "shop:list": (*_fields(ProductFilterForm), "page"),
     "shop:manage": ("artist",),
+    "shop:shipping_rates": ("artist",),
     "shop:orders": ("page",),
     "purchases": ("page",),
     "shop:fulfilment": ("page",),

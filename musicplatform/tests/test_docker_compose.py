@@ -182,7 +182,7 @@ def test_app_services_get_the_topologys_settings_and_production_ones(services, n
     environment = environment_of(services[name])
 
     assert environment.keys() == {*TOPOLOGY["app_settings"], *TOPOLOGY["production_settings"]}
-    # The staging switches of prod-local (the test gateway, SMTP without TLS) never here.
+    # prod-local's staging switch (SMTP without TLS) never here.
     assert not environment.keys() & set(TOPOLOGY["staging_settings"])
     assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
     assert environment["TRUSTED_PROXIES"] == "unix"
@@ -193,6 +193,7 @@ def test_prod_local_gives_the_app_the_topologys_settings_and_staging_ones(prodlo
         database_url="postgresql://musicplatform_app:secret@127.0.0.1:6432/musicplatform",
         redis_url="redis://127.0.0.1:6379/0",
         site_host="localhost",
+        site_url="https://localhost:8443",
         paths={name: tmp_path / name for name in ("static", "media", "private", "backups")},
         smtp_port=2525,
         keys={"SECRET_KEY": "s", "PAYOUT_ENCRYPTION_KEY": "k"},
@@ -200,6 +201,7 @@ def test_prod_local_gives_the_app_the_topologys_settings_and_staging_ones(prodlo
 
     assert environment.keys() == {*TOPOLOGY["app_settings"], *TOPOLOGY["staging_settings"]}
     assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "true"
+    assert environment["SITE_URL"] == "https://localhost:8443"
     assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
     assert environment["TRUSTED_PROXIES"] == "unix"
 
@@ -247,10 +249,22 @@ def test_secrets_come_from_the_environment_and_are_required(services, name):
         "PAYOUT_ENCRYPTION_KEY",
         "ALLOWED_HOSTS",
         "EMAIL_HOST",
-        "STRIPE_SECRET_KEY",
-        "STRIPE_WEBHOOK_SECRET",
+        "DEFAULT_FROM_EMAIL",
     ):
         assert environment[variable].startswith(f"${{{variable}:?"), variable
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_a_real_gateway_and_mail_server_are_required_and_test_payments_are_opt_in(services, name):
+    environment = environment_of(services[name])
+
+    # Set, though a staging site may set the Stripe ones empty and allow the test gateway
+    # (production settings then still refuse to start unless it does).
+    for variable in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert environment[variable].startswith(f"${{{variable}?"), variable
+    for variable in ("EMAIL_HOST", "DEFAULT_FROM_EMAIL"):
+        assert environment[variable].startswith(f"${{{variable}:?"), variable
+    assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "${PAYMENTS_ALLOW_TEST_GATEWAY:-false}"
 
 
 def test_the_dockerfile_installs_the_requirements_and_htmx():

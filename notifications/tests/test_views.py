@@ -129,6 +129,7 @@ def test_email_preferences_default_to_money_and_account_matters_and_can_be_chang
     page = client.get(reverse("notifications:email_preferences"))
     assert set(page.context["form"].initial["emailed_types"]) == {
         "order",
+        "sale",
         "subscription",
         "verification",
     }
