@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('artists', '0007_search_by_pg_trgm'),
-        ('shop', '0009_payment_requires_action'),
+        ('shop', '0011_payment_gateway_failure_reason_order_reserved_until'),
     ]
 
     operations = [
