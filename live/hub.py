@@ -79,7 +79,8 @@ class Stream:
 class Hub:
     def __init__(self) -> None:
         self.streams: dict[str, Stream] = {}
-        self._reading: set[str] = set()
+        # The read under way for each event (kept: the loop holds tasks only weakly).
+        self._reading: dict[str, asyncio.Task] = {}
         self._announced_again: set[str] = set()
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -151,8 +152,7 @@ class Hub:
         if key in self._reading:
             self._announced_again.add(key)
         else:
-            self._reading.add(key)
-            asyncio.create_task(self._read(key))
+            self._reading[key] = asyncio.create_task(self._read(key))
 
     async def _read(self, key: str) -> None:
         try:
@@ -179,4 +179,4 @@ class Hub:
             # The next announcement reads again from the same cursor.
             logger.exception("live: reading event %s failed", key)
         finally:
-            self._reading.discard(key)
+            self._reading.pop(key, None)
