@@ -39,6 +39,7 @@ sys.path.insert(0, str(BASE_DIR))
 from bench.load import BARE, SERVER_ENV, Client, free_port, run_page, signed_in_cookie  # noqa: E402, I001
 
 import requests  # noqa: E402
+import uvloop  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from communities import services  # noqa: E402
@@ -136,9 +137,7 @@ def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
     }
 
 
-async def run(args) -> None:
-    event, members = live_chat_and_members(args.members)
-    cookies = [signed_in_cookie(member) for member in members]
+async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None:
     community = f"/communities/{event.community_id}/"
     page_client = Client(cookie=cookies[0], urls={BARE: BARE, "community page": community})
     live_port, web_port = free_port(), free_port()
@@ -246,12 +245,10 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if hard < 2 * args.viewers + 100:
         sys.exit(f"the open-files limit ({hard}) is too low for {args.viewers} viewers")
-    try:
-        import uvloop
-
-        uvloop.run(run(args))
-    except ImportError:
-        asyncio.run(run(args))
+    # The ORM outside the event loop; inside it, through threads.
+    event, members = live_chat_and_members(args.members)
+    cookies = [signed_in_cookie(member) for member in members]
+    uvloop.run(run(args, event, members, cookies))
 
 
 if __name__ == "__main__":
