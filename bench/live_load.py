@@ -40,6 +40,7 @@ from bench.load import BARE, SERVER_ENV, Client, free_port, run_page, signed_in_
 
 import requests  # noqa: E402
 import uvloop  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from communities import services  # noqa: E402
@@ -54,7 +55,12 @@ from communities.models import (  # noqa: E402
 def live_chat_and_members(count: int) -> tuple[LiveEvent, list]:
     """A live chat event of a generated community with at least `count` members."""
     now = timezone.now()
-    for event in LiveEvent.objects.filter(event_type=LiveEventType.CHAT).order_by("-status", "pk"):
+    chats = LiveEvent.objects.filter(event_type=LiveEventType.CHAT).order_by("pk")
+    live_first = [
+        *chats.filter(status=LiveEventStatus.LIVE),
+        *chats.exclude(status=LiveEventStatus.LIVE),
+    ]
+    for event in live_first:
         members = [
             sub.user
             for sub in CommunitySubscription.objects.filter(
@@ -131,6 +137,8 @@ class Viewers:
 
 
 def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
+    for page in (BARE, "community page"):
+        run_page(base, [client], page, 2, 16)  # warm-up: caches, connections, imports
     return {
         page: run_page(base, [client], page, duration, 16)["rps"]
         for page in (BARE, "community page")
@@ -145,7 +153,8 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
     uvicorn = subprocess.Popen(
         [str(Path(sys.executable).parent / "uvicorn"), "live.asgi:application",
          "--host", "127.0.0.1", "--port", str(live_port), "--workers", str(args.processes),
-         "--no-access-log", "--log-level", "warning", "--backlog", "4096"],
+         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+         "--timeout-graceful-shutdown", "2"],
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
     gunicorn = subprocess.Popen(
@@ -236,7 +245,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--viewers", type=int, default=5000)
     parser.add_argument("--processes", type=int, default=2, help="uvicorn processes")
-    parser.add_argument("--members", type=int, default=50, help="signed-in members, in turn")
+    parser.add_argument("--members", type=int, default=30, help="signed-in members, in turn")
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between messages")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -246,6 +255,7 @@ def main() -> None:
     if hard < 2 * args.viewers + 100:
         sys.exit(f"the open-files limit ({hard}) is too low for {args.viewers} viewers")
     # The ORM outside the event loop; inside it, through threads.
+    call_command("collectstatic", interactive=False, verbosity=0)
     event, members = live_chat_and_members(args.members)
     cookies = [signed_in_cookie(member) for member in members]
     uvloop.run(run(args, event, members, cookies))
