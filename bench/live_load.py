@@ -145,6 +145,34 @@ def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
     }
 
 
+async def post_messages(args, event, members, viewers: "Viewers", first: int) -> str:
+    """Posts `--messages` messages and describes their delivery to every viewer."""
+    posted: dict[int, float] = {}
+    for index in range(first, first + args.messages):
+        author = members[(index + 1) % len(members)]
+        at = time.perf_counter()
+        message = await asyncio.to_thread(
+            services.live_event_message_post,
+            event=event,
+            by=author,
+            content=f"Benchmark message {index + 1}",
+        )
+        posted[message.seq] = at
+        await asyncio.sleep(args.interval)
+    await asyncio.sleep(2)
+    latencies, slowest = [], []
+    for seq, at in posted.items():
+        times = viewers.arrivals.get(seq, [])
+        latencies += [(t - at) * 1000 for t in times]
+        slowest.append(f"{(max(times) - at) * 1000:.0f}" if times else "never")
+    cut = statistics.quantiles(latencies, n=100, method="inclusive")
+    return (
+        f"p50 {cut[49]:.0f} ms, p95 {cut[94]:.0f} ms, max {max(latencies):.0f} ms over "
+        f"{len(latencies)} deliveries (expected {viewers.connected * args.messages}); "
+        f"the last viewer reached after (ms) {', '.join(slowest)}"
+    )
+
+
 async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None:
     community = f"/communities/{event.community_id}/"
     page_client = Client(cookie=cookies[0], urls={BARE: BARE, "community page": community})
@@ -197,38 +225,19 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
             f"{per_viewer:.1f} KiB per idle connection",
             flush=True,
         )
-        # The messages go out while wrk measures the other pages.
+        # First the messages alone, then again while wrk measures the other pages.
+        alone = await post_messages(args, event, members, viewers, first=0)
         loop = asyncio.get_running_loop()
         busy = loop.run_in_executor(None, wrk_pair, web, page_client, args.duration)
-        posted: dict[int, float] = {}
-        for index in range(args.messages):
-            author = members[(index + 1) % len(members)]
-            at = time.perf_counter()
-            message = await asyncio.to_thread(
-                services.live_event_message_post,
-                event=event,
-                by=author,
-                content=f"Benchmark message {index + 1}",
-            )
-            posted[message.seq] = at
-            await asyncio.sleep(args.interval)
+        beside_pages = await post_messages(args, event, members, viewers, first=args.messages)
         loaded = await busy
-        await asyncio.sleep(2)
-        latencies, everyone = [], []
-        for seq, at in posted.items():
-            times = viewers.arrivals.get(seq, [])
-            latencies += [(t - at) * 1000 for t in times]
-            everyone.append((len(times), (max(times) - at) * 1000 if times else float("nan")))
-        cut = statistics.quantiles(latencies, n=100, method="inclusive")
         print(
             f"\n{viewers.connected} viewers on {args.processes} uvicorn processes, "
-            f"{args.messages} messages {args.interval:g} s apart:\n"
-            f"- delivery latency p50 {cut[49]:.0f} ms, p95 {cut[94]:.0f} ms, "
-            f"max {max(latencies):.0f} ms over {len(latencies)} deliveries "
-            f"(expected {viewers.connected * args.messages})\n"
-            f"- last viewer reached per message: "
-            + ", ".join(f"{n} in {ms:.0f} ms" for n, ms in everyone)
-            + f"\n- memory per idle connection: {per_viewer:.1f} KiB "
+            f"{args.messages} messages {args.interval:g} s apart, latency from just before "
+            f"each post to each viewer's receipt:\n"
+            f"- messages alone: {alone}\n"
+            f"- while wrk loads the pages: {beside_pages}\n"
+            f"- memory per idle connection: {per_viewer:.1f} KiB "
             f"(uvicorn RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB)\n"
             f"- other pages, req/s without -> with the viewers: "
             + ", ".join(f"{page} {quiet[page]:.0f} -> {loaded[page]:.0f}" for page in quiet)
@@ -246,7 +255,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=5000)
     parser.add_argument("--processes", type=int, default=2, help="uvicorn processes")
     parser.add_argument("--members", type=int, default=30, help="signed-in members, in turn")
-    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=5, help="per phase")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between messages")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     args = parser.parse_args()
