@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -180,7 +181,9 @@ def run_page(
     with tempfile.NamedTemporaryFile("w", suffix=".tsv") as requests_file:
         for client in all_clients:
             htmx = "1" if "poll" in page else ""
-            requests_file.write(f"{client.urls[page]}\t{client.cookie}\t{htmx}\n")
+            # wrk sends the path as it is: "?q=velvet echo" must be encoded here.
+            path = quote(client.urls[page], safe="/?=&")
+            requests_file.write(f"{path}\t{client.cookie}\t{htmx}\n")
         requests_file.flush()
         result = subprocess.run(
             [WRK, "--threads", "2", "--connections", str(connections),
