@@ -38,6 +38,7 @@ from communities.models import (
 )
 from content.media import check_upload, store_media
 from content.models import MediaType
+from live.publish import live_event_end_announce, live_message_announce
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
@@ -968,6 +969,9 @@ def live_event_status_set(
             from communities.tasks import live_event_notify_members
 
             enqueue_on_commit(live_event_notify_members, str(event.pk), "live")
+        if changed and new_status in (LiveEventStatus.COMPLETED, LiveEventStatus.CANCELLED):
+            # Open chat streams (live/) close and stop reconnecting.
+            live_event_end_announce(event_id=event.pk)
     _invalidate_info(community.pk)
     return event
 
@@ -1039,6 +1043,8 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
             content=content,
             created_at=ClockTimestamp(),
         )
+        # To the chat streams (live/), once the message is committed and visible.
+        live_message_announce(event_id=event.pk, seq=message.seq)
     message.refresh_from_db(fields=["created_at"])
     return message
 

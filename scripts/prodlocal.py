@@ -113,7 +113,7 @@ def app_environment(
 
 
 def proxy_environment(
-    *, site: str, paths: dict[str, Path], gunicorn_socket: Path
+    *, site: str, paths: dict[str, Path], gunicorn_socket: Path, live_socket: Path
 ) -> dict[str, str]:
     """What deploy/Caddyfile needs: exactly topology.yml's proxy settings."""
     settings = {
@@ -122,6 +122,7 @@ def proxy_environment(
         "STATIC_ROOT": str(paths["static"]),
         "MEDIA_ROOT": str(paths["media"]),
         "APP_UPSTREAM": f"unix/{gunicorn_socket}",
+        "LIVE_UPSTREAM": f"unix/{live_socket}",
     }
     return _as_in_topology(settings, "proxy_settings")
 
@@ -222,6 +223,7 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
     pooler_port, smtp_port = free_port(), free_port()
     site = f"https://localhost:{https_port}"
     gunicorn_socket = paths["run"] / "gunicorn.sock"
+    live_socket = paths["run"] / "live.sock"
     processes: dict[str, subprocess.Popen] = {}
 
     def launch(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -292,6 +294,12 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
             [PYTHON, "-m", "gunicorn", "musicplatform.wsgi:application", *binds, "--workers", "2"],
             env,
         )
+        launch(
+            "live",
+            [PYTHON, "-m", "uvicorn", "live.asgi:application", "--uds", str(live_socket),
+             "--no-access-log", "--timeout-graceful-shutdown", "5"],
+            env,
+        )  # fmt: skip
         celery = [PYTHON, "-m", "celery", "-A", "musicplatform"]
         launch("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env)
         launch(
@@ -301,7 +309,9 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
         )
         caddy_env = {
             **os.environ,
-            **proxy_environment(site=site, paths=paths, gunicorn_socket=gunicorn_socket),
+            **proxy_environment(
+                site=site, paths=paths, gunicorn_socket=gunicorn_socket, live_socket=live_socket
+            ),
             # Loopback only, and the admin API on a socket rather than a shared TCP port.
             "BIND_ADDRESS": "127.0.0.1",
             "CADDY_ADMIN": f"unix/{paths['run'] / 'caddy-admin.sock'}",

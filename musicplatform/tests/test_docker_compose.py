@@ -106,7 +106,7 @@ def test_the_proxy_runs_our_caddyfile_with_the_topologys_settings(services, prod
     required = set(re.findall(r"\{\$(\w+)\}", caddyfile))
     local = prodlocal.proxy_environment(
         site="https://localhost:1", paths={"static": tmp_path, "media": tmp_path},
-        gunicorn_socket=tmp_path / "gunicorn.sock",
+        gunicorn_socket=tmp_path / "gunicorn.sock", live_socket=tmp_path / "live.sock",
     )  # fmt: skip
 
     assert re.fullmatch(r"caddy:2([.-].*)?", proxy["image"])
@@ -286,3 +286,15 @@ def test_local_state_stays_out_of_the_build_context():
     ignored = (ROOT / ".dockerignore").read_text().split()
 
     assert {".git", ".venv", ".data", "node_modules"} <= set(ignored)
+
+
+def test_the_proxy_sends_live_streams_to_uvicorn_over_its_socket(services):
+    upstream = environment_of(services["proxy"])["LIVE_UPSTREAM"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+
+    assert upstream == "unix//run/live/live.sock"
+    assert command_of(services["live"]).startswith(
+        "uvicorn live.asgi:application --uds /run/live/live.sock"
+    )
+    assert "handle /live/* {\n\t\treverse_proxy {$LIVE_UPSTREAM}" in caddyfile
+    assert "ports" not in services["live"]
