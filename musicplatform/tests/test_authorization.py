@@ -49,7 +49,13 @@ from communities.tests.factories import (
 )
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
 from notifications.tests.factories import NotificationFactory
-from shop.models import OrderStatus, PaymentGateway, PaymentStatus, ShippingRate
+from shop.models import (
+    OrderStatus,
+    PaymentGateway,
+    PaymentStatus,
+    SavedPaymentMethod,
+    ShippingRate,
+)
 from shop.services.downloads import download_links_issue
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 
@@ -122,6 +128,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "healthz": every(OK),
     "healthz_live": every(OK),
     "healthz_ready": every(OK),
+    "search": every(OK),
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
@@ -227,6 +234,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "payments:confirm": buyer_only(),
     "payments:test_confirm": buyer_only(),
     "payments:stripe_webhook": every(INVALID),  # unsigned: refused whoever sends it
+    # billing: every signed-in payer has their own page; a card is its payer's only
+    "billing:index": signed_in(OK),
+    "billing:add": signed_in(OK),
+    "billing:stripe_return": signed_in(GO),  # back to the billing page, nothing saved
+    "billing:remove": buyer_only(),
     # notifications
     "notifications:list": signed_in(OK),
     "notifications:read_all": signed_in(GO),
@@ -264,6 +276,7 @@ POST_ONLY = {
     "shop:shipping_rate_delete",
     "payments:start",
     "payments:stripe_webhook",
+    "billing:remove",
     "notifications:read_all",
     "notifications:read",
 }
@@ -313,6 +326,7 @@ POST_DATA: dict[str, dict] = {
     "shop:shipping_rates": {"country": "GB", "amount": "4.00"},
     "payments:test_checkout": {"card_number": "4242424242424242"},
     "communities:accept_price": {"fee": "4.99", "interval": "monthly"},
+    "billing:add": {"card_number": "4242424242424242"},
     "notifications:email_preferences": {"emailed_types": []},
 }
 
@@ -466,10 +480,13 @@ def _build_world() -> dict:
     OrderItemFactory(order=pending, product=merch)
     payment = PaymentFactory(
         order=pending,
-        payment_method=PaymentGateway.TEST,
+        gateway=PaymentGateway.TEST,
         payment_status=PaymentStatus.PENDING,
     )
     notification = NotificationFactory(user=buyer, message=f"{markers.buyer_private} for you")
+    card = SavedPaymentMethod.objects.create(
+        user=buyer, gateway=PaymentGateway.TEST, method_ref="testcard_buyer_4242", label="Visa"
+    )
 
     payout = ArtistPayoutMethodFactory(
         artist=owner_artist,
@@ -539,6 +556,7 @@ def _build_world() -> dict:
         "payments:test_checkout": {"payment_id": payment.pk},
         "payments:confirm": {"payment_id": payment.pk},
         "payments:test_confirm": {"payment_id": payment.pk},
+        "billing:remove": {"method_id": card.pk},
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},
     }
