@@ -365,11 +365,11 @@ def test_the_page_runs_a_constant_number_of_queries(client, django_assert_num_qu
     _fill(size, member)
     client.force_login(member)
 
-    # the user (cached for the next requests); pg_trgm's threshold; one query per kind
-    # (six); the unread notifications of the header
+    # session and user; pg_trgm's threshold; one query per kind (six)
     with django_assert_num_queries(9):
         grouped = search(client, "harbour")
-    # pg_trgm's threshold; the count and the page; the unread notifications
+    # session (the user is cached since the first request: accounts.middleware);
+    # pg_trgm's threshold; the count and the page
     with django_assert_num_queries(4):
         search(client, "harbour", kind="topics")
 

@@ -314,12 +314,12 @@ def test_order_history_and_order_page_run_constant_queries(
         OrderItemFactory.create_batch(2, order=order)
     client.force_login(user)
 
-    # The user (then kept in the cache: accounts/middleware.py), count, unread count,
-    # orders, items with products.
+    # Session, user, count, orders, items with products.
     with django_assert_num_queries(5):
         response = client.get(reverse("shop:orders"))
     assert response.status_code == 200
-    # Order, items with products, payments, unread count.
+    # Session, order, items with products, payments (the user is cached since the first
+    # request: accounts.middleware).
     with django_assert_num_queries(4):
         assert client.get(reverse("shop:order", args=[orders[0].pk])).status_code == 200
 
