@@ -122,11 +122,8 @@ class ProfileForm(forms.Form):
         upload = self.cleaned_data.get("profile_picture")
         if not upload:
             return None
-        try:
-            # Checked and re-encoded here so a bad file is a form error; stored only on save.
-            self.processed_picture = services.profile_picture_process(upload=upload)
-        except services.InvalidPicture as exc:
-            raise forms.ValidationError(str(exc)) from None
+        # Checked and re-encoded here so a bad file is a form error; stored only on save.
+        self.processed_picture = services.profile_picture_process(upload=upload)
         return upload
 
     def clean(self):

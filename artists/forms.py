@@ -34,15 +34,13 @@ class ArtistProfileForm(forms.Form):
         upload = self.cleaned_data.get("profile_picture")
         if not upload:
             return None
-        return uploads.picture_resized(
-            upload, size=uploads.PROFILE_PICTURE_SIZE, label="profile picture"
-        )
+        return uploads.picture_resized(upload, size=uploads.PROFILE_PICTURE_SIZE, use="avatar")
 
     def clean_cover_photo(self):
         upload = self.cleaned_data.get("cover_photo")
         if not upload:
             return None
-        return uploads.picture_resized(upload, size=uploads.COVER_PHOTO_SIZE, label="cover photo")
+        return uploads.picture_resized(upload, size=uploads.COVER_PHOTO_SIZE, use="cover")
 
 
 class VerificationRequestForm(forms.Form):

@@ -46,7 +46,7 @@ class ForumPostForm(forms.Form):
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
     image = forms.FileField(
-        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 10 MB."
+        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 6 MB."
     )
 
 

@@ -193,7 +193,7 @@ def forum_post_create(
         if image is None:
             raise CommunityError("Choose a picture of your fan art.")
         try:
-            checked = check_upload(image)
+            checked = check_upload(image, picture_use="fan_art")
         except ValidationError as error:
             raise CommunityError(" ".join(error.messages)) from error
         if checked.media_type != MediaType.IMAGE:

@@ -53,7 +53,7 @@ def post_create(
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
     if not text and not uploads:
         raise ValidationError("Write something or attach a picture, audio or video.")
-    checked = check_uploads(uploads)
+    checked = check_uploads(uploads, picture_use="post")
     media_urls = store_media(items=checked, folder=f"posts/{artist.pk}")
     post = Post.objects.create(
         artist=artist,
@@ -103,7 +103,7 @@ def post_update(
 ) -> Post:
     """New uploads replace the post's media; `remove_media` drops it without a replacement."""
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
-    checked = check_uploads(uploads)
+    checked = check_uploads(uploads, picture_use="post")
     with transaction.atomic():
         locked = (
             Post.objects.select_for_update(of=("self",))
@@ -344,7 +344,7 @@ def review_create(
     title, text, rating = _clean_review_fields(
         title=title, text_content=text_content, rating=rating
     )
-    checked = check_uploads(list(images))
+    checked = check_uploads(list(images), picture_use="review")
     if any(item.media_type != MediaType.IMAGE for item in checked):
         raise ValidationError("A review can carry pictures only.")
     label = ReviewedContentType(content_type).label.lower()

@@ -421,8 +421,8 @@ def test_a_picture_can_be_removed(client, django_capture_on_commit_callbacks):
         ({"mobile_number": "12345"}, "Enter a valid mobile number"),
         ({"country": "Atlantis"}, "Select a valid choice."),
         ({"full_name": ""}, "This field is required."),
-        ({"profile_picture": images.text_as_jpeg}, "not a picture we can read"),
-        ({"profile_picture": images.six_megabyte_png}, "the limit is 5 MB"),
+        ({"profile_picture": images.text_as_jpeg}, "is not a JPEG, PNG, GIF or WebP picture"),
+        ({"profile_picture": images.six_megabyte_png}, "larger than 5 MB"),
         ({"profile_picture": images.huge_dimensions_png}, "too many pixels"),
     ],
 )

@@ -269,9 +269,6 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = True
 SOCIALACCOUNT_PROVIDERS["spotify"]["SCOPE"] = ["user-read-email", "user-top-read"]
 SPOTIFY_API_URL = "https://api.spotify.com/v1"
-# Profile pictures: the largest upload and pixel count accepted before decoding.
-PROFILE_PICTURE_MAX_BYTES = 5 * 1024 * 1024
-PROFILE_PICTURE_MAX_PIXELS = 40_000_000
 # --- end of accounts -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -488,3 +485,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# --- Hardening (issue 23, docs/security.md "Abuse and hostile input") ---
+# Picture uploads (musicplatform/images.py): per use, the largest file and the most pixels
+# decoding may hold (a JPEG is decoded scaled down, so a 12 or 48 megapixel phone photo
+# fits). The budgets bound what one picture costs (about 4 bytes a pixel); with the most
+# pictures a form takes, a request stays under ~1 s of CPU and ~100 MB of memory
+# (docs/performance.md, "Picture uploads").
+megabyte = 1024 * 1024  # lower case: a helper, not a setting
+PICTURE_UPLOADS = {
+    "avatar": {"label": "profile picture", "max_bytes": 5 * megabyte, "max_pixels": 4_000_000},
+    "cover": {"label": "cover photo", "max_bytes": 5 * megabyte, "max_pixels": 4_000_000},
+    "post": {"label": "post picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "review": {"label": "review picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "product": {"label": "product picture", "max_bytes": 5 * megabyte, "max_pixels": 1_500_000},
+    "fan_art": {"label": "fan art picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "document": {"label": "scanned document", "max_bytes": 10 * megabyte, "max_pixels": 2_000_000},
+}
+# No form takes more files than this (a product's six pictures, five verification documents).
+DATA_UPLOAD_MAX_NUMBER_FILES = 8
