@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 
 from artists import uploads
 from artists.models import PayoutMethodType, ThirdPartyPlatform
-from musicplatform.forms import MultipleFileField
+from musicplatform.forms import MultipleFileField, NameField
 
 IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
 class ArtistProfileForm(forms.Form):
-    artist_name = forms.CharField(max_length=255, strip=True)
+    artist_name = NameField(max_length=255, strip=True)
     bio = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000, required=False)
     profile_picture = forms.FileField(
         required=False,

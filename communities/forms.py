@@ -4,11 +4,11 @@ from django import forms
 
 from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
 from communities.services import CHAT_MESSAGE_MAX
-from musicplatform.forms import before_latest_year
+from musicplatform.forms import NameField, before_latest_year
 
 
 class CommunityForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     subscription_fee = forms.DecimalField(
         label="Fee (USD)",
@@ -29,7 +29,7 @@ class CommunityForm(forms.Form):
 
 
 class ForumForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     forum_type = forms.ChoiceField(label="Type", choices=ForumType.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -41,7 +41,7 @@ class ForumForm(forms.Form):
 
 
 class ForumPostForm(forms.Form):
-    title = forms.CharField(max_length=255, required=False)
+    title = NameField(max_length=255, required=False)
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
@@ -59,14 +59,14 @@ class ChatMessageForm(forms.Form):
 
 
 class ForumPostEditForm(forms.Form):
-    title = forms.CharField(max_length=255, required=False)
+    title = NameField(max_length=255, required=False)
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
 
 
 class LiveEventForm(forms.Form):
-    title = forms.CharField(max_length=255)
+    title = NameField(max_length=255)
     event_type = forms.ChoiceField(label="Type", choices=LiveEventType.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     start_time = forms.DateTimeField(

@@ -35,6 +35,7 @@ from content.models import MediaType
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
+from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType, StatusHistory
 from notifications.services import notifications_create, status_change, unannounced_ids
 
@@ -100,6 +101,7 @@ def community_create(
     description: str = "",
 ) -> Community:
     name = name.strip()
+    validate_single_line(name)
     try:
         with transaction.atomic():
             return Community.objects.create(
@@ -125,6 +127,7 @@ def community_update(
     """New fees apply from each member's next renewal; the current period is paid."""
     _require_manager(community, by)
     name = name.strip()
+    validate_single_line(name)
     try:
         with transaction.atomic():
             locked = Community.objects.select_for_update().get(pk=community.pk)
@@ -151,6 +154,7 @@ def forum_create(
     if forum_type not in ForumType.values:
         raise CommunityError("Choose one of the four forum types.")
     name = name.strip()
+    validate_single_line(name)
     try:
         with transaction.atomic():
             forum = Forum.objects.create(
@@ -178,6 +182,7 @@ def forum_post_create(
     """
     _require_access(community.pk, by)
     title, content = title.strip(), content.strip()
+    validate_single_line(title)
     is_artist = _is_artist_of(community, by)
     kind = forum.forum_type
     fields: dict = {"title": title or None, "content": content or None}
@@ -260,6 +265,7 @@ def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = ""
     if post.user_id != by.pk:
         raise CommunityError("You can edit only your own posts.")
     title, content = title.strip(), content.strip()
+    validate_single_line(title)
     kind = post.forum.forum_type
     if kind == ForumType.ALL_CHAT:
         if not content:
@@ -628,6 +634,7 @@ def live_event_schedule(
     description: str = "",
 ) -> LiveEvent:
     _require_manager(community, by)
+    validate_single_line(title)
     if event_type not in LiveEventType.values:
         raise CommunityError("Choose a chat or a Q&A.")
     if start_time <= timezone.now():

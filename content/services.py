@@ -14,6 +14,7 @@ from artists.models import Artist
 from content.media import check_uploads, store_media
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType, ShareLink
 from musicplatform.tasks import enqueue_on_commit
+from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
 from notifications.services import (
     artist_audience_notify,
@@ -28,12 +29,14 @@ REVIEW_MAX_LENGTH = 10000
 SHARE_TOKEN_BYTES = 32
 
 
-def _clean_text(value: str | None, *, max_length: int, what: str) -> str:
+def _clean_text(value: str | None, *, max_length: int, what: str, single_line: bool = False) -> str:
     text = (value or "").strip()
     if len(text) > max_length:
         raise ValidationError(
             f"{what} can be at most {max_length:,} characters long (it has {len(text):,})."
         )
+    if single_line:
+        validate_single_line(text)
     return text
 
 
@@ -312,7 +315,7 @@ def share_link_create(*, post: Post, by: User, expires_in: timedelta | None = No
 
 
 def _clean_review_fields(*, title: str, text_content: str, rating: int) -> tuple[str, str, int]:
-    title = _clean_text(title, max_length=255, what="A title")
+    title = _clean_text(title, max_length=255, what="A title", single_line=True)
     text = _clean_text(text_content, max_length=REVIEW_MAX_LENGTH, what="A review")
     if not title or not text:
         raise ValidationError("A review needs a title and some text.")
@@ -338,7 +341,8 @@ def review_create(
     if content_type not in ReviewedContentType.values:
         raise ValidationError("Only albums and songs can be reviewed.")
     content_id = _clean_text(content_id, max_length=255, what="A catalogue id")
-    content_name = _clean_text(content_name, max_length=255, what="A name")
+    content_name = _clean_text(content_name, max_length=255, what="A name", single_line=True)
+    validate_single_line(artist_name)
     if not content_id or not content_name:
         raise ValidationError("Say which album or song you are reviewing.")
     title, text, rating = _clean_review_fields(

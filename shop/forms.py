@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from content.media import AUDIO_TYPES
-from musicplatform.forms import before_latest_year
+from musicplatform.forms import NameField, before_latest_year
 from musicplatform.images import picture_scaled_down
 from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 from shop.models import FeaturedItemType, ProductType
@@ -47,7 +47,7 @@ class MultipleImageField(forms.FileField):
 
 
 class ProductForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     product_type = forms.ChoiceField(choices=ProductType.choices)
     price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
@@ -135,7 +135,7 @@ class QuantityForm(forms.Form):
 class CheckoutForm(forms.Form):
     contact_email = forms.EmailField(max_length=255, label="Email")
     contact_phone = forms.CharField(max_length=20, required=False, label="Phone")
-    name = forms.CharField(max_length=200, required=False, label="Full name")
+    name = NameField(max_length=200, required=False, label="Full name")
     line1 = forms.CharField(max_length=200, required=False, label="Address")
     line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     city = forms.CharField(max_length=100, required=False)

@@ -5,6 +5,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from musicplatform.validators import validate_single_line
 from shop.models import Product, ProductType
 from shop.services import ShopError
 
@@ -39,6 +40,7 @@ def product_create(
     digital_file: File | None = None,
 ) -> Product:
     _check(product_type=product_type, digital_file=digital_file, has_file=False)
+    validate_single_line(name)
     with transaction.atomic():
         product = Product(
             artist=artist,
@@ -76,6 +78,7 @@ def product_update(
     _check(
         product_type=product_type, digital_file=digital_file, has_file=bool(product.digital_file)
     )
+    validate_single_line(name)
     with transaction.atomic():
         product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
         product.name = name

@@ -1,0 +1,33 @@
+"""Names are one line of text: they reach email subjects and headers, file names, titles.
+
+Artist, community, forum, product, event and people's names and titles are checked by
+`validate_single_line` in their forms (`musicplatform.forms.NameField`) and again in the
+services that write them, so a name with a line break or a control character never gets
+in. Names written before this check may still hold one: what puts a name in a header
+makes it single-line itself (`one_line`).
+"""
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+# Bidi overrides and isolates make a name display as something it is not ("\u202etxt.exe").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters (newlines, tabs, NUL, escapes) and the line and paragraph separators.
+BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+NOT_SINGLE_LINE = "Use one line of text, without line breaks or control characters."
+
+
+def _is_breaking(character: str) -> bool:
+    return unicodedata.category(character) in BREAKING_CATEGORIES or character in BIDI_CONTROLS
+
+
+def validate_single_line(value: str) -> None:
+    if any(_is_breaking(character) for character in value):
+        raise ValidationError(NOT_SINGLE_LINE, code="not_single_line")
+
+
+def one_line(value: str) -> str:
+    """`value` with every line break and control character turned into one space."""
+    return " ".join("".join(" " if _is_breaking(c) else c for c in value).split())
