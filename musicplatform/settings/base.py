@@ -87,8 +87,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view reads the path or the query (after the user is known, for the page):
+    # a NUL there is a 400, never a 500.
+    "musicplatform.middleware.RefuseUnusableAddressesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Remembers the browsers people sign in with (accounts/ratelimit.py).
+    "accounts.ratelimit.KnownDeviceMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After CsrfViewMiddleware: fills in the CSRF token before that one sets its cookie.
     "musicplatform.fragments.FragmentPlaceholderMiddleware",
@@ -234,8 +239,16 @@ ACCOUNT_FORMS = {
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.PasswordResetTokenGenerator"
 # Failed logins (and reauthentications) are limited by accounts/ratelimit.py in
 # PostgreSQL instead of allauth's cache-based limits, which with Redis down would refuse
-# every login: (how many, within how long).
-LOGIN_FAILURE_LIMITS = {"ip": (10, timedelta(minutes=1)), "login": (5, timedelta(minutes=5))}
+# every login. Counted within LOGIN_FAILURE_WINDOW. Per account and address: the first
+# LOGIN_PAIR_FREE_FAILURES are free, then each next attempt waits twice as long as the one
+# before (LOGIN_PAIR_DELAY: first, longest), so an attacker elsewhere never locks the owner
+# out. Per address across accounts (password spraying): failures and distinct accounts.
+# Per account from every address: a ceiling that a known device (signed in there before)
+# is exempt from.
+LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+LOGIN_PAIR_FREE_FAILURES = 3
+LOGIN_PAIR_DELAY = (timedelta(seconds=5), timedelta(minutes=15))
+LOGIN_FAILURE_LIMITS = {"ip": 30, "ip_accounts": 5, "login": 100}
 ACCOUNT_RATE_LIMITS = {
     "login": None,
     "login_failed": None,
