@@ -15,6 +15,7 @@ from communities import forms, selectors, services
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
 from musicplatform.http import redirect_back
+from musicplatform.ratelimits import limited_per_user
 from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
@@ -265,6 +266,7 @@ def _forum(info: CommunityInfo, forum_id):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_per_user("forum_message")
 def forum_detail(request, community_id, forum_id):
     info, paywall = _member_info(request, community_id)
     forum = _forum(info, forum_id)
@@ -530,6 +532,7 @@ def event_status(request, community_id, event_id):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_per_user("chat_message")
 def event_messages(request, community_id, event_id):
     """GET: the poll (chat: messages after the cursor; Q&A: the question list).
     POST: send a message or a question. The same page works without JavaScript."""

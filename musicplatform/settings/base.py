@@ -517,3 +517,11 @@ PICTURE_UPLOADS = {
 }
 # No form takes more files than this (a product's six pictures, five verification documents).
 DATA_UPLOAD_MAX_NUMBER_FILES = 8
+# Per-user limits on writes (musicplatform/ratelimits.py): action -> (POSTs, within).
+USER_RATE_LIMITS = {
+    "post": (20, timedelta(hours=1)),
+    "comment": (30, timedelta(minutes=10)),
+    "review": (10, timedelta(hours=1)),
+    "forum_message": (30, timedelta(minutes=1)),
+    "chat_message": (30, timedelta(minutes=1)),
+}
