@@ -37,6 +37,7 @@ from artists.models import (
 from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
 from content.models import Comment, Post, Review
+from content.selectors import counted_in_ratings
 from notifications.models import StatusHistory
 from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus, Product
 from shop.selectors import artist_shop_products
@@ -115,7 +116,7 @@ class ArtistPage:
     @cached_property
     def rating(self) -> dict:
         """The average rating of the artist's reviews and their number."""
-        return Review.objects.filter(artist=self.artist).aggregate(
+        return counted_in_ratings(Review.objects.filter(artist=self.artist)).aggregate(
             average=Avg("rating"), count=Count("pk")
         )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, UserPreferences
@@ -14,7 +15,7 @@ from artists.models import Artist
 from content.media import check_uploads, store_media
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType, ShareLink
 from musicplatform.tasks import enqueue_on_commit
-from musicplatform.validators import validate_single_line
+from musicplatform.validators import name_key, name_key_sql, validate_single_line
 from notifications.models import NotificationType
 from notifications.services import (
     artist_audience_notify,
@@ -352,10 +353,20 @@ def review_create(
     if any(item.media_type != MediaType.IMAGE for item in checked):
         raise ValidationError("A review can carry pictures only.")
     label = ReviewedContentType(content_type).label.lower()
+    _refuse_own_release(user=user, artist=artist, artist_name=artist_name, label=label)
     duplicate = ValidationError(
         f"You have already reviewed this {label}; edit your review instead."
     )
-    if Review.objects.filter(user=user, content_type=content_type, content_id=content_id).exists():
+    # Catalogue ids and names are compared as people type them: "Night  Drive" and
+    # "night drive", "SPOTIFY-1" and "spotify-1" are one item (kept as typed).
+    if _reviewed_already(
+        user=user,
+        content_type=content_type,
+        content_id=content_id,
+        content_name=content_name,
+        artist=artist,
+        artist_name=artist_name,
+    ):
         raise duplicate
     image_urls = store_media(items=checked, folder=f"reviews/{user.pk}")
     try:
@@ -374,6 +385,43 @@ def review_create(
             )
     except IntegrityError as exc:
         raise duplicate from exc
+
+
+def _refuse_own_release(*, user: User, artist: Artist | None, artist_name: str, label: str):
+    own_names = {name_key(a.artist_name) for a in user.artist_profiles.all()}
+    named = name_key(artist.artist_name if artist else artist_name)
+    if (artist is not None and artist.user_id == user.pk) or (named and named in own_names):
+        raise ValidationError(f"You cannot review your own {label}.")
+
+
+def _reviewed_already(
+    *,
+    user: User,
+    content_type: str,
+    content_id: str,
+    content_name: str,
+    artist: Artist | None,
+    artist_name: str,
+) -> bool:
+    """The user has reviewed this item, under this catalogue id or by its name and artist."""
+    same_artist = (
+        Q(artist=artist)
+        if artist is not None
+        else Q(artist__isnull=True, artist_name_key=name_key(artist_name))
+    )
+    return (
+        Review.objects.filter(user=user, content_type=content_type)
+        .annotate(
+            content_id_key=name_key_sql("content_id"),
+            content_name_key=name_key_sql("content_name"),
+            artist_name_key=name_key_sql("artist_name"),
+        )
+        .filter(
+            Q(content_id_key=content_id)
+            | (Q(content_name_key=name_key(content_name)) & same_artist)
+        )
+        .exists()
+    )
 
 
 def review_update(

@@ -31,3 +31,20 @@ def validate_single_line(value: str) -> None:
 def one_line(value: str) -> str:
     """`value` with every line break and control character turned into one space."""
     return " ".join("".join(" " if _is_breaking(c) else c for c in value).split())
+
+
+def name_key(value: str) -> str:
+    """What two spellings of one name have in common: compatibility forms folded (NFKC:
+    full-width letters, ligatures), lower case, runs of spaces as one. The same as
+    `name_key_sql` computes in the database."""
+    return " ".join(unicodedata.normalize("NFKC", value).lower().split())
+
+
+def name_key_sql(field: str):
+    """`name_key` of a column, for comparing stored names in a query."""
+    from django.db.models import F, Func, Value
+    from django.db.models.functions import Lower, Trim
+
+    normalized = Func(F(field), template="normalize(%(expressions)s, NFKC)")
+    spaced = Func(normalized, Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace")
+    return Trim(Lower(spaced))

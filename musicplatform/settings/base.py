@@ -525,3 +525,6 @@ USER_RATE_LIMITS = {
     "forum_message": (30, timedelta(minutes=1)),
     "chat_message": (30, timedelta(minutes=1)),
 }
+# Reviews by accounts younger than this many days are shown but left out of rating
+# averages (content.selectors.counted_in_ratings); 0 counts every review.
+REVIEW_MIN_ACCOUNT_AGE_DAYS = int(env("REVIEW_MIN_ACCOUNT_AGE_DAYS", "0"))
