@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Before allauth's: the routes of it we do not use answer 404.
+    path("accounts/", include("accounts.leftover_urls")),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
     path("shop/", include("shop.urls")),
