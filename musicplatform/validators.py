@@ -48,3 +48,28 @@ def name_key_sql(field: str):
     normalized = Func(F(field), template="normalize(%(expressions)s, NFKC)")
     spaced = Func(normalized, Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace")
     return Trim(Lower(spaced))
+
+
+# Letters and signs drawn like a Latin letter (Cyrillic, Greek, digits, symbols), mapped to
+# it; i, l, 1, | and ! are one shape. Not Unicode's whole confusables table: the common
+# lookalikes of names, which NFKC does not fold.
+CONFUSABLES = str.maketrans(
+    {
+        **dict(zip("аеорсухіјѕԁɡԛԝвкмнтӏ", "aeopcyxljsdgqwbkmhtl", strict=True)),
+        **dict(zip("αβεικνορτυχ", "abelkvoptux", strict=True)),
+        **dict(zip("0134578@$", "oleastbas", strict=True)),
+        "i": "l",
+        "|": "l",
+        "!": "l",
+    }
+)
+
+
+def name_skeleton(value: str) -> str:
+    """What a name looks like: compatibility forms folded, lower case, accents, spaces and
+    punctuation dropped, lookalike letters made one ("Tay1or  Swíft" and "\u0422aylor Swift"
+    with a Cyrillic T both give "taylorswlft"); "rn" reads as "m" and "vv" as "w"."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", value).casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    shaped = plain.translate(CONFUSABLES).replace("rn", "m").replace("vv", "w")
+    return "".join(c for c in shaped if c.isalnum())
