@@ -16,6 +16,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from communities import selectors
+from communities.media import private_media_store
 from communities.models import (
     LIVE_EVENT_TRANSITIONS,
     Community,
@@ -30,7 +31,7 @@ from communities.models import (
     LiveEventVote,
     SubscriptionRenewal,
 )
-from content.media import check_upload, store_media
+from content.media import check_upload
 from content.models import MediaType
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
@@ -211,9 +212,7 @@ def forum_post_create(
             fields["created_at"] = ClockTimestamp()
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
-            fields["media_urls"] = store_media(
-                items=[checked], folder=f"communities/{community.pk}/fan-art"
-            )
+            fields["media_urls"] = private_media_store(items=[checked], community_id=community.pk)
         post = ForumPost.objects.create(forum=forum, user=by, **fields)
         if kind == ForumType.ARTIST_FORUM:
             from communities.tasks import forum_post_notify_members

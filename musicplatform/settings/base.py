@@ -303,6 +303,12 @@ PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / ".data" / "pr
 # Public uploads (pictures) and private ones (verification documents, downloads) go
 # through Django's storage API: the file system by default, S3 when AWS_* is set.
 if env("AWS_STORAGE_BUCKET_NAME"):
+    # Private files never share a bucket with public ones: a bucket readable by public
+    # URLs would reach a private prefix in it too.
+    if env("AWS_PRIVATE_BUCKET_NAME") in (None, env("AWS_STORAGE_BUCKET_NAME")):
+        raise ImproperlyConfigured(
+            "Set AWS_PRIVATE_BUCKET_NAME to a bucket of its own, not the public one."
+        )
     STORAGES = {
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
@@ -311,7 +317,7 @@ if env("AWS_STORAGE_BUCKET_NAME"):
         "private": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": env("AWS_PRIVATE_BUCKET_NAME", env("AWS_STORAGE_BUCKET_NAME")),
+                "bucket_name": env("AWS_PRIVATE_BUCKET_NAME"),
                 "default_acl": "private",
                 "querystring_auth": True,
                 "location": "private",
@@ -528,3 +534,7 @@ USER_RATE_LIMITS = {
 # Reviews by accounts younger than this many days are shown but left out of rating
 # averages (content.selectors.counted_in_ratings); 0 counts every review.
 REVIEW_MIN_ACCOUNT_AGE_DAYS = int(env("REVIEW_MIN_ACCOUNT_AGE_DAYS", "0"))
+# Members-only pictures (communities/media.py): how long a signed link lives, and the
+# internal location the web server serves private files from (X-Accel-Redirect), if any.
+PRIVATE_MEDIA_URL_AGE = 600
+PRIVATE_MEDIA_ACCEL_PREFIX = env("PRIVATE_MEDIA_ACCEL_PREFIX", "")

@@ -125,6 +125,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "leftover:login_by_code": every(NOT_FOUND),
     "leftover:google_token_login": every(NOT_FOUND),
     "leftover:old_social_prefix": every(NOT_FOUND),
+    # a members-only picture without its signed link (communities/media.py)
+    "communities:media": every(FORBIDDEN),
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
@@ -498,6 +500,7 @@ def _build_world() -> dict:
         "content:post_delete": {"post_id": post.pk},
         "content:post_comment": {"post_id": post.pk},
         "leftover:confirm_email_by_key": {"key": "MTI:1vQx7s:abcdef"},
+        "communities:media": {"community_id": community.pk, "name": "0" * 32 + ".jpg"},
         "content:share_create": {"post_id": post.pk},
         "content:comment_replies": {"comment_id": comment.pk},
         "content:comment_edit": {"comment_id": comment.pk},
