@@ -14,7 +14,9 @@ from artists.tests.factories import image_upload, pdf_upload
 
 def test_cover_photo_is_cropped_to_1500_by_500():
     resized = uploads.picture_resized(
-        image_upload(size=(3000, 2000)), size=uploads.COVER_PHOTO_SIZE, use="cover"
+        image_upload(size=(3000, 2000), image_format="JPEG"),
+        size=uploads.COVER_PHOTO_SIZE,
+        use="cover",
     )
 
     with Image.open(io.BytesIO(resized.read())) as image:

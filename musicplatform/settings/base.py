@@ -501,8 +501,14 @@ PG_BIN_DIR = env("PG_BIN_DIR")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secret_paths": {"()": "musicplatform.log_filters.RedactSecretPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # The loggers that write request paths, which may hold a verification or reset token.
+    "loggers": {
+        name: {"filters": ["redact_secret_paths"]}
+        for name in ("django.request", "django.server", "gunicorn.access")
+    },
 }
 
 # --- Hardening (issue 23, docs/security.md "Abuse and hostile input") ---

@@ -65,16 +65,12 @@ def emailed_secrets() -> dict[str, str]:
     from django.core import mail
 
     found = {}
-    for message in getattr(mail, "outbox", []):
-        bodies = [
-            message.body,
-            *(content for content, _type in getattr(message, "alternatives", [])),
-        ]
+    for number, message in enumerate(getattr(mail, "outbox", [])):
+        alternatives = [content for content, _type in getattr(message, "alternatives", [])]
         for what, link in EMAILED_SECRETS.items():
-            for body in bodies:
+            for body in (message.body, *alternatives):
                 for token in link.findall(str(body)):
-                    found.setdefault(what, token)
-                    found[f"{what} ({token[:4]}…)"] = token
+                    found[f"{what} in email #{number + 1}"] = token
     return found
 
 
