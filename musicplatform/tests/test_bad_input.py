@@ -89,6 +89,11 @@ def _fields(form_class) -> tuple[str, ...]:
 # Every view that takes a POST, with the names it reads: its form's fields and what it
 # reads from request.POST itself. `next` is where several views send the user back.
 POST_FIELDS: dict[str, tuple[str, ...]] = {
+    # allauth's routes we do not use answer 404 to anything (accounts/leftover_urls.py).
+    "leftover:confirm_email_by_key": (),
+    "leftover:login_by_code": (),
+    "leftover:google_token_login": (),
+    "leftover:old_social_prefix": (),
     "accounts:verify_email": (),
     "accounts:onboarding": (*_fields(PreferencesForm), "skip"),
     "accounts:settings_profile": (*_fields(ProfileForm), "remove_picture"),
