@@ -16,6 +16,7 @@ from artists.models import (
     ArtistVerificationStatus,
     VerificationStatus,
 )
+from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change
 
@@ -74,6 +75,7 @@ def artist_create(
     cover_photo: File | None = None,
 ) -> Artist:
     """The user's artist profile; the user becomes an artist. One profile per user."""
+    validate_single_line(artist_name)
     with transaction.atomic():
         locked_user = User.objects.select_for_update().get(pk=user.pk)
         if Artist.objects.filter(user=locked_user).exists():
@@ -97,6 +99,7 @@ def artist_update(
     cover_photo: File | None = None,
 ) -> Artist:
     """New name and bio; pictures are replaced only when new ones are given."""
+    validate_single_line(artist_name)
     with transaction.atomic():
         locked = Artist.objects.select_for_update().get(pk=artist.pk)
         locked.artist_name = artist_name

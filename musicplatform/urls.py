@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz/live", views.healthz_live, name="healthz_live"),
     path("healthz/ready", views.healthz_ready, name="healthz_ready"),
     path("admin/", admin.site.urls),
+    # Before allauth's: the routes of it we do not use answer 404.
+    path("accounts/", include("accounts.leftover_urls")),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
     path("shop/", include("shop.urls")),

@@ -22,6 +22,7 @@ from shop.models import (
     PaymentStatus,
     Product,
 )
+from shop.payments.events import MalformedEvent
 from shop.payments.forms import TestCardForm
 from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
 from shop.payments.services import (
@@ -163,8 +164,8 @@ def stripe_webhook(request):
     except (stripe.SignatureVerificationError, UnicodeDecodeError, json.JSONDecodeError) as error:
         logger.warning("Stripe webhook refused: %s", error)
         return HttpResponseBadRequest("Invalid signature or payload.")
-    except (KeyError, TypeError) as error:
+    except (KeyError, TypeError, MalformedEvent) as error:
         logger.warning("Stripe webhook with an unexpected shape: %r", error)
-        return HttpResponseBadRequest("Unexpected event shape.")
+        return HttpResponseBadRequest(f"Unexpected event shape: {error}.")
     payment_event_handle(event=event)
     return HttpResponse(status=200)

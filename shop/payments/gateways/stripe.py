@@ -13,7 +13,7 @@ import stripe
 from django.conf import settings
 
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import GatewayEvent, Outcome, to_cents
+from shop.payments.events import GatewayEvent, MalformedEvent, Outcome, event_checked, to_cents
 from shop.payments.gateways import GatewayError, GatewayUnavailable
 
 logger = logging.getLogger(__name__)
@@ -271,9 +271,19 @@ def _payment_intent_outcome(intent: dict, *, event_type: str) -> Outcome:
 
 
 def event_from_stripe(payload: dict) -> GatewayEvent:
-    """A verified webhook body as a `GatewayEvent`; its state comes from the event's object."""
+    """A verified webhook body as a `GatewayEvent`; its state comes from the event's object.
+
+    Raises MalformedEvent (or KeyError) for a body not shaped like Stripe's."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise MalformedEvent("the event is not an object with data")
     event_id, event_type = payload["id"], payload["type"]
     obj = payload["data"]["object"]
+    if not isinstance(event_type, str) or not isinstance(obj, dict):
+        raise MalformedEvent("the event has no type or no object")
+    if not isinstance(obj.get("metadata") or {}, dict) or not isinstance(
+        obj.get("last_payment_error") or {}, dict
+    ):
+        raise MalformedEvent("the object's metadata or error is not an object")
     base = {"gateway": PaymentGateway.STRIPE, "event_id": event_id, "event_type": event_type}
     metadata = obj.get("metadata") or {}
     if event_type.startswith("payment_intent."):
@@ -312,7 +322,7 @@ def event_from_stripe(payload: dict) -> GatewayEvent:
         )
     else:
         event = GatewayEvent(**base, outcome=Outcome.IGNORED, payment_id=metadata.get("payment_id"))
-    return replace(event, payload=payload)
+    return event_checked(replace(event, payload=payload))
 
 
 def webhook_verify(*, body: bytes, signature: str | None) -> dict:
