@@ -11,7 +11,8 @@ from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunityFactory
 from content.tests.factories import PostFactory
 from musicplatform.validators import name_skeleton
-from shop.tests.factories import ProductFactory
+from shop.models import OrderStatus
+from shop.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,20 +85,26 @@ def test_staff_find_the_suspects_with_the_admin_filter(client):
 
 @pytest.mark.parametrize(
     "page",
-    ["artist", "post", "product", "community", "search"],
+    ["artist", "post", "product", "community", "search", "purchases"],
 )
 def test_the_verified_badge_shows_where_the_name_appears(client, page):
     real = verified("Taylor Swift")
     impostor = ArtistFactory(artist_name="Tay1or Swift")
-    client.force_login(
-        User.objects.create_user(username="fan9", email="f9@example.com", password="pw")
-    )
+    fan = User.objects.create_user(username="fan9", email="f9@example.com", password="pw")
+    client.force_login(fan)
+
+    def bought_from(artist) -> str:
+        order = OrderFactory(user=fan, status=OrderStatus.PAID)
+        OrderItemFactory(order=order, product=ProductFactory(artist=artist, download=True))
+        return reverse("purchases")
+
     urls = {
         "artist": lambda a: a.get_absolute_url(),
         "post": lambda a: PostFactory(artist=a).get_absolute_url(),
         "product": lambda a: reverse("shop:product", args=[ProductFactory(artist=a).pk]),
         "community": lambda a: CommunityFactory(artist=a).get_absolute_url(),
         "search": lambda a: reverse("artists:search") + "?q=" + a.artist_name,
+        "purchases": bought_from,
     }
 
     assert "✓ Verified" in client.get(urls[page](real)).content.decode()
@@ -106,4 +113,6 @@ def test_the_verified_badge_shows_where_the_name_appears(client, page):
     answer = client.get(urls[page](impostor)).content.decode()
     if page == "search":
         answer = answer[answer.index(impostor.get_absolute_url()) :].split("</h3>")[0]
+    if page == "purchases":  # the real artist's purchase is listed too: the impostor's row
+        answer = answer[answer.index(impostor.artist_name) :].split("</td>")[0]
     assert "✓ Verified" not in answer
