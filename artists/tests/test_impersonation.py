@@ -3,6 +3,7 @@ artist's are flagged for staff, and the verified badge shows wherever the name a
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from artists.models import VerificationStatus
@@ -55,6 +56,15 @@ def test_without_a_verified_artist_nobody_is_a_suspect():
         ArtistFactory(artist_name=name)
 
     assert impersonation_suspects() == {}
+
+
+def test_a_lookalike_already_removed_is_no_longer_a_suspect():
+    verified("Taylor Swift")
+    removed = ArtistFactory(artist_name="Tay1or Swift", removed_at=timezone.now())
+    listed = ArtistFactory(artist_name="Taylor Swiift")
+
+    assert impersonation_suspects() == {listed.pk: "Taylor Swift"}
+    assert removed.pk not in impersonation_suspects()
 
 
 def test_short_names_must_match_exactly():
