@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
+from accounts.middleware import user_cache_key
 from accounts.models import (
     DELETED_USERNAME_PREFIX,
     Genre,
@@ -30,7 +31,9 @@ from accounts.models import (
     VerificationType,
 )
 from artists.models import Artist
+from musicplatform.cache import invalidate_on_commit
 from musicplatform.images import encode_jpeg, picture_decoded
+from shop.models import SavedAddress
 
 TOKEN_LIFETIMES = {
     VerificationType.EMAIL: timedelta(days=3),
@@ -397,10 +400,13 @@ def spotify_import_top_artists(*, user: User) -> SpotifyImport:
 def user_deactivate(*, user: User) -> None:
     """Staff's switch: refuse logins without touching the data (undone by user_reactivate)."""
     User.objects.filter(pk=user.pk, deleted_at__isnull=True).update(deleted_at=timezone.now())
+    # An UPDATE sends no post_save: the signed-in copy in the cache is forgotten here.
+    invalidate_on_commit(user_cache_key(user.pk))
 
 
 def user_reactivate(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(deleted_at=None)
+    invalidate_on_commit(user_cache_key(user.pk))
 
 
 def user_delete_account(*, user: User) -> None:
@@ -451,6 +457,8 @@ def user_delete_account(*, user: User) -> None:
         SocialAccount.objects.filter(user=locked).delete()
         UserVerification.objects.filter(user=locked).delete()
         UserPreferences.objects.filter(user=locked).delete()
+        # Orders keep their own copy of the address they shipped to.
+        SavedAddress.objects.filter(user=locked).delete()
         transaction.on_commit(lambda: _delete_pictures_except(locked.pk, keep=[]))
         subscriptions_end_refunding_unused(
             subscription_ids=CommunitySubscription.objects.filter(

@@ -1,6 +1,7 @@
 """Writes for artists: profiles, verification requests and decisions, payout methods."""
 
 import uuid
+from collections.abc import Iterable
 
 from django.core.files.base import File
 from django.core.files.storage import default_storage, storages
@@ -16,6 +17,7 @@ from artists.models import (
     ArtistVerificationStatus,
     VerificationStatus,
 )
+from musicplatform.cache import invalidate_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change
@@ -107,6 +109,16 @@ def artist_update(
         pictures = _set_pictures(locked, profile_picture=profile_picture, cover_photo=cover_photo)
         locked.save(update_fields=["artist_name", "bio", *pictures])
     return locked
+
+
+def artists_feature(*, artist_ids: Iterable[uuid.UUID], featured: bool) -> int:
+    """Staff feature artists (or stop); how many. Every surface that shows featured
+    artists (home, explore: `content.selectors.featured_section`) shows it at once."""
+    from content.selectors import FEATURED_CACHE_KEY
+
+    updated = Artist.objects.filter(pk__in=list(artist_ids)).update(featured=featured)
+    invalidate_on_commit(FEATURED_CACHE_KEY)
+    return updated
 
 
 def artist_verification_submit(
@@ -232,7 +244,6 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     from communities.selectors import community_info_key
     from communities.services import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
     from content.selectors import FEATURED_CACHE_KEY
-    from musicplatform.cache import invalidate_on_commit
     from musicplatform.selectors import HOME_CACHE_KEY
     from notifications.models import StatusHistory
     from shop.models import Order, OrderStatus

@@ -9,15 +9,15 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 # The test gateway (the stand-in for Stripe's checkout) accepts this card.
 TEST_CARD = "4242 4242 4242 4242"
-# The checkout form's fields, by label.
+# The checkout form's text fields, by label, and the country chosen from its list.
 SHIPPING = {
     "Phone": "+351 912 345 678",
     "Full name": "Demo Fan",
     "Address": "Rua das Flores 12",
     "City": "Lisbon",
     "Postal code": "1200-195",
-    "Country": "PT",
 }
+COUNTRY = "Portugal"
 
 
 def link_in_email(outbox: list, to: str) -> str:
@@ -42,9 +42,13 @@ def pay(page: Page, amount: str) -> None:
 
 
 def check_out(page: Page, amount: str) -> None:
-    """From the cart: checks out to the SHIPPING address and pays `amount`."""
+    """From the cart: checks out to the SHIPPING address in COUNTRY, sees the total with
+    the artists' shipping to it, and pays `amount` (shipping included)."""
     page.get_by_role("link", name="Checkout").click()
     for field, value in SHIPPING.items():
         page.get_by_label(label(field)).fill(value)
+    page.get_by_label(label("Country")).select_option(label=COUNTRY)
+    page.get_by_role("button", name="Update regions and shipping for this country").click()
+    expect(page.get_by_role("row", name=re.compile(r"^Total"))).to_contain_text(f"${amount}")
     page.get_by_role("button", name="Complete checkout and pay").click()
     pay(page, amount)

@@ -25,13 +25,13 @@ def test_fan_buys_merchandise_and_a_download_and_downloads_the_file(demo, new_pa
 
     page.get_by_role("link", name="Cart").first.click()
     expect(page.get_by_text("$48.97")).to_be_visible()  # 2 x 19.99 + 8.99
-    check_out(page, "48.97")
+    check_out(page, "56.97")  # and Kai Moreno's shipping to Portugal (rest of world), 8.00
     page.get_by_role("link", name="Your order").click()
 
     expect(page.get_by_role("heading", name="Order")).to_be_visible()
     expect(page.get_by_text("Paid", exact=True)).to_be_visible()
     expect(page.get_by_text(SHIPPING["Address"])).to_be_visible()
-    assert any("fan@example.com" in m.to and "48.97" in m.body for m in outbox), [
+    assert any("fan@example.com" in m.to and "56.97" in m.body for m in outbox), [
         (m.to, m.subject) for m in outbox
     ]
 
@@ -41,4 +41,4 @@ def test_fan_buys_merchandise_and_a_download_and_downloads_the_file(demo, new_pa
     assert Path(download.value.path()).read_bytes() == ALBUM_BYTES
 
     page.get_by_role("link", name="All my orders").click()
-    expect(page.get_by_text("$48.97")).to_be_visible()
+    expect(page.get_by_text("$56.97")).to_be_visible()

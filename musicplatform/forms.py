@@ -38,3 +38,14 @@ class NameField(forms.CharField):
     """A name or a title: one line of text (musicplatform.validators)."""
 
     default_validators = [validate_single_line]
+
+
+class SearchForm(forms.Form):
+    """The search page's and the header's search box (musicplatform.search)."""
+
+    q = forms.CharField(max_length=100, required=False, strip=True, label="Search for")
+    kind = forms.ChoiceField(required=False, label="In", choices=[("", "Everything")])
+
+    def __init__(self, *args, kinds: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Everything"), *kinds.items()]

@@ -13,6 +13,7 @@ class NotificationType(models.TextChoices):
     LIKE = "like", "Likes on my posts, comments and reviews"
     NEW_MEMBER = "new_member", "New members of my communities"
     ORDER = "order", "Changes to my orders"
+    SALE = "sale", "New orders of my products to ship"
     PAYMENT = "payment", "Payments completed, failed or refunded"
     SUBSCRIPTION = "subscription", "Subscriptions renewed, in grace or ended"
     VERIFICATION = "verification", "Artist verification decisions"
@@ -24,6 +25,7 @@ class NotificationType(models.TextChoices):
 EMAILED_BY_DEFAULT = frozenset(
     {
         NotificationType.ORDER,
+        NotificationType.SALE,
         NotificationType.SUBSCRIPTION,
         NotificationType.VERIFICATION,
     }

@@ -18,7 +18,9 @@ from shop.models import (
     PaymentStatus,
     Product,
     Refund,
+    SavedAddress,
     SavedPaymentMethod,
+    ShippingRate,
 )
 from shop.payments.forms import RefundForm
 from shop.payments.services import PaymentError, payment_refund
@@ -49,12 +51,13 @@ class ProductAdmin(admin.ModelAdmin):
         "name",
         "artist",
         "product_type",
+        "delivery",
         "price",
         "stock_quantity",
         "is_active",
         "created_at",
     )
-    list_filter = ("product_type", "is_active", "created_at")
+    list_filter = ("product_type", "delivery", "is_active", "created_at")
     list_select_related = ("artist",)
     search_fields = ("name", "artist__artist_name")
     ordering = ("name",)
@@ -84,6 +87,9 @@ class OrderItemInline(ReadOnlyMixin, admin.TabularInline):
         "quantity",
         "unit_price",
         "subtotal",
+        "status",
+        "carrier",
+        "tracking_number",
         "download_expires_at",
         "download_links_issued",
         "refund",
@@ -102,7 +108,7 @@ class RefundInline(ReadOnlyMixin, admin.TabularInline):
 
 class PaymentInline(ReadOnlyMixin, admin.TabularInline):
     model = Payment
-    fields = ("amount", "currency", "payment_method", "payment_status", "payment_date")
+    fields = ("amount", "currency", "gateway", "payment_method", "payment_status", "payment_date")
     show_change_link = True
 
 
@@ -120,6 +126,7 @@ class OrderAdmin(admin.ModelAdmin):
         "id",
         "user",
         "total_amount",
+        "shipping_amount",
         "status",
         "refund_link",
         "contact_email",
@@ -132,6 +139,7 @@ class OrderAdmin(admin.ModelAdmin):
         "id",
         "user",
         "total_amount",
+        "shipping_amount",
         "status",
         "refund_link",
         "created_at",
@@ -216,8 +224,16 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(OrderItem)
 class OrderItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("order", "product", "quantity", "unit_price", "subtotal", "created_at")
-    list_filter = ("created_at",)
+    list_display = (
+        "order",
+        "product",
+        "quantity",
+        "unit_price",
+        "subtotal",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "created_at")
     list_select_related = ("order", "product")
     search_fields = ("order__id__exact", "product__name", "order__contact_email")
     ordering = ("-created_at",)
@@ -234,13 +250,14 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "amount",
         "refunded_amount",
         "currency",
+        "gateway",
         "payment_method",
         "payment_status",
         "order",
         "subscription",
         "payment_date",
     )
-    list_filter = ("payment_status", "purpose", "currency", "payment_method", "payment_date")
+    list_filter = ("payment_status", "purpose", "currency", "gateway", "payment_date")
     list_select_related = ("user", "order", "subscription")
     search_fields = (
         "id__exact",
@@ -362,3 +379,23 @@ class FeaturedItemAdmin(admin.ModelAdmin):
     autocomplete_fields = ("payment",)
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(ShippingRate)
+class ShippingRateAdmin(admin.ModelAdmin):
+    list_display = ("artist", "country", "amount", "created_at")
+    list_select_related = ("artist",)
+    search_fields = ("artist__artist_name", "country")
+    ordering = ("artist__artist_name", "country")
+    autocomplete_fields = ("artist",)
+    readonly_fields = ("id", "created_at")
+
+
+@admin.register(SavedAddress)
+class SavedAddressAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "city", "country", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "name", "postal_code")
+    ordering = ("-last_used_at",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("id", "created_at", "last_used_at")

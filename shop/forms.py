@@ -5,12 +5,14 @@ from decimal import Decimal
 import filetype
 from django import forms
 from django.utils import timezone
+from django_countries import countries
 
 from content.media import AUDIO_TYPES
 from musicplatform.forms import NameField, before_latest_year
 from musicplatform.images import picture_scaled_down
 from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
-from shop.models import FeaturedItemType, ProductType
+from shop.models import FeaturedItemType, OrderItemStatus, ProductDelivery, ProductType
+from shop.regions import REGION_NOUNS, REGIONS, region_code
 from shop.selectors import SORTS
 from shop.services.orders import Address
 from shop.services.products import price_problem
@@ -52,20 +54,27 @@ class ProductForm(forms.Form):
     name = NameField(max_length=255)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     product_type = forms.ChoiceField(choices=ProductType.choices)
+    delivery = forms.ChoiceField(
+        choices=ProductDelivery.choices,
+        widget=forms.RadioSelect,
+        label="How buyers get it",
+        help_text="Physical products are shipped (they need stock, and your shipping rates); "
+        "digital ones are downloaded (they need the file).",
+    )
     price = forms.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, help_text="0.00 makes a download free."
+        max_digits=10, decimal_places=2, min_value=0, help_text="0.00 makes a digital product free."
     )
     stock_quantity = forms.IntegerField(
         min_value=0,
         max_value=1_000_000,
         required=False,
-        help_text="Leave empty for unlimited (usual for downloads).",
+        help_text="How many you can ship. Leave empty for unlimited downloads.",
     )
     is_active = forms.BooleanField(required=False, initial=True, label="On sale")
     images = MultipleImageField(required=False, help_text="JPEG, PNG or WebP, 5 MB each.")
     digital_file = forms.FileField(
         required=False,
-        help_text="The file buyers download (music downloads and exclusive releases).",
+        help_text="The file buyers download (digital products).",
     )
 
     def __init__(self, *args, has_file: bool = False, **kwargs):
@@ -99,14 +108,24 @@ class ProductForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        digital = data.get("product_type") in {
-            ProductType.MUSIC_DOWNLOAD,
-            ProductType.EXCLUSIVE_RELEASE,
-        }
-        if digital and not data.get("digital_file") and not self.has_file:
+        delivery = data.get("delivery")
+        if (
+            delivery == ProductDelivery.DIGITAL
+            and not data.get("digital_file")
+            and not self.has_file
+            and "digital_file" not in self.errors
+        ):
             self.add_error("digital_file", "A digital product needs its file.")
-        if data.get("price") is not None and data.get("product_type"):
-            problem = price_problem(price=data["price"], product_type=data["product_type"])
+        if (
+            delivery == ProductDelivery.PHYSICAL
+            and data.get("stock_quantity") is None
+            and "stock_quantity" not in self.errors
+        ):
+            self.add_error(
+                "stock_quantity", "A physical product needs its stock: how many you can ship."
+            )
+        if data.get("price") is not None and delivery:
+            problem = price_problem(price=data["price"], delivery=delivery)
             if problem:
                 self.add_error("price", problem)
         return data
@@ -140,16 +159,29 @@ class QuantityForm(forms.Form):
     )
 
 
+COUNTRY_CHOICES = [("", "Choose a country"), *countries]
+NEW_ADDRESS = "new"
+
+
 class CheckoutForm(forms.Form):
+    """Contact details, and a shipping address when the cart holds a physical item: one
+    of the buyer's saved addresses, or a new one (country from the list, and a region
+    from a list where the country has one; REGIONS)."""
+
     contact_email = forms.EmailField(max_length=255, label="Email")
     contact_phone = forms.CharField(max_length=20, required=False, label="Phone")
+    saved_address = forms.ChoiceField(
+        widget=forms.RadioSelect, required=False, label="Ship to", choices=()
+    )
     name = NameField(max_length=200, required=False, label="Full name")
     line1 = forms.CharField(max_length=200, required=False, label="Address")
     line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     city = forms.CharField(max_length=100, required=False)
     postal_code = forms.CharField(max_length=20, required=False, label="Postal code")
-    country = forms.CharField(
-        max_length=60, required=False, help_text="Two-letter country code, e.g. US or DE."
+    country = forms.ChoiceField(choices=COUNTRY_CHOICES, required=False)
+    region = forms.CharField(max_length=100, required=False, label="Region")
+    remember = forms.BooleanField(
+        required=False, initial=True, label="Save this address for my next orders"
     )
     checkout_key = forms.UUIDField(widget=forms.HiddenInput)
     expected_total = forms.DecimalField(
@@ -157,13 +189,53 @@ class CheckoutForm(forms.Form):
     )
 
     ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
+    NEW_ADDRESS_FIELDS = (*ADDRESS_REQUIRED, "line2", "region", "remember")
+    ADDRESS_FIELDS = (*NEW_ADDRESS_FIELDS, "saved_address")
 
-    def __init__(self, *args, needs_shipping: bool, **kwargs):
+    def __init__(self, *args, needs_shipping: bool, saved_addresses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.needs_shipping = needs_shipping
+        self.saved_addresses = {str(a.pk): a for a in saved_addresses}
         if not needs_shipping:
-            for name in (*self.ADDRESS_REQUIRED, "line2"):
+            for name in self.ADDRESS_FIELDS:
                 del self.fields[name]
+            return
+        if self.saved_addresses:
+            self.fields["saved_address"].choices = [
+                *((pk, str(a)) for pk, a in self.saved_addresses.items()),
+                (NEW_ADDRESS, "A new address (below)"),
+            ]
+        else:
+            del self.fields["saved_address"]
+        # The new address's region list follows its own country (a saved address chosen
+        # above does not change it).
+        country = self._raw("country").upper()
+        if self.is_bound and country in REGIONS:
+            # A region typed before its list was shown ("virginia") is shown chosen.
+            code = region_code(country, self._raw("region"))
+            if code is not None:
+                self.data = self.data.copy()
+                self.data[self.add_prefix("region")] = code
+        if country in REGIONS:
+            noun = REGION_NOUNS[country]
+            self.fields["region"].label = noun.capitalize()
+            self.fields["region"].widget = forms.Select(
+                choices=[("", f"Choose a {noun}"), *REGIONS[country]]
+            )
+
+    def _raw(self, name: str) -> str:
+        if self.is_bound:
+            return (self.data.get(self.add_prefix(name)) or "").strip()
+        return str(self.initial.get(name) or "")
+
+    def _saved_choice(self):
+        return self.saved_addresses.get(self._raw("saved_address"))
+
+    def destination_country(self) -> str:
+        """The country the buyer ships to, from what they chose so far (may be empty):
+        it decides the shipping shown before they confirm."""
+        saved = self._saved_choice()
+        return saved.country if saved else self._raw("country").upper()
 
     def clean_contact_phone(self):
         phone = self.cleaned_data["contact_phone"].strip()
@@ -171,23 +243,40 @@ class CheckoutForm(forms.Form):
             raise forms.ValidationError("Enter a phone number such as +1 555 123 4567.")
         return phone
 
-    def clean_country(self):
-        country = self.cleaned_data["country"].strip().upper()
-        if country and not re.fullmatch(r"[A-Z]{2}", country):
-            raise forms.ValidationError("Use the two-letter country code, e.g. US.")
-        return country
-
     def clean(self):
         data = super().clean()
-        if self.needs_shipping:
-            for name in self.ADDRESS_REQUIRED:
-                if not (data.get(name) or "").strip() and name not in self.errors:
-                    self.add_error(name, "Needed to ship your merchandise.")
+        if not self.needs_shipping or self._saved_choice():
+            return data
+        for name in self.ADDRESS_REQUIRED:
+            if not (data.get(name) or "").strip() and name not in self.errors:
+                self.add_error(name, "Needed to ship your order.")
+        country = data.get("country", "")
+        if country in REGIONS and "region" not in self.errors:
+            code = region_code(country, data.get("region", ""))
+            if code is None:
+                self.add_error(
+                    "region",
+                    f"Choose a {REGION_NOUNS[country]} from the list for "
+                    f"{countries.name(country)}.",
+                )
+            else:
+                data["region"] = code
         return data
 
     def address(self) -> Address | None:
         if not self.needs_shipping:
             return None
+        saved = self._saved_choice()
+        if saved is not None:
+            return Address(
+                name=saved.name,
+                line1=saved.line1,
+                line2=saved.line2,
+                city=saved.city,
+                postal_code=saved.postal_code,
+                country=saved.country,
+                region=saved.region,
+            )
         data = self.cleaned_data
         return Address(
             name=data["name"].strip(),
@@ -196,7 +285,36 @@ class CheckoutForm(forms.Form):
             city=data["city"].strip(),
             postal_code=data["postal_code"].strip(),
             country=data["country"],
+            region=data.get("region", "").strip(),
         )
+
+    def remember_address(self) -> bool:
+        """A new address when the buyer asked; a saved one always (it becomes the latest)."""
+        return self.needs_shipping and bool(self._saved_choice() or self.cleaned_data["remember"])
+
+
+class FulfilmentForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(OrderItemStatus.SHIPPED, "Shipped"), (OrderItemStatus.DELIVERED, "Delivered")]
+    )
+    carrier = forms.CharField(max_length=100, required=False)
+    tracking_number = forms.CharField(max_length=100, required=False, label="Tracking number")
+
+
+class ShippingRateForm(forms.Form):
+    country = forms.ChoiceField(
+        choices=[("", "Rest of the world (every country without a rate of its own)"), *countries],
+        required=False,
+        label="Ships to",
+    )
+    amount = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        max_value=1000,
+        label="Shipping per order",
+        help_text="What a buyer pays once per order for all your items, however many.",
+    )
 
 
 class FeaturedPlacementForm(forms.Form):

@@ -2,12 +2,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django_countries import countries
 
-from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
+from musicplatform.db import (
+    CurrentTimestamp,
+    created_at,
+    searchable_text,
+    updated_at,
+    uuid_primary_key,
+)
 
 
 def private_storage():
@@ -21,6 +29,13 @@ class ProductType(models.TextChoices):
     MERCHANDISE = "merchandise", "Merchandise"
 
 
+class ProductDelivery(models.TextChoices):
+    """How a product reaches its buyer, whatever its type (a release may be vinyl or a file)."""
+
+    PHYSICAL = "physical", "Physical: shipped to the buyer"
+    DIGITAL = "digital", "Digital: downloaded from a link"
+
+
 class Product(models.Model):
     id = uuid_primary_key("product_id")
     artist = models.ForeignKey(
@@ -29,6 +44,9 @@ class Product(models.Model):
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
     product_type = models.CharField(max_length=50, choices=ProductType.choices)
+    # Physical products need a shipping address and enter fulfilment; digital ones need a
+    # file and get download links (shop.services.products checks both).
+    delivery = models.CharField(max_length=20, choices=ProductDelivery.choices)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     # NULL means unlimited (downloads); a number is what is left to sell.
     stock_quantity = models.IntegerField(null=True, blank=True)
@@ -41,6 +59,7 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True, db_default=True)
     created_at = created_at()
     updated_at = updated_at()
+    search_document = searchable_text(titles=("name",), body="description")
 
     class Meta:
         db_table = "products"
@@ -53,6 +72,9 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["artist"], name="idx_products_artist_id"),
             models.Index(fields=["product_type"], name="idx_products_type"),
+            GinIndex(fields=["search_document"], name="idx_products_search"),
+            # Misspelt names (pg_trgm's `%>`), when full-text search finds no word.
+            GinIndex(fields=["name"], name="idx_products_name_trgm", opclasses=["gin_trgm_ops"]),
             # The shop's list and the home page show the newest active products first.
             models.Index(
                 fields=["-created_at", "id"],
@@ -71,6 +93,7 @@ class Product(models.Model):
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     PAID = "paid", "Paid"
+    PARTLY_SHIPPED = "partly_shipped", "Partly shipped"
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
@@ -87,7 +110,13 @@ class Order(models.Model):
         related_name="orders",
         db_index=False,
     )
+    # What the buyer pays: the items' subtotals plus `shipping_amount`.
     total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # The shipping rates of the artists whose physical items the order holds, one per
+    # artist, for the destination country (shop.services.shipping).
+    shipping_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
     status = models.CharField(
         max_length=50,
         choices=OrderStatus.choices,
@@ -100,6 +129,10 @@ class Order(models.Model):
     # The checkout form's idempotency key: a repeated "Complete checkout" finds this order
     # instead of placing a second one.
     checkout_key = models.UUIDField(null=True, blank=True, editable=False)
+    # The stock is held until created_at + SHOP_ORDER_HOLD_MINUTES, or until this if later:
+    # a Stripe Checkout session lasts at least 30 minutes, and the hold is extended to
+    # cover the session, never the other way round (shop.payments.services.payment_start).
+    reserved_until = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
 
@@ -109,6 +142,10 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["checkout_key"], name="orders_checkout_key_key"),
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="orders_total_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(shipping_amount__gte=0) & Q(shipping_amount__lte=F("total_amount")),
+                name="orders_shipping_within_total",
             ),
         ]
         indexes = [
@@ -123,11 +160,29 @@ class Order(models.Model):
         return reverse("shop:order", args=[self.pk])
 
 
-# Every move an order may make; status_change() enforces it.
+# Every move an order may make; status_change() enforces it. Past `paid` the status
+# follows from its items' (shop.services.fulfilment.order_status_from_items).
 ORDER_TRANSITIONS = {
     OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
-    OrderStatus.PAID: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.PAID: (OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    # Delivered at once: the last unshipped item was refunded, the others were delivered.
+    OrderStatus.PARTLY_SHIPPED: (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
     OrderStatus.SHIPPED: (OrderStatus.DELIVERED,),
+}
+
+
+class OrderItemStatus(models.TextChoices):
+    """Where a physical item is; digital items have none (NULL)."""
+
+    TO_SHIP = "to_ship", "Not shipped yet"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+
+
+# Every move an item may make; status_change() enforces it.
+ORDER_ITEM_TRANSITIONS = {
+    OrderItemStatus.TO_SHIP: (OrderItemStatus.SHIPPED,),
+    OrderItemStatus.SHIPPED: (OrderItemStatus.DELIVERED,),
 }
 
 
@@ -157,6 +212,10 @@ class OrderItem(models.Model):
         related_name="items",
         db_index=False,
     )
+    # Fulfilment of a physical item by its artist; NULL for digital items.
+    status = models.CharField(max_length=20, choices=OrderItemStatus.choices, null=True, blank=True)
+    carrier = models.CharField(max_length=100, null=True, blank=True)
+    tracking_number = models.CharField(max_length=100, null=True, blank=True)
     created_at = created_at()
 
     class Meta:
@@ -289,6 +348,11 @@ PAYMENT_TRANSITIONS = {
 }
 
 
+class PaymentGateway(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    TEST = "test", "Built-in test gateway"
+
+
 class PaymentPurpose(models.TextChoices):
     """What a payment pays for; the payment service dispatches on it (docs/payments.md)."""
 
@@ -332,8 +396,14 @@ class Payment(models.Model):
         max_digits=10, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
     )
     currency = models.CharField(max_length=3, default="USD", db_default="USD")
-    # The gateway that took the payment (`stripe`, `test`); refunds go back through it.
-    payment_method = models.CharField(max_length=50)
+    # How the customer paid, as the design document means it ("Visa •••• 4242", "Apple Pay
+    # (Visa •••• 4242)"): told by the gateway when the payment completes, empty before.
+    payment_method = models.CharField(max_length=50, blank=True, default="", db_default="")
+    # The gateway that took the payment; refunds and renewals go back through it.
+    gateway = models.CharField(max_length=20, choices=PaymentGateway.choices)
+    # Why the payment failed, in the customer's words ("Your card has expired."), shown on
+    # the payment page beside "Try again with another card".
+    failure_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
     payment_status = models.CharField(
         max_length=50,
         choices=PaymentStatus.choices,
@@ -459,11 +529,6 @@ class FeaturedItem(models.Model):
         return f"Featured {self.item_type} {self.item_id}"
 
 
-class PaymentGateway(models.TextChoices):
-    STRIPE = "stripe", "Stripe"
-    TEST = "test", "Built-in test gateway"
-
-
 class PaymentEvent(models.Model):
     """One event a gateway told us about, kept once: its id is unique per gateway.
 
@@ -528,3 +593,76 @@ class SavedPaymentMethod(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ShippingRate(models.Model):
+    """What an artist charges to ship one order's worth of their physical items to a
+    country; the row without a country is the artist's rate for the rest of the world."""
+
+    id = uuid_primary_key("shipping_rate_id")
+    artist = models.ForeignKey(
+        "artists.Artist", on_delete=models.DB_CASCADE, related_name="shipping_rates", db_index=False
+    )
+    # ISO 3166-1 alpha-2; NULL is "rest of the world".
+    country = models.CharField(max_length=2, null=True, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "shipping_rates"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artist", "country"],
+                nulls_distinct=False,
+                name="shipping_rates_artist_country_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="shipping_rates_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country or 'Rest of world'}: {self.amount}"
+
+
+class SavedAddress(models.Model):
+    """A shipping address a buyer used, offered again at their next checkout."""
+
+    id = uuid_primary_key("address_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="saved_addresses",
+        db_index=False,
+    )
+    name = models.CharField(max_length=200)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True, default="", db_default="")
+    city = models.CharField(max_length=100)
+    # A subdivision code (e.g. "CA") where the country has a list, free text otherwise.
+    region = models.CharField(max_length=100, blank=True, default="", db_default="")
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2)
+    last_used_at = models.DateTimeField(db_default=CurrentTimestamp())
+    created_at = created_at()
+
+    class Meta:
+        db_table = "saved_addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "user",
+                    "name",
+                    "line1",
+                    "line2",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "country",
+                ],
+                name="saved_addresses_user_address_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.line1}, {self.city}, {countries.name(self.country)}"

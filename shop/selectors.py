@@ -6,17 +6,21 @@ from decimal import Decimal
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django_countries import countries
 
 from shop.models import (
     FeaturedItem,
     Order,
     OrderItem,
+    OrderItemStatus,
     OrderStatus,
     PaymentStatus,
     Product,
-    ProductType,
+    ProductDelivery,
+    SavedAddress,
+    ShippingRate,
 )
-from shop.services.downloads import DIGITAL_TYPES, OWNED_STATUSES
+from shop.services.downloads import OWNED_STATUSES
 
 SORTS = {
     "newest": ("-created_at", "pk"),
@@ -118,8 +122,51 @@ def cart_view(*, quantities: dict[str, int]) -> Cart:
     return Cart(
         lines=lines,
         total=sum((line.subtotal for line in lines), Decimal("0.00")),
-        needs_shipping=any(line.product.product_type == ProductType.MERCHANDISE for line in lines),
+        needs_shipping=any(line.product.delivery == ProductDelivery.PHYSICAL for line in lines),
     )
+
+
+@dataclass
+class ShippingQuote:
+    amount: Decimal
+    # Names of the artists who ship to neither the country nor the rest of the world.
+    unserved: list[str]
+    country: str
+
+    @property
+    def problem(self) -> str:
+        return (
+            f"{', '.join(self.unserved)} cannot ship to {countries.name(self.country)}; "
+            "remove their items or choose another address."
+        )
+
+
+def shipping_quote(*, products: list[Product], country: str) -> ShippingQuote:
+    """Shipping of physical `products` to `country`, one query: each
+    artist's rate for the country, else their rest-of-world rate, once per artist."""
+    # One product per artist: its artist is read only to name an artist who cannot ship.
+    artists = {p.artist_id: p for p in products if p.delivery == ProductDelivery.PHYSICAL}
+    rates: dict = {}
+    for rate in ShippingRate.objects.filter(artist_id__in=list(artists)).filter(
+        Q(country=country) | Q(country__isnull=True)
+    ):
+        if rate.country or rate.artist_id not in rates:
+            rates[rate.artist_id] = rate.amount
+    return ShippingQuote(
+        amount=sum(rates.values(), Decimal("0.00")),
+        unserved=sorted(p.artist.artist_name for pk, p in artists.items() if pk not in rates),
+        country=country,
+    )
+
+
+def shipping_rates_of(*, artist_id) -> list[ShippingRate]:
+    """An artist's rates, countries by name, the rest of the world last."""
+    rates = list(ShippingRate.objects.filter(artist_id=artist_id))
+    return sorted(rates, key=lambda r: (r.country is None, countries.name(r.country or "")))
+
+
+def saved_addresses_of(*, user) -> list[SavedAddress]:
+    return list(SavedAddress.objects.filter(user_id=user.pk).order_by("-last_used_at", "pk")[:10])
 
 
 def _lines() -> QuerySet[OrderItem]:
@@ -140,17 +187,20 @@ def order_lines(*, order_id) -> list[OrderItem]:
     return list(_lines().filter(order_id=order_id))
 
 
-def delivery_note(*, item: OrderItem, order_status: str) -> str:
+def delivery_note(*, item: OrderItem) -> str:
     """Why the buyer can no longer cancel this line for a refund ("" while they can):
-    a digital item whose link was used, merchandise that was shipped. `item` carries
-    `first_download_at` (the order selectors and shop.services.refunds set it)."""
-    if item.product.product_type in DIGITAL_TYPES:
+    a digital item whose link was used, a physical item that its artist shipped (its own
+    status, whatever the other items of the order). `item` carries `first_download_at`
+    (the order selectors and shop.services.refunds set it)."""
+    if item.product.delivery == ProductDelivery.DIGITAL:
         if item.first_download_at is None:
             return ""
         day = timezone.localtime(item.first_download_at).strftime("%Y-%m-%d")
         return f"You downloaded {item.product.name} on {day}"
-    if order_status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+    if item.status == OrderItemStatus.SHIPPED:
         return f"{item.product.name} was shipped"
+    if item.status == OrderItemStatus.DELIVERED:
+        return f"{item.product.name} was delivered"
     return ""
 
 
@@ -169,7 +219,7 @@ def order_cancellation(*, order: Order) -> Cancellation:
     if order.status not in OWNED_STATUSES:
         return Cancellation(possible=False, notes=[])
     open_items = [item for item in order.items.all() if item.refund_id is None]
-    notes = [delivery_note(item=item, order_status=order.status) for item in open_items]
+    notes = [delivery_note(item=item) for item in open_items]
     nothing_delivered = order.status == OrderStatus.PAID and not any(notes)
     undelivered_paid = any(
         not note and item.subtotal > 0 for item, note in zip(open_items, notes, strict=True)
@@ -218,17 +268,16 @@ def order_by_checkout_key(*, user, key: str | None) -> Order | None:
 
 
 def fulfilment_orders(*, user) -> QuerySet[Order]:
-    """Paid and shipped orders holding the user's merchandise, with only their own lines."""
+    """Paid orders holding physical items of the user's that are not delivered yet, with
+    only their own lines (another artist's items of the same order are not theirs)."""
     # A line given back by a refund is not to be shipped.
     own = OrderItem.objects.filter(
-        product__artist__user_id=user.pk,
-        product__product_type=ProductType.MERCHANDISE,
-        refund__isnull=True,
+        product__artist__user_id=user.pk, status__isnull=False, refund__isnull=True
     )
     return (
         Order.objects.filter(
-            Exists(own.filter(order_id=OuterRef("pk"))),
-            status__in=[OrderStatus.PAID, OrderStatus.SHIPPED],
+            Exists(own.filter(order_id=OuterRef("pk")).exclude(status=OrderItemStatus.DELIVERED)),
+            status__in=[OrderStatus.PAID, OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED],
         )
         .prefetch_related(
             Prefetch(

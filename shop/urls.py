@@ -27,5 +27,11 @@ urlpatterns = [
     ),
     path("downloads/<str:token>/", views.download, name="download"),
     path("fulfilment/", views.fulfilment, name="fulfilment"),
-    path("fulfilment/<uuid:order_id>/", views.fulfilment_mark, name="fulfilment_mark"),
+    path("fulfilment/items/<uuid:item_id>/", views.fulfilment_item, name="fulfilment_item"),
+    path("manage/shipping/", views.shipping_rates, name="shipping_rates"),
+    path(
+        "manage/shipping/<uuid:rate_id>/delete/",
+        views.shipping_rate_delete_view,
+        name="shipping_rate_delete",
+    ),
 ]

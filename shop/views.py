@@ -8,46 +8,63 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip
 from shop import selectors
 from shop.forms import (
+    NEW_ADDRESS,
     CheckoutForm,
     FeaturedPlacementForm,
+    FulfilmentForm,
     ProductFilterForm,
     ProductForm,
     QuantityForm,
+    ShippingRateForm,
 )
-from shop.models import OrderItem, OrderStatus, Product
+from shop.models import OrderItem, OrderStatus, Product, ShippingRate
 from shop.payments.services import PaymentError, payment_start
 from shop.services import ShopError
-from shop.services.cart import cart_add, cart_clear, cart_quantities, cart_remove, cart_set
+from shop.services.cart import (
+    CHECKOUT_KEY,
+    cart_add,
+    cart_clear_bought,
+    cart_quantities,
+    cart_remove,
+    cart_set,
+)
 from shop.services.downloads import (
     download_item_for_token,
     download_link_renew,
     download_use_record,
 )
 from shop.services.featured import featured_placement_build
+from shop.services.fulfilment import order_item_fulfil
 from shop.services.orders import (
     PriceChanged,
     order_cancel,
     order_complete_free,
-    order_fulfil,
     order_place,
 )
 from shop.services.products import product_create, product_update
 from shop.services.refunds import order_refund_undelivered
+from shop.services.shipping import shipping_rate_delete, shipping_rate_set
 
 PAGE_SIZE = 24
-CHECKOUT_KEY = "shop_checkout_key"
 
 
 def _own_artists(user):
     from artists.models import Artist
 
     return Artist.objects.filter(user_id=user.pk).order_by("artist_name", "pk")
+
+
+def _chosen_artist(request, artists):
+    """The artist named by `?artist=` among the user's own, else their first."""
+    wanted = request.GET.get("artist")
+    return next((a for a in artists if str(a.pk) == wanted), artists[0])
 
 
 # --- Browsing ---------------------------------------------------------------
@@ -114,10 +131,7 @@ def product_create_view(request):
     if not artists:
         messages.info(request, "Create your artist profile before selling.")
         return redirect("artists:become")
-    artist = artists[0]
-    if request.GET.get("artist"):
-        artist = next((a for a in artists if str(a.pk) == request.GET["artist"]), artist)
-    return _product_form_page(request, artist=artist, product=None)
+    return _product_form_page(request, artist=_chosen_artist(request, artists), product=None)
 
 
 @login_required
@@ -127,7 +141,15 @@ def product_edit_view(request, product_id):
     return _product_form_page(request, artist=product.artist, product=product)
 
 
-PRODUCT_FIELDS = ("name", "description", "product_type", "price", "stock_quantity", "is_active")
+PRODUCT_FIELDS = (
+    "name",
+    "description",
+    "product_type",
+    "delivery",
+    "price",
+    "stock_quantity",
+    "is_active",
+)
 # Uploads start empty on the edit form: new images are added, a new file replaces the
 # old one, and nothing uploaded keeps what is stored.
 PRODUCT_UPLOADS = ("images", "digital_file")
@@ -165,10 +187,10 @@ def _product_form_page(request, *, artist, product):
 # --- Cart --------------------------------------------------------------------
 
 
-def _cart_response(request, *, status: int = 200):
+def _cart_response(request):
     cart = selectors.cart_view(quantities=cart_quantities(session=request.session))
     template = "shop/_cart.html" if request.headers.get("HX-Request") else "shop/cart.html"
-    return render(request, template, {"cart": cart}, status=status)
+    return render(request, template, {"cart": cart})
 
 
 @require_http_methods(["GET"])
@@ -195,16 +217,16 @@ def cart_add_view(request, product_id):
 def cart_update_view(request, product_id):
     product = get_object_or_404(Product, pk=product_id)
     form = QuantityForm(request.POST)
-    status = 200
     try:
         if not form.is_valid():
             raise ShopError("Enter a whole number of items.")
         cart_set(session=request.session, product=product, quantity=form.cleaned_data["quantity"])
     except ShopError as error:
         messages.error(request, str(error))
-        status = 400
     if request.headers.get("HX-Request"):
-        return _cart_response(request, status=status)
+        # Answered 200 even when refused: htmx swaps no 4xx answer, so the message
+        # ("Only 2 left") would never reach the page.
+        return _cart_response(request)
     return redirect("shop:cart")
 
 
@@ -217,6 +239,29 @@ def cart_remove_view(request, product_id):
 
 
 # --- Checkout and orders ----------------------------------------------------
+
+
+def _checkout_form(request, cart, data, *, key, saved) -> tuple[CheckoutForm, object]:
+    """The checkout form, and the shipping quote for the address chosen so far (None
+    while no country is chosen); the total the buyer confirms includes that shipping."""
+    form = CheckoutForm(
+        data,
+        needs_shipping=cart.needs_shipping,
+        saved_addresses=saved,
+        initial={
+            "contact_email": request.user.email,
+            "checkout_key": key,
+            "saved_address": str(saved[0].pk) if saved else NEW_ADDRESS,
+        },
+    )
+    country = form.destination_country() if cart.needs_shipping else ""
+    quote = None
+    if country:
+        quote = selectors.shipping_quote(
+            products=[line.product for line in cart.lines], country=country
+        )
+    form.initial["expected_total"] = cart.total + (quote.amount if quote else 0)
+    return form, quote
 
 
 @login_required
@@ -236,53 +281,82 @@ def checkout(request):
     # One key per checkout, kept in the session and echoed by the form: every repeat of
     # "Complete checkout" carries it, and the order's unique key turns repeats into no-ops.
     key = request.session.setdefault(CHECKOUT_KEY, str(uuid.uuid4()))
-    form = CheckoutForm(
-        request.POST or None,
-        needs_shipping=cart.needs_shipping,
-        initial={
-            "contact_email": request.user.email,
-            "checkout_key": key,
-            "expected_total": cart.total,
+    saved = selectors.saved_addresses_of(user=request.user) if cart.needs_shipping else []
+    data = request.POST.copy() if request.method == "POST" else None
+    if data is not None and "refresh" in data:
+        # "Update shipping" (no JavaScript needed): the region list and the shipping of
+        # the chosen country, with the total to confirm; nothing is placed.
+        form, quote = _checkout_form(request, cart, data, key=key, saved=saved)
+        form.data = form.data.copy()
+        form.data["expected_total"] = str(form.initial["expected_total"])
+        return _checkout_page(request, cart, form, quote)
+    form, quote = _checkout_form(request, cart, data, key=key, saved=saved)
+    if data is None or not form.is_valid():
+        return _checkout_page(request, cart, form, quote, status=200 if data is None else 400)
+    try:
+        order, placed = order_place(
+            user=request.user,
+            quantities={str(line.product.pk): line.quantity for line in cart.lines},
+            contact_email=form.cleaned_data["contact_email"],
+            contact_phone=form.cleaned_data["contact_phone"],
+            shipping_address=form.address(),
+            checkout_key=form.cleaned_data["checkout_key"],
+            expected_total=form.cleaned_data["expected_total"],
+            remember_address=form.remember_address(),
+        )
+    except PriceChanged as error:
+        data["expected_total"] = str(error.total)
+        form, quote = _checkout_form(request, cart, data, key=key, saved=saved)
+        form.is_valid()
+        form.add_error(None, str(error))
+    except ShopError as error:
+        form.add_error(None, str(error))
+    else:
+        return _after_checkout(request, order=order, placed=placed)
+    return _checkout_page(request, cart, form, quote, status=400)
+
+
+def _checkout_page(request, cart, form, quote, *, status: int = 200):
+    shipping = quote.amount if quote and not quote.unserved else None
+    return render(
+        request,
+        "shop/checkout.html",
+        {
+            "cart": cart,
+            "form": form,
+            "quote": quote,
+            "shipping": shipping,
+            "total": cart.total + (shipping or 0),
         },
+        status=status,
     )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                order, placed = order_place(
-                    user=request.user,
-                    quantities={str(line.product.pk): line.quantity for line in cart.lines},
-                    contact_email=form.cleaned_data["contact_email"],
-                    contact_phone=form.cleaned_data["contact_phone"],
-                    shipping_address=form.address(),
-                    checkout_key=form.cleaned_data["checkout_key"],
-                    expected_total=form.cleaned_data["expected_total"],
-                )
-            except PriceChanged as error:
-                form = CheckoutForm(
-                    {**request.POST.dict(), "expected_total": str(error.total)},
-                    needs_shipping=cart.needs_shipping,
-                )
-                form.is_valid()
-                form.add_error(None, str(error))
-            except ShopError as error:
-                form.add_error(None, str(error))
-            else:
-                return _after_checkout(request, order=order, placed=placed)
-    return render(request, "shop/checkout.html", {"cart": cart, "form": form}, status=status)
 
 
 def _after_checkout(request, *, order, placed: bool):
-    if not placed:
+    """Pay the order just placed. The cart stays until the order is paid
+    (`cart_clear_bought`), so a declined card loses nothing."""
+    if placed:
+        if order.status == OrderStatus.PAID:
+            # Nothing to pay (free downloads): order_place completed it.
+            cart_clear_bought(session=request.session, order=order)
+            messages.success(request, FREE_ORDER_DONE)
+            return redirect("shop:order", order.pk)
+        return _pay(request, order)
+    if order.status == OrderStatus.PENDING:
+        messages.info(request, "This order is waiting for payment.")
+    elif order.status == OrderStatus.CANCELLED:
+        # Its hold ended before it was paid: this cart is a new checkout now.
+        request.session.pop(CHECKOUT_KEY, None)
+        messages.info(
+            request,
+            "Your earlier order of this cart was released when its reservation ended; "
+            "confirm again to order it.",
+        )
+        return redirect("shop:checkout")
+    else:
+        cart_clear_bought(session=request.session, order=order)
         messages.info(request, "This checkout was already completed.")
-        return redirect("shop:order", order.pk)
-    cart_clear(session=request.session)
-    request.session.pop(CHECKOUT_KEY, None)
-    if order.status == OrderStatus.PAID:
-        messages.success(request, FREE_ORDER_DONE)
-        return redirect("shop:order", order.pk)
-    return _pay(request, order)
+    return redirect("shop:order", order.pk)
 
 
 FREE_ORDER_DONE = "Your order is complete and ready to download; there was nothing to pay."
@@ -333,6 +407,7 @@ def order_detail(request, order_id):
     order = selectors.order_of_buyer(user=request.user, order_id=order_id)
     if order is None:
         raise Http404
+    cart_clear_bought(session=request.session, order=order)
     now = timezone.now()
     for item in order.items.all():
         item.link_live = bool(item.download_expires_at and item.download_expires_at > now)
@@ -431,17 +506,60 @@ def fulfilment(request):
 
 @login_required
 @require_POST
-def fulfilment_mark(request, order_id):
-    from shop.models import Order
-
-    order = get_object_or_404(Order, pk=order_id)
+def fulfilment_item(request, item_id):
+    """The artist ships (carrier, tracking number) or delivers one of their items."""
+    form = FulfilmentForm(request.POST)
     try:
-        order_fulfil(order=order, user=request.user, status=request.POST.get("status", ""))
+        if not form.is_valid():
+            raise ShopError("Choose shipped or delivered.")
+        order_item_fulfil(item_id=item_id, user=request.user, **form.cleaned_data)
+    except OrderItem.DoesNotExist:
+        raise Http404 from None
     except ShopError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Order updated.")
+        messages.success(request, "Item updated; the buyer sees it on their order.")
     return redirect("shop:fulfilment")
+
+
+# --- Shipping rates ----------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shipping_rates(request):
+    artists = list(_own_artists(request.user))
+    if not artists:
+        messages.info(request, "Create your artist profile before selling.")
+        return redirect("artists:become")
+    artist = _chosen_artist(request, artists)
+    form = ShippingRateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        shipping_rate_set(artist=artist, **form.cleaned_data)
+        messages.success(request, "Shipping rate saved.")
+        return redirect(f"{request.path}?artist={artist.pk}")
+    return render(
+        request,
+        "shop/shipping_rates.html",
+        {
+            "form": form,
+            "artist": artist,
+            "artists": artists,
+            "rates": selectors.shipping_rates_of(artist_id=artist.pk),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def shipping_rate_delete_view(request, rate_id):
+    try:
+        artist_id = shipping_rate_delete(rate_id=rate_id, user=request.user)
+    except ShippingRate.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Shipping rate removed.")
+    return redirect(f"{reverse('shop:shipping_rates')}?artist={artist_id}")
 
 
 # --- Featured placements --------------------------------------------------

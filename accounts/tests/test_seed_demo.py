@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.models import Community, CommunitySubscription, ForumType
-from shop.models import OrderStatus, PaymentStatus
+from shop.models import OrderStatus, PaymentStatus, Product
+from shop.tests.helpers import form_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -130,5 +131,18 @@ def test_the_fans_paid_order_adds_up():
     assert items
     for item in items:
         assert item.subtotal == item.unit_price * item.quantity
-    assert order.total_amount == sum(item.subtotal for item in items)
+    assert order.total_amount == sum((item.subtotal for item in items), order.shipping_amount)
     assert order.payments.get().payment_status == PaymentStatus.COMPLETED
+
+
+def test_every_demo_product_obeys_the_rules_of_the_product_form():
+    """Every digital product has a file the form accepts; every physical one a stock, and
+    its artist shipping rates; an exclusive release is one of each (issue 17, item 9)."""
+    seed()
+
+    products = list(Product.objects.select_related("artist"))
+    assert [(p.name, problems) for p in products if (problems := form_problems(p))] == []
+    assert {(p.product_type, p.delivery) for p in products} >= {
+        ("exclusive_release", "physical"),
+        ("exclusive_release", "digital"),
+    }

@@ -43,7 +43,9 @@ from shop.models import (
     PaymentEvent,
     Product,
     Refund,
+    SavedAddress,
     SavedPaymentMethod,
+    ShippingRate,
 )
 
 pytestmark = pytest.mark.django_db
@@ -107,13 +109,22 @@ def build_rows(i: int) -> dict:
     )
     forum = Forum.objects.create(community=community, name=f"Forum {i}", forum_type="all_chat")
     product = Product.objects.create(
-        artist=artist, name=f"Product {i}", product_type="merchandise", price=Decimal("20.00")
+        artist=artist,
+        name=f"Product {i}",
+        product_type="merchandise",
+        delivery="physical",
+        price=Decimal("20.00"),
     )
     order = Order.objects.create(
         user=user, total_amount=Decimal("20.00"), contact_email=f"fan{i}@example.com"
     )
     order_payment = Payment.objects.create(
-        user=user, purpose="order", order=order, amount=Decimal("20.00"), payment_method="card"
+        user=user,
+        purpose="order",
+        order=order,
+        amount=Decimal("20.00"),
+        gateway="test",
+        payment_method="Visa •••• 4242",
     )
     order_item = OrderItem.objects.create(
         order=order,
@@ -186,7 +197,7 @@ def build_rows(i: int) -> dict:
             purpose="subscription",
             subscription=subscription,
             amount=Decimal("4.99"),
-            payment_method="card",
+            gateway="test",
         ),
         PaymentEvent: PaymentEvent.objects.create(
             gateway="test",
@@ -194,6 +205,15 @@ def build_rows(i: int) -> dict:
             event_type="payment_intent.succeeded",
             payment=order_payment,
             payload={},
+        ),
+        ShippingRate: ShippingRate.objects.create(artist=artist, amount=Decimal("5.00")),
+        SavedAddress: SavedAddress.objects.create(
+            user=user,
+            name=f"Fan {i}",
+            line1="1 Road",
+            city="London",
+            postal_code="N1",
+            country="GB",
         ),
         SavedPaymentMethod: SavedPaymentMethod.objects.create(
             user=user, gateway="test", method_ref=f"testcard_{i}", label=f"Test card {i}"
@@ -421,7 +441,7 @@ def test_order_contact_can_be_corrected_but_not_its_total_or_status(staff_client
     # The order's items and payments are listed with their amounts.
     assert "Product 0" in page.text
     assert "20.00" in page.text
-    assert "card" in page.text
+    assert "Visa •••• 4242" in page.text
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.contact_email == "corrected@example.com"

@@ -49,7 +49,13 @@ from communities.tests.factories import (
 )
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
 from notifications.tests.factories import NotificationFactory
-from shop.models import OrderStatus, PaymentGateway, PaymentStatus
+from shop.models import (
+    OrderStatus,
+    PaymentGateway,
+    PaymentStatus,
+    SavedPaymentMethod,
+    ShippingRate,
+)
 from shop.services.downloads import download_links_issue
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 
@@ -122,6 +128,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "healthz": every(OK),
     "healthz_live": every(OK),
     "healthz_ready": every(OK),
+    "search": every(OK),
     # allauth's routes we do not use (accounts/leftover_urls.py)
     "leftover:confirm_email_by_key": every(NOT_FOUND),
     "leftover:login_by_code": every(NOT_FOUND),
@@ -223,8 +230,10 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "shop:download_renew": buyer_only(),
     "shop:download": signed_in(FORBIDDEN),
     "shop:fulfilment": signed_in(OK),
-    # The owner ships the buyer's merchandise; nobody else moves the order.
-    "shop:fulfilment_mark": signed_in(REFUSED, **{OWNER: GO}),
+    # The owner ships their own item of the buyer's order; to anyone else it is not there.
+    "shop:fulfilment_item": owner_only(GO),
+    "shop:shipping_rates": ARTISTS_ONLY,  # each artist sets their own rates
+    "shop:shipping_rate_delete": owner_only(GO),
     # payments
     "payments:start": buyer_only(),
     "payments:detail": buyer_only(),
@@ -232,6 +241,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "payments:confirm": buyer_only(),
     "payments:test_confirm": buyer_only(),
     "payments:stripe_webhook": every(INVALID),  # unsigned: refused whoever sends it
+    # billing: every signed-in payer has their own page; a card is its payer's only
+    "billing:index": signed_in(OK),
+    "billing:add": signed_in(OK),
+    "billing:stripe_return": signed_in(GO),  # back to the billing page, nothing saved
+    "billing:remove": buyer_only(),
     # notifications
     "notifications:list": signed_in(OK),
     "notifications:read_all": signed_in(GO),
@@ -265,9 +279,11 @@ POST_ONLY = {
     "shop:order_pay",
     "shop:order_cancel",
     "shop:download_renew",
-    "shop:fulfilment_mark",
+    "shop:fulfilment_item",
+    "shop:shipping_rate_delete",
     "payments:start",
     "payments:stripe_webhook",
+    "billing:remove",
     "notifications:read_all",
     "notifications:read",
 }
@@ -306,15 +322,18 @@ POST_DATA: dict[str, dict] = {
         "name": "Hijacked",
         "description": "hijacked",
         "product_type": "merchandise",
+        "delivery": "physical",
         "price": "1.00",
         "stock_quantity": "1",
         "is_active": "on",
     },
     "shop:cart_add": {"quantity": "1"},
     "shop:cart_update": {"quantity": "2"},
-    "shop:fulfilment_mark": {"status": OrderStatus.SHIPPED},
+    "shop:fulfilment_item": {"status": "shipped", "carrier": "DHL", "tracking_number": "JD1"},
+    "shop:shipping_rates": {"country": "GB", "amount": "4.00"},
     "payments:test_checkout": {"card_number": "4242424242424242"},
     "communities:accept_price": {"fee": "4.99", "interval": "monthly"},
+    "billing:add": {"card_number": "4242424242424242"},
     "notifications:email_preferences": {"emailed_types": []},
 }
 
@@ -460,7 +479,7 @@ def _build_world() -> dict:
     download = ProductFactory(artist=owner_artist, download=True)
     address = {"line1": f"{markers.buyer_order} Road", "city": "London", "country": "GB"}
     paid = OrderFactory(user=buyer, status=OrderStatus.PAID, shipping_address=address)
-    OrderItemFactory(order=paid, product=merch)
+    merch_item = OrderItemFactory(order=paid, product=merch)
     digital_item = OrderItemFactory(order=paid, product=download)
     download_links_issue(order=paid)
     digital_item.refresh_from_db()
@@ -468,10 +487,13 @@ def _build_world() -> dict:
     OrderItemFactory(order=pending, product=merch)
     payment = PaymentFactory(
         order=pending,
-        payment_method=PaymentGateway.TEST,
+        gateway=PaymentGateway.TEST,
         payment_status=PaymentStatus.PENDING,
     )
     notification = NotificationFactory(user=buyer, message=f"{markers.buyer_private} for you")
+    card = SavedPaymentMethod.objects.create(
+        user=buyer, gateway=PaymentGateway.TEST, method_ref="testcard_buyer_4242", label="Visa"
+    )
 
     payout = ArtistPayoutMethodFactory(
         artist=owner_artist,
@@ -534,12 +556,16 @@ def _build_world() -> dict:
         "shop:order_cancel": {"order_id": paid.pk},
         "shop:download_renew": {"order_id": paid.pk, "item_id": digital_item.pk},
         "shop:download": {"token": digital_item.download_url.rstrip("/").rsplit("/", 1)[-1]},
-        "shop:fulfilment_mark": {"order_id": paid.pk},
+        "shop:fulfilment_item": {"item_id": merch_item.pk},
+        "shop:shipping_rate_delete": {
+            "rate_id": ShippingRate.objects.get(artist=owner_artist, country=None).pk
+        },
         "payments:start": {"purpose": "order", "target_id": pending.pk},
         "payments:detail": {"payment_id": payment.pk},
         "payments:test_checkout": {"payment_id": payment.pk},
         "payments:confirm": {"payment_id": payment.pk},
         "payments:test_confirm": {"payment_id": payment.pk},
+        "billing:remove": {"method_id": card.pk},
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},
     }

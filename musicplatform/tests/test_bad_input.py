@@ -50,6 +50,7 @@ from content.forms import (
     ReviewForm,
     ShareLinkForm,
 )
+from musicplatform.forms import SearchForm
 from musicplatform.tests import test_authorization as authorization
 from musicplatform.tests.db_snapshot import Snapshot, changed_tables, snapshot
 from musicplatform.tests.test_authorization import (
@@ -65,11 +66,13 @@ from notifications.forms import EmailPreferencesForm, NotificationListForm
 from shop.forms import (
     CheckoutForm,
     FeaturedPlacementForm,
+    FulfilmentForm,
     ProductFilterForm,
     ProductForm,
     QuantityForm,
+    ShippingRateForm,
 )
-from shop.payments.forms import TestCardForm
+from shop.payments.forms import TestCardForm, TestCardSaveForm
 from shop.tests import stripe_stub
 from shop.tests.factories import OrderFactory, PaymentFactory
 
@@ -146,13 +149,17 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "shop:order_pay": (),
     "shop:order_cancel": (),
     "shop:download_renew": (),
-    "shop:fulfilment_mark": ("status",),
+    "shop:fulfilment_item": _fields(FulfilmentForm),
+    "shop:shipping_rates": _fields(ShippingRateForm),
+    "shop:shipping_rate_delete": (),
     "payments:start": (),
     "payments:test_checkout": _fields(TestCardForm),
     "payments:confirm": (),
     "payments:test_confirm": (),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
+    "billing:add": _fields(TestCardSaveForm),
+    "billing:remove": (),
     "notifications:read_all": (),
     "notifications:read": (),
     "notifications:email_preferences": _fields(EmailPreferencesForm),
@@ -404,10 +411,13 @@ def test_arbitrary_form_data_is_refused_or_accepted_never_an_error(
 
 # Query strings: the views that read request.GET, with the names they read.
 GET_FIELDS: dict[str, tuple[str, ...]] = {
-    "artists:search": (*_fields(ArtistSearchForm), "page"),
+    "search": (*_fields(SearchForm), "page"),
+    "artists:search": (*_fields(SearchForm), "page"),
     "accounts:onboarding": _fields(ArtistSearchForm),
     "accounts:settings_preferences": _fields(ArtistSearchForm),
     "accounts:settings_export": ("download",),
+    "billing:add": ("replaces",),
+    "billing:stripe_return": ("session_id",),
     "content:feed": ("before",),
     # The review form takes its initial values from the query string.
     "content:review_create": _fields(ReviewForm),
@@ -418,6 +428,7 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
     "communities:event_messages": _fields(community_forms.SeqCursorForm),
     "shop:list": (*_fields(ProductFilterForm), "page"),
     "shop:manage": ("artist",),
+    "shop:shipping_rates": ("artist",),
     "shop:orders": ("page",),
     "purchases": ("page",),
     "shop:fulfilment": ("page",),

@@ -77,8 +77,8 @@ def _module(path: str):
 FAN_ART = "communities:fan_art"
 
 
-# A music download needs its file and has no stock.
-DOWNLOAD = {"product_type": "music_download", "stock_quantity": ""}
+# A digital music download needs its file and has no stock.
+DOWNLOAD = {"product_type": "music_download", "delivery": "digital", "stock_quantity": ""}
 
 
 def picture_limit(use: str) -> tuple[dict, str]:

@@ -12,7 +12,8 @@ from accounts.models import User, UserPreferences
 from communities.models import Community, CommunityMemberCount, CommunitySubscription, Forum
 from content.models import Comment, Like, Post, Review
 from notifications.models import Notification
-from shop.models import Order, Payment, PaymentPurpose, Product
+from shop.models import Order, OrderItem, Payment, PaymentPurpose, Product
+from shop.tests.helpers import form_problems
 
 SCALE = 0.001
 
@@ -84,6 +85,16 @@ def test_rows_are_related_as_the_pages_expect(generated):
     assert Post.objects.filter(comments_count__gt=0).exists()
     # The member counts that rank communities are refreshed with the data.
     assert CommunityMemberCount.objects.filter(member_count__gt=0).exists()
+
+
+def test_every_generated_product_obeys_the_rules_of_the_product_form(generated):
+    """Digital products have a file the form accepts, physical ones stock and shipping
+    rates (issue 17, item 9); their items are in fulfilment, digital items are not."""
+    products = list(Product.objects.select_related("artist"))
+    assert [(p.name, problems) for p in products if (problems := form_problems(p))] == []
+    assert {p.delivery for p in products} == {"physical", "digital"}
+    assert not OrderItem.objects.filter(product__delivery="digital", status__isnull=False).exists()
+    assert not OrderItem.objects.filter(product__delivery="physical", status__isnull=True).exists()
 
 
 def test_a_generated_fan_signs_in_and_sees_a_feed(generated, client):

@@ -276,6 +276,9 @@ PRODUCTION_ENVIRONMENT = {
     "DATABASE_URL": "postgres://reader@localhost/none",
     "REDIS_URL": "redis://localhost/0",
     "ALLOWED_HOSTS": "example.com",
+    "STRIPE_SECRET_KEY": "sk_live_read_the_logging_only",
+    "STRIPE_WEBHOOK_SECRET": "whsec_read_the_logging_only",
+    "EMAIL_HOST": "smtp.example.com",
 }
 
 

@@ -19,13 +19,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shop.lock_objects import order_item_qs_select_for_update
-from shop.models import DownloadUse, Order, OrderItem, OrderStatus, ProductType
+from shop.models import DownloadUse, Order, OrderItem, OrderStatus, ProductDelivery
 from shop.services import ShopError
 
 SALT = "shop.download"
-DIGITAL_TYPES = (ProductType.MUSIC_DOWNLOAD, ProductType.EXCLUSIVE_RELEASE)
 # Statuses in which a buyer owns what they bought.
-OWNED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+OWNED_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.PARTLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+)
 RENEWAL_WINDOW_SECONDS = 3600
 
 
@@ -43,7 +47,7 @@ def _issue(item: OrderItem) -> None:
 def download_links_issue(*, order: Order) -> None:
     """First links for every digital item of a just-paid order (no-op for items with one)."""
     for item in order_item_qs_select_for_update().filter(
-        order_id=order.pk, product__product_type__in=DIGITAL_TYPES, download_url__isnull=True
+        order_id=order.pk, product__delivery=ProductDelivery.DIGITAL, download_url__isnull=True
     ):
         _issue(item)
 
@@ -83,7 +87,7 @@ def download_link_renew(*, item: OrderItem, user) -> OrderItem:
             raise ShopError("This purchase is not yours.")
         if (
             item.order.status not in OWNED_STATUSES
-            or item.product.product_type not in DIGITAL_TYPES
+            or item.product.delivery != ProductDelivery.DIGITAL
         ):
             raise ShopError("Only paid digital purchases have download links.")
         if item.refund_id is not None:

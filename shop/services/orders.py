@@ -22,17 +22,22 @@ from shop.models import (
     ORDER_TRANSITIONS,
     Order,
     OrderItem,
+    OrderItemStatus,
     OrderStatus,
     Payment,
     PaymentStatus,
     Product,
-    ProductType,
+    ProductDelivery,
+    SavedAddress,
 )
+from shop.selectors import shipping_quote
 from shop.services import ShopError
 from shop.services.downloads import OWNED_STATUSES, download_links_issue
+from shop.services.fulfilment import order_sellers_notify
 
 STATUS_MESSAGES = {
     OrderStatus.PAID: "Thank you! Your order {short} is confirmed.",
+    OrderStatus.PARTLY_SHIPPED: "Part of your order {short} is on its way.",
     OrderStatus.SHIPPED: "Your order {short} is on its way.",
     OrderStatus.DELIVERED: "Your order {short} was delivered.",
     OrderStatus.CANCELLED: "Your order {short} was cancelled.",
@@ -40,13 +45,14 @@ STATUS_MESSAGES = {
 
 
 class PriceChanged(ShopError):
-    """The total moved since the buyer last saw it; they must see the new one first."""
+    """The total (prices, or shipping to the address given) is not the one the buyer saw;
+    they must see the new one first."""
 
-    def __init__(self, total: Decimal):
-        self.total = total
+    def __init__(self, total: Decimal, shipping: Decimal):
+        self.total, self.shipping = total, shipping
         super().__init__(
-            f"Prices changed since you opened this page. The new total is {total}; "
-            "check it and confirm again to pay."
+            f"The total changed since you opened this page (prices, or shipping to your "
+            f"address: {shipping}). The new total is {total}; check it and confirm again to pay."
         )
 
 
@@ -58,9 +64,20 @@ class Address:
     city: str
     postal_code: str
     country: str
+    region: str = ""
 
     def as_json(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if value}
+
+
+def saved_address_remember(*, user, address: Address) -> SavedAddress:
+    """Keep the address for the buyer's next checkout; the same address again is only
+    marked as the latest used."""
+    saved, created = SavedAddress.objects.get_or_create(user=user, **address.__dict__)
+    if not created:
+        saved.last_used_at = timezone.now()
+        saved.save(update_fields=["last_used_at"])
+    return saved
 
 
 def order_place(
@@ -72,13 +89,15 @@ def order_place(
     shipping_address: Address | None,
     checkout_key: UUID,
     expected_total: Decimal | None,
+    remember_address: bool = False,
 ) -> tuple[Order, bool]:
     """Turn the cart into a pending order and reserve its stock; (order, placed now?).
 
     Products are locked in pk order, so two buyers of the last item queue up and the
-    second one finds it gone. Prices are read under the lock: if the total differs from
-    the one the buyer confirmed, nothing is placed and the new total is reported. The
-    same `checkout_key` a second time returns the first order.
+    second one finds it gone. Prices are read under the lock, and shipping is each
+    artist's rate for the destination: if the total differs from the one the buyer
+    confirmed, nothing is placed and the new total is reported. The same `checkout_key`
+    a second time returns the first order.
     """
     if not quantities:
         raise ShopError("Your cart is empty.")
@@ -105,9 +124,18 @@ def order_place(
                     else f"Only {product.stock_quantity} of “{product.name}” left."
                 )
             lines.append((product, quantity, product.price * quantity))
-        total = sum((subtotal for _, _, subtotal in lines), Decimal("0.00"))
+        physical = [p for p in products if p.delivery == ProductDelivery.PHYSICAL]
+        if physical and shipping_address is None:
+            raise ShopError("Physical items need a shipping address.")
+        shipping = Decimal("0.00")
+        if physical:
+            quote = shipping_quote(products=physical, country=shipping_address.country)
+            if quote.unserved:
+                raise ShopError(quote.problem)
+            shipping = quote.amount
+        total = sum((subtotal for _, _, subtotal in lines), shipping)
         if expected_total is not None and total != expected_total:
-            raise PriceChanged(total)
+            raise PriceChanged(total, shipping)
         if 0 < total < settings.SHOP_MIN_PRICE:
             # No gateway charges less (products priced so before SHOP_MIN_PRICE existed):
             # such an order could never be paid.
@@ -115,17 +143,15 @@ def order_place(
                 f"The smallest total we can charge is {settings.SHOP_MIN_PRICE}; "
                 "add something to your cart."
             )
-        needs_shipping = any(p.product_type == ProductType.MERCHANDISE for p in products)
-        if needs_shipping and shipping_address is None:
-            raise ShopError("Merchandise needs a shipping address.")
         try:
             with transaction.atomic():
                 order = Order.objects.create(
                     user=user,
                     total_amount=total,
+                    shipping_amount=shipping,
                     contact_email=contact_email,
                     contact_phone=contact_phone or None,
-                    shipping_address=shipping_address.as_json() if needs_shipping else None,
+                    shipping_address=shipping_address.as_json() if physical else None,
                     checkout_key=checkout_key,
                 )
         except IntegrityError:
@@ -138,9 +164,12 @@ def order_place(
                 quantity=quantity,
                 unit_price=product.price,
                 subtotal=subtotal,
+                status=OrderItemStatus.TO_SHIP if product in physical else None,
             )
             for product, quantity, subtotal in lines
         )
+        if physical and remember_address:
+            saved_address_remember(user=user, address=shipping_address)
         for product, quantity, _ in lines:
             if product.stock_quantity is not None:
                 Product.objects.filter(pk=product.pk).update(
@@ -183,8 +212,9 @@ def _notify(order: Order, status: str) -> None:
     )
 
 
-def order_move(*, order: Order, status: str, by) -> tuple[Order, bool]:
-    """The order's status moves (ORDER_TRANSITIONS), recorded and told to the buyer."""
+def order_status_move(*, order: Order, status: str, by) -> tuple[Order, bool]:
+    """The one way an order's status moves (ORDER_TRANSITIONS): history, and the buyer's
+    notification."""
     order, changed = status_change(
         instance=order,
         new_status=status,
@@ -198,11 +228,13 @@ def order_move(*, order: Order, status: str, by) -> tuple[Order, bool]:
 
 
 def order_mark_paid(*, order: Order, by) -> Order:
-    """pending → paid; digital items get their download links. Called by the payment hook."""
+    """pending → paid; digital items get their download links, and the artists of its
+    physical items are told to ship them. Called by the payment hook."""
     with transaction.atomic():
-        order, changed = order_move(order=order, status=OrderStatus.PAID, by=by)
+        order, changed = order_status_move(order=order, status=OrderStatus.PAID, by=by)
         if changed:
             download_links_issue(order=order)
+            order_sellers_notify(order=order)
     return order
 
 
@@ -233,7 +265,7 @@ def order_cancel(*, order: Order, by) -> Order:
             return locked
         if locked.status != OrderStatus.PENDING:
             raise ShopError(f"A {locked.get_status_display().lower()} order cannot be cancelled.")
-        locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=by)
+        locked, _ = order_status_move(order=locked, status=OrderStatus.CANCELLED, by=by)
         order_stock_release(order=locked)
     return locked
 
@@ -253,58 +285,38 @@ def order_cancel_refunded(*, order_id, payment_id, by) -> None:
     )
     if paid_otherwise:
         return
-    locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=by)
+    locked, _ = order_status_move(order=locked, status=OrderStatus.CANCELLED, by=by)
     order_stock_release(order=locked)
 
 
-def order_payment_failed(*, order_id, by) -> None:
-    """The payment failed: the order is cancelled and its stock released, unless another
-    payment for it is still under way or went through. Called by the failure hook."""
-    locked = order_qs_select_for_update().get(pk=order_id)
-    if locked.status != OrderStatus.PENDING:
-        return
-    others = Payment.objects.filter(
-        order_id=order_id, payment_status__in=[PaymentStatus.PENDING, PaymentStatus.COMPLETED]
-    )
-    if others.exists():
-        return
-    locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=by)
-    order_stock_release(order=locked)
+def order_hold_ends(order: Order):
+    """When a pending order's stock is released: SHOP_ORDER_HOLD_MINUTES after it was
+    placed, or later if a checkout session that may still be paid extended it."""
+    held = order.created_at + timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+    return max(held, order.reserved_until) if order.reserved_until else held
 
 
 def orders_release_abandoned() -> int:
     """Cancel the orders left pending longer than the hold, one by one; how many."""
-    cutoff = timezone.now() - timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
-    stale = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).order_by("pk")
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+    stale = (
+        Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff)
+        .exclude(reserved_until__gt=now)
+        .order_by("pk")
+    )
     released = 0
     for order_id in stale.values_list("pk", flat=True):
         with transaction.atomic():
             locked = order_qs_select_for_update().filter(pk=order_id).first()
-            if locked is None or locked.status != OrderStatus.PENDING:
+            # Re-read under the lock: a checkout started meanwhile may have extended it.
+            if (
+                locked is None
+                or locked.status != OrderStatus.PENDING
+                or order_hold_ends(locked) > now
+            ):
                 continue
-            locked, _ = order_move(order=locked, status=OrderStatus.CANCELLED, by=None)
+            locked, _ = order_status_move(order=locked, status=OrderStatus.CANCELLED, by=None)
             order_stock_release(order=locked)
             released += 1
     return released
-
-
-def order_fulfil(*, order: Order, user, status: str) -> Order:
-    """An artist marks an order with their merchandise shipped, then delivered."""
-    if status not in {OrderStatus.SHIPPED, OrderStatus.DELIVERED}:
-        raise ShopError("Orders can only be marked shipped or delivered.")
-    own = OrderItem.objects.filter(
-        order_id=order.pk,
-        product__product_type=ProductType.MERCHANDISE,
-        product__artist__user_id=user.pk,
-    )
-    if not own.exists():
-        raise ShopError("This order has none of your merchandise.")
-    from notifications.services import StatusTransitionError
-
-    try:
-        order, _ = order_move(order=order, status=status, by=user)
-    except StatusTransitionError as error:
-        raise ShopError(
-            "Only a paid order can be shipped, and only a shipped one delivered."
-        ) from error
-    return order

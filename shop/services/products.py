@@ -7,10 +7,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from musicplatform.validators import validate_single_line
-from shop.models import Product, ProductType
+from shop.models import Product, ProductDelivery, ShippingRate
 from shop.services import ShopError
 
-DIGITAL_TYPES = frozenset({ProductType.MUSIC_DOWNLOAD, ProductType.EXCLUSIVE_RELEASE})
+NO_SHIPPING_RATES = (
+    "Set your shipping rates before selling physical products: buyers pay them at checkout."
+)
 
 
 def _store_images(images: list[File]) -> list[str]:
@@ -23,25 +25,35 @@ def _store_images(images: list[File]) -> list[str]:
     return urls
 
 
-def price_problem(*, price: Decimal, product_type: str) -> str:
-    """Why `price` cannot be asked for a product of this type ("" when it can).
+def price_problem(*, price: Decimal, delivery: str) -> str:
+    """Why `price` cannot be asked for a product delivered so ("" when it can).
 
-    0.00 is a free download, which checks out without a payment (shop.services.orders);
-    any other price must be one the payment gateway can charge, so no order is unpayable.
+    0.00 is a free download, which checks out without a payment (shop.services.orders),
+    so only a digital product can be free: a physical one has to be shipped. Any other
+    price must be one the payment gateway can charge, so no order is unpayable.
     """
     if price == 0:
-        if product_type in DIGITAL_TYPES:
+        if delivery == ProductDelivery.DIGITAL:
             return ""
-        return "Merchandise cannot be free; only downloads can have a price of 0.00."
+        return "A physical product cannot be free; only digital ones can have a price of 0.00."
     if price < settings.SHOP_MIN_PRICE:
         return f"Enter a price of at least {settings.SHOP_MIN_PRICE}, or 0.00 for a free download."
     return ""
 
 
-def _check(*, product_type: str, price: Decimal, digital_file, has_file: bool) -> None:
-    if product_type in DIGITAL_TYPES and not (digital_file or has_file):
-        raise ShopError("A music download or exclusive release needs its file.")
-    problem = price_problem(price=price, product_type=product_type)
+def product_delivery_check(
+    *, artist, delivery: str, price: Decimal, stock_quantity, digital_file, has_file: bool
+) -> None:
+    """The rules of each kind of delivery and its price, whatever the product's type (the
+    form shows the same ones next to its fields; demo data is held to them by its tests)."""
+    if delivery == ProductDelivery.DIGITAL and not (digital_file or has_file):
+        raise ShopError("A digital product needs its file.")
+    if delivery == ProductDelivery.PHYSICAL:
+        if stock_quantity is None:
+            raise ShopError("A physical product needs its stock: how many you can ship.")
+        if not ShippingRate.objects.filter(artist_id=artist.pk).exists():
+            raise ShopError(NO_SHIPPING_RATES)
+    problem = price_problem(price=price, delivery=delivery)
     if problem:
         raise ShopError(problem)
 
@@ -52,13 +64,21 @@ def product_create(
     name: str,
     description: str,
     product_type: str,
+    delivery: str,
     price: Decimal,
     stock_quantity: int | None,
     is_active: bool = True,
     images: list[File] = (),
     digital_file: File | None = None,
 ) -> Product:
-    _check(product_type=product_type, price=price, digital_file=digital_file, has_file=False)
+    product_delivery_check(
+        artist=artist,
+        delivery=delivery,
+        price=price,
+        stock_quantity=stock_quantity,
+        digital_file=digital_file,
+        has_file=False,
+    )
     validate_single_line(name)
     with transaction.atomic():
         product = Product(
@@ -66,12 +86,13 @@ def product_create(
             name=name,
             description=description or None,
             product_type=product_type,
+            delivery=delivery,
             price=price,
             stock_quantity=stock_quantity,
             is_active=is_active,
             image_urls=_store_images(list(images)) or None,
         )
-        if digital_file is not None and product_type in DIGITAL_TYPES:
+        if digital_file is not None and delivery == ProductDelivery.DIGITAL:
             product.digital_file.save(digital_file.name, digital_file, save=False)
         product.full_clean()
         product.save()
@@ -84,6 +105,7 @@ def product_update(
     name: str,
     description: str,
     product_type: str,
+    delivery: str,
     price: Decimal,
     stock_quantity: int | None,
     is_active: bool,
@@ -94,9 +116,11 @@ def product_update(
 
     Orders keep their own `unit_price`, so a price change touches only future checkouts.
     """
-    _check(
-        product_type=product_type,
+    product_delivery_check(
+        artist=product.artist,
+        delivery=delivery,
         price=price,
+        stock_quantity=stock_quantity,
         digital_file=digital_file,
         has_file=bool(product.digital_file),
     )
@@ -106,13 +130,14 @@ def product_update(
         product.name = name
         product.description = description or None
         product.product_type = product_type
+        product.delivery = delivery
         product.price = price
         product.stock_quantity = stock_quantity
         product.is_active = is_active
         new_urls = _store_images(list(images))
         if new_urls:
             product.image_urls = [*(product.image_urls or []), *new_urls]
-        if digital_file is not None and product_type in DIGITAL_TYPES:
+        if digital_file is not None and delivery == ProductDelivery.DIGITAL:
             product.digital_file.save(digital_file.name, digital_file, save=False)
         product.full_clean()
         product.save()

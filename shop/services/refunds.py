@@ -1,7 +1,9 @@
 """Money given back for orders: what the buyer may cancel themselves, and staff refunds.
 
 The buyer is refunded automatically only for what was not delivered (a digital item whose
-download link was never used, merchandise not yet shipped: `selectors.delivery_note`);
+download link was never used, a physical item its artist has not shipped:
+`selectors.delivery_note`), with the shipping once no physical item is left to ship and
+none was shipped (`_shipping_with`);
 anything else is a staff decision with a reason. Every refund goes through
 `payment_refund` and is recorded as a `Refund` whose lines are given back once, and
 whose move to `issued` is in `status_history` with the person who made it.
@@ -26,6 +28,7 @@ from shop.models import (
     DownloadUse,
     Order,
     OrderItem,
+    OrderItemStatus,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -36,7 +39,8 @@ from shop.payments.events import CENT
 from shop.selectors import delivery_note
 from shop.services import ShopError
 from shop.services.downloads import OWNED_STATUSES
-from shop.services.orders import order_move, order_stock_release
+from shop.services.fulfilment import order_status_follow_items
+from shop.services.orders import order_status_move, order_stock_release
 
 # Who cancelled (the buyer, or staff with the order admin's action) is `requested_by`.
 UNDELIVERED_REASON = "Cancelled before delivery."
@@ -102,8 +106,9 @@ def _give_back(
     """Record the refund, give its lines back and the money through the gateway.
 
     `cancels`: the paid order is cancelled in `by`'s name (before the payment's
-    full-refund hook would do it in the buyer's) with every line left in it. What never
-    left returns to stock; shipped goods do not.
+    full-refund hook would do it in the buyer's) with every line left in it; otherwise
+    the order's status follows its remaining lines (the last unshipped item given back
+    may leave it shipped). What never left returns to stock; shipped items do not.
     """
     from shop.payments.services import PaymentError, payment_refund
 
@@ -119,10 +124,14 @@ def _give_back(
         request_key=request_key,
     )
     OrderItem.objects.filter(pk__in=[item.pk for item in items]).update(refund=refund)
-    if order.status == OrderStatus.PAID:
-        order_stock_release(order=order, item_ids=[item.pk for item in items])
+    sent = (OrderItemStatus.SHIPPED, OrderItemStatus.DELIVERED)
+    order_stock_release(
+        order=order, item_ids=[item.pk for item in items if item.status not in sent]
+    )
     if cancels:
-        order_move(order=order, status=OrderStatus.CANCELLED, by=by)
+        order_status_move(order=order, status=OrderStatus.CANCELLED, by=by)
+    else:
+        order_status_follow_items(order=order, by=by)
     try:
         payment_refund(payment=state.payment, amount=amount, by=by)
     except PaymentError as error:
@@ -135,6 +144,21 @@ def _give_back(
         entity_type="refund",
     )
     return refund
+
+
+def _shipping_with(*, state: _Locked, items: list[OrderItem]) -> Decimal:
+    """The order's shipping when `items` give back its last physical items and none of
+    them was ever shipped (nothing was sent, nothing is left to send); else 0.00. Once
+    something was shipped, shipping is refunded only by staff (an amount)."""
+    physical = [item for item in state.items if item.status is not None]
+    giving = {item.pk for item in items}
+    if not any(item.pk in giving for item in physical):
+        return Decimal("0.00")
+    if any(item.status != OrderItemStatus.TO_SHIP for item in physical):
+        return Decimal("0.00")
+    if any(item.refund_id is None and item.pk not in giving for item in physical):
+        return Decimal("0.00")
+    return state.order.shipping_amount
 
 
 def _refund_amount(amount, *, refundable: Decimal, currency: str) -> Decimal:
@@ -192,7 +216,9 @@ def order_refund(
             amount = (
                 state.refundable
                 if len(items) == len(open_items)
-                else sum((item.subtotal for item in items), Decimal("0.00"))
+                else sum(
+                    (item.subtotal for item in items), _shipping_with(state=state, items=items)
+                )
             )
         amount = _refund_amount(
             amount, refundable=state.refundable, currency=state.payment.currency
@@ -223,23 +249,21 @@ def order_refund_undelivered(*, order: Order, by, request_key: UUID) -> Refund |
         if state.order.status not in OWNED_STATUSES:
             raise ShopError(f"A {state.order.get_status_display().lower()} order is not paid.")
         open_items = [item for item in state.items if item.refund_id is None]
-        notes = {
-            item.pk: delivery_note(item=item, order_status=state.order.status)
-            for item in open_items
-        }
+        notes = {item.pk: delivery_note(item=item) for item in open_items}
         undelivered = [item for item in open_items if not notes[item.pk]]
         delivered_notes = [note for note in notes.values() if note]
         whole_order = not delivered_notes and state.order.status == OrderStatus.PAID
         if whole_order:
             amount = state.refundable
         else:
-            subtotals = sum((item.subtotal for item in undelivered), Decimal("0.00"))
+            shipping = _shipping_with(state=state, items=undelivered)
+            subtotals = sum((item.subtotal for item in undelivered), shipping)
             amount = min(subtotals, state.refundable)
         if amount <= 0:
             if not whole_order:
                 raise ShopError(cannot_cancel_message(delivered_notes or ["nothing is left"]))
             # A free order: nothing to give back, only the order to cancel.
-            order_move(order=state.order, status=OrderStatus.CANCELLED, by=by)
+            order_status_move(order=state.order, status=OrderStatus.CANCELLED, by=by)
             order_stock_release(order=state.order, item_ids=[item.pk for item in open_items])
             return None
         return _give_back(

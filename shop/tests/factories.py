@@ -13,25 +13,54 @@ from shop.models import (
     FeaturedItemType,
     Order,
     OrderItem,
+    OrderItemStatus,
     OrderStatus,
     Payment,
     PaymentEvent,
+    PaymentGateway,
     PaymentPurpose,
     PaymentStatus,
     Product,
+    ProductDelivery,
     ProductType,
     Refund,
+    SavedAddress,
     SavedPaymentMethod,
+    ShippingRate,
 )
+
+
+class ShippingRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShippingRate
+        django_get_or_create = ("artist", "country")
+
+    artist = factory.SubFactory(ArtistFactory)
+    country = None
+    amount = Decimal("0.00")
+
+
+class SavedAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedAddress
+
+    user = factory.SubFactory(UserFactory)
+    name = "Ada Lovelace"
+    line1 = factory.Sequence(lambda n: f"{n} St James's Square")
+    city = "London"
+    postal_code = "SW1Y 4JH"
+    country = "GB"
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     class Params:
         download = factory.Trait(
             product_type=ProductType.MUSIC_DOWNLOAD,
+            delivery=ProductDelivery.DIGITAL,
             price=Decimal("9.99"),
             stock_quantity=None,
             digital_file=factory.django.FileField(filename="album.zip", data=b"PK\x03\x04 songs"),
@@ -41,9 +70,17 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Tour T-shirt {n}")
     description = factory.Faker("paragraph")
     product_type = ProductType.MERCHANDISE
+    delivery = ProductDelivery.PHYSICAL
     price = Decimal("24.99")
     stock_quantity = 100
     image_urls = factory.List([factory.Faker("image_url")])
+
+    @factory.post_generation
+    def ships_everywhere(product, create, extracted, **kwargs):
+        """Like the product form, a physical product's artist has shipping rates: free to
+        the rest of the world unless the test sets others (`ships_everywhere=False`)."""
+        if create and extracted is not False and product.delivery == ProductDelivery.PHYSICAL:
+            ShippingRateFactory(artist=product.artist, country=None)
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
@@ -73,6 +110,11 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
     quantity = 1
     unit_price = factory.SelfAttribute("product.price")
     subtotal = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)
+    status = factory.LazyAttribute(
+        lambda o: (
+            OrderItemStatus.TO_SHIP if o.product.delivery == ProductDelivery.PHYSICAL else None
+        )
+    )
 
 
 class PaymentFactory(factory.django.DjangoModelFactory):
@@ -95,7 +137,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         lambda o: o.order.total_amount if o.order else o.subscription.community.subscription_fee
     )
     currency = "USD"
-    payment_method = "card"
+    gateway = PaymentGateway.TEST
     payment_status = PaymentStatus.COMPLETED
     stripe_payment_id = factory.Sequence(lambda n: f"pi_test_{n:016d}")
 

@@ -14,7 +14,7 @@ ADDRESS = {
     "line1": "12 St James's Square",
     "city": "London",
     "postal_code": "SW1Y 4JH",
-    "country": "gb",
+    "country": "GB",
 }
 
 
@@ -52,9 +52,68 @@ def buy(client, product, quantity: int = 1, *, address=ADDRESS) -> Order:
     return Order.objects.exclude(pk__in=before).get()
 
 
+def buy_many(client, products, *, card: str = PAYS, address=ADDRESS) -> Order:
+    """One order of one of each product, paid (or refused) with `card`."""
+    before = set(Order.objects.values_list("pk", flat=True))
+    for product in products:
+        add_to_cart(client, product)
+    pay(client, checkout(client, address=address), card)
+    return Order.objects.exclude(pk__in=before).get()
+
+
 def total(value: str) -> Decimal:
     return Decimal(value)
 
 
 def payments_of(order) -> list[Payment]:
     return list(Payment.objects.filter(order=order))
+
+
+def form_problems(product) -> dict:
+    """What the product form (and the service behind it) would say about `product` as it
+    is stored: demo and generated data are held to the rules artists meet. {} when none."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shop.forms import ProductForm
+    from shop.services import ShopError
+    from shop.services.products import product_delivery_check
+
+    files = {}
+    if product.digital_file:
+        with product.digital_file.open("rb") as stored:
+            files["digital_file"] = SimpleUploadedFile(product.digital_file.name, stored.read())
+    data = {
+        "name": product.name,
+        "product_type": product.product_type,
+        "delivery": product.delivery,
+        "price": str(product.price),
+        "stock_quantity": "" if product.stock_quantity is None else str(product.stock_quantity),
+    }
+    form = ProductForm(data, files)
+    if not form.is_valid():
+        return dict(form.errors)
+    try:
+        product_delivery_check(
+            artist=product.artist,
+            delivery=product.delivery,
+            price=product.price,
+            stock_quantity=product.stock_quantity,
+            digital_file=None,
+            has_file=bool(product.digital_file),
+        )
+    except ShopError as error:
+        return {"__all__": [str(error)]}
+    return {}
+
+
+def ship_items(order, *, user, status: str = "shipped") -> None:
+    """The artist `user` ships (or delivers) every one of their physical items of `order`."""
+    from shop.models import OrderItem
+    from shop.services.fulfilment import order_item_fulfil
+
+    for item in OrderItem.objects.filter(
+        order_id=order.pk, product__artist__user_id=user.pk, status__isnull=False
+    ):
+        order_item_fulfil(
+            item_id=item.pk, user=user, status=status, carrier="DHL", tracking_number="JD0001"
+        )

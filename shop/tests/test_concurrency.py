@@ -8,12 +8,14 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product, Refund
+from shop.models import Order, OrderItem, OrderStatus, Payment, PaymentStatus, Product, Refund
 from shop.payments.services import payment_start, payment_test_checkout_submit
 from shop.services import ShopError
-from shop.services.orders import order_fulfil, order_place
+from shop.services.fulfilment import order_item_fulfil
+from shop.services.orders import order_place
 from shop.services.refunds import order_refund
 from shop.tests.factories import ProductFactory
+from shop.tests.helpers import ship_items
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("test_gateway")]
 
@@ -95,6 +97,85 @@ def test_ten_simultaneous_submissions_of_one_checkout_place_one_order_and_one_pa
     assert Product.objects.get(pk=product.pk).stock_quantity == 8
 
 
+def test_artists_shipping_their_items_of_one_order_at_once_leave_it_shipped():
+    """Each artist's move recomputes the order from all its items under the order's lock;
+    without it, each would see the others' items unshipped and the order would stay
+    "partly shipped" with every item on its way."""
+    products = [ProductFactory(stock_quantity=5) for _ in range(6)]
+    buyer = UserFactory()
+    order, _ = order_place(
+        user=buyer,
+        quantities={str(p.pk): 1 for p in products},
+        contact_email=buyer.email,
+        contact_phone="",
+        shipping_address=_address(),
+        checkout_key=uuid.uuid4(),
+        expected_total=None,
+    )
+    payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+    payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
+    items = {item.product_id: item.pk for item in OrderItem.objects.filter(order=order)}
+
+    def move(status: str):
+        def work(i: int):
+            product = products[i]
+            return order_item_fulfil(
+                item_id=items[product.pk],
+                user=product.artist.user,
+                status=status,
+                carrier="DHL",
+                tracking_number=f"JD{i}",
+            )
+
+        return work
+
+    assert not [r for r in run_together(6, move("shipped")) if isinstance(r, Exception)]
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+    assert not [r for r in run_together(6, move("delivered")) if isinstance(r, Exception)]
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+
+
+RACES = 12
+
+
+def test_a_decline_racing_a_success_for_one_payment_leaves_one_consistent_outcome():
+    """The guards that ignore a payment no longer pending (status_change locks the payment
+    and re-reads it; a failed payment cannot complete, a completed one cannot fail).
+    Negative control: without the lock in status_change, or without its transition
+    check, both moves happen (two history rows, a failed payment whose order is paid)."""
+    from notifications.models import Notification, StatusHistory
+    from shop.payments.gateways.test import TestGateway
+    from shop.payments.services import payment_event_handle
+    from shop.tests.factories import OrderFactory
+
+    payments = [
+        payment_start(user=order.user, order=order, site_url="http://testserver")[0]
+        for order in OrderFactory.create_batch(RACES)
+    ]
+
+    for payment in payments:
+        news = [
+            TestGateway().card_event(payment=payment, card_number=card, save_method=False)
+            for card in ("4242424242424242", "4000000000000002")
+        ]
+        results = run_together(2, lambda i, news=news: payment_event_handle(event=news[i]))
+        assert results == [True, True], results
+
+    for payment in Payment.objects.filter(pk__in=[p.pk for p in payments]).select_related("order"):
+        moves = list(
+            StatusHistory.objects.filter(entity_type="payment", entity_id=payment.pk).values_list(
+                "new_status", flat=True
+            )
+        )
+        assert moves == [payment.payment_status], (payment.pk, moves)
+        paid = payment.payment_status == PaymentStatus.COMPLETED
+        assert payment.order.status == (OrderStatus.PAID if paid else OrderStatus.PENDING)
+        told = Notification.objects.filter(
+            user_id=payment.user_id, notification_type="payment"
+        ).values_list("title", flat=True)
+        assert list(told) == ["Payment received" if paid else "Payment failed"]
+
+
 def _address():
     from shop.services.orders import Address
 
@@ -121,7 +202,7 @@ def test_staff_refunding_at_once_never_give_back_more_than_was_paid():
     order, staff = _paid_order("30.00"), UserFactory(staff=True)
     # Shipped, so that the last refund does not also cancel the order.
     artist_user = order.items.get().product.artist.user
-    order = order_fulfil(order=order, user=artist_user, status=OrderStatus.SHIPPED)
+    ship_items(order, user=artist_user)
 
     def refund(_: int) -> str:
         order_refund(

@@ -10,11 +10,16 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from shop.models import Order, OrderStatus, Payment, Product, ProductType
+from shop.models import Order, OrderStatus, Payment, Product, ProductDelivery, ProductType
 from shop.services import ShopError
 from shop.services.orders import order_place
 from shop.services.products import product_create
-from shop.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
+from shop.tests.factories import (
+    OrderFactory,
+    OrderItemFactory,
+    ProductFactory,
+    ShippingRateFactory,
+)
 from shop.tests.helpers import ADDRESS, add_to_cart, checkout
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_gateway")]
@@ -112,6 +117,7 @@ def test_a_total_no_gateway_can_charge_is_refused_at_checkout(client):
 @pytest.fixture
 def artist_client(client):
     artist = ArtistFactory()
+    ShippingRateFactory(artist=artist, country=None)
     client.force_login(artist.user)
     client.artist = artist
     return client
@@ -122,6 +128,7 @@ def product_form(**overrides):
         "name": "Tour hoodie",
         "description": "Warm.",
         "product_type": ProductType.MERCHANDISE,
+        "delivery": ProductDelivery.PHYSICAL,
         "price": "35.00",
         "stock_quantity": "12",
         "is_active": "on",
@@ -136,6 +143,7 @@ def test_an_artist_offers_a_free_download(artist_client):
         reverse("shop:product_create"),
         product_form(
             product_type=ProductType.MUSIC_DOWNLOAD,
+            delivery=ProductDelivery.DIGITAL,
             price="0.00",
             stock_quantity="",
             digital_file=upload,
@@ -149,7 +157,7 @@ def test_an_artist_offers_a_free_download(artist_client):
 @pytest.mark.parametrize(
     ("price", "message"),
     [
-        ("0.00", "Merchandise cannot be free"),
+        ("0.00", "A physical product cannot be free"),
         ("0.20", "at least 0.50"),
     ],
 )
@@ -163,13 +171,40 @@ def test_the_form_refuses_free_merchandise_and_prices_no_gateway_can_charge(
     assert not Product.objects.exists()
 
 
+def test_free_or_not_follows_delivery_not_type(artist_client):
+    """A signed vinyl (an exclusive release shipped) cannot be free; wallpapers
+    (merchandise downloaded) can."""
+    vinyl = artist_client.post(
+        reverse("shop:product_create"),
+        product_form(product_type=ProductType.EXCLUSIVE_RELEASE, price="0.00"),
+    )
+    wallpapers = artist_client.post(
+        reverse("shop:product_create"),
+        product_form(
+            delivery=ProductDelivery.DIGITAL,
+            price="0.00",
+            stock_quantity="",
+            digital_file=SimpleUploadedFile("walls.zip", b"PK\x03\x04 png"),
+        ),
+    )
+
+    assert vinyl.status_code == 400 and "A physical product cannot be free" in vinyl.text
+    assert wallpapers.status_code == 302
+    assert list(Product.objects.values_list("delivery", "price")) == [
+        (ProductDelivery.DIGITAL, Decimal("0.00"))
+    ]
+
+
 def test_the_service_refuses_them_too():
-    with pytest.raises(ShopError, match="Merchandise cannot be free"):
+    artist = ArtistFactory()
+    ShippingRateFactory(artist=artist, country=None)
+    with pytest.raises(ShopError, match="A physical product cannot be free"):
         product_create(
-            artist=ArtistFactory(),
+            artist=artist,
             name="Free shirt",
             description="",
             product_type=ProductType.MERCHANDISE,
+            delivery=ProductDelivery.PHYSICAL,
             price=Decimal("0.00"),
             stock_quantity=3,
         )

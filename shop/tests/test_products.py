@@ -16,8 +16,8 @@ from accounts.tests.images import (
     text_as_jpeg,
 )
 from artists.tests.factories import ArtistFactory
-from shop.models import Product, ProductType
-from shop.tests.factories import ProductFactory
+from shop.models import Product, ProductDelivery, ProductType
+from shop.tests.factories import ProductFactory, ShippingRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def form_data(**overrides):
         "name": "Tour hoodie",
         "description": "Warm.",
         "product_type": ProductType.MERCHANDISE,
+        "delivery": ProductDelivery.PHYSICAL,
         "price": "35.00",
         "stock_quantity": "12",
         "is_active": "on",
@@ -37,6 +38,7 @@ def form_data(**overrides):
 @pytest.fixture
 def artist_client(client):
     artist = ArtistFactory()
+    ShippingRateFactory(artist=artist, country=None)
     client.force_login(artist.user)
     client.artist = artist
     return client
@@ -64,7 +66,12 @@ def test_a_download_has_unlimited_stock_and_keeps_its_file_private(artist_client
     upload = SimpleUploadedFile("album.zip", b"PK\x03\x04 songs", content_type="application/zip")
     artist_client.post(
         reverse("shop:product_create"),
-        form_data(product_type=ProductType.MUSIC_DOWNLOAD, stock_quantity="", digital_file=upload),
+        form_data(
+            product_type=ProductType.MUSIC_DOWNLOAD,
+            delivery=ProductDelivery.DIGITAL,
+            stock_quantity="",
+            digital_file=upload,
+        ),
     )
 
     product = Product.objects.get()
@@ -85,7 +92,10 @@ def test_a_download_has_unlimited_stock_and_keeps_its_file_private(artist_client
         ({"stock_quantity": "-3"}, "greater than or equal to 0"),
         ({"product_type": "car"}, "Select a valid choice"),
         ({"name": ""}, "This field is required"),
-        ({"product_type": ProductType.EXCLUSIVE_RELEASE}, "needs its file"),
+        (
+            {"product_type": ProductType.EXCLUSIVE_RELEASE, "delivery": ProductDelivery.DIGITAL},
+            "needs its file",
+        ),
     ],
 )
 def test_bad_product_input_is_refused_and_saves_nothing(artist_client, overrides, message):
@@ -101,14 +111,14 @@ def test_an_artist_edits_price_stock_and_deactivates(artist_client):
 
     response = artist_client.post(
         reverse("shop:product_edit", args=[product.pk]),
-        form_data(price="40.00", stock_quantity="", is_active=""),
+        form_data(price="40.00", stock_quantity="7", is_active=""),
     )
 
     assert response.status_code == 302
     product.refresh_from_db()
     assert (product.price, product.stock_quantity, product.is_active) == (
         Decimal("40.00"),
-        None,
+        7,
         False,
     )
 
@@ -119,7 +129,11 @@ def test_editing_a_download_keeps_its_file_unless_replaced(artist_client):
 
     artist_client.post(
         reverse("shop:product_edit", args=[product.pk]),
-        form_data(product_type=ProductType.MUSIC_DOWNLOAD, stock_quantity=""),
+        form_data(
+            product_type=ProductType.MUSIC_DOWNLOAD,
+            delivery=ProductDelivery.DIGITAL,
+            stock_quantity="",
+        ),
     )
 
     product.refresh_from_db()

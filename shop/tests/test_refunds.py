@@ -1,7 +1,7 @@
 """Refunds that cannot be abused (issue 17, items 6 and 7).
 
 The buyer cancels, and is refunded automatically, only what was not delivered: a digital
-item whose download link was never used, merchandise not yet shipped. Everything else
+item whose download link was never used, a physical item its artist has not shipped. Everything else
 is a staff decision in the admin, with a reason, never above what was paid.
 """
 
@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from artists.tests.factories import ArtistFactory
 from notifications.models import StatusHistory
 from shop.models import (
     DownloadUse,
@@ -28,11 +29,17 @@ from shop.models import (
     Refund,
 )
 from shop.services import ShopError
-from shop.services.orders import order_fulfil
+from shop.services.fulfilment import order_item_fulfil
 from shop.services.refunds import order_refund
 from shop.tests import stripe_stub
-from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
-from shop.tests.helpers import buy
+from shop.tests.factories import (
+    OrderFactory,
+    OrderItemFactory,
+    PaymentFactory,
+    ProductFactory,
+    ShippingRateFactory,
+)
+from shop.tests.helpers import buy, ship_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_gateway")]
 
@@ -56,11 +63,11 @@ def staff_client(staff):
 
 
 def download_item(order) -> OrderItem:
-    return order.items.select_related("product").get(product__product_type="music_download")
+    return order.items.select_related("product").get(product__delivery="digital")
 
 
 def merch_item(order) -> OrderItem:
-    return order.items.select_related("product").get(product__product_type="merchandise")
+    return order.items.select_related("product").get(product__delivery="physical")
 
 
 def mixed_order(client) -> Order:
@@ -174,7 +181,7 @@ def test_cancelled_merchandise_leaves_the_artists_fulfilment_list(buyer_client):
 def test_shipped_merchandise_is_not_cancelled_by_the_buyer(buyer_client):
     product = ProductFactory(name="Tour shirt", stock_quantity=5)
     order = buy(buyer_client, product)
-    order_fulfil(order=order, user=product.artist.user, status=OrderStatus.SHIPPED)
+    ship_items(order, user=product.artist.user, status="shipped")
 
     page = buyer_client.get(reverse("shop:order", args=[order.pk]))
     response = buyer_client.post(reverse("shop:order_cancel", args=[order.pk]), follow=True)
@@ -296,8 +303,8 @@ def test_the_same_refund_submitted_twice_refunds_once(buyer_client, staff_client
 def test_staff_refund_a_delivered_order_in_full(buyer_client, staff_client, staff):
     product = ProductFactory(stock_quantity=5)
     order = buy(buyer_client, product)
-    order_fulfil(order=order, user=product.artist.user, status=OrderStatus.SHIPPED)
-    order_fulfil(order=order, user=product.artist.user, status=OrderStatus.DELIVERED)
+    ship_items(order, user=product.artist.user, status="shipped")
+    ship_items(order, user=product.artist.user, status="delivered")
 
     staff_client.post(
         refund_page(staff_client, order),
@@ -385,7 +392,7 @@ def test_a_refund_stripe_has_not_confirmed_yet_still_counts(settings, staff):
     settings.STRIPE_SECRET_KEY = "sk_test_suite"
     order = OrderFactory(total_amount=Decimal("24.99"), status=OrderStatus.SHIPPED)
     OrderItemFactory(order=order)
-    PaymentFactory(order=order, payment_method="stripe", stripe_payment_id="pi_3Paid")
+    PaymentFactory(order=order, gateway="stripe", stripe_payment_id="pi_3Paid")
     pending = {
         "id": "re_3Refund",
         "object": "refund",
@@ -416,3 +423,94 @@ def test_a_refund_stripe_has_not_confirmed_yet_still_counts(settings, staff):
         assert len(stripe_api.calls) == 1
     assert Payment.objects.get(order=order).refunded_amount == Decimal("0.00")
     assert Refund.objects.get(order=order).status == "issued"
+
+
+# --- Refunds and per-item fulfilment, shipping ------------------------------------
+
+
+def shipped_by(artist_name: str, *, shipping: str, **product) -> Product:
+    artist = ArtistFactory(artist_name=artist_name)
+    ShippingRateFactory(artist=artist, country=None, amount=Decimal(shipping))
+    return ProductFactory(artist=artist, **product)
+
+
+def buy_shipped(client, products) -> Order:
+    """One paid order of `products`, shipping (each artist's rate) confirmed at checkout."""
+    from shop.tests.helpers import ADDRESS, add_to_cart, checkout, pay
+
+    for product in products:
+        add_to_cart(client, product)
+    shipping = {
+        p.artist_id: p.artist.shipping_rates.get().amount
+        for p in products
+        if p.delivery == "physical"
+    }
+    total = sum((p.price for p in products), sum(shipping.values(), Decimal("0.00")))
+    pay(client, checkout(client, address=ADDRESS, expected_total=str(total)))
+    return Order.objects.get(items__product=products[0])
+
+
+def test_what_one_artist_shipped_stays_and_the_other_artists_item_is_refunded(buyer_client):
+    shirt = shipped_by("Luna", shipping="4.00", name="Tour shirt", price=Decimal("20.00"))
+    cap = shipped_by("Kai", shipping="3.00", name="Cap", price=Decimal("15.00"), stock_quantity=5)
+    order = buy_shipped(buyer_client, [shirt, cap])
+    ship_items(order, user=shirt.artist.user)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PARTLY_SHIPPED
+
+    page = buyer_client.get(reverse("shop:order", args=[order.pk]))
+    response = buyer_client.post(reverse("shop:order_cancel", args=[order.pk]), follow=True)
+
+    assert "Tour shirt was shipped" in page.text
+    assert "Cap is cancelled and 15.00 refunded" in response.text
+    # Something was shipped: the shipping stays paid; the order is now all shipped.
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("15.00")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+    assert Product.objects.get(pk=cap.pk).stock_quantity == 5
+    kai = Client()
+    kai.force_login(cap.artist.user)
+    assert str(order.pk)[:8] not in kai.get(reverse("shop:fulfilment")).text
+
+
+def test_the_last_unshipped_item_refunded_after_the_rest_was_delivered(buyer_client):
+    shirt = shipped_by("Luna", shipping="4.00", name="Tour shirt")
+    cap = shipped_by("Kai", shipping="3.00", name="Cap")
+    order = buy_shipped(buyer_client, [shirt, cap])
+    ship_items(order, user=shirt.artist.user)
+    ship_items(order, user=shirt.artist.user, status="delivered")
+
+    buyer_client.post(reverse("shop:order_cancel", args=[order.pk]))
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+
+
+def test_shipping_comes_back_with_the_last_physical_item_when_none_was_shipped(buyer_client):
+    album = ProductFactory(download=True, name="Night Album", price=Decimal("9.99"))
+    shirt = shipped_by("Luna", shipping="4.50", name="Tour shirt", price=Decimal("20.00"))
+    order = buy_shipped(buyer_client, [album, shirt])
+    assert order.shipping_amount == Decimal("4.50")
+    buyer_client.get(download_item(order).download_url)
+
+    response = buyer_client.post(reverse("shop:order_cancel", args=[order.pk]), follow=True)
+
+    assert "Tour shirt is cancelled and 24.50 refunded" in response.text
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("24.50")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_a_refunded_item_cannot_be_shipped_any_more(buyer_client):
+    shirt = shipped_by("Luna", shipping="4.00", name="Tour shirt")
+    cap = shipped_by("Kai", shipping="3.00", name="Cap")
+    order = buy_shipped(buyer_client, [shirt, cap])
+    ship_items(order, user=shirt.artist.user)
+    buyer_client.post(reverse("shop:order_cancel", args=[order.pk]))
+    item = order.items.get(product=cap)
+
+    with pytest.raises(OrderItem.DoesNotExist):
+        order_item_fulfil(
+            item_id=item.pk,
+            user=cap.artist.user,
+            status="shipped",
+            carrier="DHL",
+            tracking_number="1",
+        )
+    assert OrderItem.objects.get(pk=item.pk).status == "to_ship"

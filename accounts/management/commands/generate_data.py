@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.services import member_counts_refresh
+from shop.demo_files import demo_download
+from shop.models import private_storage
 
 GENERATED_PASSWORD = "generated-password"  # noqa: S105 - documented, generated accounts only
 USERNAME_PATTERN = r"^gen[0-9]+_[0-9]+$"
@@ -239,6 +241,17 @@ class Generator:
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
             {"lo": lo, "hi": hi, "anchor": self.anchor},
         )
+        # Every artist sells physical products (see `products`), so each has a shipping
+        # rate for the rest of the world.
+        cur.execute(
+            f"""
+            INSERT INTO shipping_rates (shipping_rate_id, artist_id, country, amount, created_at)
+            SELECT {self.uid("shipping-rate", "n")}, {self.uid("artist", "n")}, NULL,
+                   4.00 + mod(n, 5), %(anchor)s
+            FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
+            """,  # noqa: S608 - row-number SQL of this module; values are parameters
+            {"lo": lo, "hi": hi, "anchor": self.anchor},
+        )
 
     def community_fee(self, n_sql: str) -> str:
         return f"(2.99 + mod({n_sql}, 10))"
@@ -312,10 +325,11 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO payments (payment_id, user_id, subscription_id, purpose, amount,
-                                  payment_method, payment_status, payment_date)
+                                  gateway, payment_method, payment_status, payment_date)
             SELECT {self.uid("subscription-payment", "n")},
                    {self.uid("user", f"{c.artists} + 1 + {j}")}, {self.uid("subscription", "n")},
-                   'subscription', {self.community_fee(community)}, 'test', 'completed',
+                   'subscription', {self.community_fee(community)}, 'test', 'Visa •••• 4242',
+                   'completed',
                    {self.ago("mod(n * 41, 43200) + 43200")}
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
@@ -425,21 +439,43 @@ class Generator:
                 {"lo": seg_lo, "hi": seg_hi, "anchor": self.anchor},
             )
 
+    def physical(self, n_sql: str) -> str:
+        """Whether product n is physical: every merchandise (n mod 3 = 2), and every other
+        exclusive release (n mod 6 = 1)."""
+        return f"(mod({n_sql}, 3) = 2 OR mod({n_sql}, 6) = 1)"
+
+    def digital_file(self) -> str:
+        """The one file every generated digital product delivers (made by code, saved
+        once per run): like the product form, no digital product is without its file."""
+        storage = private_storage()
+        name = f"products/generated-{self.tag}.zip"
+        if not storage.exists(name):
+            name = storage.save(name, demo_download(f"Generated {self.tag}"))
+        return name
+
     def products(self, cur, lo, hi):
+        """Physical products (`physical`) have stock, and their artist shipping rates
+        (`artists` stage); the others are digital, with a file."""
         c = self.c
         kind = "(ARRAY['music_download', 'exclusive_release', 'merchandise'])[1 + mod(n, 3)]"
+        physical = self.physical("n")
         cur.execute(
             f"""
-            INSERT INTO products (product_id, artist_id, name, description, product_type, price,
-                                  stock_quantity, is_active, created_at, updated_at)
+            INSERT INTO products (product_id, artist_id, name, description, product_type,
+                                  delivery, price, stock_quantity, digital_file, is_active,
+                                  created_at, updated_at)
             SELECT {self.uid("product", "n")}, {self.uid("artist", f"1 + mod(n - 1, {c.artists})")},
                    {_pick("Vinyl Tote Hoodie Poster Cassette Download", "n")} || ' #' || n,
-                   'Generated product ' || n, {kind}, {self.product_price("n")},
-                   CASE WHEN mod(n, 3) = 2 THEN 10 + mod(n, 200) END, mod(n, 50) <> 0,
+                   'Generated product ' || n, {kind},
+                   CASE WHEN {physical} THEN 'physical' ELSE 'digital' END,
+                   {self.product_price("n")},
+                   CASE WHEN {physical} THEN 10 + mod(n, 200) END,
+                   CASE WHEN {physical} THEN NULL ELSE %(file)s END,
+                   mod(n, 50) <> 0,
                    {self.ago("mod(n * 19, 525600)")}, {self.ago("mod(n * 19, 525600)")}
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
-            {"lo": lo, "hi": hi, "anchor": self.anchor},
+            {"lo": lo, "hi": hi, "anchor": self.anchor, "file": self.digital_file()},
         )
 
     def orders(self, cur, lo, hi):
@@ -474,13 +510,16 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO order_items (order_item_id, order_id, product_id, quantity, unit_price,
-                                     subtotal, created_at)
+                                     subtotal, status, created_at)
             SELECT {self.uid("order-item", "n || '-' || line")}, {self.uid("order", "n")},
                    {self.uid("product", f"CASE WHEN line = 1 THEN {p1} ELSE {p2} END")},
                    CASE WHEN line = 1 THEN {q1} ELSE 1 END,
                    {self.product_price(f"CASE WHEN line = 1 THEN {p1} ELSE {p2} END")},
                    {self.product_price(f"CASE WHEN line = 1 THEN {p1} ELSE {p2} END")}
                      * CASE WHEN line = 1 THEN {q1} ELSE 1 END,
+                   CASE WHEN {self.physical(f"CASE WHEN line = 1 THEN {p1} ELSE {p2} END")}
+                        THEN CASE {status} WHEN 'shipped' THEN 'shipped'
+                             WHEN 'delivered' THEN 'delivered' ELSE 'to_ship' END END,
                    {created}
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n,
                  generate_series(1, 2) line
@@ -491,9 +530,11 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO payments (payment_id, user_id, order_id, purpose, amount,
-                                  payment_method, payment_status, payment_date)
+                                  gateway, payment_method, payment_status, payment_date)
             SELECT {self.uid("order-payment", "n")}, {self.uid("user", user)},
                    {self.uid("order", "n")}, 'order', {total}, 'test',
+                   CASE WHEN {status} IN ('pending', 'cancelled') THEN ''
+                        ELSE 'Visa •••• 4242' END,
                    CASE {status} WHEN 'pending' THEN 'pending' WHEN 'cancelled' THEN 'failed'
                         ELSE 'completed' END,
                    {created}

@@ -37,20 +37,27 @@ from communities.models import (
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
 from notifications.models import Notification, StatusHistory
+from shop.demo_files import demo_download
 from shop.models import (
     FeaturedItem,
     FeaturedItemType,
     Order,
     OrderItem,
+    OrderItemStatus,
     OrderStatus,
     Payment,
     PaymentPurpose,
     PaymentStatus,
     Product,
+    ProductDelivery,
     ProductType,
+    ShippingRate,
 )
 
-TEST_PAYMENT_METHOD = "test"
+PHYSICAL, DIGITAL = ProductDelivery.PHYSICAL, ProductDelivery.DIGITAL
+TEST_GATEWAY = "test"
+# How the demo's payments were paid: the test gateway's card that pays.
+TEST_CARD = "Visa •••• 4242"
 # An order has no natural key; a fixed id lets a second run find the one the first made.
 DEMO_ORDER_ID = uuid.uuid5(uuid.NAMESPACE_URL, "musicplatform:seed_demo:order")
 
@@ -166,13 +173,37 @@ FORUMS = (
 
 FAN_SUBSCRIPTIONS = ("Luna's Inner Orbit", "Static Society")
 
-# (artist name, product name, type, price, stock: None for unlimited downloads)
+# (artist name, product name, type, delivery, price, stock: None for unlimited downloads).
+# Like the product form: digital products get a file (made by code), physical ones a stock
+# and their artist shipping rates.
 PRODUCTS = (
-    ("Luna Vega", "Night Drive (digital album)", ProductType.MUSIC_DOWNLOAD, "9.99", None),
-    ("Luna Vega", "Night Drive signed vinyl", ProductType.EXCLUSIVE_RELEASE, "34.99", 50),
-    ("Luna Vega", "Inner Orbit tour T-shirt", ProductType.MERCHANDISE, "24.99", 20),
-    ("Midnight Static", "Static Noise (digital album)", ProductType.MUSIC_DOWNLOAD, "8.99", None),
-    ("Kai Moreno", "Studio Sessions cap", ProductType.MERCHANDISE, "19.99", 20),
+    ("Luna Vega", "Night Drive (digital album)", ProductType.MUSIC_DOWNLOAD, DIGITAL, "9.99", None),
+    ("Luna Vega", "Night Drive signed vinyl", ProductType.EXCLUSIVE_RELEASE, PHYSICAL, "34.99", 50),
+    ("Luna Vega", "Inner Orbit tour T-shirt", ProductType.MERCHANDISE, PHYSICAL, "24.99", 20),
+    (
+        "Midnight Static",
+        "Static Noise (digital album)",
+        ProductType.MUSIC_DOWNLOAD,
+        DIGITAL,
+        "8.99",
+        None,
+    ),
+    (
+        "Midnight Static",
+        "Static Noise stems",
+        ProductType.EXCLUSIVE_RELEASE,
+        DIGITAL,
+        "14.99",
+        None,
+    ),
+    ("Kai Moreno", "Studio Sessions cap", ProductType.MERCHANDISE, PHYSICAL, "19.99", 20),
+)
+# (artist name, country or None for the rest of the world, shipping per order)
+SHIPPING_RATES = (
+    ("Luna Vega", "PT", "4.50"),
+    ("Luna Vega", None, "12.00"),
+    ("Kai Moreno", "US", "5.00"),
+    ("Kai Moreno", None, "8.00"),
 )
 # (product name, quantity)
 FAN_ORDER = (("Night Drive (digital album)", 1), ("Inner Orbit tour T-shirt", 2))
@@ -430,7 +461,8 @@ def _subscribe(user: User, community: Community, now: datetime) -> None:
             purpose=PaymentPurpose.SUBSCRIPTION,
             subscription=subscription,
             amount=community.subscription_fee,
-            payment_method=TEST_PAYMENT_METHOD,
+            gateway=TEST_GATEWAY,
+            payment_method=TEST_CARD,
             payment_status=PaymentStatus.COMPLETED,
             payment_date=now,
         )
@@ -540,33 +572,45 @@ def _seed_reviews(artists: dict[str, Artist], accounts: Accounts) -> None:
 
 
 def _seed_products(artists: dict[str, Artist]) -> dict[str, Product]:
+    for artist_name, country, amount in SHIPPING_RATES:
+        ShippingRate.objects.get_or_create(
+            artist=artists[artist_name], country=country, defaults={"amount": Decimal(amount)}
+        )
     products = {}
-    for artist_name, name, product_type, price, stock in PRODUCTS:
-        products[name], _ = Product.objects.get_or_create(
+    for artist_name, name, product_type, delivery, price, stock in PRODUCTS:
+        products[name], created = Product.objects.get_or_create(
             artist=artists[artist_name],
             name=name,
             defaults={
                 "description": f"Official {artist_name} release.",
                 "product_type": product_type,
+                "delivery": delivery,
                 "price": Decimal(price),
                 "stock_quantity": stock,
             },
         )
+        if created and delivery == DIGITAL:
+            download = demo_download(name)
+            products[name].digital_file.save(download.name, download, save=True)
     return products
 
 
 def _seed_order(fan: User, products: dict[str, Product], now: datetime) -> Order:
     """A paid order whose items keep the price paid, whatever the product costs later."""
     lines = [(products[name], quantity) for name, quantity in FAN_ORDER]
-    total = sum((product.price * quantity for product, quantity in lines), Decimal("0"))
+    # Shipped to Portugal: Luna Vega's rate for PT.
+    shipping = Decimal("4.50")
+    total = sum((product.price * quantity for product, quantity in lines), shipping)
     order, _ = Order.objects.get_or_create(
         id=DEMO_ORDER_ID,
         defaults={
             "user": fan,
             "total_amount": total,
+            "shipping_amount": shipping,
             "status": OrderStatus.PAID,
             "contact_email": fan.email,
             "shipping_address": {
+                "name": "Demo Fan",
                 "line1": "Rua das Flores 12",
                 "city": "Lisbon",
                 "postal_code": "1200-195",
@@ -582,6 +626,7 @@ def _seed_order(fan: User, products: dict[str, Product], now: datetime) -> Order
                 "quantity": quantity,
                 "unit_price": product.price,
                 "subtotal": product.price * quantity,
+                "status": OrderItemStatus.TO_SHIP if product.delivery == PHYSICAL else None,
             },
         )
     Payment.objects.get_or_create(
@@ -590,7 +635,8 @@ def _seed_order(fan: User, products: dict[str, Product], now: datetime) -> Order
             "user": fan,
             "purpose": PaymentPurpose.ORDER,
             "amount": order.total_amount,
-            "payment_method": TEST_PAYMENT_METHOD,
+            "gateway": TEST_GATEWAY,
+            "payment_method": TEST_CARD,
             "payment_status": PaymentStatus.COMPLETED,
             "payment_date": now,
         },
