@@ -628,6 +628,7 @@ EVENT_TYPES = (
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.expired",
+    "charge.succeeded",
     "charge.refunded",
 )
 
@@ -662,6 +663,10 @@ def test_a_signed_webhook_of_any_shape_is_answered_never_an_error(data):
             "checkout": stripe_stub.checkout_session(payment, pi_id="pi_3Fuzz"),
             "charge": stripe_stub.charge(payment, pi_id="pi_3Fuzz", amount_refunded=100),
         }
+        # How the customer paid (charge.succeeded): a card, odd or not, seen by `_paid_with`.
+        objects["charge"]["payment_method_details"] = _reshaped(
+            data, {"card": {"brand": "visa", "last4": "4242", "wallet": None}}, label="details"
+        )
         shape = objects.get(event_type.split(".")[0], objects["payment_intent"])
         obj = _reshaped(data, shape, label="object")
         if obj.get("metadata") is not None and isinstance(obj["metadata"], dict):
