@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "content",
     "communities",
     "shop",
+    "catalogue",
     "notifications",
     "operations",
 ]
