@@ -99,6 +99,9 @@ class ReleaseGenre(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.genre_id} on {self.release_id}"
+
 
 class TrackStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -166,6 +169,12 @@ class Track(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def duration_display(self) -> str:
+        if self.duration_seconds is None:
+            return ""
+        return f"{self.duration_seconds // 60}:{self.duration_seconds % 60:02d}"
+
 
 class CollectionSettings(models.Model):
     """Whether a fan's collection page is public; without a row it is private."""
@@ -181,6 +190,9 @@ class CollectionSettings(models.Model):
 
     class Meta:
         db_table = "collection_settings"
+
+    def __str__(self) -> str:
+        return f"Collection of {self.user_id}"
 
 
 class WishlistItem(models.Model):
@@ -200,3 +212,6 @@ class WishlistItem(models.Model):
                 fields=["user", "release"], name="wishlist_items_user_id_release_id_key"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.release_id} wished by {self.user_id}"

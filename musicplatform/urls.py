@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
     path("shop/", include("shop.urls")),
+    path("", include("catalogue.urls")),
     path("", include("accounts.urls")),
     path("", include("content.urls")),
     path("artists/", include("artists.urls")),

@@ -21,8 +21,19 @@ from shop.forms import (
 from shop.models import OrderItem, OrderStatus, Product
 from shop.payments.services import PaymentError, payment_start
 from shop.services import ShopError
-from shop.services.cart import cart_add, cart_clear, cart_quantities, cart_remove, cart_set
-from shop.services.downloads import download_item_for_token, download_link_renew
+from shop.services.cart import (
+    cart_add,
+    cart_chosen_prices,
+    cart_clear,
+    cart_quantities,
+    cart_remove,
+    cart_set,
+)
+from shop.services.downloads import (
+    delivered_by_catalogue,
+    download_item_for_token,
+    download_link_renew,
+)
 from shop.services.featured import featured_placement_build
 from shop.services.orders import PriceChanged, order_cancel, order_fulfil, order_place
 from shop.services.products import product_create, product_update
@@ -153,7 +164,10 @@ def _product_form_page(request, *, artist, product):
 
 
 def _cart_response(request, *, status: int = 200):
-    cart = selectors.cart_view(quantities=cart_quantities(session=request.session))
+    cart = selectors.cart_view(
+        quantities=cart_quantities(session=request.session),
+        chosen_prices=cart_chosen_prices(session=request.session),
+    )
     template = "shop/_cart.html" if request.headers.get("HX-Request") else "shop/cart.html"
     return render(request, template, {"cart": cart}, status=status)
 
@@ -209,7 +223,10 @@ def cart_remove_view(request, product_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request):
-    cart = selectors.cart_view(quantities=cart_quantities(session=request.session))
+    cart = selectors.cart_view(
+        quantities=cart_quantities(session=request.session),
+        chosen_prices=cart_chosen_prices(session=request.session),
+    )
     if not cart.lines:
         # A repeated "Complete checkout" after the first one emptied the cart.
         done = selectors.order_by_checkout_key(
@@ -245,6 +262,7 @@ def checkout(request):
                     shipping_address=form.address(),
                     checkout_key=form.cleaned_data["checkout_key"],
                     expected_total=form.cleaned_data["expected_total"],
+                    chosen_prices=cart_chosen_prices(session=request.session),
                 )
             except PriceChanged as error:
                 form = CheckoutForm(
@@ -358,6 +376,8 @@ def download(request, token):
         item = download_item_for_token(token=token, user=request.user)
     except ShopError as error:
         return render(request, "shop/download_refused.html", {"reason": str(error)}, status=403)
+    if delivered_by_catalogue(item.product):
+        return redirect("catalogue:purchase_download", token=token)
     stored = item.product.digital_file
     filename = stored.name.rsplit("/", 1)[-1]
     return FileResponse(stored.open("rb"), as_attachment=True, filename=filename)

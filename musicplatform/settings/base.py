@@ -478,6 +478,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "communities.tasks.member_counts_refresh",
         "schedule": 60,
     },
+    # Plays counted in Redis into tracks.play_count (catalogue/plays.py).
+    "catalogue-plays-flush": {
+        "task": "catalogue.tasks.plays_flush",
+        "schedule": 60,
+    },
 }
 
 # --- Shop (shop/, README "Shop") ---
@@ -488,6 +493,11 @@ SHOP_DOWNLOAD_LINK_DAYS = int(env("SHOP_DOWNLOAD_LINK_DAYS", "7"))
 SHOP_DOWNLOAD_LINKS_MAX = int(env("SHOP_DOWNLOAD_LINKS_MAX", "4"))
 SHOP_MAX_QUANTITY = int(env("SHOP_MAX_QUANTITY", "20"))
 # --- end Shop ---
+
+# --- Catalogue (catalogue/) ---
+# A listener's plays of one track count once per this many seconds.
+CATALOGUE_PLAY_WINDOW_SECONDS = int(env("CATALOGUE_PLAY_WINDOW_SECONDS", str(30 * 60)))
+# --- end Catalogue ---
 
 # --- Operations (operations/, docs/operations.md) ---
 # Where `manage.py backup` writes unless told otherwise.

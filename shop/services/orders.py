@@ -28,6 +28,7 @@ from shop.models import (
     ProductType,
 )
 from shop.services import ShopError
+from shop.services.cart import unit_price
 from shop.services.downloads import download_links_issue
 
 STATUS_MESSAGES = {
@@ -71,6 +72,7 @@ def order_place(
     shipping_address: Address | None,
     checkout_key: UUID,
     expected_total: Decimal | None,
+    chosen_prices: dict[str, Decimal] | None = None,
 ) -> tuple[Order, bool]:
     """Turn the cart into a pending order and reserve its stock; (order, placed now?).
 
@@ -103,8 +105,9 @@ def order_place(
                     if product.stock_quantity == 0
                     else f"Only {product.stock_quantity} of “{product.name}” left."
                 )
-            lines.append((product, quantity, product.price * quantity))
-        total = sum((subtotal for _, _, subtotal in lines), Decimal("0.00"))
+            price = unit_price(product=product, chosen_prices=chosen_prices or {})
+            lines.append((product, quantity, price, price * quantity))
+        total = sum((subtotal for _, _, _, subtotal in lines), Decimal("0.00"))
         if expected_total is not None and total != expected_total:
             raise PriceChanged(total)
         needs_shipping = any(p.product_type == ProductType.MERCHANDISE for p in products)
@@ -128,12 +131,12 @@ def order_place(
                 order=order,
                 product=product,
                 quantity=quantity,
-                unit_price=product.price,
+                unit_price=price,
                 subtotal=subtotal,
             )
-            for product, quantity, subtotal in lines
+            for product, quantity, price, subtotal in lines
         )
-        for product, quantity, _ in lines:
+        for product, quantity, _, _ in lines:
             if product.stock_quantity is not None:
                 Product.objects.filter(pk=product.pk).update(
                     stock_quantity=F("stock_quantity") - quantity
