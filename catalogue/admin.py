@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from catalogue.models import Release, Track
+
+
+class TrackInline(admin.TabularInline):
+    model = Track
+    fields = ("position", "title", "status", "failure_reason", "duration_seconds", "play_count")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        # Tracks come from the artist's upload and the processing task.
+        return False
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Staff look releases up (and can find them for featured placements); artists edit
+    them on their own pages, so the sold product stays in step (catalogue.services)."""
+
+    list_display = ("title", "artist", "release_type", "release_date", "price", "published_at")
+    list_filter = ("release_type",)
+    search_fields = ("title", "artist__artist_name")
+    list_select_related = ("artist",)
+    readonly_fields = ("product", "published_at")
+    raw_id_fields = ("artist", "community")
+    inlines = [TrackInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
