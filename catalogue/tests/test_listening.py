@@ -149,3 +149,13 @@ def test_pre_orders_are_not_downloadable_before_the_release_date(client):
 
     assert response.status_code == 403
     assert "pre-order" in response.content.decode()
+
+
+def test_the_artist_page_lists_published_releases_only(client):
+    published = ReleaseFactory(title="Out Now", published_at=timezone.now())
+    ReleaseFactory(artist=published.artist, title="Secret Draft")
+
+    page = client.get(published.artist.get_absolute_url()).content.decode()
+
+    assert "Out Now" in page and published.get_absolute_url() in page
+    assert "Secret Draft" not in page
