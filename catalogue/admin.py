@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from catalogue.models import Release, Track
+from shop.models import FeaturedItemType
+from shop.services.featured import STAFF_PLACEMENT_DAYS, featured_items_curate
 
 
 class TrackInline(admin.TabularInline):
@@ -28,6 +30,18 @@ class ReleaseAdmin(admin.ModelAdmin):
     readonly_fields = ("product", "published_at")
     raw_id_fields = ("artist", "community")
     inlines = [TrackInline]
+    actions = ["feature_on_explore"]
+
+    @admin.action(description="Feature on the explore page (as albums)")
+    def feature_on_explore(self, request, queryset):
+        published = queryset.filter(published_at__isnull=False).values_list("pk", flat=True)
+        created = featured_items_curate(item_type=FeaturedItemType.ALBUM, item_ids=published)
+        self.message_user(
+            request,
+            f"{len(created)} release(s) featured for {STAFF_PLACEMENT_DAYS} days; "
+            "drafts and releases already featured were left out.",
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request):
         return False

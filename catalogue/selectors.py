@@ -200,3 +200,33 @@ class Collection:
             .select_related("artist")
             .order_by("-wishlisted__created_at", "pk")
         )
+
+
+def featured_catalogue(*, album_ids, song_ids) -> dict[str, dict]:
+    """The featured albums and songs that are releases and tracks here, by id, each with
+    the release, and the track its play button plays (the first of an album). Ids of the
+    external catalogue (D8) find nothing and keep their review names."""
+    ready_tracks = Prefetch(
+        "tracks",
+        queryset=Track.objects.filter(status=TrackStatus.READY).order_by("position"),
+        to_attr="ready_tracks",
+    )
+    found: dict[str, dict] = {}
+    if album_ids:
+        for release in (
+            published_releases()
+            .filter(pk__in=album_ids)
+            .select_related("artist")
+            .prefetch_related(ready_tracks)
+        ):
+            first = release.ready_tracks[0] if release.ready_tracks else None
+            found[str(release.pk)] = {"release": release, "track": first}
+    if song_ids:
+        tracks = Track.objects.filter(
+            pk__in=song_ids,
+            status=TrackStatus.READY,
+            release__in=published_releases(),
+        ).select_related("release__artist")
+        for track in tracks:
+            found[str(track.pk)] = {"release": track.release, "track": track}
+    return found

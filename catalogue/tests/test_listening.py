@@ -7,8 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from artists.tests.factories import image_upload
+from artists.uploads import picture_resized
 from catalogue.plays import plays_flush
 from catalogue.tests.factories import ReleaseFactory, processed_track
+from shop.models import FeaturedItem
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +162,24 @@ def test_the_artist_page_lists_published_releases_only(client):
 
     assert "Out Now" in page and published.get_absolute_url() in page
     assert "Secret Draft" not in page
+
+
+def test_a_release_featured_by_staff_shows_on_explore_with_its_cover_and_a_play_button(
+    client, track, admin_client
+):
+    release = track.release
+    release.cover.save("c.jpg", picture_resized(image_upload(), size=(300, 300), label="c"))
+    changelist = reverse("admin:catalogue_release_changelist")
+
+    admin_client.post(
+        changelist, {"action": "feature_on_explore", "_selected_action": [release.pk]}
+    )
+    admin_client.post(
+        changelist, {"action": "feature_on_explore", "_selected_action": [release.pk]}
+    )
+
+    assert FeaturedItem.objects.filter(item_type="album", item_id=str(release.pk)).count() == 1
+    page = client.get(reverse("content:explore")).content.decode()
+    assert f'href="{release.get_absolute_url()}"' in page
+    assert f'alt="Cover of {release.title}"' in page
+    assert reverse("catalogue:track_audio", args=[track.pk]) in page
