@@ -173,6 +173,32 @@ def track_add(
     return track
 
 
+def track_delete(*, track: Track) -> None:
+    """Take a track off its release (a failed upload, a draft's track); the later ones move
+    up. A ready track of a published release stays: its buyers own it."""
+    with transaction.atomic():
+        release = Release.objects.select_for_update(of=("self",)).get(pk=track.release_id)
+        tracks = list(Track.objects.filter(release_id=release.pk).order_by("position"))
+        track = next((t for t in tracks if t.pk == track.pk), None)
+        if track is None:
+            return
+        if release.is_published and track.status == TrackStatus.READY:
+            raise CatalogueError("A track of a published release cannot be removed.")
+        if track.status == TrackStatus.PROCESSING:
+            raise CatalogueError("Wait until the track is processed, then remove it.")
+        files = [
+            getattr(track, field)
+            for field in ("original", "stream_mp3", "preview_mp3", "download_mp3", "download_flac")
+            if getattr(track, field)
+        ]
+        track.delete()
+        # Moved up one by one in order, so no two share a position at any moment.
+        for later in tracks:
+            if later.position > track.position:
+                Track.objects.filter(pk=later.pk).update(position=later.position - 1)
+        transaction.on_commit(lambda: [stored.delete(save=False) for stored in files])
+
+
 def _fail(track: Track, reason: str) -> None:
     with transaction.atomic():
         track, _ = status_change(

@@ -23,6 +23,11 @@ urlpatterns = [
         name="track_upload",
     ),
     path(
+        "catalogue/manage/releases/<uuid:release_id>/tracks/<uuid:track_id>/delete/",
+        views.track_delete_view,
+        name="track_delete",
+    ),
+    path(
         "catalogue/manage/releases/<uuid:release_id>/publish/",
         views.release_publish_view,
         name="publish",

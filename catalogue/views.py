@@ -33,6 +33,7 @@ from catalogue.services import (
     release_publish,
     release_update,
     track_add,
+    track_delete,
     wishlist_add,
     wishlist_remove,
 )
@@ -391,6 +392,20 @@ def track_upload(request, release_id):
         return redirect("catalogue:release_edit", release_id=release.pk)
     form = ReleaseForm(artist=release.artist)
     return _edit_page(request, release, form=form, track_form=track_form, status=400)
+
+
+@login_required
+@require_POST
+def track_delete_view(request, release_id, track_id):
+    release = _own_release(request, release_id)
+    track = get_object_or_404(Track, pk=track_id, release_id=release.pk)
+    try:
+        track_delete(track=track)
+    except CatalogueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"“{track.title}” is removed.")
+    return redirect("catalogue:release_edit", release_id=release.pk)
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import sign_in_recently
 from catalogue.models import Track, TrackStatus
-from catalogue.services import track_process
+from catalogue.services import release_publish, track_process
 from catalogue.tests.factories import ReleaseFactory, processed_track, wav_upload
 from notifications.models import StatusHistory
 
@@ -140,3 +140,37 @@ def test_a_release_with_a_failed_track_cannot_be_published(client):
     assert "Every track must be processed" in response.content.decode()
     release.refresh_from_db()
     assert release.published_at is None and release.product is None
+
+
+def test_a_failed_track_is_removed_the_next_moves_up_and_the_release_can_be_published(client):
+    release = ReleaseFactory()
+    failed = processed_track(
+        release, upload=ContentFile(b"RIFF\x00\x00\x00\x00WAVE" * 50, name="x.wav")
+    )
+    good = processed_track(release, title="Good one")
+    sign_in_recently(client, release.artist.user)
+
+    client.post(reverse("catalogue:track_delete", args=[release.pk, failed.pk]))
+
+    assert list(release.tracks.values_list("title", "position")) == [("Good one", 1)]
+    client.post(reverse("catalogue:publish", args=[release.pk]))
+    release.refresh_from_db()
+    assert release.published_at is not None
+
+    response = client.post(
+        reverse("catalogue:track_delete", args=[release.pk, good.pk]), follow=True
+    )
+    assert "cannot be removed" in response.content.decode()
+    assert release.tracks.count() == 1
+
+
+def test_the_release_page_links_to_reviewing_it_by_its_catalogue_id(client):
+    release = ReleaseFactory(title="Night Drive")
+    processed_track(release)
+    release_publish(release=release)
+    client.force_login(release.artist.user)
+
+    page = client.get(release.get_absolute_url()).content.decode()
+
+    assert f"content_type=album&amp;content_id={release.pk}" in page
+    assert reverse("content:reviewed_item", args=["album", release.pk]) in page

@@ -240,6 +240,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # The matrix posts no audio file: the owner's upload is refused as incomplete.
     "catalogue:track_upload": owner_only(INVALID),
     "catalogue:publish": owner_only(GO),
+    # The owner is told a ready track of a published release stays.
+    "catalogue:track_delete": owner_only(GO),
     # notifications
     "notifications:list": signed_in(OK),
     "notifications:read_all": signed_in(GO),
@@ -280,6 +282,7 @@ POST_ONLY = {
     "catalogue:collection_visibility",
     "catalogue:track_upload",
     "catalogue:publish",
+    "catalogue:track_delete",
     "notifications:read_all",
     "notifications:read",
 }
@@ -576,6 +579,10 @@ def _build_world() -> dict:
         "catalogue:release_edit": {"release_id": release.pk},
         "catalogue:track_upload": {"release_id": release.pk},
         "catalogue:publish": {"release_id": release.pk},
+        "catalogue:track_delete": {
+            "release_id": release.pk,
+            "track_id": release.tracks.get().pk,
+        },
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},
     }

@@ -149,6 +149,7 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "catalogue:release_edit": _fields(catalogue_forms.ReleaseForm),
     "catalogue:track_upload": _fields(catalogue_forms.TrackForm),
     "catalogue:publish": (),
+    "catalogue:track_delete": (),
     "notifications:read_all": (),
     "notifications:read": (),
     "notifications:email_preferences": _fields(EmailPreferencesForm),
