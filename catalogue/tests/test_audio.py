@@ -1,14 +1,18 @@
 """Uploaded tracks are transcoded by the real task and ffmpeg; bad files fail clearly."""
 
 import io
+import subprocess
 
+import imageio_ffmpeg
 import mutagen
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 
 from accounts.tests.factories import sign_in_recently
+from catalogue.audio import track_upload_format
 from catalogue.models import Track, TrackStatus
 from catalogue.services import release_publish, track_process
 from catalogue.tests.factories import ReleaseFactory, processed_track, wav_upload
@@ -174,3 +178,20 @@ def test_the_release_page_links_to_reviewing_it_by_its_catalogue_id(client):
 
     assert f"content_type=album&amp;content_id={release.pk}" in page
     assert reverse("content:reviewed_item", args=["album", release.pk]) in page
+
+
+@pytest.mark.parametrize("extension", ["flac", "aiff", "mp3"])
+def test_flac_aiff_and_mp3_uploads_are_recognised_and_processed(extension, tmp_path):
+    source = tmp_path / "tones.wav"
+    source.write_bytes(wav_upload().read())
+    converted = tmp_path / f"tones.{extension}"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", source, converted],
+        check=True,
+    )
+    upload = SimpleUploadedFile(f"song.{extension}", converted.read_bytes())
+
+    assert track_upload_format(upload) == extension
+    track = processed_track(ReleaseFactory(), upload=upload)
+    assert track.status == TrackStatus.READY, track.failure_reason
+    assert track.original_format == extension
