@@ -5,8 +5,16 @@ import factory
 from django.core.files.base import ContentFile
 from django.test import TestCase
 
+from accounts.tests.factories import GenreFactory, UserFactory
 from artists.tests.factories import ArtistFactory
-from catalogue.models import Release, ReleaseType
+from catalogue.models import (
+    CollectionSettings,
+    Release,
+    ReleaseGenre,
+    ReleaseType,
+    Track,
+    WishlistItem,
+)
 from catalogue.services import track_add
 from catalogue.tones import tones_wav
 
@@ -20,6 +28,45 @@ class ReleaseFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Night Drive {n}")
     release_date = datetime.date(2026, 1, 15)
     price = Decimal("7.00")
+
+
+class TrackFactory(factory.django.DjangoModelFactory):
+    """A track as uploaded, still queued (processed_track() runs the real processing)."""
+
+    class Meta:
+        model = Track
+
+    release = factory.SubFactory(ReleaseFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Track {n}")
+    original = factory.django.FileField(
+        filename="song.wav", data=tones_wav(notes=[440.0], note_seconds=0.1)
+    )
+    original_format = "wav"
+
+
+class ReleaseGenreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReleaseGenre
+
+    release = factory.SubFactory(ReleaseFactory)
+    genre = factory.SubFactory(GenreFactory)
+
+
+class CollectionSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectionSettings
+
+    user = factory.SubFactory(UserFactory)
+    is_public = True
+
+
+class WishlistItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WishlistItem
+
+    user = factory.SubFactory(UserFactory)
+    release = factory.SubFactory(ReleaseFactory)
 
 
 def wav_upload(name="song.wav", notes=(440.0, 554.37, 659.25)) -> ContentFile:

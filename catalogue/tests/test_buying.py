@@ -121,7 +121,7 @@ def test_members_of_the_community_download_an_included_release_without_buying(cl
     client.force_login(member)
 
     page = client.get(release.get_absolute_url()).content.decode()
-    assert "In your collection" in page
+    assert f'In your <a href="/collection/{member.pk}/">collection</a>' in page
     archive = _zip(client.get(reverse("catalogue:download", args=[release.pk]), {"format": "mp3"}))
     assert any(name.endswith("01 Members only.mp3") for name in archive.namelist())
     collection = client.get(reverse("catalogue:collection", args=[member.pk]))
