@@ -183,3 +183,17 @@ def test_a_release_featured_by_staff_shows_on_explore_with_its_cover_and_a_play_
     assert f'href="{release.get_absolute_url()}"' in page
     assert f'alt="Cover of {release.title}"' in page
     assert reverse("catalogue:track_audio", args=[track.pk]) in page
+
+
+def test_with_redis_down_tracks_still_play_and_the_play_is_simply_not_counted(
+    client, track, redis_down
+):
+    url = reverse("catalogue:track_audio", args=[track.pk])
+
+    # From the start: a play to count, which Redis cannot take.
+    response = client.get(url, headers={"Range": "bytes=0-"})
+
+    assert response.status_code == 206
+    assert _body(response) == _stored(track.stream_mp3)
+    track.refresh_from_db()
+    assert track.play_count == 0
