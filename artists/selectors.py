@@ -34,6 +34,7 @@ from artists.models import (
     ArtistVerification,
     PayoutMethodType,
 )
+from catalogue.selectors import artist_releases
 from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
 from content.models import Comment, Post, Review
@@ -99,6 +100,11 @@ class ArtistPage:
     @cached_property
     def communities(self) -> list[Community]:
         return list(Community.objects.filter(artist=self.artist).order_by("name"))
+
+    @cached_property
+    def releases(self) -> list:
+        """The catalogue section (template: catalogue/_artist_releases.html)."""
+        return artist_releases(artist_id=self.artist.pk)
 
     @cached_property
     def products(self) -> list[Product]:

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from accounts.forms import ArtistSearchForm, DeleteAccountForm, PreferencesForm, ProfileForm
 from accounts.tests.factories import UserFactory
 from artists.forms import ArtistProfileForm, PayoutMethodForm, VerificationRequestForm
+from catalogue import forms as catalogue_forms
 from communities import forms as community_forms
 from content.forms import (
     CommentEditForm,
@@ -148,6 +149,14 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "payments:test_confirm": (),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
+    "catalogue:buy": _fields(catalogue_forms.BuyForm),
+    "catalogue:wishlist": ("remove",),
+    "catalogue:collection_visibility": _fields(catalogue_forms.CollectionVisibilityForm),
+    "catalogue:release_new": _fields(catalogue_forms.ReleaseForm),
+    "catalogue:release_edit": _fields(catalogue_forms.ReleaseForm),
+    "catalogue:track_upload": _fields(catalogue_forms.TrackForm),
+    "catalogue:publish": (),
+    "catalogue:track_delete": (),
     "notifications:read_all": (),
     "notifications:read": (),
     "notifications:email_preferences": _fields(EmailPreferencesForm),

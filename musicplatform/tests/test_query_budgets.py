@@ -27,7 +27,8 @@ BUDGETS = {
     "forum: suggestions": 10,
     "live event page": 10,
     "live event poll": 9,
-    "artist page": 9,
+    # Its releases (catalogue) are one query.
+    "artist page": 10,
     "search": 8,
     "product list": 5,
     "product page": 4,

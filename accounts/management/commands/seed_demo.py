@@ -24,6 +24,8 @@ from artists.models import (
     ThirdPartyPlatform,
     VerificationStatus,
 )
+from catalogue.demo import seed_releases
+from catalogue.models import Release
 from communities.models import (
     Community,
     CommunitySubscription,
@@ -281,6 +283,7 @@ class Command(BaseCommand):
             "likes": Like,
             "reviews": Review,
             "products": Product,
+            "releases": Release,
             "orders": Order,
             "payments": Payment,
             "featured items": FeaturedItem,
@@ -308,6 +311,7 @@ def _seed(now: datetime) -> None:
     _seed_featured(artists["Luna Vega"], products["Night Drive signed vinyl"], now)
     _seed_notifications(accounts.fan, posts[0], communities[0], order)
     _seed_status_history(accounts, artists["Luna Vega"], order)
+    seed_releases(artists=artists, communities=communities, genres=genres)
 
 
 def _seed_taxonomy() -> tuple[dict[str, Genre], dict[str, Language]]:
