@@ -111,13 +111,13 @@ def _product_sync(release: Release) -> Product:
         "name": f"{release.title} — {release.artist.artist_name}",
         "description": release.description or None,
         "price": release.price,
+        "delivery": ProductDelivery.DIGITAL,
         "is_active": True,
     }
     if release.product_id is None:
         product = Product.objects.create(
             artist_id=release.artist_id,
             product_type=ProductType.MUSIC_DOWNLOAD,
-            delivery=ProductDelivery.DIGITAL,
             stock_quantity=None,
             **fields,
         )
