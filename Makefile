@@ -15,7 +15,7 @@ PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
 	&& { command -v $$candidate; break; }; done)
 SERVICES := $(BIN)/python scripts/devservices.py
 
-.PHONY: run test lint install clean bench screenshots chromium prod-local test-prod pgbouncer
+.PHONY: run test lint install clean bench smoke-pythons screenshots chromium prod-local test-prod pgbouncer wrk
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found; set PYTHON=/path/to/python3.12"; exit 1; }
@@ -48,16 +48,21 @@ test: install lint chromium
 		SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
 		PAYOUT_ENCRYPTION_KEY=$$($(BIN)/python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())") \
 		ALLOWED_HOSTS=music.example.com EMAIL_HOST=smtp.example.com \
+		STRIPE_SECRET_KEY=sk_live_check_deploy STRIPE_WEBHOOK_SECRET=whsec_check_deploy \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING \
 			--settings=musicplatform.settings.production && \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)'
 
+# check, migrate and one request on every other Python >= 3.12 present (scripts/smoke_pythons.sh).
+smoke-pythons: $(BIN)/.installed
+	scripts/smoke_pythons.sh
+
 # The load benchmark of docs/performance.md, end to end, in a database of its own (never the
 # demo data): scale-1 data is generated on the first run (about 6 minutes) and kept.
 BENCH_DATA_DIR ?= .data/bench
-BENCH_ARGS ?= --clients 16 --duration 15
+BENCH_ARGS ?= --connections 16 --duration 10
 
-bench: install
+bench: install wrk
 	MP_DATA_DIR=$(BENCH_DATA_DIR) $(SERVICES) exec -- bash -c '\
 		$(BIN)/python manage.py migrate --no-input && \
 		$(BIN)/python manage.py generate_data --scale 1 --if-empty && \
@@ -76,6 +81,12 @@ prod-local: install pgbouncer
 # Its smoke suite (prodlocal_tests/), over HTTPS through Caddy: about 2½ minutes.
 test-prod: install pgbouncer
 	$(BIN)/python -m pytest -c prodlocal_tests/pytest.ini prodlocal_tests $(PYTEST_ARGS)
+
+# The load generator of bench/load.py and bench/proxy_load.py (Debian's package).
+wrk:
+	@command -v wrk >/dev/null || { \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends wrk; }
 
 # PgBouncer is Debian's package (no PyPI build exists); installed when missing, like .ci/run
 # installs Chromium.

@@ -4,9 +4,24 @@
 from allauth.account import signals as account_signals
 from allauth.socialaccount import signals as social_signals
 from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts import ratelimit, services
+from accounts.middleware import user_cache_key
+from accounts.models import User
+from musicplatform.cache import invalidate_on_commit
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def _user_changed(sender, instance, **kwargs):
+    # The copy that accounts.middleware serves to signed-in requests: forgotten now, for
+    # the requests of this transaction, and again at the commit, in case a concurrent
+    # request cached the old row meanwhile.
+    cache.delete(user_cache_key(instance.pk))
+    invalidate_on_commit(user_cache_key(instance.pk))
 
 
 @receiver(account_signals.user_signed_up)

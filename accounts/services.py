@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from accounts.middleware import user_cache_key
 from accounts.models import (
     DELETED_USERNAME_PREFIX,
     Genre,
@@ -30,6 +31,7 @@ from accounts.models import (
     VerificationType,
 )
 from artists.models import Artist
+from musicplatform.cache import invalidate_on_commit
 from musicplatform.images import UnusablePicture, decode_picture, encode_jpeg
 from musicplatform.uploads import MARKUP_MESSAGE
 from shop.models import SavedAddress
@@ -418,10 +420,13 @@ def spotify_import_top_artists(*, user: User) -> SpotifyImport:
 def user_deactivate(*, user: User) -> None:
     """Staff's switch: refuse logins without touching the data (undone by user_reactivate)."""
     User.objects.filter(pk=user.pk, deleted_at__isnull=True).update(deleted_at=timezone.now())
+    # An UPDATE sends no post_save: the signed-in copy in the cache is forgotten here.
+    invalidate_on_commit(user_cache_key(user.pk))
 
 
 def user_reactivate(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(deleted_at=None)
+    invalidate_on_commit(user_cache_key(user.pk))
 
 
 def user_delete_account(*, user: User) -> None:

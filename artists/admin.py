@@ -45,12 +45,16 @@ class ArtistAdmin(admin.ModelAdmin):
 
     @admin.action(description="Feature the selected artists")
     def feature(self, request, queryset):
-        updated = queryset.update(featured=True)
+        updated = services.artists_feature(
+            artist_ids=queryset.values_list("pk", flat=True), featured=True
+        )
         self.message_user(request, f"{updated} artist(s) featured.", messages.SUCCESS)
 
     @admin.action(description="Stop featuring the selected artists")
     def unfeature(self, request, queryset):
-        updated = queryset.update(featured=False)
+        updated = services.artists_feature(
+            artist_ids=queryset.values_list("pk", flat=True), featured=False
+        )
         self.message_user(request, f"{updated} artist(s) no longer featured.", messages.SUCCESS)
 
     @admin.action(description="Suspend the selected artists (their members are refunded)")

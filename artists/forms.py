@@ -127,7 +127,3 @@ class PayoutMethodForm(forms.Form):
             "iban": self.cleaned_data["iban"],
             "account_holder": self.cleaned_data["account_holder"],
         }
-
-
-class ArtistSearchForm(forms.Form):
-    q = forms.CharField(max_length=100, required=False, strip=True, label="Artist name")

@@ -9,17 +9,6 @@ from django.utils.text import slugify
 from musicplatform.db import created_at, updated_at, uuid_primary_key
 
 
-class NameTrigrams(models.Func):
-    """The trigrams of a name, pg_trgm's way, by the SQL function of migration 0004.
-
-    pgserver's PostgreSQL has no pg_trgm; these trigrams, stored and GIN-indexed, give
-    artist search the same typo tolerance with built-in PostgreSQL only (docs/schema.md).
-    """
-
-    function = "artist_name_trigrams"
-    output_field = ArrayField(models.TextField())
-
-
 class VerificationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     VERIFIED = "verified", "Verified"
@@ -71,12 +60,6 @@ class Artist(models.Model):
     removal_reason = models.TextField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
-    # Kept by PostgreSQL itself, so every path that writes a name keeps search right.
-    name_trigrams = models.GeneratedField(
-        expression=NameTrigrams("artist_name"),
-        output_field=ArrayField(models.TextField()),
-        db_persist=True,
-    )
 
     objects = ArtistQuerySet.as_manager()
 
@@ -84,7 +67,10 @@ class Artist(models.Model):
         db_table = "artists"
         indexes = [
             models.Index(fields=["artist_name"], name="idx_artists_name"),
-            GinIndex(fields=["name_trigrams"], name="idx_artists_name_trigrams"),
+            # Search by name with typos (pg_trgm's word_similarity, `%>`): musicplatform/search.py.
+            GinIndex(
+                fields=["artist_name"], name="idx_artists_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
             # "Is this user an artist, which ones": every feed, post form and dashboard.
             models.Index(fields=["user"], name="idx_artists_user_id"),
         ]

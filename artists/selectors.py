@@ -1,29 +1,22 @@
 """Reads for artists; each page runs a fixed number of queries whatever the data size."""
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cached_property, reduce
-from operator import add, or_
+from functools import cached_property
 
-from django.core.cache import cache
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     Avg,
-    BooleanField,
     Count,
-    ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
 )
-from django.db.models.functions import Cast, Coalesce, Length, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
@@ -47,17 +40,8 @@ LATEST_POSTS = 5
 LATEST_REVIEWS = 5
 PRODUCTS_SHOWN = 8
 SEARCH_PAGE_SIZE = 20
-# At most this many trigram groups (see _trigram_groups): tolerates two typos.
-SEARCH_MAX_GROUPS = 7
-# A close match has at least half of the query's trigrams.
-SEARCH_MIN_COVERAGE = 0.5
 # Results beyond this many are not counted or paged: the query should be refined.
 SEARCH_MAX_RESULTS = 1000
-# Trigrams in more than this share of names are too common to find candidates with.
-SEARCH_COMMON_SHARE = 0.02
-SEARCH_COMMON_MIN_ROWS = 10_000
-COMMON_TRIGRAMS_CACHE_KEY = "artists:search:common-trigrams"
-COMMON_TRIGRAMS_CACHE_SECONDS = 60 * 60
 SEARCH_LISTED_FIELDS = ("artist_name", "bio", "profile_picture_url", "verification_status")
 MASK = "•"
 DASHBOARD_MONTHS = 12
@@ -126,56 +110,6 @@ class ArtistPage:
         )
 
 
-def _query_trigrams(query: str) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT artist_name_trigrams(%s)", [query])
-        trigrams = cursor.fetchone()[0]
-    # The last word may be half typed: "nov" must find "Nova", so its end is not required.
-    if trigrams and trigrams[-1].endswith(" ") and not query[-1:].isspace():
-        trigrams = trigrams[:-1]
-    return trigrams
-
-
-def _common_trigrams() -> frozenset[str]:
-    """Trigrams in more than SEARCH_COMMON_SHARE of names ("the"), from PostgreSQL's stats."""
-    common = cache.get(COMMON_TRIGRAMS_CACHE_KEY)
-    if common is None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT stats.most_common_elems::text::text[], stats.most_common_elem_freqs, "
-                "tables.reltuples FROM pg_stats stats "
-                "JOIN pg_class tables ON tables.relname = stats.tablename "
-                "WHERE stats.schemaname = 'public' AND stats.tablename = 'artists' "
-                "AND stats.attname = 'name_trigrams'"
-            )
-            row = cursor.fetchone()
-        # Skipping common trigrams only pays on a large table; on a small one every
-        # trigram is cheap, and statistics of a few names would call ordinary ones common.
-        large = row is not None and row[0] and row[2] >= SEARCH_COMMON_MIN_ROWS
-        elements, shares = (row[0], row[1]) if large else ([], [])
-        common = [
-            element
-            for element, share in zip(elements, shares, strict=False)
-            if share > SEARCH_COMMON_SHARE
-        ]
-        cache.set(COMMON_TRIGRAMS_CACHE_KEY, common, COMMON_TRIGRAMS_CACHE_SECONDS)
-    return frozenset(common)
-
-
-def _trigram_groups(trigrams: list[str]) -> list[list[str]]:
-    """Groups of every k-th trigram; a name within a typo or two has all of one group.
-
-    A typo spoils at most three consecutive trigrams, so with k groups a name that has
-    fewer than k / 3 typos still holds every trigram of some group, and the GIN index finds
-    names holding a whole group by intersecting short lists. Common trigrams select
-    nothing, so groups are made of the others when there are any.
-    """
-    common = _common_trigrams()
-    trigrams = [trigram for trigram in trigrams if trigram not in common] or trigrams
-    groups = min(SEARCH_MAX_GROUPS, max(1, len(trigrams) // 2))
-    return [trigrams[start::groups] for start in range(groups)]
-
-
 class _CappedCount:
     """A queryset whose count stops at SEARCH_MAX_RESULTS: a long list counts fast."""
 
@@ -189,69 +123,31 @@ class _CappedCount:
         return self.queryset[key]
 
 
-def _ranked_ids(artists: QuerySet) -> list:
-    return list(artists.values_list("pk", flat=True)[:SEARCH_MAX_RESULTS])
-
-
-def _page_of_ids(ids: list, page_number) -> Page:
-    """One page of ranked ids, with their artists: the ranking query runs only once."""
-    page = Paginator(ids, SEARCH_PAGE_SIZE).get_page(page_number)
-    artists = Artist.objects.only(*SEARCH_LISTED_FIELDS).in_bulk(list(page.object_list))
-    page.object_list = [artists[pk] for pk in page.object_list if pk in artists]
-    return page
+def artists_matching(query: str) -> QuerySet[Artist]:
+    """Artists whose name holds something like `query`, typos and half-typed words
+    tolerated, the closest first: pg_trgm's `%>` through idx_artists_name_trgm (its
+    threshold is set by `musicplatform.search.search_session`). Removed artists never."""
+    return (
+        Artist.objects.on_platform()
+        .only(*SEARCH_LISTED_FIELDS)
+        .filter(artist_name__trigram_word_similar=query)
+        .annotate(similarity=TrigramWordSimilarity(query, "artist_name"))
+        .order_by("-similarity", "artist_name", "pk")
+    )
 
 
 def artist_search(*, query: str, page_number) -> Page:
-    """Artists by name, typos tolerated, best match first; all artists when no query.
-
-    When a page's worth of names hold every trigram of the query (the query as typed, in
-    any word order), those are listed by name; otherwise names within a typo or two are
-    too, the ones sharing most of the query's trigrams first. At most SEARCH_MAX_RESULTS
-    are ranked: a longer list needs a more precise query, not more pages.
-    """
-    if not query:
-        everyone = (
+    """Artists by name, the closest first; all artists when no query. At most
+    SEARCH_MAX_RESULTS are counted: a longer list needs a more precise query."""
+    if query:
+        artists = artists_matching(query)
+    else:
+        artists = (
             Artist.objects.on_platform()
             .only(*SEARCH_LISTED_FIELDS)
             .order_by("-featured", "artist_name", "pk")
         )
-        return Paginator(_CappedCount(everyone), SEARCH_PAGE_SIZE).get_page(page_number)
-    trigrams = _query_trigrams(query)
-    if not trigrams:
-        return _page_of_ids([], page_number)
-    # In name order, so that a common query walks idx_artists_name and stops early.
-    exact = _ranked_ids(
-        Artist.objects.on_platform()
-        .filter(name_trigrams__contains=trigrams)
-        .order_by("artist_name", "pk")
-    )
-    # Close matches include the exact ones, ranked first; they are only worth looking for
-    # while the exact ones do not fill a page.
-    if len(exact) >= SEARCH_PAGE_SIZE:
-        return _page_of_ids(exact, page_number)
-    holds_a_group = reduce(
-        or_, (Q(name_trigrams__contains=group) for group in _trigram_groups(trigrams))
-    )
-    # How many of the query's trigrams a name holds, by plain array containment per
-    # trigram: far cheaper per candidate than unnesting the arrays.
-    shared = reduce(
-        add,
-        (
-            Cast(
-                ExpressionWrapper(Q(name_trigrams__contains=[trigram]), BooleanField()),
-                IntegerField(),
-            )
-            for trigram in trigrams
-        ),
-    )
-    close = (
-        Artist.objects.on_platform()
-        .filter(holds_a_group)
-        .alias(shared=shared)
-        .filter(shared__gte=math.ceil(len(trigrams) * SEARCH_MIN_COVERAGE))
-        .order_by("-shared", Length("artist_name"), "artist_name", "pk")
-    )
-    return _page_of_ids(_ranked_ids(close), page_number)
+    return Paginator(_CappedCount(artists), SEARCH_PAGE_SIZE).get_page(page_number)
 
 
 def verification_requests(*, artist: Artist) -> list[ArtistVerification]:

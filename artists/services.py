@@ -1,6 +1,7 @@
 """Writes for artists: profiles, verification requests and decisions, payout methods."""
 
 import uuid
+from collections.abc import Iterable
 
 from django.core.files.base import File
 from django.core.files.storage import default_storage, storages
@@ -16,6 +17,7 @@ from artists.models import (
     ArtistVerificationStatus,
     VerificationStatus,
 )
+from musicplatform.cache import invalidate_on_commit
 from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change
 
@@ -104,6 +106,16 @@ def artist_update(
         pictures = _set_pictures(locked, profile_picture=profile_picture, cover_photo=cover_photo)
         locked.save(update_fields=["artist_name", "bio", *pictures])
     return locked
+
+
+def artists_feature(*, artist_ids: Iterable[uuid.UUID], featured: bool) -> int:
+    """Staff feature artists (or stop); how many. Every surface that shows featured
+    artists (home, explore: `content.selectors.featured_section`) shows it at once."""
+    from content.selectors import FEATURED_CACHE_KEY
+
+    updated = Artist.objects.filter(pk__in=list(artist_ids)).update(featured=featured)
+    invalidate_on_commit(FEATURED_CACHE_KEY)
+    return updated
 
 
 def artist_verification_submit(

@@ -1,11 +1,13 @@
 from django.urls import path
 
 from artists import views
+from musicplatform.views import search
 
 app_name = "artists"
 
 urlpatterns = [
-    path("", views.artist_search, name="search"),
+    # The site's search page, listing artists: every artist, or those matching `q`.
+    path("", search, {"default_kind": "artists"}, name="search"),
     path("become/", views.artist_become, name="become"),
     path("me/", views.artist_mine, name="mine"),
     path(

@@ -1,7 +1,6 @@
 import calendar
 import csv
 import mimetypes
-from urllib.parse import urlencode
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -16,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from artists import charts, selectors, services
 from artists.forms import (
     ArtistProfileForm,
-    ArtistSearchForm,
     PayoutMethodForm,
     VerificationRequestForm,
 )
@@ -34,22 +32,6 @@ def _submitted(request) -> tuple:
 def _managed_artist(request, artist_id) -> Artist:
     # Someone else's artist is answered like a missing one: ids cannot be probed.
     return get_object_or_404(selectors.managed_artists(user=request.user), pk=artist_id)
-
-
-@require_safe
-def artist_search(request):
-    form = ArtistSearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    context = {
-        "form": form,
-        "query": query,
-        "search_params": urlencode({"q": query}) if query else "",
-        "page": selectors.artist_search(query=query, page_number=request.GET.get("page")),
-    }
-    template = (
-        "artists/_results.html" if request.headers.get("HX-Request") else "artists/search.html"
-    )
-    return render(request, template, context)
 
 
 @require_safe

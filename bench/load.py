@@ -1,40 +1,34 @@
-"""Load on the key pages over generated data, each page's throughput against /healthz.
+"""Load on the key pages over generated data, with `wrk`, each page as a ratio to the bare view.
 
     .venv/bin/python scripts/devservices.py exec -- .venv/bin/python manage.py generate_data --scale 1
     .venv/bin/python scripts/devservices.py exec -- .venv/bin/python bench/load.py
 
 Serves the app with gunicorn and production settings (bench/settings.py) on 127.0.0.1,
-then, page by page, `--clients` threads (each a different generated fan, signed in)
-request the page back to back for `--duration` seconds. /healthz runs first in the same
-run, and again last: it is the stack's ceiling on this machine (a request that touches
-PostgreSQL and Redis once each), so `ratio` = page req/s ÷ the mean /healthz req/s
-survives a noisy machine.
-Errors are any answer other than 200 (a redirect to the login page counts). The load
-generator shares the machine's cores with gunicorn, which lowers every figure alike.
-
-Then, unless `--reading-duration 0`, each page again with the same clients reading: each
-waits `--think-time` seconds on average after an answer, as a fan reads, so the site is
-busy but not saturated and the p95 is the one such a fan sees.
-
-Then, unless `--latency-duration 0`, each page again with one client: a request's own
-(service) time, which the p95 target can be judged against. With every client always
-waiting for an answer, Little's law makes the mean latency under load clients ÷ req/s,
-whatever the page: 16 clients on a stack serving 160 req/s wait 100 ms on average.
-Prints Markdown tables for docs/performance.md.
+then drives one page at a time with `wrk` (Debian's; a C load generator, where a Python
+client saturates at a few hundred requests/s): `--connections` connections for `--duration`
+seconds, each request as the next of `--users` signed-in generated fans (bench/rotate.lua
+rotates their session cookies and their own community's URLs). The bare view
+`/healthz/live` (no I/O: the stack's ceiling) runs first and after every two pages, so
+each page's ratio is to the mean of the bare runs on either side of it: that ratio
+survives a noisy machine, the absolute figures do not. `/healthz/whoami` is the bare view
+that needs the user (bench/urls.py): its ratio is the cost of being signed in.
+Errors are socket errors, timeouts and answers other than 2xx/3xx; before the run each
+fan's URL of each page is requested once and must answer 200 (a redirect to the login
+page would count as a success in wrk). Prints a Markdown table for docs/performance.md.
 """
 
 import argparse
 import os
-import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -79,17 +73,16 @@ from shop.models import Product  # noqa: E402
 SEARCHES = ("velvet echo", "midnigt tide", "neon", "crystal harbr", "golden")
 
 
+WRK = shutil.which("wrk") or "/usr/bin/wrk"  # apt-get install wrk (make bench does)
+ROTATE = BASE_DIR / "bench" / "rotate.lua"
+BARE = "/healthz/live"
+HTMX = {"HX-Request": "true"}
+
+
 @dataclass
 class Client:
     cookie: str
     urls: dict[str, str]
-
-
-@dataclass
-class Result:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def free_port() -> int:
@@ -148,7 +141,8 @@ def clients(count: int) -> list[Client]:
             .first()
         )
         urls = {
-            "/healthz": "/healthz",
+            BARE: BARE,
+            "/healthz/whoami (signed in)": "/healthz/whoami",
             "home": "/",
             "explore": "/explore/",
             "feed": "/feed/",
@@ -167,61 +161,46 @@ def clients(count: int) -> list[Client]:
     return result
 
 
-def hammer(
-    base: str, client: Client, page: str, until: float, result: Result, think: float
-) -> None:
-    session = requests.Session()
-    headers = {"Cookie": client.cookie, "HX-Request": "true"} if "poll" in page else None
-    headers = headers or {"Cookie": client.cookie}
-    url = base + client.urls[page]
-    latencies, errors = [], 0
-    if think:
-        # Readers arrive at their own moments, not all in the same instant.
-        time.sleep(random.uniform(0, think))  # noqa: S311 - timing, not secrets
-    while time.perf_counter() < until:
-        started = time.perf_counter()
-        try:
-            response = session.get(url, headers=headers, allow_redirects=False, timeout=30)
-            ok = response.status_code == 200
-        except requests.RequestException:
-            ok = False
-        latencies.append(time.perf_counter() - started)
-        errors += not ok
-        if think:
-            # Randomised, so that readers do not fall into step with each other.
-            pause = random.uniform(0.5, 1.5) * think  # noqa: S311 - timing, not secrets
-            time.sleep(min(pause, max(0, until - time.perf_counter())))
-    with result.lock:
-        result.latencies += latencies
-        result.errors += errors
+def check(base: str, all_clients: list[Client], page: str) -> None:
+    """Each fan's URL answers 200 (wrk counts a redirect to the login page as a success);
+    also the warm-up of caches and connections."""
+    for client in all_clients:
+        response = requests.get(
+            base + client.urls[page],
+            headers={"Cookie": client.cookie, **(HTMX if "poll" in page else {})},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if response.status_code != 200:
+            sys.exit(f"{page}: {client.urls[page]} answered {response.status_code}")
 
 
 def run_page(
-    base: str, all_clients: list[Client], page: str, duration: float, think: float = 0.0
+    base: str, all_clients: list[Client], page: str, duration: int, connections: int
 ) -> dict:
-    # A short warm-up fills caches and connections; only the measured window counts.
-    for phase_duration in (min(2.0, duration), duration):
-        result = Result()
-        until = time.perf_counter() + phase_duration
-        threads = [
-            threading.Thread(target=hammer, args=(base, client, page, until, result, think))
-            for client in all_clients
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    ms = sorted(latency * 1000 for latency in result.latencies)
-    cut = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv") as requests_file:
+        for client in all_clients:
+            htmx = "1" if "poll" in page else ""
+            # wrk sends the path as it is: "?q=velvet echo" must be encoded here.
+            path = quote(client.urls[page], safe="/?=&")
+            requests_file.write(f"{path}\t{client.cookie}\t{htmx}\n")
+        requests_file.flush()
+        result = subprocess.run(
+            [WRK, "--threads", "2", "--connections", str(connections),
+             "--duration", f"{duration}s", "--timeout", "10s", "--script", str(ROTATE),
+             base, "--", requests_file.name],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
+    count, seconds, errors, p50, p95, p99 = (float(value) for value in line.split()[1:])
     return {
         "page": page,
-        "rps": len(ms) / duration,
-        "p50": cut[49],
-        "p95": cut[94],
-        "p99": cut[98],
-        "mean": statistics.fmean(ms),
-        "errors": result.errors,
-        "requests": len(ms),
+        "rps": count / seconds,
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "errors": int(errors),
+        "requests": int(count),
     }
 
 
@@ -234,34 +213,39 @@ def report(row: dict) -> dict:
     return row
 
 
+def interleaved(pages: list[str]) -> list[str]:
+    """bare, page, page, bare, page, page, …, bare."""
+    order = [BARE]
+    for start in range(0, len(pages), 2):
+        order += [*pages[start : start + 2], BARE]
+    return order
+
+
+def ratios(rows: list[dict]) -> dict[str, float]:
+    """Each page's req/s over the mean of the bare runs just before and after it."""
+    result = {}
+    for index, row in enumerate(rows):
+        if row["page"] == BARE:
+            continue
+        before = next(r for r in reversed(rows[:index]) if r["page"] == BARE)
+        after = next(r for r in rows[index:] if r["page"] == BARE)
+        result[row["page"]] = row["rps"] / statistics.mean((before["rps"], after["rps"]))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=15.0, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--users", type=int, default=16, help="signed-in fans, in rotation")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--pages", nargs="*", help="only these pages (names as printed)")
-    parser.add_argument(
-        "--latency-duration",
-        type=float,
-        default=5.0,
-        help="seconds per page with a single client afterwards (0: skip that pass)",
-    )
-    parser.add_argument(
-        "--reading-duration",
-        type=float,
-        default=10.0,
-        help="seconds per page with the clients reading between requests (0: skip)",
-    )
-    parser.add_argument(
-        "--think-time",
-        type=float,
-        default=1.0,
-        help="seconds a reading client waits between requests, on average",
-    )
     args = parser.parse_args()
+    if not Path(WRK).exists():
+        sys.exit("wrk is missing: apt-get install wrk (make bench installs it)")
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    all_clients = clients(args.clients)
+    all_clients = clients(args.users)
     port = free_port()
     server = subprocess.Popen(
         [
@@ -275,82 +259,46 @@ def main() -> None:
         env=SERVER_ENV,
     )
     base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()[0]
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                if requests.get(base + BARE, timeout=2).status_code == 200:
                     break
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("gunicorn did not answer /healthz")
+                sys.exit(f"gunicorn did not answer {BARE}")
             time.sleep(0.2)
-        # /healthz first and last: on a machine shared with other work the ceiling moves
-        # during a run, and each page is compared with the mean of the two.
-        pages = [p for p in args.pages or all_clients[0].urls if p != "/healthz"]
-        pages = ["/healthz", *pages, "/healthz"]
-        rows = [report(run_page(base, all_clients, page, args.duration)) for page in pages]
-        reading = []
-        if args.reading_duration > 0:
-            print("\nReading clients:", flush=True)
-            reading = [
-                report(run_page(base, all_clients, page, args.reading_duration, args.think_time))
-                for page in dict.fromkeys(pages)
-            ]
-        alone = []
-        if args.latency_duration > 0:
-            print("\nOne client:", flush=True)
-            alone = [
-                report(run_page(base, all_clients[:1], page, args.latency_duration))
-                for page in dict.fromkeys(pages)
-            ]
+        pages = [p for p in args.pages or all_clients[0].urls if p != BARE]
+        for page in [BARE, *pages]:
+            check(base, all_clients, page)
+        rows = [
+            report(run_page(base, all_clients, page, args.duration, args.connections))
+            for page in interleaved(pages)
+        ]
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ceiling = statistics.mean(row["rps"] for row in rows if row["page"] == "/healthz")
+    bare = [row["rps"] for row in rows if row["page"] == BARE]
+    page_ratios = ratios(rows)
     print(
-        f"\n{args.clients} clients, {args.duration:g} s per page, "
-        f"gunicorn {args.workers} sync workers; ratio = req/s / {ceiling:.1f} "
-        "(the mean of the two /healthz runs)\n"
+        f"\nwrk, {args.connections} connections, {args.duration} s per page, {args.users} "
+        f"signed-in fans in rotation, gunicorn {args.workers} sync workers; load "
+        f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run on "
+        f"{os.cpu_count()} cores. {BARE}: {statistics.mean(bare):.0f} req/s on average "
+        f"({min(bare):.0f}-{max(bare):.0f}); ratio = a page's req/s / the mean of the "
+        f"{BARE} runs just before and after it.\n"
     )
-    print("| page | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to /healthz |")
+    print(f"| page | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to {BARE} |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
-        print(
-            f"| {row['page']} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} "
-            f"| {row['p99']:.1f} | {row['errors']}/{row['requests']} "
-            f"| {row['rps'] / ceiling:.0%} |"
-        )
-    if reading:
-        print(
-            f"\n{args.clients} clients reading: each waits {args.think_time:g} s on average "
-            f"(0.5-1.5 times) after each answer, {args.reading_duration:g} s per page: "
-            "the latency a fan sees while the site is busy but not saturated.\n"
-        )
-        print("| page | req/s | p50 ms | p95 ms | p99 ms | errors |")
-        print("|---|---|---|---|---|---|")
-        for row in reading:
+        if row["page"] != BARE:
             print(
-                f"| {row['page']} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} "
-                f"| {row['p99']:.1f} | {row['errors']}/{row['requests']} |"
-            )
-    if alone:
-        loaded = {row["page"]: row for row in reversed(rows)}  # /healthz: its first run
-        print(
-            f"\n1 client, {args.latency_duration:g} s per page: each request's own time. "
-            f"Under load the mean latency is {args.clients} clients ÷ req/s (Little's law).\n"
-        )
-        print(
-            f"| page | 1 client: p50 ms | p95 ms | req/s | {args.clients} clients: mean ms "
-            f"| {args.clients} ÷ req/s, ms |"
-        )
-        print("|---|---|---|---|---|---|")
-        for row in alone:
-            under_load = loaded[row["page"]]
-            print(
-                f"| {row['page']} | {row['p50']:.1f} | {row['p95']:.1f} | {row['rps']:.1f} "
-                f"| {under_load['mean']:.1f} | {args.clients / under_load['rps'] * 1000:.1f} |"
+                f"| {row['page']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} "
+                f"| {row['p99']:.1f} | {row['errors']}/{row['requests']} "
+                f"| {page_ratios[row['page']]:.3f} |"
             )
 
 

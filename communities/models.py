@@ -2,12 +2,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from content.models import MediaType
-from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
+from musicplatform.db import (
+    CurrentTimestamp,
+    created_at,
+    searchable_text,
+    updated_at,
+    uuid_primary_key,
+)
 
 
 class SubscriptionInterval(models.TextChoices):
@@ -38,10 +45,16 @@ class Community(models.Model):
     )
     created_at = created_at()
     updated_at = updated_at()
+    search_document = searchable_text(titles=("name",), body="description")
 
     class Meta:
         db_table = "communities"
         verbose_name_plural = "communities"
+        indexes = [
+            GinIndex(fields=["search_document"], name="idx_communities_search"),
+            # Misspelt names (pg_trgm's `%>`), when full-text search finds no word.
+            GinIndex(fields=["name"], name="idx_communities_name_trgm", opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["artist", "name"], name="communities_artist_id_name_key"
@@ -259,10 +272,17 @@ class ForumPost(models.Model):
     is_answered = models.BooleanField(default=False, db_default=False)
     created_at = created_at()
     updated_at = updated_at()
+    search_document = searchable_text(titles=("title",), body="content")
 
     class Meta:
         db_table = "forum_posts"
         indexes = [
+            # Forum topics (posts with a title) are what search lists of forums.
+            GinIndex(
+                fields=["search_document"],
+                name="idx_forum_posts_search",
+                condition=Q(title__isnull=False),
+            ),
             models.Index(fields=["forum"], name="idx_forum_posts_forum_id"),
             models.Index(fields=["user"], name="idx_forum_posts_user_id"),
             models.Index(fields=["created_at"], name="idx_forum_posts_created_at"),

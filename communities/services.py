@@ -38,6 +38,7 @@ from communities.models import (
 )
 from content.media import check_upload, store_media
 from content.models import MediaType
+from live.publish import live_event_end_announce, live_message_announce
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
@@ -652,6 +653,7 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     a link to confirm it, and it is not charged again meanwhile.
     """
     from shop.models import PaymentStatus
+    from shop.payments.billing import billing_url
     from shop.payments.gateways import GatewayError
     from shop.payments.services import (
         PaymentError,
@@ -727,9 +729,11 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         _notify_user(
             subscription,
             title=f"Renewal of {subscription.community.name} failed",
-            message=f"We could not charge {payment.amount} {payment.currency}. You keep access "
-            f"until {subscription.grace_until:%Y-%m-%d %H:%M} UTC while we retry; "
-            "after that the membership ends.",
+            message=f"We could not charge {payment.amount} {payment.currency}"
+            f"{f' ({payment.failure_reason})' if payment.failure_reason else ''}. You keep "
+            f"access until {subscription.grace_until:%Y-%m-%d %H:%M} UTC while we retry; "
+            "after that the membership ends. Update your card on your billing page, and the "
+            f"next attempt charges it: {billing_url()}",
         )
         _invalidate_member(subscription)
         return "failed"
@@ -965,6 +969,9 @@ def live_event_status_set(
             from communities.tasks import live_event_notify_members
 
             enqueue_on_commit(live_event_notify_members, str(event.pk), "live")
+        if changed and new_status in (LiveEventStatus.COMPLETED, LiveEventStatus.CANCELLED):
+            # Open chat streams (live/) close and stop reconnecting.
+            live_event_end_announce(event_id=event.pk)
     _invalidate_info(community.pk)
     return event
 
@@ -1036,6 +1043,8 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
             content=content,
             created_at=ClockTimestamp(),
         )
+        # To the chat streams (live/), once the message is committed and visible.
+        live_message_announce(event_id=event.pk, seq=message.seq)
     message.refresh_from_db(fields=["created_at"])
     return message
 

@@ -1,10 +1,17 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from musicplatform.db import created_at, maintained_count, updated_at, uuid_primary_key
+from musicplatform.db import (
+    created_at,
+    maintained_count,
+    searchable_text,
+    updated_at,
+    uuid_primary_key,
+)
 
 
 class MediaType(models.TextChoices):
@@ -27,10 +34,12 @@ class Post(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     likes_count = maintained_count()
     comments_count = maintained_count()
+    search_document = searchable_text(body="content_text")
 
     class Meta:
         db_table = "posts"
         indexes = [
+            GinIndex(fields=["search_document"], name="idx_posts_search"),
             models.Index(fields=["artist"], name="idx_posts_artist_id"),
             models.Index(fields=["created_at"], name="idx_posts_created_at"),
             # An artist's newest posts (artist page, feed of a fan of quiet artists).
@@ -93,6 +102,9 @@ class Review(models.Model):
     updated_at = updated_at()
     likes_count = maintained_count()
     comments_count = maintained_count()
+    search_document = searchable_text(
+        titles=("title", "content_name", "artist_name"), body="text_content"
+    )
 
     class Meta:
         db_table = "reviews"
@@ -108,6 +120,7 @@ class Review(models.Model):
         ]
         indexes = [
             models.Index(fields=["user"], name="idx_reviews_user_id"),
+            GinIndex(fields=["search_document"], name="idx_reviews_search"),
             # The reviews of an artist's work, shown on the artist page.
             models.Index(fields=["artist"], name="idx_reviews_artist_id"),
             models.Index(fields=["content_type", "content_id"], name="idx_reviews_content"),

@@ -7,7 +7,8 @@ from artists.models import Artist
 from content.models import Review
 from content.selectors import FEATURED_CACHE_KEY
 from musicplatform.cache import invalidate_on_commit
-from shop.models import FeaturedItem, Product
+from shop.models import FeaturedItem, PaymentPurpose, Product
+from shop.payments.hooks import PaymentOutcome, on_payment
 
 
 def forget_featured(**_) -> None:
@@ -15,6 +16,10 @@ def forget_featured(**_) -> None:
 
 
 def connect() -> None:
+    # A paid placement goes live (and a refunded one leaves) when its payment moves, which
+    # saves no featured item: the move itself drops the section, on commit.
+    for outcome in (PaymentOutcome.COMPLETED, PaymentOutcome.REFUNDED):
+        on_payment(PaymentPurpose.FEATURED, outcome)(forget_featured)
     for model in (FeaturedItem, Artist, Product, Review):
         post_save.connect(forget_featured, sender=model, dispatch_uid=f"featured-{model.__name__}")
         post_delete.connect(

@@ -498,7 +498,7 @@ class ExplorePage:
 
     @cached_property
     def featured(self) -> dict:
-        return cached(FEATURED_CACHE_KEY, featured_now, timeout=FEATURED_CACHE_SECONDS)
+        return featured_section()
 
     @cached_property
     def popular_posts(self) -> list[Post]:
@@ -540,8 +540,20 @@ def _catalogue_item(content_type: str, item_id: str, names: dict, on_platform: d
     }
 
 
+# Artists staff flagged as featured (`artists.featured`, from the admin) shown after the
+# placements, by name: a bounded list, however many are flagged.
+FLAGGED_ARTISTS_SHOWN = 12
+
+
+def featured_section() -> dict:
+    """What is featured now, the one source of every surface that shows featured things
+    (home, explore); invalidated on commit by whatever changes it (content/receivers.py)."""
+    return cached(FEATURED_CACHE_KEY, featured_now, timeout=FEATURED_CACHE_SECONDS)
+
+
 def featured_now() -> dict:
-    """The explore page's featured artists, products, albums and songs, in position order."""
+    """The featured artists, products, albums and songs: live placements (curated by staff
+    or paid) in position order, then the artists staff flagged as featured."""
     featured = list(featured_items_live())
     by_type: dict[str, list[FeaturedItem]] = {t: [] for t in FeaturedItemType.values}
     for item in featured:
@@ -551,7 +563,9 @@ def featured_now() -> dict:
         well_formed_uuids(i.item_id for i in by_type["artist"])
     )
     products = Product.objects.filter(
-        pk__in=well_formed_uuids(i.item_id for i in by_type["product"]), is_active=True
+        pk__in=well_formed_uuids(i.item_id for i in by_type["product"]),
+        is_active=True,
+        artist__removed_at__isnull=True,
     ).select_related("artist")
     products = {p.pk: p for p in products}
     catalogue_ids = [i.item_id for i in by_type["album"] + by_type["song"]]
@@ -566,12 +580,17 @@ def featured_now() -> dict:
         album_ids=well_formed_uuids(i.item_id for i in by_type["album"]),
         song_ids=well_formed_uuids(i.item_id for i in by_type["song"]),
     )
+    placed = [
+        artists[pk]
+        for pk in well_formed_uuids(i.item_id for i in by_type["artist"])
+        if pk in artists
+    ]
+    flagged = (
+        Artist.objects.on_platform().filter(featured=True).exclude(pk__in=[a.pk for a in placed])
+    )
     return {
-        "artists": [
-            artists[pk]
-            for pk in well_formed_uuids(i.item_id for i in by_type["artist"])
-            if pk in artists
-        ],
+        "artists": list(dict.fromkeys(placed))
+        + list(flagged.order_by("artist_name", "pk")[:FLAGGED_ARTISTS_SHOWN]),
         "products": [
             products[pk]
             for pk in well_formed_uuids(i.item_id for i in by_type["product"])

@@ -8,3 +8,12 @@ def current_path(request: HttpRequest) -> dict:
     shared fragment it can be a placeholder (musicplatform/fragments.py).
     """
     return {"current_path": request.get_full_path}
+
+
+def payments_test_mode(request: HttpRequest) -> dict:
+    """Whether payments go through the built-in test gateway (no real money moves), which
+    every page then says in a banner: on a staging site, nobody mistakes it for a shop."""
+    from shop.models import PaymentGateway
+    from shop.payments.gateways import active_gateway_name
+
+    return {"payments_test_mode": active_gateway_name() == PaymentGateway.TEST}

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import UUID4
 
@@ -76,4 +77,24 @@ def updated_at_trigger(table: str):
             "FOR EACH ROW EXECUTE FUNCTION set_updated_at();"
         ),
         reverse_sql=f"DROP TRIGGER IF EXISTS {table}_set_updated_at ON {table};",
+    )
+
+
+# Content carries no language (`languages` only lists what fans prefer), so every document
+# is read as English: stemmed English words, other languages' words kept whole (docs/schema.md).
+SEARCH_CONFIG = "english"
+
+
+def searchable_text(*, titles: tuple[str, ...] = (), body: str) -> models.GeneratedField:
+    """A stored tsvector of a row's text for full-text search (musicplatform/search.py): the
+    titles, if any, weigh more than the body. PostgreSQL keeps it current on every write."""
+    body_vector = SearchVector(body, config=SEARCH_CONFIG, weight="B")
+    return models.GeneratedField(
+        expression=(
+            SearchVector(*titles, config=SEARCH_CONFIG, weight="A") + body_vector
+            if titles
+            else body_vector
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
     )

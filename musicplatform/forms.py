@@ -30,3 +30,14 @@ class MultipleFileField(forms.FileField):
             return [super(MultipleFileField, self).clean(item, initial) for item in data]
         # An empty input is "no files" (or "required" when the field is).
         return [super().clean(data, initial)] if data else super().clean(data, initial) or []
+
+
+class SearchForm(forms.Form):
+    """The search page's and the header's search box (musicplatform.search)."""
+
+    q = forms.CharField(max_length=100, required=False, strip=True, label="Search for")
+    kind = forms.ChoiceField(required=False, label="In", choices=[("", "Everything")])
+
+    def __init__(self, *args, kinds: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Everything"), *kinds.items()]

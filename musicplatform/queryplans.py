@@ -31,5 +31,17 @@ def sequential_scans(plan: dict, tables=BIG_TABLES) -> list[str]:
     return found
 
 
+def index_names(plan: dict) -> set[str]:
+    """The indexes `plan` reads."""
+    found = set()
+    stack = [plan["Plan"]]
+    while stack:
+        node = stack.pop()
+        if "Index Name" in node:
+            found.add(node["Index Name"])
+        stack.extend(node.get("Plans", []))
+    return found
+
+
 def is_select(sql: str) -> bool:
     return sql.lstrip().upper().startswith(("SELECT", "WITH"))

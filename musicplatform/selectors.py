@@ -1,8 +1,8 @@
 """Reads for the site-wide pages (home); each runs a fixed number of queries."""
 
-from artists.models import Artist
 from communities.selectors import communities_by_members
 from content.models import Post
+from content.selectors import featured_section
 from musicplatform.cache import cached
 from shop.models import Product
 
@@ -14,16 +14,18 @@ HOME_CACHE_SECONDS = 60
 
 
 def home_page() -> dict:
-    return cached(HOME_CACHE_KEY, _home_page, timeout=HOME_CACHE_SECONDS)
+    # What is featured comes from explore's own selector and cache, which are invalidated
+    # the moment a placement is paid or staff feature something: never a minute late here.
+    featured = featured_section()
+    return {
+        **cached(HOME_CACHE_KEY, _home_page, timeout=HOME_CACHE_SECONDS),
+        "featured_artists": featured["artists"][:HOME_LIST_SIZE],
+        "featured_products": featured["products"][:HOME_LIST_SIZE],
+    }
 
 
 def _home_page() -> dict:
     return {
-        "featured_artists": list(
-            Artist.objects.on_platform()
-            .filter(featured=True)
-            .order_by("artist_name")[:HOME_LIST_SIZE]
-        ),
         "latest_posts": list(
             Post.objects.filter(deleted_at__isnull=True, artist__removed_at__isnull=True)
             .select_related("artist")

@@ -11,9 +11,11 @@ urlpatterns = [
     path("healthz", views.healthz_ready, name="healthz"),
     path("healthz/live", views.healthz_live, name="healthz_live"),
     path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    path("search/", views.search, name="search"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
+    path("settings/billing/", include("shop.payments.billing_urls")),
     path("shop/", include("shop.urls")),
     # Everything a buyer owns, under the account rather than the shop (issue 17, item 10).
     path("purchases/", shop_views.purchases, name="purchases"),

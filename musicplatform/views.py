@@ -1,6 +1,7 @@
 import logging
 import threading
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -10,7 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from musicplatform import search as site_search
 from musicplatform import selectors
+from musicplatform.forms import SearchForm
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +21,31 @@ logger = logging.getLogger(__name__)
 @require_safe
 def home(request):
     return render(request, "home.html", selectors.home_page())
+
+
+@require_safe
+def search(request, default_kind=""):
+    """Everything the viewer may read that matches, grouped by kind, or one kind a page at
+    a time (`kind=`). htmx asks for the results alone as the viewer types."""
+    form = SearchForm(
+        request.GET,
+        initial={"kind": default_kind},
+        kinds={slug: kind.label for slug, kind in site_search.KINDS.items()},
+    )
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
+    kind_slug = (form.cleaned_data["kind"] if valid else "") or default_kind
+    kind = site_search.KINDS.get(kind_slug)
+    context = {"form": form, "query": query, "kind": kind, "groups": None, "page": None}
+    if kind is not None:
+        context["page"] = site_search.search_kind(
+            viewer=request.user, query=query, kind=kind, page_number=request.GET.get("page")
+        )
+        context["search_params"] = urlencode({"q": query, "kind": kind.slug})
+    elif query:
+        context["groups"] = site_search.search_groups(viewer=request.user, query=query)
+    template = "search/_results.html" if request.headers.get("HX-Request") else "search/search.html"
+    return render(request, template, context)
 
 
 @never_cache

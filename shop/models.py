@@ -2,13 +2,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django_countries import countries
 
-from musicplatform.db import CurrentTimestamp, created_at, updated_at, uuid_primary_key
+from musicplatform.db import (
+    CurrentTimestamp,
+    created_at,
+    searchable_text,
+    updated_at,
+    uuid_primary_key,
+)
 
 
 def private_storage():
@@ -52,6 +59,7 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True, db_default=True)
     created_at = created_at()
     updated_at = updated_at()
+    search_document = searchable_text(titles=("name",), body="description")
 
     class Meta:
         db_table = "products"
@@ -64,6 +72,9 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["artist"], name="idx_products_artist_id"),
             models.Index(fields=["product_type"], name="idx_products_type"),
+            GinIndex(fields=["search_document"], name="idx_products_search"),
+            # Misspelt names (pg_trgm's `%>`), when full-text search finds no word.
+            GinIndex(fields=["name"], name="idx_products_name_trgm", opclasses=["gin_trgm_ops"]),
             # The shop's list and the home page show the newest active products first.
             models.Index(
                 fields=["-created_at", "id"],
@@ -118,6 +129,10 @@ class Order(models.Model):
     # The checkout form's idempotency key: a repeated "Complete checkout" finds this order
     # instead of placing a second one.
     checkout_key = models.UUIDField(null=True, blank=True, editable=False)
+    # The stock is held until created_at + SHOP_ORDER_HOLD_MINUTES, or until this if later:
+    # a Stripe Checkout session lasts at least 30 minutes, and the hold is extended to
+    # cover the session, never the other way round (shop.payments.services.payment_start).
+    reserved_until = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
 
@@ -333,6 +348,11 @@ PAYMENT_TRANSITIONS = {
 }
 
 
+class PaymentGateway(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    TEST = "test", "Built-in test gateway"
+
+
 class PaymentPurpose(models.TextChoices):
     """What a payment pays for; the payment service dispatches on it (docs/payments.md)."""
 
@@ -376,8 +396,14 @@ class Payment(models.Model):
         max_digits=10, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
     )
     currency = models.CharField(max_length=3, default="USD", db_default="USD")
-    # The gateway that took the payment (`stripe`, `test`); refunds go back through it.
-    payment_method = models.CharField(max_length=50)
+    # How the customer paid, as the design document means it ("Visa •••• 4242", "Apple Pay
+    # (Visa •••• 4242)"): told by the gateway when the payment completes, empty before.
+    payment_method = models.CharField(max_length=50, blank=True, default="", db_default="")
+    # The gateway that took the payment; refunds and renewals go back through it.
+    gateway = models.CharField(max_length=20, choices=PaymentGateway.choices)
+    # Why the payment failed, in the customer's words ("Your card has expired."), shown on
+    # the payment page beside "Try again with another card".
+    failure_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
     payment_status = models.CharField(
         max_length=50,
         choices=PaymentStatus.choices,
@@ -501,11 +527,6 @@ class FeaturedItem(models.Model):
 
     def __str__(self) -> str:
         return f"Featured {self.item_type} {self.item_id}"
-
-
-class PaymentGateway(models.TextChoices):
-    STRIPE = "stripe", "Stripe"
-    TEST = "test", "Built-in test gateway"
 
 
 class PaymentEvent(models.Model):

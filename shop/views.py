@@ -28,9 +28,10 @@ from shop.models import OrderItem, OrderStatus, Product, ShippingRate
 from shop.payments.services import PaymentError, payment_start
 from shop.services import ShopError
 from shop.services.cart import (
+    CHECKOUT_KEY,
     cart_add,
     cart_chosen_prices,
-    cart_clear,
+    cart_clear_bought,
     cart_quantities,
     cart_remove,
     cart_set,
@@ -54,7 +55,6 @@ from shop.services.refunds import order_refund_undelivered
 from shop.services.shipping import shipping_rate_delete, shipping_rate_set
 
 PAGE_SIZE = 24
-CHECKOUT_KEY = "shop_checkout_key"
 
 
 def _own_artists(user):
@@ -342,15 +342,30 @@ def _checkout_page(request, cart, form, quote, *, status: int = 200):
 
 
 def _after_checkout(request, *, order, placed: bool):
-    if not placed:
+    """Pay the order just placed. The cart stays until the order is paid
+    (`cart_clear_bought`), so a declined card loses nothing."""
+    if placed:
+        if order.status == OrderStatus.PAID:
+            # Nothing to pay (free downloads): order_place completed it.
+            cart_clear_bought(session=request.session, order=order)
+            messages.success(request, FREE_ORDER_DONE)
+            return redirect("shop:order", order.pk)
+        return _pay(request, order)
+    if order.status == OrderStatus.PENDING:
+        messages.info(request, "This order is waiting for payment.")
+    elif order.status == OrderStatus.CANCELLED:
+        # Its hold ended before it was paid: this cart is a new checkout now.
+        request.session.pop(CHECKOUT_KEY, None)
+        messages.info(
+            request,
+            "Your earlier order of this cart was released when its reservation ended; "
+            "confirm again to order it.",
+        )
+        return redirect("shop:checkout")
+    else:
+        cart_clear_bought(session=request.session, order=order)
         messages.info(request, "This checkout was already completed.")
-        return redirect("shop:order", order.pk)
-    cart_clear(session=request.session)
-    request.session.pop(CHECKOUT_KEY, None)
-    if order.status == OrderStatus.PAID:
-        messages.success(request, FREE_ORDER_DONE)
-        return redirect("shop:order", order.pk)
-    return _pay(request, order)
+    return redirect("shop:order", order.pk)
 
 
 FREE_ORDER_DONE = "Your order is complete and ready to download; there was nothing to pay."
@@ -401,6 +416,7 @@ def order_detail(request, order_id):
     order = selectors.order_of_buyer(user=request.user, order_id=order_id)
     if order is None:
         raise Http404
+    cart_clear_bought(session=request.session, order=order)
     now = timezone.now()
     for item in order.items.all():
         item.link_live = bool(item.download_expires_at and item.download_expires_at > now)

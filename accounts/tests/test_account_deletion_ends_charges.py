@@ -47,7 +47,7 @@ def paid_membership(user, *, fee="30.00", days_left=15, gateway="test"):
         for_subscription=True,
         subscription=subscription,
         amount=Decimal(fee),
-        payment_method=gateway,
+        gateway=gateway,
         stripe_payment_id=None,
     )
     CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import FACTORY_PASSWORD, UserFactory, verified_user
 from artists.models import Artist
-from artists.services import artist_remove
+from artists.services import artist_remove, artists_feature
 from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
@@ -54,7 +54,7 @@ def paid_member(community, *, days_left):
         for_subscription=True,
         subscription=subscription,
         amount=community.subscription_fee,
-        payment_method="test",
+        gateway="test",
         stripe_payment_id=None,
     )
     CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)
@@ -183,6 +183,20 @@ def test_a_removed_artist_leaves_search_explore_home_and_featured(client):
     assert "Staying Harbour" in pages["explore"]
 
 
+def test_a_removed_artist_flagged_as_featured_again_stays_off_home_and_explore(client):
+    """The one featured section (home and explore) lists flagged artists on the platform
+    only: staff featuring a removed artist again (or a placement bought before) shows
+    nothing of theirs."""
+    gone = ArtistFactory(artist_name="Vanished Harbour")
+    FeaturedItemFactory(artist=gone, position=1)
+    artist_remove(artist=gone, by=None, reason="Suspended by staff.")
+
+    artists_feature(artist_ids=[gone.pk], featured=True)
+
+    for name in ("home", "content:explore"):
+        assert "Vanished" not in client.get(reverse(name)).text, name
+
+
 def test_a_removed_artists_products_stop_selling_and_existing_carts_say_so(client):
     product = ProductFactory(name="Harbour vinyl")
     buyer = verified_user()
@@ -250,7 +264,7 @@ def test_two_staff_suspending_one_artist_at_once_refund_each_member_once():
         for_subscription=True,
         subscription=subscription,
         amount=Decimal("30.00"),
-        payment_method="test",
+        gateway="test",
         stripe_payment_id=None,
     )
     CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)

@@ -259,7 +259,7 @@ def test_search_finds_names_case_insensitively_prefix_matches_first(client):
 
     response = client.get(reverse("artists:search"), {"q": "NOVA"})
 
-    names = [artist.artist_name for artist in response.context["page"].object_list]
+    names = [result.title for result in response.context["page"].object_list]
     assert names == ["Nova Lights", "The Nova Collective"]
 
 
@@ -267,7 +267,7 @@ def test_search_pages_through_many_results(client, django_assert_num_queries):
     for i in range(45):
         ArtistFactory(artist_name=f"Echo {i:02d}")
 
-    # the query's trigrams, the count, the page
+    # pg_trgm's threshold, the count, the page
     with django_assert_num_queries(3):
         first = client.get(reverse("artists:search"), {"q": "echo"})
     last = client.get(reverse("artists:search"), {"q": "echo", "page": "3"})
@@ -275,7 +275,7 @@ def test_search_pages_through_many_results(client, django_assert_num_queries):
 
     assert len(first.context["page"].object_list) == 20
     assert "page=2" in first.text
-    assert [a.artist_name for a in last.context["page"].object_list] == [
+    assert [result.title for result in last.context["page"].object_list] == [
         "Echo 40",
         "Echo 41",
         "Echo 42",
@@ -295,7 +295,7 @@ def test_search_tolerates_typos_word_order_and_half_typed_words(client, query):
 
     response = client.get(reverse("artists:search"), {"q": query})
 
-    names = [artist.artist_name for artist in response.context["page"].object_list]
+    names = [result.title for result in response.context["page"].object_list]
     assert names[0] in {"The Midnight Echoes", "Midnight Oil Tribute"}
     assert "The Midnight Echoes" in names
     assert "Sunrise Choir" not in names
@@ -307,7 +307,9 @@ def test_the_closest_name_comes_first(client):
 
     response = client.get(reverse("artists:search"), {"q": "midnite echos"})
 
-    assert [a.artist_name for a in response.context["page"].object_list] == ["The Midnight Echoes"]
+    assert [result.title for result in response.context["page"].object_list] == [
+        "The Midnight Echoes"
+    ]
 
 
 def test_a_typo_is_found_among_many_names_sharing_a_common_word(client):
@@ -320,7 +322,7 @@ def test_a_typo_is_found_among_many_names_sharing_a_common_word(client):
 
     response = client.get(reverse("artists:search"), {"q": "the velvet horzon"})
 
-    names = [artist.artist_name for artist in response.context["page"].object_list]
+    names = [result.title for result in response.context["page"].object_list]
     assert names[0] == "The Velvet Horizon"
 
 
@@ -330,7 +332,7 @@ def test_a_long_list_of_exact_matches_is_in_name_order(client):
 
     response = client.get(reverse("artists:search"), {"q": "echo"})
 
-    assert response.context["page"].object_list[0].artist_name == "Echo Alpha"
+    assert response.context["page"].object_list[0].title == "Echo Alpha"
     assert "Echo Zulu" not in response.text
 
 
@@ -344,7 +346,7 @@ def test_odd_queries_answer_without_error(client, query):
 def test_search_says_when_nothing_matches(client):
     response = client.get(reverse("artists:search"), {"q": "zzzz"})
 
-    assert "No artist matches “zzzz”." in response.text
+    assert "No artists match “zzzz”." in response.text
 
 
 def test_htmx_search_returns_only_the_results(client):

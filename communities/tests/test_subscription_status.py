@@ -116,9 +116,7 @@ def test_a_staff_refund_of_the_current_period_ends_the_membership_in_the_staff_m
 ):
     staff = UserFactory(is_staff=True)
     subscription = CommunitySubscriptionFactory()
-    payment = PaymentFactory(
-        for_subscription=True, subscription=subscription, payment_method="test"
-    )
+    payment = PaymentFactory(for_subscription=True, subscription=subscription, gateway="test")
     CommunitySubscription.objects.filter(pk=subscription.pk).update(payment=payment)
     with django_capture_on_commit_callbacks(execute=True):
         payment_refund(payment=payment, by=staff)
@@ -134,7 +132,7 @@ def test_a_staff_refund_of_an_order_cancels_it_in_the_staff_members_name(
     django_capture_on_commit_callbacks,
 ):
     staff = UserFactory(is_staff=True)
-    payment = PaymentFactory(order__status="paid", payment_method="test")
+    payment = PaymentFactory(order__status="paid", gateway="test")
     order = payment.order
     with django_capture_on_commit_callbacks(execute=True):
         payment_refund(payment=payment, by=staff)

@@ -90,7 +90,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read from Redis rather than PostgreSQL (accounts/middleware.py).
+    "accounts.middleware.CachedUserAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "musicplatform.context_processors.current_path",
+                "musicplatform.context_processors.payments_test_mode",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
@@ -358,23 +360,27 @@ SECURE_CSP = {
 }
 # --- end of Content-Security-Policy ---
 
-# Django 6.1's MAILERS: the console in development, SMTP when EMAIL_HOST is set.
-if env("EMAIL_HOST"):
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": env("EMAIL_HOST"),
-                "port": int(env("EMAIL_PORT", "587")),
-                "username": env("EMAIL_HOST_USER", ""),
-                "password": env("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
-            },
-        }
+# Django 6.1's MAILERS: the console in development, SMTP when EMAIL_HOST is set, or any
+# backend named by EMAIL_BACKEND (a provider's, say). Production refuses the ones that
+# deliver nothing (settings/production.py).
+SMTP_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_email_backend = env(
+    "EMAIL_BACKEND",
+    SMTP_EMAIL_BACKEND if env("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": _email_backend}}
+if _email_backend == SMTP_EMAIL_BACKEND:
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env("EMAIL_HOST"),
+        "port": int(env("EMAIL_PORT", "587")),
+        "username": env("EMAIL_HOST_USER", ""),
+        "password": env("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", True),
     }
-else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Music Platform <no-reply@musicplatform.local>")
+
+# The site's own address, for links in emails sent outside a request (Celery tasks).
+SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
@@ -389,9 +395,6 @@ FEATURED_PLACEMENT_DAILY_PRICE = env("FEATURED_PLACEMENT_DAILY_PRICE", "2.00")
 COMMUNITY_FEE_MIN = Decimal(env("COMMUNITY_FEE_MIN", "0.50"))
 COMMUNITY_FEE_MAX = Decimal(env("COMMUNITY_FEE_MAX", "1000.00"))
 # --- end of payments ---
-
-# Where the site is, for links in emails sent by background jobs (no request to ask).
-SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # Key that encrypts artists' payout details at rest (Fernet, urlsafe base64 of 32 bytes).
 PAYOUT_ENCRYPTION_KEY = env("PAYOUT_ENCRYPTION_KEY", "3gS5cVvJ0iX9r1mY7C8yQ0b3dQ2aN6kZpTfWlEoHuRs=")

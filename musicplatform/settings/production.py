@@ -3,7 +3,16 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, STORAGES, env, env_bool, env_list, env_required
+from .base import (
+    MAILERS,
+    MIDDLEWARE,
+    SMTP_EMAIL_BACKEND,
+    STORAGES,
+    env,
+    env_bool,
+    env_list,
+    env_required,
+)
 
 SECRET_KEY = env_required("SECRET_KEY")
 PAYOUT_ENCRYPTION_KEY = env_required("PAYOUT_ENCRYPTION_KEY")
@@ -17,6 +26,33 @@ DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's hosts in production.")
+
+# Production never takes fake money: without Stripe's keys the test gateway would "sell"
+# everything for nothing. A staging site says PAYMENTS_ALLOW_TEST_GATEWAY=true instead, and
+# then every page shows the test-mode banner (PAYMENTS_TEST_MODE, set in base).
+if not env_bool("PAYMENTS_ALLOW_TEST_GATEWAY", False):
+    for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        if env(_name) is None:
+            raise ImproperlyConfigured(
+                f"The {_name} environment variable is required in production (a real "
+                "payment gateway); a staging site may set PAYMENTS_ALLOW_TEST_GATEWAY=true "
+                "to take test payments instead."
+            )
+
+# Mail that is never delivered would also write password-reset links into the logs.
+_EMAIL_BACKENDS_THAT_DELIVER_NOTHING = {
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("console", "locmem", "dummy", "filebased")
+}
+if MAILERS["default"]["BACKEND"] in _EMAIL_BACKENDS_THAT_DELIVER_NOTHING:
+    raise ImproperlyConfigured(
+        "Production needs a real email backend: set EMAIL_HOST (SMTP) or an EMAIL_BACKEND "
+        f"that delivers mail, not {MAILERS['default']['BACKEND']}."
+    )
+if MAILERS["default"]["BACKEND"] == SMTP_EMAIL_BACKEND and not env("EMAIL_HOST"):
+    raise ImproperlyConfigured("The EMAIL_HOST environment variable is required for SMTP.")
+
+SITE_URL = env("SITE_URL", f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The login limit counts per client address: behind this many proxies (the TLS-terminating

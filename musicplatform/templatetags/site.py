@@ -29,6 +29,7 @@ def _site_urls(script_prefix: str) -> dict[str, str]:
         "feed": reverse("content:feed"),
         "explore": reverse("content:explore"),
         "artists": reverse("artists:search"),
+        "search": reverse("search"),
         "communities": reverse("communities:list"),
         "shop": reverse("shop:list"),
         "cart": reverse("shop:cart"),

@@ -103,8 +103,10 @@ def key_pages(n: int) -> KeyPages:
             "live event page": f"{base}events/{event.pk}/",
             "live event poll": f"{base}events/{event.pk}/messages/?after=0",
             "artist page": artist.get_absolute_url(),
-            # A typo: no name holds every trigram, so the search ranks close matches, its longer path.
+            # A typo: only pg_trgm's similarity finds the names.
             "search": "/artists/?q=echo valey",
+            # Every kind at once: artists, posts, products, communities, forum topics, reviews.
+            "site search": "/search/?q=echo",
             "product list": "/shop/",
             "product page": product.get_absolute_url(),
             "notifications": "/notifications/",

@@ -119,7 +119,12 @@ def build_rows(i: int) -> dict:
         user=user, total_amount=Decimal("20.00"), contact_email=f"fan{i}@example.com"
     )
     order_payment = Payment.objects.create(
-        user=user, purpose="order", order=order, amount=Decimal("20.00"), payment_method="card"
+        user=user,
+        purpose="order",
+        order=order,
+        amount=Decimal("20.00"),
+        gateway="test",
+        payment_method="Visa •••• 4242",
     )
     order_item = OrderItem.objects.create(
         order=order,
@@ -192,7 +197,7 @@ def build_rows(i: int) -> dict:
             purpose="subscription",
             subscription=subscription,
             amount=Decimal("4.99"),
-            payment_method="card",
+            gateway="test",
         ),
         PaymentEvent: PaymentEvent.objects.create(
             gateway="test",
@@ -436,7 +441,7 @@ def test_order_contact_can_be_corrected_but_not_its_total_or_status(staff_client
     # The order's items and payments are listed with their amounts.
     assert "Product 0" in page.text
     assert "20.00" in page.text
-    assert "card" in page.text
+    assert "Visa •••• 4242" in page.text
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.contact_email == "corrected@example.com"

@@ -52,7 +52,13 @@ from communities.tests.factories import (
 )
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
 from notifications.tests.factories import NotificationFactory
-from shop.models import OrderStatus, PaymentGateway, PaymentStatus, ShippingRate
+from shop.models import (
+    OrderStatus,
+    PaymentGateway,
+    PaymentStatus,
+    SavedPaymentMethod,
+    ShippingRate,
+)
 from shop.services.downloads import download_links_issue
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 
@@ -125,6 +131,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "healthz": every(OK),
     "healthz_live": every(OK),
     "healthz_ready": every(OK),
+    "search": every(OK),
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
@@ -248,6 +255,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "catalogue:publish": owner_only(GO),
     # The owner is told a ready track of a published release stays.
     "catalogue:track_delete": owner_only(GO),
+    # billing: every signed-in payer has their own page; a card is its payer's only
+    "billing:index": signed_in(OK),
+    "billing:add": signed_in(OK),
+    "billing:stripe_return": signed_in(GO),  # back to the billing page, nothing saved
+    "billing:remove": buyer_only(),
     # notifications
     "notifications:list": signed_in(OK),
     "notifications:read_all": signed_in(GO),
@@ -291,6 +303,7 @@ POST_ONLY = {
     "catalogue:track_upload",
     "catalogue:publish",
     "catalogue:track_delete",
+    "billing:remove",
     "notifications:read_all",
     "notifications:read",
 }
@@ -342,6 +355,7 @@ POST_DATA: dict[str, dict] = {
     "communities:accept_price": {"fee": "4.99", "interval": "monthly"},
     "catalogue:release_edit": {"title": "Hijacked", "release_type": "album", "price": "0"},
     "catalogue:track_upload": {"title": "Hijacked"},
+    "billing:add": {"card_number": "4242424242424242"},
     "notifications:email_preferences": {"emailed_types": []},
 }
 
@@ -508,10 +522,13 @@ def _build_world() -> dict:
     OrderItemFactory(order=pending, product=merch)
     payment = PaymentFactory(
         order=pending,
-        payment_method=PaymentGateway.TEST,
+        gateway=PaymentGateway.TEST,
         payment_status=PaymentStatus.PENDING,
     )
     notification = NotificationFactory(user=buyer, message=f"{markers.buyer_private} for you")
+    card = SavedPaymentMethod.objects.create(
+        user=buyer, gateway=PaymentGateway.TEST, method_ref="testcard_buyer_4242", label="Visa"
+    )
 
     payout = ArtistPayoutMethodFactory(
         artist=owner_artist,
@@ -599,6 +616,7 @@ def _build_world() -> dict:
             "release_id": release.pk,
             "track_id": release.tracks.get().pk,
         },
+        "billing:remove": {"method_id": card.pk},
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},
     }

@@ -49,6 +49,7 @@ from content.forms import (
     ReviewForm,
     ShareLinkForm,
 )
+from musicplatform.forms import SearchForm
 from musicplatform.tests import test_authorization as authorization
 from musicplatform.tests.db_snapshot import Snapshot, changed_tables, snapshot
 from musicplatform.tests.test_authorization import (
@@ -70,7 +71,7 @@ from shop.forms import (
     QuantityForm,
     ShippingRateForm,
 )
-from shop.payments.forms import TestCardForm
+from shop.payments.forms import TestCardForm, TestCardSaveForm
 
 # The matrix's world of objects and signed-in clients, built once for this module too.
 module_world = authorization.module_world
@@ -157,6 +158,8 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "catalogue:track_upload": _fields(catalogue_forms.TrackForm),
     "catalogue:publish": (),
     "catalogue:track_delete": (),
+    "billing:add": _fields(TestCardSaveForm),
+    "billing:remove": (),
     "notifications:read_all": (),
     "notifications:read": (),
     "notifications:email_preferences": _fields(EmailPreferencesForm),
@@ -408,10 +411,13 @@ def test_arbitrary_form_data_is_refused_or_accepted_never_an_error(
 
 # Query strings: the views that read request.GET, with the names they read.
 GET_FIELDS: dict[str, tuple[str, ...]] = {
-    "artists:search": (*_fields(ArtistSearchForm), "page"),
+    "search": (*_fields(SearchForm), "page"),
+    "artists:search": (*_fields(SearchForm), "page"),
     "accounts:onboarding": _fields(ArtistSearchForm),
     "accounts:settings_preferences": _fields(ArtistSearchForm),
     "accounts:settings_export": ("download",),
+    "billing:add": ("replaces",),
+    "billing:stripe_return": ("session_id",),
     "content:feed": ("before",),
     # The review form takes its initial values from the query string.
     "content:review_create": _fields(ReviewForm),

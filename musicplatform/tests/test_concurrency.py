@@ -262,7 +262,7 @@ def deliver_at_once() -> tuple[Payment, Product, list]:
     order = place_order(UserFactory(), product, quantity=2)
     payment = PaymentFactory(
         order=order,
-        payment_method=PaymentGateway.STRIPE,
+        gateway=PaymentGateway.STRIPE,
         payment_status=PaymentStatus.PENDING,
         stripe_payment_id=None,
     )

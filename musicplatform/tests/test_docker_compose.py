@@ -106,7 +106,7 @@ def test_the_proxy_runs_our_caddyfile_with_the_topologys_settings(services, prod
     required = set(re.findall(r"\{\$(\w+)\}", caddyfile))
     local = prodlocal.proxy_environment(
         site="https://localhost:1", paths={"static": tmp_path, "media": tmp_path},
-        gunicorn_socket=tmp_path / "gunicorn.sock",
+        gunicorn_socket=tmp_path / "gunicorn.sock", live_socket=tmp_path / "live.sock",
     )  # fmt: skip
 
     assert re.fullmatch(r"caddy:2([.-].*)?", proxy["image"])
@@ -131,8 +131,9 @@ def test_db_is_postgres_18_with_a_volume_and_a_healthcheck(services):
     assert re.fullmatch(r"postgres:18([.-].*)?", db["image"])
     assert environment_of(db)["POSTGRES_DB"] == "musicplatform"
     assert environment_of(db)["POSTGRES_PASSWORD"]
-    # From 18 on the image keeps its data in a versioned directory under this one.
-    assert "pgdata:/var/lib/postgresql" in db["volumes"]
+    # From 18 on the image keeps its data in a versioned directory under this one; a new
+    # volume, since 18 cannot open the PostgreSQL 16 cluster of the old `pgdata`.
+    assert "pgdata18:/var/lib/postgresql" in db["volumes"]
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
 
 
@@ -181,7 +182,7 @@ def test_app_services_get_the_topologys_settings_and_production_ones(services, n
     environment = environment_of(services[name])
 
     assert environment.keys() == {*TOPOLOGY["app_settings"], *TOPOLOGY["production_settings"]}
-    # The staging switches of prod-local (the test gateway, SMTP without TLS) never here.
+    # prod-local's staging switch (SMTP without TLS) never here.
     assert not environment.keys() & set(TOPOLOGY["staging_settings"])
     assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
     assert environment["TRUSTED_PROXIES"] == "unix"
@@ -192,6 +193,7 @@ def test_prod_local_gives_the_app_the_topologys_settings_and_staging_ones(prodlo
         database_url="postgresql://musicplatform_app:secret@127.0.0.1:6432/musicplatform",
         redis_url="redis://127.0.0.1:6379/0",
         site_host="localhost",
+        site_url="https://localhost:8443",
         paths={name: tmp_path / name for name in ("static", "media", "private", "backups")},
         smtp_port=2525,
         keys={"SECRET_KEY": "s", "PAYOUT_ENCRYPTION_KEY": "k"},
@@ -199,6 +201,7 @@ def test_prod_local_gives_the_app_the_topologys_settings_and_staging_ones(prodlo
 
     assert environment.keys() == {*TOPOLOGY["app_settings"], *TOPOLOGY["staging_settings"]}
     assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "true"
+    assert environment["SITE_URL"] == "https://localhost:8443"
     assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
     assert environment["TRUSTED_PROXIES"] == "unix"
 
@@ -246,10 +249,22 @@ def test_secrets_come_from_the_environment_and_are_required(services, name):
         "PAYOUT_ENCRYPTION_KEY",
         "ALLOWED_HOSTS",
         "EMAIL_HOST",
-        "STRIPE_SECRET_KEY",
-        "STRIPE_WEBHOOK_SECRET",
+        "DEFAULT_FROM_EMAIL",
     ):
         assert environment[variable].startswith(f"${{{variable}:?"), variable
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_a_real_gateway_and_mail_server_are_required_and_test_payments_are_opt_in(services, name):
+    environment = environment_of(services[name])
+
+    # Set, though a staging site may set the Stripe ones empty and allow the test gateway
+    # (production settings then still refuse to start unless it does).
+    for variable in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert environment[variable].startswith(f"${{{variable}?"), variable
+    for variable in ("EMAIL_HOST", "DEFAULT_FROM_EMAIL"):
+        assert environment[variable].startswith(f"${{{variable}:?"), variable
+    assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "${PAYMENTS_ALLOW_TEST_GATEWAY:-false}"
 
 
 def test_the_dockerfile_installs_the_requirements_and_htmx():
@@ -271,3 +286,15 @@ def test_local_state_stays_out_of_the_build_context():
     ignored = (ROOT / ".dockerignore").read_text().split()
 
     assert {".git", ".venv", ".data", "node_modules"} <= set(ignored)
+
+
+def test_the_proxy_sends_live_streams_to_uvicorn_over_its_socket(services):
+    upstream = environment_of(services["proxy"])["LIVE_UPSTREAM"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+
+    assert upstream == "unix//run/live/live.sock"
+    assert command_of(services["live"]).startswith(
+        "uvicorn live.asgi:application --uds /run/live/live.sock"
+    )
+    assert "handle /live/* {\n\t\treverse_proxy {$LIVE_UPSTREAM}" in caddyfile
+    assert "ports" not in services["live"]

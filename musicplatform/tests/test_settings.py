@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 
@@ -10,7 +11,8 @@ def settings_in_subprocess(module: str, environment: dict[str, str], expression:
     variables = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYOUT_ENCRYPTION_KEY"}
+        if key not in PRODUCTION_ENVIRONMENT
+        and key not in {"EMAIL_BACKEND", "PAYMENTS_ALLOW_TEST_GATEWAY"}
     }
     script = f"import {module} as s; print(repr({expression}))"
     return subprocess.run(
@@ -29,11 +31,18 @@ PRODUCTION_ENVIRONMENT = {
     "DATABASE_URL": "postgresql://app@db.internal/musicplatform",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "ALLOWED_HOSTS": "music.example.com",
+    "STRIPE_SECRET_KEY": "sk_live_a_real_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_a_real_secret",
+    "EMAIL_HOST": "smtp.example.com",
 }
 
 
+def without(*names: str) -> dict[str, str]:
+    return {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k not in names}
+
+
 def test_production_settings_refuse_to_start_without_a_secret_key():
-    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k != "SECRET_KEY"}
+    environment = without("SECRET_KEY")
 
     result = settings_in_subprocess("musicplatform.settings.production", environment, "1")
 
@@ -42,7 +51,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 
 def test_production_settings_refuse_to_start_without_the_payout_encryption_key():
-    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k != "PAYOUT_ENCRYPTION_KEY"}
+    environment = without("PAYOUT_ENCRYPTION_KEY")
 
     result = settings_in_subprocess("musicplatform.settings.production", environment, "1")
 
@@ -59,6 +68,72 @@ def test_production_settings_start_with_their_secrets_and_turn_debug_off():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(False, 'a-real-secret', ['music.example.com'], True)"
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_production_settings_refuse_to_start_without_a_real_payment_gateway(missing):
+    result = settings_in_subprocess("musicplatform.settings.production", without(missing), "1")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+    assert "PAYMENTS_ALLOW_TEST_GATEWAY" in result.stderr
+
+
+def test_a_staging_site_may_run_the_test_gateway_when_it_says_so():
+    # Its pages then carry the test-mode banner: shop/tests/test_payments_views.py.
+    environment = {
+        **without("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+        "PAYMENTS_ALLOW_TEST_GATEWAY": "true",
+    }
+
+    result = settings_in_subprocess(
+        "musicplatform.settings.production", environment, "s.STRIPE_SECRET_KEY"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+    ],
+)
+def test_production_settings_refuse_an_email_backend_that_sends_nothing(backend):
+    result = settings_in_subprocess(
+        "musicplatform.settings.production",
+        {**PRODUCTION_ENVIRONMENT, "EMAIL_BACKEND": backend},
+        "1",
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "real email backend" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_an_smtp_host():
+    result = settings_in_subprocess("musicplatform.settings.production", without("EMAIL_HOST"), "1")
+
+    assert result.returncode != 0
+    assert "EMAIL_HOST" in result.stderr
+
+
+def test_production_sends_mail_over_smtp_to_the_configured_host():
+    result = settings_in_subprocess(
+        "musicplatform.settings.production",
+        PRODUCTION_ENVIRONMENT,
+        "(s.MAILERS['default']['BACKEND'], s.MAILERS['default']['OPTIONS']['host'])",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "('django.core.mail.backends.smtp.EmailBackend', 'smtp.example.com')"
+    )
 
 
 def test_a_database_url_with_a_unix_socket_directory_as_host_reaches_psycopg_as_that_host():

@@ -52,3 +52,42 @@ class GatewayEvent:
     method_ref: str | None = None
     method_label: str = ""
     failure_reason: str = ""
+    # How the customer paid, as `payments.payment_method` keeps it ("Visa •••• 4242"), and
+    # the gateway's reference of that card (Stripe's pm_…), which names a saved card by it.
+    paid_with: str = ""
+    paid_with_ref: str | None = None
+
+
+# Why a card was refused, in the customer's words, by Stripe's `decline_code` (or `code`
+# for the errors that have none). Unlisted codes (lost or stolen cards, fraud suspicion,
+# …) are a plain decline on purpose: telling a thief why helps nobody.
+DECLINE_MESSAGES = {
+    "insufficient_funds": "Your card has insufficient funds.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "The card's security code (CVC) is incorrect.",
+    "invalid_cvc": "The card's security code (CVC) is incorrect.",
+    "incorrect_number": "The card number is incorrect.",
+    "invalid_expiry_month": "The card's expiry date is incorrect.",
+    "invalid_expiry_year": "The card's expiry date is incorrect.",
+    "card_velocity_exceeded": "Your card's limit was reached; try another card.",
+    "processing_error": "The card could not be charged because of a processing error; try again.",
+}
+DECLINED = "Your card was declined."
+
+
+def decline_message(code: str | None) -> str:
+    return DECLINE_MESSAGES.get(code or "", DECLINED)
+
+
+BRANDS = {"amex": "American Express", "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay"}
+WALLETS = {"apple_pay": "Apple Pay", "google_pay": "Google Pay", "samsung_pay": "Samsung Pay"}
+
+
+def card_description(*, brand: str | None, last4: str | None, wallet: str | None = None) -> str:
+    """How a card payment reads on the payer's pages: "Visa •••• 4242", or with a wallet
+    "Apple Pay (Visa •••• 4242)" (Stripe's `payment_method_details.card`)."""
+    name = BRANDS.get(brand or "", (brand or "card").capitalize())
+    card = f"{name} •••• {last4}" if last4 else name
+    if not wallet:
+        return card
+    return f"{WALLETS.get(wallet, wallet.replace('_', ' ').title())} ({card})"

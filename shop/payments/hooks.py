@@ -62,14 +62,6 @@ def order_paid(*, payment: Payment, by=None) -> None:
         _refund_later(payment)
 
 
-@on_payment(PaymentPurpose.ORDER, PaymentOutcome.FAILED)
-def order_payment_failed(*, payment: Payment, by=None) -> None:
-    """The order is cancelled and its stock released, unless another payment is under way."""
-    from shop.services.orders import order_payment_failed as cancel_unpaid
-
-    cancel_unpaid(order_id=payment.order_id, by=payment.user)
-
-
 @on_payment(PaymentPurpose.ORDER, PaymentOutcome.REFUNDED)
 def order_refunded(*, payment: Payment, by=None) -> None:
     """A paid order refunded in full is cancelled and its stock returned, in the name of

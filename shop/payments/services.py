@@ -69,7 +69,7 @@ def _new_payment(*, user, purpose: str, amount: Decimal, **target) -> Payment:
         purpose=purpose,
         amount=amount,
         currency=settings.PAYMENTS_CURRENCY,
-        payment_method=active_gateway_name(),
+        gateway=active_gateway_name(),
         **target,
     )
 
@@ -90,6 +90,7 @@ def payment_start(
     """
     if [order, subscription, featured_item].count(None) != 2:
         raise ValueError("Pay for exactly one order, subscription or featured placement.")
+    expires_at = None
     with transaction.atomic():
         if order is not None:
             order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
@@ -97,6 +98,7 @@ def payment_start(
                 raise PaymentError("This order is not yours.")
             if order.status != OrderStatus.PENDING:
                 raise PaymentError("This order is not waiting for payment.")
+            expires_at = _order_checkout_expiry(order)
             payment = _new_payment(
                 user=user, purpose=PaymentPurpose.ORDER, amount=order.total_amount, order=order
             )
@@ -149,13 +151,14 @@ def payment_start(
             description, email = f"Featured {featured_item.item_type} placement", user.email
     return_url = site_url.rstrip("/") + reverse("payments:detail", args=[payment.pk])
     try:
-        redirect_url = gateway_named(payment.payment_method).checkout_start(
+        redirect_url = gateway_named(payment.gateway).checkout_start(
             payment=payment,
             description=description,
             save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
             customer_email=email,
             success_url=return_url,
             cancel_url=return_url,
+            expires_at=expires_at,
         )
     except GatewayUnavailable as error:
         # Nothing was decided: this attempt ends, but the order (with its reserved stock),
@@ -174,6 +177,30 @@ def payment_start(
         payment_fail(payment=payment, reason=str(error))
         raise PaymentError(str(error)) from error
     return payment, redirect_url
+
+
+def _order_checkout_expiry(order: Order):
+    """When the checkout of this (locked, pending) order must end: with its hold, so no one
+    pays for an order whose stock was released. A gateway whose checkout lives at least a
+    minimum time (Stripe: 30 minutes) gets that from now, and the hold is extended to
+    match; the extension is bounded, as only an order still within its first hold may
+    start a checkout."""
+    from shop.services.orders import order_hold_ends
+
+    now = timezone.now()
+    first_hold_ends = order.created_at + timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+    if now >= order_hold_ends(order) or now >= first_hold_ends:
+        raise PaymentError(
+            "The reservation of this order has ended; check out again from your cart."
+        )
+    shortest = gateway_named(active_gateway_name()).checkout_min_lifetime
+    if shortest is None:
+        return None
+    expires_at = max(order_hold_ends(order), now + shortest)
+    if expires_at > order_hold_ends(order):
+        order.reserved_until = expires_at
+        order.save(update_fields=["reserved_until"])
+    return expires_at
 
 
 def payment_renewal_create(*, subscription) -> Payment:
@@ -200,13 +227,13 @@ def payment_charge_saved(*, payment: Payment) -> Payment:
     if payment.payment_status != PaymentStatus.PENDING:
         return payment
     method = (
-        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.payment_method)
+        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.gateway)
         .order_by("-created_at")
         .first()
     )
     if method is None:
         return payment_fail(payment=payment, reason="No saved payment method.")
-    event = gateway_named(payment.payment_method).charge_saved(payment=payment, method=method)
+    event = gateway_named(payment.gateway).charge_saved(payment=payment, method=method)
     payment_event_handle(event=event)
     return Payment.objects.get(pk=payment.pk)
 
@@ -348,8 +375,12 @@ def payment_receipts_sweep() -> int:
     return sent
 
 
-def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, by=None) -> Payment:
-    """pending → completed, once; then the thing paid for reacts (shop.payments.hooks)."""
+def payment_confirm(
+    *, payment: Payment, gateway_payment_id: str | None = None, paid_with: str = "", by=None
+) -> Payment:
+    """pending → completed, once; then the thing paid for reacts (shop.payments.hooks).
+
+    `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so."""
     with transaction.atomic():
         locked, changed = status_change(
             instance=payment,
@@ -359,13 +390,7 @@ def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, 
             transitions=PAYMENT_TRANSITIONS,
             entity_type="payment",
         )
-        if (
-            gateway_payment_id
-            and locked.payment_method == PaymentGateway.STRIPE
-            and locked.stripe_payment_id != gateway_payment_id
-        ):
-            locked.stripe_payment_id = gateway_payment_id
-            locked.save(update_fields=["stripe_payment_id"])
+        _record_how_paid(locked, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
         if changed:
             payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.COMPLETED, by=by)
             _notify(
@@ -377,8 +402,25 @@ def payment_confirm(*, payment: Payment, gateway_payment_id: str | None = None, 
     return locked
 
 
+def _record_how_paid(payment: Payment, *, gateway_payment_id: str | None, paid_with: str) -> None:
+    """Stripe's PaymentIntent id and how the customer paid, on the locked payment."""
+    changed = []
+    if (
+        gateway_payment_id
+        and payment.gateway == PaymentGateway.STRIPE
+        and payment.stripe_payment_id != gateway_payment_id
+    ):
+        payment.stripe_payment_id = gateway_payment_id
+        changed.append("stripe_payment_id")
+    if paid_with and payment.payment_method != paid_with:
+        payment.payment_method = paid_with[: Payment._meta.get_field("payment_method").max_length]
+        changed.append("payment_method")
+    if changed:
+        payment.save(update_fields=changed)
+
+
 def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
-    """pending → failed, once."""
+    """pending → failed, once; `reason` (the customer's words) is shown on its page."""
     with transaction.atomic():
         locked, changed = status_change(
             instance=payment,
@@ -389,6 +431,9 @@ def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
             entity_type="payment",
         )
         if changed:
+            if reason:
+                locked.failure_reason = reason[:255]
+                locked.save(update_fields=["failure_reason"])
             payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.FAILED, by=by)
             _notify(
                 locked,
@@ -428,12 +473,12 @@ def payment_action_start(*, payment: Payment, return_url: str) -> str:
     if payment.payment_status != PaymentStatus.REQUIRES_ACTION:
         raise PaymentError("This payment is not waiting for your confirmation.")
     method = (
-        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.payment_method)
+        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.gateway)
         .order_by("-created_at")
         .first()
     )
     try:
-        url, event = gateway_named(payment.payment_method).action_start(
+        url, event = gateway_named(payment.gateway).action_start(
             payment=payment, method=method, return_url=return_url
         )
     except GatewayError as error:
@@ -505,7 +550,7 @@ def payment_refund(*, payment: Payment, amount: Decimal | None = None, by=None) 
             raise PaymentError(f"Refund an amount between 0.01 and {refundable}.")
         refunded_total = locked.refunded_amount + amount
         try:
-            event = gateway_named(locked.payment_method).refund(
+            event = gateway_named(locked.gateway).refund(
                 payment=locked, amount=amount, refunded_total=refunded_total
             )
         except GatewayError as error:
@@ -533,6 +578,8 @@ def _check_amount(payment: Payment, event: GatewayEvent) -> None:
 
 
 def _save_method(payment: Payment, event: GatewayEvent) -> None:
+    """Keep the card a payment saved for renewals, named by how it paid once known (the
+    success and the charge's card details arrive in either order)."""
     if event.method_ref and payment.user_id:
         SavedPaymentMethod.objects.get_or_create(
             gateway=event.gateway,
@@ -540,16 +587,25 @@ def _save_method(payment: Payment, event: GatewayEvent) -> None:
             defaults={
                 "user_id": payment.user_id,
                 "customer_ref": event.customer_ref,
-                "label": event.method_label or "Saved card",
+                "label": payment.payment_method or event.method_label or "Saved card",
             },
         )
+    if event.paid_with and event.paid_with_ref:
+        SavedPaymentMethod.objects.filter(
+            gateway=event.gateway, method_ref=event.paid_with_ref
+        ).update(label=event.paid_with)
 
 
 def _apply(payment: Payment, event: GatewayEvent, by) -> None:
     if event.outcome == Outcome.SUCCEEDED:
         _check_amount(payment, event)
-        payment_confirm(payment=payment, gateway_payment_id=event.gateway_payment_id, by=by)
-        _save_method(payment, event)
+        confirmed = payment_confirm(
+            payment=payment,
+            gateway_payment_id=event.gateway_payment_id,
+            paid_with=event.paid_with,
+            by=by,
+        )
+        _save_method(confirmed, event)
     elif event.outcome == Outcome.FAILED:
         if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
             payment_fail(payment=payment, reason=event.failure_reason, by=by)

@@ -6,6 +6,7 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,13 +18,17 @@ from shop.models import (
     FeaturedItem,
     FeaturedItemType,
     Order,
+    OrderStatus,
     Payment,
     PaymentGateway,
     PaymentStatus,
     Product,
+    SavedPaymentMethod,
 )
-from shop.payments.forms import TestCardForm
+from shop.payments import billing
+from shop.payments.forms import TestCardForm, TestCardSaveForm
 from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
+from shop.payments.selectors import billing_overview
 from shop.payments.services import (
     PaymentError,
     payment_action_start,
@@ -32,6 +37,7 @@ from shop.payments.services import (
     payment_test_action_confirm,
     payment_test_checkout_submit,
 )
+from shop.services.cart import cart_clear_bought
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +89,37 @@ def payment_start_view(request, purpose: str, target_id):
         )
     except PaymentError as error:
         messages.error(request, str(error))
-        return redirect("home")
+        # Back to what was being paid for when it has a page of the payer's (an order).
+        return redirect(target["order"]) if "order" in target else redirect("home")
     return redirect(redirect_url)
 
 
 @login_required
 @require_http_methods(["GET"])
 def payment_detail(request, payment_id):
-    """Where a gateway sends the payer back: shows the state, never changes it."""
+    """Where a gateway sends the payer back: shows the payment, never changes it (a paid
+    order empties the cart it was checked out from)."""
     payment = _own_payment(request, payment_id)
-    return render(request, "shop/payments/detail.html", {"payment": payment})
+    if payment.order_id and payment.payment_status == PaymentStatus.COMPLETED:
+        # The buyer's cart is kept until they see their order paid (a decline keeps it).
+        cart_clear_bought(session=request.session, order=payment.order)
+    return render(
+        request,
+        "shop/payments/detail.html",
+        {"payment": payment, "retry_target_id": _retry_target_id(payment)},
+    )
+
+
+def _retry_target_id(payment: Payment) -> UUID | None:
+    """What "Try again" pays for after a failure: the same order while it still waits for
+    payment, the same membership or placement."""
+    if payment.payment_status != PaymentStatus.FAILED:
+        return None
+    if payment.order_id:
+        return payment.order_id if payment.order.status == OrderStatus.PENDING else None
+    if payment.subscription_id:
+        return payment.subscription_id
+    return payment.featured_items.values_list("pk", flat=True).first()
 
 
 @sensitive_post_parameters("card_number")
@@ -101,13 +128,15 @@ def payment_detail(request, payment_id):
 def test_checkout(request, payment_id):
     """The built-in test gateway's checkout page (only while Stripe is not configured)."""
     payment = _own_payment(request, payment_id)
-    if settings.STRIPE_SECRET_KEY or payment.payment_method != PaymentGateway.TEST:
+    if settings.STRIPE_SECRET_KEY or payment.gateway != PaymentGateway.TEST:
         raise Http404
     if payment.payment_status != PaymentStatus.PENDING:
         return redirect("payments:detail", payment.pk)
     form = TestCardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         payment_test_checkout_submit(payment=payment, card_number=form.cleaned_data["card_number"])
+        if payment.order_id:
+            cart_clear_bought(session=request.session, order=Order.objects.get(pk=payment.order_id))
         return redirect("payments:detail", payment.pk)
     status = 400 if form.errors else 200
     return render(
@@ -139,7 +168,7 @@ def payment_confirm(request, payment_id):
 def test_confirm(request, payment_id):
     """The test gateway's confirmation page, its 3-D Secure (only without Stripe)."""
     payment = _own_payment(request, payment_id)
-    if settings.STRIPE_SECRET_KEY or payment.payment_method != PaymentGateway.TEST:
+    if settings.STRIPE_SECRET_KEY or payment.gateway != PaymentGateway.TEST:
         raise Http404
     if payment.payment_status != PaymentStatus.REQUIRES_ACTION:
         return redirect("payments:detail", payment.pk)
@@ -147,6 +176,96 @@ def test_confirm(request, payment_id):
         payment_test_action_confirm(payment=payment)
         return redirect("payments:detail", payment.pk)
     return render(request, "shop/payments/test_confirm.html", {"payment": payment})
+
+
+# --- The billing page (/settings/billing/) -----------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def billing_index(request):
+    return render(
+        request,
+        "shop/payments/billing.html",
+        {"billing": billing_overview(user=request.user), "section": "billing"},
+    )
+
+
+@sensitive_post_parameters("card_number")
+@login_required
+@require_http_methods(["GET", "POST"])
+def billing_add(request):
+    """Add a card (or replace one: `replaces`): Stripe's hosted setup page, or the test
+    gateway's own form."""
+    replaces = request.GET.get("replaces") or request.POST.get("replaces") or None
+    if settings.STRIPE_SECRET_KEY:
+        if request.method == "POST":
+            back = request.build_absolute_uri(reverse("billing:index"))
+            try:
+                url = billing.card_setup_start(
+                    user=request.user,
+                    replaces=_own_card_id(request, replaces),
+                    success_url=request.build_absolute_uri(reverse("billing:stripe_return"))
+                    + "?session_id={CHECKOUT_SESSION_ID}",
+                    cancel_url=back,
+                )
+            except PaymentError as error:
+                messages.error(request, str(error))
+                return redirect("billing:index")
+            return redirect(url)
+        return render(request, "shop/payments/billing_add.html", {"replaces": replaces})
+    form = TestCardSaveForm(request.POST or None, initial={"replaces": replaces})
+    if request.method == "POST" and form.is_valid():
+        card = billing.card_add_test(
+            user=request.user,
+            card_number=form.cleaned_data["card_number"],
+            replaces=_own_card_id(request, form.cleaned_data["replaces"]),
+        )
+        messages.success(request, f"{card.label} is saved; renewals are charged to it.")
+        return redirect("billing:index")
+    return render(
+        request,
+        "shop/payments/billing_add.html",
+        {"form": form, "replaces": replaces},
+        status=400 if form.errors else 200,
+    )
+
+
+def _own_card_id(request, card_id) -> str | None:
+    """The id of a card of the signed-in payer's to replace, or None."""
+    try:
+        return str(SavedPaymentMethod.objects.get(pk=card_id, user_id=request.user.pk).pk)
+    except (SavedPaymentMethod.DoesNotExist, ValueError, ValidationError):
+        return None
+
+
+@login_required
+@require_http_methods(["GET"])
+def billing_stripe_return(request):
+    """Where Stripe's setup page sends the payer back; the webhook saves the card too."""
+    try:
+        card = billing.card_setup_finish(
+            session_id=request.GET.get("session_id", ""), user=request.user
+        )
+    except PaymentError as error:
+        messages.info(request, str(error))
+    else:
+        if card is not None:
+            messages.success(request, f"{card.label} is saved; renewals are charged to it.")
+    return redirect("billing:index")
+
+
+@login_required
+@require_POST
+def billing_remove(request, method_id):
+    card = get_object_or_404(SavedPaymentMethod, pk=method_id, user_id=request.user.pk)
+    try:
+        billing.card_remove(user=request.user, method=card)
+    except PaymentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{card.label} is removed.")
+    return redirect("billing:index")
 
 
 @csrf_exempt
@@ -167,4 +286,12 @@ def stripe_webhook(request):
         logger.warning("Stripe webhook with an unexpected shape: %r", error)
         return HttpResponseBadRequest("Unexpected event shape.")
     payment_event_handle(event=event)
+    session = payload["data"]["object"]
+    if event.event_type == "checkout.session.completed" and session.get("mode") == "setup":
+        # A card saved on the billing page (no payment): kept once, however often told.
+        try:
+            billing.card_setup_finish(session_id=session.get("id") or "")
+        except PaymentError as error:
+            logger.warning("Card setup %s not saved yet: %s", session.get("id"), error)
+            return HttpResponse(status=503)
     return HttpResponse(status=200)

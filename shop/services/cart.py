@@ -12,11 +12,15 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
-from shop.models import Product
+from shop.models import Order, OrderStatus, Product
 from shop.services import ShopError
 
 CART_SESSION_KEY = "shop_cart"
 CART_PRICES_SESSION_KEY = "shop_cart_prices"
+# The checkout's idempotency key (orders.checkout_key), kept with the cart: a repeated
+# "Complete checkout" of the same cart finds the order it placed. The cart stays until its
+# order is paid, so that a declined card loses nothing; a changed cart is a new checkout.
+CHECKOUT_KEY = "shop_checkout_key"
 
 
 def cart_quantities(*, session) -> dict[str, int]:
@@ -43,6 +47,7 @@ def unit_price(*, product: Product, chosen_prices: dict[str, Decimal]) -> Decima
 
 def _save(session, quantities: dict[str, int]) -> None:
     session[CART_SESSION_KEY] = quantities
+    session.pop(CHECKOUT_KEY, None)
     session.modified = True
 
 
@@ -103,3 +108,12 @@ def cart_remove(*, session, product_id) -> None:
 def cart_clear(*, session) -> None:
     session.pop(CART_SESSION_KEY, None)
     session.pop(CART_PRICES_SESSION_KEY, None)
+    session.pop(CHECKOUT_KEY, None)
+
+
+def cart_clear_bought(*, session, order: Order) -> None:
+    """Empty the cart once the order it was checked out as is paid; until then (a declined
+    card, a payment under way) the buyer keeps it."""
+    paid = order.status not in {OrderStatus.PENDING, OrderStatus.CANCELLED}
+    if paid and session.get(CHECKOUT_KEY) == str(order.checkout_key):
+        cart_clear(session=session)

@@ -292,30 +292,32 @@ def order_cancel_refunded(*, order_id, payment_id, by) -> None:
     order_stock_release(order=locked)
 
 
-def order_payment_failed(*, order_id, by) -> None:
-    """The payment failed: the order is cancelled and its stock released, unless another
-    payment for it is still under way or went through. Called by the failure hook."""
-    locked = order_qs_select_for_update().get(pk=order_id)
-    if locked.status != OrderStatus.PENDING:
-        return
-    others = Payment.objects.filter(
-        order_id=order_id, payment_status__in=[PaymentStatus.PENDING, PaymentStatus.COMPLETED]
-    )
-    if others.exists():
-        return
-    locked, _ = order_status_move(order=locked, status=OrderStatus.CANCELLED, by=by)
-    order_stock_release(order=locked)
+def order_hold_ends(order: Order):
+    """When a pending order's stock is released: SHOP_ORDER_HOLD_MINUTES after it was
+    placed, or later if a checkout session that may still be paid extended it."""
+    held = order.created_at + timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+    return max(held, order.reserved_until) if order.reserved_until else held
 
 
 def orders_release_abandoned() -> int:
     """Cancel the orders left pending longer than the hold, one by one; how many."""
-    cutoff = timezone.now() - timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
-    stale = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).order_by("pk")
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+    stale = (
+        Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff)
+        .exclude(reserved_until__gt=now)
+        .order_by("pk")
+    )
     released = 0
     for order_id in stale.values_list("pk", flat=True):
         with transaction.atomic():
             locked = order_qs_select_for_update().filter(pk=order_id).first()
-            if locked is None or locked.status != OrderStatus.PENDING:
+            # Re-read under the lock: a checkout started meanwhile may have extended it.
+            if (
+                locked is None
+                or locked.status != OrderStatus.PENDING
+                or order_hold_ends(locked) > now
+            ):
                 continue
             locked, _ = order_status_move(order=locked, status=OrderStatus.CANCELLED, by=None)
             order_stock_release(order=locked)

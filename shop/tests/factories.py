@@ -17,6 +17,7 @@ from shop.models import (
     OrderStatus,
     Payment,
     PaymentEvent,
+    PaymentGateway,
     PaymentPurpose,
     PaymentStatus,
     Product,
@@ -136,7 +137,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         lambda o: o.order.total_amount if o.order else o.subscription.community.subscription_fee
     )
     currency = "USD"
-    payment_method = "card"
+    gateway = PaymentGateway.TEST
     payment_status = PaymentStatus.COMPLETED
     stripe_payment_id = factory.Sequence(lambda n: f"pi_test_{n:016d}")
 

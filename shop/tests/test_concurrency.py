@@ -135,6 +135,47 @@ def test_artists_shipping_their_items_of_one_order_at_once_leave_it_shipped():
     assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
 
 
+RACES = 12
+
+
+def test_a_decline_racing_a_success_for_one_payment_leaves_one_consistent_outcome():
+    """The guards that ignore a payment no longer pending (status_change locks the payment
+    and re-reads it; a failed payment cannot complete, a completed one cannot fail).
+    Negative control: without the lock in status_change, or without its transition
+    check, both moves happen (two history rows, a failed payment whose order is paid)."""
+    from notifications.models import Notification, StatusHistory
+    from shop.payments.gateways.test import TestGateway
+    from shop.payments.services import payment_event_handle
+    from shop.tests.factories import OrderFactory
+
+    payments = [
+        payment_start(user=order.user, order=order, site_url="http://testserver")[0]
+        for order in OrderFactory.create_batch(RACES)
+    ]
+
+    for payment in payments:
+        news = [
+            TestGateway().card_event(payment=payment, card_number=card, save_method=False)
+            for card in ("4242424242424242", "4000000000000002")
+        ]
+        results = run_together(2, lambda i, news=news: payment_event_handle(event=news[i]))
+        assert results == [True, True], results
+
+    for payment in Payment.objects.filter(pk__in=[p.pk for p in payments]).select_related("order"):
+        moves = list(
+            StatusHistory.objects.filter(entity_type="payment", entity_id=payment.pk).values_list(
+                "new_status", flat=True
+            )
+        )
+        assert moves == [payment.payment_status], (payment.pk, moves)
+        paid = payment.payment_status == PaymentStatus.COMPLETED
+        assert payment.order.status == (OrderStatus.PAID if paid else OrderStatus.PENDING)
+        told = Notification.objects.filter(
+            user_id=payment.user_id, notification_type="payment"
+        ).values_list("title", flat=True)
+        assert list(told) == ["Payment received" if paid else "Payment failed"]
+
+
 def _address():
     from shop.services.orders import Address
 

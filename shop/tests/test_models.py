@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_payment_for_neither_an_order_nor_a_subscription_is_rejected():
     with pytest.raises(IntegrityError, match="payments_check"), transaction.atomic():
-        Payment.objects.create(user=UserFactory(), amount=Decimal("9.99"), payment_method="card")
+        Payment.objects.create(user=UserFactory(), amount=Decimal("9.99"), gateway="test")
 
     assert not Payment.objects.exists()
 

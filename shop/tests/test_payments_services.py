@@ -55,7 +55,7 @@ def test_starting_a_payment_takes_the_amount_from_the_order_and_points_to_our_ch
     assert url == f"/payments/{payment.pk}/test-checkout/"
     assert payment.amount == Decimal("24.99")
     assert (payment.purpose, payment.payment_status) == (PaymentPurpose.ORDER, "pending")
-    assert (payment.payment_method, payment.currency) == ("test", "USD")
+    assert (payment.gateway, payment.currency) == ("test", "USD")
 
 
 def test_a_good_test_card_completes_the_payment_and_marks_the_order_paid_with_history(
@@ -99,14 +99,14 @@ def test_a_receipt_task_run_twice_sends_one_receipt(django_capture_on_commit_cal
     ("card", "reason"),
     [(DECLINED, "declined"), (NO_FUNDS, "insufficient funds")],
 )
-def test_a_declining_test_card_fails_the_payment_and_cancels_the_order(card, reason):
+def test_a_declining_test_card_fails_the_payment_and_leaves_the_order_waiting(card, reason):
     payment, _ = start_order_payment()
 
     payment = payment_test_checkout_submit(payment=payment, card_number=card)
 
     assert payment.payment_status == PaymentStatus.FAILED
-    # The order's reserved stock goes back (shop.services.orders.order_payment_failed).
-    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.CANCELLED
+    # The buyer may try another card; the stock stays held until the order's hold ends.
+    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING
     assert (
         reason in Notification.objects.get(user=payment.user, notification_type="payment").message
     )
@@ -130,7 +130,7 @@ def test_a_failed_payment_cannot_be_completed_afterwards():
     payment = payment_test_checkout_submit(payment=payment, card_number=PAYS)
 
     assert payment.payment_status == PaymentStatus.FAILED
-    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.CANCELLED
+    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING
 
 
 def test_only_a_pending_order_of_ones_own_can_be_paid():

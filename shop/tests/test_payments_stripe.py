@@ -76,7 +76,7 @@ def test_an_order_is_paid_through_a_checkout_session_priced_in_cents_with_an_ide
     assert sent["success_url"] == [f"{SITE}/payments/{payment.pk}/"]
     assert sent["customer_email"] == [order.contact_email]
     assert "payment_intent_data[setup_future_usage]" not in sent
-    assert payment.payment_method == "stripe"
+    assert payment.gateway == "stripe"
     assert payment.payment_status == PaymentStatus.PENDING
 
 
@@ -107,8 +107,8 @@ def test_a_stripe_outage_fails_the_new_payment_with_a_clear_message(stripe_api):
         payment_start(user=order.user, order=order, site_url=SITE)
 
     assert order.payments.get().payment_status == PaymentStatus.FAILED
-    # A failed payment releases the order's stock (shop.services.orders).
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    # The order keeps its stock for the hold time: the buyer may try again.
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
 
 
 def saved_card(subscription):
@@ -173,7 +173,7 @@ def completed_stripe_payment(amount="24.99"):
     return PaymentFactory(
         amount=Decimal(amount),
         order__total_amount=Decimal(amount),
-        payment_method="stripe",
+        gateway="stripe",
         stripe_payment_id="pi_3Paid",
     )
 

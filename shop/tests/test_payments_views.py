@@ -66,15 +66,14 @@ def test_a_declined_card_shows_the_payment_failed(client):
 
     response = client.post(url, {"card_number": "4000000000000002"}, follow=True)
 
-    assert "did not go through" in response.text
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert "Your card was declined." in response.text
+    assert "Try again with another card" in response.text
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
 
 
 def test_nobody_else_can_start_pay_or_see_someone_elses_payment(client):
     order = OrderFactory()
-    payment = PaymentFactory(
-        order=order, payment_status=PaymentStatus.PENDING, payment_method="test"
-    )
+    payment = PaymentFactory(order=order, payment_status=PaymentStatus.PENDING, gateway="test")
     client.force_login(UserFactory())
 
     assert client.post(reverse("payments:start", args=["order", order.pk])).status_code == 404
@@ -95,7 +94,9 @@ def test_paying_an_order_twice_is_refused_with_a_message(client):
 
     response = start(client, order)
 
-    assert response.url == reverse("home")
+    # Back to the order, where the message is shown.
+    assert response.url == reverse("shop:order", args=[order.pk])
+    assert "not waiting for payment" in client.get(response.url).text
     assert not Payment.objects.exists()
 
 
@@ -122,7 +123,7 @@ def test_a_subscription_is_paid_through_the_same_pages(client):
 def test_the_test_checkout_runs_a_constant_number_of_queries(
     client, django_assert_num_queries, others
 ):
-    payment = PaymentFactory(payment_status=PaymentStatus.PENDING, payment_method="test")
+    payment = PaymentFactory(payment_status=PaymentStatus.PENDING, gateway="test")
     PaymentFactory.create_batch(others, user=payment.user, payment_status=PaymentStatus.PENDING)
     client.force_login(payment.user)
 
@@ -136,7 +137,7 @@ def test_the_test_checkout_runs_a_constant_number_of_queries(
 def test_the_return_page_runs_a_constant_number_of_queries(
     client, django_assert_num_queries, others
 ):
-    payment = PaymentFactory(payment_status=PaymentStatus.PENDING, payment_method="test")
+    payment = PaymentFactory(payment_status=PaymentStatus.PENDING, gateway="test")
     PaymentFactory.create_batch(others, user=payment.user)
     client.force_login(payment.user)
 
@@ -149,8 +150,8 @@ def test_the_return_page_runs_a_constant_number_of_queries(
 
 def test_staff_refund_payments_from_the_admin_through_the_gateway(client):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    paid = PaymentFactory(payment_method="test", amount=Decimal("24.99"))
-    pending = PaymentFactory(payment_method="test", payment_status=PaymentStatus.PENDING)
+    paid = PaymentFactory(gateway="test", amount=Decimal("24.99"))
+    pending = PaymentFactory(gateway="test", payment_status=PaymentStatus.PENDING)
     client.force_login(staff)
 
     response = client.post(
@@ -179,7 +180,7 @@ def test_the_admin_lists_payments_filtered_by_status_and_searched(client):
 
 def test_staff_refund_part_of_a_payment_from_its_admin_page(client):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    payment = PaymentFactory(payment_method="test", amount=Decimal("24.99"))
+    payment = PaymentFactory(gateway="test", amount=Decimal("24.99"))
     client.force_login(staff)
     url = reverse("admin:shop_payment_refund", args=[payment.pk])
     assert url in client.get(reverse("admin:shop_payment_change", args=[payment.pk])).text
@@ -195,7 +196,7 @@ def test_staff_refund_part_of_a_payment_from_its_admin_page(client):
 
 
 def test_only_staff_reach_the_refund_page(client):
-    payment = PaymentFactory(payment_method="test")
+    payment = PaymentFactory(gateway="test")
     client.force_login(payment.user)
 
     response = client.post(reverse("admin:shop_payment_refund", args=[payment.pk]), {})

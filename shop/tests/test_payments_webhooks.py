@@ -14,7 +14,7 @@ from shop.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
 from shop.tests import stripe_stub
 from shop.tests.factories import OrderFactory, PaymentFactory
 
-SITE_PAYMENT_PENDING = {"payment_status": PaymentStatus.PENDING, "payment_method": "stripe"}
+SITE_PAYMENT_PENDING = {"payment_status": PaymentStatus.PENDING, "gateway": "stripe"}
 
 
 @pytest.fixture(autouse=True)
@@ -288,7 +288,7 @@ def test_two_payments_of_one_order_completing_at_once_take_the_money_once():
     order = OrderFactory(total_amount=Decimal("24.99"))
     payments = [
         PaymentFactory(
-            order=order, stripe_payment_id=None, payment_method="test", payment_status="pending"
+            order=order, stripe_payment_id=None, gateway="test", payment_status="pending"
         )
         for _ in range(2)
     ]

@@ -392,7 +392,7 @@ def test_a_refund_stripe_has_not_confirmed_yet_still_counts(settings, staff):
     settings.STRIPE_SECRET_KEY = "sk_test_suite"
     order = OrderFactory(total_amount=Decimal("24.99"), status=OrderStatus.SHIPPED)
     OrderItemFactory(order=order)
-    PaymentFactory(order=order, payment_method="stripe", stripe_payment_id="pi_3Paid")
+    PaymentFactory(order=order, gateway="stripe", stripe_payment_id="pi_3Paid")
     pending = {
         "id": "re_3Refund",
         "object": "refund",

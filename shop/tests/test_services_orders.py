@@ -174,15 +174,16 @@ def test_paying_marks_the_order_paid_with_history_notification_and_email(
     assert any(m.subject == "Order paid" and m.to == [order.user.email] for m in mail.outbox)
 
 
-def test_a_failed_payment_cancels_the_order_and_releases_its_stock():
+def test_a_failed_payment_leaves_the_order_pending_with_its_stock_held():
     user, product = UserFactory(), ProductFactory(stock_quantity=3)
     order, _ = place(user, [product], q=2)
     payment, _ = payment_start(user=user, order=order, site_url=SITE)
 
     payment_test_checkout_submit(payment=payment, card_number="4000000000000002")
 
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    assert Product.objects.get(pk=product.pk).stock_quantity == 3
+    # Released when the hold ends (orders_release_abandoned), not at the first decline.
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+    assert Product.objects.get(pk=product.pk).stock_quantity == 1
 
 
 def test_a_failed_payment_leaves_the_order_alone_while_another_payment_is_pending():

@@ -179,9 +179,11 @@ def test_a_whole_purchase_from_cart_to_paid_order(client):
     assert response.url == reverse("payments:test_checkout", args=[payment.pk])
     assert (order.total_amount, payment.amount) == (Decimal("42.50"), Decimal("42.50"))
     assert order.shipping_address["country"] == "GB"
-    assert CART_SESSION_KEY not in client.session
+    # Kept until the order is paid: a declined card loses nothing (test_payments_paying).
+    assert CART_SESSION_KEY in client.session
 
     pay(client, response)
+    assert CART_SESSION_KEY not in client.session
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     page = client.get(reverse("shop:order", args=[order.pk]))

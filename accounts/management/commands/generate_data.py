@@ -325,10 +325,11 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO payments (payment_id, user_id, subscription_id, purpose, amount,
-                                  payment_method, payment_status, payment_date)
+                                  gateway, payment_method, payment_status, payment_date)
             SELECT {self.uid("subscription-payment", "n")},
                    {self.uid("user", f"{c.artists} + 1 + {j}")}, {self.uid("subscription", "n")},
-                   'subscription', {self.community_fee(community)}, 'test', 'completed',
+                   'subscription', {self.community_fee(community)}, 'test', 'Visa •••• 4242',
+                   'completed',
                    {self.ago("mod(n * 41, 43200) + 43200")}
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
@@ -529,9 +530,11 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO payments (payment_id, user_id, order_id, purpose, amount,
-                                  payment_method, payment_status, payment_date)
+                                  gateway, payment_method, payment_status, payment_date)
             SELECT {self.uid("order-payment", "n")}, {self.uid("user", user)},
                    {self.uid("order", "n")}, 'order', {total}, 'test',
+                   CASE WHEN {status} IN ('pending', 'cancelled') THEN ''
+                        ELSE 'Visa •••• 4242' END,
                    CASE {status} WHEN 'pending' THEN 'pending' WHEN 'cancelled' THEN 'failed'
                         ELSE 'completed' END,
                    {created}

@@ -57,7 +57,9 @@ from shop.models import (
 )
 
 PHYSICAL, DIGITAL = ProductDelivery.PHYSICAL, ProductDelivery.DIGITAL
-TEST_PAYMENT_METHOD = "test"
+TEST_GATEWAY = "test"
+# How the demo's payments were paid: the test gateway's card that pays.
+TEST_CARD = "Visa •••• 4242"
 # An order has no natural key; a fixed id lets a second run find the one the first made.
 DEMO_ORDER_ID = uuid.uuid5(uuid.NAMESPACE_URL, "musicplatform:seed_demo:order")
 
@@ -463,7 +465,8 @@ def _subscribe(user: User, community: Community, now: datetime) -> None:
             purpose=PaymentPurpose.SUBSCRIPTION,
             subscription=subscription,
             amount=community.subscription_fee,
-            payment_method=TEST_PAYMENT_METHOD,
+            gateway=TEST_GATEWAY,
+            payment_method=TEST_CARD,
             payment_status=PaymentStatus.COMPLETED,
             payment_date=now,
         )
@@ -636,7 +639,8 @@ def _seed_order(fan: User, products: dict[str, Product], now: datetime) -> Order
             "user": fan,
             "purpose": PaymentPurpose.ORDER,
             "amount": order.total_amount,
-            "payment_method": TEST_PAYMENT_METHOD,
+            "gateway": TEST_GATEWAY,
+            "payment_method": TEST_CARD,
             "payment_status": PaymentStatus.COMPLETED,
             "payment_date": now,
         },

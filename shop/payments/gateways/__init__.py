@@ -1,5 +1,7 @@
 """The gateways money goes through: Stripe when STRIPE_SECRET_KEY is set, else our test one."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from django.conf import settings
@@ -12,6 +14,18 @@ class GatewayError(Exception):
     """The gateway could not be reached or refused the request; nothing was charged."""
 
 
+@dataclass(frozen=True)
+class CardSetup:
+    """A card the payer saved on the billing page, as the gateway reports it."""
+
+    user_id: str
+    customer_ref: str | None
+    method_ref: str
+    label: str
+    # The saved card (our id) the new one replaces, if the payer chose "Replace".
+    replaces: str | None = None
+
+
 class GatewayUnavailable(GatewayError):
     """The gateway did not answer, answered with its own error or asked us to slow down:
     nothing was decided about the request, and the same request may be made again."""
@@ -19,6 +33,8 @@ class GatewayUnavailable(GatewayError):
 
 class Gateway(Protocol):
     name: str
+    # The shortest life the gateway gives a checkout (None: it ends when we say).
+    checkout_min_lifetime: timedelta | None
 
     def checkout_start(
         self,
@@ -29,8 +45,9 @@ class Gateway(Protocol):
         customer_email: str | None,
         success_url: str,
         cancel_url: str,
+        expires_at: datetime | None = None,
     ) -> str:
-        """Where to send the payer to pay."""
+        """Where to send the payer to pay; the checkout cannot be paid after `expires_at`."""
 
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
         """Charge a saved method with the payer away; the outcome comes back at once."""

@@ -8,13 +8,20 @@ payloads are turned into `GatewayEvent`s by `event_from_stripe`.
 import json
 import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import stripe
 from django.conf import settings
 
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import GatewayEvent, Outcome, to_cents
-from shop.payments.gateways import GatewayError, GatewayUnavailable
+from shop.payments.events import (
+    GatewayEvent,
+    Outcome,
+    card_description,
+    decline_message,
+    to_cents,
+)
+from shop.payments.gateways import CardSetup, GatewayError, GatewayUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +54,9 @@ def _metadata(payment: Payment, flow: str) -> dict[str, str]:
 
 class StripeGateway:
     name = PaymentGateway.STRIPE
+    # Stripe refuses a Checkout Session's `expires_at` less than 30 minutes away; one more
+    # minute covers the request's own time and the clocks' difference.
+    checkout_min_lifetime = timedelta(minutes=31)
 
     def checkout_start(
         self,
@@ -57,6 +67,7 @@ class StripeGateway:
         customer_email: str | None,
         success_url: str,
         cancel_url: str,
+        expires_at: datetime | None = None,
     ) -> str:
         intent_data: dict = {"metadata": _metadata(payment, "checkout")}
         params: dict = {
@@ -77,6 +88,8 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if expires_at is not None:
+            params["expires_at"] = int(expires_at.timestamp())
         customer = None
         if save_method:
             intent_data["setup_future_usage"] = "off_session"
@@ -118,6 +131,8 @@ class StripeGateway:
             "off_session": True,
             "confirm": True,
             "metadata": _metadata(payment, "off_session"),
+            # The charge's card details say how the customer paid (payments.payment_method).
+            "expand": ["latest_charge"],
         }
         try:
             intent = stripe_client().v1.payment_intents.create(
@@ -126,7 +141,8 @@ class StripeGateway:
         except stripe.CardError as error:
             # A decline answers 402 with the PaymentIntent inside the error; so does a
             # charge the bank wants the customer to confirm (`authentication_required`).
-            failed_intent = (error.json_body or {}).get("error", {}).get("payment_intent") or {}
+            details = (error.json_body or {}).get("error", {})
+            failed_intent = details.get("payment_intent") or {}
             needs_customer = error.code == AUTHENTICATION_REQUIRED
             return GatewayEvent(
                 gateway=self.name,
@@ -134,7 +150,7 @@ class StripeGateway:
                 outcome=Outcome.REQUIRES_ACTION if needs_customer else Outcome.FAILED,
                 payment_id=str(payment.pk),
                 gateway_payment_id=failed_intent.get("id"),
-                failure_reason=error.user_message or "The card was declined.",
+                failure_reason=decline_message(details.get("decline_code") or details.get("code")),
             )
         except stripe.StripeError as error:
             raise GatewayError(
@@ -174,6 +190,67 @@ class StripeGateway:
         if url is None:
             raise GatewayError("Your bank did not ask for a confirmation we can show; try again.")
         return url, None
+
+    def card_setup_start(
+        self, *, user, customer_ref: str | None, replaces: str, success_url: str, cancel_url: str
+    ) -> str:
+        """A Checkout Session in `mode=setup` (a SetupIntent on Stripe's hosted page) that
+        saves a card on the payer's Customer, created first when they have none."""
+        client = stripe_client()
+        try:
+            if not customer_ref:
+                customer_ref = client.v1.customers.create(
+                    params={"email": user.email, "metadata": {"user_id": str(user.pk)}},
+                    # Two clicks within Stripe's 24 hours make one Customer.
+                    options={"idempotency_key": f"customer-{user.pk}"},
+                ).id
+            session = client.v1.checkout.sessions.create(
+                params={
+                    "mode": "setup",
+                    "currency": settings.PAYMENTS_CURRENCY.lower(),
+                    "customer": customer_ref,
+                    "client_reference_id": str(user.pk),
+                    "metadata": {"user_id": str(user.pk), "replaces": replaces},
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                }
+            )
+        except STRIPE_UNAVAILABLE as error:
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
+        except stripe.StripeError as error:
+            raise GatewayError(error.user_message or "The payment provider refused.") from error
+        return session.url
+
+    def card_setup_result(self, *, session_id: str) -> CardSetup | None:
+        """The card a completed setup session saved (None: not complete, not a setup)."""
+        try:
+            session = (
+                stripe_client()
+                .v1.checkout.sessions.retrieve(
+                    session_id, params={"expand": ["setup_intent.payment_method"]}
+                )
+                .to_dict()
+            )
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as error:
+            raise GatewayUnavailable("The payment provider is not answering right now.") from error
+        method = (session.get("setup_intent") or {}).get("payment_method") or {}
+        if session.get("mode") != "setup" or session.get("status") != "complete" or not method:
+            return None
+        card = method.get("card") or {}
+        metadata = session.get("metadata") or {}
+        return CardSetup(
+            user_id=metadata.get("user_id") or session.get("client_reference_id") or "",
+            customer_ref=session.get("customer"),
+            method_ref=method["id"],
+            label=card_description(
+                brand=card.get("brand"),
+                last4=card.get("last4"),
+                wallet=(card.get("wallet") or {}).get("type"),
+            ),
+            replaces=metadata.get("replaces") or None,
+        )
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent | None:
         if not payment.stripe_payment_id:
@@ -239,8 +316,23 @@ def _event_from_payment_intent(intent: dict, *, event_type: str, event_id: str |
         customer_ref=intent.get("customer"),
         method_ref=intent.get("payment_method") if intent.get("setup_future_usage") else None,
         method_label="Card saved with Stripe",
-        failure_reason=error.get("message") or "",
+        failure_reason=decline_message(error.get("decline_code") or error.get("code"))
+        if error
+        else "",
+        paid_with=_paid_with(intent.get("latest_charge")),
     )
+
+
+def _paid_with(charge) -> str:
+    """How the customer paid, from a charge's `payment_method_details` ("" when unknown:
+    an unexpanded charge id, or no card)."""
+    if not isinstance(charge, dict):
+        return ""
+    card = (charge.get("payment_method_details") or {}).get("card")
+    if not card:
+        return ""
+    wallet = (card.get("wallet") or {}).get("type")
+    return card_description(brand=card.get("brand"), last4=card.get("last4"), wallet=wallet)
 
 
 # Our own off-session call: its answer is the PaymentIntent after confirmation.
@@ -299,6 +391,19 @@ def event_from_stripe(payload: dict) -> GatewayEvent:
             payment_id=metadata.get("payment_id") or obj.get("client_reference_id"),
             gateway_payment_id=obj.get("payment_intent"),
             failure_reason="The checkout was not completed.",
+        )
+    elif event_type == "charge.succeeded":
+        # Says which card (or wallet) paid: recorded as the payment's `payment_method`; it
+        # also completes a payment whose own success event is late.
+        event = GatewayEvent(
+            **base,
+            outcome=Outcome.SUCCEEDED if obj.get("status") == "succeeded" else Outcome.IGNORED,
+            payment_id=metadata.get("payment_id"),
+            gateway_payment_id=obj.get("payment_intent"),
+            amount_cents=obj.get("amount_captured") or obj.get("amount"),
+            currency=obj.get("currency"),
+            paid_with=_paid_with(obj),
+            paid_with_ref=obj.get("payment_method"),
         )
     elif event_type == "charge.refunded":
         event = GatewayEvent(

@@ -10,18 +10,34 @@ import uuid
 from django.urls import reverse
 
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import GatewayEvent, Outcome, to_cents
+from shop.payments.events import (
+    GatewayEvent,
+    Outcome,
+    card_description,
+    decline_message,
+    to_cents,
+)
+from shop.payments.gateways import CardSetup
 
 SUCCEEDS = "4242424242424242"
-# Card number → why it fails; Stripe's own test numbers, so people recognise them.
+# Card number → Stripe's decline code for it; Stripe's own test numbers, so people
+# recognise them, and the same words for the customer as Stripe's declines get.
 DECLINES = {
-    "4000000000000002": "Your card was declined.",
-    "4000000000009995": "Your card has insufficient funds.",
+    "4000000000000002": "generic_decline",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card",
 }
 # Pays on the checkout page (the payer is there to confirm), but a charge of the saved
 # card with the payer away (a renewal) needs them to confirm it: 3-D Secure, like Stripe's.
 REQUIRES_ACTION = "4000002500003155"
 TEST_CARDS = {SUCCEEDS, REQUIRES_ACTION, *DECLINES}
+
+
+def card_brand(card_number: str) -> str:
+    """The brand a card number's first digits name (the test numbers are all Visa)."""
+    return "visa" if card_number.startswith("4") else "card"
+
+
 METHOD_PREFIX = "testcard_"
 
 
@@ -32,6 +48,8 @@ def _event_id() -> str:
 class TestGateway:
     __test__ = False  # not a pytest test class
     name = PaymentGateway.TEST
+    # Our checkout page refuses a payment whose order is no longer pending; no session.
+    checkout_min_lifetime = None
 
     def checkout_start(self, *, payment: Payment, **_) -> str:
         return reverse("payments:test_checkout", args=[payment.pk])
@@ -39,7 +57,7 @@ class TestGateway:
     def card_event(self, *, payment: Payment, card_number: str, save_method: bool) -> GatewayEvent:
         """The event our checkout page emits when the payer submits `card_number`."""
         last4 = card_number[-4:]
-        reason = DECLINES.get(card_number, "")
+        reason = decline_message(DECLINES[card_number]) if card_number in DECLINES else ""
         return GatewayEvent(
             gateway=self.name,
             event_id=_event_id(),
@@ -55,6 +73,9 @@ class TestGateway:
             ),
             method_label=f"Test card •••• {last4}",
             failure_reason=reason,
+            paid_with=""
+            if reason
+            else card_description(brand=card_brand(card_number), last4=last4),
         )
 
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
@@ -77,6 +98,17 @@ class TestGateway:
     def confirmed_event(self, *, payment: Payment) -> GatewayEvent:
         """The payer completed the authentication on our confirmation page."""
         return self.card_event(payment=payment, card_number=REQUIRES_ACTION, save_method=False)
+
+    def card_setup(self, *, user_id, card_number: str) -> CardSetup:
+        """A card added on the billing page's test form: each addition its own reference,
+        so the newest is the one renewals charge."""
+        last4 = card_number[-4:]
+        return CardSetup(
+            user_id=str(user_id),
+            customer_ref=None,
+            method_ref=f"{METHOD_PREFIX}{uuid.uuid4().hex}_{last4}",
+            label=card_description(brand=card_brand(card_number), last4=last4),
+        )
 
     def refund(self, *, payment: Payment, amount, refunded_total) -> GatewayEvent:
         return GatewayEvent(

@@ -1,0 +1,274 @@
+"""Thousands of viewers of one live chat: server-sent events from uvicorn (live/).
+
+    .venv/bin/python scripts/devservices.py exec -- .venv/bin/python bench/live_load.py --viewers 5000
+
+Over generated data (manage.py generate_data): picks a live chat event (or makes one live
+in a generated community) and `--members` of its community, signed in (sessions written
+directly, as bench/load.py does). Starts uvicorn (`--processes`, production settings,
+bench/settings.py) and gunicorn (4 sync workers) on loopback, then:
+
+1. measures /healthz/live and the community page with wrk while nobody watches;
+2. opens `--viewers` connections to /live/events/<id>/ from one asyncio process (uvloop),
+   each as one of the members in turn, and measures the uvicorn processes' RSS before and
+   after: memory per idle connection = the difference / viewers;
+3. posts `--messages` chat messages through communities.services (each by another member,
+   `--interval` seconds apart) and records when each viewer receives each message: the
+   delivery latency from just before the post (its commit) to the viewer, p50/p95/max;
+4. while the viewers are connected and messages go out, the same wrk runs again: the other
+   pages' throughput beside step 1's.
+
+The connections go straight to uvicorn (not through Caddy); the load generator, uvicorn,
+gunicorn, PostgreSQL and Redis share the machine's cores. The soft limit of open files is
+raised to the hard one (each viewer is a socket on both sides).
+"""
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+# Django is set up by bench.load, with the benchmark's production settings.
+from bench.load import BARE, SERVER_ENV, Client, free_port, run_page, signed_in_cookie  # noqa: E402, I001
+
+import requests  # noqa: E402
+import uvloop  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from communities import services  # noqa: E402
+from communities.models import (  # noqa: E402
+    CommunitySubscription,
+    LiveEvent,
+    LiveEventStatus,
+    LiveEventType,
+)
+
+
+def live_chat_and_members(count: int) -> tuple[LiveEvent, list]:
+    """A live chat event of a generated community with at least `count` members."""
+    now = timezone.now()
+    chats = LiveEvent.objects.filter(event_type=LiveEventType.CHAT).order_by("pk")
+    live_first = [
+        *chats.filter(status=LiveEventStatus.LIVE),
+        *chats.exclude(status=LiveEventStatus.LIVE),
+    ]
+    for event in live_first:
+        members = [
+            sub.user
+            for sub in CommunitySubscription.objects.filter(
+                community_id=event.community_id, is_active=True, end_date__gt=now
+            )
+            .select_related("user")
+            .order_by("pk")[:count]
+        ]
+        if len(members) == count:
+            if event.status != LiveEventStatus.LIVE:
+                # A benchmark database of its own (make bench's): the event goes live here.
+                LiveEvent.objects.filter(pk=event.pk).update(status=LiveEventStatus.LIVE)
+                event.refresh_from_db()
+            return event, members
+    sys.exit("Generate data first: manage.py generate_data --scale 1")
+
+
+def rss_kib(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def uvicorn_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [master, *map(int, children)]
+
+
+class Viewers:
+    """`count` EventSource-like connections; `arrivals[seq]` = the times each got `seq`."""
+
+    def __init__(self, port: int, path: str, cookies: list[str], count: int):
+        self.port, self.path, self.cookies, self.count = port, path, cookies, count
+        self.arrivals: dict[int, list[float]] = {}
+        self.connected = 0
+        self.failed = 0
+        self.tasks: list[asyncio.Task] = []
+
+    async def open_all(self, concurrency: int = 200) -> None:
+        gate = asyncio.Semaphore(concurrency)
+        ready = [asyncio.Event() for _ in range(self.count)]
+        self.tasks = [asyncio.create_task(self._view(i, gate, ready[i])) for i in range(self.count)]
+        await asyncio.gather(*(event.wait() for event in ready))
+
+    async def _view(self, index: int, gate: asyncio.Semaphore, ready: asyncio.Event) -> None:
+        try:
+            async with gate:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                cookie = self.cookies[index % len(self.cookies)]
+                writer.write(
+                    f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+                    "Accept: text/event-stream\r\n\r\n".encode()
+                )
+                status = await reader.readline()
+                if b" 200 " not in status:
+                    raise ConnectionError(status)
+                while await reader.readline() not in (b"\r\n", b""):
+                    pass  # the headers
+                # The first chunk holds "retry:": the stream is open.
+                await reader.readline()
+                self.connected += 1
+        except (OSError, ConnectionError):
+            self.failed += 1
+            ready.set()
+            return
+        ready.set()
+        # Chunked transfer: chunk sizes and frame lines; only the "id:" lines matter here.
+        while line := await reader.readline():
+            if line.startswith(b"id: "):
+                self.arrivals.setdefault(int(line[4:]), []).append(time.perf_counter())
+
+
+def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
+    for page in (BARE, "community page"):
+        run_page(base, [client], page, 2, 16)  # warm-up: caches, connections, imports
+    return {
+        page: run_page(base, [client], page, duration, 16)["rps"]
+        for page in (BARE, "community page")
+    }
+
+
+async def post_messages(args, event, members, viewers: "Viewers", first: int) -> str:
+    """Posts `--messages` messages and describes their delivery to every viewer."""
+    posted: dict[int, float] = {}
+    for index in range(first, first + args.messages):
+        author = members[(index + 1) % len(members)]
+        at = time.perf_counter()
+        message = await asyncio.to_thread(
+            services.live_event_message_post,
+            event=event,
+            by=author,
+            content=f"Benchmark message {index + 1}",
+        )
+        posted[message.seq] = at
+        await asyncio.sleep(args.interval)
+    await asyncio.sleep(2)
+    latencies, slowest = [], []
+    for seq, at in posted.items():
+        times = viewers.arrivals.get(seq, [])
+        latencies += [(t - at) * 1000 for t in times]
+        slowest.append(f"{(max(times) - at) * 1000:.0f}" if times else "never")
+    cut = statistics.quantiles(latencies, n=100, method="inclusive")
+    return (
+        f"p50 {cut[49]:.0f} ms, p95 {cut[94]:.0f} ms, max {max(latencies):.0f} ms over "
+        f"{len(latencies)} deliveries (expected {viewers.connected * args.messages}); "
+        f"the last viewer reached after (ms) {', '.join(slowest)}"
+    )
+
+
+async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None:
+    community = f"/communities/{event.community_id}/"
+    page_client = Client(cookie=cookies[0], urls={BARE: BARE, "community page": community})
+    live_port, web_port = free_port(), free_port()
+    env = {**SERVER_ENV, "ALLOWED_HOSTS": "127.0.0.1"}
+    uvicorn = subprocess.Popen(
+        [str(Path(sys.executable).parent / "uvicorn"), "live.asgi:application",
+         "--host", "127.0.0.1", "--port", str(live_port), "--workers", str(args.processes),
+         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+         "--timeout-graceful-shutdown", "2"],
+        cwd=BASE_DIR, env=env,
+    )  # fmt: skip
+    gunicorn = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "musicplatform.wsgi",
+         f"--bind=127.0.0.1:{web_port}", "--workers=4", "--log-level=warning"],
+        cwd=BASE_DIR, env=env,
+    )  # fmt: skip
+    web = f"http://127.0.0.1:{web_port}"
+    try:
+        for url in (f"http://127.0.0.1:{live_port}/live/healthz", web + BARE):
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(url, timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    sys.exit(f"{url} did not answer")
+                time.sleep(0.3)
+        requests.get(web + community, headers={"Cookie": cookies[0]}, timeout=30)
+        print(f"load {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores", flush=True)
+        quiet = wrk_pair(web, page_client, args.duration)
+        print(f"without viewers: {quiet}", flush=True)
+        pids = uvicorn_pids(uvicorn.pid)
+        rss_before = rss_kib(pids)
+        viewers = Viewers(live_port, f"/live/events/{event.pk}/", cookies, args.viewers)
+        started = time.perf_counter()
+        await viewers.open_all()
+        print(
+            f"{viewers.connected} viewers connected ({viewers.failed} failed) in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        await asyncio.sleep(3)
+        rss_after = rss_kib(uvicorn_pids(uvicorn.pid))
+        per_viewer = (rss_after - rss_before) / max(viewers.connected, 1)
+        print(
+            f"uvicorn RSS {rss_before / 1024:.0f} MiB -> {rss_after / 1024:.0f} MiB: "
+            f"{per_viewer:.1f} KiB per idle connection",
+            flush=True,
+        )
+        # First the messages alone, then again while wrk measures the other pages.
+        alone = await post_messages(args, event, members, viewers, first=0)
+        loop = asyncio.get_running_loop()
+        busy = loop.run_in_executor(None, wrk_pair, web, page_client, args.duration)
+        beside_pages = await post_messages(args, event, members, viewers, first=args.messages)
+        loaded = await busy
+        print(
+            f"\n{viewers.connected} viewers on {args.processes} uvicorn processes, "
+            f"{args.messages} messages {args.interval:g} s apart, latency from just before "
+            f"each post to each viewer's receipt:\n"
+            f"- messages alone: {alone}\n"
+            f"- while wrk loads the pages: {beside_pages}\n"
+            f"- memory per idle connection: {per_viewer:.1f} KiB "
+            f"(uvicorn RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB)\n"
+            f"- other pages, req/s without -> with the viewers: "
+            + ", ".join(f"{page} {quiet[page]:.0f} -> {loaded[page]:.0f}" for page in quiet)
+        )
+        for task in viewers.tasks:
+            task.cancel()
+    finally:
+        for server in (uvicorn, gunicorn):
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--viewers", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=2, help="uvicorn processes")
+    parser.add_argument("--members", type=int, default=30, help="signed-in members, in turn")
+    parser.add_argument("--messages", type=int, default=5, help="per phase")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between messages")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    args = parser.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < 2 * args.viewers + 100:
+        sys.exit(f"the open-files limit ({hard}) is too low for {args.viewers} viewers")
+    # The ORM outside the event loop; inside it, through threads.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    event, members = live_chat_and_members(args.members)
+    cookies = [signed_in_cookie(member) for member in members]
+    uvloop.run(run(args, event, members, cookies))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""One Redis pub/sub subscription per process, fanned out to the process's connections.
+
+Each event with viewers in this process has a `Stream`: its cursor (the last `seq` the
+hub has handed out) and its listeners. An announcement past the cursor wakes one read of
+PostgreSQL for the event (never one per viewer): every message after the cursor, in `seq`
+order, rendered once, then offered to every listener. Reads of one event never overlap;
+announcements arriving meanwhile make the read run again.
+"""
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+import redis.asyncio
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from communities import selectors
+from communities.models import Community, LiveEvent
+from live.publish import CHANNEL
+
+logger = logging.getLogger(__name__)
+
+# A connection that has this many frames waiting is too slow to follow the chat: it is
+# closed, and its browser reconnects from its Last-Event-ID, reading the rest from the
+# database, rather than this process holding an ever-growing backlog for it.
+LISTENER_BACKLOG = 500
+
+END = "end"  # the event is over: the stream says so and closes
+LAGGING = "lagging"  # the connection fell behind: closed without "end", so it reconnects
+GONE = "gone"  # the client disconnected
+
+
+def frame(*, seq: int, html: str) -> bytes:
+    data = "".join(f"data: {line}\n" for line in html.strip().splitlines())
+    return f"id: {seq}\nevent: message\n{data}\n".encode()
+
+
+def frames_after(*, event: LiveEvent, community: Community, after: int) -> list[tuple[int, bytes]]:
+    """Every message of the event after `after` (0: the latest window), as SSE frames."""
+    frames = []
+    while True:
+        messages = selectors.live_chat_messages(event=event, after=after)
+        for message in messages:
+            html = render_to_string(
+                "communities/_live_message.html", {"message": message, "community": community}
+            )
+            frames.append((message.seq, frame(seq=message.seq, html=html)))
+        if len(messages) < selectors.CHAT_WINDOW:
+            return frames
+        after = messages[-1].seq
+
+
+class Listener:
+    """One connection's queue of (seq, frame) items or a closing reason."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue()
+
+    def offer(self, item) -> bool:
+        """False once the connection has fallen too far behind and is being closed."""
+        if self.queue.qsize() >= LISTENER_BACKLOG:
+            self.queue.put_nowait(LAGGING)
+            return False
+        self.queue.put_nowait(item)
+        return True
+
+
+@dataclass
+class Stream:
+    event: LiveEvent
+    community: Community
+    cursor: int
+    listeners: set[Listener] = field(default_factory=set)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.streams: dict[str, Stream] = {}
+        # The read under way for each event (kept: the loop holds tasks only weakly).
+        self._reading: dict[str, asyncio.Task] = {}
+        self._announced_again: set[str] = set()
+        self._subscribed = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen())
+        await self._subscribed.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def join(self, *, event: LiveEvent, community: Community) -> tuple[Listener, int]:
+        """A listener for the event, and the hub's cursor when it joined: everything after
+        that cursor reaches the listener."""
+        await self.start()
+        key = str(event.pk)
+        stream = self.streams.get(key)
+        if stream is None:
+            cursor = await sync_to_async(selectors.last_seq)(event=event)
+            stream = self.streams.setdefault(key, Stream(event, community, cursor))
+        listener = Listener()
+        stream.listeners.add(listener)
+        return listener, stream.cursor
+
+    def leave(self, *, event_id, listener: Listener) -> None:
+        key = str(event_id)
+        stream = self.streams.get(key)
+        if stream is not None:
+            stream.listeners.discard(listener)
+            if not stream.listeners:
+                del self.streams[key]
+
+    async def _listen(self) -> None:
+        while True:
+            client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CHANNEL)
+                if self._subscribed.is_set():
+                    # Back after an outage: announcements may have been lost meanwhile.
+                    for key in list(self.streams):
+                        self._wake(key)
+                self._subscribed.set()
+                async for item in pubsub.listen():
+                    self._dispatch(item["data"])
+            except (redis.RedisError, OSError):
+                logger.warning("live: Redis subscription lost; resubscribing", exc_info=True)
+                await asyncio.sleep(1)
+            finally:
+                await pubsub.aclose()
+                await client.aclose()
+
+    def _dispatch(self, raw: bytes) -> None:
+        announcement = json.loads(raw)
+        key = announcement.get("event")
+        stream = self.streams.get(key)
+        if stream is None:
+            return
+        if announcement.get("end"):
+            for listener in stream.listeners:
+                listener.queue.put_nowait(END)
+        elif announcement.get("seq", 0) > stream.cursor:
+            self._wake(key)
+
+    def _wake(self, key: str) -> None:
+        if key in self._reading:
+            self._announced_again.add(key)
+        else:
+            self._reading[key] = asyncio.create_task(self._read(key))
+
+    async def _read(self, key: str) -> None:
+        try:
+            while True:
+                self._announced_again.discard(key)
+                stream = self.streams.get(key)
+                if stream is None:
+                    return
+                frames = await sync_to_async(frames_after)(
+                    event=stream.event, community=stream.community, after=stream.cursor
+                )
+                for seq, data in frames:
+                    if seq > stream.cursor:
+                        stream.cursor = seq
+                        lagging = [
+                            listener
+                            for listener in stream.listeners
+                            if not listener.offer((seq, data))
+                        ]
+                        stream.listeners.difference_update(lagging)
+                if key not in self._announced_again:
+                    return
+        except Exception:
+            # The next announcement reads again from the same cursor.
+            logger.exception("live: reading event %s failed", key)
+        finally:
+            self._reading.pop(key, None)

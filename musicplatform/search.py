@@ -1,0 +1,363 @@
+"""Site-wide search: artists, posts, products, communities, forum topics and reviews.
+
+Words are found by PostgreSQL's full-text search over each table's stored, GIN-indexed
+`search_document` (`musicplatform.db.searchable_text`), parsed with
+`websearch_to_tsquery` ("quoted phrases", `or`, `-word`) and ranked with `ts_rank`; names
+(artists, products, communities) are also found by pg_trgm's word similarity, so a
+misspelt name still matches. Each kind is one query, and nothing the viewer may not read
+is ever selected: forum topics only of communities whose content the viewer may see
+(`communities.selectors.can_view_content`'s rule, in SQL), live posts, active products;
+and nothing of an artist taken off the platform (`Artist.objects.on_platform()`): not the
+artist, nor their posts, products, communities or those communities' forum topics
+(fans' reviews of their work stay, as on the review pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    TrigramWordSimilarity,
+)
+from django.core.paginator import Page, Paginator
+from django.db import connections, router, transaction
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Replace
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from artists.models import Artist
+from artists.selectors import artist_search, artists_matching
+from communities.models import Community, ForumPost
+from communities.selectors import subscriptions_giving_access
+from content.models import Post, Review
+from musicplatform.db import SEARCH_CONFIG
+from shop.models import Product
+
+GROUP_SIZE = 5
+PAGE_SIZE = 20
+# Full-text matches ranked per kind: the first this many found through the index. Ranking
+# every match of a common word would score thousands of rows on every keystroke; a longer
+# list needs a more precise query, not more pages (bench/search.py, docs/performance.md).
+RANKED_MATCHES = 200
+# pg_trgm's default (0.6) misses a doubled letter in a short word ("lunna" for "Luna" is
+# 0.57); below 0.5 unrelated names sharing a syllable start to match.
+WORD_SIMILARITY_THRESHOLD = 0.5
+# Markers around highlighted words in ts_headline's output: control characters that no
+# escaping touches, replaced by <mark> only after the snippet is HTML-escaped.
+MARK_START = "\x02"
+MARK_STOP = "\x03"
+SNIPPET_OPTIONS = {
+    "start_sel": MARK_START,
+    "stop_sel": MARK_STOP,
+    "max_words": 30,
+    "min_words": 12,
+    "max_fragments": 2,
+    "fragment_delimiter": " … ",
+}
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the viewer typed, and its tsquery (`websearch_to_tsquery`, never an error)."""
+
+    text: str
+
+    @cached_property
+    def tsquery(self) -> SearchQuery:
+        return SearchQuery(self.text, search_type="websearch", config=SEARCH_CONFIG)
+
+    @cached_property
+    def words_match(self) -> Q:
+        """`search_document @@ tsquery`, when the tsquery has a word to look for.
+
+        A query of exclusions only ("-studio", or "for -studio": "for" is a stop word) would
+        match nearly every row, read from the whole GIN index (285 ms over the scale-1
+        posts). `querytree()` is what an index can search for, 'T' when nothing; PostgreSQL
+        folds the test into a constant when planning, so such a query reads no row.
+        """
+        searchable = Func(
+            self.tsquery, template="querytree(%(expressions)s) <> 'T'", output_field=BooleanField()
+        )
+        return Q(search_document=self.tsquery) & Q(searchable)
+
+
+@dataclass(frozen=True)
+class Result:
+    title: str
+    url: str
+    snippet: SafeString
+    detail: str
+
+
+def highlighted(snippet: str | None) -> SafeString:
+    """ts_headline's snippet as HTML: the text escaped first, then the markers made <mark>."""
+    escaped = escape(snippet or "")
+    return mark_safe(  # noqa: S308 - escaped above; only our own <mark> tags are added
+        escaped.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    )
+
+
+def _snippet(column: str, terms: Terms) -> SearchHeadline:
+    # The markers are taken out of the text first: only ts_headline's may become <mark>.
+    text = Replace(Replace(column, Value(MARK_START)), Value(MARK_STOP))
+    return SearchHeadline(text, terms.tsquery, config=SEARCH_CONFIG, **SNIPPET_OPTIONS)
+
+
+def _ranked_matches(
+    queryset: QuerySet, matches: Q, rank, *, on_platform: str | None = None
+) -> QuerySet:
+    """The best-ranked rows among the first RANKED_MATCHES matches; with `on_platform`
+    (the path to the row's artist), none of an artist taken off the platform."""
+    candidates = ArraySubquery(queryset.filter(matches).values("pk")[:RANKED_MATCHES])
+    # `pk = ANY(ARRAY(…))` rather than `pk IN (…)`: the planner then reads the candidates
+    # by primary key, where with IN it may hash-join them against a scan of the table.
+    # Removed artists are left out of the candidates read, not out of the candidates: a
+    # join to artists inside lets the planner walk the artists instead of the search index.
+    ranked = queryset.filter(_any_of(F("pk"), candidates)).annotate(rank=rank)
+    if on_platform is not None:
+        ranked = ranked.filter(**{f"{on_platform}__removed_at__isnull": True})
+    return ranked
+
+
+def _any_of(value, array) -> Func:
+    return Func(
+        value, array, template="%(expressions)s)", arg_joiner=" = ANY(", output_field=BooleanField()
+    )
+
+
+def _artists(viewer, terms: Terms) -> QuerySet:
+    return artists_matching(terms.text)
+
+
+def _artist_result(artist: Artist) -> Result:
+    return Result(
+        title=artist.artist_name,
+        url=artist.get_absolute_url(),
+        snippet=highlighted(" ".join((artist.bio or "").split()[:30])),
+        detail="Verified artist" if artist.is_verified else "Artist",
+    )
+
+
+def _posts(viewer, terms: Terms) -> QuerySet:
+    return (
+        _ranked_matches(
+            Post.objects.filter(deleted_at__isnull=True),
+            terms.words_match,
+            SearchRank(F("search_document"), terms.tsquery),
+            on_platform="artist",
+        )
+        .select_related("artist")
+        .annotate(snippet=_snippet("content_text", terms))
+        .order_by("-rank", "-created_at", "pk")
+    )
+
+
+def _post_result(post: Post) -> Result:
+    return Result(
+        title=f"Post by {post.artist.artist_name}",
+        url=post.get_absolute_url(),
+        snippet=highlighted(post.snippet),
+        detail=f"{post.created_at:%d %b %Y}",
+    )
+
+
+def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
+    """Rows whose words match, or whose name is close to the query (a misspelt name)."""
+    return (
+        _ranked_matches(
+            queryset,
+            terms.words_match | Q(name__trigram_word_similar=terms.text),
+            SearchRank(F("search_document"), terms.tsquery)
+            + TrigramWordSimilarity(terms.text, "name"),
+            on_platform="artist",
+        )
+        .select_related("artist")
+        .annotate(snippet=_snippet("description", terms))
+        .order_by("-rank", "name", "pk")
+    )
+
+
+def _products(viewer, terms: Terms) -> QuerySet:
+    return _named(Product.objects.filter(is_active=True), terms)
+
+
+def _product_result(product: Product) -> Result:
+    return Result(
+        title=product.name,
+        url=product.get_absolute_url(),
+        snippet=highlighted(product.snippet),
+        detail=f"{product.get_product_type_display()} by {product.artist.artist_name}, "
+        f"{product.price} USD",
+    )
+
+
+def _communities(viewer, terms: Terms) -> QuerySet:
+    return _named(Community.objects.all(), terms)
+
+
+def _community_result(community: Community) -> Result:
+    return Result(
+        title=community.name,
+        url=community.get_absolute_url(),
+        snippet=highlighted(community.snippet),
+        detail=f"Community of {community.artist.artist_name}",
+    )
+
+
+def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
+    """Forum posts of communities whose content `viewer` may see: members with access,
+    the community's artist, staff (`communities.selectors.can_view_content`)."""
+    if not viewer.is_authenticated:
+        return ForumPost.objects.none()
+    if viewer.is_staff:
+        return ForumPost.objects.all()
+    member_of = subscriptions_giving_access().filter(user=viewer).values("community_id")
+    return ForumPost.objects.filter(
+        Q(forum__community_id__in=member_of) | Q(forum__community__artist__user=viewer)
+    )
+
+
+def _topics(viewer, terms: Terms) -> QuerySet:
+    return (
+        _ranked_matches(
+            # A forum topic is a post with a title (idx_forum_posts_search's condition).
+            readable_forum_posts(viewer).filter(title__isnull=False),
+            terms.words_match,
+            SearchRank(F("search_document"), terms.tsquery),
+            on_platform="forum__community__artist",
+        )
+        .select_related("forum__community")
+        .annotate(snippet=_snippet("content", terms))
+        .order_by("-rank", "-created_at", "pk")
+    )
+
+
+def _topic_result(topic: ForumPost) -> Result:
+    return Result(
+        title=topic.title,
+        url=topic.get_absolute_url(),
+        snippet=highlighted(topic.snippet),
+        detail=f"{topic.forum.name} in {topic.forum.community.name}",
+    )
+
+
+def _reviews(viewer, terms: Terms) -> QuerySet:
+    return (
+        _ranked_matches(
+            Review.objects.all(),
+            terms.words_match,
+            SearchRank(F("search_document"), terms.tsquery),
+        )
+        .annotate(snippet=_snippet("text_content", terms))
+        .order_by("-rank", "-created_at", "pk")
+    )
+
+
+def _review_result(review: Review) -> Result:
+    return Result(
+        title=review.title,
+        url=review.get_absolute_url(),
+        snippet=highlighted(review.snippet),
+        detail=f"Review of {review.content_name}"
+        + (f" by {review.artist_name}" if review.artist_name else "")
+        + f", {review.rating}/5",
+    )
+
+
+@dataclass(frozen=True)
+class Kind:
+    slug: str
+    label: str
+    matches: Callable[..., QuerySet]
+    result: Callable[..., Result]
+
+
+KINDS = {
+    kind.slug: kind
+    for kind in (
+        Kind("artists", "Artists", _artists, _artist_result),
+        Kind("posts", "Posts", _posts, _post_result),
+        Kind("products", "Products", _products, _product_result),
+        Kind("communities", "Communities", _communities, _community_result),
+        Kind("topics", "Forum topics", _topics, _topic_result),
+        Kind("reviews", "Reviews", _reviews, _review_result),
+    )
+}
+
+
+@contextmanager
+def search_session() -> Iterator[None]:
+    """Settings for the searches run inside, on the connection reads use, in one statement.
+
+    pg_trgm's threshold; and no sequential scans where an index serves. Each kind reads
+    its first RANKED_MATCHES matches, and for a conjunction of common words ("last think")
+    the planner expects to meet them early in a sequential scan, which then reads all
+    200 000 posts of the scale-1 data to find none (300 ms); through the GIN index the
+    same query takes a millisecond (docs/performance.md). SET LOCAL (set_config's third
+    argument) ends with the transaction, so neither leaks to other requests sharing the
+    connection (persistent connections, a PgBouncer in transaction mode).
+    """
+    using = router.db_for_read(Artist)
+    with transaction.atomic(using=using, savepoint=False):
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true), "
+                "set_config('enable_seqscan', 'off', true)",
+                [str(WORD_SIMILARITY_THRESHOLD)],
+            )
+        yield
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: Kind
+    results: list[Result]
+    more: bool
+
+
+def search_groups(*, viewer, query: str) -> list[Group]:
+    """The best GROUP_SIZE results of each kind that has any: one query per kind."""
+    terms = Terms(query)
+    groups = []
+    with search_session():
+        for kind in KINDS.values():
+            rows = list(kind.matches(viewer, terms)[: GROUP_SIZE + 1])
+            if rows:
+                results = [kind.result(row) for row in rows[:GROUP_SIZE]]
+                groups.append(Group(kind=kind, results=results, more=len(rows) > GROUP_SIZE))
+    return groups
+
+
+class _Results:
+    """One kind's rows for a Paginator, shown as Results (at most RANKED_MATCHES)."""
+
+    def __init__(self, kind: Kind, queryset: QuerySet):
+        self.kind = kind
+        self.queryset = queryset
+
+    def count(self) -> int:
+        # The snippets are left out of the count: ts_headline re-reads each row's text.
+        return self.queryset.values("pk").count()
+
+    def __getitem__(self, key: slice) -> list[Result]:
+        return [self.kind.result(row) for row in self.queryset[key]]
+
+
+def search_kind(*, viewer, query: str, kind: Kind, page_number) -> Page:
+    """One kind's results, PAGE_SIZE a page; for artists and no query, every artist."""
+    if kind.slug == "artists":
+        with search_session():
+            page = artist_search(query=query, page_number=page_number)
+            page.object_list = [_artist_result(artist) for artist in page.object_list]
+        return page
+    with search_session():
+        paginator = Paginator(_Results(kind, kind.matches(viewer, Terms(query))), PAGE_SIZE)
+        return paginator.get_page(page_number)

@@ -1,0 +1,387 @@
+"""The search page (/search/): what it finds, what it never shows, and bad queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from artists.services import artist_remove
+from artists.tests.factories import ArtistFactory
+from communities.tests.factories import (
+    CommunityFactory,
+    CommunitySubscriptionFactory,
+    ForumFactory,
+    ForumPostFactory,
+)
+from content.tests.factories import PostFactory, ReviewFactory
+from musicplatform.search import GROUP_SIZE
+from shop.tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def search(client, query, **params):
+    return client.get(reverse("search"), {"q": query, **params})
+
+
+def titles(response, kind) -> list[str]:
+    groups = {group.kind.slug: group for group in response.context["groups"] or []}
+    return [result.title for result in groups[kind].results] if kind in groups else []
+
+
+def snippets(response, kind) -> str:
+    groups = {group.kind.slug: group for group in response.context["groups"] or []}
+    return " ".join(result.snippet for result in groups[kind].results) if kind in groups else ""
+
+
+# What it finds
+
+
+def test_each_kind_is_found_by_its_words_and_grouped(client):
+    artist = ArtistFactory(artist_name="Luna Vega")
+    PostFactory(artist=artist, content_text="The harbour session was recorded at dawn.")
+    ProductFactory(artist=artist, name="Harbour vinyl", description="Pressed on blue vinyl.")
+    CommunityFactory(artist=artist, name="Harbour club", description="Early listening.")
+    ReviewFactory(title="A calm record", text_content="The harbour songs stay with you.")
+    PostFactory(content_text="Nothing to do with it.")
+
+    response = search(client, "harbour")
+
+    assert response.status_code == 200
+    assert [group.kind.slug for group in response.context["groups"]] == [
+        "posts",
+        "products",
+        "communities",
+        "reviews",
+    ]
+    assert titles(response, "products") == ["Harbour vinyl"]
+    assert titles(response, "posts") == ["Post by Luna Vega"]
+    assert "<mark>harbour</mark> session" in snippets(response, "posts")
+    assert "Nothing to do" not in response.text
+
+
+def test_stemming_finds_other_forms_of_a_word(client):
+    PostFactory(content_text="We are recording the new songs this week.")
+
+    assert titles(search(client, "recorded song"), "posts")
+
+
+@pytest.mark.parametrize("query", ["lunna", "Luna Vegaa", "luna", "lun", "vega"])
+def test_misspelt_and_half_typed_artist_names_are_found(client, query):
+    ArtistFactory(artist_name="Luna Vega")
+    ArtistFactory(artist_name="Midnight Oil Tribute")
+
+    assert titles(search(client, query), "artists") == ["Luna Vega"]
+
+
+def test_misspelt_product_and_community_names_are_found(client):
+    ProductFactory(name="Aurora hoodie", description="Warm.")
+    CommunityFactory(name="Aurora insiders", description="Warm.")
+
+    response = search(client, "aurorra")
+
+    assert titles(response, "products") == ["Aurora hoodie"]
+    assert titles(response, "communities") == ["Aurora insiders"]
+
+
+def test_a_quoted_phrase_needs_the_words_together_and_in_order(client):
+    PostFactory(content_text="Our new album is out on Friday.")
+    PostFactory(content_text="The album cover is new, the songs are old.")
+
+    response = search(client, '"new album"')
+
+    assert len(titles(response, "posts")) == 1
+    assert "<mark>new</mark> <mark>album</mark> is out" in snippets(response, "posts")
+    assert len(titles(search(client, "new album"), "posts")) == 2
+
+
+def test_or_finds_either_word_and_minus_leaves_a_word_out(client):
+    PostFactory(content_text="A guitar solo opened the show.")
+    PostFactory(content_text="The piano came in after the guitar.")
+    PostFactory(content_text="Only drums tonight.")
+
+    assert len(titles(search(client, "guitar or drums"), "posts")) == 3
+    excluded = search(client, "guitar -piano")
+    assert len(titles(excluded, "posts")) == 1
+    assert "solo" in snippets(excluded, "posts")
+
+
+def test_better_matches_rank_first(client):
+    PostFactory(content_text="Tour dates. Tour merch. Tour diary: the tour goes on.")
+    PostFactory(content_text="Some news, and a word about the tour.")
+
+    response = search(client, "tour")
+
+    assert snippets(response, "posts").index("diary") < snippets(response, "posts").index("news")
+
+
+def test_a_kind_with_more_results_links_to_its_own_paged_list(client):
+    artist = ArtistFactory(artist_name="Echo Park")
+    for i in range(25):
+        PostFactory(artist=artist, content_text=f"Rehearsal notes number {i}.")
+
+    grouped = search(client, "rehearsal")
+    first = search(client, "rehearsal", kind="posts")
+    second = search(client, "rehearsal", kind="posts", page="2")
+
+    assert len(titles(grouped, "posts")) == GROUP_SIZE
+    assert "kind=posts" in grouped.text and "More posts" in grouped.text
+    assert len(first.context["page"].object_list) == 20
+    assert "page=2" in first.text
+    assert len(second.context["page"].object_list) == 5
+
+
+def test_htmx_asks_for_the_results_alone(client):
+    PostFactory(content_text="Harbour lights.")
+
+    response = client.get(reverse("search"), {"q": "harbour"}, headers={"HX-Request": "true"})
+
+    assert "Post by" in response.text
+    assert "<html" not in response.text
+
+
+def test_the_page_works_as_a_plain_form_with_live_results_as_an_extra(client):
+    response = client.get(reverse("search"))
+
+    assert 'method="get" action="/search/"' in response.text
+    assert 'hx-get="/search/"' in response.text
+    assert 'name="q"' in response.text and 'type="submit"' in response.text
+
+
+def test_every_page_has_the_header_search_box(client):
+    response = client.get(reverse("home"))
+
+    assert 'id="header-search-q"' in response.text
+    assert 'action="/search/"' in response.text
+
+
+# What it never shows
+
+
+def _forum_topic(community, title="Setlist secrets"):
+    return ForumPostFactory(
+        forum=ForumFactory(community=community), title=title, content="Only for members."
+    )
+
+
+def test_a_fan_never_finds_a_forum_topic_of_a_community_they_do_not_belong_to(client):
+    mine, theirs = CommunityFactory(), CommunityFactory()
+    _forum_topic(mine, "Setlist secrets of mine")
+    _forum_topic(theirs, "Setlist secrets of theirs")
+    fan = UserFactory()
+    CommunitySubscriptionFactory(user=fan, community=mine)
+    client.force_login(fan)
+
+    response = search(client, "setlist secrets")
+
+    # Negative control: the member does find the topic of their own community.
+    assert titles(response, "topics") == ["Setlist secrets of mine"]
+    assert "of theirs" not in response.text
+    topics = search(client, "setlist", kind="topics")
+    assert [result.title for result in topics.context["page"].object_list] == [
+        "Setlist secrets of mine"
+    ]
+
+
+def test_a_lapsed_member_and_a_visitor_find_no_forum_topic(client):
+    community = CommunityFactory()
+    _forum_topic(community)
+    lapsed = UserFactory()
+    CommunitySubscriptionFactory(
+        user=lapsed, community=community, end_date=timezone.now() - timedelta(days=1)
+    )
+
+    assert titles(search(client, "setlist"), "topics") == []
+    client.force_login(lapsed)
+    assert titles(search(client, "setlist"), "topics") == []
+
+
+def test_a_member_in_grace_after_a_failed_renewal_still_finds_the_topics(client):
+    # Access as communities has it: the paid period, or the grace after a failed renewal.
+    community = CommunityFactory()
+    _forum_topic(community)
+    member = UserFactory()
+    CommunitySubscriptionFactory(
+        user=member,
+        community=community,
+        end_date=timezone.now() - timedelta(days=1),
+        grace_until=timezone.now() + timedelta(days=2),
+    )
+    client.force_login(member)
+
+    assert titles(search(client, "setlist"), "topics") == ["Setlist secrets"]
+
+
+def test_the_communitys_artist_and_staff_find_its_forum_topics(client):
+    community = CommunityFactory(artist=ArtistFactory(user=UserFactory(artist=True)))
+    _forum_topic(community)
+
+    client.force_login(community.artist.user)
+    assert titles(search(client, "setlist"), "topics") == ["Setlist secrets"]
+    client.force_login(UserFactory(staff=True))
+    assert titles(search(client, "setlist"), "topics") == ["Setlist secrets"]
+
+
+def test_forum_posts_without_a_title_are_not_topics(client):
+    community = CommunityFactory()
+    ForumPostFactory(forum=ForumFactory(community=community), title=None, content="Setlist chat")
+    client.force_login(UserFactory(staff=True))
+
+    assert titles(search(client, "setlist"), "topics") == []
+
+
+def test_deleted_posts_and_inactive_products_are_never_found(client):
+    PostFactory(content_text="Lighthouse demo", deleted_at=timezone.now())
+    ProductFactory(name="Lighthouse poster", is_active=False)
+    PostFactory(content_text="Lighthouse live")
+
+    response = search(client, "lighthouse")
+
+    assert len(titles(response, "posts")) == 1
+    assert "demo" not in response.text
+    assert titles(response, "products") == []
+
+
+def test_nothing_of_an_artist_taken_off_the_platform_is_found(client):
+    removed = ArtistFactory(artist_name="Harbour Lights")
+    PostFactory(artist=removed, content_text="The harbour session, recorded at dawn.")
+    ProductFactory(artist=removed, name="Harbour vinyl", description="Blue vinyl.")
+    community = CommunityFactory(artist=removed, name="Harbour club", description="Early.")
+    _forum_topic(community, "Harbour setlist")
+    staying = ArtistFactory(artist_name="Harbour Kids")
+    PostFactory(artist=staying, content_text="A harbour song for the kids.")
+    client.force_login(UserFactory(staff=True))  # reads every community's forum topics
+    kinds = ("artists", "posts", "products", "communities", "topics")
+    # Negative control: before the removal each of the artist's kinds is found.
+    assert all(titles(search(client, "harbour"), kind) for kind in kinds)
+
+    artist_remove(artist=removed, by=None, reason="Suspended by staff.")
+
+    response = search(client, "harbour")
+    assert titles(response, "artists") == ["Harbour Kids"]
+    assert titles(response, "posts") == ["Post by Harbour Kids"]
+    assert all(titles(response, kind) == [] for kind in ("products", "communities", "topics"))
+    assert "Harbour Lights" not in response.text
+    removed_titles = {"Harbour Lights", "Post by Harbour Lights", "Harbour vinyl"}
+    removed_titles |= {"Harbour club", "Harbour setlist"}
+    for kind in kinds:
+        listed = search(client, "harbour", kind=kind).context["page"].object_list
+        assert not removed_titles & {result.title for result in listed}, kind
+    everyone = search(client, "", kind="artists").context["page"].object_list
+    assert [result.title for result in everyone] == ["Harbour Kids"]
+
+
+def test_snippets_never_let_html_through(client):
+    PostFactory(content_text='Harbour <script>alert("x")</script> <b>bold</b> \x02marker\x03 <i')
+
+    response = search(client, "harbour")
+    snippet = snippets(response, "posts")
+
+    assert "<script" not in snippet
+    assert "<b>" not in snippet
+    assert "<i" not in snippet.replace("<mark>", "")
+    assert "alert(&quot;x&quot;)" in snippet
+    # The text's own marker characters never become highlighting.
+    assert snippet.count("<mark>") == snippet.count("</mark>") == 1
+
+
+# Bad queries
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "!!!",
+        "-",
+        '"',
+        "or",
+        "'; DROP TABLE posts; --",
+        "x') OR 1=1 --",
+        "a & b | !c <-> d:*",
+        "((((",
+        "\\",
+        "%_%",
+        "é",
+    ],
+)
+def test_odd_and_hostile_queries_answer_200_with_a_message(client, query):
+    PostFactory(content_text="Harbour lights.")
+
+    response = search(client, query)
+
+    assert response.status_code == 200
+    assert "Nothing matches" in response.text or response.context["groups"]
+
+
+def test_a_nul_byte_is_refused_with_a_message(client):
+    response = search(client, "harbour\x00")
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.text
+
+
+def test_a_very_long_query_is_refused_with_a_message(client):
+    response = search(client, "harbour " * 200)
+
+    assert response.status_code == 200
+    assert "at most 100 characters" in response.text
+    assert response.context["groups"] is None
+
+
+def test_an_unknown_kind_is_explained(client):
+    response = search(client, "harbour", kind="spaceships")
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+
+
+def test_an_empty_query_invites_one(client):
+    response = search(client, "")
+
+    assert response.status_code == 200
+    assert "Type a name or some words" in response.text
+
+
+# Queries
+
+
+def _fill(size: int, member):
+    artist = ArtistFactory(artist_name="Harbour Band")
+    community = CommunityFactory(artist=artist, name="Harbour fans")
+    CommunitySubscriptionFactory(user=member, community=community)
+    forum = ForumFactory(community=community)
+    for i in range(size):
+        PostFactory(artist=artist, content_text=f"Harbour post {i}")
+        ProductFactory(artist=artist, name=f"Harbour item {i}")
+        ReviewFactory(artist=artist, title=f"Harbour review {i}")
+        ForumPostFactory(forum=forum, title=f"Harbour topic {i}")
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_the_page_runs_a_constant_number_of_queries(client, django_assert_num_queries, size):
+    member = UserFactory()
+    _fill(size, member)
+    client.force_login(member)
+
+    # session and user; pg_trgm's threshold; one query per kind (six)
+    with django_assert_num_queries(9):
+        grouped = search(client, "harbour")
+    # session and user; pg_trgm's threshold; the count and the page
+    with django_assert_num_queries(5):
+        search(client, "harbour", kind="topics")
+
+    assert len(grouped.context["groups"]) == 6
+
+
+def test_exclusions_alone_find_no_words(client):
+    PostFactory(content_text="Harbour lights.")
+    PostFactory(content_text="Studio day.")
+
+    # "for" is a stop word: nothing is left to look for but what to leave out.
+    for query in ["-studio", "for -studio"]:
+        response = search(client, query)
+        assert response.status_code == 200
+        assert titles(response, "posts") == []
+        assert "Nothing matches" in response.text
