@@ -9,6 +9,7 @@ from django_countries import countries
 
 from accounts import services
 from accounts.models import Genre, Language
+from musicplatform.forms import NameField
 
 MINIMUM_AGE = 13
 MAXIMUM_AGE = 120
@@ -23,7 +24,7 @@ GENDER_CHOICES = [
 
 
 class SignupForm(allauth_forms.SignupForm):
-    full_name = forms.CharField(
+    full_name = NameField(
         label="Full name",
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": "Your name"}),
@@ -60,7 +61,7 @@ def _age_on(born: date, today: date) -> int:
 
 
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=100)
+    full_name = NameField(label="Full name", max_length=100)
     gender = forms.ChoiceField(label="Gender", choices=GENDER_CHOICES, required=False)
     date_of_birth = forms.DateField(
         label="Date of birth",
@@ -122,11 +123,8 @@ class ProfileForm(forms.Form):
         upload = self.cleaned_data.get("profile_picture")
         if not upload:
             return None
-        try:
-            # Checked and re-encoded here so a bad file is a form error; stored only on save.
-            self.processed_picture = services.profile_picture_process(upload=upload)
-        except services.InvalidPicture as exc:
-            raise forms.ValidationError(str(exc)) from None
+        # Checked and re-encoded here so a bad file is a form error; stored only on save.
+        self.processed_picture = services.profile_picture_process(upload=upload)
         return upload
 
     def clean(self):

@@ -3,7 +3,7 @@
 
 from allauth.account import signals as account_signals
 from allauth.socialaccount import signals as social_signals
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -55,3 +55,9 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     # a check without a request (a shell, a command) is nobody's attempt to sign in.
     if request is not None:
         ratelimit.login_failed(request, ratelimit.login_of(credentials))
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request=None, user=None, **kwargs):
+    if request is not None:
+        ratelimit.login_succeeded(request, user)

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -158,15 +159,33 @@ def user_data_export(*, user: User) -> dict[str, Any]:
     }
 
 
-def login_failures_since(*, ip_address: str, ip_since, login: str, login_since) -> tuple[int, int]:
-    """Failed sign-ins from this address since `ip_since` and for this login name since
-    `login_since`, in one query."""
-    from_ip = models.Q(ip_address=ip_address, created_at__gt=ip_since)
-    for_login = models.Q(login_key=services.login_key(login), created_at__gt=login_since)
-    counts = LoginFailure.objects.filter(from_ip | for_login).aggregate(
-        by_ip=models.Count("pk", filter=from_ip), by_login=models.Count("pk", filter=for_login)
+@dataclass(frozen=True)
+class LoginFailures:
+    pair: int
+    pair_last: datetime | None
+    from_ip: int
+    ip_accounts: int
+    for_login: int
+
+
+def login_failures_since(*, ip_address: str, login: str, since: datetime) -> LoginFailures:
+    """Failed sign-ins since `since`: for this login from this address (and the last one),
+    from this address (and for how many logins), for this login from anywhere; one query."""
+    from_ip = models.Q(ip_address=ip_address)
+    for_login = models.Q(login_key=services.login_key(login))
+    pair = from_ip & for_login
+    counts = (
+        LoginFailure.objects.filter(created_at__gt=since)
+        .filter(from_ip | for_login)
+        .aggregate(
+            pair=models.Count("pk", filter=pair),
+            pair_last=models.Max("created_at", filter=pair),
+            from_ip=models.Count("pk", filter=from_ip),
+            ip_accounts=models.Count("login_key", filter=from_ip, distinct=True),
+            for_login=models.Count("pk", filter=for_login),
+        )
     )
-    return counts["by_ip"], counts["by_login"]
+    return LoginFailures(**counts)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from PIL import Image, ImageOps
+from PIL import Image
 
 from accounts.middleware import user_cache_key
 from accounts.models import (
@@ -32,8 +32,7 @@ from accounts.models import (
 )
 from artists.models import Artist
 from musicplatform.cache import invalidate_on_commit
-from musicplatform.images import UnusablePicture, decode_picture, encode_jpeg
-from musicplatform.uploads import MARKUP_MESSAGE
+from musicplatform.images import encode_jpeg, picture_decoded
 from shop.models import SavedAddress
 
 TOKEN_LIFETIMES = {
@@ -42,13 +41,6 @@ TOKEN_LIFETIMES = {
 }
 PICTURE_SIZES = {"512": 512, "128": 128}
 PICTURE_DIR = "profile-pictures"
-PICTURE_PROBLEMS = {
-    "format": "Please upload a JPEG, PNG, GIF or WebP picture.",
-    "pixels": "The picture has too many pixels; please upload one of at most "
-    f"{settings.PROFILE_PICTURE_MAX_PIXELS // 1_000_000} megapixels.",
-    "unreadable": "The file is not a picture we can read.",
-    "markup": MARKUP_MESSAGE.format(name="The picture"),
-}
 
 
 class VerificationTokenError(Exception):
@@ -57,10 +49,6 @@ class VerificationTokenError(Exception):
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(reason)
-
-
-class InvalidPicture(Exception):
-    """An upload that is not an acceptable picture; the message is shown to the user."""
 
 
 class SpotifyNotLinked(Exception):
@@ -290,22 +278,14 @@ def user_update_profile(
 
 
 def profile_picture_process(*, upload) -> dict[str, bytes]:
-    """Check an upload with Pillow and return it re-encoded as 512 px and 128 px JPEGs.
+    """The upload checked (musicplatform.images) and re-encoded as 512 px and 128 px JPEGs.
 
-    Raises InvalidPicture with a message for the user; nothing is stored here.
+    Raises ValidationError with a message for the user; nothing is stored here.
     """
-    if upload.size > settings.PROFILE_PICTURE_MAX_BYTES:
-        raise InvalidPicture(
-            f"The picture is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-            f"{settings.PROFILE_PICTURE_MAX_BYTES // 1024 // 1024} MB."
-        )
-    upload.seek(0)
-    try:
-        image = decode_picture(upload.read(), max_pixels=settings.PROFILE_PICTURE_MAX_PIXELS)
-    except UnusablePicture as error:
-        raise InvalidPicture(PICTURE_PROBLEMS[error.reason]) from None
+    largest = max(PICTURE_SIZES.values())
+    image = picture_decoded(upload, use="avatar", box=(largest, largest), crop=True)
     return {
-        name: encode_jpeg(ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS))
+        name: encode_jpeg(image.resize((side, side), Image.Resampling.LANCZOS))
         for name, side in PICTURE_SIZES.items()
     }
 

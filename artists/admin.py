@@ -3,9 +3,25 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from artists import services
+from artists import selectors, services
 from artists.models import Artist, ArtistPayoutMethod, ArtistVerification, ArtistVerificationStatus
 from notifications.services import StatusTransitionError
+
+
+class ImpersonationFilter(admin.SimpleListFilter):
+    """Unverified artists whose names look like a verified artist's (case, spacing,
+    lookalike letters): for staff to check before fans are fooled."""
+
+    title = "impersonation"
+    parameter_name = "impersonation"
+
+    def lookups(self, request, model_admin):
+        return [("suspects", "Name looks like a verified artist's")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "suspects":
+            return queryset.filter(pk__in=selectors.impersonation_suspects())
+        return queryset
 
 
 @admin.register(Artist)
@@ -21,6 +37,7 @@ class ArtistAdmin(admin.ModelAdmin):
     )
     list_editable = ("featured",)
     list_filter = (
+        ImpersonationFilter,
         "verification_status",
         "third_party_platform",
         "featured",

@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 
 from artists import uploads
 from artists.models import PayoutMethodType, ThirdPartyPlatform
-from musicplatform.forms import MultipleFileField
+from musicplatform.forms import MultipleFileField, NameField
 
 IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
 class ArtistProfileForm(forms.Form):
-    artist_name = forms.CharField(max_length=255, strip=True)
+    artist_name = NameField(max_length=255, strip=True)
     bio = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000, required=False)
     profile_picture = forms.FileField(
         required=False,
@@ -34,15 +34,13 @@ class ArtistProfileForm(forms.Form):
         upload = self.cleaned_data.get("profile_picture")
         if not upload:
             return None
-        return uploads.picture_resized(
-            upload, size=uploads.PROFILE_PICTURE_SIZE, label="profile picture"
-        )
+        return uploads.picture_resized(upload, size=uploads.PROFILE_PICTURE_SIZE, use="avatar")
 
     def clean_cover_photo(self):
         upload = self.cleaned_data.get("cover_photo")
         if not upload:
             return None
-        return uploads.picture_resized(upload, size=uploads.COVER_PHOTO_SIZE, label="cover photo")
+        return uploads.picture_resized(upload, size=uploads.COVER_PHOTO_SIZE, use="cover")
 
 
 class VerificationRequestForm(forms.Form):

@@ -26,11 +26,14 @@ from artists.models import (
     ArtistPayoutMethod,
     ArtistVerification,
     PayoutMethodType,
+    VerificationStatus,
 )
 from catalogue.selectors import artist_releases
 from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
 from content.models import Comment, Post, Review
+from content.selectors import counted_in_ratings
+from musicplatform.validators import name_skeleton
 from notifications.models import StatusHistory
 from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus, Product
 from shop.selectors import artist_shop_products
@@ -105,7 +108,7 @@ class ArtistPage:
     @cached_property
     def rating(self) -> dict:
         """The average rating of the artist's reviews and their number."""
-        return Review.objects.filter(artist=self.artist).aggregate(
+        return counted_in_ratings(Review.objects.filter(artist=self.artist)).aggregate(
             average=Avg("rating"), count=Count("pk")
         )
 
@@ -330,3 +333,43 @@ def _post_label(text: str | None, created: datetime) -> str:
     words = (text or "").split()
     label = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
     return label or f"Post of {created:%Y-%m-%d}"
+
+
+# Names shorter than this must match a verified name's skeleton exactly to be flagged; a
+# one-letter difference between short names is ordinary ("Nova", "Nora").
+SUSPECT_MIN_LENGTH = 5
+
+
+def _one_letter_off(skeleton: str) -> set[str]:
+    """The skeleton with each one of its letters left out."""
+    return {skeleton[:n] + skeleton[n + 1 :] for n in range(len(skeleton))}
+
+
+def impersonation_suspects() -> dict:
+    """Unverified artists whose names look like a verified artist's: artist id -> the
+    verified artist's name. Looks like: the same skeleton (case, spacing, accents,
+    lookalike letters: musicplatform.validators.name_skeleton), or for longer names one
+    letter added, left out or changed. Two queries of ids and names."""
+    verified = Artist.objects.filter(verification_status=VerificationStatus.VERIFIED)
+    exact: dict[str, str] = {}
+    near: dict[str, str] = {}
+    for name in verified.values_list("artist_name", flat=True):
+        skeleton = name_skeleton(name)
+        exact.setdefault(skeleton, name)
+        if len(skeleton) >= SUSPECT_MIN_LENGTH:
+            for variant in _one_letter_off(skeleton) | {skeleton}:
+                near.setdefault(variant, name)
+    suspects = {}
+    # Artists already removed or suspended (artists.services.artist_remove) are dealt with.
+    others = Artist.objects.on_platform().exclude(verification_status=VerificationStatus.VERIFIED)
+    for artist_id, name in others.values_list("pk", "artist_name").iterator():
+        skeleton = name_skeleton(name)
+        if skeleton in exact:
+            suspects[artist_id] = exact[skeleton]
+        elif len(skeleton) >= SUSPECT_MIN_LENGTH:
+            match = next(
+                (near[v] for v in (skeleton, *_one_letter_off(skeleton)) if v in near), None
+            )
+            if match is not None:
+                suspects[artist_id] = match
+    return suspects

@@ -18,6 +18,7 @@ from artists.models import (
     VerificationStatus,
 )
 from musicplatform.cache import invalidate_on_commit
+from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change
 
@@ -76,6 +77,7 @@ def artist_create(
     cover_photo: File | None = None,
 ) -> Artist:
     """The user's artist profile; the user becomes an artist. One profile per user."""
+    validate_single_line(artist_name)
     with transaction.atomic():
         locked_user = User.objects.select_for_update().get(pk=user.pk)
         if Artist.objects.filter(user=locked_user).exists():
@@ -99,6 +101,7 @@ def artist_update(
     cover_photo: File | None = None,
 ) -> Artist:
     """New name and bio; pictures are replaced only when new ones are given."""
+    validate_single_line(artist_name)
     with transaction.atomic():
         locked = Artist.objects.select_for_update().get(pk=artist.pk)
         locked.artist_name = artist_name
@@ -241,7 +244,6 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     from communities.selectors import community_info_key
     from communities.services import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
     from content.selectors import FEATURED_CACHE_KEY
-    from musicplatform.cache import invalidate_on_commit
     from musicplatform.selectors import HOME_CACHE_KEY
     from notifications.models import StatusHistory
     from shop.models import Order, OrderStatus

@@ -5,11 +5,11 @@ from django.conf import settings
 
 from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
 from communities.services import CHAT_MESSAGE_MAX, CommunityError, fee_check
-from musicplatform.forms import before_latest_year
+from musicplatform.forms import NameField, before_latest_year
 
 
 class CommunityForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     subscription_fee = forms.DecimalField(
         label="Fee (USD)",
@@ -47,7 +47,7 @@ class AcceptPriceForm(forms.Form):
 
 
 class ForumForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     forum_type = forms.ChoiceField(label="Type", choices=ForumType.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -59,12 +59,12 @@ class ForumForm(forms.Form):
 
 
 class ForumPostForm(forms.Form):
-    title = forms.CharField(max_length=255, required=False)
+    title = NameField(max_length=255, required=False)
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
     image = forms.FileField(
-        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 10 MB."
+        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 6 MB."
     )
 
 
@@ -77,14 +77,14 @@ class ChatMessageForm(forms.Form):
 
 
 class ForumPostEditForm(forms.Form):
-    title = forms.CharField(max_length=255, required=False)
+    title = NameField(max_length=255, required=False)
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
 
 
 class LiveEventForm(forms.Form):
-    title = forms.CharField(max_length=255)
+    title = NameField(max_length=255)
     event_type = forms.ChoiceField(label="Type", choices=LiveEventType.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     start_time = forms.DateTimeField(

@@ -18,6 +18,7 @@ from django.db.models.functions import Least, Now
 from django.utils import timezone
 
 from communities import selectors
+from communities.media import private_media_store
 from communities.models import (
     LIVE_EVENT_TRANSITIONS,
     SUBSCRIPTION_PERIODS,
@@ -36,12 +37,13 @@ from communities.models import (
     SubscriptionRenewal,
     SubscriptionStatus,
 )
-from content.media import check_upload, store_media
+from content.media import check_upload
 from content.models import MediaType
 from live.publish import live_event_end_announce, live_message_announce
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
+from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change, unannounced_ids
 
@@ -125,6 +127,7 @@ def community_create(
     description: str = "",
 ) -> Community:
     name = name.strip()
+    validate_single_line(name)
     subscription_fee = fee_check(subscription_fee)
     try:
         with transaction.atomic():
@@ -152,6 +155,7 @@ def community_update(
     accepted until each accepts the new price (`subscription_accept_price`)."""
     _require_manager(community, by)
     name = name.strip()
+    validate_single_line(name)
     subscription_fee = fee_check(subscription_fee)
     try:
         with transaction.atomic():
@@ -179,6 +183,7 @@ def forum_create(
     if forum_type not in ForumType.values:
         raise CommunityError("Choose one of the four forum types.")
     name = name.strip()
+    validate_single_line(name)
     try:
         with transaction.atomic():
             forum = Forum.objects.create(
@@ -206,6 +211,7 @@ def forum_post_create(
     """
     _require_access(community.pk, by)
     title, content = title.strip(), content.strip()
+    validate_single_line(title)
     is_artist = _is_artist_of(community, by)
     kind = forum.forum_type
     fields: dict = {"title": title or None, "content": content or None}
@@ -221,7 +227,7 @@ def forum_post_create(
         if image is None:
             raise CommunityError("Choose a picture of your fan art.")
         try:
-            checked = check_upload(image)
+            checked = check_upload(image, picture_use="fan_art")
         except ValidationError as error:
             raise CommunityError(" ".join(error.messages)) from error
         if checked.media_type != MediaType.IMAGE:
@@ -234,9 +240,7 @@ def forum_post_create(
             fields["created_at"] = ClockTimestamp()
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
-            fields["media_urls"] = store_media(
-                items=[checked], folder=f"communities/{community.pk}/fan-art"
-            )
+            fields["media_urls"] = private_media_store(items=[checked], community_id=community.pk)
         post = ForumPost.objects.create(forum=forum, user=by, **fields)
         if kind == ForumType.ARTIST_FORUM:
             from communities.tasks import forum_post_notify_members
@@ -288,6 +292,7 @@ def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = ""
     if post.user_id != by.pk:
         raise CommunityError("You can edit only your own posts.")
     title, content = title.strip(), content.strip()
+    validate_single_line(title)
     kind = post.forum.forum_type
     if kind == ForumType.ALL_CHAT:
         if not content:
@@ -930,6 +935,7 @@ def live_event_schedule(
     description: str = "",
 ) -> LiveEvent:
     _require_manager(community, by)
+    validate_single_line(title)
     if event_type not in LiveEventType.values:
         raise CommunityError("Choose a chat or a Q&A.")
     if start_time <= timezone.now():

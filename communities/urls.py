@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from communities import views
 
@@ -24,6 +24,12 @@ urlpatterns = [
     path(C + "posts/<uuid:post_id>/delete/", views.post_delete, name="post_delete"),
     path(C + "posts/<uuid:post_id>/pin/", views.post_pin, name="post_pin"),
     path(C + "posts/<uuid:post_id>/answer/", views.post_answer, name="post_answer"),
+    # Members-only pictures (communities/media.py): fresh names of ours, nothing else.
+    re_path(
+        r"^(?P<community_id>[0-9a-f-]{36})/media/(?P<name>[0-9a-f]{32}\.(?:jpg|png))$",
+        views.private_media,
+        name="media",
+    ),
     path(C + "events/new/", views.event_create, name="event_create"),
     path(C + "events/<uuid:event_id>/", views.event_detail, name="event"),
     path(C + "events/<uuid:event_id>/status/", views.event_status, name="event_status"),

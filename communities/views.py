@@ -4,18 +4,21 @@ Every view that shows forum or event content asks `selectors.can_view_content`; 
 does not belong to the community in the URL is answered 404, so ids cannot be probed.
 """
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
-from communities import forms, selectors, services
+from communities import forms, media, selectors, services
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
 from musicplatform.http import redirect_back
+from musicplatform.ratelimits import limited_per_user
 from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
@@ -312,6 +315,7 @@ def _forum(info: CommunityInfo, forum_id):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_per_user("forum_message")
 def forum_detail(request, community_id, forum_id):
     info, paywall = _member_info(request, community_id)
     forum = _forum(info, forum_id)
@@ -577,6 +581,7 @@ def event_status(request, community_id, event_id):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_per_user("chat_message")
 def event_messages(request, community_id, event_id):
     """GET: the poll (chat: messages after the cursor; Q&A: the question list).
     POST: send a message or a question. The same page works without JavaScript."""
@@ -681,3 +686,24 @@ def question_answer(request, community_id, event_id, message_id):
     except services.CommunityError as error:
         messages.error(request, str(error))
     return redirect(event)
+
+
+@require_safe
+def private_media(request, community_id, name):
+    """A members-only picture: a fresh signature (communities/media.py) and a viewer who
+    may see the community's content, or nothing."""
+    if not media.signature_valid(request.path, request.GET.get("sig", "")):
+        return HttpResponseForbidden(
+            "This picture's link has expired or is not valid; reload the page it was on."
+        )
+    try:
+        community_id = uuid.UUID(community_id)
+    except ValueError:
+        raise Http404 from None
+    _info, paywall = _member_info(request, community_id)
+    if paywall is not None:
+        raise Http404
+    try:
+        return media.media_response(community_id=community_id, name=name)
+    except FileNotFoundError:
+        raise Http404 from None

@@ -5,7 +5,7 @@ from django import forms
 from artists.models import Artist
 from content.models import ReviewedContentType
 from content.services import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REVIEW_MAX_LENGTH
-from musicplatform.forms import MultipleFileField, MultipleFileInput
+from musicplatform.forms import MultipleFileField, MultipleFileInput, NameField
 
 
 class PostForm(forms.Form):
@@ -74,7 +74,7 @@ class ShareLinkForm(forms.Form):
 
 
 class ReviewFieldsForm(forms.Form):
-    title = forms.CharField(max_length=255)
+    title = NameField(max_length=255)
     text_content = forms.CharField(
         label="Your review", max_length=REVIEW_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 8})
     )
@@ -91,9 +91,9 @@ class ReviewForm(ReviewFieldsForm):
     content_id = forms.CharField(
         label="Catalogue id", max_length=255, help_text="e.g. the Spotify id of the album or song"
     )
-    content_name = forms.CharField(label="Album or song title", max_length=255)
+    content_name = NameField(label="Album or song title", max_length=255)
     artist = forms.UUIDField(required=False, widget=forms.HiddenInput())
-    artist_name = forms.CharField(label="Artist", max_length=255, required=False)
+    artist_name = NameField(label="Artist", max_length=255, required=False)
     images = MultipleFileField(
         label="Pictures (up to 4)",
         required=False,

@@ -5,28 +5,19 @@ from dataclasses import dataclass
 
 import filetype
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 
 from content.models import MediaType
-from musicplatform.images import (
-    UnusablePicture,
-    decode_picture,
-    encode_jpeg,
-    encode_png,
-    has_transparency,
-)
+from musicplatform.images import picture_scaled_down
 from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 MAX_IMAGES_PER_POST = 4
 # Larger pictures are scaled down: nobody needs more on a post, and it bounds storage.
-MAX_IMAGE_SIDE = 2048
-# Refuse decompression bombs before Pillow allocates them.
-MAX_IMAGE_PIXELS = 50_000_000
+MAX_IMAGE_SIDE = 1600
 
 AUDIO_TYPES = {
     "audio/mpeg": "mp3",
@@ -52,27 +43,11 @@ def _megabytes(size: int) -> str:
     return f"{size // (1024 * 1024)} MB"
 
 
-def _check_image(upload: UploadedFile) -> CheckedMedia:
-    if upload.size > MAX_IMAGE_BYTES:
-        raise ValidationError(
-            f"“{upload.name}” is larger than {_megabytes(MAX_IMAGE_BYTES)}; pictures may be at most that."
-        )
-    try:
-        image = decode_picture(upload.read(), max_pixels=MAX_IMAGE_PIXELS)
-    except UnusablePicture as error:
-        problem = {
-            "format": "is not a JPEG, PNG, GIF or WebP picture",
-            "pixels": "has too many pixels",
-            "unreadable": "is not a picture we can read",
-            "markup": "has a web page or script hidden inside it, so it cannot be used",
-        }[error.reason]
-        raise ValidationError(f"“{upload.name}” {problem}.") from None
-    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
-    if has_transparency(image):
-        out, extension = encode_png(image), "png"
-    else:
-        out, extension = encode_jpeg(image), "jpg"
-    return CheckedMedia(media_type=MediaType.IMAGE, content=ContentFile(out), extension=extension)
+def _check_image(upload: UploadedFile, *, use: str) -> CheckedMedia:
+    picture = picture_scaled_down(upload, use=use, max_side=MAX_IMAGE_SIDE)
+    return CheckedMedia(
+        media_type=MediaType.IMAGE, content=picture, extension=picture.name.rsplit(".", 1)[1]
+    )
 
 
 def _check_audio_or_video(upload: UploadedFile, data_head: bytes) -> CheckedMedia:
@@ -99,8 +74,10 @@ def _check_audio_or_video(upload: UploadedFile, data_head: bytes) -> CheckedMedi
     return CheckedMedia(media_type=media_type, content=upload, extension=extension)
 
 
-def check_upload(upload: UploadedFile) -> CheckedMedia:
-    """What the file really is, re-encoded when it is a picture; ValidationError otherwise."""
+def check_upload(upload: UploadedFile, *, picture_use: str) -> CheckedMedia:
+    """What the file really is, re-encoded when it is a picture; ValidationError otherwise.
+
+    `picture_use` names the picture budget (settings.PICTURE_UPLOADS) for pictures."""
     if not upload.size:
         raise ValidationError(f"“{upload.name}” is empty.")
     upload.seek(0)
@@ -108,20 +85,21 @@ def check_upload(upload: UploadedFile) -> CheckedMedia:
     upload.seek(0)
     kind = filetype.guess(head)
     if kind is not None and kind.mime.startswith("image/"):
-        return _check_image(upload)
+        return _check_image(upload, use=picture_use)
     return _check_audio_or_video(upload, head)
 
 
-def check_uploads(uploads: list[UploadedFile]) -> list[CheckedMedia]:
+def check_uploads(uploads: list[UploadedFile], *, picture_use: str) -> list[CheckedMedia]:
     """A post carries up to four pictures, or one audio file, or one video."""
-    checked = [check_upload(upload) for upload in uploads]
+    # Counted before anything is decoded, so a form with many files costs no more than four.
+    if len(uploads) > MAX_IMAGES_PER_POST:
+        raise ValidationError(f"A post carries at most {MAX_IMAGES_PER_POST} pictures.")
+    checked = [check_upload(upload, picture_use=picture_use) for upload in uploads]
     kinds = {item.media_type for item in checked}
     if len(kinds) > 1:
         raise ValidationError(
             "A post carries pictures, or one audio file, or one video, not a mix."
         )
-    if kinds == {MediaType.IMAGE} and len(checked) > MAX_IMAGES_PER_POST:
-        raise ValidationError(f"A post carries at most {MAX_IMAGES_PER_POST} pictures.")
     if kinds & {MediaType.AUDIO, MediaType.VIDEO} and len(checked) > 1:
         raise ValidationError("A post carries one audio file or one video.")
     return checked

@@ -55,11 +55,13 @@ class Post(models.Model):
     @property
     def card_vary(self) -> tuple:
         """What a post card shows that changes (`{% fragment %}` in _post_card.html): the
-        row (a like moves its counter, not `updated_at`), and the comment count and the
-        viewer's like and authorship that `content.selectors.posts_for()` annotates."""
+        row (a like moves its counter, not `updated_at`), the artist's verified badge, and
+        the comment count and the viewer's like and authorship that
+        `content.selectors.posts_for()` annotates."""
         return (
             self.pk,
             self.updated_at,
+            self.artist.verification_status,
             self.likes_count,
             self.comment_count,
             self.liked,

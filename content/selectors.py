@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import (
     Avg,
@@ -414,8 +415,17 @@ class RatingSummary:
     distribution: list[tuple[int, int, int]]
 
 
+def counted_in_ratings(reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """The reviews that count in averages: with REVIEW_MIN_ACCOUNT_AGE_DAYS set, not those
+    of accounts younger than that (a burst of fresh accounts cannot move a rating)."""
+    days = settings.REVIEW_MIN_ACCOUNT_AGE_DAYS
+    if not days:
+        return reviews
+    return reviews.filter(user__created_at__lte=timezone.now() - timedelta(days=days))
+
+
 def rating_summary(reviews: QuerySet[Review]) -> RatingSummary:
-    totals = reviews.aggregate(
+    totals = counted_in_ratings(reviews).aggregate(
         count=Count("pk"),
         average=Avg("rating"),
         **{f"stars_{n}": Count("pk", filter=Q(rating=n)) for n in range(1, 6)},

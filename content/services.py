@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, UserPreferences
@@ -14,6 +15,7 @@ from artists.models import Artist
 from content.media import check_uploads, store_media
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType, ShareLink
 from musicplatform.tasks import enqueue_on_commit
+from musicplatform.validators import name_key, name_key_sql, validate_single_line
 from notifications.models import NotificationType
 from notifications.services import (
     artist_audience_notify,
@@ -28,12 +30,14 @@ REVIEW_MAX_LENGTH = 10000
 SHARE_TOKEN_BYTES = 32
 
 
-def _clean_text(value: str | None, *, max_length: int, what: str) -> str:
+def _clean_text(value: str | None, *, max_length: int, what: str, single_line: bool = False) -> str:
     text = (value or "").strip()
     if len(text) > max_length:
         raise ValidationError(
             f"{what} can be at most {max_length:,} characters long (it has {len(text):,})."
         )
+    if single_line:
+        validate_single_line(text)
     return text
 
 
@@ -53,7 +57,7 @@ def post_create(
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
     if not text and not uploads:
         raise ValidationError("Write something or attach a picture, audio or video.")
-    checked = check_uploads(uploads)
+    checked = check_uploads(uploads, picture_use="post")
     media_urls = store_media(items=checked, folder=f"posts/{artist.pk}")
     post = Post.objects.create(
         artist=artist,
@@ -103,7 +107,7 @@ def post_update(
 ) -> Post:
     """New uploads replace the post's media; `remove_media` drops it without a replacement."""
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
-    checked = check_uploads(uploads)
+    checked = check_uploads(uploads, picture_use="post")
     with transaction.atomic():
         locked = (
             Post.objects.select_for_update(of=("self",))
@@ -312,7 +316,7 @@ def share_link_create(*, post: Post, by: User, expires_in: timedelta | None = No
 
 
 def _clean_review_fields(*, title: str, text_content: str, rating: int) -> tuple[str, str, int]:
-    title = _clean_text(title, max_length=255, what="A title")
+    title = _clean_text(title, max_length=255, what="A title", single_line=True)
     text = _clean_text(text_content, max_length=REVIEW_MAX_LENGTH, what="A review")
     if not title or not text:
         raise ValidationError("A review needs a title and some text.")
@@ -338,20 +342,31 @@ def review_create(
     if content_type not in ReviewedContentType.values:
         raise ValidationError("Only albums and songs can be reviewed.")
     content_id = _clean_text(content_id, max_length=255, what="A catalogue id")
-    content_name = _clean_text(content_name, max_length=255, what="A name")
+    content_name = _clean_text(content_name, max_length=255, what="A name", single_line=True)
+    validate_single_line(artist_name)
     if not content_id or not content_name:
         raise ValidationError("Say which album or song you are reviewing.")
     title, text, rating = _clean_review_fields(
         title=title, text_content=text_content, rating=rating
     )
-    checked = check_uploads(list(images))
+    checked = check_uploads(list(images), picture_use="review")
     if any(item.media_type != MediaType.IMAGE for item in checked):
         raise ValidationError("A review can carry pictures only.")
     label = ReviewedContentType(content_type).label.lower()
+    _refuse_own_release(user=user, artist=artist, artist_name=artist_name, label=label)
     duplicate = ValidationError(
         f"You have already reviewed this {label}; edit your review instead."
     )
-    if Review.objects.filter(user=user, content_type=content_type, content_id=content_id).exists():
+    # Catalogue ids and names are compared as people type them: "Night  Drive" and
+    # "night drive", "SPOTIFY-1" and "spotify-1" are one item (kept as typed).
+    if _reviewed_already(
+        user=user,
+        content_type=content_type,
+        content_id=content_id,
+        content_name=content_name,
+        artist=artist,
+        artist_name=artist_name,
+    ):
         raise duplicate
     image_urls = store_media(items=checked, folder=f"reviews/{user.pk}")
     try:
@@ -370,6 +385,43 @@ def review_create(
             )
     except IntegrityError as exc:
         raise duplicate from exc
+
+
+def _refuse_own_release(*, user: User, artist: Artist | None, artist_name: str, label: str):
+    own_names = {name_key(a.artist_name) for a in user.artist_profiles.all()}
+    named = name_key(artist.artist_name if artist else artist_name)
+    if (artist is not None and artist.user_id == user.pk) or (named and named in own_names):
+        raise ValidationError(f"You cannot review your own {label}.")
+
+
+def _reviewed_already(
+    *,
+    user: User,
+    content_type: str,
+    content_id: str,
+    content_name: str,
+    artist: Artist | None,
+    artist_name: str,
+) -> bool:
+    """The user has reviewed this item, under this catalogue id or by its name and artist."""
+    same_artist = (
+        Q(artist=artist)
+        if artist is not None
+        else Q(artist__isnull=True, artist_name_key=name_key(artist_name))
+    )
+    return (
+        Review.objects.filter(user=user, content_type=content_type)
+        .annotate(
+            content_id_key=name_key_sql("content_id"),
+            content_name_key=name_key_sql("content_name"),
+            artist_name_key=name_key_sql("artist_name"),
+        )
+        .filter(
+            Q(content_id_key=content_id)
+            | (Q(content_name_key=name_key(content_name)) & same_artist)
+        )
+        .exists()
+    )
 
 
 def review_update(

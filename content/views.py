@@ -24,6 +24,7 @@ from content.forms import (
 )
 from content.models import Comment, Post, Review, ReviewedContentType
 from musicplatform.http import redirect_back
+from musicplatform.ratelimits import limited_per_user
 
 
 def _is_htmx(request) -> bool:
@@ -88,6 +89,7 @@ def artist_follow(request, artist_id):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limited_per_user("post")
 def post_create(request):
     artists = request.user.artist_profiles.order_by("artist_name")
     if not artists:
@@ -269,6 +271,7 @@ def _comment_on(request, *, post: Post | None = None, review: Review | None = No
 
 @login_required
 @require_POST
+@limited_per_user("comment")
 def post_comment(request, post_id):
     post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
     return _comment_on(request, post=post)
@@ -276,6 +279,7 @@ def post_comment(request, post_id):
 
 @login_required
 @require_POST
+@limited_per_user("comment")
 def review_comment(request, review_id):
     review = get_object_or_404(Review, pk=review_id)
     return _comment_on(request, review=review)
@@ -435,6 +439,7 @@ def shared_post(request, token):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limited_per_user("review")
 def review_create(request):
     form = ReviewForm(request.POST or None, request.FILES or None, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():

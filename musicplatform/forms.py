@@ -3,6 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from musicplatform.validators import validate_single_line
+
 # Far enough for any booking or event, near enough that date arithmetic on the value (the
 # day after the last day, a reminder before the start) stays within Python's year 9999.
 LATEST_YEAR = 2099
@@ -30,6 +32,12 @@ class MultipleFileField(forms.FileField):
             return [super(MultipleFileField, self).clean(item, initial) for item in data]
         # An empty input is "no files" (or "required" when the field is).
         return [super().clean(data, initial)] if data else super().clean(data, initial) or []
+
+
+class NameField(forms.CharField):
+    """A name or a title: one line of text (musicplatform.validators)."""
+
+    default_validators = [validate_single_line]
 
 
 class SearchForm(forms.Form):

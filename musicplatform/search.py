@@ -95,6 +95,9 @@ class Result:
     url: str
     snippet: SafeString
     detail: str
+    # The artist the result names (in its title or its detail): the verified badge goes
+    # next to that name, as everywhere an artist's name appears.
+    artist: Artist | None = None
 
 
 def highlighted(snippet: str | None) -> SafeString:
@@ -143,6 +146,7 @@ def _artist_result(artist: Artist) -> Result:
         url=artist.get_absolute_url(),
         snippet=highlighted(" ".join((artist.bio or "").split()[:30])),
         detail="Verified artist" if artist.is_verified else "Artist",
+        artist=artist,
     )
 
 
@@ -166,6 +170,7 @@ def _post_result(post: Post) -> Result:
         url=post.get_absolute_url(),
         snippet=highlighted(post.snippet),
         detail=f"{post.created_at:%d %b %Y}",
+        artist=post.artist,
     )
 
 
@@ -196,6 +201,7 @@ def _product_result(product: Product) -> Result:
         snippet=highlighted(product.snippet),
         detail=f"{product.get_product_type_display()} by {product.artist.artist_name}, "
         f"{product.price} USD",
+        artist=product.artist,
     )
 
 
@@ -209,6 +215,7 @@ def _community_result(community: Community) -> Result:
         url=community.get_absolute_url(),
         snippet=highlighted(community.snippet),
         detail=f"Community of {community.artist.artist_name}",
+        artist=community.artist,
     )
 
 

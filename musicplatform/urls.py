@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz/ready", views.healthz_ready, name="healthz_ready"),
     path("search/", views.search, name="search"),
     path("admin/", admin.site.urls),
+    # Before allauth's: the routes of it we do not use answer 404.
+    path("accounts/", include("accounts.leftover_urls")),
     path("accounts/", include("allauth.urls")),
     path("payments/", include("shop.payments.urls")),
     path("settings/billing/", include("shop.payments.billing_urls")),

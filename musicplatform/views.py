@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -129,3 +129,8 @@ def _broker_answers() -> bool:
     except Exception:
         logger.exception("healthz: broker check failed")
         return False
+
+
+def unused_route(request, **kwargs):
+    """A third-party route the platform does not use (accounts/leftover_urls.py)."""
+    raise Http404("This page does not exist.")

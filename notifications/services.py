@@ -1,5 +1,6 @@
 """Writes shared by every domain: status changes with their history, and notifications."""
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from uuid import UUID
@@ -9,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from musicplatform.tasks import enqueue_on_commit
+from musicplatform.validators import one_line
 from notifications.models import (
     EMAILED_BY_DEFAULT,
     Notification,
@@ -16,6 +18,8 @@ from notifications.models import (
     NotificationType,
     StatusHistory,
 )
+
+logger = logging.getLogger(__name__)
 
 NOTIFICATION_BATCH_SIZE = 5000
 EMAIL_BATCH_SIZE = 200
@@ -258,9 +262,30 @@ def _queue_emails(notification_ids: list[UUID]) -> None:
         enqueue_on_commit(notification_emails_send, batch)
 
 
+def _email_copy(notification: Notification):
+    """The notification's email, built (headers checked) now; None when it cannot be."""
+    from django.core.mail import EmailMessage
+
+    message = EmailMessage(
+        # Titles quote names written before names were checked; a line break in a subject
+        # is a header injection, and would fail the whole batch.
+        subject=one_line(notification.title),
+        body=f"{notification.message}\n\nSee it on Music Platform.",
+        to=[notification.user.email],
+    )
+    try:
+        message.message()
+    except Exception:
+        # One bad copy (an unusable address) is skipped so the batch's others go out; it is
+        # marked like the sent ones, or every sweep would try it again.
+        logger.exception("Email copy of notification %s cannot be built; skipped", notification.pk)
+        return None
+    return message
+
+
 def notification_emails_deliver(*, notification_ids: list[UUID]) -> int:
     """Send the email copies not sent yet; rows another worker holds are left to it."""
-    from django.core.mail import EmailMessage, mailers
+    from django.core.mail import mailers
 
     with transaction.atomic():
         pending = list(
@@ -270,20 +295,12 @@ def notification_emails_deliver(*, notification_ids: list[UUID]) -> int:
         )
         if not pending:
             return 0
-        mailers.default.send_messages(
-            [
-                EmailMessage(
-                    subject=notification.title,
-                    body=f"{notification.message}\n\nSee it on Music Platform.",
-                    to=[notification.user.email],
-                )
-                for notification in pending
-            ]
-        )
+        messages = [message for n in pending if (message := _email_copy(n)) is not None]
+        mailers.default.send_messages(messages)
         Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
             emailed_at=timezone.now()
         )
-    return len(pending)
+    return len(messages)
 
 
 # Email copies older than this are no longer news; younger than the grace, the task that

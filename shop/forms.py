@@ -4,19 +4,12 @@ from decimal import Decimal
 
 import filetype
 from django import forms
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_countries import countries
 
 from content.media import AUDIO_TYPES
-from musicplatform.forms import before_latest_year
-from musicplatform.images import (
-    UnusablePicture,
-    decode_picture,
-    encode_jpeg,
-    encode_png,
-    has_transparency,
-)
+from musicplatform.forms import NameField, before_latest_year
+from musicplatform.images import picture_scaled_down
 from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 from shop.models import FeaturedItemType, OrderItemStatus, ProductDelivery, ProductType
 from shop.regions import REGION_NOUNS, REGIONS, region_code
@@ -24,9 +17,9 @@ from shop.selectors import SORTS
 from shop.services.orders import Address
 from shop.services.products import price_problem
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_IMAGE_PIXELS = 25_000_000
 MAX_IMAGES = 6
+# Larger product pictures are scaled down: the shop shows them at most this wide.
+MAX_IMAGE_SIDE = 1000
 MAX_FILE_BYTES = 500 * 1024 * 1024
 DOWNLOAD_TYPES = {**AUDIO_TYPES, "application/zip": "zip"}
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
@@ -36,30 +29,8 @@ class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-PICTURE_PROBLEMS = {
-    "format": "“{name}” is not a JPEG, PNG, GIF or WebP image.",
-    "pixels": "“{name}” has too many pixels (at most 25 megapixels).",
-    "unreadable": "Upload a valid image: “{name}” could not be read.",
-    "markup": MARKUP_MESSAGE,
-}
-
-
-def _clean_picture(upload) -> ContentFile:
-    """Decoded by Pillow (musicplatform.images) and re-encoded, which drops EXIF."""
-    if upload.size > MAX_IMAGE_BYTES:
-        raise forms.ValidationError(f"“{upload.name}” is larger than 5 MB.")
-    try:
-        image = decode_picture(upload.read(), max_pixels=MAX_IMAGE_PIXELS)
-    except UnusablePicture as problem:
-        message = PICTURE_PROBLEMS[problem.reason].format(name=upload.name)
-        raise forms.ValidationError(message) from None
-    if has_transparency(image):
-        return ContentFile(encode_png(image), name="image.png")
-    return ContentFile(encode_jpeg(image), name="image.jpg")
-
-
 class MultipleImageField(forms.FileField):
-    """Several pictures at once, each checked and cleaned by `_clean_picture`."""
+    """Several pictures at once, each checked and re-encoded by musicplatform.images."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/*"}))
@@ -69,11 +40,18 @@ class MultipleImageField(forms.FileField):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         if len(files) > MAX_IMAGES:
             raise forms.ValidationError(f"Upload at most {MAX_IMAGES} images.")
-        return [_clean_picture(super(MultipleImageField, self).clean(f, initial)) for f in files]
+        return [
+            picture_scaled_down(
+                super(MultipleImageField, self).clean(f, initial),
+                use="product",
+                max_side=MAX_IMAGE_SIDE,
+            )
+            for f in files
+        ]
 
 
 class ProductForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = NameField(max_length=255)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     product_type = forms.ChoiceField(choices=ProductType.choices)
     delivery = forms.ChoiceField(
@@ -195,7 +173,7 @@ class CheckoutForm(forms.Form):
     saved_address = forms.ChoiceField(
         widget=forms.RadioSelect, required=False, label="Ship to", choices=()
     )
-    name = forms.CharField(max_length=200, required=False, label="Full name")
+    name = NameField(max_length=200, required=False, label="Full name")
     line1 = forms.CharField(max_length=200, required=False, label="Address")
     line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     city = forms.CharField(max_length=100, required=False)

@@ -65,3 +65,41 @@ def huge_dimensions_png(width: int = 20000, height: int = 20000) -> SimpleUpload
         + _chunk(b"IEND", b"")
     )
     return SimpleUploadedFile("bomb.png", data, content_type="image/png")
+
+
+def png_bytes(width: int, height: int, *, sixteen_bit: bool = True) -> bytes:
+    """An RGBA PNG of flat colour: a few KB that inflate to width x height pixels, each row
+    filtered with Paeth (the dearest filter to undo)."""
+    depth = 16 if sixteen_bit else 8
+    row = b"\x04" + b"\x00" * (width * 4 * depth // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, depth, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", data)
+        + _chunk(b"IEND", b"")
+    )
+
+
+def gif_bytes(width: int, height: int, *, frames: int) -> bytes:
+    """A GIF of `frames` frames on a width x height screen."""
+    buffer = io.BytesIO()
+    first, *rest = [
+        Image.new("P", (width, height) if n == 0 else (1, 1), n % 256) for n in range(frames)
+    ]
+    first.save(buffer, format="GIF", save_all=True, append_images=rest, duration=10, loop=0)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(width: int, height: int, *, progressive: bool, noise: bool) -> bytes:
+    """A JPEG of noise (the most data to decode per pixel) or of flat colour (huge dimensions
+    in a small file), with every colour sample kept (no subsampling)."""
+    if noise:
+        image = Image.effect_noise((width, height), 60).convert("RGB")
+    else:
+        image = Image.new("RGB", (width, height), (90, 20, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=40, progressive=progressive, subsampling=0)
+    return buffer.getvalue()

@@ -25,7 +25,7 @@ def _documents(count=1):
 
 def test_becoming_an_artist_links_the_profile_and_marks_the_user():
     user = UserFactory()
-    picture = uploads.picture_resized(image_upload(), size=(400, 400), label="profile picture")
+    picture = uploads.picture_resized(image_upload(), size=(400, 400), use="avatar")
 
     artist = services.artist_create(
         user=user, artist_name="Nova Lights", bio="Synth duo.", profile_picture=picture
@@ -49,7 +49,7 @@ def test_a_user_has_one_artist_profile():
 def test_editing_keeps_pictures_that_are_not_replaced(artist):
     artist.profile_picture_url = "/media/old.jpg"
     artist.save()
-    cover = uploads.picture_resized(image_upload(), size=(1500, 500), label="cover photo")
+    cover = uploads.picture_resized(image_upload(), size=(1500, 500), use="cover")
 
     updated = services.artist_update(
         artist=artist, artist_name="Renamed", bio="", cover_photo=cover

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -13,7 +14,9 @@ from artists.tests.factories import image_upload, pdf_upload
 
 def test_cover_photo_is_cropped_to_1500_by_500():
     resized = uploads.picture_resized(
-        image_upload(size=(3000, 2000)), size=uploads.COVER_PHOTO_SIZE, label="cover photo"
+        image_upload(size=(3000, 2000), image_format="JPEG"),
+        size=uploads.COVER_PHOTO_SIZE,
+        use="cover",
     )
 
     with Image.open(io.BytesIO(resized.read())) as image:
@@ -24,7 +27,7 @@ def test_small_profile_picture_is_scaled_up_to_the_square():
     resized = uploads.picture_resized(
         image_upload(size=(120, 90), image_format="JPEG"),
         size=uploads.PROFILE_PICTURE_SIZE,
-        label="profile picture",
+        use="avatar",
     )
 
     with Image.open(io.BytesIO(resized.read())) as image:
@@ -34,22 +37,24 @@ def test_small_profile_picture_is_scaled_up_to_the_square():
 def test_a_text_file_named_like_an_image_is_refused():
     upload = SimpleUploadedFile("picture.png", b"not an image at all", content_type="image/png")
 
-    with pytest.raises(ValidationError, match="must be a JPEG, PNG, WebP or GIF"):
-        uploads.picture_resized(upload, size=(10, 10), label="profile picture")
+    with pytest.raises(ValidationError, match="is not a JPEG, PNG, GIF or WebP picture"):
+        uploads.picture_resized(upload, size=(10, 10), use="avatar")
 
 
 def test_an_oversized_picture_is_refused_before_it_is_decoded():
-    upload = SimpleUploadedFile("big.png", b"\x89PNG" + b"0" * uploads.MAX_PICTURE_BYTES)
+    upload = SimpleUploadedFile(
+        "big.png", b"\x89PNG" + b"0" * settings.PICTURE_UPLOADS["cover"]["max_bytes"]
+    )
 
-    with pytest.raises(ValidationError, match="at most 5"):
-        uploads.picture_resized(upload, size=(10, 10), label="cover photo")
+    with pytest.raises(ValidationError, match="larger than 5 MB"):
+        uploads.picture_resized(upload, size=(10, 10), use="cover")
 
 
 def test_a_picture_with_too_many_pixels_is_refused(settings):
     upload = image_upload(size=(7000, 7000), image_format="PNG")
 
     with pytest.raises(ValidationError, match="too many pixels"):
-        uploads.picture_resized(upload, size=(10, 10), label="cover photo")
+        uploads.picture_resized(upload, size=(10, 10), use="cover")
 
 
 def test_pdf_document_is_accepted_with_its_extension():

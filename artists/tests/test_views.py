@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import storages
 from django.db import connection
 from django.urls import reverse
@@ -87,15 +88,17 @@ def test_a_signed_in_user_becomes_an_artist(client):
         (
             {"artist_name": "Nova", "profile_picture": pdf_upload("me.png")},
             "profile_picture",
-            "must be a JPEG, PNG, WebP or GIF",
+            "is not a JPEG, PNG, GIF or WebP picture",
         ),
         (
             {
                 "artist_name": "Nova",
-                "cover_photo": pdf_upload("cover.png", size=uploads.MAX_PICTURE_BYTES + 1),
+                "cover_photo": pdf_upload(
+                    "cover.png", size=settings.PICTURE_UPLOADS["cover"]["max_bytes"] + 1
+                ),
             },
             "cover_photo",
-            "at most 5",
+            "larger than 5 MB",
         ),
     ],
 )

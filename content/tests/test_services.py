@@ -54,14 +54,14 @@ def test_a_picture_is_re_encoded_scaled_down_and_stored():
         artist=artist,
         by=artist.user,
         content_text="",
-        uploads=[image_upload(size=(4000, 1000), fmt="PNG")],
+        uploads=[image_upload(size=(3000, 1000), fmt="PNG")],
     )
 
     assert post.media_type == MediaType.IMAGE
     assert len(post.media_urls) == 1
     with Image.open(io.BytesIO(_stored_bytes(post.media_urls[0]))) as stored:
         assert stored.format == "JPEG"
-        assert max(stored.size) == 2048
+        assert stored.size == (1600, 533)
 
 
 def test_audio_and_video_are_recognised_by_their_bytes():
@@ -397,3 +397,55 @@ def test_the_share_link_purge_removes_links_expired_over_a_month_ago():
     assert share_links_purge() == 1
     assert share_links_purge() == 0
     assert set(ShareLink.objects.values_list("pk", flat=True)) == {link.pk for link in kept}
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        {"content_id": " 4AAWYAB9VMQN3UQ7FJRGTY "},
+        {"content_id": "other-catalogue-9", "content_name": "global  WARMING"},
+        {"content_id": "other-catalogue-9", "content_name": "Ｇｌｏｂａｌ Warming"},
+    ],
+)
+def test_the_same_album_spelled_differently_is_still_reviewed_once(again):
+    first = _review()
+
+    with pytest.raises(ValidationError, match="already reviewed this album"):
+        _review(user=first.user, **again)
+
+    assert Review.objects.count() == 1
+
+
+def test_an_album_of_the_same_name_by_another_artist_is_another_album():
+    first = _review()
+
+    _review(user=first.user, content_id="other-9", artist_name="Someone Else")
+
+    assert Review.objects.count() == 2
+
+
+def test_an_artist_cannot_review_their_own_release():
+    artist = ArtistFactory(artist_name="Little Simz")
+
+    with pytest.raises(ValidationError, match="cannot review your own album"):
+        _review(user=artist.user, artist=artist)
+    # Nor by typing their own name instead of choosing the profile.
+    with pytest.raises(ValidationError, match="cannot review your own album"):
+        _review(user=artist.user, artist_name="little  simz")
+    # Negative control: a fan reviews it.
+    assert _review(artist=artist).artist == artist
+
+
+def test_ratings_can_leave_out_brand_new_accounts(settings):
+    from accounts.models import User
+    from content.selectors import rating_summary
+
+    old_fan, new_fan = UserFactory(), UserFactory()
+    User.objects.filter(pk=old_fan.pk).update(created_at=timezone.now() - timedelta(days=30))
+    _review(user=old_fan, rating=5)
+    _review(user=new_fan, rating=1)
+    reviews = Review.objects.all()
+
+    assert rating_summary(reviews).average == 3.0
+    settings.REVIEW_MIN_ACCOUNT_AGE_DAYS = 7
+    assert (rating_summary(reviews).count, rating_summary(reviews).average) == (1, 5.0)

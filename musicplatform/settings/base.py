@@ -93,8 +93,13 @@ MIDDLEWARE = [
     # Django's, with the user read from Redis rather than PostgreSQL (accounts/middleware.py).
     "accounts.middleware.CachedUserAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view reads the path or the query (after the user is known, for the page):
+    # a NUL there is a 400, never a 500.
+    "musicplatform.middleware.RefuseUnusableAddressesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Remembers the browsers people sign in with (accounts/ratelimit.py).
+    "accounts.ratelimit.KnownDeviceMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After CsrfViewMiddleware: fills in the CSRF token before that one sets its cookie.
     "musicplatform.fragments.FragmentPlaceholderMiddleware",
@@ -244,8 +249,16 @@ ACCOUNT_FORMS = {
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.PasswordResetTokenGenerator"
 # Failed logins (and reauthentications) are limited by accounts/ratelimit.py in
 # PostgreSQL instead of allauth's cache-based limits, which with Redis down would refuse
-# every login: (how many, within how long).
-LOGIN_FAILURE_LIMITS = {"ip": (10, timedelta(minutes=1)), "login": (5, timedelta(minutes=5))}
+# every login. Counted within LOGIN_FAILURE_WINDOW. Per account and address: the first
+# LOGIN_PAIR_FREE_FAILURES are free, then each next attempt waits twice as long as the one
+# before (LOGIN_PAIR_DELAY: first, longest), so an attacker elsewhere never locks the owner
+# out. Per address across accounts (password spraying): failures and distinct accounts.
+# Per account from every address: a ceiling that a known device (signed in there before)
+# is exempt from.
+LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+LOGIN_PAIR_FREE_FAILURES = 3
+LOGIN_PAIR_DELAY = (timedelta(seconds=5), timedelta(minutes=15))
+LOGIN_FAILURE_LIMITS = {"ip": 30, "ip_accounts": 5, "login": 100}
 ACCOUNT_RATE_LIMITS = {
     "login": None,
     "login_failed": None,
@@ -279,9 +292,6 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = True
 SOCIALACCOUNT_PROVIDERS["spotify"]["SCOPE"] = ["user-read-email", "user-top-read"]
 SPOTIFY_API_URL = "https://api.spotify.com/v1"
-# Profile pictures: the largest upload and pixel count accepted before decoding.
-PROFILE_PICTURE_MAX_BYTES = 5 * 1024 * 1024
-PROFILE_PICTURE_MAX_PIXELS = 40_000_000
 # --- end of accounts -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -304,6 +314,12 @@ PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / ".data" / "pr
 # Public uploads (pictures) and private ones (verification documents, downloads) go
 # through Django's storage API: the file system by default, S3 when AWS_* is set.
 if env("AWS_STORAGE_BUCKET_NAME"):
+    # Private files never share a bucket with public ones: a bucket readable by public
+    # URLs would reach a private prefix in it too.
+    if env("AWS_PRIVATE_BUCKET_NAME") in (None, env("AWS_STORAGE_BUCKET_NAME")):
+        raise ImproperlyConfigured(
+            "Set AWS_PRIVATE_BUCKET_NAME to a bucket of its own, not the public one."
+        )
     STORAGES = {
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
@@ -312,7 +328,7 @@ if env("AWS_STORAGE_BUCKET_NAME"):
         "private": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": env("AWS_PRIVATE_BUCKET_NAME", env("AWS_STORAGE_BUCKET_NAME")),
+                "bucket_name": env("AWS_PRIVATE_BUCKET_NAME"),
                 "default_acl": "private",
                 "querystring_auth": True,
                 "location": "private",
@@ -530,6 +546,46 @@ PG_BIN_DIR = env("PG_BIN_DIR")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secret_paths": {"()": "musicplatform.log_filters.RedactSecretPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # The loggers that write request paths, which may hold a verification or reset token.
+    "loggers": {
+        name: {"filters": ["redact_secret_paths"]}
+        for name in ("django.request", "django.server", "gunicorn.access")
+    },
 }
+
+# --- Hardening (issue 23, docs/security.md "Abuse and hostile input") ---
+# Picture uploads (musicplatform/images.py): per use, the largest file and the most pixels
+# decoding may hold (a JPEG is decoded scaled down, so a 12 or 48 megapixel phone photo
+# fits). The budgets bound what one picture costs (about 4 bytes a pixel); with the most
+# pictures a form takes, a request stays under ~1 s of CPU and ~100 MB of memory
+# (docs/performance.md, "Picture uploads").
+megabyte = 1024 * 1024  # lower case: a helper, not a setting
+PICTURE_UPLOADS = {
+    "avatar": {"label": "profile picture", "max_bytes": 5 * megabyte, "max_pixels": 4_000_000},
+    "cover": {"label": "cover photo", "max_bytes": 5 * megabyte, "max_pixels": 4_000_000},
+    "post": {"label": "post picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "review": {"label": "review picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "product": {"label": "product picture", "max_bytes": 5 * megabyte, "max_pixels": 1_500_000},
+    "fan_art": {"label": "fan art picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "document": {"label": "scanned document", "max_bytes": 10 * megabyte, "max_pixels": 2_000_000},
+}
+# No form takes more files than this (a product's six pictures, five verification documents).
+DATA_UPLOAD_MAX_NUMBER_FILES = 8
+# Per-user limits on writes (musicplatform/ratelimits.py): action -> (POSTs, within).
+USER_RATE_LIMITS = {
+    "post": (20, timedelta(hours=1)),
+    "comment": (30, timedelta(minutes=10)),
+    "review": (10, timedelta(hours=1)),
+    "forum_message": (30, timedelta(minutes=1)),
+    "chat_message": (30, timedelta(minutes=1)),
+}
+# Reviews by accounts younger than this many days are shown but left out of rating
+# averages (content.selectors.counted_in_ratings); 0 counts every review.
+REVIEW_MIN_ACCOUNT_AGE_DAYS = int(env("REVIEW_MIN_ACCOUNT_AGE_DAYS", "0"))
+# Members-only pictures (communities/media.py): how long a signed link lives, and the
+# internal location the web server serves private files from (X-Accel-Redirect), if any.
+PRIVATE_MEDIA_URL_AGE = 600
+PRIVATE_MEDIA_ACCEL_PREFIX = env("PRIVATE_MEDIA_ACCEL_PREFIX", "")

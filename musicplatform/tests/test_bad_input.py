@@ -14,11 +14,13 @@ reason. Whatever is refused (a 4xx, a form shown again with errors, an error mes
 must leave every table as it was (musicplatform/tests/db_snapshot.py).
 """
 
+import json
 import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import SimpleCookie
+from urllib.parse import quote
 
 import pytest
 from django.contrib.messages import ERROR
@@ -27,7 +29,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.forms import BaseForm
 from django.http import HttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import ContextList
 from django.urls import reverse
 from django.utils import timezone
@@ -72,6 +74,8 @@ from shop.forms import (
     ShippingRateForm,
 )
 from shop.payments.forms import TestCardForm, TestCardSaveForm
+from shop.tests import stripe_stub
+from shop.tests.factories import OrderFactory, PaymentFactory
 
 # The matrix's world of objects and signed-in clients, built once for this module too.
 module_world = authorization.module_world
@@ -89,6 +93,11 @@ def _fields(form_class) -> tuple[str, ...]:
 # Every view that takes a POST, with the names it reads: its form's fields and what it
 # reads from request.POST itself. `next` is where several views send the user back.
 POST_FIELDS: dict[str, tuple[str, ...]] = {
+    # allauth's routes we do not use answer 404 to anything (accounts/leftover_urls.py).
+    "leftover:confirm_email_by_key": (),
+    "leftover:login_by_code": (),
+    "leftover:google_token_login": (),
+    "leftover:old_social_prefix": (),
     "accounts:verify_email": (),
     "accounts:onboarding": (*_fields(PreferencesForm), "skip"),
     "accounts:settings_profile": (*_fields(ProfileForm), "remove_picture"),
@@ -514,3 +523,172 @@ def test_a_form_shown_again_with_errors_counts_as_refused(world, posting, before
     saved = submit_undone(client, url, {"artist_name": "Renamed"}, before=before)
     assert saved.status == 302
     assert not refused(saved.response)
+
+
+# Path parameters and query strings of every URL pattern ------------------------------------
+
+# Values for a path parameter: what hypothesis makes, the nasty ones, ids with slashes,
+# numbers beyond any column, and real ids of other kinds.
+path_value = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(min_size=1, max_size=60),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.uuids().map(lambda value: f"{value}/{value}"),
+    st.builds(lambda a, b: f"{a}/{b}", st.text(min_size=1, max_size=10), st.text(max_size=10)),
+)
+
+
+def _kwargs_of(name: str, world) -> dict:
+    return dict(world["kwargs"].get(name) or {})
+
+
+def url_with(name: str, world, kwarg: str, raw: str) -> str:
+    """The pattern's URL for the world's objects, with `kwarg`'s segment replaced by `raw`
+    (percent-encoded as a browser would, slashes kept: ids with slashes)."""
+    kwargs = _kwargs_of(name, world)
+    url = reverse(name, kwargs=kwargs)
+    segment = quote(str(kwargs[kwarg]), safe="")
+    return url.replace(segment, quote(raw, safe="/"), 1)
+
+
+WITH_PARAMETERS = sorted(name for name in PATTERNS if "<" in PATTERNS[name])
+
+
+@pytest.mark.parametrize("name", WITH_PARAMETERS)
+@settings(
+    max_examples=settings.default.max_examples // 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_an_arbitrary_path_parameter_is_never_an_error(world, posting, before, name, data):
+    kwarg = data.draw(st.sampled_from(sorted(_kwargs_of(name, world))), label="parameter")
+    url = url_with(name, world, kwarg, data.draw(path_value, label="value"))
+    client = posting[role_for(name)]
+    for method in ("get", "post"):
+        answer = submit_undone(client, url, {}, before=before, method=method)
+        assert answer.problem is None, f"{method.upper()} {url} answered 500:\n{answer.problem}"
+        assert answer.changed == [], f"{method.upper()} {url} changed {answer.changed}"
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+@settings(
+    max_examples=max(settings.default.max_examples // 5, 2),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_an_arbitrary_query_string_on_any_page_is_never_an_error(
+    world, posting, before, name, data
+):
+    """Every pattern, not only the views that read a query: names they read or not, nasty
+    values, cursors and timestamps out of range."""
+    url = reverse(name, kwargs=world["kwargs"].get(name))
+    names = (*GET_FIELDS.get(name, ()), "page", "before", "after", "since", "next", "q")
+    query = data.draw(form_data(names, files=False), label="query")
+    answer = submit_undone(posting[role_for(name)], url, query, before=before, method="get")
+    assert answer.problem is None, f"GET {url} answered {answer.status}:\n{answer.problem}"
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("path", "a\x00b"), ("path", "a\nb"), ("query", "a\x00b"), ("query", "\x1b[2J")],
+)
+def test_a_control_character_in_the_address_is_a_400_with_a_message(
+    world, posting, before, where, value
+):
+    name = "shop:product"
+    if where == "path":
+        url, query = url_with(name, world, "product_id", value), {}
+    else:
+        url, query = reverse(name, kwargs=world["kwargs"][name]), {"page": value}
+    answer = submit_undone(posting[FAN], url, query, before=before, method="get")
+    assert answer.status == 400
+    assert "control character" in answer.response.content.decode()
+
+
+def test_an_address_with_a_huge_query_is_a_400_with_a_message(world, posting, before):
+    answer = submit_undone(
+        posting[FAN], reverse("shop:list"), {"q": "x" * 10_000}, before=before, method="get"
+    )
+    assert answer.status == 400
+    assert "too long" in answer.response.content.decode()
+
+
+# Webhook payloads: genuinely signed, oddly shaped ------------------------------------------
+
+json_value = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(NASTY[:30]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+EVENT_TYPES = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.confirmed",
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.expired",
+    "charge.succeeded",
+    "charge.refunded",
+)
+
+
+def _reshaped(draw_data, shape: dict, *, label: str) -> dict:
+    """`shape` with some keys deleted and some values replaced by any JSON."""
+    shaped = dict(shape)
+    for key in draw_data.draw(st.lists(st.sampled_from(sorted(shape)), max_size=3), label=label):
+        if draw_data.draw(st.booleans(), label=f"delete {key}"):
+            shaped.pop(key, None)
+        else:
+            shaped[key] = draw_data.draw(json_value, label=key)
+    return shaped
+
+
+@pytest.mark.django_db
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_signed_webhook_of_any_shape_is_answered_never_an_error(data):
+    with (
+        override_settings(
+            STRIPE_SECRET_KEY="sk_test_suite", STRIPE_WEBHOOK_SECRET=stripe_stub.WEBHOOK_SECRET
+        ),
+        transaction.atomic(),
+    ):
+        payment = PaymentFactory(
+            order=OrderFactory(), stripe_payment_id=None, payment_method="stripe"
+        )
+        event_type = data.draw(st.sampled_from(EVENT_TYPES) | st.text(max_size=30), label="type")
+        objects = {
+            "payment_intent": stripe_stub.payment_intent(payment, pi_id="pi_3Fuzz"),
+            "checkout": stripe_stub.checkout_session(payment, pi_id="pi_3Fuzz"),
+            "charge": stripe_stub.charge(payment, pi_id="pi_3Fuzz", amount_refunded=100),
+        }
+        # How the customer paid (charge.succeeded): a card, odd or not, seen by `_paid_with`.
+        objects["charge"]["payment_method_details"] = _reshaped(
+            data, {"card": {"brand": "visa", "last4": "4242", "wallet": None}}, label="details"
+        )
+        shape = objects.get(event_type.split(".")[0], objects["payment_intent"])
+        obj = _reshaped(data, shape, label="object")
+        if obj.get("metadata") is not None and isinstance(obj["metadata"], dict):
+            obj["metadata"] = _reshaped(data, obj["metadata"], label="metadata")
+        event = _reshaped(data, stripe_stub.event(event_type, obj), label="event")
+        body = json.dumps(event)
+        response = Client(raise_request_exception=False).post(
+            "/payments/webhooks/stripe/",
+            data=body,
+            content_type="application/json",
+            headers={"Stripe-Signature": stripe_stub.sign(body)},
+        )
+        transaction.set_rollback(True)
+    assert response.status_code < 500, (response.status_code, body)
+    if response.status_code >= 400:
+        assert response.content, "a refusal says why"

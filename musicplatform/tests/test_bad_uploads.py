@@ -63,7 +63,7 @@ class UploadField:
     # A file the field takes, and the kind of file it is for a renamed text file's name.
     good: Callable[[], SimpleUploadedFile]
     extension: str
-    # Where its size limit lives (module or settings, and the name), lowered for the test.
+    # Where its size limit lives (a module or a settings dict, and the name), lowered for the test.
     limit: tuple[object, str]
     # Changes to the view's valid submission (test_bad_input.valid_submission).
     overrides: dict = field(default_factory=dict)
@@ -79,7 +79,11 @@ FAN_ART = "communities:fan_art"
 
 # A digital music download needs its file and has no stock.
 DOWNLOAD = {"product_type": "music_download", "delivery": "digital", "stock_quantity": ""}
-ARTIST_PICTURE_LIMIT = (_module("artists.uploads"), "MAX_PICTURE_BYTES")
+
+
+def picture_limit(use: str) -> tuple[dict, str]:
+    return (settings.PICTURE_UPLOADS[use], "max_bytes")
+
 
 UPLOAD_FIELDS = [
     UploadField(
@@ -88,7 +92,7 @@ UPLOAD_FIELDS = [
         "profile_picture",
         jpeg_upload,
         "jpg",
-        (settings, "PROFILE_PICTURE_MAX_BYTES"),
+        picture_limit("avatar"),
     ),
     UploadField(
         "artists:edit",
@@ -96,7 +100,7 @@ UPLOAD_FIELDS = [
         "profile_picture",
         jpeg_upload,
         "jpg",
-        ARTIST_PICTURE_LIMIT,
+        picture_limit("avatar"),
     ),
     UploadField(
         "artists:edit",
@@ -104,7 +108,7 @@ UPLOAD_FIELDS = [
         "cover_photo",
         jpeg_upload,
         "jpg",
-        ARTIST_PICTURE_LIMIT,
+        picture_limit("cover"),
     ),
     UploadField(
         "artists:verification",
@@ -128,7 +132,7 @@ UPLOAD_FIELDS = [
         "media",
         image_upload,
         "png",
-        (_module("content.media"), "MAX_IMAGE_BYTES"),
+        picture_limit("post"),
     ),
     UploadField(
         "content:review_create",
@@ -136,7 +140,7 @@ UPLOAD_FIELDS = [
         "images",
         image_upload,
         "png",
-        (_module("content.media"), "MAX_IMAGE_BYTES"),
+        picture_limit("review"),
     ),
     UploadField(
         FAN_ART,
@@ -144,7 +148,7 @@ UPLOAD_FIELDS = [
         "image",
         jpeg_upload,
         "jpg",
-        (_module("content.media"), "MAX_IMAGE_BYTES"),
+        picture_limit("fan_art"),
     ),
     UploadField(
         "shop:product_create",
@@ -152,7 +156,7 @@ UPLOAD_FIELDS = [
         "images",
         jpeg_upload,
         "jpg",
-        (_module("shop.forms"), "MAX_IMAGE_BYTES"),
+        picture_limit("product"),
     ),
     UploadField(
         "shop:product_edit",
@@ -160,7 +164,7 @@ UPLOAD_FIELDS = [
         "images",
         jpeg_upload,
         "jpg",
-        (_module("shop.forms"), "MAX_IMAGE_BYTES"),
+        picture_limit("product"),
     ),
     UploadField(
         "shop:product_create",
@@ -240,16 +244,19 @@ def fan_art_forum(module_world, django_db_blocker):
     return {"community_id": community_id, "forum_id": forum.pk}
 
 
-def _url_and_client(upload_field: UploadField, world, posting, fan_art_forum):
-    if upload_field.view == FAN_ART:
+def url_and_client(view: str, world, posting, fan_art_forum):
+    if view == FAN_ART:
         return reverse("communities:forum", kwargs=fan_art_forum), posting[bad_input.MEMBER]
-    kwargs = world["kwargs"].get(upload_field.view)
-    return reverse(upload_field.view, kwargs=kwargs), posting[bad_input.role_for(upload_field.view)]
+    kwargs = world["kwargs"].get(view)
+    return reverse(view, kwargs=kwargs), posting[bad_input.role_for(view)]
+
+
+def valid_submission(view: str, world) -> dict:
+    return bad_input.valid_submission("communities:forum" if view == FAN_ART else view, world)
 
 
 def _submission(upload_field: UploadField, world, upload) -> dict:
-    view = "communities:forum" if upload_field.view == FAN_ART else upload_field.view
-    valid = bad_input.valid_submission(view, world)
+    valid = valid_submission(upload_field.view, world)
     return {**valid, **upload_field.overrides, upload_field.name: upload}
 
 
@@ -273,7 +280,7 @@ def _field_id(upload_field: UploadField) -> str:
 
 
 def assert_refused_with_a_message(upload_field, world, posting, fan_art_forum, before, upload):
-    url, client = _url_and_client(upload_field, world, posting, fan_art_forum)
+    url, client = url_and_client(upload_field.view, world, posting, fan_art_forum)
     files_before = stored_files()
     answer = bad_input.submit_undone(
         client, url, _submission(upload_field, world, upload), before=before
@@ -306,7 +313,10 @@ def test_a_file_over_the_limit_is_refused_with_a_message(
 ):
     upload = upload_field.good()
     holder, name = upload_field.limit
-    monkeypatch.setattr(holder, name, upload.size - 1)
+    if isinstance(holder, dict):
+        monkeypatch.setitem(holder, name, upload.size - 1)
+    else:
+        monkeypatch.setattr(holder, name, upload.size - 1)
     errors = assert_refused_with_a_message(
         upload_field, world, posting, fan_art_forum, before, upload
     )
@@ -317,7 +327,7 @@ def test_a_file_over_the_limit_is_refused_with_a_message(
 def test_the_good_file_is_taken(world, posting, fan_art_forum, before, upload_field):
     """The bad files are refused for what they are: the same submission with a good file
     succeeds (and is rolled back)."""
-    url, client = _url_and_client(upload_field, world, posting, fan_art_forum)
+    url, client = url_and_client(upload_field.view, world, posting, fan_art_forum)
     data = _submission(upload_field, world, upload_field.good())
     answer = bad_input.submit_undone(client, url, data, before=before)
     assert answer.status == 302, [form.errors for form in bad_input.page_forms(answer.response)]

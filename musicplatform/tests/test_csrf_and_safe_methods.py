@@ -33,9 +33,6 @@ world = authz.world
 # Views that take no CSRF token on purpose, and what guards them instead.
 CSRF_EXEMPT = {
     "payments:stripe_webhook": 400,  # Stripe's signature; an unsigned call is refused
-    # Google's One Tap posts from Google's page with a double-submit token of its own;
-    # here Google login is not set up at all.
-    "google_login_by_token": 404,
 }
 
 

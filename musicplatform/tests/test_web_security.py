@@ -494,26 +494,33 @@ def redis_state(request):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("form", sorted(LOGIN_FORMS))
-def test_the_eleventh_failed_login_in_a_minute_from_one_address_gets_429(client, form, redis_state):
+def test_failed_logins_for_many_accounts_from_one_address_get_429(
+    client, form, redis_state, settings
+):
+    """Password spraying (accounts/ratelimit.py): failures for as many accounts as the
+    per-address limit allows, then even the right password is refused from there."""
+    accounts = settings.LOGIN_FAILURE_LIMITS["ip_accounts"]
     staff = UserFactory(staff=True, is_superuser=True)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
 
-    answers = fail_logins(client, form, 10)
+    answers = fail_logins(client, form, accounts)
     refused = right_login(client, form, staff)  # even the right password, unchecked
 
-    assert answers == [200] * 10
+    assert answers == [200] * accounts
     assert refused.status_code == 429
     assert "_auth_user_id" not in client.session
-    assert LoginFailure.objects.count() == 10
+    assert LoginFailure.objects.count() == accounts
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("form", sorted(LOGIN_FORMS))
-def test_logins_work_while_redis_is_down_and_failures_expire(client, form, redis_down):
+def test_logins_work_while_redis_is_down_and_failures_expire(client, form, redis_down, settings):
     staff = UserFactory(staff=True, is_superuser=True)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     fail_logins(client, form, 10)
-    LoginFailure.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    LoginFailure.objects.update(
+        created_at=timezone.now() - settings.LOGIN_FAILURE_WINDOW - timedelta(seconds=1)
+    )
 
     response = right_login(client, form, staff)
 
@@ -543,10 +550,11 @@ def test_behind_a_proxy_the_limit_is_per_client_not_per_proxy(client, settings):
     # The test client's requests come from 127.0.0.1: here, the proxy.
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
 
-    answers = [login_attempt(client, "203.0.113.5", n) for n in range(11)]
+    accounts = settings.LOGIN_FAILURE_LIMITS["ip_accounts"]
+    answers = [login_attempt(client, "203.0.113.5", n) for n in range(accounts + 1)]
 
-    assert answers == [200] * 10 + [429]
-    assert login_attempt(client, "198.51.100.7", 11) == 200
+    assert answers == [200] * accounts + [429]
+    assert login_attempt(client, "198.51.100.7", accounts + 1) == 200
 
 
 @pytest.mark.django_db
@@ -555,9 +563,10 @@ def test_a_client_that_is_not_the_proxy_cannot_choose_its_address(client, settin
     settings.TRUSTED_PROXIES = ["unix"]
 
     # A new made-up address each time: were it believed, no limit would ever be reached.
-    answers = [login_attempt(client, f"203.0.113.{n}", n) for n in range(11)]
+    accounts = settings.LOGIN_FAILURE_LIMITS["ip_accounts"]
+    answers = [login_attempt(client, f"203.0.113.{n}", n) for n in range(accounts + 1)]
 
-    assert answers == [200] * 10 + [429]
+    assert answers == [200] * accounts + [429]
 
 
 # --- 8b. allauth's other limits hold while Redis is down ---------------------------------------

@@ -161,3 +161,32 @@ def test_an_email_task_run_twice_sends_the_email_once(django_capture_on_commit_c
     assert notification_emails_send([str(notification.pk)]) == 0
 
     assert len(mail.outbox) == 1
+
+
+def test_a_name_with_a_newline_in_the_database_does_not_stop_the_batch(
+    django_capture_on_commit_callbacks, caplog
+):
+    """A name written before names were checked, and an address no header may carry: the
+    first still reaches its fans on one line, the second is logged and skipped, and every
+    other copy of the batch goes out."""
+    artist = ArtistFactory()
+    type(artist).objects.filter(pk=artist.pk).update(artist_name="Nova\r\nBcc: all@example.com")
+    artist.refresh_from_db()
+    fans = [follower_of(artist) for _ in range(3)]
+    unusable = fans[1]
+    type(unusable).objects.filter(pk=unusable.pk).update(email="x@example.com\nBcc: y@example.com")
+    for fan in fans:
+        NotificationEmailPreference.objects.create(
+            user=fan, notification_type=NotificationType.POST, send_email=True
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_new_post(artist, uuid.uuid4())
+
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [fans[0].email, fans[2].email]
+    )
+    assert {message.subject for message in mail.outbox} == {"Nova Bcc: all@example.com posted"}
+    assert all(message.message()["Bcc"] is None for message in mail.outbox)
+    assert "cannot be built; skipped" in caplog.text
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()

@@ -1,6 +1,7 @@
 """What a gateway tells us, in one shape whichever gateway it is, and money in cents."""
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 
@@ -56,6 +57,61 @@ class GatewayEvent:
     # the gateway's reference of that card (Stripe's pm_…), which names a saved card by it.
     paid_with: str = ""
     paid_with_ref: str | None = None
+
+
+class MalformedEvent(ValueError):
+    """News whose shape we cannot trust (a signed webhook with odd values); refused whole."""
+
+
+# Far above any real payment, far below what a bigint column or Decimal arithmetic minds.
+MAX_CENTS = 10**12
+_TEXT_FIELDS = {
+    "event_id": 255,
+    "event_type": 100,
+    "gateway_payment_id": 255,
+    "currency": 3,
+    "customer_ref": 255,
+    "method_ref": 255,
+    "method_label": 255,
+    "failure_reason": 1000,
+    # A saved card's label takes what a payment says it was paid with.
+    "paid_with": 100,
+    "paid_with_ref": 255,
+}
+
+
+def _holds_nul(value) -> bool:
+    """PostgreSQL stores no NUL in text or jsonb: anywhere in the payload, it would fail."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def event_checked(event: GatewayEvent) -> GatewayEvent:
+    """The event when every value has the type and size its column takes; MalformedEvent
+    saying which one otherwise (amounts as strings, ids that are lists, a NUL anywhere)."""
+    for name, longest in _TEXT_FIELDS.items():
+        value = getattr(event, name)
+        if value is not None and not (isinstance(value, str) and len(value) <= longest):
+            raise MalformedEvent(f"{name} is not a text of at most {longest} characters")
+    for name in ("amount_cents", "refunded_total_cents"):
+        value = getattr(event, name)
+        if value is not None and not (
+            type(value) is int and 0 <= value <= MAX_CENTS  # bool is not an amount
+        ):
+            raise MalformedEvent(f"{name} is not a whole number of cents")
+    if event.payment_id is not None:
+        try:
+            uuid.UUID(str(event.payment_id))
+        except ValueError:
+            raise MalformedEvent("payment_id is not one of our payment ids") from None
+    if any(_holds_nul(getattr(event, f.name)) for f in fields(event)):
+        raise MalformedEvent("a value holds a NUL character")
+    return event
 
 
 # Why a card was refused, in the customer's words, by Stripe's `decline_code` (or `code`

@@ -26,6 +26,7 @@ from shop.models import (
     SavedPaymentMethod,
 )
 from shop.payments import billing
+from shop.payments.events import MalformedEvent
 from shop.payments.forms import TestCardForm, TestCardSaveForm
 from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
 from shop.payments.selectors import billing_overview
@@ -282,16 +283,19 @@ def stripe_webhook(request):
     except (stripe.SignatureVerificationError, UnicodeDecodeError, json.JSONDecodeError) as error:
         logger.warning("Stripe webhook refused: %s", error)
         return HttpResponseBadRequest("Invalid signature or payload.")
-    except (KeyError, TypeError) as error:
+    except (KeyError, TypeError, MalformedEvent) as error:
         logger.warning("Stripe webhook with an unexpected shape: %r", error)
-        return HttpResponseBadRequest("Unexpected event shape.")
+        return HttpResponseBadRequest(f"Unexpected event shape: {error}.")
     payment_event_handle(event=event)
-    session = payload["data"]["object"]
+    session = payload["data"]["object"]  # a dict: event_from_stripe checked the shape
+    session_id = session.get("id")
     if event.event_type == "checkout.session.completed" and session.get("mode") == "setup":
+        if not isinstance(session_id, str | None):
+            return HttpResponseBadRequest("Unexpected event shape: the session id is no text.")
         # A card saved on the billing page (no payment): kept once, however often told.
         try:
-            billing.card_setup_finish(session_id=session.get("id") or "")
+            billing.card_setup_finish(session_id=session_id or "")
         except PaymentError as error:
-            logger.warning("Card setup %s not saved yet: %s", session.get("id"), error)
+            logger.warning("Card setup %s not saved yet: %s", session_id, error)
             return HttpResponse(status=503)
     return HttpResponse(status=200)

@@ -6,6 +6,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from musicplatform.validators import validate_single_line
 from shop.models import Product, ProductDelivery, ShippingRate
 from shop.services import ShopError
 
@@ -78,6 +79,7 @@ def product_create(
         digital_file=digital_file,
         has_file=False,
     )
+    validate_single_line(name)
     with transaction.atomic():
         product = Product(
             artist=artist,
@@ -122,6 +124,7 @@ def product_update(
         digital_file=digital_file,
         has_file=bool(product.digital_file),
     )
+    validate_single_line(name)
     with transaction.atomic():
         product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
         product.name = name

@@ -83,7 +83,7 @@ def test_a_download_has_unlimited_stock_and_keeps_its_file_private(artist_client
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"images": [text_as_jpeg()]}, "could not be read"),
+        ({"images": [text_as_jpeg()]}, "is not a JPEG, PNG, GIF or WebP picture"),
         ({"images": [huge_dimensions_png()]}, "too many pixels"),
         ({"images": [six_megabyte_png()]}, "larger than 5 MB"),
         ({"images": [png_upload(name=f"{i}.png") for i in range(7)]}, "at most 6 images"),

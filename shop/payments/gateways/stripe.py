@@ -16,9 +16,11 @@ from django.conf import settings
 from shop.models import Payment, PaymentGateway, SavedPaymentMethod
 from shop.payments.events import (
     GatewayEvent,
+    MalformedEvent,
     Outcome,
     card_description,
     decline_message,
+    event_checked,
     to_cents,
 )
 from shop.payments.gateways import CardSetup, GatewayError, GatewayUnavailable
@@ -326,13 +328,19 @@ def _event_from_payment_intent(intent: dict, *, event_type: str, event_id: str |
 def _paid_with(charge) -> str:
     """How the customer paid, from a charge's `payment_method_details` ("" when unknown:
     an unexpanded charge id, or no card)."""
-    if not isinstance(charge, dict):
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    card = details.get("card") if isinstance(details, dict) else None
+    if not isinstance(card, dict):
         return ""
-    card = (charge.get("payment_method_details") or {}).get("card")
-    if not card:
-        return ""
-    wallet = (card.get("wallet") or {}).get("type")
-    return card_description(brand=card.get("brand"), last4=card.get("last4"), wallet=wallet)
+    wallet = card.get("wallet")
+    wallet_type = wallet.get("type") if isinstance(wallet, dict) else None
+    brand, last4 = card.get("brand"), card.get("last4")
+    # Odd values in a signed payload say nothing about the card: unknown rather than a 500.
+    return card_description(
+        brand=brand if isinstance(brand, str) else None,
+        last4=last4 if isinstance(last4, str) else None,
+        wallet=wallet_type if isinstance(wallet_type, str) else None,
+    )
 
 
 # Our own off-session call: its answer is the PaymentIntent after confirmation.
@@ -363,9 +371,19 @@ def _payment_intent_outcome(intent: dict, *, event_type: str) -> Outcome:
 
 
 def event_from_stripe(payload: dict) -> GatewayEvent:
-    """A verified webhook body as a `GatewayEvent`; its state comes from the event's object."""
+    """A verified webhook body as a `GatewayEvent`; its state comes from the event's object.
+
+    Raises MalformedEvent (or KeyError) for a body not shaped like Stripe's."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise MalformedEvent("the event is not an object with data")
     event_id, event_type = payload["id"], payload["type"]
     obj = payload["data"]["object"]
+    if not isinstance(event_type, str) or not isinstance(obj, dict):
+        raise MalformedEvent("the event has no type or no object")
+    if not isinstance(obj.get("metadata") or {}, dict) or not isinstance(
+        obj.get("last_payment_error") or {}, dict
+    ):
+        raise MalformedEvent("the object's metadata or error is not an object")
     base = {"gateway": PaymentGateway.STRIPE, "event_id": event_id, "event_type": event_type}
     metadata = obj.get("metadata") or {}
     if event_type.startswith("payment_intent."):
@@ -417,7 +435,7 @@ def event_from_stripe(payload: dict) -> GatewayEvent:
         )
     else:
         event = GatewayEvent(**base, outcome=Outcome.IGNORED, payment_id=metadata.get("payment_id"))
-    return replace(event, payload=payload)
+    return event_checked(replace(event, payload=payload))
 
 
 def webhook_verify(*, body: bytes, signature: str | None) -> dict:
