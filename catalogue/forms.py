@@ -45,7 +45,7 @@ class ReleaseForm(forms.Form):
 
     def clean_cover(self):
         cover = self.cleaned_data.get("cover")
-        return picture_resized(cover, size=COVER_SIZE, label="cover art") if cover else None
+        return picture_resized(cover, size=COVER_SIZE, use="release_cover") if cover else None
 
     def clean(self):
         data = super().clean()

@@ -570,6 +570,7 @@ PICTURE_UPLOADS = {
     "review": {"label": "review picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
     "product": {"label": "product picture", "max_bytes": 5 * megabyte, "max_pixels": 1_500_000},
     "fan_art": {"label": "fan art picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "release_cover": {"label": "cover art", "max_bytes": 8 * megabyte, "max_pixels": 9_000_000},
     "document": {"label": "scanned document", "max_bytes": 10 * megabyte, "max_pixels": 2_000_000},
 }
 # No form takes more files than this (a product's six pictures, five verification documents).
