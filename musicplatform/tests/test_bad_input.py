@@ -315,7 +315,9 @@ def valid_submission(name: str, world) -> dict:
             "country": "GB",
         },
     }
-    return made_here.get(name) or authorization.POST_DATA.get(name, {})
+    # A copy: callers put their own values (files) in it, which must not leak into the
+    # matrix's shared data for the tests after them.
+    return dict(made_here.get(name) or authorization.POST_DATA.get(name, {}))
 
 
 # The world -----------------------------------------------------------------------------------
