@@ -28,6 +28,7 @@ from artists.models import (
     PayoutMethodType,
     VerificationStatus,
 )
+from catalogue.selectors import artist_releases
 from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
 from content.models import Comment, Post, Review
@@ -102,6 +103,11 @@ class ArtistPage:
     def member_count(self) -> int:
         """Members of all the artist's communities, for the page's header."""
         return sum(community.member_count for community in self.communities)
+
+    @cached_property
+    def releases(self) -> list:
+        """The catalogue section (template: catalogue/_artist_releases.html)."""
+        return artist_releases(artist_id=self.artist.pk)
 
     @cached_property
     def products(self) -> list[Product]:

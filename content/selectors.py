@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import UserPreferences
 from artists.models import Artist
+from catalogue.selectors import featured_catalogue
 from communities.models import Community, ForumPost, ForumType
 from communities.selectors import subscriptions_giving_access
 from content.models import Comment, Like, Post, Review, ShareLink
@@ -533,6 +534,22 @@ def _popular_posts() -> list[tuple[uuid.UUID, uuid.UUID]]:
     )
 
 
+def _catalogue_item(content_type: str, item_id: str, names: dict, on_platform: dict) -> dict:
+    """A featured album or song: a release or track of ours (cover, play button), or an
+    external catalogue id named by its reviews."""
+    item = {"content_type": content_type, "content_id": item_id}
+    found = on_platform.get(item_id)
+    if found is None:
+        return names.get((content_type, item_id), item)
+    release, track = found["release"], found["track"]
+    return {
+        **item,
+        **found,
+        "content_name": release.title if content_type == "album" else track.title,
+        "artist_name": release.artist.artist_name,
+    }
+
+
 # Artists staff flagged as featured (`artists.featured`, from the admin) shown after the
 # placements, by name: a bounded list, however many are flagged.
 FLAGGED_ARTISTS_SHOWN = 12
@@ -569,6 +586,10 @@ def featured_now() -> dict:
         .values("content_type", "content_id", "content_name", "artist_name")
         .distinct()
     }
+    on_platform = featured_catalogue(
+        album_ids=well_formed_uuids(i.item_id for i in by_type["album"]),
+        song_ids=well_formed_uuids(i.item_id for i in by_type["song"]),
+    )
     placed = [
         artists[pk]
         for pk in well_formed_uuids(i.item_id for i in by_type["artist"])
@@ -586,13 +607,9 @@ def featured_now() -> dict:
             if pk in products
         ],
         "albums": [
-            names.get(("album", i.item_id), {"content_type": "album", "content_id": i.item_id})
-            for i in by_type["album"]
+            _catalogue_item("album", i.item_id, names, on_platform) for i in by_type["album"]
         ],
-        "songs": [
-            names.get(("song", i.item_id), {"content_type": "song", "content_id": i.item_id})
-            for i in by_type["song"]
-        ],
+        "songs": [_catalogue_item("song", i.item_id, names, on_platform) for i in by_type["song"]],
         # Staff expect their curation on the page at once: the explore page's shared
         # fragment varies on this, so a recomputed section shows without waiting for it.
         "computed_at": time.time_ns(),

@@ -21,6 +21,7 @@ urlpatterns = [
     path("shop/", include("shop.urls")),
     # Everything a buyer owns, under the account rather than the shop (issue 17, item 10).
     path("purchases/", shop_views.purchases, name="purchases"),
+    path("", include("catalogue.urls")),
     path("", include("accounts.urls")),
     path("", include("content.urls")),
     path("artists/", include("artists.urls")),

@@ -20,6 +20,7 @@ from shop.models import (
     SavedAddress,
     ShippingRate,
 )
+from shop.services.cart import unit_price
 from shop.services.downloads import OWNED_STATUSES
 
 SORTS = {
@@ -78,6 +79,7 @@ class CartLine:
     quantity: int
     subtotal: Decimal
     problem: str = ""
+    unit_price: Decimal | None = None
 
 
 @dataclass
@@ -95,8 +97,12 @@ class Cart:
         return bool(self.lines) and not any(line.problem for line in self.lines)
 
 
-def cart_view(*, quantities: dict[str, int]) -> Cart:
-    """The cart at today's prices and stock, one query; lines that cannot be bought say why."""
+def cart_view(
+    *, quantities: dict[str, int], chosen_prices: dict[str, Decimal] | None = None
+) -> Cart:
+    """The cart at today's prices and stock, one query; lines that cannot be bought say why.
+
+    `chosen_prices` are what the buyer chose to pay above a price (shop.services.cart)."""
     products = {
         str(p.pk): p
         for p in Product.objects.filter(pk__in=list(quantities)).select_related("artist")
@@ -117,7 +123,8 @@ def cart_view(*, quantities: dict[str, int]) -> Cart:
                 if product.stock_quantity == 0
                 else f"Only {product.stock_quantity} left."
             )
-        lines.append(CartLine(product, quantity, product.price * quantity, problem))
+        price = unit_price(product=product, chosen_prices=chosen_prices or {})
+        lines.append(CartLine(product, quantity, price * quantity, problem, price))
     lines.sort(key=lambda line: (line.product.name, str(line.product.pk)))
     return Cart(
         lines=lines,

@@ -30,12 +30,14 @@ from shop.services import ShopError
 from shop.services.cart import (
     CHECKOUT_KEY,
     cart_add,
+    cart_chosen_prices,
     cart_clear_bought,
     cart_quantities,
     cart_remove,
     cart_set,
 )
 from shop.services.downloads import (
+    delivered_by_catalogue,
     download_item_for_token,
     download_link_renew,
     download_use_record,
@@ -188,7 +190,10 @@ def _product_form_page(request, *, artist, product):
 
 
 def _cart_response(request):
-    cart = selectors.cart_view(quantities=cart_quantities(session=request.session))
+    cart = selectors.cart_view(
+        quantities=cart_quantities(session=request.session),
+        chosen_prices=cart_chosen_prices(session=request.session),
+    )
     template = "shop/_cart.html" if request.headers.get("HX-Request") else "shop/cart.html"
     return render(request, template, {"cart": cart})
 
@@ -267,7 +272,10 @@ def _checkout_form(request, cart, data, *, key, saved) -> tuple[CheckoutForm, ob
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request):
-    cart = selectors.cart_view(quantities=cart_quantities(session=request.session))
+    cart = selectors.cart_view(
+        quantities=cart_quantities(session=request.session),
+        chosen_prices=cart_chosen_prices(session=request.session),
+    )
     if not cart.lines:
         # A repeated "Complete checkout" after the first one emptied the cart.
         done = selectors.order_by_checkout_key(
@@ -303,6 +311,7 @@ def checkout(request):
             checkout_key=form.cleaned_data["checkout_key"],
             expected_total=form.cleaned_data["expected_total"],
             remember_address=form.remember_address(),
+            chosen_prices=cart_chosen_prices(session=request.session),
         )
     except PriceChanged as error:
         data["expected_total"] = str(error.total)
@@ -484,6 +493,9 @@ def download_link_renew_view(request, order_id, item_id):
 def download(request, token):
     try:
         item = download_item_for_token(token=token, user=request.user)
+        if delivered_by_catalogue(item.product):
+            # The release's format page records the use when it serves the zip.
+            return redirect("catalogue:purchase_download", token=token)
         download_use_record(item=item, user=request.user, ip_address=client_ip(request))
     except ShopError as error:
         return render(request, "shop/download_refused.html", {"reason": str(error)}, status=403)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from artists import services, uploads
@@ -17,6 +18,7 @@ from artists.tests.factories import (
     image_upload,
     pdf_upload,
 )
+from catalogue.tests.factories import ReleaseFactory
 from communities.models import Community
 from communities.services import member_counts_refresh
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
@@ -39,6 +41,7 @@ def fill_artist_page(artist, n: int) -> None:
         Product.objects.create(
             artist=artist, name=f"Vinyl {i}", product_type="merchandise", price=Decimal("25.00")
         )
+        ReleaseFactory(artist=artist, published_at=timezone.now())
         Review.objects.create(
             user=fan,
             content_type="album",
@@ -272,9 +275,9 @@ def test_the_page_runs_the_same_queries_whatever_the_data_size(client, django_as
     fill_artist_page(small, 1)
     fill_artist_page(large, 12)
 
-    # the artist, its posts, communities, products, reviews and the rating
+    # the artist, its posts, communities, releases, products, reviews and the rating
     for artist in (small, large):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             assert client.get(artist.get_absolute_url()).status_code == 200
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "content",
     "communities",
     "shop",
+    "catalogue",
     "notifications",
     "operations",
 ]
@@ -509,6 +510,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "communities.tasks.member_counts_refresh",
         "schedule": 60,
     },
+    # Plays counted in Redis into tracks.play_count (catalogue/plays.py).
+    "catalogue-plays-flush": {
+        "task": "catalogue.tasks.plays_flush",
+        "schedule": 60,
+    },
 }
 
 # --- Shop (shop/, README "Shop") ---
@@ -525,6 +531,11 @@ SHOP_MIN_PRICE = Decimal(env("SHOP_MIN_PRICE", "0.50"))
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@musicplatform.local")
 SHOP_MAX_QUANTITY = int(env("SHOP_MAX_QUANTITY", "20"))
 # --- end Shop ---
+
+# --- Catalogue (catalogue/) ---
+# A listener's plays of one track count once per this many seconds.
+CATALOGUE_PLAY_WINDOW_SECONDS = int(env("CATALOGUE_PLAY_WINDOW_SECONDS", str(30 * 60)))
+# --- end Catalogue ---
 
 # --- Operations (operations/, docs/operations.md) ---
 # Where `manage.py backup` writes unless told otherwise.
@@ -561,6 +572,7 @@ PICTURE_UPLOADS = {
     "review": {"label": "review picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
     "product": {"label": "product picture", "max_bytes": 5 * megabyte, "max_pixels": 1_500_000},
     "fan_art": {"label": "fan art picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},
+    "release_cover": {"label": "cover art", "max_bytes": 8 * megabyte, "max_pixels": 9_000_000},
     "document": {"label": "scanned document", "max_bytes": 10 * megabyte, "max_pixels": 2_000_000},
 }
 # No form takes more files than this (a product's six pictures, five verification documents).

@@ -38,6 +38,9 @@ from artists.tests.factories import (
     ArtistPayoutMethodFactory,
     ArtistVerificationFactory,
 )
+from catalogue.models import Track, TrackStatus
+from catalogue.services import release_publish
+from catalogue.tests.factories import ReleaseFactory
 from communities.models import ForumType, LiveEventStatus
 from communities.tests.factories import (
     CommunityFactory,
@@ -241,6 +244,24 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "payments:confirm": buyer_only(),
     "payments:test_confirm": buyer_only(),
     "payments:stripe_webhook": every(INVALID),  # unsigned: refused whoever sends it
+    # catalogue (the owner's published release, included for members of their community)
+    "catalogue:release": every(OK),
+    "catalogue:buy": every(GO),  # the cart is the session's own
+    "catalogue:download": signed_in(FORBIDDEN, **{MEMBER: OK, OWNER: OK}),
+    "catalogue:wishlist": signed_in(GO),
+    "catalogue:track_audio": every(OK),
+    "catalogue:embed": every(OK),
+    "catalogue:purchase_download": signed_in(FORBIDDEN),  # the buyer's link
+    "catalogue:collection_visibility": signed_in(GO),
+    "catalogue:collection": every(FORBIDDEN),  # the buyer's collection is private
+    "catalogue:manage": signed_in(OK),
+    "catalogue:release_new": owner_only(),
+    "catalogue:release_edit": owner_only(),
+    # The matrix posts no audio file: the owner's upload is refused as incomplete.
+    "catalogue:track_upload": owner_only(INVALID),
+    "catalogue:publish": owner_only(GO),
+    # The owner is told a ready track of a published release stays.
+    "catalogue:track_delete": owner_only(GO),
     # billing: every signed-in payer has their own page; a card is its payer's only
     "billing:index": signed_in(OK),
     "billing:add": signed_in(OK),
@@ -283,6 +304,12 @@ POST_ONLY = {
     "shop:shipping_rate_delete",
     "payments:start",
     "payments:stripe_webhook",
+    "catalogue:buy",
+    "catalogue:wishlist",
+    "catalogue:collection_visibility",
+    "catalogue:track_upload",
+    "catalogue:publish",
+    "catalogue:track_delete",
     "billing:remove",
     "notifications:read_all",
     "notifications:read",
@@ -333,6 +360,8 @@ POST_DATA: dict[str, dict] = {
     "shop:shipping_rates": {"country": "GB", "amount": "4.00"},
     "payments:test_checkout": {"card_number": "4242424242424242"},
     "communities:accept_price": {"fee": "4.99", "interval": "monthly"},
+    "catalogue:release_edit": {"title": "Hijacked", "release_type": "album", "price": "0"},
+    "catalogue:track_upload": {"title": "Hijacked"},
     "billing:add": {"card_number": "4242424242424242"},
     "notifications:email_preferences": {"emailed_types": []},
 }
@@ -481,8 +510,21 @@ def _build_world() -> dict:
     paid = OrderFactory(user=buyer, status=OrderStatus.PAID, shipping_address=address)
     merch_item = OrderItemFactory(order=paid, product=merch)
     digital_item = OrderItemFactory(order=paid, product=download)
+    release = ReleaseFactory(artist=owner_artist, included_for_members=True, community=community)
+    Track.objects.create(
+        release=release,
+        position=1,
+        title="Opening",
+        status=TrackStatus.READY,
+        stream_mp3=storages["private"].save("catalogue/authz.mp3", ContentFile(b"ID3 audio")),
+        preview_mp3=storages["private"].save("catalogue/authz-p.mp3", ContentFile(b"ID3 a")),
+    )
+    release_publish(release=release)
+    release.refresh_from_db()
+    release_item = OrderItemFactory(order=paid, product=release.product)
     download_links_issue(order=paid)
     digital_item.refresh_from_db()
+    release_item.refresh_from_db()
     pending = OrderFactory(user=buyer, shipping_address=address)
     OrderItemFactory(order=pending, product=merch)
     payment = PaymentFactory(
@@ -565,6 +607,24 @@ def _build_world() -> dict:
         "payments:test_checkout": {"payment_id": payment.pk},
         "payments:confirm": {"payment_id": payment.pk},
         "payments:test_confirm": {"payment_id": payment.pk},
+        "catalogue:release": {"release_id": release.pk},
+        "catalogue:buy": {"release_id": release.pk},
+        "catalogue:download": {"release_id": release.pk},
+        "catalogue:wishlist": {"release_id": release.pk},
+        "catalogue:track_audio": {"track_id": release.tracks.get().pk},
+        "catalogue:embed": {"release_id": release.pk},
+        "catalogue:purchase_download": {
+            "token": release_item.download_url.rstrip("/").rsplit("/", 1)[-1]
+        },
+        "catalogue:collection": {"user_id": buyer.pk},
+        "catalogue:release_new": {"artist_id": owner_artist.pk},
+        "catalogue:release_edit": {"release_id": release.pk},
+        "catalogue:track_upload": {"release_id": release.pk},
+        "catalogue:publish": {"release_id": release.pk},
+        "catalogue:track_delete": {
+            "release_id": release.pk,
+            "track_id": release.tracks.get().pk,
+        },
         "billing:remove": {"method_id": card.pk},
         "notifications:read": {"notification_id": notification.pk},
         "notifications:open": {"notification_id": notification.pk},

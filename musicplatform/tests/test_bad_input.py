@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from accounts.forms import ArtistSearchForm, DeleteAccountForm, PreferencesForm, ProfileForm
 from accounts.tests.factories import UserFactory
 from artists.forms import ArtistProfileForm, PayoutMethodForm, VerificationRequestForm
+from catalogue import forms as catalogue_forms
 from communities import forms as community_forms
 from content.forms import (
     CommentEditForm,
@@ -158,6 +159,14 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "payments:test_confirm": (),
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
+    "catalogue:buy": _fields(catalogue_forms.BuyForm),
+    "catalogue:wishlist": ("remove",),
+    "catalogue:collection_visibility": _fields(catalogue_forms.CollectionVisibilityForm),
+    "catalogue:release_new": _fields(catalogue_forms.ReleaseForm),
+    "catalogue:release_edit": _fields(catalogue_forms.ReleaseForm),
+    "catalogue:track_upload": _fields(catalogue_forms.TrackForm),
+    "catalogue:publish": (),
+    "catalogue:track_delete": (),
     "billing:add": _fields(TestCardSaveForm),
     "billing:remove": (),
     "notifications:read_all": (),
@@ -306,7 +315,9 @@ def valid_submission(name: str, world) -> dict:
             "country": "GB",
         },
     }
-    return made_here.get(name) or authorization.POST_DATA.get(name, {})
+    # A copy: callers put their own values (files) in it, which must not leak into the
+    # matrix's shared data for the tests after them.
+    return dict(made_here.get(name) or authorization.POST_DATA.get(name, {}))
 
 
 # The world -----------------------------------------------------------------------------------

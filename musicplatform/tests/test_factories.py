@@ -7,7 +7,7 @@ from django.apps import apps
 
 pytestmark = pytest.mark.django_db
 
-APPS = ["accounts", "artists", "content", "communities", "shop", "notifications"]
+APPS = ["accounts", "artists", "content", "communities", "shop", "catalogue", "notifications"]
 
 
 def _factories():

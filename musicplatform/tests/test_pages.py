@@ -47,6 +47,8 @@ NOT_PAGES = {
     "artists:dashboard_csv": "a CSV download",
     "communities:event_messages": "the live event's messages, polled by htmx into its page",
     "communities:forum_chat": "new chat messages, polled by htmx into the chat forum's page",
+    "catalogue:track_audio": "the audio stream itself",
+    "catalogue:embed": "the player other sites frame: no site header, navigation or footer",
 }
 ALLAUTH_PAGES = {
     ANON: ("account_login", "account_signup", "account_reset_password"),

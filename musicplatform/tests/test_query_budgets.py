@@ -31,7 +31,8 @@ BUDGETS = {
     "forum: suggestions": 10,
     "live event page": 10,
     "live event poll": 9,
-    "artist page": 9,
+    # Its releases (catalogue) are one query.
+    "artist page": 10,
     # The search settings for the transaction, the count (at most 1000), the page.
     "search": 6,
     # The search settings, then one query per kind of result (six).

@@ -15,7 +15,15 @@ pytestmark = pytest.mark.django_db
 
 DOCS = Path(settings.BASE_DIR) / "docs"
 DEVIATIONS_HEADING = "## Differences from the reference schema"
-PROJECT_APPS = ["accounts", "artists", "content", "communities", "shop", "notifications"]
+PROJECT_APPS = [
+    "accounts",
+    "artists",
+    "content",
+    "communities",
+    "shop",
+    "catalogue",
+    "notifications",
+]
 # pgserver's PostgreSQL ships without the uuid-ossp extension the document loads; the
 # reference's uuid_generate_v4() is given by a function that does the same.
 UUID_OSSP = 'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";'

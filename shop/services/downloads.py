@@ -33,6 +33,12 @@ OWNED_STATUSES = (
 RENEWAL_WINDOW_SECONDS = 3600
 
 
+def delivered_by_catalogue(product) -> bool:
+    """A catalogue release's product has no file of its own: its link opens the release's
+    tracks in the format the buyer picks (catalogue.views.purchase_download)."""
+    return hasattr(product, "release")
+
+
 def _issue(item: OrderItem) -> None:
     expires = timezone.now().replace(microsecond=0) + timedelta(
         days=settings.SHOP_DOWNLOAD_LINK_DAYS
@@ -118,7 +124,7 @@ def download_item_for_token(*, token: str, user) -> OrderItem:
         raise ShopError("This download link was replaced by a newer one; use the order page.")
     if current <= timezone.now():
         raise ShopError("This download link has expired; ask for a fresh one on the order page.")
-    if not item.product.digital_file:
+    if not item.product.digital_file and not delivered_by_catalogue(item.product):
         raise ShopError("The file of this product is missing; please contact support.")
     return item
 

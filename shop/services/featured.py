@@ -47,13 +47,17 @@ STAFF_PLACEMENT_DAYS = 14
 
 
 def featured_products_curate(*, product_ids: Iterable[UUID]) -> list[FeaturedItem]:
-    """Staff's placements of products on the explore page, live at once for
-    STAFF_PLACEMENT_DAYS (no payment: curated); products already live there are left as
-    they are, so running it twice features nothing twice."""
-    ids = {str(pk) for pk in product_ids}
+    return featured_items_curate(item_type=FeaturedItemType.PRODUCT, item_ids=product_ids)
+
+
+def featured_items_curate(*, item_type: str, item_ids: Iterable[UUID]) -> list[FeaturedItem]:
+    """Staff's placements of products (or catalogue releases, as albums) on the explore
+    page, live at once for STAFF_PLACEMENT_DAYS (no payment: curated); items already live
+    there are left as they are, so running it twice features nothing twice."""
+    ids = {str(pk) for pk in item_ids}
     live = set(
         featured_items_live()
-        .filter(item_type=FeaturedItemType.PRODUCT, item_id__in=ids)
+        .filter(item_type=item_type, item_id__in=ids)
         .values_list("item_id", flat=True)
     )
     now = timezone.now()
@@ -62,7 +66,7 @@ def featured_products_curate(*, product_ids: Iterable[UUID]) -> list[FeaturedIte
     with transaction.atomic():
         return [
             FeaturedItem.objects.create(
-                item_type=FeaturedItemType.PRODUCT,
+                item_type=item_type,
                 item_id=item_id,
                 start_date=now,
                 end_date=now + timedelta(days=STAFF_PLACEMENT_DAYS),

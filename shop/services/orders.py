@@ -32,6 +32,7 @@ from shop.models import (
 )
 from shop.selectors import shipping_quote
 from shop.services import ShopError
+from shop.services.cart import unit_price
 from shop.services.downloads import OWNED_STATUSES, download_links_issue
 from shop.services.fulfilment import order_sellers_notify
 
@@ -90,6 +91,7 @@ def order_place(
     checkout_key: UUID,
     expected_total: Decimal | None,
     remember_address: bool = False,
+    chosen_prices: dict[str, Decimal] | None = None,
 ) -> tuple[Order, bool]:
     """Turn the cart into a pending order and reserve its stock; (order, placed now?).
 
@@ -123,7 +125,8 @@ def order_place(
                     if product.stock_quantity == 0
                     else f"Only {product.stock_quantity} of “{product.name}” left."
                 )
-            lines.append((product, quantity, product.price * quantity))
+            price = unit_price(product=product, chosen_prices=chosen_prices or {})
+            lines.append((product, quantity, price, price * quantity))
         physical = [p for p in products if p.delivery == ProductDelivery.PHYSICAL]
         if physical and shipping_address is None:
             raise ShopError("Physical items need a shipping address.")
@@ -133,7 +136,7 @@ def order_place(
             if quote.unserved:
                 raise ShopError(quote.problem)
             shipping = quote.amount
-        total = sum((subtotal for _, _, subtotal in lines), shipping)
+        total = sum((subtotal for _, _, _, subtotal in lines), shipping)
         if expected_total is not None and total != expected_total:
             raise PriceChanged(total, shipping)
         if 0 < total < settings.SHOP_MIN_PRICE:
@@ -162,15 +165,15 @@ def order_place(
                 order=order,
                 product=product,
                 quantity=quantity,
-                unit_price=product.price,
+                unit_price=price,
                 subtotal=subtotal,
                 status=OrderItemStatus.TO_SHIP if product in physical else None,
             )
-            for product, quantity, subtotal in lines
+            for product, quantity, price, subtotal in lines
         )
         if physical and remember_address:
             saved_address_remember(user=user, address=shipping_address)
-        for product, quantity, _ in lines:
+        for product, quantity, _, _ in lines:
             if product.stock_quantity is not None:
                 Product.objects.filter(pk=product.pk).update(
                     stock_quantity=F("stock_quantity") - quantity

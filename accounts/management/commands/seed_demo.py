@@ -25,6 +25,8 @@ from artists.models import (
     ThirdPartyPlatform,
     VerificationStatus,
 )
+from catalogue.demo import seed_releases
+from catalogue.models import Release
 from communities.models import (
     Community,
     CommunitySubscription,
@@ -284,6 +286,7 @@ class Command(BaseCommand):
             "likes": Like,
             "reviews": Review,
             "products": Product,
+            "releases": Release,
             "orders": Order,
             "payments": Payment,
             "featured items": FeaturedItem,
@@ -311,7 +314,8 @@ def _seed(now: datetime) -> None:
     _seed_featured(artists["Luna Vega"], products["Night Drive signed vinyl"], now)
     _seed_notifications(accounts.fan, posts[0], communities[0], order)
     _seed_status_history(accounts, artists["Luna Vega"], order)
-    _seed_pictures(accounts, artists, posts, products)
+    seed_releases(artists=artists, communities=communities, genres=genres)
+    _seed_pictures(accounts, artists, posts)
 
 
 def _seed_taxonomy() -> tuple[dict[str, Genre], dict[str, Language]]:
@@ -722,11 +726,10 @@ def _seed_status_history(accounts: Accounts, artist: Artist, order: Order) -> No
     )
 
 
-def _seed_pictures(
-    accounts: Accounts, artists: dict[str, Artist], posts: list[Post], products: dict[str, Product]
-) -> None:
-    """Avatars, artist covers, product photos and a picture on each artist's first post,
-    drawn by code (accounts.demo_pictures); what already has a picture keeps it."""
+def _seed_pictures(accounts: Accounts, artists: dict[str, Artist], posts: list[Post]) -> None:
+    """Avatars, artist covers, product photos (the releases' products too) and a picture on
+    each artist's first post, drawn by code (accounts.demo_pictures); what already has a
+    picture keeps it."""
     people = [accounts.fan, accounts.staff, accounts.regular]
     people += [artist.user for artist in artists.values()]
     for user in people:
@@ -749,7 +752,7 @@ def _seed_pictures(
                 draw_picture(f"{artist.artist_name} cover", (1200, 400)),
             )
             artist.save(update_fields=["profile_picture_url", "cover_photo_url"])
-    for product in products.values():
+    for product in Product.objects.filter(artist__in=artists.values()):
         if not product.image_urls:
             product.image_urls = [
                 store_picture(
