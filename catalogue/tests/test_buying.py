@@ -24,7 +24,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_gateway")]
 @pytest.fixture
 def release():
     release = ReleaseFactory(name_your_price=True, price=Decimal("5.00"), title="Night Drive")
-    release.cover.save("cover.jpg", picture_resized(image_upload(), size=(300, 300), use="release_cover"))
+    release.cover.save(
+        "cover.jpg", picture_resized(image_upload(), size=(300, 300), use="release_cover")
+    )
     processed_track(release, title="Opening")
     processed_track(release, title="Closing")
     return release_publish(release=release)

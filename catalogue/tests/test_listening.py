@@ -168,7 +168,9 @@ def test_a_release_featured_by_staff_shows_on_explore_with_its_cover_and_a_play_
     client, track, admin_client
 ):
     release = track.release
-    release.cover.save("c.jpg", picture_resized(image_upload(), size=(300, 300), use="release_cover"))
+    release.cover.save(
+        "c.jpg", picture_resized(image_upload(), size=(300, 300), use="release_cover")
+    )
     changelist = reverse("admin:catalogue_release_changelist")
 
     admin_client.post(
