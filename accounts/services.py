@@ -423,7 +423,7 @@ def user_delete_account(*, user: User) -> None:
     """
     from artists.services import artist_remove
     from communities.models import CommunitySubscription
-    from communities.services import MEMBER_LEFT_REASON, subscriptions_end_refunding_unused
+    from communities.services.renewals import MEMBER_LEFT_REASON, subscriptions_end_refunding_unused
     from musicplatform.tasks import enqueue_on_commit
     from shop.models import Order, OrderStatus
     from shop.services.orders import order_cancel

@@ -242,7 +242,7 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     """
     from communities.models import CommunitySubscription
     from communities.selectors import community_info_key
-    from communities.services import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
+    from communities.services.renewals import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
     from content.selectors import FEATURED_CACHE_KEY
     from musicplatform.selectors import HOME_CACHE_KEY
     from notifications.models import StatusHistory

@@ -43,7 +43,7 @@ import uvloop  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from communities import services  # noqa: E402
+from communities.services.live import live_event_message_post  # noqa: E402
 from communities.models import (  # noqa: E402
     CommunitySubscription,
     LiveEvent,
@@ -152,7 +152,7 @@ async def post_messages(args, event, members, viewers: "Viewers", first: int) ->
         author = members[(index + 1) % len(members)]
         at = time.perf_counter()
         message = await asyncio.to_thread(
-            services.live_event_message_post,
+            live_event_message_post,
             event=event,
             by=author,
             content=f"Benchmark message {index + 1}",

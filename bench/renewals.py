@@ -3,7 +3,7 @@
     .venv/bin/python scripts/devservices.py exec -- \
         .venv/bin/python bench/renewals.py --subscriptions 10000
 
-Each renewal is the real service (`communities.services.subscription_renew`): two
+Each renewal is the real service (`communities.services.renewals.subscription_renew`): two
 transactions, the period's renewal row, a payment, the gateway's answer applied as an
 event, the payment service's hook extending the subscription, a notification. Everything
 it creates is deleted at the end; the figures go to README.md (Communities).
@@ -30,7 +30,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from communities.services import subscription_renew, subscriptions_due_ids  # noqa: E402
+from communities.services.renewals import subscription_renew, subscriptions_due_ids  # noqa: E402
 
 
 def fill(count: int, artist_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -15,7 +15,8 @@ from communities.models import (
     LiveEventVote,
     SubscriptionRenewal,
 )
-from communities.services import CommunityError, fee_check
+from communities.services import CommunityError
+from communities.services.listing import fee_check
 from musicplatform.cache import invalidate_on_commit
 
 
@@ -62,7 +63,7 @@ class CommunityAdminForm(forms.ModelForm):
         fields = ("artist", "name", "description", "subscription_fee", "subscription_interval")
 
     def clean_subscription_fee(self):
-        # Staff are held to the artists' fee range: one rule (communities.services.fee_check).
+        # Staff are held to the artists' fee range: one rule (communities.services.listing.fee_check).
         try:
             return fee_check(self.cleaned_data["subscription_fee"])
         except CommunityError as error:

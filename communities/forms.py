@@ -4,7 +4,9 @@ from django import forms
 from django.conf import settings
 
 from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
-from communities.services import CHAT_MESSAGE_MAX, CommunityError, fee_check
+from communities.services import CommunityError
+from communities.services.common import CHAT_MESSAGE_MAX
+from communities.services.listing import fee_check
 from musicplatform.forms import NameField, before_latest_year
 
 

@@ -9,13 +9,13 @@ from shop.payments.hooks import PaymentOutcome, on_payment
 
 @on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.COMPLETED)
 def subscription_paid(*, payment, by=None) -> None:
-    from communities.services import subscription_paid as paid
+    from communities.services.subscriptions import subscription_paid as paid
 
     paid(payment=payment)
 
 
 @on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.REFUNDED)
 def subscription_refunded(*, payment, by=None) -> None:
-    from communities.services import subscription_refunded as refunded
+    from communities.services.subscriptions import subscription_refunded as refunded
 
     refunded(payment=payment, by=by)

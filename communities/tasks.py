@@ -6,7 +6,7 @@ from musicplatform.tasks import platform_task
 @platform_task
 def subscriptions_renew_due() -> int:
     """Beat: queue one renewal task per due subscription (each is idempotent)."""
-    from communities.services import subscriptions_due_ids
+    from communities.services.renewals import subscriptions_due_ids
 
     ids = subscriptions_due_ids()
     for subscription_id in ids:
@@ -16,7 +16,7 @@ def subscriptions_renew_due() -> int:
 
 @platform_task
 def subscription_renew(subscription_id: str) -> str:
-    from communities.services import subscription_renew as renew
+    from communities.services.renewals import subscription_renew as renew
 
     return renew(subscription_id=subscription_id)
 
@@ -24,7 +24,7 @@ def subscription_renew(subscription_id: str) -> str:
 @platform_task
 def subscription_end_refunding_unused(subscription_id: str, by_id: str | None, reason: str) -> str:
     from accounts.models import User
-    from communities.services import subscription_end_refunding_unused as end
+    from communities.services.renewals import subscription_end_refunding_unused as end
 
     by = User.objects.filter(pk=by_id).first() if by_id else None
     return str(end(subscription_id=subscription_id, by=by, reason=reason))
@@ -33,21 +33,21 @@ def subscription_end_refunding_unused(subscription_id: str, by_id: str | None, r
 @platform_task
 def subscriptions_of_leavers_end() -> int:
     """Beat: end what the ending tasks of people who left did not."""
-    from communities.services import subscriptions_of_leavers_end as end
+    from communities.services.renewals import subscriptions_of_leavers_end as end
 
     return end()
 
 
 @platform_task
 def subscriptions_expire() -> int:
-    from communities.services import subscriptions_expire as expire
+    from communities.services.renewals import subscriptions_expire as expire
 
     return expire()
 
 
 @platform_task
 def forum_post_notify_members(post_id: str) -> int:
-    from communities.services import forum_post_notify
+    from communities.services.forums import forum_post_notify
 
     return forum_post_notify(post_id=post_id)
 
@@ -55,14 +55,14 @@ def forum_post_notify_members(post_id: str) -> int:
 @platform_task
 def forum_posts_announce_sweep() -> int:
     """Beat: announce the artist-forum posts whose fan-out task was lost."""
-    from communities.services import forum_posts_announce_sweep as sweep
+    from communities.services.forums import forum_posts_announce_sweep as sweep
 
     return sweep()
 
 
 @platform_task
 def live_event_notify_members(event_id: str, kind: str) -> int:
-    from communities.services import live_event_notify
+    from communities.services.live import live_event_notify
 
     return live_event_notify(event_id=event_id, kind=kind)
 
@@ -70,7 +70,7 @@ def live_event_notify_members(event_id: str, kind: str) -> int:
 @platform_task
 def live_events_announce_sweep() -> int:
     """Beat: announce the live events (scheduled, or live now) whose fan-out task was lost."""
-    from communities.services import live_events_announce_sweep as sweep
+    from communities.services.live import live_events_announce_sweep as sweep
 
     return sweep()
 
@@ -78,6 +78,6 @@ def live_events_announce_sweep() -> int:
 @platform_task
 def member_counts_refresh() -> None:
     """Beat: the member counts that rank communities, at most a minute old."""
-    from communities.services import member_counts_refresh as refresh
+    from communities.services.listing import member_counts_refresh as refresh
 
     refresh()

@@ -14,9 +14,10 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
-from communities import forms, media, selectors, services
+from communities import forms, media, selectors
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
+from communities.services import CommunityError, forums, listing, live, subscriptions
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 from notifications.services import StatusTransitionError
@@ -100,8 +101,8 @@ def community_create(request):
     form = forms.CommunityForm(*_submitted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            community = services.community_create(artist=artist, **form.cleaned_data)
-        except services.CommunityError as error:
+            community = listing.community_create(artist=artist, **form.cleaned_data)
+        except CommunityError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, "Community created. Add its forums next.")
@@ -151,10 +152,10 @@ def community_edit(request, community_id):
     form = forms.CommunityForm(*_submitted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            community = services.community_update(
+            community = listing.community_update(
                 community=community, by=request.user, **form.cleaned_data
             )
-        except services.CommunityError as error:
+        except CommunityError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, "Community saved.")
@@ -208,10 +209,10 @@ def community_dashboard(request, community_id):
 def subscribe(request, community_id):
     info = _info(community_id)
     try:
-        redirect_url = services.subscription_checkout_start(
+        redirect_url = subscriptions.subscription_checkout_start(
             user=request.user, community=info.community, site_url=request.build_absolute_uri("/")
         )
-    except services.CommunityError as error:
+    except CommunityError as error:
         messages.error(request, str(error))
         return redirect(info.community)
     return redirect(redirect_url)
@@ -229,8 +230,8 @@ def _own_subscription(request, community_id):
 def subscription_cancel(request, community_id):
     subscription = _own_subscription(request, community_id)
     try:
-        subscription = services.subscription_cancel(subscription=subscription, by=request.user)
-    except services.CommunityError as error:
+        subscription = subscriptions.subscription_cancel(subscription=subscription, by=request.user)
+    except CommunityError as error:
         messages.error(request, str(error))
     else:
         messages.success(
@@ -251,13 +252,13 @@ def subscription_accept_price(request, community_id):
         messages.error(request, "Accept the price shown on the community's page.")
         return redirect_back(request, subscription.community)
     try:
-        subscription = services.subscription_accept_price(
+        subscription = subscriptions.subscription_accept_price(
             subscription=subscription,
             by=request.user,
             fee=form.cleaned_data["fee"],
             interval=form.cleaned_data["interval"],
         )
-    except services.CommunityError as error:
+    except CommunityError as error:
         messages.error(request, str(error))
     else:
         messages.success(
@@ -273,8 +274,8 @@ def subscription_accept_price(request, community_id):
 def subscription_resume(request, community_id):
     subscription = _own_subscription(request, community_id)
     try:
-        services.subscription_resume(subscription=subscription, by=request.user)
-    except services.CommunityError as error:
+        subscriptions.subscription_resume(subscription=subscription, by=request.user)
+    except CommunityError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Your membership renews automatically again.")
@@ -291,10 +292,10 @@ def forum_create(request, community_id):
     form = forms.ForumForm(*_submitted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            forum = services.forum_create(
+            forum = forums.forum_create(
                 community=info.community, by=request.user, **form.cleaned_data
             )
-        except services.CommunityError as error:
+        except CommunityError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, f"Forum “{forum.name}” created.")
@@ -334,10 +335,10 @@ def forum_detail(request, community_id, forum_id):
             return redirect("communities:forum", community_id, forum_id)
         if form.is_valid():
             try:
-                services.forum_post_create(
+                forums.forum_post_create(
                     forum=forum, community=info.community, by=user, **form.cleaned_data
                 )
-            except services.CommunityError as error:
+            except CommunityError as error:
                 form.add_error(None, str(error))
             else:
                 if chat and request.headers.get("HX-Request"):
@@ -426,8 +427,8 @@ def post_edit(request, community_id, post_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.forum_post_update(post=post, by=request.user, **form.cleaned_data)
-        except services.CommunityError as error:
+            forums.forum_post_update(post=post, by=request.user, **form.cleaned_data)
+        except CommunityError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Post saved.")
@@ -447,8 +448,8 @@ def post_delete(request, community_id, post_id):
     if paywall:
         return paywall
     try:
-        services.forum_post_delete(post=post, community=info.community, by=request.user)
-    except services.CommunityError as error:
+        forums.forum_post_delete(post=post, community=info.community, by=request.user)
+    except CommunityError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Post deleted.")
@@ -462,13 +463,13 @@ def post_pin(request, community_id, post_id):
     if paywall:
         return paywall
     try:
-        services.forum_post_pin(
+        forums.forum_post_pin(
             post=post,
             community=info.community,
             by=request.user,
             pinned=request.POST.get("pinned") == "1",
         )
-    except services.CommunityError as error:
+    except CommunityError as error:
         messages.error(request, str(error))
     return redirect("communities:forum", community_id, post.forum_id)
 
@@ -480,13 +481,13 @@ def post_answer(request, community_id, post_id):
     if paywall:
         return paywall
     try:
-        services.forum_post_mark_answered(
+        forums.forum_post_mark_answered(
             post=post,
             community=info.community,
             by=request.user,
             answered=request.POST.get("answered") == "1",
         )
-    except services.CommunityError as error:
+    except CommunityError as error:
         messages.error(request, str(error))
     return redirect_back(request, post)
 
@@ -501,10 +502,10 @@ def event_create(request, community_id):
     form = forms.LiveEventForm(*_submitted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.live_event_schedule(
+            event = live.live_event_schedule(
                 community=info.community, by=request.user, **form.cleaned_data
             )
-        except services.CommunityError as error:
+        except CommunityError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Event scheduled; members are notified.")
@@ -565,7 +566,7 @@ def event_status(request, community_id, event_id):
         messages.error(request, "Choose what happens to the event.")
         return redirect(event)
     try:
-        services.live_event_status_set(
+        live.live_event_status_set(
             event=event,
             community=info.community,
             by=request.user,
@@ -596,10 +597,10 @@ def event_messages(request, community_id, event_id):
         error = None
         if form.is_valid():
             try:
-                services.live_event_message_post(
+                live.live_event_message_post(
                     event=event, by=request.user, content=form.cleaned_data["content"]
                 )
-            except services.CommunityError as refused:
+            except CommunityError as refused:
                 error = str(refused)
         else:
             error = " ".join(form.errors.get("content", ["Write a message first."]))
@@ -667,8 +668,8 @@ def question_upvote(request, community_id, event_id, message_id):
     if paywall:
         return paywall
     try:
-        services.live_question_upvote(message=message, event=event, by=request.user)
-    except services.CommunityError as error:
+        live.live_question_upvote(message=message, event=event, by=request.user)
+    except CommunityError as error:
         messages.error(request, str(error))
     return redirect(event)
 
@@ -680,10 +681,10 @@ def question_answer(request, community_id, event_id, message_id):
     if paywall:
         return paywall
     try:
-        services.live_question_answer(
+        live.live_question_answer(
             message=message, event=event, community=info.community, by=request.user
         )
-    except services.CommunityError as error:
+    except CommunityError as error:
         messages.error(request, str(error))
     return redirect(event)
 

@@ -11,8 +11,12 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import FACTORY_PASSWORD, verified_user
-from communities import services as community_services
 from communities.models import CommunitySubscription
+from communities.services.renewals import (
+    subscription_end_refunding_unused,
+    subscription_renew,
+    subscriptions_due_ids,
+)
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import StatusHistory
 from shop.models import Order, OrderStatus, Payment, PaymentStatus, SavedPaymentMethod
@@ -106,9 +110,7 @@ def test_ending_a_membership_twice_refunds_once(clock):
     subscription, payment = paid_membership(user, fee="30.00", days_left=15)
 
     for _ in range(2):
-        community_services.subscription_end_refunding_unused(
-            subscription_id=subscription.pk, by=user, reason="test"
-        )
+        subscription_end_refunding_unused(subscription_id=subscription.pk, by=user, reason="test")
 
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("15.00")
@@ -209,8 +211,8 @@ def test_the_renewal_job_never_selects_a_user_who_left_whatever_the_rows_say(lea
     else:
         account_services.user_deactivate(user=user)
 
-    assert subscription.pk not in community_services.subscriptions_due_ids()
-    assert community_services.subscription_renew(subscription_id=subscription.pk) == "skipped"
+    assert subscription.pk not in subscriptions_due_ids()
+    assert subscription_renew(subscription_id=subscription.pk) == "skipped"
     assert not Payment.objects.filter(subscription=subscription).exists()
 
 

@@ -20,7 +20,7 @@ from artists.tests.factories import (
 )
 from catalogue.tests.factories import ReleaseFactory
 from communities.models import Community
-from communities.services import member_counts_refresh
+from communities.services.listing import member_counts_refresh
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content.models import Post, Review
 from shop.models import Product

@@ -7,9 +7,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from communities import services
 from communities.models import Community, CommunitySubscription
 from communities.services import CommunityError
+from communities.services.listing import community_create, community_update, fee_check
+from communities.services.renewals import subscription_renew
+from communities.services.subscriptions import (
+    subscription_accept_price,
+    subscription_checkout_start,
+)
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from shop.models import Payment, PaymentStatus
@@ -24,7 +29,7 @@ def _client_for(user) -> Client:
 
 
 def _raise_the_fee(community, fee="9.99", interval="yearly"):
-    return services.community_update(
+    return community_update(
         community=community,
         by=community.artist.user,
         name=community.name,
@@ -39,7 +44,7 @@ def test_a_new_fee_or_interval_never_changes_what_a_current_member_pays():
     end = subscription.end_date
     _raise_the_fee(subscription.community)
 
-    assert services.subscription_renew(subscription_id=subscription.pk) == "renewed"
+    assert subscription_renew(subscription_id=subscription.pk) == "renewed"
 
     payment = Payment.objects.get(subscription=subscription)
     assert payment.amount == Decimal("4.99")
@@ -71,7 +76,7 @@ def test_a_member_who_accepts_the_new_price_pays_it_from_the_next_renewal():
         "Switch to the new price" not in client.get(community.get_absolute_url()).content.decode()
     )
 
-    assert services.subscription_renew(subscription_id=subscription.pk) == "renewed"
+    assert subscription_renew(subscription_id=subscription.pk) == "renewed"
     assert Payment.objects.get(subscription=subscription).amount == Decimal("9.99")
     subscription.refresh_from_db()
     assert subscription.end_date == end + timedelta(days=365)
@@ -145,7 +150,7 @@ def test_the_fee_range_comes_from_the_settings_and_the_service_enforces_it(setti
     with pytest.raises(CommunityError, match=r"between 0\.50 and 50\.00"):
         _raise_the_fee(community, fee="60.00")
     with pytest.raises(CommunityError, match=r"between 0\.50 and 50\.00"):
-        services.community_create(
+        community_create(
             artist=community.artist,
             name="Cheap seats",
             subscription_fee=Decimal("0.10"),
@@ -161,9 +166,7 @@ def test_a_new_member_pays_and_keeps_the_price_of_the_day_they_joined(
     from shop.payments.services import payment_test_checkout_submit
 
     community = CommunityFactory(subscription_fee=Decimal("7.00"))
-    services.subscription_checkout_start(
-        user=outsider, community=community, site_url="http://testserver/"
-    )
+    subscription_checkout_start(user=outsider, community=community, site_url="http://testserver/")
     payment = Payment.objects.get(user=outsider)
     with django_capture_on_commit_callbacks(execute=True):
         payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
@@ -197,7 +200,7 @@ def test_the_renewal_job_past_every_end_date_charges_each_member_only_what_they_
     )
     for subscription in (grandfathered, switching, newcomer):
         save_card(subscription.user)
-    services.subscription_accept_price(
+    subscription_accept_price(
         subscription=switching, by=switching.user, fee=Decimal("9.99"), interval="yearly"
     )
     frozen_clock.set(grandfathered.end_date + timedelta(minutes=1))
@@ -218,7 +221,7 @@ def test_the_renewal_job_past_every_end_date_charges_each_member_only_what_they_
 @pytest.mark.parametrize("fee", ["NaN", "Infinity", "1e400", "4.999", None, "x"])
 def test_the_service_refuses_any_fee_that_is_not_a_sane_amount_with_a_message(fee):
     with pytest.raises(CommunityError, match="fee"):
-        services.fee_check(fee)
+        fee_check(fee)
 
 
 def test_a_renewal_waiting_for_the_member_keeps_the_price_it_was_made_at():
@@ -231,10 +234,10 @@ def test_a_renewal_waiting_for_the_member_keeps_the_price_it_was_made_at():
         method_ref=f"testcard_{subscription.user.pk}_3155",
         label="Test card 3155",
     )
-    assert services.subscription_renew(subscription_id=subscription.pk) == "awaiting_member"
+    assert subscription_renew(subscription_id=subscription.pk) == "awaiting_member"
     community = _raise_the_fee(subscription.community)
     with pytest.raises(CommunityError, match="still in progress"):
-        services.subscription_accept_price(
+        subscription_accept_price(
             subscription=subscription, by=subscription.user, fee=Decimal("9.99"), interval="yearly"
         )
     subscription.refresh_from_db()

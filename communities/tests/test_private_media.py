@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from communities import services
 from communities.models import ForumType
+from communities.services.forums import forum_post_create
 from communities.tests.factories import CommunitySubscriptionFactory, ForumFactory
 from content.tests.uploads import image_upload
 
@@ -23,7 +23,7 @@ def fan_art():
     member = CommunitySubscriptionFactory()
     community = member.community
     forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART)
-    post = services.forum_post_create(
+    post = forum_post_create(
         forum=forum, community=community, by=member.user, title="My drawing", image=image_upload()
     )
     return member, forum, post

@@ -13,7 +13,7 @@ from accounts.models import User
 from accounts.services import user_deactivate
 from artists.models import Artist
 from communities.models import CommunitySubscription
-from communities.services import subscription_renew as renew_now
+from communities.services.renewals import subscription_renew as renew_now
 from communities.tasks import subscription_renew, subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from artists.tests.factories import image_upload
-from communities import selectors, services
+from communities import selectors
 from communities.models import (
     CommunitySubscription,
     ForumPost,
@@ -20,7 +20,7 @@ from communities.models import (
     LiveEventVote,
     SubscriptionRenewal,
 )
-from communities.services import CommunityError
+from communities.services import CommunityError, forums, listing, live, renewals, subscriptions
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import (
     CommunityFactory,
@@ -44,7 +44,7 @@ SITE = "http://testserver/"
 
 def test_a_community_name_is_unique_per_artist(community):
     with pytest.raises(CommunityError, match="already have a community"):
-        services.community_create(
+        listing.community_create(
             artist=community.artist,
             name=community.name,
             subscription_fee=Decimal("3.00"),
@@ -52,7 +52,7 @@ def test_a_community_name_is_unique_per_artist(community):
         )
     other = CommunityFactory()
     assert (
-        services.community_create(
+        listing.community_create(
             artist=other.artist,
             name=community.name,
             subscription_fee=Decimal("3.00"),
@@ -63,16 +63,16 @@ def test_a_community_name_is_unique_per_artist(community):
 
 
 def test_only_the_artist_creates_forums_with_a_unique_name(community, artist_user, member):
-    forum = services.forum_create(
+    forum = forums.forum_create(
         community=community, by=artist_user, name="News", forum_type=ForumType.ARTIST_FORUM
     )
     assert forum.forum_type == ForumType.ARTIST_FORUM
     with pytest.raises(CommunityError, match="already has a forum"):
-        services.forum_create(
+        forums.forum_create(
             community=community, by=artist_user, name="News", forum_type=ForumType.ALL_CHAT
         )
     with pytest.raises(CommunityError, match="Only the community's artist"):
-        services.forum_create(
+        forums.forum_create(
             community=community, by=member, name="Mine", forum_type=ForumType.ALL_CHAT
         )
 
@@ -82,7 +82,7 @@ def test_editing_a_community_refreshes_its_cached_page(
 ):
     assert selectors.community_info(community_id=community.pk).community.name == community.name
     with django_capture_on_commit_callbacks(execute=True):
-        services.community_update(
+        listing.community_update(
             community=community,
             by=artist_user,
             name="Renamed",
@@ -101,9 +101,9 @@ def test_only_the_artist_posts_in_the_artist_forum_and_members_are_notified(
 ):
     forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
     with pytest.raises(CommunityError, match="Only the artist"):
-        services.forum_post_create(forum=forum, community=community, by=member, content="hi")
+        forums.forum_post_create(forum=forum, community=community, by=member, content="hi")
     with django_capture_on_commit_callbacks(execute=True):
-        post = services.forum_post_create(
+        post = forums.forum_post_create(
             forum=forum, community=community, by=artist_user, title="Tour dates", content="Soon"
         )
     notification = Notification.objects.get(user=member)
@@ -115,11 +115,11 @@ def test_only_the_artist_posts_in_the_artist_forum_and_members_are_notified(
 def test_chat_messages_are_short_and_come_in_commit_order(community, member):
     forum = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
     with pytest.raises(CommunityError, match="at most 500"):
-        services.forum_post_create(forum=forum, community=community, by=member, content="x" * 501)
+        forums.forum_post_create(forum=forum, community=community, by=member, content="x" * 501)
     with pytest.raises(CommunityError, match="Write a message"):
-        services.forum_post_create(forum=forum, community=community, by=member, content="  ")
-    first = services.forum_post_create(forum=forum, community=community, by=member, content="a")
-    second = services.forum_post_create(forum=forum, community=community, by=member, content="b")
+        forums.forum_post_create(forum=forum, community=community, by=member, content="  ")
+    first = forums.forum_post_create(forum=forum, community=community, by=member, content="a")
+    second = forums.forum_post_create(forum=forum, community=community, by=member, content="b")
     assert [p.content for p in selectors.chat_messages(forum=forum)] == ["a", "b"]
     assert [p.pk for p in selectors.chat_messages(forum=forum, after=first.created_at)] == [
         second.pk
@@ -128,7 +128,7 @@ def test_chat_messages_are_short_and_come_in_commit_order(community, member):
 
 def test_fan_art_takes_real_pictures_only(community, member):
     forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART)
-    post = services.forum_post_create(
+    post = forums.forum_post_create(
         forum=forum, community=community, by=member, title="Me", image=image_upload()
     )
     assert post.media_type == "image" and len(post.media_urls) == 1
@@ -136,9 +136,9 @@ def test_fan_art_takes_real_pictures_only(community, member):
 
     fake = SimpleUploadedFile("art.png", b"not a picture at all", content_type="image/png")
     with pytest.raises(CommunityError):
-        services.forum_post_create(forum=forum, community=community, by=member, image=fake)
+        forums.forum_post_create(forum=forum, community=community, by=member, image=fake)
     with pytest.raises(CommunityError, match="Choose a picture"):
-        services.forum_post_create(forum=forum, community=community, by=member, title="x")
+        forums.forum_post_create(forum=forum, community=community, by=member, title="x")
     assert ForumPost.objects.filter(forum=forum).count() == 1
 
 
@@ -149,22 +149,22 @@ def test_services_refuse_non_members_whatever_the_caller(community, outsider):
     )
     question = LiveEventMessageFactory(event=event)
     with pytest.raises(CommunityError, match="members"):
-        services.forum_post_create(forum=forum, community=community, by=outsider, title="Hi")
+        forums.forum_post_create(forum=forum, community=community, by=outsider, title="Hi")
     with pytest.raises(CommunityError, match="members"):
-        services.live_event_message_post(event=event, by=outsider, content="Hi")
+        live.live_event_message_post(event=event, by=outsider, content="Hi")
     with pytest.raises(CommunityError, match="members"):
-        services.live_question_upvote(message=question, event=event, by=outsider)
+        live.live_question_upvote(message=question, event=event, by=outsider)
     assert not ForumPost.objects.exists() and not LiveEventVote.objects.exists()
 
 
 def test_suggestions_are_marked_answered_by_the_artist_only(community, artist_user, member):
     forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
-    post = services.forum_post_create(
+    post = forums.forum_post_create(
         forum=forum, community=community, by=member, title="Play the B-side"
     )
     with pytest.raises(CommunityError):
-        services.forum_post_mark_answered(post=post, community=community, by=member, answered=True)
-    services.forum_post_mark_answered(post=post, community=community, by=artist_user, answered=True)
+        forums.forum_post_mark_answered(post=post, community=community, by=member, answered=True)
+    forums.forum_post_mark_answered(post=post, community=community, by=artist_user, answered=True)
     page = selectors.forum_posts_page(forum=forum, page_number=1, answered=True)
     assert [p.pk for p in page.object_list] == [post.pk]
     assert not selectors.forum_posts_page(forum=forum, page_number=1, answered=False).object_list
@@ -174,7 +174,7 @@ def test_pinned_posts_come_first(community, artist_user):
     forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
     old = ForumPostFactory(forum=forum)
     ForumPostFactory(forum=forum)
-    services.forum_post_pin(post=old, community=community, by=artist_user, pinned=True)
+    forums.forum_post_pin(post=old, community=community, by=artist_user, pinned=True)
     assert selectors.forum_posts_page(forum=forum, page_number=1).object_list[0].pk == old.pk
 
 
@@ -184,13 +184,13 @@ def test_members_edit_and_delete_their_own_posts_and_the_artist_deletes_any(
     forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
     mine = ForumPostFactory(forum=forum, user=member)
     theirs = ForumPostFactory(forum=forum)
-    assert services.forum_post_update(post=mine, by=member, title="Better").title == "Better"
+    assert forums.forum_post_update(post=mine, by=member, title="Better").title == "Better"
     with pytest.raises(CommunityError, match="only your own"):
-        services.forum_post_update(post=theirs, by=member, title="Mine now")
+        forums.forum_post_update(post=theirs, by=member, title="Mine now")
     with pytest.raises(CommunityError, match="only your own"):
-        services.forum_post_delete(post=theirs, community=community, by=member)
-    services.forum_post_delete(post=mine, community=community, by=member)
-    services.forum_post_delete(post=theirs, community=community, by=artist_user)
+        forums.forum_post_delete(post=theirs, community=community, by=member)
+    forums.forum_post_delete(post=mine, community=community, by=member)
+    forums.forum_post_delete(post=theirs, community=community, by=artist_user)
     assert not ForumPost.objects.filter(forum=forum).exists()
 
 
@@ -205,7 +205,7 @@ def test_access_ends_at_the_end_date_even_before_the_expiry_job(community, froze
     assert selectors.is_member(community_id=community.pk, user=user)
     frozen_clock.set(end)
     assert not selectors.is_member(community_id=community.pk, user=user)
-    assert services.subscriptions_expire(now=end) == 1
+    assert renewals.subscriptions_expire(now=end) == 1
     subscription.refresh_from_db()
     assert not subscription.is_active
 
@@ -217,10 +217,10 @@ def test_the_cached_access_check_follows_cancellation_and_expiry(
     user = subscription.user
     assert selectors.is_member(community_id=community.pk, user=user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.subscription_cancel(subscription=subscription, by=user)
+        subscriptions.subscription_cancel(subscription=subscription, by=user)
     assert selectors.is_member(community_id=community.pk, user=user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.subscriptions_expire(now=subscription.end_date)
+        renewals.subscriptions_expire(now=subscription.end_date)
     assert not selectors.is_member(community_id=community.pk, user=user)
 
 
@@ -231,7 +231,7 @@ def test_subscribing_pays_through_the_payment_service_and_makes_an_active_member
     community, outsider, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        redirect_url = services.subscription_checkout_start(
+        redirect_url = subscriptions.subscription_checkout_start(
             user=outsider, community=community, site_url=SITE
         )
     payment = Payment.objects.get(user=outsider)
@@ -255,7 +255,7 @@ def test_two_checkouts_of_one_join_that_both_go_through_pay_once(
     community, outsider, django_capture_on_commit_callbacks
 ):
     for _ in range(2):
-        services.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
+        subscriptions.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
     first, second = Payment.objects.filter(user=outsider).order_by("payment_date", "pk")
     with django_capture_on_commit_callbacks(execute=True):
         payment_test_checkout_submit(payment=first, card_number="4242424242424242")
@@ -274,7 +274,7 @@ def test_a_former_member_rejoins_for_a_new_period(community, django_capture_on_c
     ended = CommunitySubscriptionFactory(
         community=community, end_date=timezone.now() - timedelta(days=3), is_active=False
     )
-    services.subscription_checkout_start(user=ended.user, community=community, site_url=SITE)
+    subscriptions.subscription_checkout_start(user=ended.user, community=community, site_url=SITE)
     with django_capture_on_commit_callbacks(execute=True):
         payment_test_checkout_submit(
             payment=Payment.objects.get(user=ended.user), card_number="4242424242424242"
@@ -285,7 +285,7 @@ def test_a_former_member_rejoins_for_a_new_period(community, django_capture_on_c
 
 
 def test_a_declined_first_payment_leaves_no_membership(community, outsider):
-    services.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
+    subscriptions.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
     payment = Payment.objects.get(user=outsider)
     payment_test_checkout_submit(payment=payment, card_number="4000000000000002")
     assert not selectors.is_member(community_id=community.pk, user=outsider)
@@ -295,27 +295,29 @@ def test_a_member_cannot_pay_twice_and_the_artist_cannot_join_their_own(
     community, member, artist_user
 ):
     with pytest.raises(CommunityError, match="already a member"):
-        services.subscription_checkout_start(user=member, community=community, site_url=SITE)
+        subscriptions.subscription_checkout_start(user=member, community=community, site_url=SITE)
     with pytest.raises(CommunityError, match="your own community"):
-        services.subscription_checkout_start(user=artist_user, community=community, site_url=SITE)
+        subscriptions.subscription_checkout_start(
+            user=artist_user, community=community, site_url=SITE
+        )
     assert not Payment.objects.exists()
 
 
 def test_cancel_keeps_access_until_the_end_and_resume_works_before_it(community, frozen_clock):
     subscription = CommunitySubscriptionFactory(community=community)
     user = subscription.user
-    services.subscription_cancel(subscription=subscription, by=user)
+    subscriptions.subscription_cancel(subscription=subscription, by=user)
     subscription.refresh_from_db()
     assert not subscription.auto_renew and subscription.is_active
     assert StatusHistory.objects.filter(entity_id=subscription.pk, new_status="cancelled").exists()
-    assert subscription.pk not in services.subscriptions_due_ids(now=subscription.end_date)
-    services.subscription_resume(subscription=subscription, by=user)
+    assert subscription.pk not in renewals.subscriptions_due_ids(now=subscription.end_date)
+    subscriptions.subscription_resume(subscription=subscription, by=user)
     subscription.refresh_from_db()
     assert subscription.auto_renew
     frozen_clock.set(subscription.end_date + timedelta(seconds=1))
-    services.subscriptions_expire()
+    renewals.subscriptions_expire()
     with pytest.raises(CommunityError, match="has ended"):
-        services.subscription_resume(subscription=subscription, by=user)
+        subscriptions.subscription_resume(subscription=subscription, by=user)
 
 
 # Renewal, grace, expiry
@@ -325,8 +327,8 @@ def test_the_renewal_job_run_twice_charges_the_period_once():
     subscription = due_subscription()
     save_card(subscription.user)
     end = subscription.end_date
-    assert services.subscription_renew(subscription_id=subscription.pk) == "renewed"
-    assert services.subscription_renew(subscription_id=subscription.pk) == "skipped"
+    assert renewals.subscription_renew(subscription_id=subscription.pk) == "renewed"
+    assert renewals.subscription_renew(subscription_id=subscription.pk) == "skipped"
     subscription.refresh_from_db()
     assert subscription.end_date == end + timedelta(days=30)
     assert Payment.objects.filter(subscription=subscription).count() == 1
@@ -340,8 +342,8 @@ def test_a_renewal_is_not_charged_before_it_is_due_nor_when_cancelled():
     cancelled = due_subscription(auto_renew=False)
     for subscription in (early, cancelled):
         save_card(subscription.user)
-        assert services.subscription_renew(subscription_id=subscription.pk) == "skipped"
-    assert set(services.subscriptions_due_ids()) == set()
+        assert renewals.subscription_renew(subscription_id=subscription.pk) == "skipped"
+    assert set(renewals.subscriptions_due_ids()) == set()
     assert not Payment.objects.exists()
 
 
@@ -349,9 +351,9 @@ def test_a_free_community_is_not_charged_and_ends_at_its_end_date():
     subscription = due_subscription(community=CommunityFactory(subscription_fee=Decimal("0")))
     save_card(subscription.user)
     for _ in range(2):
-        assert services.subscription_renew(subscription_id=subscription.pk) == "refused"
+        assert renewals.subscription_renew(subscription_id=subscription.pk) == "refused"
     assert not Payment.objects.exists()
-    assert services.subscriptions_expire(now=subscription.end_date) == 1
+    assert renewals.subscriptions_expire(now=subscription.end_date) == 1
 
 
 def test_a_retried_task_charges_the_pending_payment_of_the_period_not_a_new_one():
@@ -364,7 +366,7 @@ def test_a_retried_task_charges_the_pending_payment_of_the_period_not_a_new_one(
     SubscriptionRenewal.objects.create(
         subscription=subscription, period_end=subscription.end_date, payment=pending, attempts=1
     )
-    assert services.subscription_renew(subscription_id=subscription.pk) == "renewed"
+    assert renewals.subscription_renew(subscription_id=subscription.pk) == "renewed"
     assert list(Payment.objects.filter(subscription=subscription)) == [pending]
 
 
@@ -375,29 +377,29 @@ def test_a_declined_renewal_enters_grace_keeps_access_retries_then_ends(frozen_c
     end = subscription.end_date
     now = timezone.now()
 
-    assert services.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
     subscription.refresh_from_db()
-    assert subscription.grace_until == end + services.GRACE_PERIOD
+    assert subscription.grace_until == end + renewals.GRACE_PERIOD
     assert Notification.objects.filter(
         user=user, notification_type=NotificationType.SUBSCRIPTION
     ).exists()
     # Inside the grace: still a member, and not retried before the retry interval.
     frozen_clock.set(end + timedelta(days=1))
     assert selectors.is_member(community_id=community.pk, user=user)
-    assert services.subscription_renew(subscription_id=subscription.pk, now=now) == "waiting"
-    assert services.subscriptions_expire(now=end + timedelta(days=1)) == 0
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=now) == "waiting"
+    assert renewals.subscriptions_expire(now=end + timedelta(days=1)) == 0
     # The retry a day later declines again: still one failed payment per attempt.
-    retry_at = now + services.RETRY_INTERVAL
-    assert services.subscription_renew(subscription_id=subscription.pk, now=retry_at) == "failed"
+    retry_at = now + renewals.RETRY_INTERVAL
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=retry_at) == "failed"
     assert Payment.objects.filter(subscription=subscription).count() == 2
     subscription.refresh_from_db()
-    assert subscription.grace_until == end + services.GRACE_PERIOD
+    assert subscription.grace_until == end + renewals.GRACE_PERIOD
     # After the grace: access is gone, and the job ends the membership.
     after = subscription.grace_until
     frozen_clock.set(after)
     assert not selectors.is_member(community_id=community.pk, user=user)
-    assert services.subscription_renew(subscription_id=subscription.pk, now=after) == "skipped"
-    assert services.subscriptions_expire(now=after) == 1
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=after) == "skipped"
+    assert renewals.subscriptions_expire(now=after) == 1
     subscription.refresh_from_db()
     assert not subscription.is_active
     assert card.pk  # the card stays for a later subscription
@@ -407,11 +409,11 @@ def test_a_successful_retry_in_grace_restores_the_membership():
     subscription = due_subscription()
     card = save_card(subscription.user, card="0002")
     now = timezone.now()
-    assert services.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
     card.delete()
     save_card(subscription.user, card="4242")
-    later = now + services.RETRY_INTERVAL
-    assert services.subscription_renew(subscription_id=subscription.pk, now=later) == "renewed"
+    later = now + renewals.RETRY_INTERVAL
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=later) == "renewed"
     subscription.refresh_from_db()
     assert subscription.grace_until is None and subscription.is_active
     assert subscription.end_date > timezone.now() + timedelta(days=29)
@@ -427,7 +429,7 @@ def test_two_workers_renewing_at_once_charge_once():
     def worker():
         try:
             barrier.wait()
-            outcomes.append(services.subscription_renew(subscription_id=subscription.pk))
+            outcomes.append(renewals.subscription_renew(subscription_id=subscription.pk))
         finally:
             connection.close()
 
@@ -449,7 +451,7 @@ def test_live_events_move_only_along_the_map_with_history(
 ):
     member = CommunitySubscriptionFactory(community=community).user
     with django_capture_on_commit_callbacks(execute=True):
-        event = services.live_event_schedule(
+        event = live.live_event_schedule(
             community=community,
             by=artist_user,
             title="Listening party",
@@ -457,14 +459,14 @@ def test_live_events_move_only_along_the_map_with_history(
             start_time=timezone.now() + timedelta(hours=1),
         )
     with django_capture_on_commit_callbacks(execute=True):
-        services.live_event_status_set(
+        live.live_event_status_set(
             event=event, community=community, by=artist_user, new_status=LiveEventStatus.LIVE
         )
-    services.live_event_status_set(
+    live.live_event_status_set(
         event=event, community=community, by=artist_user, new_status=LiveEventStatus.COMPLETED
     )
     with pytest.raises(StatusTransitionError):
-        services.live_event_status_set(
+        live.live_event_status_set(
             event=event, community=community, by=artist_user, new_status=LiveEventStatus.LIVE
         )
     history = StatusHistory.objects.filter(entity_id=event.pk).order_by("changed_at")
@@ -488,21 +490,21 @@ def test_a_scheduled_event_can_be_cancelled_but_a_cancelled_one_never_goes_live(
 ):
     event = LiveEventFactory(community=community)
     with pytest.raises(CommunityError):
-        services.live_event_status_set(
+        live.live_event_status_set(
             event=event, community=community, by=member, new_status=LiveEventStatus.LIVE
         )
-    services.live_event_status_set(
+    live.live_event_status_set(
         event=event, community=community, by=artist_user, new_status=LiveEventStatus.CANCELLED
     )
     with pytest.raises(StatusTransitionError):
-        services.live_event_status_set(
+        live.live_event_status_set(
             event=event, community=community, by=artist_user, new_status=LiveEventStatus.LIVE
         )
 
 
 def test_an_event_is_scheduled_in_the_future_and_ends_after_it_starts(community, artist_user):
     with pytest.raises(CommunityError, match="future"):
-        services.live_event_schedule(
+        live.live_event_schedule(
             community=community,
             by=artist_user,
             title="Past",
@@ -511,7 +513,7 @@ def test_an_event_is_scheduled_in_the_future_and_ends_after_it_starts(community,
         )
     start = timezone.now() + timedelta(days=1)
     with pytest.raises(CommunityError, match="ends after"):
-        services.live_event_schedule(
+        live.live_event_schedule(
             community=community,
             by=artist_user,
             title="Backwards",
@@ -524,20 +526,20 @@ def test_an_event_is_scheduled_in_the_future_and_ends_after_it_starts(community,
 def test_messages_only_while_live_numbered_in_order_and_rate_limited(community, member):
     event = LiveEventFactory(community=community, event_type=LiveEventType.CHAT)
     with pytest.raises(CommunityError, match="not live"):
-        services.live_event_message_post(event=event, by=member, content="early")
+        live.live_event_message_post(event=event, by=member, content="early")
     event.status = LiveEventStatus.LIVE
     event.save()
     sent = [
-        services.live_event_message_post(event=event, by=member, content=f"m{i}")
-        for i in range(services.MESSAGE_RATE_LIMIT)
+        live.live_event_message_post(event=event, by=member, content=f"m{i}")
+        for i in range(live.MESSAGE_RATE_LIMIT)
     ]
-    assert [m.seq for m in sent] == list(range(1, services.MESSAGE_RATE_LIMIT + 1))
+    assert [m.seq for m in sent] == list(range(1, live.MESSAGE_RATE_LIMIT + 1))
     with pytest.raises(CommunityError, match="too fast"):
-        services.live_event_message_post(event=event, by=member, content="spam")
-    other = services.live_event_message_post(
+        live.live_event_message_post(event=event, by=member, content="spam")
+    other = live.live_event_message_post(
         event=event, by=CommunitySubscriptionFactory(community=community).user, content="hello"
     )
-    assert other.seq == services.MESSAGE_RATE_LIMIT + 1
+    assert other.seq == live.MESSAGE_RATE_LIMIT + 1
     assert [m.content for m in selectors.live_chat_messages(event=event, after=sent[-1].seq)] == [
         "hello"
     ]
@@ -549,14 +551,14 @@ def test_questions_are_upvoted_once_per_member_and_answered_by_the_artist(
     event = LiveEventFactory(
         community=community, event_type=LiveEventType.QA, status=LiveEventStatus.LIVE
     )
-    question = services.live_event_message_post(event=event, by=member, content="Next album?")
-    popular = services.live_event_message_post(event=event, by=artist_user, content="Vinyl?")
+    question = live.live_event_message_post(event=event, by=member, content="Next album?")
+    popular = live.live_event_message_post(event=event, by=artist_user, content="Vinyl?")
     for voter in (member, member, CommunitySubscriptionFactory(community=community).user):
-        services.live_question_upvote(message=popular, event=event, by=voter)
+        live.live_question_upvote(message=popular, event=event, by=voter)
     assert LiveEventVote.objects.filter(message=popular).count() == 2
     with pytest.raises(CommunityError):
-        services.live_question_answer(message=question, event=event, community=community, by=member)
-    services.live_question_answer(message=popular, event=event, community=community, by=artist_user)
+        live.live_question_answer(message=question, event=event, community=community, by=member)
+    live.live_question_answer(message=popular, event=event, community=community, by=artist_user)
     listed = selectors.live_questions(event=event, user=member)
     assert [q.pk for q in listed] == [question.pk, popular.pk]
     assert listed[1].is_answered and listed[1].vote_count == 2 and listed[1].voted
@@ -566,8 +568,8 @@ def test_messages_are_kept_after_the_event(community, artist_user, member):
     event = LiveEventFactory(
         community=community, event_type=LiveEventType.CHAT, status=LiveEventStatus.LIVE
     )
-    services.live_event_message_post(event=event, by=member, content="Bye")
-    services.live_event_status_set(
+    live.live_event_message_post(event=event, by=member, content="Bye")
+    live.live_event_status_set(
         event=event, community=community, by=artist_user, new_status=LiveEventStatus.COMPLETED
     )
     assert LiveEventMessage.objects.filter(event=event).count() == 1

@@ -10,12 +10,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from communities import selectors, services
+from communities import selectors
 from communities.models import (
     SUBSCRIPTION_TRANSITIONS,
     CommunitySubscription,
     SubscriptionStatus,
 )
+from communities.services import renewals, subscriptions
 from communities.tests.conftest import save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import StatusHistory
@@ -44,30 +45,30 @@ def test_a_membership_walks_joined_cancelled_resumed_grace_renewed_ended_on_the_
     outsider, frozen_clock
 ):
     community = CommunityFactory()
-    services.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
+    subscriptions.subscription_checkout_start(user=outsider, community=community, site_url=SITE)
     payment = Payment.objects.get(user=outsider)
     payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
     subscription = CommunitySubscription.objects.get(user=outsider)
     assert subscription.status == SubscriptionStatus.ACTIVE
 
-    services.subscription_cancel(subscription=subscription, by=outsider)
-    services.subscription_resume(subscription=subscription, by=outsider)
+    subscriptions.subscription_cancel(subscription=subscription, by=outsider)
+    subscriptions.subscription_resume(subscription=subscription, by=outsider)
 
     # The card saved at checkout is declined at renewal: grace, then a card that pays.
     card = outsider.saved_payment_methods.get()
     card.delete()
     declined = save_card(outsider, card="0002")
     now = frozen_clock.set(subscription.end_date - timedelta(hours=1))
-    assert services.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
     declined.delete()
     save_card(outsider, card="4242")
-    later = frozen_clock.set(now + services.RETRY_INTERVAL)
-    assert services.subscription_renew(subscription_id=subscription.pk, now=later) == "renewed"
+    later = frozen_clock.set(now + renewals.RETRY_INTERVAL)
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=later) == "renewed"
 
     subscription.refresh_from_db()
-    services.subscription_cancel(subscription=subscription, by=outsider)
+    subscriptions.subscription_cancel(subscription=subscription, by=outsider)
     frozen_clock.set(subscription.end_date)
-    assert services.subscriptions_expire(now=subscription.end_date) == 1
+    assert renewals.subscriptions_expire(now=subscription.end_date) == 1
 
     assert _moves(subscription) == [
         ("pending", "active", outsider.pk),
@@ -87,9 +88,9 @@ def test_a_failed_renewal_whose_grace_runs_out_ends_by_the_system():
     subscription = CommunitySubscriptionFactory(end_date=timezone.now() + timedelta(hours=1))
     save_card(subscription.user, card="0002")
     now = timezone.now()
-    assert services.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
+    assert renewals.subscription_renew(subscription_id=subscription.pk, now=now) == "failed"
     subscription.refresh_from_db()
-    assert services.subscriptions_expire(now=subscription.grace_until) == 1
+    assert renewals.subscriptions_expire(now=subscription.grace_until) == 1
     assert _moves(subscription) == [("active", "grace", None), ("grace", "ended", None)]
 
 
@@ -99,7 +100,9 @@ def test_a_former_member_who_rejoins_is_pending_until_paid():
         end_date=timezone.now() - timedelta(days=3), is_active=False
     )
     assert ended.status == SubscriptionStatus.ENDED
-    services.subscription_checkout_start(user=ended.user, community=ended.community, site_url=SITE)
+    subscriptions.subscription_checkout_start(
+        user=ended.user, community=ended.community, site_url=SITE
+    )
     ended.refresh_from_db()
     assert (ended.status, ended.is_active) == ("pending", False)
     payment_test_checkout_submit(
@@ -144,7 +147,7 @@ def test_a_staff_refund_of_an_order_cancels_it_in_the_staff_members_name(
 def test_only_mapped_moves_are_allowed():
     subscription = CommunitySubscriptionFactory(is_active=False)
     with pytest.raises(StatusTransitionError):
-        services.subscription_status_set(
+        subscriptions.subscription_status_set(
             subscription=subscription, new_status=SubscriptionStatus.GRACE, by=None
         )
     assert SubscriptionStatus.ENDED not in SUBSCRIPTION_TRANSITIONS[SubscriptionStatus.PENDING]

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from communities.models import CommunitySubscription, ForumType, LiveEventStatus, LiveEventType
-from communities.services import forum_post_create, live_event_schedule, live_event_status_set
+from communities.services.forums import forum_post_create
+from communities.services.live import live_event_schedule, live_event_status_set
 from communities.tasks import (
     forum_post_notify_members,
     forum_posts_announce_sweep,

@@ -278,9 +278,9 @@ def test_the_dashboard_counts_members_new_cancelled_and_revenue(community, artis
     community.save()
     members = CommunitySubscriptionFactory.create_batch(3, community=community)
     CommunitySubscriptionFactory(community=community, is_active=False)
-    from communities import services
+    from communities.services.subscriptions import subscription_cancel
 
-    services.subscription_cancel(subscription=members[0], by=members[0].user)
+    subscription_cancel(subscription=members[0], by=members[0].user)
     response = _client_for(artist_user).get(reverse("communities:dashboard", args=[community.pk]))
     dashboard = response.context["dashboard"]
     assert dashboard.active_subscribers == 3

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from communities import services
 from communities.models import LiveEventStatus, LiveEventType
+from communities.services.live import live_event_message_post, live_event_status_set
 from communities.tests.factories import (
     CommunityFactory,
     CommunitySubscriptionFactory,
@@ -111,7 +111,7 @@ def chat():
 
 
 def post(event, user, content):
-    return services.live_event_message_post(event=event, by=user, content=content)
+    return live_event_message_post(event=event, by=user, content=content)
 
 
 def test_a_message_reaches_the_stream_after_its_commit_in_order(live_server_url, chat):
@@ -172,7 +172,7 @@ def test_only_members_may_subscribe(live_server_url, chat):
 def test_an_event_that_ends_closes_its_streams_and_refuses_new_ones(live_server_url, chat):
     event, (alice, _bob, _carol) = chat
     stream = Stream(live_server_url, event, alice)
-    services.live_event_status_set(
+    live_event_status_set(
         event=event,
         community=event.community,
         by=event.community.artist.user,

@@ -409,7 +409,7 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 PAYMENTS_CURRENCY = env("PAYMENTS_CURRENCY", "USD")
 # A paid placement on the explore page costs this much per started day.
 FEATURED_PLACEMENT_DAILY_PRICE = env("FEATURED_PLACEMENT_DAILY_PRICE", "2.00")
-# The range of a community's fee, in the currency (communities.services.fee_check).
+# The range of a community's fee, in the currency (communities.services.listing.fee_check).
 COMMUNITY_FEE_MIN = Decimal(env("COMMUNITY_FEE_MIN", "0.50"))
 COMMUNITY_FEE_MAX = Decimal(env("COMMUNITY_FEE_MAX", "1000.00"))
 # --- end of payments ---

@@ -26,7 +26,7 @@ from stripe._http_client import HTTPClient
 from accounts.tests.factories import UserPreferencesFactory, verified_user
 from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription
-from communities.services import subscription_renew
+from communities.services.renewals import subscription_renew
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content.models import Post

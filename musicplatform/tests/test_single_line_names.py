@@ -11,7 +11,7 @@ from artists import services as artist_services
 from artists.forms import ArtistProfileForm
 from artists.models import Artist
 from communities import forms as community_forms
-from communities import services as community_services
+from communities.services.forums import forum_create
 from communities.tests.factories import CommunityFactory
 from content.forms import ReviewForm
 from musicplatform.forms import NameField
@@ -65,7 +65,7 @@ def test_the_services_refuse_a_multi_line_name_too():
         artist_services.artist_create(user=user, artist_name="Nova\nBcc: x@example.com")
     community = CommunityFactory()
     with pytest.raises(ValidationError, match="one line of text"):
-        community_services.forum_create(
+        forum_create(
             community=community,
             by=community.artist.user,
             name="Talk\r\nX-Header: 1",

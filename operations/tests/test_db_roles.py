@@ -390,7 +390,7 @@ def test_the_runtime_role_refreshes_the_member_counts_only_through_the_owners_fu
         RUNTIME_PASSWORD,
         "shell",
         "-c",
-        "from communities.services import member_counts_refresh; member_counts_refresh()",
+        "from communities.services.listing import member_counts_refresh; member_counts_refresh()",
     )
 
     assert refresh.returncode == 0, refresh.stderr

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from communities import services as community_services
+from communities.services.renewals import RETRY_INTERVAL, subscription_renew
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationType
 from shop.models import PaymentStatus, SavedPaymentMethod
@@ -108,7 +108,7 @@ def test_a_failed_renewal_sends_the_member_to_the_billing_page_and_the_retry_use
     now = timezone.now()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert community_services.subscription_renew(subscription_id=member.pk, now=now) == "failed"
+        assert subscription_renew(subscription_id=member.pk, now=now) == "failed"
 
     notice = Notification.objects.get(
         user=member.user, notification_type=NotificationType.SUBSCRIPTION
@@ -117,8 +117,8 @@ def test_a_failed_renewal_sends_the_member_to_the_billing_page_and_the_retry_use
     assert any("https://music.example/settings/billing/" in mail.body for mail in mailoutbox)
 
     add_test_card(client, "4242 4242 4242 4242")
-    later = now + community_services.RETRY_INTERVAL
-    assert community_services.subscription_renew(subscription_id=member.pk, now=later) == "renewed"
+    later = now + RETRY_INTERVAL
+    assert subscription_renew(subscription_id=member.pk, now=later) == "renewed"
     member.refresh_from_db()
     assert member.payment.payment_status == PaymentStatus.COMPLETED
     assert member.payment.payment_method == "Visa •••• 4242"

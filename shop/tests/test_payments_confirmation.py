@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from communities import selectors
 from communities.models import CommunitySubscription
-from communities.services import subscription_renew
+from communities.services.renewals import subscription_renew
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationEmailPreference
 from shop.models import Payment, PaymentStatus, SavedPaymentMethod

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from communities.services import member_counts_refresh
+from communities.services.listing import member_counts_refresh
 from shop.demo_files import demo_download
 from shop.models import private_storage
 

@@ -1,0 +1,13 @@
+"""Every write of the communities app, by sub-domain: the community itself
+(`listing`), its forums (`forums`), joining and paying (`subscriptions`), renewals and
+endings (`renewals`) and live events (`live`); `common` holds what they share.
+
+Money goes through the payment service (docs/payments.md): a subscription is paid with
+`payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved` (always at
+the price its member accepted), and activated or extended by `subscription_paid`
+(communities.hooks) when its payment completes.
+"""
+
+
+class CommunityError(Exception):
+    """A request we refuse; the message is meant for the person who made it."""

@@ -1,0 +1,58 @@
+"""What the communities services share: permission checks, cache invalidation, the chat's limits."""
+
+from django.db import connection, models
+
+from communities import selectors
+from communities.models import (
+    Community,
+    CommunitySubscription,
+)
+from communities.services import CommunityError
+from musicplatform.cache import invalidate_on_commit
+
+CHAT_MESSAGE_MAX = 500
+
+
+class ClockTimestamp(models.Func):
+    """The wall clock at the moment of the INSERT, not the transaction's start."""
+
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
+
+
+def invalidate_info(community_id) -> None:
+    invalidate_on_commit(selectors.community_info_key(community_id))
+
+
+def invalidate_member(subscription: CommunitySubscription) -> None:
+    invalidate_on_commit(
+        selectors.access_key(subscription.community_id, subscription.user_id),
+        selectors.community_info_key(subscription.community_id),
+    )
+
+
+def is_artist_of(community: Community, user) -> bool:
+    return community.artist.user_id is not None and community.artist.user_id == user.pk
+
+
+def require_manager(community: Community, user) -> None:
+    if not (is_artist_of(community, user) or user.is_staff):
+        raise CommunityError("Only the community's artist can do that.")
+
+
+def require_access(community_id, user) -> None:
+    # Views check this too; a service never trusts its caller with the paywall.
+    info = selectors.community_info(community_id=community_id)
+    if info is None or not selectors.can_view_content(info=info, user=user):
+        raise CommunityError("This is for the community's members.")
+
+
+def community_notify(*, community: Community, **notification) -> int:
+    from notifications.services import community_members_notify
+
+    return community_members_notify(community_id=community.pk, **notification)
+
+
+def serialise(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])

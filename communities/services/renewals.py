@@ -1,0 +1,346 @@
+"""Renewing memberships, and ending them: expiry, or at once when the member or the artist left."""
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from communities import selectors
+from communities.models import (
+    CommunitySubscription,
+    SubscriptionRenewal,
+    SubscriptionStatus,
+)
+from communities.services.common import (
+    invalidate_member,
+)
+from communities.services.subscriptions import subscription_status_set
+from musicplatform.tasks import enqueue_on_commit
+from notifications.models import NotificationType
+from notifications.services import notifications_create
+
+logger = logging.getLogger(__name__)
+
+# Renewals are charged this long before the period ends, so a decline leaves time to retry.
+RENEWAL_LEAD = timedelta(days=1)
+GRACE_PERIOD = timedelta(days=3)
+RETRY_INTERVAL = timedelta(days=1)
+
+
+# Whatever state its rows are in, a membership is never renewed for someone who left
+# (a deleted or deactivated account: deleted_at is set for both) nor for the community
+# of an artist who left or was suspended.
+STILL_ON_THE_PLATFORM = models.Q(
+    user__deleted_at__isnull=True, community__artist__removed_at__isnull=True
+)
+
+
+def subscriptions_due_ids(*, now: datetime | None = None) -> list:
+    """Auto-renewing subscriptions whose period ends within RENEWAL_LEAD and whose grace
+    (if any) is not over, of members and artists still on the platform."""
+    now = now or timezone.now()
+    return list(
+        CommunitySubscription.objects.filter(
+            STILL_ON_THE_PLATFORM, is_active=True, auto_renew=True, end_date__lte=now + RENEWAL_LEAD
+        )
+        .exclude(grace_until__lte=now)
+        .order_by("end_date")
+        .values_list("pk", flat=True)
+    )
+
+
+def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
+    # SKIP LOCKED: a subscription another worker is renewing is its business, not ours.
+    # The member's and the artist's rows are locked too (NO KEY: rows pointing at them may
+    # still be written), so an account deletion or an artist's removal either committed
+    # before this check, and the subscription is not due, or waits until the charge is
+    # settled; one under way makes this run skip it, and the next run sees it done.
+    return (
+        CommunitySubscription.objects.select_for_update(
+            skip_locked=True, no_key=True, of=("self", "user", "community__artist")
+        )
+        .select_related("community__artist", "user")
+        .filter(STILL_ON_THE_PLATFORM, pk=subscription_id, is_active=True, auto_renew=True)
+        .filter(end_date__lte=now + RENEWAL_LEAD)
+        .exclude(grace_until__lte=now)
+        .first()
+    )
+
+
+def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
+    """Charge one due subscription's next period, at most once per period.
+
+    Two steps: the period's renewal row and its pending payment are committed first, then
+    the payment is charged with the subscription locked. A second run (or a second worker)
+    finds the same row and payment: it skips a locked subscription, and a payment that is
+    no longer pending is not charged again; after a crash the same payment is retried
+    under the same idempotency key. A decline starts the grace period; the charge is
+    retried every RETRY_INTERVAL until it ends. A charge the member's bank wants them to
+    confirm (3-D Secure) starts the grace period too, and waits for them: they are sent
+    a link to confirm it, and it is not charged again meanwhile.
+    """
+    from shop.models import PaymentStatus
+    from shop.payments.billing import billing_url
+    from shop.payments.gateways import GatewayError
+    from shop.payments.services import (
+        PaymentError,
+        payment_charge_saved,
+        payment_renewal_create,
+    )
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription = _lock_due(subscription_id, now)
+        if subscription is None:
+            return "skipped"
+        period_end = subscription.end_date
+        renewal, _ = SubscriptionRenewal.objects.select_related("payment").get_or_create(
+            subscription=subscription, period_end=period_end
+        )
+        payment = renewal.payment
+        if payment is not None and payment.payment_status == PaymentStatus.COMPLETED:
+            return "already_paid"
+        if payment is not None and payment.payment_status == PaymentStatus.REQUIRES_ACTION:
+            return "awaiting_member"
+        if payment is None or payment.payment_status == PaymentStatus.FAILED:
+            if renewal.next_attempt_at and renewal.next_attempt_at > now:
+                return "waiting"
+            try:
+                renewal.payment = payment_renewal_create(subscription=subscription)
+            except PaymentError:
+                # Nothing the payment service will charge (a free community): no grace
+                # beyond the paid period, so the expiry job ends it at its end date.
+                logger.warning("Renewal of %s refused by the payment service.", subscription.pk)
+                subscription_status_set(
+                    subscription=subscription,
+                    new_status=SubscriptionStatus.GRACE,
+                    by=None,
+                    grace_until=period_end,
+                )
+                return "refused"
+            renewal.attempts += 1
+            renewal.save(update_fields=["payment", "attempts"])
+    with transaction.atomic():
+        subscription = _lock_due(subscription_id, now)
+        if subscription is None or subscription.end_date != period_end:
+            return "skipped"
+        renewal = SubscriptionRenewal.objects.select_related("payment").get(
+            subscription=subscription, period_end=period_end
+        )
+        if renewal.payment.payment_status != PaymentStatus.PENDING:
+            return "skipped"
+        try:
+            payment = payment_charge_saved(payment=renewal.payment)
+        except GatewayError:
+            # Nothing was charged; the next run charges the same payment again.
+            return "gateway_unavailable"
+        if payment.payment_status == PaymentStatus.COMPLETED:
+            _notify_user(
+                subscription,
+                title=f"Membership of {subscription.community.name} renewed",
+                message=f"{payment.amount} {payment.currency} was charged; thank you for staying.",
+            )
+            return "renewed"
+        if subscription.grace_until is None:
+            subscription, _ = subscription_status_set(
+                subscription=subscription,
+                new_status=SubscriptionStatus.GRACE,
+                by=None,
+                grace_until=max(period_end, now) + GRACE_PERIOD,
+            )
+        if payment.payment_status == PaymentStatus.REQUIRES_ACTION:
+            _ask_to_confirm(subscription, payment)
+            return "awaiting_member"
+        renewal.next_attempt_at = now + RETRY_INTERVAL
+        renewal.save(update_fields=["next_attempt_at"])
+        _notify_user(
+            subscription,
+            title=f"Renewal of {subscription.community.name} failed",
+            message=f"We could not charge {payment.amount} {payment.currency}"
+            f"{f' ({payment.failure_reason})' if payment.failure_reason else ''}. You keep "
+            f"access until {subscription.grace_until:%Y-%m-%d %H:%M} UTC while we retry; "
+            "after that the membership ends. Update your card on your billing page, and the "
+            f"next attempt charges it: {billing_url()}",
+        )
+        invalidate_member(subscription)
+        return "failed"
+
+
+def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
+    """Notify and email the member a link to confirm the renewal on our page (emailed
+    whatever their choice for subscription news: they must act or lose the membership);
+    the job runs without a request, so the link uses SITE_URL."""
+    from django.urls import reverse
+
+    link = settings.SITE_URL + reverse("payments:confirm", args=[payment.pk])
+    notifications_create(
+        recipient_ids=[subscription.user_id],
+        notification_type=NotificationType.SUBSCRIPTION,
+        title=f"Confirm the renewal of {subscription.community.name}",
+        message=f"Your bank asks you to confirm the payment of {payment.amount} "
+        f"{payment.currency} for your membership of {subscription.community.name}. "
+        f"Confirm it here: {link}\nYou keep access until "
+        f"{subscription.grace_until:%Y-%m-%d %H:%M} UTC; after that the membership ends.",
+        resource_type="payment",
+        resource_id=payment.pk,
+        always_email=True,
+    )
+
+
+def _notify_user(subscription: CommunitySubscription, *, title: str, message: str) -> None:
+    notifications_create(
+        recipient_ids=[subscription.user_id],
+        notification_type=NotificationType.SUBSCRIPTION,
+        title=title,
+        message=message,
+        resource_type="subscription",
+        resource_id=subscription.pk,
+    )
+
+
+# What a member is told when their membership ends because they or the artist left.
+MEMBER_LEFT_REASON = "Your account was deleted."
+ARTIST_LEFT_REASON = "{artist_name} is no longer on the platform, so the community has closed."
+
+
+def subscription_end_refunding_unused(
+    *, subscription_id, by, reason: str, now: datetime | None = None
+) -> Decimal:
+    """End a membership at once because its member or its artist left, giving back the
+    unused part of the paid period through the payment service; what was refunded.
+
+    The payment is locked before the subscription (the payment service's lock order), and
+    the refund and the end commit together: a gateway error leaves the membership as it
+    was for the retry. A membership that already ended is left alone, so a second run
+    refunds nothing.
+    """
+    from shop.models import Payment
+    from shop.payments.services import payment_refund
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        payment_id = (
+            CommunitySubscription.objects.filter(pk=subscription_id)
+            .values_list("payment_id", flat=True)
+            .first()
+        )
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id).first()
+            if payment_id
+            else None
+        )
+        subscription = (
+            CommunitySubscription.objects.select_for_update(of=("self",))
+            .select_related("community")
+            .filter(pk=subscription_id)
+            .first()
+        )
+        if subscription is None or not subscription.is_active:
+            return Decimal("0.00")
+        if subscription.payment_id != payment_id:
+            # A renewal completed between the two reads: the period it paid is the one
+            # to refund, and the payment service gives nothing back twice in any case.
+            payment = Payment.objects.filter(pk=subscription.payment_id).first()
+        refund = selectors.subscription_unused_refund(
+            subscription=subscription, payment=payment, now=now
+        )
+        if refund:
+            payment_refund(payment=payment, amount=refund, by=by)
+        subscription, _ = subscription_status_set(
+            subscription=subscription,
+            new_status=SubscriptionStatus.ENDED,
+            by=by,
+            end_date=min(subscription.end_date, now),
+        )
+        refunded = (
+            f" We refunded {refund} {payment.currency} for the unused part of your period."
+            if refund
+            else ""
+        )
+        _notify_user(
+            subscription,
+            title=f"Membership of {subscription.community.name} ended",
+            message=f"{reason}{refunded}",
+        )
+    invalidate_member(subscription)
+    return refund
+
+
+def subscriptions_of_leavers_end() -> int:
+    """End the memberships still active of deleted accounts and of removed artists'
+    communities, whose ending task was lost (a broker outage) or failed (the gateway
+    refused the refund; retried on the next run); how many ended."""
+    from accounts.models import DELETED_USERNAME_PREFIX
+    from shop.payments.services import PaymentError
+
+    leftovers = (
+        CommunitySubscription.objects.filter(is_active=True)
+        .filter(
+            models.Q(user__username__startswith=DELETED_USERNAME_PREFIX)
+            | models.Q(community__artist__removed_at__isnull=False)
+        )
+        .values_list("pk", "community__artist__artist_name", "community__artist__removed_at")
+        .order_by("pk")
+    )
+    ended = 0
+    for subscription_id, artist_name, artist_removed_at in leftovers:
+        reason = (
+            ARTIST_LEFT_REASON.format(artist_name=artist_name)
+            if artist_removed_at
+            else MEMBER_LEFT_REASON
+        )
+        try:
+            subscription_end_refunding_unused(
+                subscription_id=subscription_id, by=None, reason=reason
+            )
+        except PaymentError:
+            logger.exception("Membership %s of someone who left not ended yet.", subscription_id)
+            continue
+        ended += 1
+    return ended
+
+
+def subscriptions_end_refunding_unused(*, subscription_ids, by, reason: str) -> None:
+    """Queue the end of each membership (one task each) once the caller's transaction
+    commits; the caller has already made sure none of them renews meanwhile."""
+    from communities.tasks import subscription_end_refunding_unused as end
+
+    for subscription_id in subscription_ids:
+        enqueue_on_commit(end, str(subscription_id), str(by.pk) if by else None, reason)
+
+
+EXPIRY_BATCH = 500
+
+
+def subscriptions_expire(*, now: datetime | None = None) -> int:
+    """Deactivate memberships that ended: not renewing and past their end date, or past
+    the grace of a failed renewal. Access already stopped at that instant (selectors);
+    this makes member counts, feeds and notification audiences follow."""
+    now = now or timezone.now()
+    ended_filter = models.Q(auto_renew=False, end_date__lte=now) | models.Q(
+        grace_until__lte=now, end_date__lte=now
+    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                CommunitySubscription.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(ended_filter, is_active=True)
+                .select_related("community")
+                .order_by("pk")[:EXPIRY_BATCH]
+            )
+            if not batch:
+                return total
+            for subscription in batch:
+                subscription_status_set(
+                    subscription=subscription, new_status=SubscriptionStatus.ENDED, by=None
+                )
+                _notify_user(
+                    subscription,
+                    title=f"Membership of {subscription.community.name} ended",
+                    message="Subscribe again any time to rejoin.",
+                )
+        total += len(batch)

@@ -1,0 +1,301 @@
+"""Joining a community, paying for it, accepting a new price, cancelling and resuming."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Least, Now
+from django.utils import timezone
+
+from communities import selectors
+from communities.models import (
+    SUBSCRIPTION_PERIODS,
+    SUBSCRIPTION_STATUSES_ACTIVE,
+    SUBSCRIPTION_TRANSITIONS,
+    Community,
+    CommunitySubscription,
+    SubscriptionRenewal,
+    SubscriptionStatus,
+)
+from communities.services import CommunityError
+from communities.services.common import (
+    invalidate_member,
+    is_artist_of,
+)
+from musicplatform.db import CurrentTimestamp
+from musicplatform.tasks import enqueue_on_commit
+from notifications.models import NotificationType
+from notifications.services import notifications_create, status_change
+
+
+def subscription_status_set(
+    *, subscription: CommunitySubscription, new_status: str, by, **fields
+) -> tuple[CommunitySubscription, bool]:
+    """Every status move of a membership: along SUBSCRIPTION_TRANSITIONS, into
+    status_history with who made it (None: the renewal and expiry jobs), with `is_active`
+    kept to what the status means and `fields` written in the same UPDATE.
+
+    An ended membership never renews and gives no access past the moment it ended,
+    whichever way it ended (a refund in full, the member or the artist leaving)."""
+    if new_status == SubscriptionStatus.ENDED:
+        fields = {
+            "auto_renew": False,
+            "grace_until": None,
+            "end_date": Least(F("end_date"), Now()),
+            **fields,
+        }
+    locked, changed = status_change(
+        instance=subscription,
+        new_status=new_status,
+        by=by,
+        transitions=SUBSCRIPTION_TRANSITIONS,
+        entity_type=selectors.SUBSCRIPTION_ENTITY,
+        with_fields={"is_active": new_status in SUBSCRIPTION_STATUSES_ACTIVE, **fields},
+    )
+    if changed:
+        if new_status == SubscriptionStatus.ENDED:
+            locked.refresh_from_db(fields=["end_date"])
+        invalidate_member(locked)
+    return locked, changed
+
+
+def _price_of_today(community: Community) -> dict:
+    return {
+        "price": community.subscription_fee,
+        "billing_interval": community.subscription_interval,
+        "price_accepted_at": timezone.now(),
+    }
+
+
+def subscription_prepare(*, user, community: Community) -> CommunitySubscription:
+    """The (inactive) subscription a new payment will activate; reused when one exists.
+
+    Someone who still has access is told so instead of paying twice.
+    """
+    if is_artist_of(community, user):
+        raise CommunityError("This is your own community.")
+    if community.artist.is_removed:
+        raise CommunityError(
+            f"{community.artist.artist_name} is no longer on the platform; "
+            "this community takes no new members."
+        )
+    # Database time, as for the payment's payment_date: subscription_paid compares them.
+    # The price is the one of the day the member pays for the join (the payment's amount).
+    with transaction.atomic():
+        community = Community.objects.get(pk=community.pk)
+        subscription, created = CommunitySubscription.objects.select_for_update().get_or_create(
+            user=user,
+            community=community,
+            defaults={
+                "status": SubscriptionStatus.PENDING,
+                "is_active": False,
+                "end_date": CurrentTimestamp(),
+                "start_date": CurrentTimestamp(),
+                **_price_of_today(community),
+            },
+        )
+        if created:
+            subscription.refresh_from_db()
+            return subscription
+        until = subscription.access_until
+        if until is not None and until > timezone.now():
+            if subscription.grace_until:
+                raise CommunityError(
+                    "Your renewal payment failed; it is retried automatically, "
+                    "or update your card and we will retry."
+                )
+            raise CommunityError("You are already a member of this community.")
+        fields = _price_of_today(community)
+        if subscription.status != SubscriptionStatus.PENDING:
+            # A membership that ended (the expiry job may not have run yet): a new join
+            # from now.
+            subscription, _ = subscription_status_set(
+                subscription=subscription, new_status=SubscriptionStatus.ENDED, by=None
+            )
+            subscription, _ = subscription_status_set(
+                subscription=subscription, new_status=SubscriptionStatus.PENDING, by=user
+            )
+            fields.update(
+                auto_renew=True,
+                grace_until=None,
+                start_date=CurrentTimestamp(),
+                end_date=Least(F("end_date"), CurrentTimestamp()),
+            )
+        # Else a join whose checkout is still open: the same join, another attempt.
+        for name, value in fields.items():
+            setattr(subscription, name, value)
+        subscription.save(update_fields=list(fields))
+        subscription.refresh_from_db()
+    invalidate_member(subscription)
+    return subscription
+
+
+def subscription_checkout_start(*, user, community: Community, site_url: str) -> str:
+    """Start paying for a membership; returns where to send the payer (the payment service
+    activates the subscription when the payment completes)."""
+    from shop.payments.services import PaymentError, payment_start
+
+    subscription = subscription_prepare(user=user, community=community)
+    try:
+        _, redirect_url = payment_start(user=user, subscription=subscription, site_url=site_url)
+    except PaymentError as error:
+        raise CommunityError(str(error)) from error
+    return redirect_url
+
+
+def subscription_paid(*, payment) -> None:
+    """A subscription payment completed (the payment service's hook, with the payment
+    locked): one more period at the member's own interval, from the end of the paid one
+    or from now, and the grace of a failed renewal is over.
+
+    Two checkouts of the same join that both went through (two tabs, a double click):
+    the first one paid; the second is given back and extends nothing.
+    """
+    from shop.models import PaymentPurpose, PaymentStatus
+
+    subscription = (
+        CommunitySubscription.objects.select_for_update(of=("self",))
+        .select_related("community__artist", "user")
+        .get(pk=payment.subscription_id)
+    )
+    renewal_payments = SubscriptionRenewal.objects.filter(
+        subscription=subscription, payment__isnull=False
+    ).values("payment")
+    joined = not SubscriptionRenewal.objects.filter(payment=payment).exists()
+    if (
+        joined
+        and type(payment)
+        .objects.filter(
+            subscription_id=subscription.pk,
+            purpose=PaymentPurpose.SUBSCRIPTION,
+            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+            payment_date__gte=subscription.start_date,
+        )
+        .exclude(pk=payment.pk)
+        .exclude(pk__in=renewal_payments)
+        .exists()
+    ):
+        from shop.tasks import payment_refund_unwanted
+
+        enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
+        return
+    subscription.end_date = (
+        max(subscription.end_date, timezone.now())
+        + SUBSCRIPTION_PERIODS[subscription.billing_interval]
+    )
+    subscription.payment = payment
+    subscription.grace_until = None
+    subscription.save(update_fields=["end_date", "payment", "grace_until"])
+    if subscription.status != SubscriptionStatus.CANCELLED:
+        # A member who stopped renewing and then paid (a renewal they confirmed late)
+        # keeps "not renewing"; everyone else is active. The payer joins; the renewal
+        # job renews.
+        subscription_status_set(
+            subscription=subscription,
+            new_status=SubscriptionStatus.ACTIVE,
+            by=payment.user if joined else None,
+        )
+    invalidate_member(subscription)
+    artist_user_id = subscription.community.artist.user_id
+    if joined and artist_user_id:
+        notifications_create(
+            recipient_ids=[artist_user_id],
+            notification_type=NotificationType.NEW_MEMBER,
+            title=f"{subscription.user.display_name} joined {subscription.community.name}",
+            message="A new member subscribed to your community.",
+            resource_type="community",
+            resource_id=subscription.community_id,
+        )
+
+
+def subscription_refunded(*, payment, by=None) -> None:
+    """A refund of a subscription payment: the membership ends when the payment of its
+    current period is refunded in full; `by` is who refunded (None: the gateway told us)."""
+    from shop.models import PaymentStatus
+
+    if payment.payment_status != PaymentStatus.REFUNDED:
+        return
+    subscription = (
+        CommunitySubscription.objects.select_for_update(of=("self",))
+        .filter(pk=payment.subscription_id, payment_id=payment.pk)
+        .first()
+    )
+    if subscription is not None and subscription.status != SubscriptionStatus.ENDED:
+        subscription_status_set(
+            subscription=subscription, new_status=SubscriptionStatus.ENDED, by=by
+        )
+
+
+def subscription_accept_price(
+    *, subscription: CommunitySubscription, by, fee: Decimal, interval: str
+) -> CommunitySubscription:
+    """The member accepts the community's current price, the one they were shown (`fee`,
+    `interval`): it is charged from their next renewal; the current period stays paid."""
+    if subscription.user_id != by.pk:
+        raise CommunityError("This membership is not yours.")
+    with transaction.atomic():
+        locked = (
+            CommunitySubscription.objects.select_for_update(of=("self",))
+            .select_related("community")
+            .get(pk=subscription.pk)
+        )
+        until = locked.access_until
+        if until is None or until <= timezone.now():
+            raise CommunityError("This membership has ended; subscribe again to join.")
+        community = locked.community
+        if (fee, interval) != (community.subscription_fee, community.subscription_interval):
+            raise CommunityError(
+                f"The price changed again: it is now ${community.subscription_fee} / "
+                f"{community.get_subscription_interval_display().lower()}. "
+                "Check it and accept it again if you agree."
+            )
+        if not locked.new_price_offered:
+            return locked
+        from shop.models import PaymentStatus
+
+        if SubscriptionRenewal.objects.filter(
+            subscription=locked,
+            payment__payment_status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+        ).exists():
+            # That payment was made at the old price and pays a period of the old interval.
+            raise CommunityError(
+                "Your renewal payment is still in progress; switch to the new price once it "
+                "went through."
+            )
+        fields = _price_of_today(community)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields))
+    invalidate_member(locked)
+    return locked
+
+
+def subscription_cancel(*, subscription: CommunitySubscription, by) -> CommunitySubscription:
+    """Stop renewing; access stays until the end date."""
+    return _set_auto_renew(subscription=subscription, by=by, auto_renew=False)
+
+
+def subscription_resume(*, subscription: CommunitySubscription, by) -> CommunitySubscription:
+    """Renew again, as long as the membership has not ended."""
+    return _set_auto_renew(subscription=subscription, by=by, auto_renew=True)
+
+
+def _set_auto_renew(*, subscription, by, auto_renew: bool) -> CommunitySubscription:
+    with transaction.atomic():
+        locked = CommunitySubscription.objects.select_for_update().get(pk=subscription.pk)
+        until = locked.access_until
+        if until is None or until <= timezone.now():
+            raise CommunityError("This membership has ended; subscribe again to join.")
+        if locked.auto_renew == auto_renew:
+            return locked
+        if auto_renew:
+            # Back to where it was: a renewal still being retried is in grace again.
+            new_status = (
+                SubscriptionStatus.GRACE if locked.grace_until else SubscriptionStatus.ACTIVE
+            )
+        else:
+            new_status = SubscriptionStatus.CANCELLED
+        locked, _ = subscription_status_set(
+            subscription=locked, new_status=new_status, by=by, auto_renew=auto_renew
+        )
+    return locked
