@@ -1,15 +1,21 @@
 """allauth hooks: our own verification links, full names, onboarding, Spotify only links."""
 
+import logging
+import smtplib
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 
 from accounts import ratelimit, selectors, services
+
+logger = logging.getLogger(__name__)
 
 # The user who signed up in this browser, until they confirm their email here.
 SIGNED_UP_USER_SESSION_KEY = "signed_up_user"
@@ -52,6 +58,22 @@ class AccountAdapter(DefaultAccountAdapter):
             else "account/email/email_confirmation"
         )
         self.send_mail(template, email_address.email, context)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # A mail server that refuses the message or cannot be reached must not turn the
+        # sign-up (or password reset) the person just made into an error page: what they
+        # did is kept, and they are told how to get the email again.
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (smtplib.SMTPException, OSError):
+            logger.warning("Sending %s failed", template_prefix, exc_info=True)
+            if self.request is not None:
+                messages.warning(
+                    self.request,
+                    f"We could not send the email to {email} just now. Try again in a few "
+                    "minutes: log in to get a new verification link, or ask for the "
+                    "password reset again.",
+                )
 
     def save_user(self, request, user, form, commit=True):
         user.full_name = form.cleaned_data.get("full_name", "").strip()

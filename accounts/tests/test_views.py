@@ -1,5 +1,7 @@
 import json
 import re
+import socketserver
+import threading
 import uuid
 from datetime import date, timedelta
 
@@ -697,3 +699,49 @@ def test_the_link_opened_in_another_browser_verifies_but_asks_to_log_in(client, 
     assert response.url == reverse("account_login")
     assert User.objects.get(username="ada").is_verified
     assert not _logged_in(elsewhere)
+
+
+class _RefusingSMTPHandler(socketserver.StreamRequestHandler):
+    """A mail server that greets and then refuses every recipient, as a real one does
+    for an address it will not deliver to."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 refusing.test ESMTP\r\n")
+        for line in self.rfile:
+            command = line[:4].upper()
+            if command in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250 refusing.test\r\n")
+            elif command == b"MAIL":
+                self.wfile.write(b"250 OK\r\n")
+            elif command == b"RCPT":
+                self.wfile.write(b"550 5.1.1 Recipient address rejected\r\n")
+            elif command == b"QUIT":
+                self.wfile.write(b"221 Bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 OK\r\n")
+
+
+@pytest.fixture
+def refusing_smtp(settings):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _RefusingSMTPHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.server_address[1], "use_tls": False},
+        }
+    }
+    yield
+    server.shutdown()
+    server.server_close()
+
+
+def test_signup_is_kept_and_explained_when_the_mail_server_refuses_the_email(client, refusing_smtp):
+    response = _signup(client)
+
+    assert response.status_code == 302
+    assert User.objects.filter(username="ada").exists()
+    page = client.get(response.url)
+    assert "We could not send the email to ada@example.com just now" in page.content.decode()
