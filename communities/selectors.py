@@ -34,6 +34,7 @@ from communities.models import (
     SubscriptionInterval,
 )
 from musicplatform.cache import cached
+from musicplatform.formatting import money_format
 from notifications.models import StatusHistory
 
 INFO_TIMEOUT = 600
@@ -112,7 +113,7 @@ class MemberPrice:
 
     def __str__(self) -> str:
         interval = SubscriptionInterval(self.billing_interval).label.lower()
-        return f"${self.price} / {interval}"
+        return f"{money_format(self.price)} / {interval}"
 
 
 def member_prices(*, community_id) -> list[MemberPrice]:

@@ -18,6 +18,7 @@ from communities import forms, media, selectors
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
 from communities.services import CommunityError, forums, listing, live, subscriptions
+from musicplatform.formatting import moment_format, money_format
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 from notifications.services import StatusTransitionError
@@ -236,8 +237,8 @@ def subscription_cancel(request, community_id):
     else:
         messages.success(
             request,
-            f"Your membership will not renew. You keep access until "
-            f"{subscription.end_date:%Y-%m-%d %H:%M} UTC.",
+            "Your membership will not renew. You keep access until "
+            f"{moment_format(subscription.end_date)}.",
         )
     return redirect_back(request, subscription.community)
 
@@ -263,8 +264,9 @@ def subscription_accept_price(request, community_id):
     else:
         messages.success(
             request,
-            f"From your renewal on {subscription.end_date:%Y-%m-%d} you pay "
-            f"${subscription.price} / {subscription.get_billing_interval_display().lower()}.",
+            f"From your renewal on {moment_format(subscription.end_date, with_time=False)} you "
+            f"pay {money_format(subscription.price)} / "
+            f"{subscription.get_billing_interval_display().lower()}.",
         )
     return redirect_back(request, subscription.community)
 

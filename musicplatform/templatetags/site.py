@@ -5,16 +5,15 @@ import datetime
 from decimal import Decimal
 from functools import cache
 
-from babel.numbers import format_currency
 from django import template
-from django.conf import settings
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
-from django.utils.translation import get_language, to_locale
+
+from musicplatform.formatting import money_format
 
 register = template.Library()
 
@@ -96,8 +95,7 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     unless another is given: "$12.50", "12,50 €"."""
     if amount is None or amount == "":
         return ""
-    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
-    return format_currency(Decimal(amount), currency or settings.PAYMENTS_CURRENCY, locale=locale)
+    return money_format(Decimal(amount), currency)
 
 
 @register.simple_tag
