@@ -207,12 +207,20 @@ def cart_detail(request):
 def cart_add_view(request, product_id):
     product = get_object_or_404(Product, pk=product_id)
     form = QuantityForm(request.POST)
+    error = ""
     try:
         if not form.is_valid():
             raise ShopError("Enter a whole number of items.")
         cart_add(session=request.session, product=product, quantity=form.cleaned_data["quantity"])
-    except ShopError as error:
-        messages.error(request, str(error))
+    except ShopError as refused:
+        error = str(refused)
+    if request.htmx:
+        # The fan stays on the product page: the line under the button and the header's
+        # cart count change in place (200 even when refused: htmx swaps no 4xx answer).
+        in_cart = cart_quantities(session=request.session).get(str(product.pk), 0)
+        return render(request, "shop/_cart_added.html", {"in_cart": in_cart, "error": error})
+    if error:
+        messages.error(request, error)
         return redirect(product)
     messages.success(request, f"“{product.name}” is in your cart.")
     return redirect("shop:cart")

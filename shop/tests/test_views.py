@@ -384,3 +384,33 @@ def test_the_fulfilment_page_runs_constant_queries(client, django_assert_num_que
     with django_assert_num_queries(5):
         response = client.get(reverse("shop:fulfilment"))
     assert len(response.context["page"].object_list) == count
+
+
+def test_adding_to_the_cart_with_htmx_stays_on_the_product_and_updates_the_counts(client):
+    product = ProductFactory(stock_quantity=5, price=Decimal("10.00"))
+    url = reverse("shop:cart_add", args=[product.pk])
+
+    response = client.post(url, {"quantity": 3}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<p id="cart-status"')
+    assert "You have 3 in" in response.text
+    assert 'id="cart-link" data-hx-swap-oob="true"' in response.text
+    assert THREE_ITEMS in response.text
+
+    # Refused (more than the stock): said in place, and the cart is as it was.
+    response = client.post(url, {"quantity": 9}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Only 5 of" in response.text
+    assert THREE_ITEMS in response.text
+    assert client.session[CART_SESSION_KEY] == {str(product.pk): 3}
+
+
+def test_the_product_form_adds_to_the_cart_without_javascript_too(client):
+    product = ProductFactory(stock_quantity=5)
+    page = client.get(product.get_absolute_url()).text
+    assert f'action="{reverse("shop:cart_add", args=[product.pk])}"' in page
+
+    response = client.post(reverse("shop:cart_add", args=[product.pk]), {"quantity": 1})
+    assert response.status_code == 302
+    assert response.url == reverse("shop:cart")
