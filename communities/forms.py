@@ -26,7 +26,9 @@ class CommunityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         low, high = settings.COMMUNITY_FEE_MIN, settings.COMMUNITY_FEE_MAX
-        self.fields["subscription_fee"].help_text += f" Between {low:.2f} and {high:.2f}."
+        self.fields[
+            "subscription_fee"
+        ].help_text += f" 0 for a free tier, or between {low:.2f} and {high:.2f}."
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
