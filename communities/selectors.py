@@ -66,7 +66,7 @@ class CommunityInfo:
 
 
 def community_info_key(community_id) -> str:
-    return f"communities:info:v1:{community_id}"
+    return f"communities:info:v2:{community_id}"
 
 
 def _community_info(community_id) -> CommunityInfo | None:
@@ -158,8 +158,8 @@ def _gives_access_to_community(community_id) -> Q:
     community = Community.objects.filter(pk=community_id)
     return gives_access_to(
         community_id=community_id,
-        artist_id=Subquery(community.values("artist_id")),
-        tier_rank=Subquery(community.values("tier_rank")),
+        artist_id=Subquery(community.values("artist_id")[:1]),
+        tier_rank=Subquery(community.values("tier_rank")[:1]),
     )
 
 
@@ -212,8 +212,8 @@ def tiers_below_ids(*, community_id) -> list:
     community = Community.objects.filter(pk=community_id)
     return list(
         Community.objects.filter(
-            artist_id=Subquery(community.values("artist_id")),
-            tier_rank__lt=Subquery(community.values("tier_rank")),
+            artist_id=Subquery(community.values("artist_id")[:1]),
+            tier_rank__lt=Subquery(community.values("tier_rank")[:1]),
         ).values_list("pk", flat=True)
     )
 

@@ -87,6 +87,10 @@ def community_update(
     except IntegrityError as error:
         raise CommunityError(f"You already have a community called “{name}”.") from error
     invalidate_info(community.pk)
+    if locked.tier_rank is not None:
+        # Every tier's page lists the artist's tiers with their fees.
+        for tier in Community.objects.filter(artist_id=locked.artist_id, tier_rank__isnull=False):
+            invalidate_info(tier.pk)
     return locked
 
 
