@@ -130,9 +130,7 @@ def test_nesting_stays_within_the_artists_tiers(ladder):
     assert not selectors.is_member(community_id=ladder.free.pk, user=outside)
 
 
-def test_reordering_tiers_changes_access_at_once(
-    ladder, django_capture_on_commit_callbacks
-):
+def test_reordering_tiers_changes_access_at_once(ladder, django_capture_on_commit_callbacks):
     fan = CommunitySubscriptionFactory(community=ladder.fan).user
     assert selectors.is_member(community_id=ladder.free.pk, user=fan)  # now cached
     artist = ladder.fan.artist
@@ -156,9 +154,7 @@ def test_only_the_artist_orders_tiers_with_distinct_ranks(ladder, client):
     with pytest.raises(CommunityError, match="Only the artist"):
         tiers.community_tiers_set(artist=artist, by=other.user, ranks={ladder.free.pk: None})
     with pytest.raises(CommunityError, match="your own"):
-        tiers.community_tiers_set(
-            artist=other, by=other.user, ranks={ladder.free.pk: None}
-        )
+        tiers.community_tiers_set(artist=other, by=other.user, ranks={ladder.free.pk: None})
     # Through the dashboard's form: bad ranks are refused with a message, nothing changes.
     client.force_login(artist.user)
     url = reverse("communities:tiers")
