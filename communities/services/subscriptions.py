@@ -229,12 +229,15 @@ def subscription_refunded(*, payment, by=None) -> None:
 
     if payment.payment_status != PaymentStatus.REFUNDED:
         return
-    subscription = (
+    # By the period it paid, not the payment's own subscription: a member who changed tier
+    # holds that period in the new tier's membership (communities.services.tiers).
+    paid_by_it = (
         CommunitySubscription.objects.select_for_update(of=("self",))
-        .filter(pk=payment.subscription_id, payment_id=payment.pk)
-        .first()
+        .filter(payment_id=payment.pk)
+        .exclude(status=SubscriptionStatus.ENDED)
+        .order_by("pk")
     )
-    if subscription is not None and subscription.status != SubscriptionStatus.ENDED:
+    for subscription in paid_by_it:
         subscription_status_set(
             subscription=subscription, new_status=SubscriptionStatus.ENDED, by=by
         )

@@ -457,3 +457,34 @@ def test_an_upgrade_from_the_free_tier_pays_the_share_of_the_full_fee(ladder, fr
     )
     quote = tiers.tier_change_quote(user=free.user, to_community_id=ladder.fan.pk)
     assert quote.amount == Decimal("1.66")  # 10/30 x 5.00, rounded down
+
+
+def test_refunding_the_periods_payment_ends_the_membership_in_its_new_tier(
+    ladder, frozen_clock, django_capture_on_commit_callbacks
+):
+    from shop.payments.services import payment_refund
+
+    frozen_clock.set(timezone.now())
+    fan = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriptions.subscription_checkout_start(user=fan, community=ladder.fan, site_url=SITE)
+        period_payment = Payment.objects.get(user=fan)
+        payment_test_checkout_submit(payment=period_payment, card_number=CARD)
+    quote = tiers.tier_change_quote(user=fan, to_community_id=ladder.superfan.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        tiers.tier_change_start(
+            user=fan,
+            to_community_id=ladder.superfan.pk,
+            amount_shown=quote.amount,
+            price_shown=quote.price,
+            site_url=SITE,
+        )
+        upgrade = Payment.objects.exclude(pk=period_payment.pk).get()
+        payment_test_checkout_submit(payment=upgrade, card_number=CARD)
+    new = CommunitySubscription.objects.get(user=fan, community=ladder.superfan)
+    assert new.status == SubscriptionStatus.ACTIVE
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_refund(payment=period_payment)
+    new.refresh_from_db()
+    assert new.status == SubscriptionStatus.ENDED
+    assert not selectors.is_member(community_id=ladder.fan.pk, user=fan)
