@@ -488,3 +488,29 @@ def test_refunding_the_periods_payment_ends_the_membership_in_its_new_tier(
     new.refresh_from_db()
     assert new.status == SubscriptionStatus.ENDED
     assert not selectors.is_member(community_id=ladder.fan.pk, user=fan)
+
+
+@pytest.mark.parametrize("page", ["communities:tier_change", "communities:detail"])
+def test_tier_pages_run_the_same_queries_whatever_the_number_of_tiers_and_members(
+    ladder, client, page
+):
+    from django.core.cache import cache
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    old = fan_member(ladder)
+    client.force_login(old.user)
+
+    def queries() -> int:
+        cache.clear()
+        with CaptureQueriesContext(db) as captured:
+            response = client.get(reverse(page, args=[ladder.superfan.pk]))
+        assert response.status_code == 200
+        return len(captured)
+
+    small = queries()
+    for rank in range(4, 10):
+        tier = CommunityFactory(artist=ladder.fan.artist, tier_rank=rank)
+        CommunitySubscriptionFactory.create_batch(3, community=tier)
+    CommunitySubscriptionFactory.create_batch(5, community=ladder.superfan)
+    assert queries() == small
