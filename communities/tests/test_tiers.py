@@ -514,3 +514,38 @@ def test_tier_pages_run_the_same_queries_whatever_the_number_of_tiers_and_member
         CommunitySubscriptionFactory.create_batch(3, community=tier)
     CommunitySubscriptionFactory.create_batch(5, community=ladder.superfan)
     assert queries() == small
+
+
+def test_the_tier_pages_are_valid_html(ladder, client, tmp_path):
+    from musicplatform.tests.test_valid_html import vnu_errors
+
+    old = fan_member(ladder)
+    free = CommunitySubscriptionFactory(community=ladder.free)
+    pages = {
+        "upgrade.html": (old.user, reverse("communities:tier_change", args=[ladder.superfan.pk])),
+        "downgrade.html": (old.user, reverse("communities:tier_change", args=[ladder.free.pk])),
+        "higher.html": (old.user, reverse("communities:detail", args=[ladder.superfan.pk])),
+        "own.html": (old.user, reverse("communities:detail", args=[ladder.fan.pk])),
+        "included.html": (old.user, reverse("communities:detail", args=[ladder.free.pk])),
+        "join.html": (UserFactory(), reverse("communities:detail", args=[ladder.free.pk])),
+        "free.html": (free.user, reverse("communities:detail", args=[ladder.free.pk])),
+        "mine.html": (free.user, reverse("communities:mine")),
+        "dashboard.html": (
+            ladder.fan.artist.user,
+            reverse("communities:dashboard", args=[ladder.fan.pk]),
+        ),
+    }
+    shown = {
+        "higher.html": "Upgrade to this tier",
+        "included.html": "Included in your membership",
+        "join.html": "Join for free",
+        "free.html": "Leave this free tier",
+        "dashboard.html": "Save tiers",
+    }
+    for name, (user, url) in pages.items():
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert shown.get(name, "") in response.content.decode(), name
+        (tmp_path / name).write_text(response.content.decode())
+    assert vnu_errors([tmp_path / name for name in pages]) == {}
