@@ -14,6 +14,7 @@ from communities.models import (
     LiveEventMessage,
     LiveEventVote,
     SubscriptionRenewal,
+    SubscriptionTierChange,
 )
 from communities.services import CommunityError
 from communities.services.listing import fee_check
@@ -182,6 +183,23 @@ class SubscriptionRenewalAdmin(admin.ModelAdmin):
     ordering = ("-period_end",)
     raw_id_fields = ("subscription", "payment")
     readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(SubscriptionTierChange)
+class SubscriptionTierChangeAdmin(admin.ModelAdmin):
+    """Read only: a change moves only through communities.services.tiers (its payment)."""
+
+    list_display = ("subscription", "to_community", "kind", "amount", "price", "status")
+    list_filter = ("kind", "status", "created_at")
+    list_select_related = ("subscription", "to_community")
+    ordering = ("-created_at",)
+    raw_id_fields = ("subscription", "to_community", "payment")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(LiveEventMessage)

@@ -110,6 +110,8 @@ def tier_change_quote(*, user, to_community_id, now=None) -> TierChangeQuote:
     subscription = selectors.tier_membership(
         info=selectors.community_info(community_id=to_community.pk), user=user
     )
+    if subscription is None and _member_of(user_id=user.pk, community_id=to_community.pk, now=now):
+        raise CommunityError(f"You are already a member of {to_community.name}.")
     if subscription is None:
         raise CommunityError(
             f"You are not a member of another tier of {to_community.artist.artist_name}; "

@@ -326,7 +326,7 @@ def test_bad_tier_changes_are_refused_with_a_message_never_a_500(ladder, client)
     other_artists = CommunityFactory(tier_rank=5)
     apart = CommunityFactory(artist=ladder.fan.artist, tier_rank=None)
     for community_id, message in [
-        (ladder.fan.pk, "not a member of another tier"),  # the same tier
+        (ladder.fan.pk, f"already a member of {ladder.fan.name}"),  # the same tier
         (other_artists.pk, "not a member of another tier"),
         (apart.pk, "not one of the artist's tiers"),
         (uuid.uuid4(), "no longer exists"),  # a deleted community
