@@ -379,6 +379,19 @@ def tier_downgrade_apply_due(*, subscription: CommunitySubscription) -> Communit
     if not Community.objects.filter(pk=change.to_community_id).exists():
         _tier_change_status_set(change=change, new_status=TierChangeStatus.CANCELLED, by=None)
         return subscription
+    if _member_of(
+        user_id=subscription.user_id, community_id=change.to_community_id, now=timezone.now()
+    ):
+        # They joined the lower tier meanwhile: that membership stays as it is, and the
+        # higher one stops renewing as they asked.
+        subscription, _ = subscription_status_set(
+            subscription=subscription,
+            new_status=SubscriptionStatus.CANCELLED,
+            by=None,
+            auto_renew=False,
+        )
+        _tier_change_status_set(change=change, new_status=TierChangeStatus.APPLIED, by=None)
+        return subscription
     return _apply(change=change, by=None)
 
 

@@ -549,3 +549,26 @@ def test_the_tier_pages_are_valid_html(ladder, client, tmp_path):
         assert shown.get(name, "") in response.content.decode(), name
         (tmp_path / name).write_text(response.content.decode())
     assert vnu_errors([tmp_path / name for name in pages]) == {}
+
+
+def test_a_downgrade_to_a_tier_joined_meanwhile_only_stops_the_higher_renewal(ladder):
+    old = CommunitySubscriptionFactory(
+        community=ladder.superfan, end_date=timezone.now() + timedelta(hours=1)
+    )
+    save_card(old.user)
+    tiers.tier_change_start(
+        user=old.user,
+        to_community_id=ladder.fan.pk,
+        amount_shown=Decimal("0.00"),
+        price_shown=Decimal("5.00"),
+        site_url=SITE,
+    )
+    joined = CommunitySubscriptionFactory(
+        user=old.user, community=ladder.fan, end_date=timezone.now() + timedelta(days=20)
+    )
+    assert renewals.subscription_renew(subscription_id=old.pk) == "skipped"
+    assert not Payment.objects.exists()
+    old.refresh_from_db()
+    joined.refresh_from_db()
+    assert old.status == SubscriptionStatus.CANCELLED
+    assert joined.status == SubscriptionStatus.ACTIVE and joined.end_date > old.end_date
