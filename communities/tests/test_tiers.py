@@ -572,3 +572,16 @@ def test_a_downgrade_to_a_tier_joined_meanwhile_only_stops_the_higher_renewal(la
     joined.refresh_from_db()
     assert old.status == SubscriptionStatus.CANCELLED
     assert joined.status == SubscriptionStatus.ACTIVE and joined.end_date > old.end_date
+
+
+def test_an_artist_makes_a_free_tier_with_a_fee_of_zero(client):
+    community = CommunityFactory()
+    client.force_login(community.artist.user)
+    url = reverse("communities:edit", args=[community.pk])
+    form = {"name": community.name, "subscription_interval": "monthly"}
+    assert b"0 for a free tier" in client.get(url).content
+    response = client.post(url, {**form, "subscription_fee": "0.10"})
+    assert response.status_code == 400 and b"0 (free) or between 0.50" in response.content
+    assert client.post(url, {**form, "subscription_fee": "0"}).status_code == 302
+    community.refresh_from_db()
+    assert community.subscription_fee == Decimal("0.00")
