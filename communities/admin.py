@@ -17,6 +17,7 @@ from communities.models import (
     SubscriptionTierChange,
 )
 from communities.services import CommunityError
+from communities.services.common import invalidate_member
 from communities.services.listing import fee_check
 from musicplatform.cache import invalidate_on_commit
 
@@ -132,11 +133,9 @@ class CommunitySubscriptionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Access checks and member counts are cached; an edit here must show at once.
-        invalidate_on_commit(
-            selectors.access_key(obj.community_id, obj.user_id),
-            selectors.community_info_key(obj.community_id),
-        )
+        # Access checks (of the tiers below too) and member counts are cached; an edit
+        # here must show at once.
+        invalidate_member(obj)
 
 
 @admin.register(Forum)
