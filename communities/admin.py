@@ -14,8 +14,10 @@ from communities.models import (
     LiveEventMessage,
     LiveEventVote,
     SubscriptionRenewal,
+    SubscriptionTierChange,
 )
 from communities.services import CommunityError
+from communities.services.common import invalidate_member
 from communities.services.listing import fee_check
 from musicplatform.cache import invalidate_on_commit
 
@@ -131,11 +133,9 @@ class CommunitySubscriptionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Access checks and member counts are cached; an edit here must show at once.
-        invalidate_on_commit(
-            selectors.access_key(obj.community_id, obj.user_id),
-            selectors.community_info_key(obj.community_id),
-        )
+        # Access checks (of the tiers below too) and member counts are cached; an edit
+        # here must show at once.
+        invalidate_member(obj)
 
 
 @admin.register(Forum)
@@ -182,6 +182,23 @@ class SubscriptionRenewalAdmin(admin.ModelAdmin):
     ordering = ("-period_end",)
     raw_id_fields = ("subscription", "payment")
     readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(SubscriptionTierChange)
+class SubscriptionTierChangeAdmin(admin.ModelAdmin):
+    """Read only: a change moves only through communities.services.tiers (its payment)."""
+
+    list_display = ("subscription", "to_community", "kind", "amount", "price", "status")
+    list_filter = ("kind", "status", "created_at")
+    list_select_related = ("subscription", "to_community")
+    ordering = ("-created_at",)
+    raw_id_fields = ("subscription", "to_community", "payment")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(LiveEventMessage)

@@ -7,6 +7,7 @@ from communities.models import ForumType, LiveEventStatus, LiveEventType, Subscr
 from communities.services import CommunityError
 from communities.services.common import CHAT_MESSAGE_MAX
 from communities.services.listing import fee_check
+from communities.services.tiers import TIER_RANK_MAX
 from musicplatform.forms import NameField, before_latest_year
 
 
@@ -26,7 +27,9 @@ class CommunityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         low, high = settings.COMMUNITY_FEE_MIN, settings.COMMUNITY_FEE_MAX
-        self.fields["subscription_fee"].help_text += f" Between {low:.2f} and {high:.2f}."
+        self.fields[
+            "subscription_fee"
+        ].help_text += f" 0 for a free tier, or between {low:.2f} and {high:.2f}."
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -46,6 +49,32 @@ class AcceptPriceForm(forms.Form):
 
     fee = forms.DecimalField(max_digits=10, decimal_places=2)
     interval = forms.ChoiceField(choices=SubscriptionInterval.choices)
+
+
+class TierChangeForm(forms.Form):
+    """The amount due now and the price per period the member was shown and confirms."""
+
+    amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+
+
+class TierOrderForm(forms.Form):
+    """One rank per community of the artist: 1 is the lowest tier, blank is not a tier."""
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.communities = communities
+        for community in communities:
+            self.fields[f"rank_{community.pk}"] = forms.IntegerField(
+                label=community.name,
+                required=False,
+                min_value=1,
+                max_value=TIER_RANK_MAX,
+                initial=community.tier_rank,
+            )
+
+    def ranks(self) -> dict:
+        return {c.pk: self.cleaned_data[f"rank_{c.pk}"] for c in self.communities}
 
 
 class ForumForm(forms.Form):

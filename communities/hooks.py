@@ -19,3 +19,10 @@ def subscription_refunded(*, payment, by=None) -> None:
     from communities.services.subscriptions import subscription_refunded as refunded
 
     refunded(payment=payment, by=by)
+
+
+@on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.FAILED)
+def subscription_payment_failed(*, payment, by=None) -> None:
+    from communities.services.tiers import tier_change_payment_failed
+
+    tier_change_payment_failed(payment=payment)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import Deferrable, Q
 from django.urls import reverse
 
 from content.models import MediaType
@@ -43,6 +43,9 @@ class Community(models.Model):
         default=SubscriptionInterval.MONTHLY,
         db_default=SubscriptionInterval.MONTHLY,
     )
+    # Its place among the artist's tiers (1 is the lowest): members of a higher tier see
+    # the lower tiers' content too (communities.selectors). NULL: not one of the tiers.
+    tier_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
     search_document = searchable_text(titles=("name",), body="description")
@@ -61,6 +64,12 @@ class Community(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(subscription_fee__gte=0), name="communities_fee_not_negative"
+            ),
+            # Deferred: reordering the tiers swaps ranks inside one transaction.
+            models.UniqueConstraint(
+                fields=["artist", "tier_rank"],
+                name="communities_artist_id_tier_rank_key",
+                deferrable=Deferrable.DEFERRED,
             ),
         ]
 
@@ -449,3 +458,82 @@ class LiveEventVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ↑ {self.message_id}"
+
+
+class TierChangeKind(models.TextChoices):
+    # To a higher tier: the prorated difference is paid now, the move follows the payment.
+    UPGRADE = "upgrade", "Upgrade"
+    # To a lower tier: from the next period, at the lower price; nothing is charged now.
+    DOWNGRADE = "downgrade", "Downgrade"
+
+
+class TierChangeStatus(models.TextChoices):
+    # An upgrade waiting for its payment, or a downgrade waiting for the period's end.
+    PENDING = "pending", "Pending"
+    APPLIED = "applied", "Applied"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TIER_CHANGE_TRANSITIONS = {
+    TierChangeStatus.PENDING: (TierChangeStatus.APPLIED, TierChangeStatus.CANCELLED),
+}
+
+
+class SubscriptionTierChange(models.Model):
+    """A member's move from the tier of `subscription` to `to_community` (docs/payments.md,
+    "Tiers"). At most one is pending per membership: a double submit or a second tab finds
+    it instead of starting a second payment."""
+
+    id = uuid_primary_key("tier_change_id")
+    # The membership that moves (its tier is the one left).
+    subscription = models.ForeignKey(
+        CommunitySubscription,
+        on_delete=models.DB_CASCADE,
+        related_name="tier_changes",
+        db_index=False,
+    )
+    to_community = models.ForeignKey(
+        Community, on_delete=models.DB_CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=20, choices=TierChangeKind.choices)
+    # Charged now: an upgrade's prorated difference, shown to the member before; 0 otherwise.
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # The new tier's price and interval the member accepted, charged from then on.
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    billing_interval = models.CharField(max_length=20, choices=SubscriptionInterval.choices)
+    # An upgrade's payment; applying the change waits for it to complete.
+    payment = models.OneToOneField(
+        "shop.Payment",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=TierChangeStatus.choices,
+        default=TierChangeStatus.PENDING,
+        db_default=TierChangeStatus.PENDING,
+    )
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "community_subscription_tier_changes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(status="pending"),
+                name="community_tier_changes_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, price__gte=0),
+                name="community_tier_changes_money_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscription"], name="idx_tier_changes_subscription"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.subscription_id} to {self.to_community_id}"

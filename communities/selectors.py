@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
@@ -15,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     When,
 )
@@ -32,6 +33,8 @@ from communities.models import (
     LiveEventStatus,
     LiveEventVote,
     SubscriptionInterval,
+    SubscriptionTierChange,
+    TierChangeStatus,
 )
 from musicplatform.cache import cached
 from musicplatform.formatting import money_format
@@ -55,6 +58,8 @@ class CommunityInfo:
     member_count: int
     forums: list[Forum]
     upcoming_events: list[LiveEvent]
+    # The artist's tiers, lowest first, when this community is one of them.
+    tiers: list[Community]
 
     @property
     def artist_user_id(self) -> UUID | None:
@@ -62,7 +67,7 @@ class CommunityInfo:
 
 
 def community_info_key(community_id) -> str:
-    return f"communities:info:v1:{community_id}"
+    return f"communities:info:v2:{community_id}"
 
 
 def _community_info(community_id) -> CommunityInfo | None:
@@ -79,6 +84,13 @@ def _community_info(community_id) -> CommunityInfo | None:
                 status__in=[LiveEventStatus.SCHEDULED, LiveEventStatus.LIVE],
             ).order_by("start_time")[:UPCOMING_EVENTS]
         ),
+        tiers=artist_tiers(artist_id=community.artist_id) if community.tier_rank else [],
+    )
+
+
+def artist_tiers(*, artist_id) -> list[Community]:
+    return list(
+        Community.objects.filter(artist_id=artist_id, tier_rank__isnull=False).order_by("tier_rank")
     )
 
 
@@ -128,29 +140,83 @@ def member_prices(*, community_id) -> list[MemberPrice]:
 
 
 def access_key(community_id, user_id) -> str:
-    return f"communities:access:v1:{community_id}:{user_id}"
+    return f"communities:access:v2:{community_id}:{user_id}"
+
+
+def gives_access_to(*, community_id, artist_id, tier_rank) -> Q:
+    """The nesting of tiers (Patreon's), as a filter on subscriptions: a membership gives
+    access to its own community and to its artist's tiers ranked below its own. The
+    arguments are values or expressions (OuterRef, Subquery), so the same rule serves one
+    community (`member_access_until`) and many (`communities_with_access`)."""
+    return Q(community_id=community_id) | Q(
+        community__artist_id=artist_id,
+        community__tier_rank__isnull=False,
+        community__tier_rank__gt=tier_rank,
+    )
+
+
+def _gives_access_to_community(community_id) -> Q:
+    community = Community.objects.filter(pk=community_id)
+    return gives_access_to(
+        community_id=community_id,
+        artist_id=Subquery(community.values("artist_id")[:1]),
+        tier_rank=Subquery(community.values("tier_rank")[:1]),
+    )
 
 
 def member_access_until(*, community_id, user_id) -> datetime | None:
-    """Until when the user's subscription gives access (cached; None: no subscription).
+    """Until when the user may see the community's content as a member: of it, or of one of
+    its artist's higher tiers (cached; None: no such membership).
 
     The cache holds the instant, not a yes/no, so access ends on time even while cached.
+    Services changing a membership drop the keys of its community and of the tiers below
+    it; reordering tiers drops those of the artist's members (services.tiers).
     """
 
     def compute():
-        subscription = CommunitySubscription.objects.filter(
-            community_id=community_id, user_id=user_id
-        ).first()
-        return subscription.access_until if subscription else None
+        held = CommunitySubscription.objects.filter(user_id=user_id).filter(
+            _gives_access_to_community(community_id)
+        )
+        return max((s.access_until for s in held if s.access_until is not None), default=None)
 
     return cached(access_key(community_id, user_id), compute, timeout=ACCESS_TIMEOUT)
 
 
 def is_member(*, community_id, user) -> bool:
+    """The one membership rule: a member with access, of this community or of a higher
+    tier of its artist."""
     if not user.is_authenticated:
         return False
     until = member_access_until(community_id=community_id, user_id=user.pk)
     return until is not None and until > timezone.now()
+
+
+def communities_with_access(*, user, now: datetime | None = None) -> QuerySet[Community]:
+    """The communities whose content `user` sees as a member (`is_member`'s rule in SQL,
+    for lists such as search)."""
+    held = subscriptions_giving_access(now=now).filter(user_id=user.pk)
+    return Community.objects.filter(
+        Exists(
+            held.filter(
+                gives_access_to(
+                    community_id=OuterRef("pk"),
+                    artist_id=OuterRef("artist_id"),
+                    tier_rank=OuterRef("tier_rank"),
+                )
+            )
+        )
+    )
+
+
+def tiers_below_ids(*, community_id) -> list:
+    """The artist's tiers ranked below this community: its members see them too."""
+    community = Community.objects.filter(pk=community_id)
+    return list(
+        Community.objects.filter(
+            artist_id=Subquery(community.values("artist_id")[:1]),
+            tier_rank__lt=Subquery(community.values("tier_rank")[:1]),
+        ).values_list("pk", flat=True)
+    )
 
 
 def is_community_artist(*, info: CommunityInfo, user) -> bool:
@@ -366,3 +432,46 @@ def subscription_unused_refund(
     share = Decimal(int(unused.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (payment.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return min(amount, payment.amount - payment.refunded_amount)
+
+
+def tier_membership(*, info: CommunityInfo, user) -> CommunitySubscription | None:
+    """The viewer's renewing membership of another of this artist's tiers, the highest: the
+    one they would move to this tier (services.tiers). None outside tiers."""
+    if not info.tiers or not user.is_authenticated:
+        return None
+    return (
+        subscriptions_giving_access()
+        .filter(
+            user_id=user.pk,
+            community__artist_id=info.community.artist_id,
+            community__tier_rank__isnull=False,
+        )
+        .exclude(community_id=info.community.pk)
+        .select_related("community")
+        .order_by("-community__tier_rank")
+        .first()
+    )
+
+
+def pending_tier_change(*, subscription: CommunitySubscription) -> SubscriptionTierChange | None:
+    return (
+        SubscriptionTierChange.objects.filter(
+            subscription=subscription, status=TierChangeStatus.PENDING
+        )
+        .select_related("to_community", "payment")
+        .first()
+    )
+
+
+CENT = Decimal("0.01")
+
+
+def upgrade_charge(*, subscription: CommunitySubscription, new_price: Decimal, now) -> Decimal:
+    """What moving up to a tier of `new_price` costs now: the part of the current period
+    still to run times the difference with the price the member accepted, in whole cents
+    rounded down (never more than the exact share), never negative."""
+    period = SUBSCRIPTION_PERIODS[subscription.billing_interval]
+    remaining = min(max(subscription.end_date - now, period * 0), period)
+    share = Decimal(int(remaining.total_seconds())) / Decimal(int(period.total_seconds()))
+    amount = (share * (new_price - subscription.price)).quantize(CENT, rounding=ROUND_DOWN)
+    return max(amount, Decimal("0.00"))

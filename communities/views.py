@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from artists.selectors import artist_of
 from communities import forms, media, selectors
-from communities.models import ForumType, LiveEventStatus, LiveEventType
+from communities.models import ForumType, LiveEventStatus, LiveEventType, TierChangeKind
 from communities.selectors import CommunityInfo
-from communities.services import CommunityError, forums, listing, live, subscriptions
+from communities.services import CommunityError, forums, listing, live, subscriptions, tiers
 from musicplatform.formatting import moment_format, money_format
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
@@ -135,6 +135,12 @@ def community_detail(request, community_id):
             "is_artist": selectors.is_community_artist(info=info, user=user),
             "subscription": subscription,
             "is_member": can_view and subscription is not None and subscription.is_active,
+            "tier_membership": selectors.tier_membership(info=info, user=user),
+            "pending_change": (
+                selectors.pending_tier_change(subscription=subscription)
+                if info.tiers and subscription is not None and subscription.is_active
+                else None
+            ),
         },
     )
 
@@ -198,6 +204,13 @@ def community_dashboard(request, community_id):
                 community=info.community, page_number=request.GET.get("page")
             ),
             "events": selectors.live_events_of(community_id=info.community.pk),
+            "tier_form": (
+                forms.TierOrderForm(
+                    communities=selectors.communities_of_artist_user(user=request.user)
+                )
+                if selectors.is_community_artist(info=info, user=request.user)
+                else None
+            ),
         },
     )
 
@@ -282,6 +295,107 @@ def subscription_resume(request, community_id):
     else:
         messages.success(request, "Your membership renews automatically again.")
     return redirect_back(request, subscription.community)
+
+
+@login_required
+@require_POST
+def subscription_leave(request, community_id):
+    """Leave a free tier at once."""
+    subscription = _own_subscription(request, community_id)
+    try:
+        tiers.subscription_leave(subscription=subscription, by=request.user)
+    except CommunityError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"You left {subscription.community.name}.")
+    return redirect(subscription.community)
+
+
+# Tiers
+
+
+@login_required
+@require_POST
+def tiers_order(request):
+    """The artist ranks their communities as tiers (from a community's dashboard)."""
+    artist = artist_of(user=request.user)
+    if artist is None:
+        raise Http404
+    own = selectors.communities_of_artist_user(user=request.user)
+    form = forms.TierOrderForm(request.POST, communities=own)
+    if not form.is_valid():
+        messages.error(
+            request,
+            f"Give each tier a whole number from 1 to {tiers.TIER_RANK_MAX}, or leave it blank.",
+        )
+    else:
+        try:
+            tiers.community_tiers_set(artist=artist, by=request.user, ranks=form.ranks())
+        except CommunityError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Tiers saved.")
+    return redirect_back(request, "communities:mine")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tier_change(request, community_id):
+    """Move the viewer's membership of another of the artist's tiers to this one: the
+    page shows exactly what is charged now and per period; the form confirms it."""
+    if request.method == "POST":
+        form = forms.TierChangeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Confirm the amount shown on the tier change page.")
+            return redirect("communities:tier_change", community_id)
+        try:
+            started = tiers.tier_change_start(
+                user=request.user,
+                to_community_id=community_id,
+                amount_shown=form.cleaned_data["amount"],
+                price_shown=form.cleaned_data["price"],
+                site_url=request.build_absolute_uri("/"),
+            )
+        except CommunityError as error:
+            messages.error(request, str(error))
+            return redirect("communities:tier_change", community_id)
+        if started.redirect_url:
+            return redirect(started.redirect_url)
+        change = started.change
+        if change.kind == TierChangeKind.DOWNGRADE:
+            messages.success(
+                request,
+                f"From {change.subscription.end_date:%Y-%m-%d} you are a member of "
+                f"{change.to_community.name} at ${change.price} per period. "
+                "Until then nothing changes; you can cancel this on your membership.",
+            )
+            return redirect(change.subscription.community)
+        messages.success(request, f"You are now a member of {change.to_community.name}.")
+        return redirect(change.to_community)
+    try:
+        quote = tiers.tier_change_quote(user=request.user, to_community_id=community_id)
+    except CommunityError as error:
+        messages.error(request, str(error))
+        return redirect("communities:mine")
+    return render(
+        request,
+        "communities/tier_change.html",
+        {"quote": quote, "community": quote.to_community},
+    )
+
+
+@login_required
+@require_POST
+def tier_change_cancel(request, community_id):
+    """Cancel the scheduled downgrade of the viewer's membership of this community."""
+    subscription = _own_subscription(request, community_id)
+    try:
+        tiers.tier_change_cancel(subscription=subscription, by=request.user)
+    except CommunityError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Your scheduled tier change is cancelled.")
+    return redirect(subscription.community)
 
 
 # Forums

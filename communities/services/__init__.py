@@ -1,6 +1,7 @@
 """Every write of the communities app, by sub-domain: the community itself
 (`listing`), its forums (`forums`), joining and paying (`subscriptions`), renewals and
-endings (`renewals`) and live events (`live`); `common` holds what they share.
+endings (`renewals`), moving between an artist's tiers and free tiers (`tiers`) and live
+events (`live`); `common` holds what they share.
 
 Money goes through the payment service (docs/payments.md): a subscription is paid with
 `payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved` (always at

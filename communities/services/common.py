@@ -25,9 +25,15 @@ def invalidate_info(community_id) -> None:
 
 
 def invalidate_member(subscription: CommunitySubscription) -> None:
+    """The member's cached access to the community and to the tiers below it (which their
+    membership includes), and the community's member count."""
+    below = selectors.tiers_below_ids(community_id=subscription.community_id)
     invalidate_on_commit(
-        selectors.access_key(subscription.community_id, subscription.user_id),
         selectors.community_info_key(subscription.community_id),
+        *(
+            selectors.access_key(community_id, subscription.user_id)
+            for community_id in [subscription.community_id, *below]
+        ),
     )
 
 

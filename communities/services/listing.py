@@ -18,7 +18,8 @@ from musicplatform.validators import validate_single_line
 
 def fee_check(fee) -> Decimal:
     """The one rule for a community's fee (forms and services both ask it): a number with
-    at most two decimal places, between COMMUNITY_FEE_MIN and COMMUNITY_FEE_MAX."""
+    at most two decimal places, 0 (a free tier: no payment, docs/payments.md "Tiers") or
+    between COMMUNITY_FEE_MIN and COMMUNITY_FEE_MAX."""
     low, high = settings.COMMUNITY_FEE_MIN, settings.COMMUNITY_FEE_MAX
     try:
         fee = Decimal(fee)
@@ -27,8 +28,8 @@ def fee_check(fee) -> Decimal:
     if not fee.is_finite():
         raise CommunityError("Enter the fee as a number, such as 4.99.")
     # The range first: quantizing a huge number would overflow the decimal context.
-    if not low <= fee <= high:
-        raise CommunityError(f"The fee must be between {low:.2f} and {high:.2f}.")
+    if fee != 0 and not low <= fee <= high:
+        raise CommunityError(f"The fee must be 0 (free) or between {low:.2f} and {high:.2f}.")
     if fee != fee.quantize(Decimal("0.01")):
         raise CommunityError("Enter the fee with at most two decimal places, such as 4.99.")
     return fee
@@ -86,6 +87,10 @@ def community_update(
     except IntegrityError as error:
         raise CommunityError(f"You already have a community called “{name}”.") from error
     invalidate_info(community.pk)
+    if locked.tier_rank is not None:
+        # Every tier's page lists the artist's tiers with their fees.
+        for tier in Community.objects.filter(artist_id=locked.artist_id, tier_rank__isnull=False):
+            invalidate_info(tier.pk)
     return locked
 
 

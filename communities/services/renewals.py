@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from communities import selectors
 from communities.models import (
+    SUBSCRIPTION_PERIODS,
     CommunitySubscription,
     SubscriptionRenewal,
     SubscriptionStatus,
@@ -18,6 +19,7 @@ from communities.services.common import (
     invalidate_member,
 )
 from communities.services.subscriptions import subscription_status_set
+from communities.services.tiers import tier_downgrade_apply_due
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
 from notifications.services import notifications_create
@@ -85,17 +87,27 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     from shop.models import PaymentStatus
     from shop.payments.billing import billing_url
     from shop.payments.gateways import GatewayError
-    from shop.payments.services import (
-        PaymentError,
-        payment_charge_saved,
-        payment_renewal_create,
-    )
+    from shop.payments.services import payment_charge_saved, payment_renewal_create
 
     now = now or timezone.now()
     with transaction.atomic():
         subscription = _lock_due(subscription_id, now)
         if subscription is None:
             return "skipped"
+        renewing = tier_downgrade_apply_due(subscription=subscription)
+    if renewing.pk != subscription.pk:
+        # A scheduled downgrade took effect: the lower tier's membership renews, at its price.
+        return subscription_renew(subscription_id=renewing.pk, now=now)
+    with transaction.atomic():
+        subscription = _lock_due(subscription_id, now)
+        if subscription is None:
+            return "skipped"
+        if subscription.price == 0:
+            # A free membership renews without any payment.
+            subscription.end_date += SUBSCRIPTION_PERIODS[subscription.billing_interval]
+            subscription.save(update_fields=["end_date"])
+            invalidate_member(subscription)
+            return "free"
         period_end = subscription.end_date
         renewal, _ = SubscriptionRenewal.objects.select_related("payment").get_or_create(
             subscription=subscription, period_end=period_end
@@ -108,19 +120,7 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         if payment is None or payment.payment_status == PaymentStatus.FAILED:
             if renewal.next_attempt_at and renewal.next_attempt_at > now:
                 return "waiting"
-            try:
-                renewal.payment = payment_renewal_create(subscription=subscription)
-            except PaymentError:
-                # Nothing the payment service will charge (a free community): no grace
-                # beyond the paid period, so the expiry job ends it at its end date.
-                logger.warning("Renewal of %s refused by the payment service.", subscription.pk)
-                subscription_status_set(
-                    subscription=subscription,
-                    new_status=SubscriptionStatus.GRACE,
-                    by=None,
-                    grace_until=period_end,
-                )
-                return "refused"
+            renewal.payment = payment_renewal_create(subscription=subscription)
             renewal.attempts += 1
             renewal.save(update_fields=["payment", "attempts"])
     with transaction.atomic():

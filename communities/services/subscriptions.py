@@ -135,6 +135,12 @@ def subscription_checkout_start(*, user, community: Community, site_url: str) ->
     activates the subscription when the payment completes)."""
     from shop.payments.services import PaymentError, payment_start
 
+    if community.subscription_fee == 0:
+        from communities.services.tiers import subscription_join_free
+
+        # A free tier: no payment, no card.
+        subscription_join_free(user=user, community=community)
+        return community.get_absolute_url()
     subscription = subscription_prepare(user=user, community=community)
     try:
         _, redirect_url = payment_start(user=user, subscription=subscription, site_url=site_url)
@@ -151,8 +157,11 @@ def subscription_paid(*, payment) -> None:
     Two checkouts of the same join that both went through (two tabs, a double click):
     the first one paid; the second is given back and extends nothing.
     """
+    from communities.services.tiers import tier_change_paid
     from shop.models import PaymentPurpose, PaymentStatus
 
+    if tier_change_paid(payment=payment):
+        return
     subscription = (
         CommunitySubscription.objects.select_for_update(of=("self",))
         .select_related("community__artist", "user")
@@ -196,8 +205,13 @@ def subscription_paid(*, payment) -> None:
             by=payment.user if joined else None,
         )
     invalidate_member(subscription)
+    if joined:
+        notify_new_member(subscription)
+
+
+def notify_new_member(subscription: CommunitySubscription) -> None:
     artist_user_id = subscription.community.artist.user_id
-    if joined and artist_user_id:
+    if artist_user_id:
         notifications_create(
             recipient_ids=[artist_user_id],
             notification_type=NotificationType.NEW_MEMBER,
@@ -215,12 +229,15 @@ def subscription_refunded(*, payment, by=None) -> None:
 
     if payment.payment_status != PaymentStatus.REFUNDED:
         return
-    subscription = (
+    # By the period it paid, not the payment's own subscription: a member who changed tier
+    # holds that period in the new tier's membership (communities.services.tiers).
+    paid_by_it = (
         CommunitySubscription.objects.select_for_update(of=("self",))
-        .filter(pk=payment.subscription_id, payment_id=payment.pk)
-        .first()
+        .filter(payment_id=payment.pk)
+        .exclude(status=SubscriptionStatus.ENDED)
+        .order_by("pk")
     )
-    if subscription is not None and subscription.status != SubscriptionStatus.ENDED:
+    for subscription in paid_by_it:
         subscription_status_set(
             subscription=subscription, new_status=SubscriptionStatus.ENDED, by=by
         )

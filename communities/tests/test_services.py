@@ -347,15 +347,6 @@ def test_a_renewal_is_not_charged_before_it_is_due_nor_when_cancelled():
     assert not Payment.objects.exists()
 
 
-def test_a_free_community_is_not_charged_and_ends_at_its_end_date():
-    subscription = due_subscription(community=CommunityFactory(subscription_fee=Decimal("0")))
-    save_card(subscription.user)
-    for _ in range(2):
-        assert renewals.subscription_renew(subscription_id=subscription.pk) == "refused"
-    assert not Payment.objects.exists()
-    assert renewals.subscriptions_expire(now=subscription.end_date) == 1
-
-
 def test_a_retried_task_charges_the_pending_payment_of_the_period_not_a_new_one():
     subscription = due_subscription()
     save_card(subscription.user)

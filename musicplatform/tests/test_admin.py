@@ -31,6 +31,7 @@ from communities.models import (
     LiveEventMessage,
     LiveEventVote,
     SubscriptionRenewal,
+    SubscriptionTierChange,
 )
 from content.models import Comment, Like, Post, Review, ShareLink
 from notifications.models import Notification, NotificationEmailPreference, StatusHistory
@@ -74,6 +75,7 @@ NOT_ADDABLE = {
     StatusHistory,
     Refund,
     DownloadUse,
+    SubscriptionTierChange,
 }
 CIPHERTEXT = "gAAAAAB-not-really-fernet-ciphertext"
 
@@ -186,6 +188,14 @@ def build_rows(i: int) -> dict:
         LiveEventVote: LiveEventVote.objects.create(message=question, user=user),
         SubscriptionRenewal: SubscriptionRenewal.objects.create(
             subscription=subscription, period_end=subscription.end_date
+        ),
+        SubscriptionTierChange: SubscriptionTierChange.objects.create(
+            subscription=subscription,
+            to_community=community,
+            kind="downgrade",
+            amount=Decimal("0.00"),
+            price=community.subscription_fee,
+            billing_interval=community.subscription_interval,
         ),
         Product: product,
         Order: order,

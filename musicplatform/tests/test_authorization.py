@@ -199,6 +199,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "communities:cancel": signed_in(NOT_FOUND, **{MEMBER: GO, LAPSED: GO}),
     "communities:resume": signed_in(NOT_FOUND, **{MEMBER: GO, LAPSED: GO}),
     "communities:accept_price": signed_in(NOT_FOUND, **{MEMBER: GO, LAPSED: GO}),
+    # tiers (the matrix's community is not one: every change is refused with a message)
+    "communities:tiers": signed_in(NOT_FOUND, **{OTHER: GO, OWNER: GO}),
+    "communities:tier_change": signed_in(REFUSED),
+    "communities:tier_change_cancel": signed_in(NOT_FOUND, **{MEMBER: REFUSED, LAPSED: REFUSED}),
+    "communities:leave": signed_in(NOT_FOUND, **{MEMBER: REFUSED, LAPSED: REFUSED}),
     "communities:forum_create": COMMUNITY_MANAGERS,
     "communities:forum": members(),
     "communities:forum_chat": members(),
@@ -288,6 +293,9 @@ POST_ONLY = {
     "communities:cancel",
     "communities:resume",
     "communities:accept_price",
+    "communities:tiers",
+    "communities:tier_change_cancel",
+    "communities:leave",
     "communities:post_delete",
     "communities:post_pin",
     "communities:post_answer",
@@ -770,6 +778,8 @@ GUESSED_STRINGS = {"token", "username", "content_id", "key"}
 GUESSED_ID_EXCEPTIONS = {
     "accounts:verify_email": {400},  # an unknown link is answered "invalid link"
     "shop:cart_remove": {302},  # removing what is not in the cart leaves the cart as it is
+    # a tier deleted after the member saw it is told so on the page they came from
+    "communities:tier_change": {302},
 }
 
 

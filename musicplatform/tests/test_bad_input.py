@@ -129,6 +129,11 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "communities:cancel": ("next",),
     "communities:resume": ("next",),
     "communities:accept_price": (*_fields(community_forms.AcceptPriceForm), "next"),
+    # The ranks' names carry the communities' ids (rank_<id>): random names never match.
+    "communities:tiers": ("next", "rank_1"),
+    "communities:tier_change": _fields(community_forms.TierChangeForm),
+    "communities:tier_change_cancel": (),
+    "communities:leave": (),
     "communities:forum_create": _fields(community_forms.ForumForm),
     "communities:forum": _fields(community_forms.ForumPostForm),
     "communities:post_edit": _fields(community_forms.ForumPostEditForm),

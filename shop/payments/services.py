@@ -81,8 +81,13 @@ def payment_start(
     order: Order | None = None,
     subscription=None,
     featured_item: FeaturedItem | None = None,
+    subscription_amount: Decimal | None = None,
 ) -> tuple[Payment, str]:
     """A new pending payment for exactly one of the three targets, and where to pay it.
+
+    `subscription_amount`: what the communities service computed from its own rows for
+    this subscription instead of its price (a tier upgrade's prorated difference,
+    `communities.services.tiers`), which the member was shown and confirmed.
 
     `site_url` (scheme and host) makes the gateway's return links. Call it outside a
     transaction: the payment row is committed before the gateway is called, so news about
@@ -121,7 +126,7 @@ def payment_start(
             payment = _new_payment(
                 user=user,
                 purpose=PaymentPurpose.SUBSCRIPTION,
-                amount=subscription.price,
+                amount=subscription.price if subscription_amount is None else subscription_amount,
                 subscription=subscription,
             )
             description = f"{subscription.community.name} ({subscription.billing_interval})"
