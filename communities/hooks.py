@@ -1,10 +1,10 @@
-"""What a subscription payment's outcome does to the membership (shop.payments.hooks).
+"""What a subscription payment's outcome does to the membership (payments.hooks).
 
 They run in the transaction that moved the payment, with the payment locked.
 """
 
-from shop.models import PaymentPurpose
-from shop.payments.hooks import PaymentOutcome, on_payment
+from payments.hooks import PaymentOutcome, on_payment
+from payments.models import PaymentPurpose
 
 
 @on_payment(PaymentPurpose.SUBSCRIPTION, PaymentOutcome.COMPLETED)

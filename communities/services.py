@@ -437,7 +437,7 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
 def subscription_checkout_start(*, user, community: Community, site_url: str) -> str:
     """Start paying for a membership; returns where to send the payer (the payment service
     activates the subscription when the payment completes)."""
-    from shop.payments.services import PaymentError, payment_start
+    from payments.services import PaymentError, payment_start
 
     subscription = subscription_prepare(user=user, community=community)
     try:
@@ -455,7 +455,7 @@ def subscription_paid(*, payment) -> None:
     Two checkouts of the same join that both went through (two tabs, a double click):
     the first one paid; the second is given back and extends nothing.
     """
-    from shop.models import PaymentPurpose, PaymentStatus
+    from payments.models import PaymentPurpose, PaymentStatus
 
     subscription = (
         CommunitySubscription.objects.select_for_update(of=("self",))
@@ -479,7 +479,7 @@ def subscription_paid(*, payment) -> None:
         .exclude(pk__in=renewal_payments)
         .exists()
     ):
-        from shop.tasks import payment_refund_unwanted
+        from payments.tasks import payment_refund_unwanted
 
         enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
         return
@@ -515,7 +515,7 @@ def subscription_paid(*, payment) -> None:
 def subscription_refunded(*, payment, by=None) -> None:
     """A refund of a subscription payment: the membership ends when the payment of its
     current period is refunded in full; `by` is who refunded (None: the gateway told us)."""
-    from shop.models import PaymentStatus
+    from payments.models import PaymentStatus
 
     if payment.payment_status != PaymentStatus.REFUNDED:
         return
@@ -555,7 +555,7 @@ def subscription_accept_price(
             )
         if not locked.new_price_offered:
             return locked
-        from shop.models import PaymentStatus
+        from payments.models import PaymentStatus
 
         if SubscriptionRenewal.objects.filter(
             subscription=locked,
@@ -657,10 +657,10 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     confirm (3-D Secure) starts the grace period too, and waits for them: they are sent
     a link to confirm it, and it is not charged again meanwhile.
     """
-    from shop.models import PaymentStatus
-    from shop.payments.billing import billing_url
-    from shop.payments.gateways import GatewayError
-    from shop.payments.services import (
+    from payments.billing import billing_url
+    from payments.gateways import GatewayError
+    from payments.models import PaymentStatus
+    from payments.services import (
         PaymentError,
         payment_charge_saved,
         payment_renewal_create,
@@ -792,8 +792,8 @@ def subscription_end_refunding_unused(
     was for the retry. A membership that already ended is left alone, so a second run
     refunds nothing.
     """
-    from shop.models import Payment
-    from shop.payments.services import payment_refund
+    from payments.models import Payment
+    from payments.services import payment_refund
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -849,7 +849,7 @@ def subscriptions_of_leavers_end() -> int:
     communities, whose ending task was lost (a broker outage) or failed (the gateway
     refused the refund; retried on the next run); how many ended."""
     from accounts.models import DELETED_USERNAME_PREFIX
-    from shop.payments.services import PaymentError
+    from payments.services import PaymentError
 
     leftovers = (
         CommunitySubscription.objects.filter(is_active=True)

@@ -7,8 +7,9 @@ from artists.models import Artist
 from content.models import Review
 from content.selectors import FEATURED_CACHE_KEY
 from musicplatform.cache import invalidate_on_commit
-from shop.models import FeaturedItem, PaymentPurpose, Product
-from shop.payments.hooks import PaymentOutcome, on_payment
+from payments.hooks import PaymentOutcome, on_payment
+from payments.models import PaymentPurpose
+from shop.models import FeaturedItem, Product
 
 
 def forget_featured(**_) -> None:

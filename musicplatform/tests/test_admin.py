@@ -34,17 +34,15 @@ from communities.models import (
 )
 from content.models import Comment, Like, Post, Review, ShareLink
 from notifications.models import Notification, NotificationEmailPreference, StatusHistory
+from payments.models import Payment, PaymentEvent, SavedPaymentMethod
 from shop.models import (
     DownloadUse,
     FeaturedItem,
     Order,
     OrderItem,
-    Payment,
-    PaymentEvent,
     Product,
     Refund,
     SavedAddress,
-    SavedPaymentMethod,
     ShippingRate,
 )
 

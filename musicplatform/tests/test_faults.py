@@ -21,6 +21,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from payments.tests.test_payments_stripe import checkout_session_answer, saved_card
 from stripe._http_client import HTTPClient
 
 from accounts.tests.factories import UserPreferencesFactory, verified_user
@@ -33,12 +34,12 @@ from content.models import Post
 from content.tests.factories import PostFactory
 from musicplatform.tests.outages import broker_down
 from notifications.models import Notification
+from payments.models import Payment, PaymentStatus
+from payments.tests import stripe_stub
 from scripts.devservices import data_dir
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
-from shop.tests import stripe_stub
+from shop.models import Order, OrderStatus, Product
 from shop.tests.factories import ProductFactory
 from shop.tests.helpers import ADDRESS, PAYS, add_to_cart, buy, checkout
-from shop.tests.test_payments_stripe import checkout_session_answer, saved_card
 
 pytestmark = pytest.mark.django_db
 

@@ -22,11 +22,16 @@ from django.utils import timezone
 
 from musicplatform.tasks import enqueue_on_commit
 from notifications.services import StatusTransitionError, notifications_create, status_change
-from shop.models import (
+from payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
+from payments.gateways import (
+    GatewayError,
+    GatewayUnavailable,
+    active_gateway_name,
+    gateway_named,
+)
+from payments.hooks import PaymentOutcome, payment_outcome_dispatch
+from payments.models import (
     PAYMENT_TRANSITIONS,
-    FeaturedItem,
-    Order,
-    OrderStatus,
     Payment,
     PaymentEvent,
     PaymentGateway,
@@ -34,14 +39,7 @@ from shop.models import (
     PaymentStatus,
     SavedPaymentMethod,
 )
-from shop.payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
-from shop.payments.gateways import (
-    GatewayError,
-    GatewayUnavailable,
-    active_gateway_name,
-    gateway_named,
-)
-from shop.payments.hooks import PaymentOutcome, payment_outcome_dispatch
+from shop.models import FeaturedItem, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +277,7 @@ def _notify(payment: Payment, *, title: str, message: str) -> None:
 
 
 def _send_receipt(payment: Payment, *, kind: str) -> None:
-    from shop.tasks import payment_receipt_send
+    from payments.tasks import payment_receipt_send
 
     enqueue_on_commit(payment_receipt_send, str(payment.pk), kind)
 
@@ -294,7 +292,7 @@ def _receipt_email(payment: Payment, *, kind: str, amount: Decimal) -> None:
     subject = "Your refund" if kind == "refund" else "Your payment receipt"
     send_mail(
         subject=f"{subject}: {amount} {payment.currency}",
-        message=render_to_string("shop/payments/email/receipt.txt", context),
+        message=render_to_string("payments/email/receipt.txt", context),
         from_email=None,
         recipient_list=[recipient],
     )
@@ -378,7 +376,7 @@ def payment_receipts_sweep() -> int:
 def payment_confirm(
     *, payment: Payment, gateway_payment_id: str | None = None, paid_with: str = "", by=None
 ) -> Payment:
-    """pending → completed, once; then the thing paid for reacts (shop.payments.hooks).
+    """pending → completed, once; then the thing paid for reacts (payments.hooks).
 
     `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so."""
     with transaction.atomic():
@@ -673,7 +671,7 @@ def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
 
 def payment_test_checkout_submit(*, payment: Payment, card_number: str) -> Payment:
     """The payer's answer on our test checkout page, applied as the gateway's event."""
-    from shop.payments.gateways.test import TestGateway
+    from payments.gateways.test import TestGateway
 
     event = TestGateway().card_event(
         payment=payment,
@@ -686,7 +684,7 @@ def payment_test_checkout_submit(*, payment: Payment, card_number: str) -> Payme
 
 def payment_test_action_confirm(*, payment: Payment) -> Payment:
     """The payer confirmed on the test gateway's confirmation page (its 3-D Secure)."""
-    from shop.payments.gateways.test import TestGateway
+    from payments.gateways.test import TestGateway
 
     payment_event_handle(event=TestGateway().confirmed_event(payment=payment))
     return Payment.objects.get(pk=payment.pk)

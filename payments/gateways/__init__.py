@@ -6,8 +6,8 @@ from typing import Protocol
 
 from django.conf import settings
 
-from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import GatewayEvent
+from payments.events import GatewayEvent
+from payments.models import Payment, PaymentGateway, SavedPaymentMethod
 
 
 class GatewayError(Exception):
@@ -66,8 +66,8 @@ class Gateway(Protocol):
 
 
 def gateway_named(name: str) -> Gateway:
-    from shop.payments.gateways.stripe import StripeGateway
-    from shop.payments.gateways.test import TestGateway
+    from payments.gateways.stripe import StripeGateway
+    from payments.gateways.test import TestGateway
 
     if name == PaymentGateway.STRIPE:
         if not settings.STRIPE_SECRET_KEY:

@@ -10,8 +10,9 @@ from django.test import Client
 
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import StatusHistory
-from shop.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus, SavedPaymentMethod
-from shop.tests import stripe_stub
+from payments.models import Payment, PaymentEvent, PaymentStatus, SavedPaymentMethod
+from payments.tests import stripe_stub
+from shop.models import Order, OrderStatus
 from shop.tests.factories import OrderFactory, PaymentFactory
 
 SITE_PAYMENT_PENDING = {"payment_status": PaymentStatus.PENDING, "gateway": "stripe"}
@@ -295,7 +296,7 @@ def test_two_payments_of_one_order_completing_at_once_take_the_money_once():
     start = threading.Barrier(2)
 
     def pay(payment):
-        from shop.payments.services import payment_test_checkout_submit
+        from payments.services import payment_test_checkout_submit
 
         try:
             start.wait()

@@ -9,15 +9,15 @@ import uuid
 
 from django.urls import reverse
 
-from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import (
+from payments.events import (
     GatewayEvent,
     Outcome,
     card_description,
     decline_message,
     to_cents,
 )
-from shop.payments.gateways import CardSetup
+from payments.gateways import CardSetup
+from payments.models import Payment, PaymentGateway, SavedPaymentMethod
 
 SUCCEEDS = "4242424242424242"
 # Card number → Stripe's decline code for it; Stripe's own test numbers, so people

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 import stripe
 from django.conf import settings
 
-from shop.models import Payment, PaymentGateway, SavedPaymentMethod
-from shop.payments.events import (
+from payments.events import (
     GatewayEvent,
     MalformedEvent,
     Outcome,
@@ -23,7 +22,8 @@ from shop.payments.events import (
     event_checked,
     to_cents,
 )
-from shop.payments.gateways import CardSetup, GatewayError, GatewayUnavailable
+from payments.gateways import CardSetup, GatewayError, GatewayUnavailable
+from payments.models import Payment, PaymentGateway, SavedPaymentMethod
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from accounts.tests.factories import UserFactory
 from communities import services as community_services
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationType
-from shop.models import PaymentStatus, SavedPaymentMethod
-from shop.tests import stripe_stub
+from payments.models import PaymentStatus, SavedPaymentMethod
+from payments.tests import stripe_stub
 from shop.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,15 +7,16 @@ import responses
 
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import StatusHistory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, SavedPaymentMethod
-from shop.payments.services import (
+from payments.models import Payment, PaymentStatus, SavedPaymentMethod
+from payments.services import (
     PaymentError,
     payment_charge_saved,
     payment_refund,
     payment_renewal_create,
     payment_start,
 )
-from shop.tests import stripe_stub
+from payments.tests import stripe_stub
+from shop.models import Order, OrderStatus
 from shop.tests.factories import OrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +257,7 @@ def test_a_whole_stripe_purchase_with_a_refund_never_counts_money_twice(stripe_a
 
     payment.refresh_from_db()
     assert (payment.payment_status, payment.refunded_amount) == ("refunded", Decimal("24.99"))
-    # Refunded in full: the order is cancelled (shop.payments.hooks.order_refunded).
+    # Refunded in full: the order is cancelled (payments.hooks.order_refunded).
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
     # One move each (rows of one test transaction share their timestamp, so no order).
     assert sorted(

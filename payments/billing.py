@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from musicplatform.db import well_formed_uuids
-from shop.models import PaymentGateway, SavedPaymentMethod
-from shop.payments.gateways import CardSetup, GatewayError, gateway_named
-from shop.payments.services import PaymentError, saved_payment_method_detach
+from payments.gateways import CardSetup, GatewayError, gateway_named
+from payments.models import PaymentGateway, SavedPaymentMethod
+from payments.services import PaymentError, saved_payment_method_detach
 
 
 def billing_url() -> str:
@@ -60,7 +60,7 @@ def card_save(*, setup: CardSetup, gateway: str) -> SavedPaymentMethod | None:
 
 def card_add_test(*, user, card_number: str, replaces: str | None = None) -> SavedPaymentMethod:
     """The test gateway's own card form on the billing page."""
-    from shop.payments.gateways.test import TestGateway
+    from payments.gateways.test import TestGateway
 
     setup = TestGateway().card_setup(user_id=user.pk, card_number=card_number)
     with transaction.atomic():

@@ -18,8 +18,8 @@ from communities.models import CommunitySubscription
 from communities.services import subscription_renew
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationEmailPreference
-from shop.models import Payment, PaymentStatus, SavedPaymentMethod
-from shop.tests import stripe_stub
+from payments.models import Payment, PaymentStatus, SavedPaymentMethod
+from payments.tests import stripe_stub
 
 pytestmark = pytest.mark.django_db
 

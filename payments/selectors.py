@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from shop.models import Payment, SavedPaymentMethod
-from shop.payments.gateways import active_gateway_name
+from payments.gateways import active_gateway_name
+from payments.models import Payment, SavedPaymentMethod
 
 PAYMENT_HISTORY_SIZE = 50
 

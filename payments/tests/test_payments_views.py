@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from communities.tests.factories import CommunitySubscriptionFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus
+from payments.models import Payment, PaymentStatus
+from shop.models import Order, OrderStatus
 from shop.tests.factories import OrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +156,7 @@ def test_staff_refund_payments_from_the_admin_through_the_gateway(client):
     client.force_login(staff)
 
     response = client.post(
-        reverse("admin:shop_payment_changelist"),
+        reverse("admin:payments_payment_changelist"),
         {"action": "refund_in_full", "_selected_action": [paid.pk, pending.pk]},
         follow=True,
     )
@@ -172,7 +173,7 @@ def test_the_admin_lists_payments_filtered_by_status_and_searched(client):
     PaymentFactory(stripe_payment_id="pi_3Findme")
     client.force_login(staff)
 
-    url = reverse("admin:shop_payment_changelist")
+    url = reverse("admin:payments_payment_changelist")
     assert client.get(url, {"payment_status__exact": "completed"}).status_code == 200
     assert "pi_3Findme" not in client.get(url, {"q": "nothing"}).text
     assert client.get(url, {"q": "pi_3Findme"}).status_code == 200
@@ -182,8 +183,8 @@ def test_staff_refund_part_of_a_payment_from_its_admin_page(client):
     staff = UserFactory(is_staff=True, is_superuser=True)
     payment = PaymentFactory(gateway="test", amount=Decimal("24.99"))
     client.force_login(staff)
-    url = reverse("admin:shop_payment_refund", args=[payment.pk])
-    assert url in client.get(reverse("admin:shop_payment_change", args=[payment.pk])).text
+    url = reverse("admin:payments_payment_refund", args=[payment.pk])
+    assert url in client.get(reverse("admin:payments_payment_change", args=[payment.pk])).text
 
     too_much = client.post(url, {"amount": "30.00"})
     assert too_much.status_code == 400
@@ -199,7 +200,7 @@ def test_only_staff_reach_the_refund_page(client):
     payment = PaymentFactory(gateway="test")
     client.force_login(payment.user)
 
-    response = client.post(reverse("admin:shop_payment_refund", args=[payment.pk]), {})
+    response = client.post(reverse("admin:payments_payment_refund", args=[payment.pk]), {})
 
     assert response.status_code == 302  # to the admin login
     payment.refresh_from_db()

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from musicplatform.tasks import enqueue_on_commit
-from shop.models import Order, OrderStatus, Payment, PaymentPurpose, PaymentStatus
+from payments.models import Payment, PaymentPurpose, PaymentStatus
+from shop.models import Order, OrderStatus
 
 
 class PaymentOutcome(StrEnum):
@@ -81,6 +82,6 @@ def featured_paid(*, payment: Payment, by=None) -> None:
 
 
 def _refund_later(payment: Payment) -> None:
-    from shop.tasks import payment_refund_unwanted
+    from payments.tasks import payment_refund_unwanted
 
     enqueue_on_commit(payment_refund_unwanted, str(payment.pk))

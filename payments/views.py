@@ -14,23 +14,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shop.models import (
-    FeaturedItem,
-    FeaturedItemType,
-    Order,
-    OrderStatus,
-    Payment,
-    PaymentGateway,
-    PaymentStatus,
-    Product,
-    SavedPaymentMethod,
-)
-from shop.payments import billing
-from shop.payments.events import MalformedEvent
-from shop.payments.forms import TestCardForm, TestCardSaveForm
-from shop.payments.gateways.stripe import event_from_stripe, webhook_verify
-from shop.payments.selectors import billing_overview
-from shop.payments.services import (
+from payments import billing
+from payments.events import MalformedEvent
+from payments.forms import TestCardForm, TestCardSaveForm
+from payments.gateways.stripe import event_from_stripe, webhook_verify
+from payments.models import Payment, PaymentGateway, PaymentStatus, SavedPaymentMethod
+from payments.selectors import billing_overview
+from payments.services import (
     PaymentError,
     payment_action_start,
     payment_event_handle,
@@ -38,6 +28,7 @@ from shop.payments.services import (
     payment_test_action_confirm,
     payment_test_checkout_submit,
 )
+from shop.models import FeaturedItem, FeaturedItemType, Order, OrderStatus, Product
 from shop.services.cart import cart_clear_bought
 
 logger = logging.getLogger(__name__)
@@ -106,7 +97,7 @@ def payment_detail(request, payment_id):
         cart_clear_bought(session=request.session, order=payment.order)
     return render(
         request,
-        "shop/payments/detail.html",
+        "payments/detail.html",
         {"payment": payment, "retry_target_id": _retry_target_id(payment)},
     )
 
@@ -142,7 +133,7 @@ def test_checkout(request, payment_id):
     status = 400 if form.errors else 200
     return render(
         request,
-        "shop/payments/test_checkout.html",
+        "payments/test_checkout.html",
         {"payment": payment, "form": form},
         status=status,
     )
@@ -161,7 +152,7 @@ def payment_confirm(request, payment_id):
         except PaymentError as error:
             messages.error(request, str(error))
             return redirect("payments:confirm", payment.pk)
-    return render(request, "shop/payments/confirm.html", {"payment": payment})
+    return render(request, "payments/confirm.html", {"payment": payment})
 
 
 @login_required
@@ -176,7 +167,7 @@ def test_confirm(request, payment_id):
     if request.method == "POST":
         payment_test_action_confirm(payment=payment)
         return redirect("payments:detail", payment.pk)
-    return render(request, "shop/payments/test_confirm.html", {"payment": payment})
+    return render(request, "payments/test_confirm.html", {"payment": payment})
 
 
 # --- The billing page (/settings/billing/) -----------------------------------------------
@@ -187,7 +178,7 @@ def test_confirm(request, payment_id):
 def billing_index(request):
     return render(
         request,
-        "shop/payments/billing.html",
+        "payments/billing.html",
         {"billing": billing_overview(user=request.user), "section": "billing"},
     )
 
@@ -214,7 +205,7 @@ def billing_add(request):
                 messages.error(request, str(error))
                 return redirect("billing:index")
             return redirect(url)
-        return render(request, "shop/payments/billing_add.html", {"replaces": replaces})
+        return render(request, "payments/billing_add.html", {"replaces": replaces})
     form = TestCardSaveForm(request.POST or None, initial={"replaces": replaces})
     if request.method == "POST" and form.is_valid():
         card = billing.card_add_test(
@@ -226,7 +217,7 @@ def billing_add(request):
         return redirect("billing:index")
     return render(
         request,
-        "shop/payments/billing_add.html",
+        "payments/billing_add.html",
         {"form": form, "replaces": replaces},
         status=400 if form.errors else 200,
     )

@@ -12,16 +12,8 @@ from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from musicplatform.tests.outages import broker_down
 from notifications.models import Notification, StatusHistory
-from shop.models import (
-    Order,
-    OrderStatus,
-    Payment,
-    PaymentEvent,
-    PaymentPurpose,
-    PaymentStatus,
-    SavedPaymentMethod,
-)
-from shop.payments.services import (
+from payments.models import Payment, PaymentEvent, PaymentPurpose, PaymentStatus, SavedPaymentMethod
+from payments.services import (
     PaymentError,
     payment_charge_saved,
     payment_confirm,
@@ -30,7 +22,8 @@ from shop.payments.services import (
     payment_start,
     payment_test_checkout_submit,
 )
-from shop.tasks import payment_receipt_send, payment_receipts_sweep
+from payments.tasks import payment_receipt_send, payment_receipts_sweep
+from shop.models import Order, OrderStatus
 from shop.tests.factories import FeaturedItemFactory, OrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db

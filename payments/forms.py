@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from shop.payments.gateways.test import TEST_CARDS
+from payments.gateways.test import TEST_CARDS
 
 
 class TestCardForm(forms.Form):

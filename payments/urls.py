@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop.payments import views
+from payments import views
 
 app_name = "payments"
 

@@ -6,19 +6,20 @@ from decimal import Decimal
 import pytest
 import responses
 from django.utils import timezone
+from payments.tests.test_payments_stripe import checkout_session_answer
 
 from communities.tests.factories import CommunitySubscriptionFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, SavedPaymentMethod
-from shop.payments.services import (
+from payments.models import Payment, PaymentStatus, SavedPaymentMethod
+from payments.services import (
     PaymentError,
     payment_charge_saved,
     payment_renewal_create,
     payment_start,
 )
+from payments.tests import stripe_stub
+from shop.models import Order, OrderStatus
 from shop.services.orders import orders_release_abandoned
-from shop.tests import stripe_stub
 from shop.tests.factories import OrderFactory, PaymentFactory
-from shop.tests.test_payments_stripe import checkout_session_answer
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
-from shop.payments.events import decline_message
+from payments.events import decline_message
+from payments.models import Payment, PaymentStatus
+from shop.models import Order, OrderStatus, Product
 from shop.services.orders import orders_release_abandoned
 from shop.tests.factories import ProductFactory
 from shop.tests.helpers import ADDRESS, DECLINED, add_to_cart, checkout, pay
