@@ -21,7 +21,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from payments.tests.test_payments_stripe import checkout_session_answer, saved_card
 from stripe._http_client import HTTPClient
 
 from accounts.tests.factories import UserPreferencesFactory, verified_user
@@ -36,6 +35,7 @@ from musicplatform.tests.outages import broker_down
 from notifications.models import Notification
 from payments.models import Payment, PaymentStatus
 from payments.tests import stripe_stub
+from payments.tests.test_payments_stripe import checkout_session_answer, saved_card
 from scripts.devservices import data_dir
 from shop.models import Order, OrderStatus, Product
 from shop.tests.factories import ProductFactory

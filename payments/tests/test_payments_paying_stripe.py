@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 import responses
 from django.utils import timezone
-from payments.tests.test_payments_stripe import checkout_session_answer
 
 from communities.tests.factories import CommunitySubscriptionFactory
 from payments.models import Payment, PaymentStatus, SavedPaymentMethod
@@ -17,6 +16,7 @@ from payments.services import (
     payment_start,
 )
 from payments.tests import stripe_stub
+from payments.tests.test_payments_stripe import checkout_session_answer
 from shop.models import Order, OrderStatus
 from shop.services.orders import orders_release_abandoned
 from shop.tests.factories import OrderFactory, PaymentFactory
