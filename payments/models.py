@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 
 from musicplatform.db import CurrentTimestamp, created_at, uuid_primary_key
 
@@ -172,12 +171,10 @@ class Payment(models.Model):
         return f"{self.amount} {self.currency} ({self.payment_status})"
 
     def get_absolute_url(self) -> str:
-        """Where the payer sees what the payment was for."""
-        if self.order_id:
-            return reverse("shop:order", args=[self.order_id])
-        if self.subscription_id:
-            return self.subscription.get_absolute_url()
-        return reverse("notifications:list")
+        """Where the payer sees what the payment was for (its purpose's handler knows)."""
+        from payments.purposes import purpose_handler
+
+        return purpose_handler(self.purpose).url(payment=self)
 
 
 class PaymentEvent(models.Model):

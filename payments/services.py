@@ -29,7 +29,6 @@ from payments.gateways import (
     active_gateway_name,
     gateway_named,
 )
-from payments.hooks import PaymentOutcome, payment_outcome_dispatch
 from payments.models import (
     PAYMENT_TRANSITIONS,
     Payment,
@@ -39,6 +38,8 @@ from payments.models import (
     PaymentStatus,
     SavedPaymentMethod,
 )
+from payments.purposes import purpose_handler
+from payments.signals import payment_completed, payment_refunded
 from shop.models import FeaturedItem, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def payment_start(
             payment = _new_payment(
                 user=user, purpose=PaymentPurpose.ORDER, amount=order.total_amount, order=order
             )
-            description, email = f"Order {order.pk}", order.contact_email
+            email = order.contact_email
         elif subscription is not None:
             from communities.models import CommunitySubscription, SubscriptionStatus
 
@@ -122,7 +123,6 @@ def payment_start(
                 amount=subscription.price,
                 subscription=subscription,
             )
-            description = f"{subscription.community.name} ({subscription.billing_interval})"
             email = user.email
         else:
             if featured_item._state.adding:
@@ -146,12 +146,12 @@ def payment_start(
             )
             featured_item.payment = payment
             featured_item.save(update_fields=["payment"])
-            description, email = f"Featured {featured_item.item_type} placement", user.email
+            email = user.email
     return_url = site_url.rstrip("/") + reverse("payments:detail", args=[payment.pk])
     try:
         redirect_url = gateway_named(payment.gateway).checkout_start(
             payment=payment,
-            description=description,
+            description=purpose_handler(payment.purpose).description(payment=payment),
             save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
             customer_email=email,
             success_url=return_url,
@@ -376,7 +376,7 @@ def payment_receipts_sweep() -> int:
 def payment_confirm(
     *, payment: Payment, gateway_payment_id: str | None = None, paid_with: str = "", by=None
 ) -> Payment:
-    """pending → completed, once; then the thing paid for reacts (payments.hooks).
+    """pending → completed, once; then the thing paid for reacts (payments.purposes).
 
     `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so."""
     with transaction.atomic():
@@ -390,7 +390,8 @@ def payment_confirm(
         )
         _record_how_paid(locked, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
         if changed:
-            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.COMPLETED, by=by)
+            purpose_handler(locked.purpose).completed(payment=locked, by=by)
+            payment_completed.send(sender=Payment, payment=locked, by=by)
             _notify(
                 locked,
                 title="Payment received",
@@ -432,7 +433,7 @@ def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
             if reason:
                 locked.failure_reason = reason[:255]
                 locked.save(update_fields=["failure_reason"])
-            payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.FAILED, by=by)
+            purpose_handler(locked.purpose).failed(payment=locked, by=by)
             _notify(
                 locked,
                 title="Payment failed",
@@ -514,7 +515,8 @@ def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None)
                 transitions=PAYMENT_TRANSITIONS,
                 entity_type="payment",
             )
-        payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.REFUNDED, by=by)
+        purpose_handler(locked.purpose).refunded(payment=locked, by=by)
+        payment_refunded.send(sender=Payment, payment=locked, by=by)
         _notify(
             locked,
             title="Payment refunded",

@@ -48,7 +48,15 @@ from shop.models import (
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ["accounts", "artists", "content", "communities", "shop", "notifications"]
+PROJECT_APPS = [
+    "accounts",
+    "artists",
+    "content",
+    "communities",
+    "shop",
+    "payments",
+    "notifications",
+]
 # Unmanaged models are views over the tables (community_member_counts): derived data that
 # is refreshed, never edited.
 MODELS = [

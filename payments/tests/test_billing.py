@@ -127,14 +127,6 @@ def test_a_failed_renewal_sends_the_member_to_the_billing_page_and_the_retry_use
 # --- Stripe: a SetupIntent through Checkout (mode=setup) ---------------------------------
 
 
-@pytest.fixture
-def stripe_api(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_suite"
-    settings.STRIPE_WEBHOOK_SECRET = stripe_stub.WEBHOOK_SECRET
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
 def setup_session(*, user, status="complete", replaces="") -> dict:
     return {
         "id": "cs_test_setup01",

@@ -111,14 +111,6 @@ def test_the_card_that_needs_confirmation_pays_on_the_test_checkout_page_and_is_
     assert SavedPaymentMethod.objects.get(user=subscription.user).method_ref.endswith("_3155")
 
 
-@pytest.fixture
-def stripe_api(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_suite"
-    settings.STRIPE_WEBHOOK_SECRET = stripe_stub.WEBHOOK_SECRET
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
 def _stripe_card(subscription):
     return SavedPaymentMethod.objects.create(
         user=subscription.user,

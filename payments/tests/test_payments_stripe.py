@@ -19,21 +19,9 @@ from payments.tests import stripe_stub
 from shop.models import Order, OrderStatus
 from shop.tests.factories import OrderFactory, PaymentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_configured")]
 
 SITE = "https://music.example"
-
-
-@pytest.fixture(autouse=True)
-def _stripe(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_suite"
-    settings.STRIPE_WEBHOOK_SECRET = stripe_stub.WEBHOOK_SECRET
-
-
-@pytest.fixture
-def stripe_api():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def checkout_session_answer(request):

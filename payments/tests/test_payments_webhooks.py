@@ -18,10 +18,7 @@ from shop.tests.factories import OrderFactory, PaymentFactory
 SITE_PAYMENT_PENDING = {"payment_status": PaymentStatus.PENDING, "gateway": "stripe"}
 
 
-@pytest.fixture(autouse=True)
-def _stripe(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_suite"
-    settings.STRIPE_WEBHOOK_SECRET = stripe_stub.WEBHOOK_SECRET
+pytestmark = pytest.mark.usefixtures("stripe_configured")
 
 
 def pending_payment(**kwargs):
