@@ -4,9 +4,13 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import settings
 
-# Fixtures that take our own services down for real (Redis, the Celery broker), and the
-# scan that fails any test whose log records hold a secret.
-pytest_plugins = ["musicplatform.tests.outages", "musicplatform.tests.log_secrets"]
+# Fixtures that take our own services down for real (Redis, the Celery broker), the
+# gateway payments go to, and the scan that fails any test whose log records hold a secret.
+pytest_plugins = [
+    "musicplatform.tests.outages",
+    "musicplatform.tests.log_secrets",
+    "payments.tests.fixtures",
+]
 
 # CI and `make test` run the same examples all day, and other ones the next day: the seed
 # is the date (printed in the header; `--hypothesis-seed=N` replays a day), so the search

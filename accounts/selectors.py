@@ -207,7 +207,8 @@ class DeletionPreview:
 def account_deletion_preview(*, user: User) -> DeletionPreview:
     from communities.models import CommunitySubscription
     from communities.selectors import subscription_unused_refund
-    from shop.models import Order, OrderStatus, SavedPaymentMethod
+    from payments.models import SavedPaymentMethod
+    from shop.models import Order, OrderStatus
 
     now = timezone.now()
     subscriptions = (

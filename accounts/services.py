@@ -425,9 +425,9 @@ def user_delete_account(*, user: User) -> None:
     from communities.models import CommunitySubscription
     from communities.services.renewals import MEMBER_LEFT_REASON, subscriptions_end_refunding_unused
     from musicplatform.tasks import enqueue_on_commit
+    from payments.tasks import saved_payment_method_detach
     from shop.models import Order, OrderStatus
     from shop.services.orders import order_cancel
-    from shop.tasks import saved_payment_method_detach
 
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)

@@ -35,7 +35,8 @@ from content.models import Comment, Post, Review
 from content.selectors import counted_in_ratings
 from musicplatform.validators import name_skeleton
 from notifications.models import StatusHistory
-from shop.models import OrderItem, Payment, PaymentPurpose, PaymentStatus, Product
+from payments.models import Payment, PaymentPurpose, PaymentStatus
+from shop.models import OrderItem, Product
 from shop.selectors import artist_shop_products
 from shop.services.downloads import OWNED_STATUSES
 

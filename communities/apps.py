@@ -5,5 +5,8 @@ class CommunitiesConfig(AppConfig):
     name = "communities"
 
     def ready(self) -> None:
-        # Registers what happens here when a subscription's payment completes.
-        from communities import hooks  # noqa: F401
+        from communities.purposes import SubscriptionPayments
+        from payments.models import PaymentPurpose
+        from payments.purposes import purpose_register
+
+        purpose_register(purpose=PaymentPurpose.SUBSCRIPTION, handler=SubscriptionPayments())

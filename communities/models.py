@@ -163,7 +163,7 @@ class CommunitySubscription(models.Model):
     is_active = models.BooleanField(default=True, db_default=True)
     # The payment that paid for the current period; the document gives it no ON DELETE.
     payment = models.ForeignKey(
-        "shop.Payment",
+        "payments.Payment",
         on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
@@ -375,7 +375,7 @@ class SubscriptionRenewal(models.Model):
     period_end = models.DateTimeField()
     # The current attempt; a new one is made only after the previous one failed.
     payment = models.ForeignKey(
-        "shop.Payment",
+        "payments.Payment",
         on_delete=models.DB_SET_NULL,
         null=True,
         blank=True,
@@ -503,7 +503,7 @@ class SubscriptionTierChange(models.Model):
     billing_interval = models.CharField(max_length=20, choices=SubscriptionInterval.choices)
     # An upgrade's payment; applying the change waits for it to complete.
     payment = models.OneToOneField(
-        "shop.Payment",
+        "payments.Payment",
         on_delete=models.DB_SET_NULL,
         null=True,
         blank=True,

@@ -419,7 +419,7 @@ def subscription_unused_refund(
     unused share of the payment for the current period, in whole cents (half up, in the
     member's favour), never more than is still refundable. Nothing when the period is
     over (a renewal in grace), or when nothing was paid for it."""
-    from shop.models import PaymentStatus
+    from payments.models import PaymentStatus
 
     nothing = Decimal("0.00")
     if payment is None or payment.payment_status != PaymentStatus.COMPLETED:

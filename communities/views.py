@@ -365,8 +365,9 @@ def tier_change(request, community_id):
         if change.kind == TierChangeKind.DOWNGRADE:
             messages.success(
                 request,
-                f"From {change.subscription.end_date:%Y-%m-%d} you are a member of "
-                f"{change.to_community.name} at ${change.price} per period. "
+                f"From {moment_format(change.subscription.end_date, with_time=False)} you are "
+                f"a member of {change.to_community.name} at {money_format(change.price)} per "
+                "period. "
                 "Until then nothing changes; you can cancel this on your membership.",
             )
             return redirect(change.subscription.community)

@@ -7,19 +7,25 @@ from artists.models import Artist
 from content.models import Review
 from content.selectors import FEATURED_CACHE_KEY
 from musicplatform.cache import invalidate_on_commit
-from shop.models import FeaturedItem, PaymentPurpose, Product
-from shop.payments.hooks import PaymentOutcome, on_payment
+from payments.models import PaymentPurpose
+from payments.signals import payment_completed, payment_refunded
+from shop.models import FeaturedItem, Product
 
 
 def forget_featured(**_) -> None:
     invalidate_on_commit(FEATURED_CACHE_KEY)
 
 
+def forget_featured_paid(*, payment, **_) -> None:
+    if payment.purpose == PaymentPurpose.FEATURED:
+        forget_featured()
+
+
 def connect() -> None:
     # A paid placement goes live (and a refunded one leaves) when its payment moves, which
     # saves no featured item: the move itself drops the section, on commit.
-    for outcome in (PaymentOutcome.COMPLETED, PaymentOutcome.REFUNDED):
-        on_payment(PaymentPurpose.FEATURED, outcome)(forget_featured)
+    payment_completed.connect(forget_featured_paid, dispatch_uid="featured-payment-completed")
+    payment_refunded.connect(forget_featured_paid, dispatch_uid="featured-payment-refunded")
     for model in (FeaturedItem, Artist, Product, Review):
         post_save.connect(forget_featured, sender=model, dispatch_uid=f"featured-{model.__name__}")
         post_delete.connect(

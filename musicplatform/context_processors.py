@@ -13,7 +13,7 @@ def current_path(request: HttpRequest) -> dict:
 def payments_test_mode(request: HttpRequest) -> dict:
     """Whether payments go through the built-in test gateway (no real money moves), which
     every page then says in a banner: on a staging site, nobody mistakes it for a shop."""
-    from shop.models import PaymentGateway
-    from shop.payments.gateways import active_gateway_name
+    from payments.gateways import active_gateway_name
+    from payments.models import PaymentGateway
 
     return {"payments_test_mode": active_gateway_name() == PaymentGateway.TEST}

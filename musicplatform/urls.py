@@ -16,8 +16,8 @@ urlpatterns = [
     # Before allauth's: the routes of it we do not use answer 404.
     path("accounts/", include("accounts.leftover_urls")),
     path("accounts/", include("allauth.urls")),
-    path("payments/", include("shop.payments.urls")),
-    path("settings/billing/", include("shop.payments.billing_urls")),
+    path("payments/", include("payments.urls")),
+    path("settings/billing/", include("payments.billing_urls")),
     path("shop/", include("shop.urls")),
     # Everything a buyer owns, under the account rather than the shop (issue 17, item 10).
     path("purchases/", shop_views.purchases, name="purchases"),

@@ -54,7 +54,7 @@ RESOURCE_MODELS = {
     "forum_post": "communities.ForumPost",
     "live_event": "communities.LiveEvent",
     "order": "shop.Order",
-    "payment": "shop.Payment",
+    "payment": "payments.Payment",
     "product": "shop.Product",
 }
 

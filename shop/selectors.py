@@ -8,13 +8,13 @@ from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
+from payments.models import PaymentStatus
 from shop.models import (
     FeaturedItem,
     Order,
     OrderItem,
     OrderItemStatus,
     OrderStatus,
-    PaymentStatus,
     Product,
     ProductDelivery,
     SavedAddress,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip
+from payments.services import PaymentError, payment_start
 from shop import selectors
 from shop.forms import (
     NEW_ADDRESS,
@@ -25,7 +26,6 @@ from shop.forms import (
     ShippingRateForm,
 )
 from shop.models import OrderItem, OrderStatus, Product, ShippingRate
-from shop.payments.services import PaymentError, payment_start
 from shop.services import ShopError
 from shop.services.cart import (
     CHECKOUT_KEY,

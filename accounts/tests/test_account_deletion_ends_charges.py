@@ -19,8 +19,9 @@ from communities.services.renewals import (
 )
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import StatusHistory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, SavedPaymentMethod
-from shop.tests import stripe_stub
+from payments.models import Payment, PaymentStatus, SavedPaymentMethod
+from payments.tests import stripe_stub
+from shop.models import Order, OrderStatus
 from shop.tests.factories import (
     OrderFactory,
     OrderItemFactory,
@@ -140,7 +141,7 @@ def test_deleting_an_account_detaches_its_saved_cards_from_the_stripe_customer(
 def test_a_card_stripe_already_forgot_is_removed_all_the_same(settings):
     settings.STRIPE_SECRET_KEY = "sk_test_suite"
     card = SavedPaymentMethodFactory(method_ref="pm_1Gone")
-    from shop.payments.services import saved_payment_method_detach
+    from payments.services import saved_payment_method_detach
 
     with responses.RequestsMock() as stripe_api:
         stripe_api.add(
@@ -219,7 +220,7 @@ def test_the_renewal_job_never_selects_a_user_who_left_whatever_the_rows_say(lea
 def test_what_lost_tasks_left_undone_is_done_by_the_hourly_sweeps(clock):
     from artists.models import Artist
     from communities.tasks import subscriptions_of_leavers_end
-    from shop.tasks import saved_payment_methods_of_deleted_detach
+    from payments.tasks import saved_payment_methods_of_deleted_detach
 
     user = verified_user()
     _, payment = paid_membership(user, fee="30.00", days_left=15)

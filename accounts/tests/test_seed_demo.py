@@ -16,7 +16,8 @@ from accounts.models import User
 from artists.models import Artist
 from communities.models import Community, CommunitySubscription, ForumType
 from content.models import MediaType, Post
-from shop.models import OrderStatus, PaymentStatus, Product
+from payments.models import PaymentStatus
+from shop.models import OrderStatus, Product
 from shop.tests.helpers import form_problems
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationType, StatusHistory
-from shop.models import Order, OrderStatus, Payment, PaymentStatus
+from payments.models import Payment, PaymentStatus
+from shop.models import Order, OrderStatus
 from shop.tests.factories import (
     FeaturedItemFactory,
     OrderFactory,

@@ -13,7 +13,8 @@ from communities.selectors import SUBSCRIPTION_ENTITY
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content.tests.factories import CommentFactory, LikeFactory, PostFactory
 from notifications.models import StatusHistory
-from shop.models import OrderStatus, PaymentStatus
+from payments.models import PaymentStatus
+from shop.models import OrderStatus
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

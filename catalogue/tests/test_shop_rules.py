@@ -11,15 +11,8 @@ from accounts.tests.factories import UserFactory
 from catalogue.forms import ReleaseForm
 from catalogue.services import release_publish, release_update
 from catalogue.tests.factories import ReleaseFactory, processed_track
-from shop.models import (
-    DownloadUse,
-    Order,
-    OrderItemStatus,
-    OrderStatus,
-    Payment,
-    ProductDelivery,
-    Refund,
-)
+from payments.models import Payment
+from shop.models import DownloadUse, Order, OrderItemStatus, OrderStatus, ProductDelivery, Refund
 from shop.services.refunds import order_refund
 from shop.tests.factories import ProductFactory, ShippingRateFactory
 from shop.tests.helpers import ADDRESS, add_to_cart, checkout, pay

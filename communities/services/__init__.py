@@ -6,7 +6,7 @@ events (`live`); `common` holds what they share.
 Money goes through the payment service (docs/payments.md): a subscription is paid with
 `payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved` (always at
 the price its member accepted), and activated or extended by `subscription_paid`
-(communities.hooks) when its payment completes.
+(communities.purposes) when its payment completes.
 """
 
 

@@ -84,10 +84,10 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     confirm (3-D Secure) starts the grace period too, and waits for them: they are sent
     a link to confirm it, and it is not charged again meanwhile.
     """
-    from shop.models import PaymentStatus
-    from shop.payments.billing import billing_url
-    from shop.payments.gateways import GatewayError
-    from shop.payments.services import payment_charge_saved, payment_renewal_create
+    from payments.billing import billing_url
+    from payments.gateways import GatewayError
+    from payments.models import PaymentStatus
+    from payments.services import payment_charge_saved, payment_renewal_create
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -217,8 +217,8 @@ def subscription_end_refunding_unused(
     was for the retry. A membership that already ended is left alone, so a second run
     refunds nothing.
     """
-    from shop.models import Payment
-    from shop.payments.services import payment_refund
+    from payments.models import Payment
+    from payments.services import payment_refund
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -274,7 +274,7 @@ def subscriptions_of_leavers_end() -> int:
     communities, whose ending task was lost (a broker outage) or failed (the gateway
     refused the refund; retried on the next run); how many ended."""
     from accounts.models import DELETED_USERNAME_PREFIX
-    from shop.payments.services import PaymentError
+    from payments.services import PaymentError
 
     leftovers = (
         CommunitySubscription.objects.filter(is_active=True)

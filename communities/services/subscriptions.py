@@ -133,7 +133,7 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
 def subscription_checkout_start(*, user, community: Community, site_url: str) -> str:
     """Start paying for a membership; returns where to send the payer (the payment service
     activates the subscription when the payment completes)."""
-    from shop.payments.services import PaymentError, payment_start
+    from payments.services import PaymentError, payment_start
 
     if community.subscription_fee == 0:
         from communities.services.tiers import subscription_join_free
@@ -158,7 +158,7 @@ def subscription_paid(*, payment) -> None:
     the first one paid; the second is given back and extends nothing.
     """
     from communities.services.tiers import tier_change_paid
-    from shop.models import PaymentPurpose, PaymentStatus
+    from payments.models import PaymentPurpose, PaymentStatus
 
     if tier_change_paid(payment=payment):
         return
@@ -225,7 +225,7 @@ def notify_new_member(subscription: CommunitySubscription) -> None:
 def subscription_refunded(*, payment, by=None) -> None:
     """A refund of a subscription payment: the membership ends when the payment of its
     current period is refunded in full; `by` is who refunded (None: the gateway told us)."""
-    from shop.models import PaymentStatus
+    from payments.models import PaymentStatus
 
     if payment.payment_status != PaymentStatus.REFUNDED:
         return
@@ -268,7 +268,7 @@ def subscription_accept_price(
             )
         if not locked.new_price_offered:
             return locked
-        from shop.models import PaymentStatus
+        from payments.models import PaymentStatus
 
         if SubscriptionRenewal.objects.filter(
             subscription=locked,

@@ -32,6 +32,7 @@ from communities.services.subscriptions import (
 )
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
+from musicplatform.formatting import money_format
 from musicplatform.tasks import enqueue_on_commit
 from notifications.services import status_change
 
@@ -176,14 +177,15 @@ def tier_change_start(
     pending change is looked for and made, so a double submit or a second tab finds it and
     starts no second payment.
     """
-    from shop.payments.services import PaymentError, payment_start
+    from payments.services import PaymentError, payment_start
 
     now = timezone.now()
     quote = tier_change_quote(user=user, to_community_id=to_community_id, now=now)
     if (quote.amount, quote.price) != (amount_shown, price_shown):
         raise CommunityError(
             f"The price changed: moving to {quote.to_community.name} now costs "
-            f"${quote.amount}, then ${quote.price} each period. Check it and confirm again."
+            f"{money_format(quote.amount)}, then {money_format(quote.price)} each period. "
+            "Check it and confirm again."
         )
     with transaction.atomic():
         subscription = CommunitySubscription.objects.select_for_update(of=("self",)).get(

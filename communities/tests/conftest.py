@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from shop.models import SavedPaymentMethod
+from payments.models import SavedPaymentMethod
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from communities.services.subscriptions import (
 )
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from shop.models import Payment, PaymentStatus
+from payments.models import Payment, PaymentStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_the_fee_range_comes_from_the_settings_and_the_service_enforces_it(setti
 def test_a_new_member_pays_and_keeps_the_price_of_the_day_they_joined(
     outsider, django_capture_on_commit_callbacks
 ):
-    from shop.payments.services import payment_test_checkout_submit
+    from payments.services import payment_test_checkout_submit
 
     community = CommunityFactory(subscription_fee=Decimal("7.00"))
     subscription_checkout_start(user=outsider, community=community, site_url="http://testserver/")
@@ -225,7 +225,7 @@ def test_the_service_refuses_any_fee_that_is_not_a_sane_amount_with_a_message(fe
 
 
 def test_a_renewal_waiting_for_the_member_keeps_the_price_it_was_made_at():
-    from shop.models import SavedPaymentMethod
+    from payments.models import SavedPaymentMethod
 
     subscription = due_subscription()
     SavedPaymentMethod.objects.create(

@@ -17,7 +17,7 @@ from communities.services.renewals import subscription_renew as renew_now
 from communities.tasks import subscription_renew, subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from shop.models import Payment
+from payments.models import Payment
 
 
 @pytest.mark.django_db

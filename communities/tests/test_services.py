@@ -32,8 +32,8 @@ from communities.tests.factories import (
 )
 from notifications.models import Notification, NotificationType, StatusHistory
 from notifications.services import StatusTransitionError
-from shop.models import Payment, PaymentStatus
-from shop.payments.services import payment_test_checkout_submit
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_test_checkout_submit
 
 pytestmark = pytest.mark.django_db
 SITE = "http://testserver/"
@@ -351,7 +351,7 @@ def test_a_retried_task_charges_the_pending_payment_of_the_period_not_a_new_one(
     subscription = due_subscription()
     save_card(subscription.user)
     # A worker that died after creating the period's payment, before charging it.
-    from shop.payments.services import payment_renewal_create
+    from payments.services import payment_renewal_create
 
     pending = payment_renewal_create(subscription=subscription)
     SubscriptionRenewal.objects.create(

@@ -21,8 +21,8 @@ from communities.tests.conftest import save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import StatusHistory
 from notifications.services import StatusTransitionError
-from shop.models import Payment, PaymentStatus
-from shop.payments.services import payment_refund, payment_test_checkout_submit
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_refund, payment_test_checkout_submit
 from shop.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

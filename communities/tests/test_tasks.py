@@ -24,7 +24,7 @@ from communities.tests.factories import (
 )
 from musicplatform.tests.outages import broker_down
 from notifications.models import Notification, NotificationType
-from shop.models import Payment, PaymentStatus
+from payments.models import Payment, PaymentStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -33,8 +33,8 @@ from communities.tests.factories import (
     ForumPostFactory,
 )
 from musicplatform.search import readable_forum_posts
-from shop.models import Payment, PaymentStatus
-from shop.payments.services import payment_test_checkout_submit
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_test_checkout_submit
 
 pytestmark = pytest.mark.django_db
 SITE = "http://testserver/"
@@ -462,7 +462,7 @@ def test_an_upgrade_from_the_free_tier_pays_the_share_of_the_full_fee(ladder, fr
 def test_refunding_the_periods_payment_ends_the_membership_in_its_new_tier(
     ladder, frozen_clock, django_capture_on_commit_callbacks
 ):
-    from shop.payments.services import payment_refund
+    from payments.services import payment_refund
 
     frozen_clock.set(timezone.now())
     fan = UserFactory()

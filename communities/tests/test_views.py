@@ -32,7 +32,7 @@ from communities.tests.factories import (
     LiveEventFactory,
     LiveEventMessageFactory,
 )
-from shop.models import Payment
+from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 

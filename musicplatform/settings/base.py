@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "artists",
     "content",
     "communities",
+    "payments",
     "shop",
     "catalogue",
     "notifications",
@@ -404,7 +405,7 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 
-# --- Payments (shop/payments, docs/payments.md) ---
+# --- Payments (payments/, docs/payments.md) ---
 # Everything is charged in one currency with two decimal places (cents).
 PAYMENTS_CURRENCY = env("PAYMENTS_CURRENCY", "USD")
 # A paid placement on the explore page costs this much per started day.
@@ -447,10 +448,10 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.*": {"queue": "notifications"},
     "content.tasks.post*": {"queue": "notifications"},
     "communities.tasks.*_notify_members": {"queue": "notifications"},
-    "shop.tasks.payment_receipt*": {"queue": "notifications"},
+    "payments.tasks.payment_receipt*": {"queue": "notifications"},
     "communities.tasks.subscription*": {"queue": "payments"},
-    "shop.tasks.payment_refund_unwanted": {"queue": "payments"},
-    "shop.tasks.saved_payment_method*": {"queue": "payments"},
+    "payments.tasks.payment_refund_unwanted": {"queue": "payments"},
+    "payments.tasks.saved_payment_method*": {"queue": "payments"},
     "shop.tasks.orders_release_abandoned": {"queue": "payments"},
     "accounts.tasks.*": {"queue": "maintenance"},
     "content.tasks.share_links_purge": {"queue": "maintenance"},
@@ -473,7 +474,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 600,
     },
     "payment-receipts-sweep": {
-        "task": "shop.tasks.payment_receipts_sweep",
+        "task": "payments.tasks.payment_receipts_sweep",
         "schedule": 600,
     },
     "posts-announce-sweep": {
@@ -499,7 +500,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600,
     },
     "shop-detach-cards-of-deleted-accounts": {
-        "task": "shop.tasks.saved_payment_methods_of_deleted_detach",
+        "task": "payments.tasks.saved_payment_methods_of_deleted_detach",
         "schedule": 3600,
     },
     "communities-expire": {

@@ -38,8 +38,8 @@ def known_secrets() -> dict[str, str]:
     from accounts.management.commands.generate_data import GENERATED_PASSWORD
     from accounts.tests.factories import FACTORY_PASSWORD
     from artists.tests.factories import PAYOUT_IBAN
-    from shop.payments.gateways.test import TEST_CARDS
-    from shop.tests.stripe_stub import WEBHOOK_SECRET
+    from payments.gateways.test import TEST_CARDS
+    from payments.tests.stripe_stub import WEBHOOK_SECRET
 
     found = {
         "SECRET_KEY": settings.SECRET_KEY,

@@ -35,23 +35,29 @@ from communities.models import (
 )
 from content.models import Comment, Like, Post, Review, ShareLink
 from notifications.models import Notification, NotificationEmailPreference, StatusHistory
+from payments.models import Payment, PaymentEvent, SavedPaymentMethod
 from shop.models import (
     DownloadUse,
     FeaturedItem,
     Order,
     OrderItem,
-    Payment,
-    PaymentEvent,
     Product,
     Refund,
     SavedAddress,
-    SavedPaymentMethod,
     ShippingRate,
 )
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ["accounts", "artists", "content", "communities", "shop", "notifications"]
+PROJECT_APPS = [
+    "accounts",
+    "artists",
+    "content",
+    "communities",
+    "shop",
+    "payments",
+    "notifications",
+]
 # Unmanaged models are views over the tables (community_member_counts): derived data that
 # is refreshed, never edited.
 MODELS = [

@@ -52,13 +52,8 @@ from communities.tests.factories import (
 )
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
 from notifications.tests.factories import NotificationFactory
-from shop.models import (
-    OrderStatus,
-    PaymentGateway,
-    PaymentStatus,
-    SavedPaymentMethod,
-    ShippingRate,
-)
+from payments.models import PaymentGateway, PaymentStatus, SavedPaymentMethod
+from shop.models import OrderStatus, ShippingRate
 from shop.services.downloads import download_links_issue
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory
 

@@ -64,6 +64,8 @@ from musicplatform.tests.test_authorization import (
     STAFF,
 )
 from notifications.forms import EmailPreferencesForm, NotificationListForm
+from payments.forms import TestCardForm, TestCardSaveForm
+from payments.tests import stripe_stub
 from shop.forms import (
     CheckoutForm,
     FeaturedPlacementForm,
@@ -73,8 +75,6 @@ from shop.forms import (
     QuantityForm,
     ShippingRateForm,
 )
-from shop.payments.forms import TestCardForm, TestCardSaveForm
-from shop.tests import stripe_stub
 from shop.tests.factories import OrderFactory, PaymentFactory
 
 # The matrix's world of objects and signed-in clients, built once for this module too.

@@ -46,7 +46,15 @@ world = bad_input.world
 posting = bad_input.posting
 before = bad_input.before
 
-PROJECT_APPS = {"accounts", "artists", "content", "communities", "shop", "notifications"}
+PROJECT_APPS = {
+    "accounts",
+    "artists",
+    "content",
+    "communities",
+    "shop",
+    "payments",
+    "notifications",
+}
 HTML_PAGE = b"<html><body><script>fetch('/settings/delete/')</script></body></html>"
 
 

@@ -56,14 +56,14 @@ def test_each_kind_of_task_waits_in_its_own_queue_and_a_default_worker_consumes_
     assert {
         "communities.tasks.subscriptions_renew_due",
         "communities.tasks.subscription_renew",
-        "shop.tasks.payment_refund_unwanted",
+        "payments.tasks.payment_refund_unwanted",
         "shop.tasks.orders_release_abandoned",
     } <= set(queued["payments"])
     assert {
         "content.tasks.post_published_notify",
         "communities.tasks.forum_post_notify_members",
         "notifications.tasks.notification_emails_send",
-        "shop.tasks.payment_receipt_send",
+        "payments.tasks.payment_receipt_send",
     } <= set(queued["notifications"])
     assert {
         "accounts.tasks.verification_tokens_purge",

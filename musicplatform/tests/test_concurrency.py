@@ -25,22 +25,14 @@ from communities.models import CommunitySubscription
 from communities.tasks import subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
 from notifications.models import Notification, NotificationType, StatusHistory
-from shop.models import (
-    Order,
-    OrderItem,
-    OrderStatus,
-    Payment,
-    PaymentEvent,
-    PaymentGateway,
-    PaymentStatus,
-    Product,
-)
-from shop.payments.gateways.stripe import event_from_stripe
-from shop.payments.gateways.test import TestGateway
-from shop.payments.services import payment_start, payment_test_checkout_submit
+from payments.gateways.stripe import event_from_stripe
+from payments.gateways.test import TestGateway
+from payments.models import Payment, PaymentEvent, PaymentGateway, PaymentStatus
+from payments.services import payment_start, payment_test_checkout_submit
+from payments.tests import stripe_stub
+from shop.models import Order, OrderItem, OrderStatus, Product
 from shop.services import ShopError
 from shop.services.orders import Address, order_place
-from shop.tests import stripe_stub
 from shop.tests.factories import PaymentFactory, ProductFactory
 from shop.tests.helpers import ADDRESS, add_to_cart, checkout_form
 from shop.tests.test_concurrency import run_together
@@ -234,10 +226,10 @@ def stripe_webhooks(settings, monkeypatch):
 
 def without_the_event_record(monkeypatch) -> None:
     """Deliveries arrive as news without an id, so nothing records the event as handled."""
-    import shop.payments.views
+    import payments.views
 
     monkeypatch.setattr(
-        shop.payments.views,
+        payments.views,
         "event_from_stripe",
         lambda payload: dataclasses.replace(event_from_stripe(payload), event_id=None),
     )

@@ -33,12 +33,13 @@ from content.models import Post
 from content.tests.factories import PostFactory
 from musicplatform.tests.outages import broker_down
 from notifications.models import Notification
+from payments.models import Payment, PaymentStatus
+from payments.tests import stripe_stub
+from payments.tests.test_payments_stripe import checkout_session_answer, saved_card
 from scripts.devservices import data_dir
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product
-from shop.tests import stripe_stub
+from shop.models import Order, OrderStatus, Product
 from shop.tests.factories import ProductFactory
 from shop.tests.helpers import ADDRESS, PAYS, add_to_cart, buy, checkout
-from shop.tests.test_payments_stripe import checkout_session_answer, saved_card
 
 pytestmark = pytest.mark.django_db
 

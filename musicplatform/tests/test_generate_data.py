@@ -12,7 +12,8 @@ from accounts.models import User, UserPreferences
 from communities.models import Community, CommunityMemberCount, CommunitySubscription, Forum
 from content.models import Comment, Like, Post, Review
 from notifications.models import Notification
-from shop.models import Order, OrderItem, Payment, PaymentPurpose, Product
+from payments.models import Payment, PaymentPurpose
+from shop.models import Order, OrderItem, Product
 from shop.tests.helpers import form_problems
 
 SCALE = 0.001

@@ -26,8 +26,8 @@ from accounts.tests.factories import (
 from artists.models import ArtistPayoutMethod
 from artists.tests.factories import PAYOUT_IBAN, ArtistFactory
 from musicplatform.tests.log_secrets import HANDLER, SecretScanHandler, known_secrets, secrets_in
-from shop.models import Payment, PaymentEvent, SavedPaymentMethod
-from shop.payments.gateways.test import SUCCEEDS
+from payments.gateways.test import SUCCEEDS
+from payments.models import Payment, PaymentEvent, SavedPaymentMethod
 from shop.tests.factories import ProductFactory
 from shop.tests.helpers import ADDRESS, PAYS, add_to_cart, checkout
 
@@ -150,16 +150,16 @@ def test_the_payment_admin_shows_no_card_number(admin_client):
     assert payment.payment_status == "completed"
 
     pages = [
-        admin_client.get(reverse("admin:shop_payment_changelist")),
-        admin_client.get(reverse("admin:shop_payment_change", args=[payment.pk])),
-        admin_client.get(reverse("admin:shop_paymentevent_changelist")),
+        admin_client.get(reverse("admin:payments_payment_changelist")),
+        admin_client.get(reverse("admin:payments_payment_change", args=[payment.pk])),
+        admin_client.get(reverse("admin:payments_paymentevent_changelist")),
         *(
-            admin_client.get(reverse("admin:shop_paymentevent_change", args=[event.pk]))
+            admin_client.get(reverse("admin:payments_paymentevent_change", args=[event.pk]))
             for event in PaymentEvent.objects.filter(payment=payment)
         ),
-        admin_client.get(reverse("admin:shop_savedpaymentmethod_changelist")),
+        admin_client.get(reverse("admin:payments_savedpaymentmethod_changelist")),
         *(
-            admin_client.get(reverse("admin:shop_savedpaymentmethod_change", args=[saved.pk]))
+            admin_client.get(reverse("admin:payments_savedpaymentmethod_change", args=[saved.pk]))
             for saved in SavedPaymentMethod.objects.filter(user=buyer)
         ),
     ]

@@ -21,6 +21,7 @@ PROJECT_APPS = [
     "content",
     "communities",
     "shop",
+    "payments",
     "catalogue",
     "notifications",
 ]

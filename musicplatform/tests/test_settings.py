@@ -81,7 +81,7 @@ def test_production_settings_refuse_to_start_without_a_real_payment_gateway(miss
 
 
 def test_a_staging_site_may_run_the_test_gateway_when_it_says_so():
-    # Its pages then carry the test-mode banner: shop/tests/test_payments_views.py.
+    # Its pages then carry the test-mode banner: payments/tests/test_payments_views.py.
     environment = {
         **without("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
         "PAYMENTS_ALLOW_TEST_GATEWAY": "true",

@@ -18,7 +18,8 @@ from musicplatform.tests.test_factories import FACTORIES
 from operations.postgres import connection_params
 from operations.services import manifest_path
 from operations.tests.scratch import url
-from shop.models import Order, Payment
+from payments.models import Payment
+from shop.models import Order
 
 
 def table_rows(params: dict[str, str]) -> dict[str, int]:

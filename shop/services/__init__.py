@@ -1,5 +1,5 @@
 """The shop's writes: products, the session cart, orders and their lifecycle, download
-links and featured placements. Payments have their own package (shop/payments)."""
+links and featured placements. Payments have their own app (payments/)."""
 
 
 class ShopError(Exception):

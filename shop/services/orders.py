@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from notifications.models import NotificationType
 from notifications.services import notifications_create, status_change
+from payments.models import Payment, PaymentStatus
 from shop.lock_objects import order_qs_select_for_update, product_qs_select_for_update
 from shop.models import (
     ORDER_TRANSITIONS,
@@ -24,8 +25,6 @@ from shop.models import (
     OrderItem,
     OrderItemStatus,
     OrderStatus,
-    Payment,
-    PaymentStatus,
     Product,
     ProductDelivery,
     SavedAddress,

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import Min, Sum
 
 from notifications.services import status_change
+from payments.events import CENT
+from payments.models import Payment, PaymentStatus
 from shop.lock_objects import order_item_qs_select_for_update, order_qs_select_for_update
 from shop.models import (
     REFUND_TRANSITIONS,
@@ -30,12 +32,9 @@ from shop.models import (
     OrderItem,
     OrderItemStatus,
     OrderStatus,
-    Payment,
-    PaymentStatus,
     Refund,
     RefundStatus,
 )
-from shop.payments.events import CENT
 from shop.selectors import delivery_note
 from shop.services import ShopError
 from shop.services.downloads import OWNED_STATUSES
@@ -110,7 +109,7 @@ def _give_back(
     the order's status follows its remaining lines (the last unshipped item given back
     may leave it shipped). What never left returns to stock; shipped items do not.
     """
-    from shop.payments.services import PaymentError, payment_refund
+    from payments.services import PaymentError, payment_refund
 
     order = state.order
     if cancels:

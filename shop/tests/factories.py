@@ -7,6 +7,14 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunitySubscriptionFactory
+from payments.models import (
+    Payment,
+    PaymentEvent,
+    PaymentGateway,
+    PaymentPurpose,
+    PaymentStatus,
+    SavedPaymentMethod,
+)
 from shop.models import (
     DownloadUse,
     FeaturedItem,
@@ -15,17 +23,11 @@ from shop.models import (
     OrderItem,
     OrderItemStatus,
     OrderStatus,
-    Payment,
-    PaymentEvent,
-    PaymentGateway,
-    PaymentPurpose,
-    PaymentStatus,
     Product,
     ProductDelivery,
     ProductType,
     Refund,
     SavedAddress,
-    SavedPaymentMethod,
     ShippingRate,
 )
 

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from shop.models import Order, Payment
+from payments.models import Payment
+from shop.models import Order
 
 PAYS = "4242 4242 4242 4242"
 DECLINED = "4000 0000 0000 0002"

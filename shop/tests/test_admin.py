@@ -5,7 +5,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from shop.models import FeaturedItemType, Order, OrderStatus, Payment, PaymentStatus
+from payments.models import Payment, PaymentStatus
+from shop.models import FeaturedItemType, Order, OrderStatus
 from shop.selectors import featured_items_live
 from shop.tests.factories import OrderFactory, ProductFactory
 from shop.tests.helpers import buy
@@ -56,7 +57,7 @@ def test_a_full_refund_from_the_payments_admin_cancels_the_order(client, staff_c
     order = buy(client, product)
     payment = Payment.objects.get(order=order)
 
-    staff_client.post(reverse("admin:shop_payment_refund", args=[payment.pk]), {"amount": ""})
+    staff_client.post(reverse("admin:payments_payment_refund", args=[payment.pk]), {"amount": ""})
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
     product.refresh_from_db()
@@ -68,7 +69,9 @@ def test_a_partial_refund_keeps_the_order(client, staff_client):
     order = buy(client, ProductFactory(stock_quantity=2))
     payment = Payment.objects.get(order=order)
 
-    staff_client.post(reverse("admin:shop_payment_refund", args=[payment.pk]), {"amount": "1.00"})
+    staff_client.post(
+        reverse("admin:payments_payment_refund", args=[payment.pk]), {"amount": "1.00"}
+    )
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
 

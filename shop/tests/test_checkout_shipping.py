@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from shop.models import Order, Payment, SavedAddress, ShippingRate
+from payments.models import Payment
+from shop.models import Order, SavedAddress, ShippingRate
 from shop.services.cart import CART_SESSION_KEY
 from shop.tests.factories import ProductFactory, ShippingRateFactory
 from shop.tests.helpers import ADDRESS, add_to_cart, checkout, checkout_form, pay

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from shop.models import Order, OrderItem, OrderStatus, Payment, PaymentStatus, Product, Refund
-from shop.payments.services import payment_start, payment_test_checkout_submit
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_start, payment_test_checkout_submit
+from shop.models import Order, OrderItem, OrderStatus, Product, Refund
 from shop.services import ShopError
 from shop.services.fulfilment import order_item_fulfil
 from shop.services.orders import order_place
@@ -144,8 +145,8 @@ def test_a_decline_racing_a_success_for_one_payment_leaves_one_consistent_outcom
     Negative control: without the lock in status_change, or without its transition
     check, both moves happen (two history rows, a failed payment whose order is paid)."""
     from notifications.models import Notification, StatusHistory
-    from shop.payments.gateways.test import TestGateway
-    from shop.payments.services import payment_event_handle
+    from payments.gateways.test import TestGateway
+    from payments.services import payment_event_handle
     from shop.tests.factories import OrderFactory
 
     payments = [

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from payments.services import payment_start, payment_test_checkout_submit
 from shop.models import OrderItem
-from shop.payments.services import payment_start, payment_test_checkout_submit
 from shop.services import ShopError
 from shop.services.downloads import SALT, download_link_renew
 from shop.services.orders import order_place

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from shop.models import FeaturedItem, FeaturedItemType, PaymentStatus
+from payments.models import PaymentStatus
+from shop.models import FeaturedItem, FeaturedItemType
 from shop.selectors import featured_items_live
 from shop.services import ShopError
 from shop.services.featured import featured_placement_build
@@ -125,7 +126,7 @@ def test_the_live_selector_is_one_query(django_assert_num_queries, count):
 
 
 def test_a_placement_is_saved_only_together_with_its_payment():
-    from shop.payments.services import payment_start
+    from payments.services import payment_start
 
     artist = ArtistFactory()
     start = timezone.now()

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from shop.models import Order, OrderStatus, Payment, Product, ProductDelivery, ProductType
+from payments.models import Payment
+from shop.models import Order, OrderStatus, Product, ProductDelivery, ProductType
 from shop.services import ShopError
 from shop.services.orders import order_place
 from shop.services.products import product_create

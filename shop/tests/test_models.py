@@ -5,7 +5,8 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from shop.models import Order, Payment, Product, ProductType
+from payments.models import Payment
+from shop.models import Order, Product, ProductType
 from shop.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

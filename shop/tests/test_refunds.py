@@ -18,20 +18,12 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
 from notifications.models import StatusHistory
-from shop.models import (
-    DownloadUse,
-    Order,
-    OrderItem,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-    Product,
-    Refund,
-)
+from payments.models import Payment, PaymentStatus
+from payments.tests import stripe_stub
+from shop.models import DownloadUse, Order, OrderItem, OrderStatus, Product, Refund
 from shop.services import ShopError
 from shop.services.fulfilment import order_item_fulfil
 from shop.services.refunds import order_refund
-from shop.tests import stripe_stub
 from shop.tests.factories import (
     OrderFactory,
     OrderItemFactory,

@@ -11,8 +11,9 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from notifications.models import Notification, StatusHistory
 from notifications.services import StatusTransitionError
-from shop.models import Order, OrderStatus, Payment, PaymentStatus, Product, ProductType
-from shop.payments.services import payment_start, payment_test_checkout_submit
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_start, payment_test_checkout_submit
+from shop.models import Order, OrderStatus, Product, ProductType
 from shop.services import ShopError
 from shop.services.fulfilment import order_item_fulfil
 from shop.services.orders import (

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import FACTORY_PASSWORD, UserFactory, verified_user
 from artists.tests.factories import ArtistFactory
-from shop.models import Order, OrderStatus, Payment, Product, ProductType
+from payments.models import Payment
+from shop.models import Order, OrderStatus, Product, ProductType
 from shop.services.cart import CART_SESSION_KEY
 from shop.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
 from shop.tests.helpers import ADDRESS, add_to_cart, buy, checkout, checkout_form, pay

@@ -40,6 +40,7 @@ from communities.models import (
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
 from notifications.models import Notification, StatusHistory
+from payments.models import Payment, PaymentPurpose, PaymentStatus
 from shop.demo_files import demo_download
 from shop.models import (
     FeaturedItem,
@@ -48,9 +49,6 @@ from shop.models import (
     OrderItem,
     OrderItemStatus,
     OrderStatus,
-    Payment,
-    PaymentPurpose,
-    PaymentStatus,
     Product,
     ProductDelivery,
     ProductType,

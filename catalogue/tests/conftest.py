@@ -1,7 +1,0 @@
-import pytest
-
-
-@pytest.fixture
-def test_gateway(settings):
-    """Payments go to the built-in test gateway (Stripe unconfigured), as in shop/tests."""
-    settings.STRIPE_SECRET_KEY = None

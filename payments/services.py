@@ -1,0 +1,697 @@
+"""Every write about money: start, confirm, fail, refund, charge a saved method.
+
+Amounts always come from our own rows (an order's total, a community's fee, a
+placement's price), never from the request. Statuses move only through
+`status_change` with `PAYMENT_TRANSITIONS`; all news from a gateway goes through
+`payment_event_handle`, webhook or not.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from musicplatform.tasks import enqueue_on_commit
+from notifications.services import StatusTransitionError, notifications_create, status_change
+from payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
+from payments.gateways import (
+    GatewayError,
+    GatewayUnavailable,
+    active_gateway_name,
+    gateway_named,
+)
+from payments.models import (
+    PAYMENT_TRANSITIONS,
+    Payment,
+    PaymentEvent,
+    PaymentGateway,
+    PaymentPurpose,
+    PaymentStatus,
+    SavedPaymentMethod,
+)
+from payments.purposes import purpose_handler
+from payments.signals import payment_completed, payment_refunded
+from shop.models import FeaturedItem, Order, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentError(Exception):
+    """A payment request we refuse; the message is meant for the person who made it."""
+
+
+def _lock(payment: Payment) -> Payment:
+    return Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+
+
+def featured_placement_price(*, featured_item: FeaturedItem) -> Decimal:
+    days = max(
+        1, math.ceil((featured_item.end_date - featured_item.start_date).total_seconds() / 86400)
+    )
+    return (Decimal(settings.FEATURED_PLACEMENT_DAILY_PRICE) * days).quantize(CENT)
+
+
+def _new_payment(*, user, purpose: str, amount: Decimal, **target) -> Payment:
+    if amount <= 0:
+        raise PaymentError("There is nothing to pay.")
+    return Payment.objects.create(
+        user=user,
+        purpose=purpose,
+        amount=amount,
+        currency=settings.PAYMENTS_CURRENCY,
+        gateway=active_gateway_name(),
+        **target,
+    )
+
+
+def payment_start(
+    *,
+    user,
+    site_url: str,
+    order: Order | None = None,
+    subscription=None,
+    featured_item: FeaturedItem | None = None,
+    subscription_amount: Decimal | None = None,
+) -> tuple[Payment, str]:
+    """A new pending payment for exactly one of the three targets, and where to pay it.
+
+    `subscription_amount`: what the communities service computed from its own rows for
+    this subscription instead of its price (a tier upgrade's prorated difference,
+    `communities.services.tiers`), which the member was shown and confirmed.
+
+    `site_url` (scheme and host) makes the gateway's return links. Call it outside a
+    transaction: the payment row is committed before the gateway is called, so news about
+    it always finds it.
+    """
+    if [order, subscription, featured_item].count(None) != 2:
+        raise ValueError("Pay for exactly one order, subscription or featured placement.")
+    expires_at = None
+    with transaction.atomic():
+        if order is not None:
+            order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            if order.user_id != user.pk:
+                raise PaymentError("This order is not yours.")
+            if order.status != OrderStatus.PENDING:
+                raise PaymentError("This order is not waiting for payment.")
+            expires_at = _order_checkout_expiry(order)
+            payment = _new_payment(
+                user=user, purpose=PaymentPurpose.ORDER, amount=order.total_amount, order=order
+            )
+            email = order.contact_email
+        elif subscription is not None:
+            from communities.models import CommunitySubscription, SubscriptionStatus
+
+            subscription = (
+                CommunitySubscription.objects.select_for_update(of=("self",))
+                .select_related("community")
+                .get(pk=subscription.pk)
+            )
+            if subscription.user_id != user.pk:
+                raise PaymentError("This subscription is not yours.")
+            if subscription.status == SubscriptionStatus.ENDED:
+                # Rejoining goes through the community's page, at today's price.
+                raise PaymentError("This membership has ended; join again from its page.")
+            # The price the member accepted (the community's fee of the day they joined,
+            # or a new one they switched to), never a later fee.
+            payment = _new_payment(
+                user=user,
+                purpose=PaymentPurpose.SUBSCRIPTION,
+                amount=subscription.price if subscription_amount is None else subscription_amount,
+                subscription=subscription,
+            )
+            email = user.email
+        else:
+            if featured_item._state.adding:
+                # A placement bought by an artist is saved with its pending payment, in one
+                # transaction, so it is never live without being paid.
+                featured_item.save()
+            featured_item = (
+                FeaturedItem.objects.select_for_update(of=("self",))
+                .select_related("payment")
+                .get(pk=featured_item.pk)
+            )
+            if featured_item.payment and featured_item.payment.payment_status in {
+                PaymentStatus.COMPLETED,
+                PaymentStatus.REFUNDED,
+            }:
+                raise PaymentError("This placement is already paid for.")
+            payment = _new_payment(
+                user=user,
+                purpose=PaymentPurpose.FEATURED,
+                amount=featured_placement_price(featured_item=featured_item),
+            )
+            featured_item.payment = payment
+            featured_item.save(update_fields=["payment"])
+            email = user.email
+    return_url = site_url.rstrip("/") + reverse("payments:detail", args=[payment.pk])
+    try:
+        redirect_url = gateway_named(payment.gateway).checkout_start(
+            payment=payment,
+            description=purpose_handler(payment.purpose).description(payment=payment),
+            save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
+            customer_email=email,
+            success_url=return_url,
+            cancel_url=return_url,
+            expires_at=expires_at,
+        )
+    except GatewayUnavailable as error:
+        # Nothing was decided: this attempt ends, but the order (with its reserved stock),
+        # membership or placement stays as it was, ready for the payer's next attempt.
+        status_change(
+            instance=payment,
+            new_status=PaymentStatus.FAILED,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        raise PaymentError(
+            f"{error} Nothing was charged; please try again in a few minutes."
+        ) from error
+    except GatewayError as error:
+        payment_fail(payment=payment, reason=str(error))
+        raise PaymentError(str(error)) from error
+    return payment, redirect_url
+
+
+def _order_checkout_expiry(order: Order):
+    """When the checkout of this (locked, pending) order must end: with its hold, so no one
+    pays for an order whose stock was released. A gateway whose checkout lives at least a
+    minimum time (Stripe: 30 minutes) gets that from now, and the hold is extended to
+    match; the extension is bounded, as only an order still within its first hold may
+    start a checkout."""
+    from shop.services.orders import order_hold_ends
+
+    now = timezone.now()
+    first_hold_ends = order.created_at + timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+    if now >= order_hold_ends(order) or now >= first_hold_ends:
+        raise PaymentError(
+            "The reservation of this order has ended; check out again from your cart."
+        )
+    shortest = gateway_named(active_gateway_name()).checkout_min_lifetime
+    if shortest is None:
+        return None
+    expires_at = max(order_hold_ends(order), now + shortest)
+    if expires_at > order_hold_ends(order):
+        order.reserved_until = expires_at
+        order.save(update_fields=["reserved_until"])
+    return expires_at
+
+
+def payment_renewal_create(*, subscription) -> Payment:
+    """The pending payment for a subscription's next period, charged by `payment_charge_saved`.
+
+    The amount is the price the member accepted (`community_subscriptions.price`), never
+    the community's current fee. Two steps so that a retried renewal task charges the
+    same row under the same idempotency key instead of creating a second charge.
+    """
+    from communities.models import CommunitySubscription
+
+    price = CommunitySubscription.objects.values_list("price", flat=True).get(pk=subscription.pk)
+    return _new_payment(
+        user=subscription.user,
+        purpose=PaymentPurpose.SUBSCRIPTION,
+        amount=price,
+        subscription=subscription,
+    )
+
+
+def payment_charge_saved(*, payment: Payment) -> Payment:
+    """Charge the payer's latest saved method off-session; safe to call twice."""
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.payment_status != PaymentStatus.PENDING:
+        return payment
+    method = (
+        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.gateway)
+        .order_by("-created_at")
+        .first()
+    )
+    if method is None:
+        return payment_fail(payment=payment, reason="No saved payment method.")
+    event = gateway_named(payment.gateway).charge_saved(payment=payment, method=method)
+    payment_event_handle(event=event)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def saved_payment_method_detach(*, method_id) -> bool:
+    """Detach a saved method at its gateway (with Stripe, from the customer) and forget it;
+    False when it is already gone, so running it twice does nothing more."""
+    with transaction.atomic():
+        method = SavedPaymentMethod.objects.select_for_update().filter(pk=method_id).first()
+        if method is None:
+            return False
+        gateway_named(method.gateway).method_detach(method=method)
+        method.delete()
+    return True
+
+
+def saved_payment_methods_of_deleted_detach() -> int:
+    """Detach the saved methods deleted accounts still have (their task was lost, or the
+    gateway did not answer; retried on the next run); how many were detached."""
+    from accounts.models import DELETED_USERNAME_PREFIX
+
+    detached = 0
+    for method_id in SavedPaymentMethod.objects.filter(
+        user__username__startswith=DELETED_USERNAME_PREFIX
+    ).values_list("pk", flat=True):
+        try:
+            detached += saved_payment_method_detach(method_id=method_id)
+        except GatewayError:
+            logger.exception("Saved method %s of a deleted account not detached yet.", method_id)
+    return detached
+
+
+def _notify(payment: Payment, *, title: str, message: str) -> None:
+    if payment.user_id:
+        notifications_create(
+            recipient_ids=[payment.user_id],
+            notification_type="payment",
+            title=title,
+            message=message,
+            resource_type="payment",
+            resource_id=payment.pk,
+        )
+
+
+def _send_receipt(payment: Payment, *, kind: str) -> None:
+    from payments.tasks import payment_receipt_send
+
+    enqueue_on_commit(payment_receipt_send, str(payment.pk), kind)
+
+
+def _receipt_email(payment: Payment, *, kind: str, amount: Decimal) -> None:
+    recipient = (payment.user.email if payment.user else None) or (
+        payment.order.contact_email if payment.order else None
+    )
+    if not recipient:
+        return
+    context = {"payment": payment, "kind": kind, "amount": amount}
+    subject = "Your refund" if kind == "refund" else "Your payment receipt"
+    send_mail(
+        subject=f"{subject}: {amount} {payment.currency}",
+        message=render_to_string("payments/email/receipt.txt", context),
+        from_email=None,
+        recipient_list=[recipient],
+    )
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    owed: Q  # the payments that owe one
+    owed_since: str  # the column dating it, from which the sweep's window and grace count
+
+
+RECEIPTS = {
+    "payment": _Receipt(
+        owed=Q(
+            receipt_sent_at__isnull=True,
+            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+        ),
+        owed_since="payment_date",
+    ),
+    # Refunds are receipted by running total: one receipt covers what was given back since
+    # the last one, however many refunds that was.
+    "refund": _Receipt(
+        owed=Q(refunded_amount__gt=F("refund_receipt_total")), owed_since="refunded_at"
+    ),
+}
+
+
+def payment_receipt_send(*, payment_id, kind: str = "payment") -> bool:
+    """Email the receipt of a completed payment (`kind="payment"`) or of what was refunded
+    since its last refund receipt (`"refund"`), once; False when none is owed.
+
+    Senders of one payment's receipts (a task run twice, the sweep meeting the task) queue
+    on an advisory lock rather than on the payment row, which webhooks and refunds lock:
+    the second one finds the receipt recorded (`receipt_sent_at`, `refund_receipt_total`)
+    and sends nothing. The record commits with the sending; if sending fails it rolls back
+    and the retry or the sweep sends it.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"receipt:{payment_id}"])
+        payment = (
+            Payment.objects.select_related("user", "order")
+            .filter(RECEIPTS[kind].owed, pk=payment_id)
+            .first()
+        )
+        if payment is None:
+            return False
+        if kind == "refund":
+            amount = payment.refunded_amount - payment.refund_receipt_total
+            sent = {"refund_receipt_total": payment.refunded_amount}
+        else:
+            amount, sent = payment.amount, {"receipt_sent_at": timezone.now()}
+        _receipt_email(payment, kind=kind, amount=amount)
+        Payment.objects.filter(pk=payment.pk).update(**sent)
+    return True
+
+
+# Receipts owed for longer than this are no longer sent late; younger than the grace, the
+# task queued with the payment or refund is probably still on its way.
+RECEIPT_SWEEP_WINDOW = timedelta(days=7)
+RECEIPT_SWEEP_GRACE = timedelta(minutes=5)
+
+
+def payment_receipts_sweep() -> int:
+    """Send the receipts, of payments and of refunds, whose task was never queued or was
+    lost (a broker outage); how many were sent."""
+    now = timezone.now()
+    sent = 0
+    for kind, receipt in RECEIPTS.items():
+        since = receipt.owed_since
+        due = Payment.objects.filter(
+            receipt.owed,
+            **{
+                f"{since}__gte": now - RECEIPT_SWEEP_WINDOW,
+                f"{since}__lte": now - RECEIPT_SWEEP_GRACE,
+            },
+        ).values_list("pk", flat=True)
+        sent += sum(payment_receipt_send(payment_id=payment_id, kind=kind) for payment_id in due)
+    return sent
+
+
+def payment_confirm(
+    *, payment: Payment, gateway_payment_id: str | None = None, paid_with: str = "", by=None
+) -> Payment:
+    """pending → completed, once; then the thing paid for reacts (payments.purposes).
+
+    `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so."""
+    with transaction.atomic():
+        locked, changed = status_change(
+            instance=payment,
+            new_status=PaymentStatus.COMPLETED,
+            by=by,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        _record_how_paid(locked, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
+        if changed:
+            purpose_handler(locked.purpose).completed(payment=locked, by=by)
+            payment_completed.send(sender=Payment, payment=locked, by=by)
+            _notify(
+                locked,
+                title="Payment received",
+                message=f"We received your payment of {locked.amount} {locked.currency}.",
+            )
+            _send_receipt(locked, kind="payment")
+    return locked
+
+
+def _record_how_paid(payment: Payment, *, gateway_payment_id: str | None, paid_with: str) -> None:
+    """Stripe's PaymentIntent id and how the customer paid, on the locked payment."""
+    changed = []
+    if (
+        gateway_payment_id
+        and payment.gateway == PaymentGateway.STRIPE
+        and payment.stripe_payment_id != gateway_payment_id
+    ):
+        payment.stripe_payment_id = gateway_payment_id
+        changed.append("stripe_payment_id")
+    if paid_with and payment.payment_method != paid_with:
+        payment.payment_method = paid_with[: Payment._meta.get_field("payment_method").max_length]
+        changed.append("payment_method")
+    if changed:
+        payment.save(update_fields=changed)
+
+
+def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
+    """pending → failed, once; `reason` (the customer's words) is shown on its page."""
+    with transaction.atomic():
+        locked, changed = status_change(
+            instance=payment,
+            new_status=PaymentStatus.FAILED,
+            by=by,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        if changed:
+            if reason:
+                locked.failure_reason = reason[:255]
+                locked.save(update_fields=["failure_reason"])
+            purpose_handler(locked.purpose).failed(payment=locked, by=by)
+            _notify(
+                locked,
+                title="Payment failed",
+                message=f"Your payment of {locked.amount} {locked.currency} did not go "
+                f"through. {reason}".strip(),
+            )
+    return locked
+
+
+def payment_require_action(
+    *, payment: Payment, gateway_payment_id: str | None = None, by=None
+) -> Payment:
+    """pending → requires_action, once: the payer's bank wants them to confirm an
+    off-session charge. The payment waits for them (`payment_action_start`); whoever
+    charged it tells them (a renewal: communities.services.subscription_renew)."""
+    with transaction.atomic():
+        locked, _ = status_change(
+            instance=payment,
+            new_status=PaymentStatus.REQUIRES_ACTION,
+            by=by,
+            field="payment_status",
+            transitions=PAYMENT_TRANSITIONS,
+            entity_type="payment",
+        )
+        if gateway_payment_id and locked.stripe_payment_id != gateway_payment_id:
+            locked.stripe_payment_id = gateway_payment_id
+            locked.save(update_fields=["stripe_payment_id"])
+    return locked
+
+
+def payment_action_start(*, payment: Payment, return_url: str) -> str:
+    """Where to send the payer to confirm a payment waiting for them (their bank's page,
+    through the gateway), coming back to `return_url`. News the gateway gives at once
+    (it went through after all) is applied."""
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.payment_status != PaymentStatus.REQUIRES_ACTION:
+        raise PaymentError("This payment is not waiting for your confirmation.")
+    method = (
+        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.gateway)
+        .order_by("-created_at")
+        .first()
+    )
+    try:
+        url, event = gateway_named(payment.gateway).action_start(
+            payment=payment, method=method, return_url=return_url
+        )
+    except GatewayError as error:
+        raise PaymentError(str(error)) from error
+    if event is not None:
+        payment_event_handle(event=event)
+    return url
+
+
+def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None) -> Payment:
+    """The gateway has given back `refunded_total` in all; record what is new, once.
+
+    A running total rather than a delta: repeated or late news (an older total) changes
+    nothing, so no refund is ever counted twice. Reaching the full amount moves the
+    payment to `refunded`.
+    """
+    with transaction.atomic():
+        locked = _lock(payment)
+        if locked.payment_status not in {PaymentStatus.COMPLETED, PaymentStatus.REFUNDED}:
+            raise PaymentError("Only a completed payment can be refunded.")
+        if refunded_total <= locked.refunded_amount:
+            return locked
+        if refunded_total > locked.amount:
+            raise PaymentError("A refund cannot exceed the payment.")
+        given_back = refunded_total - locked.refunded_amount
+        locked.refunded_amount = refunded_total
+        locked.refunded_at = timezone.now()
+        locked.save(update_fields=["refunded_amount", "refunded_at"])
+        if refunded_total == locked.amount:
+            locked, _ = status_change(
+                instance=locked,
+                new_status=PaymentStatus.REFUNDED,
+                by=by,
+                field="payment_status",
+                transitions=PAYMENT_TRANSITIONS,
+                entity_type="payment",
+            )
+        purpose_handler(locked.purpose).refunded(payment=locked, by=by)
+        payment_refunded.send(sender=Payment, payment=locked, by=by)
+        _notify(
+            locked,
+            title="Payment refunded",
+            message=f"{given_back} {locked.currency} of your payment was refunded.",
+        )
+        _send_receipt(locked, kind="refund")
+    return locked
+
+
+def payment_refund(*, payment: Payment, amount: Decimal | None = None, by=None) -> Payment:
+    """Give back `amount` (everything still refundable when None) through the gateway.
+
+    The payment stays locked while the gateway is called: a second refund waits and then
+    sees the first one's total, and the gateway's idempotency key (the new running total)
+    makes a retried call the same refund.
+    """
+    with transaction.atomic():
+        locked = _lock(payment)
+        if locked.payment_status != PaymentStatus.COMPLETED:
+            raise PaymentError(
+                "This payment is already fully refunded."
+                if locked.payment_status == PaymentStatus.REFUNDED
+                else "Only a completed payment can be refunded."
+            )
+        refundable = locked.amount - locked.refunded_amount
+        try:
+            amount = refundable if amount is None else Decimal(amount)
+        except InvalidOperation as error:
+            raise PaymentError("Enter an amount such as 5.00.") from error
+        if amount != amount.quantize(CENT) or not 0 < amount <= refundable:
+            raise PaymentError(f"Refund an amount between 0.01 and {refundable}.")
+        refunded_total = locked.refunded_amount + amount
+        try:
+            event = gateway_named(locked.gateway).refund(
+                payment=locked, amount=amount, refunded_total=refunded_total
+            )
+        except GatewayError as error:
+            raise PaymentError(str(error)) from error
+        if event is not None:
+            payment_event_handle(event=event, by=by)
+    return Payment.objects.get(pk=locked.pk)
+
+
+def _payment_for(event: GatewayEvent) -> Payment | None:
+    if event.payment_id:
+        payment = Payment.objects.filter(pk=event.payment_id).first()
+        if payment is not None:
+            return payment
+    if event.gateway_payment_id:
+        return Payment.objects.filter(stripe_payment_id=event.gateway_payment_id).first()
+    return None
+
+
+def _check_amount(payment: Payment, event: GatewayEvent) -> None:
+    if event.amount_cents is not None and event.amount_cents != to_cents(payment.amount):
+        raise PaymentError(f"Paid {event.amount_cents} cents, expected {payment.amount}.")
+    if event.currency and event.currency.upper() != payment.currency.upper():
+        raise PaymentError(f"Paid in {event.currency}, expected {payment.currency}.")
+
+
+def _save_method(payment: Payment, event: GatewayEvent) -> None:
+    """Keep the card a payment saved for renewals, named by how it paid once known (the
+    success and the charge's card details arrive in either order)."""
+    if event.method_ref and payment.user_id:
+        SavedPaymentMethod.objects.get_or_create(
+            gateway=event.gateway,
+            method_ref=event.method_ref,
+            defaults={
+                "user_id": payment.user_id,
+                "customer_ref": event.customer_ref,
+                "label": payment.payment_method or event.method_label or "Saved card",
+            },
+        )
+    if event.paid_with and event.paid_with_ref:
+        SavedPaymentMethod.objects.filter(
+            gateway=event.gateway, method_ref=event.paid_with_ref
+        ).update(label=event.paid_with)
+
+
+def _apply(payment: Payment, event: GatewayEvent, by) -> None:
+    if event.outcome == Outcome.SUCCEEDED:
+        _check_amount(payment, event)
+        confirmed = payment_confirm(
+            payment=payment,
+            gateway_payment_id=event.gateway_payment_id,
+            paid_with=event.paid_with,
+            by=by,
+        )
+        _save_method(confirmed, event)
+    elif event.outcome == Outcome.FAILED:
+        if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
+            payment_fail(payment=payment, reason=event.failure_reason, by=by)
+        else:
+            # A decline reported after the payment went through (or already failed):
+            # Checkout retries and out-of-order delivery make this normal.
+            logger.info(
+                "Late failure news for payment %s ignored (%s).", payment.pk, event.event_type
+            )
+    elif event.outcome == Outcome.REQUIRES_ACTION:
+        if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
+            payment_require_action(
+                payment=payment, gateway_payment_id=event.gateway_payment_id, by=by
+            )
+    elif event.outcome == Outcome.REFUNDED:
+        if Payment.objects.filter(
+            pk=payment.pk,
+            payment_status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+        ).exists():
+            # The refund overtook the success event: a refunded charge was a paid one.
+            _check_amount(payment, event)
+            payment_confirm(payment=payment, gateway_payment_id=event.gateway_payment_id, by=by)
+        payment_record_refund(
+            payment=payment, refunded_total=from_cents(event.refunded_total_cents or 0), by=by
+        )
+
+
+def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
+    """Apply news from a gateway exactly once. Returns False for a repeated event.
+
+    The event's row and its effects commit together: a second delivery (even one running
+    at the same moment) waits on the unique key, then finds the row and does nothing. If
+    applying fails unexpectedly, the row is rolled back too and the gateway's retry
+    applies it later. News we refuse (a forbidden move, a wrong amount) is recorded and
+    logged, never applied.
+    """
+    with transaction.atomic():
+        payment = _payment_for(event)
+        if event.event_id:
+            try:
+                with transaction.atomic():
+                    PaymentEvent.objects.create(
+                        gateway=event.gateway,
+                        event_id=event.event_id,
+                        event_type=event.event_type,
+                        payment=payment,
+                        payload=event.payload,
+                    )
+            except IntegrityError:
+                logger.info("Event %s %s already handled.", event.gateway, event.event_id)
+                return False
+        if payment is None:
+            if event.outcome != Outcome.IGNORED:
+                logger.warning("Event %s names no payment of ours.", event.event_id)
+            return True
+        if event.outcome == Outcome.IGNORED:
+            return True
+        try:
+            with transaction.atomic():
+                _apply(payment, event, by)
+        except (PaymentError, StatusTransitionError) as error:
+            logger.error("Event %s for payment %s refused: %s", event.event_id, payment.pk, error)
+    return True
+
+
+def payment_test_checkout_submit(*, payment: Payment, card_number: str) -> Payment:
+    """The payer's answer on our test checkout page, applied as the gateway's event."""
+    from payments.gateways.test import TestGateway
+
+    event = TestGateway().card_event(
+        payment=payment,
+        card_number=card_number,
+        save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
+    )
+    payment_event_handle(event=event)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def payment_test_action_confirm(*, payment: Payment) -> Payment:
+    """The payer confirmed on the test gateway's confirmation page (its 3-D Secure)."""
+    from payments.gateways.test import TestGateway
+
+    payment_event_handle(event=TestGateway().confirmed_event(payment=payment))
+    return Payment.objects.get(pk=payment.pk)
