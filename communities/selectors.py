@@ -33,6 +33,7 @@ from communities.models import (
     LiveEventVote,
     SubscriptionInterval,
 )
+from ledger.payees import Payee
 from musicplatform.cache import cached
 from notifications.models import StatusHistory
 
@@ -365,3 +366,11 @@ def subscription_unused_refund(
     share = Decimal(int(unused.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (payment.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return min(amount, payment.amount - payment.refunded_amount)
+
+
+def subscription_payees(*, payment) -> list[Payee]:
+    """A membership's payment earns the community's artist all of it."""
+    artist_id = CommunitySubscription.objects.values_list("community__artist_id", flat=True).get(
+        pk=payment.subscription_id
+    )
+    return [Payee(artist_id=artist_id, amount=payment.amount)]

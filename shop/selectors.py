@@ -2,12 +2,13 @@
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
+from ledger.payees import Payee
 from shop.models import (
     FeaturedItem,
     Order,
@@ -306,3 +307,25 @@ def featured_items_live() -> QuerySet[FeaturedItem]:
         .filter(Q(payment__isnull=True) | Q(payment__payment_status=PaymentStatus.COMPLETED))
         .order_by("position", "start_date", "pk")
     )
+
+
+def order_payees(*, payment) -> list[Payee]:
+    """Who earns from an order's payment: each item's artist its subtotal; the shipping
+    (`orders.shipping_amount`) goes to the artists with physical items, shared equally
+    (the cents left over to the first by id), as each ships their own items."""
+    items = list(
+        OrderItem.objects.filter(order_id=payment.order_id).values_list(
+            "product__artist_id", "product__delivery", "subtotal"
+        )
+    )
+    earned: dict = {}
+    for artist_id, _, subtotal in items:
+        earned[artist_id] = earned.get(artist_id, Decimal("0.00")) + subtotal
+    shippers = sorted({a for a, delivery, _ in items if delivery == ProductDelivery.PHYSICAL})
+    shipping = Order.objects.values_list("shipping_amount", flat=True).get(pk=payment.order_id)
+    if shippers and shipping:
+        share = (shipping / len(shippers)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        for artist_id in shippers:
+            earned[artist_id] += share
+        earned[shippers[0]] += shipping - share * len(shippers)
+    return [Payee(artist_id=a, amount=amount) for a, amount in sorted(earned.items())]

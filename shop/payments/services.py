@@ -42,6 +42,7 @@ from shop.payments.gateways import (
     gateway_named,
 )
 from shop.payments.hooks import PaymentOutcome, payment_outcome_dispatch
+from shop.payments.signals import payment_completed, payment_refunded
 
 logger = logging.getLogger(__name__)
 
@@ -392,6 +393,8 @@ def payment_confirm(
         )
         _record_how_paid(locked, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
         if changed:
+            # ledger: the books hear of the money in this transaction (shop/payments/signals.py)
+            payment_completed.send(sender=Payment, payment=locked)
             payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.COMPLETED, by=by)
             _notify(
                 locked,
@@ -516,6 +519,10 @@ def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None)
                 transitions=PAYMENT_TRANSITIONS,
                 entity_type="payment",
             )
+        # ledger: the books hear of the money in this transaction (shop/payments/signals.py)
+        payment_refunded.send(
+            sender=Payment, payment=locked, amount=given_back, refunded_total=refunded_total
+        )
         payment_outcome_dispatch(payment=locked, outcome=PaymentOutcome.REFUNDED, by=by)
         _notify(
             locked,

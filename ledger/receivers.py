@@ -1,0 +1,20 @@
+"""The ledger books what the payment service reports, in the payment's own transaction."""
+
+from django.dispatch import receiver
+
+from ledger.services import ledger_payment_record, ledger_refund_record, test_gateway_fee
+from shop.models import PaymentGateway
+from shop.payments.signals import payment_completed, payment_refunded
+
+
+@receiver(payment_completed, dispatch_uid="ledger_payment_completed")
+def book_payment(sender, *, payment, **kwargs) -> None:
+    # The test gateway's fee is known now; Stripe's is read from its balance transaction
+    # by ledger.tasks.stripe_fees_record, which books it later (before the holding ends).
+    fee = test_gateway_fee(payment.amount) if payment.gateway == PaymentGateway.TEST else None
+    ledger_payment_record(payment=payment, fee=fee)
+
+
+@receiver(payment_refunded, dispatch_uid="ledger_payment_refunded")
+def book_refund(sender, *, payment, amount, refunded_total, **kwargs) -> None:
+    ledger_refund_record(payment=payment, amount=amount, refunded_total=refunded_total)
