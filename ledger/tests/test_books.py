@@ -14,6 +14,7 @@ from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from ledger.models import Account, LedgerEntry, LedgerTransaction
 from ledger.selectors import artist_balance
+from ledger.services import ledger_payment_record
 from shop.models import PaymentPurpose, PaymentStatus
 from shop.payments.services import payment_confirm, payment_refund
 from shop.tests.factories import (
@@ -68,7 +69,7 @@ def test_a_completed_order_pays_each_artist_their_items_and_shipping_less_commis
 
     payment_confirm(payment=payment)
 
-    # Fee 55.00 × 2.9 % + 0.30 = 1.90, shared 30/55 and 25/55.
+    # Fee 55.00 * 2.9 % + 0.30 = 1.90, shared 30/55 and 25/55.
     assert owed(download_artist) == D("30.00") - D("3.00") - D("1.04")
     assert owed(shirt_artist) == D("25.00") - D("2.50") - D("0.86")
     cash = LedgerEntry.objects.filter(account=Account.PROCESSOR_CASH).aggregate(s=Sum("amount"))
@@ -77,12 +78,10 @@ def test_a_completed_order_pays_each_artist_their_items_and_shipping_less_commis
 
 
 def test_a_payment_reported_twice_is_booked_once():
-    order, artist, _ = two_artist_order()
+    order, _, _ = two_artist_order()
     payment = pending_payment(order=order, amount=D("55.00"))
     payment_confirm(payment=payment)
     before = LedgerEntry.objects.count()
-
-    from ledger.services import ledger_payment_record
 
     assert ledger_payment_record(payment=payment) is None
     payment_confirm(payment=payment)
