@@ -10,6 +10,7 @@
 
 import csv
 import io
+import json
 import logging
 from datetime import date
 from decimal import Decimal
@@ -33,8 +34,11 @@ from ledger.models import (
 )
 from ledger.payouts import payout_mark_failed, payout_mark_paid
 from ledger.services import ledger_fee_record
+from musicplatform.db import well_formed_uuids
+from notifications.models import NotificationType
+from notifications.services import notifications_create
 from shop.models import PaymentGateway
-from shop.payments.gateways.stripe import stripe_client
+from shop.payments.gateways.stripe import WEBHOOK_TOLERANCE_SECONDS, stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +251,7 @@ def stripe_fee_of(*, stripe_payment_id: str) -> Decimal | None:
     Stripe has not settled it yet."""
     intent = stripe_client().v1.payment_intents.retrieve(
         stripe_payment_id, params={"expand": ["latest_charge.balance_transaction"]}
-    )
+    ).to_dict()
     charge = intent.get("latest_charge")
     balance_transaction = charge.get("balance_transaction") if charge else None
     if not balance_transaction or isinstance(balance_transaction, str):
@@ -282,3 +286,59 @@ def stripe_fees_record() -> int:
         if fee is not None:
             recorded += ledger_fee_record(payment=tx.payment, fee=fee) is not None
     return recorded
+
+
+def connect_webhook_verify(*, body: bytes, signature: str | None) -> dict:
+    """The event in `body` if `signature` proves it is Stripe's and recent; else raises.
+    Connect events come to their own endpoint, signed with its own secret."""
+    stripe.WebhookSignature.verify_header(
+        body.decode("utf-8"),
+        signature,
+        settings.STRIPE_CONNECT_WEBHOOK_SECRET or settings.STRIPE_WEBHOOK_SECRET,
+        tolerance=WEBHOOK_TOLERANCE_SECONDS,
+    )
+    return json.loads(body)
+
+
+def _payout_of(obj: dict) -> Payout | None:
+    payout_id = (obj.get("metadata") or {}).get("payout_id")
+    ids = well_formed_uuids([payout_id]) if isinstance(payout_id, str) else []
+    return Payout.objects.filter(pk=ids[0]).first() if ids else None
+
+
+def connect_event_handle(*, payload: dict) -> None:
+    """Apply one verified Connect event; each effect happens once however often it is told
+    (status moves are idempotent). Unknown accounts, payouts and types change nothing."""
+    event_type, obj = payload["type"], payload["data"]["object"]
+    if not isinstance(event_type, str) or not isinstance(obj, dict):
+        raise ValueError("the event has no type or no object")
+    if event_type == "account.updated":
+        ConnectAccount.objects.filter(stripe_account_id=obj.get("id")).update(
+            payouts_enabled=obj.get("payouts_enabled") is True
+        )
+    elif event_type in {"transfer.created", "transfer.updated"}:
+        # The answer to our transfer was lost (a timeout): Stripe's news settles it.
+        payout = _payout_of(obj)
+        if payout is not None and payout.status == PayoutStatus.PROCESSING:
+            payout_mark_paid(payout=payout, gateway_ref=str(obj.get("id", ""))[:255])
+    elif event_type == "transfer.reversed":
+        payout = _payout_of(obj)
+        if payout is not None:
+            payout_mark_failed(payout=payout, reason="Stripe reversed the transfer.")
+    elif event_type == "payout.failed":
+        # The artist's own Stripe balance could not reach their bank: the money is theirs
+        # at Stripe already (no booking); they are told to fix their bank details there.
+        account = (
+            ConnectAccount.objects.filter(stripe_account_id=payload.get("account"))
+            .select_related("artist")
+            .first()
+        )
+        if account is not None and account.artist.user_id:
+            notifications_create(
+                recipient_ids=[account.artist.user_id],
+                notification_type=NotificationType.PAYOUT,
+                title="Stripe could not pay your bank",
+                message="Check your bank details in your Stripe account; Stripe will try again.",
+                resource_type="artist",
+                resource_id=account.artist_id,
+            )

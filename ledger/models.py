@@ -140,6 +140,8 @@ class PayoutStatus(models.TextChoices):
 PAYOUT_TRANSITIONS = {
     PayoutStatus.PENDING: (PayoutStatus.PROCESSING, PayoutStatus.FAILED),
     PayoutStatus.PROCESSING: (PayoutStatus.PAID, PayoutStatus.FAILED),
+    # Stripe reversed a transfer it had made (transfer.reversed): the money came back.
+    PayoutStatus.PAID: (PayoutStatus.FAILED,),
 }
 
 

@@ -160,9 +160,11 @@ def payout_mark_paid(*, payout: Payout, by=None, gateway_ref: str = "") -> Payou
 
 
 def payout_mark_failed(*, payout: Payout, reason: str = "", by=None) -> Payout:
-    """→ failed, once: the amount goes back to what the platform owes the artist, so the
-    next run pays it again."""
+    """→ failed, once: the amount goes back to what the platform owes the artist (from
+    payouts in transit, or from the cash when a paid transfer was reversed), so the next
+    run pays it again."""
     with transaction.atomic():
+        was = Payout.objects.select_for_update().values_list("status", flat=True).get(pk=payout.pk)
         locked, changed = status_change(
             instance=payout,
             new_status=PayoutStatus.FAILED,
@@ -172,12 +174,15 @@ def payout_mark_failed(*, payout: Payout, reason: str = "", by=None) -> Payout:
             with_fields={"failure_reason": reason[:255]},
         )
         if changed:
+            back_from = (
+                Account.PROCESSOR_CASH if was == PayoutStatus.PAID else Account.PAYOUTS_IN_TRANSIT
+            )
             book(
                 _payout_booking(
                     locked,
                     kind=TransactionKind.PAYOUT_FAILED,
                     lines=[
-                        Line(Account.PAYOUTS_IN_TRANSIT, EntryKind.PAYOUT, locked.amount),
+                        Line(back_from, EntryKind.PAYOUT, locked.amount),
                         Line(
                             Account.ARTIST_PAYABLE,
                             EntryKind.PAYOUT,
