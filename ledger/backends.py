@@ -249,9 +249,13 @@ def connect_onboarding_link(*, artist, refresh_url: str, return_url: str) -> str
 def stripe_fee_of(*, stripe_payment_id: str) -> Decimal | None:
     """Stripe's fee on a PaymentIntent, from its charge's balance transaction; None while
     Stripe has not settled it yet."""
-    intent = stripe_client().v1.payment_intents.retrieve(
-        stripe_payment_id, params={"expand": ["latest_charge.balance_transaction"]}
-    ).to_dict()
+    intent = (
+        stripe_client()
+        .v1.payment_intents.retrieve(
+            stripe_payment_id, params={"expand": ["latest_charge.balance_transaction"]}
+        )
+        .to_dict()
+    )
     charge = intent.get("latest_charge")
     balance_transaction = charge.get("balance_transaction") if charge else None
     if not balance_transaction or isinstance(balance_transaction, str):
