@@ -63,7 +63,7 @@ def available_balances(*, now: datetime | None = None, minimum: Decimal) -> Quer
 
 @dataclass(frozen=True)
 class StatementMonth:
-    month: date
+    month: date | None  # None: the total of all months
     gross: Decimal
     fees: Decimal
     commission: Decimal
@@ -87,8 +87,24 @@ def _kind_total(kind: str):
     )
 
 
-def artist_statement(*, artist_id, since: date | None = None) -> list[StatementMonth]:
-    """The artist's months, newest first: gross, fees, commission, refunds, payouts, net."""
+@dataclass(frozen=True)
+class Statement:
+    months: list[StatementMonth]
+
+    @property
+    def total(self) -> StatementMonth:
+        return StatementMonth(
+            month=None,
+            **{
+                name: sum((getattr(m, name) for m in self.months), ZERO)
+                for name in ("gross", "fees", "commission", "refunds", "payouts")
+            },
+        )
+
+
+def artist_statement(*, artist_id, since: date | None = None) -> Statement:
+    """The artist's months, newest first (gross, fees, commission, refunds, payouts, net),
+    and their total."""
     entries = LedgerEntry.objects.filter(account=Account.ARTIST_PAYABLE, artist_id=artist_id)
     if since is not None:
         entries = entries.filter(booked_at__date__gte=since)
@@ -104,7 +120,7 @@ def artist_statement(*, artist_id, since: date | None = None) -> list[StatementM
         )
         .order_by("-month")
     )
-    return [StatementMonth(**{**row, "month": row["month"].date()}) for row in rows]
+    return Statement([StatementMonth(**{**row, "month": row["month"].date()}) for row in rows])
 
 
 def artist_payouts(*, artist_id, limit: int = 50) -> list[Payout]:

@@ -38,7 +38,7 @@ def _statement_context(artist: Artist) -> dict:
     return {
         "artist": artist,
         "balance": selectors.artist_balance(artist_id=artist.pk),
-        "months": selectors.artist_statement(artist_id=artist.pk),
+        "statement": selectors.artist_statement(artist_id=artist.pk),
         "payouts": selectors.artist_payouts(artist_id=artist.pk),
         "holding_days": settings.LEDGER_HOLDING_DAYS,
         "minimum": settings.PAYOUT_MINIMUM,
@@ -69,10 +69,11 @@ def statement_csv(request, artist_id):
     response["Cache-Control"] = "private, no-store"
     writer = csv.writer(response)
     writer.writerow(["month", "gross", "fees", "commission", "refunds", "net", "payouts"])
-    for month in selectors.artist_statement(artist_id=artist.pk):
+    statement = selectors.artist_statement(artist_id=artist.pk)
+    for month in [*statement.months, statement.total]:
         writer.writerow(
             [
-                f"{month.month:%Y-%m}",
+                f"{month.month:%Y-%m}" if month.month else "total",
                 month.gross,
                 month.fees,
                 month.commission,
