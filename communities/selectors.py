@@ -368,9 +368,16 @@ def subscription_unused_refund(
     return min(amount, payment.amount - payment.refunded_amount)
 
 
-def subscription_payees(*, payment) -> list[Payee]:
-    """A membership's payment earns the community's artist all of it."""
-    artist_id = CommunitySubscription.objects.values_list("community__artist_id", flat=True).get(
-        pk=payment.subscription_id
+def subscription_payees(*, payments) -> dict:
+    """A membership's payment earns the community's artist all of it; by payment id, in
+    one query for any number."""
+    artist_of = dict(
+        CommunitySubscription.objects.filter(
+            pk__in=[payment.subscription_id for payment in payments]
+        ).values_list("pk", "community__artist_id")
     )
-    return [Payee(artist_id=artist_id, amount=payment.amount)]
+    return {
+        payment.pk: [Payee(artist_id=artist_of[payment.subscription_id], amount=payment.amount)]
+        for payment in payments
+        if payment.subscription_id in artist_of
+    }

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledger.models import Account, EntryKind, LedgerEntry, LedgerTransaction, TransactionKind
-from ledger.payees import Payee, payees_of
+from ledger.payees import Payee, payees_of, payees_of_many
 
 logger = logging.getLogger(__name__)
 
@@ -292,9 +292,11 @@ def ledger_payments_record_bulk(*, payments) -> int:
     """Book many completed payments (and refunds so far) at the time they happened, in a
     few INSERTs: for generate_data. Fees follow the test gateway's model. Returns how many
     transactions were written."""
+    payments = list(payments)
     bookings = []
+    payees_by_payment = payees_of_many(payments=payments)
     for payment in payments:
-        payees = payees_of(payment=payment)
+        payees = payees_by_payment[payment.pk]
         at = payment.payment_date
         booking = payment_booking(payment=payment, payees=payees, at=at)
         bookings.append(booking)

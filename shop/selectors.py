@@ -309,23 +309,30 @@ def featured_items_live() -> QuerySet[FeaturedItem]:
     )
 
 
-def order_payees(*, payment) -> list[Payee]:
-    """Who earns from an order's payment: each item's artist its subtotal; the shipping
-    (`orders.shipping_amount`) goes to the artists with physical items, shared equally
-    (the cents left over to the first by id), as each ships their own items."""
-    items = list(
-        OrderItem.objects.filter(order_id=payment.order_id).values_list(
-            "product__artist_id", "product__delivery", "subtotal"
-        )
-    )
-    earned: dict = {}
-    for artist_id, _, subtotal in items:
-        earned[artist_id] = earned.get(artist_id, Decimal("0.00")) + subtotal
-    shippers = sorted({a for a, delivery, _ in items if delivery == ProductDelivery.PHYSICAL})
-    shipping = Order.objects.values_list("shipping_amount", flat=True).get(pk=payment.order_id)
-    if shippers and shipping:
-        share = (shipping / len(shippers)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-        for artist_id in shippers:
-            earned[artist_id] += share
-        earned[shippers[0]] += shipping - share * len(shippers)
-    return [Payee(artist_id=a, amount=amount) for a, amount in sorted(earned.items())]
+def order_payees(*, payments) -> dict:
+    """Who earns from each order payment, by payment id, in two queries for any number:
+    each item's artist its subtotal; the shipping (`orders.shipping_amount`) goes to the
+    artists with physical items, shared equally (the cents left over to the first by id),
+    as each ships their own items."""
+    order_of = {payment.order_id: payment.pk for payment in payments}
+    earned: dict = {order_id: {} for order_id in order_of}
+    shippers: dict = {order_id: set() for order_id in order_of}
+    for order_id, artist_id, delivery, subtotal in OrderItem.objects.filter(
+        order_id__in=list(order_of)
+    ).values_list("order_id", "product__artist_id", "product__delivery", "subtotal"):
+        earned[order_id][artist_id] = earned[order_id].get(artist_id, Decimal("0.00")) + subtotal
+        if delivery == ProductDelivery.PHYSICAL:
+            shippers[order_id].add(artist_id)
+    for order_id, shipping in Order.objects.filter(pk__in=list(order_of)).values_list(
+        "pk", "shipping_amount"
+    ):
+        artists = sorted(shippers[order_id])
+        if artists and shipping:
+            share = (shipping / len(artists)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            for artist_id in artists:
+                earned[order_id][artist_id] += share
+            earned[order_id][artists[0]] += shipping - share * len(artists)
+    return {
+        order_of[order_id]: [Payee(artist_id=a, amount=amount) for a, amount in sorted(by.items())]
+        for order_id, by in earned.items()
+    }
