@@ -41,6 +41,9 @@ class TransactionKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
     FEE = "fee", "Processor fee"
     REFUND = "refund", "Refund"
+    # A chargeback: booked like a refund of the disputed amount; reversed if we win it.
+    DISPUTE = "dispute", "Dispute (chargeback)"
+    DISPUTE_WON = "dispute_won", "Dispute won"
     PAYOUT = "payout", "Payout sent"
     PAYOUT_PAID = "payout_paid", "Payout paid"
     PAYOUT_FAILED = "payout_failed", "Payout failed"
@@ -50,7 +53,7 @@ class LedgerTransaction(models.Model):
     id = uuid_primary_key("transaction_id")
     kind = models.CharField(max_length=20, choices=TransactionKind.choices)
     # What makes this transaction once: "payment:<id>", "fee:<id>", "refund:<id>:<cents>",
-    # "payout:<id>", …; a second report of the same movement finds it and writes nothing.
+    # "dispute:<dp_…>", "payout:<id>", …; a second report of the same movement finds it and writes nothing.
     idempotency_key = models.CharField(max_length=200, unique=True)
     payment = models.ForeignKey(
         "shop.Payment",

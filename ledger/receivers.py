@@ -2,9 +2,20 @@
 
 from django.dispatch import receiver
 
-from ledger.services import ledger_payment_record, ledger_refund_record, test_gateway_fee
+from ledger.services import (
+    ledger_dispute_record,
+    ledger_dispute_won_record,
+    ledger_payment_record,
+    ledger_refund_record,
+    test_gateway_fee,
+)
 from shop.models import PaymentGateway
-from shop.payments.signals import payment_completed, payment_refunded
+from shop.payments.signals import (
+    dispute_closed,
+    payment_completed,
+    payment_disputed,
+    payment_refunded,
+)
 
 
 @receiver(payment_completed, dispatch_uid="ledger_payment_completed")
@@ -18,3 +29,14 @@ def book_payment(sender, *, payment, **kwargs) -> None:
 @receiver(payment_refunded, dispatch_uid="ledger_payment_refunded")
 def book_refund(sender, *, payment, amount, refunded_total, **kwargs) -> None:
     ledger_refund_record(payment=payment, amount=amount, refunded_total=refunded_total)
+
+
+@receiver(payment_disputed, dispatch_uid="ledger_payment_disputed")
+def book_dispute(sender, *, payment, amount, dispute_ref, **kwargs) -> None:
+    ledger_dispute_record(payment=payment, amount=amount, dispute_ref=dispute_ref)
+
+
+@receiver(dispute_closed, dispatch_uid="ledger_dispute_closed")
+def book_dispute_closed(sender, *, payment, dispute_ref, won, **kwargs) -> None:
+    if won:
+        ledger_dispute_won_record(payment=payment, dispute_ref=dispute_ref)

@@ -232,12 +232,20 @@ def _earned(rows) -> dict:
 
 
 def refund_booking(
-    *, payment, earned: dict, refunded_before: Decimal, refunded_total: Decimal, at: datetime
+    *,
+    payment,
+    earned: dict,
+    refunded_before: Decimal,
+    refunded_total: Decimal,
+    at: datetime,
+    kind: str = TransactionKind.REFUND,
+    key: str | None = None,
 ) -> Booking:
-    """Money given back to the fan: out of the cash, reversed from each artist's part and
-    the platform's commission in proportion. Computed from running totals, so partial
-    refunds add up exactly to the whole once everything is refunded. The processor's fee
-    is not given back (Stripe keeps it), so it stays charged."""
+    """Money given back to the fan (a refund, or a chargeback: `kind`): out of the cash,
+    reversed from each artist's part and the platform's commission in proportion.
+    Computed from running totals, so partial refunds add up exactly to the whole once
+    everything is refunded. The processor's fee is not given back (Stripe keeps it), so
+    it stays charged."""
 
     def part(value: Decimal, total: Decimal) -> Decimal:
         return cents(value * total / payment.amount)
@@ -256,13 +264,22 @@ def refund_booking(
         ]
     lines.append(Line(Account.PLATFORM_REVENUE, EntryKind.REFUND, amount - artists_part))
     return Booking(
-        kind=TransactionKind.REFUND,
-        key=f"refund:{payment.pk}:{int(refunded_total / CENT)}",
+        kind=kind,
+        key=key or f"refund:{payment.pk}:{int(refunded_total / CENT)}",
         lines=lines,
         currency=payment.currency,
         at=at,
         payment_id=payment.pk,
-        description="Refund",
+        description=TransactionKind(kind).label,
+    )
+
+
+def _booked_earnings(payment) -> dict:
+    return _earned(
+        LedgerEntry.objects.filter(
+            transaction__idempotency_key=f"payment:{payment.pk}",
+            account=Account.ARTIST_PAYABLE,
+        ).values_list("artist_id", "kind", "amount")
     )
 
 
@@ -275,15 +292,55 @@ def ledger_refund_record(
     return book(
         refund_booking(
             payment=payment,
-            earned=_earned(
-                LedgerEntry.objects.filter(
-                    transaction__idempotency_key=f"payment:{payment.pk}",
-                    account=Account.ARTIST_PAYABLE,
-                ).values_list("artist_id", "kind", "amount")
-            ),
+            earned=_booked_earnings(payment),
             refunded_before=refunded_total - amount,
             refunded_total=refunded_total,
             at=timezone.now(),
+        )
+    )
+
+
+def ledger_dispute_record(
+    *, payment, amount: Decimal, dispute_ref: str
+) -> LedgerTransaction | None:
+    """Book a chargeback once (keyed by the gateway's dispute): the disputed amount leaves
+    the cash and is taken back from the artists in proportion, like a refund, at once."""
+    ledger_payment_record(payment=payment)
+    return book(
+        refund_booking(
+            payment=payment,
+            earned=_booked_earnings(payment),
+            refunded_before=Decimal(0),
+            refunded_total=min(amount, payment.amount),
+            at=timezone.now(),
+            kind=TransactionKind.DISPUTE,
+            key=f"dispute:{dispute_ref}",
+        )
+    )
+
+
+def ledger_dispute_won_record(*, payment, dispute_ref: str) -> LedgerTransaction | None:
+    """A chargeback we won: the money came back, so the dispute's booking is reversed
+    line for line, once. A lost one changes nothing more."""
+    now = timezone.now()
+    lines = [
+        Line(entry.account, entry.kind, -entry.amount, entry.artist_id, now)
+        for entry in LedgerEntry.objects.filter(
+            transaction__idempotency_key=f"dispute:{dispute_ref}"
+        )
+    ]
+    if not lines:
+        logger.warning("Dispute %s was won but never booked.", dispute_ref)
+        return None
+    return book(
+        Booking(
+            kind=TransactionKind.DISPUTE_WON,
+            key=f"dispute_won:{dispute_ref}",
+            lines=lines,
+            currency=payment.currency,
+            at=now,
+            payment_id=payment.pk,
+            description=TransactionKind.DISPUTE_WON.label,
         )
     )
 

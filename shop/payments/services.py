@@ -42,7 +42,12 @@ from shop.payments.gateways import (
     gateway_named,
 )
 from shop.payments.hooks import PaymentOutcome, payment_outcome_dispatch
-from shop.payments.signals import payment_completed, payment_refunded
+from shop.payments.signals import (
+    dispute_closed,
+    payment_completed,
+    payment_disputed,
+    payment_refunded,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -638,6 +643,23 @@ def _apply(payment: Payment, event: GatewayEvent, by) -> None:
         payment_record_refund(
             payment=payment, refunded_total=from_cents(event.refunded_total_cents or 0), by=by
         )
+    elif event.outcome in {Outcome.DISPUTED, Outcome.DISPUTE_CLOSED}:
+        # ledger: the payment's status stays; the books hear of the chargeback.
+        locked = _lock(payment)
+        if event.outcome == Outcome.DISPUTED:
+            payment_disputed.send(
+                sender=Payment,
+                payment=locked,
+                amount=from_cents(event.amount_cents or 0),
+                dispute_ref=event.dispute_ref,
+            )
+        else:
+            dispute_closed.send(
+                sender=Payment,
+                payment=locked,
+                dispute_ref=event.dispute_ref,
+                won=bool(event.dispute_won),
+            )
 
 
 def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
