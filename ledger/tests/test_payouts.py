@@ -153,3 +153,14 @@ def test_the_management_command_runs_the_same_payouts(capsys):
     out = capsys.readouterr().out
     assert "1 payouts, 90.00 in all" in out
     assert "0 payouts" in out
+
+
+def test_beats_task_runs_the_payouts(settings):
+    from ledger.tasks import payouts_run as payouts_run_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["ledger-payouts-run"]["task"] == payouts_run_task.name
+    artist = artist_with_method()
+    earn(artist, "100.00")
+
+    assert payouts_run_task.delay().get() == 1
+    assert payouts_run_task.delay().get() == 0
