@@ -215,6 +215,7 @@ def payouts_run(*, now: datetime | None = None) -> PayoutRun:
     """Pay every artist whose available balance reaches PAYOUT_MINIMUM, once per period.
     Safe to run again or at the same moment as another run: see the module's docstring.
     Connect payouts are transferred at once; file payouts wait for staff's batch."""
+    # Imported here: the backends settle payouts through this module's status moves.
     from ledger.backends import backend_named
 
     now = now or timezone.now()

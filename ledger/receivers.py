@@ -3,11 +3,11 @@
 from django.dispatch import receiver
 
 from ledger.services import (
+    fee_of_test_gateway,
     ledger_dispute_record,
     ledger_dispute_won_record,
     ledger_payment_record,
     ledger_refund_record,
-    test_gateway_fee,
 )
 from shop.models import PaymentGateway
 from shop.payments.signals import (
@@ -22,7 +22,7 @@ from shop.payments.signals import (
 def book_payment(sender, *, payment, **kwargs) -> None:
     # The test gateway's fee is known now; Stripe's is read from its balance transaction
     # by ledger.tasks.stripe_fees_record, which books it later (before the holding ends).
-    fee = test_gateway_fee(payment.amount) if payment.gateway == PaymentGateway.TEST else None
+    fee = fee_of_test_gateway(payment.amount) if payment.gateway == PaymentGateway.TEST else None
     ledger_payment_record(payment=payment, fee=fee)
 
 

@@ -33,7 +33,7 @@ def commission_percent(purpose: str) -> Decimal:
     return Decimal(str(by_purpose.get(purpose, settings.PLATFORM_COMMISSION_PERCENT)))
 
 
-def test_gateway_fee(amount: Decimal) -> Decimal:
+def fee_of_test_gateway(amount: Decimal) -> Decimal:
     """The test gateway's fee model, shaped like a card processor's (percent + fixed)."""
     fee = amount * Decimal(settings.LEDGER_TEST_FEE_PERCENT) / 100
     return min(amount, cents(fee + Decimal(settings.LEDGER_TEST_FEE_FIXED)))
@@ -358,7 +358,9 @@ def ledger_payments_record_bulk(*, payments) -> int:
         booking = payment_booking(payment=payment, payees=payees, at=at)
         bookings.append(booking)
         bookings.append(
-            fee_booking(payment=payment, payees=payees, fee=test_gateway_fee(payment.amount), at=at)
+            fee_booking(
+                payment=payment, payees=payees, fee=fee_of_test_gateway(payment.amount), at=at
+            )
         )
         if payment.refunded_amount:
             earned = _earned(
