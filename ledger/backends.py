@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -35,7 +36,7 @@ from ledger.models import (
 from ledger.payouts import payout_mark_failed, payout_mark_paid
 from ledger.services import ledger_fee_record
 from musicplatform.db import well_formed_uuids
-from notifications.models import NotificationType
+from notifications.models import Notification, NotificationType
 from notifications.services import notifications_create
 from shop.models import PaymentGateway
 from shop.payments.gateways.stripe import WEBHOOK_TOLERANCE_SECONDS, stripe_client
@@ -337,12 +338,20 @@ def connect_event_handle(*, payload: dict) -> None:
             .select_related("artist")
             .first()
         )
-        if account is not None and account.artist.user_id:
+        # Told once per Stripe event, however often Stripe delivers it.
+        told = uuid.uuid5(uuid.NAMESPACE_URL, f"stripe-event:{payload.get('id')}")
+        if (
+            account is not None
+            and account.artist.user_id
+            and not Notification.objects.filter(
+                related_resource_type="stripe_event", related_resource_id=told
+            ).exists()
+        ):
             notifications_create(
                 recipient_ids=[account.artist.user_id],
                 notification_type=NotificationType.PAYOUT,
                 title="Stripe could not pay your bank",
                 message="Check your bank details in your Stripe account; Stripe will try again.",
-                resource_type="artist",
-                resource_id=account.artist_id,
+                resource_type="stripe_event",
+                resource_id=told,
             )

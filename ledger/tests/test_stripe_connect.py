@@ -15,6 +15,7 @@ from ledger.models import ConnectAccount, LedgerTransaction, Payout, PayoutStatu
 from ledger.payouts import payouts_run
 from ledger.selectors import artist_balance
 from ledger.services import ledger_payment_record
+from notifications.models import Notification
 from shop.models import PaymentGateway
 from shop.tests import stripe_stub
 from shop.tests.factories import PaymentFactory
@@ -249,3 +250,17 @@ def test_stripes_fee_is_read_from_the_balance_transaction_and_booked_once(stripe
         "%5B", "["
     ).replace("%5D", "]")
     assert Payout.objects.count() == 0
+
+
+def test_a_failed_bank_payout_at_stripe_is_told_to_the_artist_once(client):
+    artist = connected_artist()
+    event = stripe_stub.event(
+        "payout.failed", {"id": "po_1Failed", "object": "payout", "status": "failed"}
+    )
+    event["account"] = artist.connect_account.stripe_account_id
+
+    post_connect_webhook(client, event)
+    post_connect_webhook(client, event)
+
+    told = Notification.objects.filter(user=artist.user, notification_type="payout")
+    assert [n.title for n in told] == ["Stripe could not pay your bank"]
