@@ -5,6 +5,7 @@ It runs in the transaction that moved the payment, with the payment locked.
 """
 
 from communities.models import CommunitySubscription
+from communities.selectors import subscription_payees
 
 
 class SubscriptionPayments:
@@ -34,3 +35,6 @@ class SubscriptionPayments:
 
     def url(self, *, payment) -> str:
         return payment.subscription.get_absolute_url()
+
+    def payees(self, *, payments) -> dict:
+        return subscription_payees(payments=payments)

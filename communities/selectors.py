@@ -39,6 +39,7 @@ from communities.models import (
 from musicplatform.cache import cached
 from musicplatform.formatting import money_format
 from notifications.models import StatusHistory
+from payments.purposes import Payee
 
 INFO_TIMEOUT = 600
 ACCESS_TIMEOUT = 300
@@ -475,3 +476,18 @@ def upgrade_charge(*, subscription: CommunitySubscription, new_price: Decimal, n
     share = Decimal(int(remaining.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (share * (new_price - subscription.price)).quantize(CENT, rounding=ROUND_DOWN)
     return max(amount, Decimal("0.00"))
+
+
+def subscription_payees(*, payments) -> dict:
+    """A membership's payment earns the community's artist all of it; by payment id, in
+    one query for any number."""
+    artist_of = dict(
+        CommunitySubscription.objects.filter(
+            pk__in=[payment.subscription_id for payment in payments]
+        ).values_list("pk", "community__artist_id")
+    )
+    return {
+        payment.pk: [Payee(artist_id=artist_of[payment.subscription_id], amount=payment.amount)]
+        for payment in payments
+        if payment.subscription_id in artist_of
+    }

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("accounts.urls")),
     path("", include("content.urls")),
+    # Earnings, statements and Stripe Connect, under the artist's own addresses.
+    path("", include("ledger.urls")),
     path("artists/", include("artists.urls")),
     path("communities/", include("communities.urls")),
     path("notifications/", include("notifications.urls")),

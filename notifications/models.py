@@ -18,6 +18,7 @@ class NotificationType(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscriptions renewed, in grace or ended"
     VERIFICATION = "verification", "Artist verification decisions"
     LIVE_EVENT = "live_event", "Live events scheduled or starting"
+    PAYOUT = "payout", "Payouts of my earnings sent, paid or failed"
 
 
 # What arrives by email for a user who has not chosen: orders, subscriptions and account
@@ -28,6 +29,7 @@ EMAILED_BY_DEFAULT = frozenset(
         NotificationType.SALE,
         NotificationType.SUBSCRIPTION,
         NotificationType.VERIFICATION,
+        NotificationType.PAYOUT,
     }
 )
 

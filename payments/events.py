@@ -26,6 +26,10 @@ class Outcome(StrEnum):
     # The payment's refunded total is now `refunded_total_cents` (a running total, not a
     # delta, so that repeated or late news can never add a refund twice).
     REFUNDED = "refunded"
+    # ledger: a chargeback opened (`amount_cents` withdrawn) or closed (`dispute_won`); the
+    # payment's status stays, the ledger hears of it (payments/signals.py).
+    DISPUTED = "disputed"
+    DISPUTE_CLOSED = "dispute_closed"
     # Recorded for the audit trail, changes nothing.
     IGNORED = "ignored"
 
@@ -57,6 +61,9 @@ class GatewayEvent:
     # the gateway's reference of that card (Stripe's pm_…), which names a saved card by it.
     paid_with: str = ""
     paid_with_ref: str | None = None
+    # ledger: Stripe's dispute (dp_…) and, when it closed, whether we won it.
+    dispute_ref: str | None = None
+    dispute_won: bool | None = None
 
 
 class MalformedEvent(ValueError):
@@ -77,6 +84,7 @@ _TEXT_FIELDS = {
     # A saved card's label takes what a payment says it was paid with.
     "paid_with": 100,
     "paid_with_ref": 255,
+    "dispute_ref": 255,
 }
 
 

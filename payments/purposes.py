@@ -9,9 +9,21 @@ order or subscription: one lock order everywhere). This app imports none of them
 writes none of their rows: their handlers do (docs/payments.md, "Purposes").
 """
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
+from uuid import UUID
 
 from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class Payee:
+    """An artist who earns from a payment (the ledger books their share)."""
+
+    artist_id: UUID
+    # The part of the payment's gross that pays for this artist's goods or community.
+    amount: Decimal
 
 
 class PurposeHandler(Protocol):
@@ -32,6 +44,11 @@ class PurposeHandler(Protocol):
 
     def url(self, *, payment) -> str:
         """Where the payer sees what the payment was for."""
+
+    def payees(self, *, payments) -> dict[UUID, list[Payee]]:
+        """Who earns from each of these payments of this purpose, by payment id, in a
+        fixed number of queries however many (generate_data books them in bulk); a
+        payment no artist earns from (platform revenue) maps to an empty list."""
 
 
 class PurposeNotRegistered(LookupError):

@@ -39,7 +39,12 @@ from payments.models import (
     SavedPaymentMethod,
 )
 from payments.purposes import purpose_handler
-from payments.signals import payment_completed, payment_refunded
+from payments.signals import (
+    dispute_closed,
+    payment_completed,
+    payment_disputed,
+    payment_refunded,
+)
 from shop.models import FeaturedItem, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -396,6 +401,7 @@ def payment_confirm(
         _record_how_paid(locked, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
         if changed:
             purpose_handler(locked.purpose).completed(payment=locked, by=by)
+            # The books (ledger) hear of the money in this same transaction.
             payment_completed.send(sender=Payment, payment=locked, by=by)
             _notify(
                 locked,
@@ -521,7 +527,13 @@ def payment_record_refund(*, payment: Payment, refunded_total: Decimal, by=None)
                 entity_type="payment",
             )
         purpose_handler(locked.purpose).refunded(payment=locked, by=by)
-        payment_refunded.send(sender=Payment, payment=locked, by=by)
+        payment_refunded.send(
+            sender=Payment,
+            payment=locked,
+            by=by,
+            amount=given_back,
+            refunded_total=refunded_total,
+        )
         _notify(
             locked,
             title="Payment refunded",
@@ -636,6 +648,23 @@ def _apply(payment: Payment, event: GatewayEvent, by) -> None:
         payment_record_refund(
             payment=payment, refunded_total=from_cents(event.refunded_total_cents or 0), by=by
         )
+    elif event.outcome in {Outcome.DISPUTED, Outcome.DISPUTE_CLOSED}:
+        # ledger: the payment's status stays; the books hear of the chargeback.
+        locked = _lock(payment)
+        if event.outcome == Outcome.DISPUTED:
+            payment_disputed.send(
+                sender=Payment,
+                payment=locked,
+                amount=from_cents(event.amount_cents or 0),
+                dispute_ref=event.dispute_ref,
+            )
+        else:
+            dispute_closed.send(
+                sender=Payment,
+                payment=locked,
+                dispute_ref=event.dispute_ref,
+                won=bool(event.dispute_won),
+            )
 
 
 def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:

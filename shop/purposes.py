@@ -8,6 +8,7 @@ from musicplatform.tasks import enqueue_on_commit
 from payments.models import Payment, PaymentStatus
 from payments.tasks import payment_refund_unwanted
 from shop.models import FeaturedItem, Order, OrderStatus
+from shop.selectors import order_payees
 
 
 def _refund_later(payment: Payment) -> None:
@@ -51,6 +52,9 @@ class OrderPayments:
     def url(self, *, payment: Payment) -> str:
         return reverse("shop:order", args=[payment.order_id])
 
+    def payees(self, *, payments) -> dict:
+        return order_payees(payments=payments)
+
 
 class FeaturedPayments:
     def completed(self, *, payment: Payment, by) -> None:
@@ -76,3 +80,7 @@ class FeaturedPayments:
     def url(self, *, payment: Payment) -> str:
         # A placement has no page of its own; its payer learns of it in notifications.
         return reverse("notifications:list")
+
+    def payees(self, *, payments) -> dict:
+        """An artist paying for a placement pays the platform: no artist earns from it."""
+        return {payment.pk: [] for payment in payments}

@@ -2,13 +2,14 @@
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
 from payments.models import PaymentStatus
+from payments.purposes import Payee
 from shop.models import (
     FeaturedItem,
     Order,
@@ -306,3 +307,32 @@ def featured_items_live() -> QuerySet[FeaturedItem]:
         .filter(Q(payment__isnull=True) | Q(payment__payment_status=PaymentStatus.COMPLETED))
         .order_by("position", "start_date", "pk")
     )
+
+
+def order_payees(*, payments) -> dict:
+    """Who earns from each order payment, by payment id, in two queries for any number:
+    each item's artist its subtotal; the shipping (`orders.shipping_amount`) goes to the
+    artists with physical items, shared equally (the cents left over to the first by id),
+    as each ships their own items."""
+    order_of = {payment.order_id: payment.pk for payment in payments}
+    earned: dict = {order_id: {} for order_id in order_of}
+    shippers: dict = {order_id: set() for order_id in order_of}
+    for order_id, artist_id, delivery, subtotal in OrderItem.objects.filter(
+        order_id__in=list(order_of)
+    ).values_list("order_id", "product__artist_id", "product__delivery", "subtotal"):
+        earned[order_id][artist_id] = earned[order_id].get(artist_id, Decimal("0.00")) + subtotal
+        if delivery == ProductDelivery.PHYSICAL:
+            shippers[order_id].add(artist_id)
+    for order_id, shipping in Order.objects.filter(pk__in=list(order_of)).values_list(
+        "pk", "shipping_amount"
+    ):
+        artists = sorted(shippers[order_id])
+        if artists and shipping:
+            share = (shipping / len(artists)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            for artist_id in artists:
+                earned[order_id][artist_id] += share
+            earned[order_id][artists[0]] += shipping - share * len(artists)
+    return {
+        order_of[order_id]: [Payee(artist_id=a, amount=amount) for a, amount in sorted(by.items())]
+        for order_id, by in earned.items()
+    }

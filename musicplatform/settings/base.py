@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Exchange, Queue
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "catalogue",
     "notifications",
     "operations",
+    "ledger",
 ]
 
 MIDDLEWARE = [
@@ -415,6 +417,32 @@ COMMUNITY_FEE_MIN = Decimal(env("COMMUNITY_FEE_MIN", "0.50"))
 COMMUNITY_FEE_MAX = Decimal(env("COMMUNITY_FEE_MAX", "1000.00"))
 # --- end of payments ---
 
+# --- Ledger and payouts (ledger/, docs/payments.md "Ledger and payouts") ---
+# The platform's cut of an artist's sale, in percent; per purpose ("order",
+# "subscription") through LEDGER_COMMISSION_BY_PURPOSE="subscription=8,order=12".
+PLATFORM_COMMISSION_PERCENT = Decimal(env("PLATFORM_COMMISSION_PERCENT", "10"))
+PLATFORM_COMMISSION_PERCENT_BY_PURPOSE = {
+    purpose: Decimal(percent)
+    for purpose, _, percent in (
+        item.partition("=") for item in env_list("LEDGER_COMMISSION_BY_PURPOSE", [])
+    )
+}
+# The built-in test gateway's fee model (a card processor's shape: percent + fixed).
+LEDGER_TEST_FEE_PERCENT = Decimal(env("LEDGER_TEST_FEE_PERCENT", "2.9"))
+LEDGER_TEST_FEE_FIXED = Decimal(env("LEDGER_TEST_FEE_FIXED", "0.30"))
+# Earnings are pending this long (refunds and chargebacks come early), then available.
+LEDGER_HOLDING_DAYS = int(env("LEDGER_HOLDING_DAYS", "7"))
+# Artists are paid when their available balance reaches this much.
+PAYOUT_MINIMUM = Decimal(env("PAYOUT_MINIMUM", "20.00"))
+# The platform's own account, the debtor of SEPA credit-transfer files.
+PAYOUT_SEPA_DEBTOR_NAME = env("PAYOUT_SEPA_DEBTOR_NAME", "Music Platform")
+PAYOUT_SEPA_DEBTOR_IBAN = env("PAYOUT_SEPA_DEBTOR_IBAN", "DE89370400440532013000")
+PAYOUT_SEPA_DEBTOR_BIC = env("PAYOUT_SEPA_DEBTOR_BIC", "COBADEFFXXX")
+# Stripe signs Connect events (account.updated, transfer.*, payout.*) with the secret of
+# the Connect webhook endpoint (/payouts/webhooks/stripe/).
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET")
+# --- end of ledger ---
+
 # Key that encrypts artists' payout details at rest (Fernet, urlsafe base64 of 32 bytes).
 PAYOUT_ENCRYPTION_KEY = env("PAYOUT_ENCRYPTION_KEY", "3gS5cVvJ0iX9r1mY7C8yQ0b3dQ2aN6kZpTfWlEoHuRs=")
 
@@ -453,6 +481,7 @@ CELERY_TASK_ROUTES = {
     "payments.tasks.payment_refund_unwanted": {"queue": "payments"},
     "payments.tasks.saved_payment_method*": {"queue": "payments"},
     "shop.tasks.orders_release_abandoned": {"queue": "payments"},
+    "ledger.tasks.*": {"queue": "payments"},
     "accounts.tasks.*": {"queue": "maintenance"},
     "content.tasks.share_links_purge": {"queue": "maintenance"},
 }
@@ -512,6 +541,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60,
     },
     # Plays counted in Redis into tracks.play_count (catalogue/plays.py).
+    "ledger-payouts-run": {
+        "task": "ledger.tasks.payouts_run",
+        "schedule": crontab(minute=0, hour=6, day_of_week="monday"),
+    },
+    "ledger-stripe-fees-record": {
+        "task": "ledger.tasks.stripe_fees_record",
+        "schedule": 3600,
+    },
     "catalogue-plays-flush": {
         "task": "catalogue.tasks.plays_flush",
         "schedule": 60,

@@ -159,6 +159,13 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # Staff may look at payout methods, but only the artist says where the money goes.
     "artists:payout_default": owner_only(GO, staff=FORBIDDEN),
     "artists:payout_delete": owner_only(GO, staff=FORBIDDEN),
+    # ledger: earnings and statements (staff may look), Stripe Connect (only the artist)
+    "ledger:earnings": owner_only(staff=OK),
+    "ledger:statement_print": owner_only(staff=OK),
+    "ledger:statement_csv": owner_only(staff=OK),
+    "ledger:connect": owner_only(staff=OK),
+    "ledger:connect_start": owner_only(GO, staff=FORBIDDEN),
+    "ledger:stripe_webhook": every(INVALID),  # unsigned: refused whoever sends it
     # content
     "content:feed": signed_in(OK),
     "content:explore": every(OK),
@@ -307,6 +314,8 @@ POST_ONLY = {
     "shop:shipping_rate_delete",
     "payments:start",
     "payments:stripe_webhook",
+    "ledger:connect_start",
+    "ledger:stripe_webhook",
     "catalogue:buy",
     "catalogue:wishlist",
     "catalogue:collection_visibility",
@@ -569,6 +578,11 @@ def _build_world() -> dict:
         "artists:dashboard_csv": {"artist_id": owner_artist.pk},
         "artists:payout_default": {"artist_id": owner_artist.pk, "payout_id": payout.pk},
         "artists:payout_delete": {"artist_id": owner_artist.pk, "payout_id": payout.pk},
+        "ledger:earnings": {"artist_id": owner_artist.pk},
+        "ledger:statement_print": {"artist_id": owner_artist.pk},
+        "ledger:statement_csv": {"artist_id": owner_artist.pk},
+        "ledger:connect": {"artist_id": owner_artist.pk},
+        "ledger:connect_start": {"artist_id": owner_artist.pk},
         "content:artist_follow": {"artist_id": owner_artist.pk},
         "content:post_detail": {"post_id": post.pk},
         "content:post_edit": {"post_id": post.pk},

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "healthz_live": "plain text for the liveness probe",
     "artists:verification_document": "the uploaded file itself",
     "artists:dashboard_csv": "a CSV download",
+    "ledger:statement_csv": "a CSV download",
     "communities:event_messages": "the live event's messages, polled by htmx into its page",
     "communities:forum_chat": "new chat messages, polled by htmx into the chat forum's page",
     "catalogue:track_audio": "the audio stream itself",

@@ -24,6 +24,7 @@ PROJECT_APPS = [
     "payments",
     "catalogue",
     "notifications",
+    "ledger",
 ]
 # pgserver's PostgreSQL ships without the uuid-ossp extension the document loads; the
 # reference's uuid_generate_v4() is given by a function that does the same.

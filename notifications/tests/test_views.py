@@ -134,6 +134,7 @@ def test_email_preferences_default_to_money_and_account_matters_and_can_be_chang
         "sale",
         "subscription",
         "verification",
+        "payout",
     }
 
     client.post(reverse("notifications:email_preferences"), {"emailed_types": ["post", "order"]})

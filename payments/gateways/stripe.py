@@ -433,6 +433,18 @@ def event_from_stripe(payload: dict) -> GatewayEvent:
             currency=obj.get("currency"),
             refunded_total_cents=obj.get("amount_refunded"),
         )
+    elif event_type in {"charge.dispute.created", "charge.dispute.closed"}:
+        # ledger: a chargeback; its object is the dispute, naming the PaymentIntent.
+        closed = event_type == "charge.dispute.closed"
+        event = GatewayEvent(
+            **base,
+            outcome=Outcome.DISPUTE_CLOSED if closed else Outcome.DISPUTED,
+            gateway_payment_id=obj.get("payment_intent"),
+            amount_cents=obj.get("amount"),
+            currency=obj.get("currency"),
+            dispute_ref=obj.get("id"),
+            dispute_won=obj.get("status") == "won" if closed else None,
+        )
     else:
         event = GatewayEvent(**base, outcome=Outcome.IGNORED, payment_id=metadata.get("payment_id"))
     return event_checked(replace(event, payload=payload))

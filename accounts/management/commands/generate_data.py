@@ -18,7 +18,9 @@ A database that already holds generated data is refused unless `--append` is giv
 adds another run (`gen2_…`) beside the first.
 """
 
+import hashlib
 import time
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -29,6 +31,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.services.listing import member_counts_refresh
+from ledger.services import ledger_payments_record_bulk
+from payments.models import Payment, PaymentStatus
 from shop.demo_files import demo_download
 from shop.models import private_storage
 
@@ -186,6 +190,7 @@ class Generator:
         yield "likes", c.likes, self.likes
         yield "products", c.products, self.products
         yield "orders", c.orders, self.orders
+        yield "ledger", max(c.subscriptions, c.orders), self.ledger
         yield "forum posts", c.forum_posts, self.forum_posts
         yield "notifications", c.notifications, self.notifications
 
@@ -541,6 +546,21 @@ class Generator:
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
             params,
+        )
+
+    def ledger(self, cur, lo, hi):
+        """The books of the completed payments made above (subscription and order payment
+        number lo…hi), through the ledger's one bulk function."""
+        ids = [
+            uuid.UUID(hashlib.md5(f"{self.tag}:{kind}:{n}".encode()).hexdigest())  # noqa: S324 - the ids' own recipe
+            for kind, count in (
+                ("subscription-payment", self.c.subscriptions),
+                ("order-payment", self.c.orders),
+            )
+            for n in range(lo, min(hi, count) + 1)
+        ]
+        ledger_payments_record_bulk(
+            payments=Payment.objects.filter(pk__in=ids, payment_status=PaymentStatus.COMPLETED)
         )
 
     def forum_posts(self, cur, lo, hi):

@@ -39,6 +39,7 @@ from communities.models import (
     SubscriptionInterval,
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
+from ledger.services import ledger_payments_record_bulk
 from notifications.models import Notification, StatusHistory
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from shop.demo_files import demo_download
@@ -314,6 +315,11 @@ def _seed(now: datetime) -> None:
     _seed_status_history(accounts, artists["Luna Vega"], order)
     seed_releases(artists=artists, communities=communities, genres=genres)
     _seed_pictures(accounts, artists, posts)
+    # The demo's payments in the books, so artists' Earnings pages have something to show
+    # (booked once: running seed_demo again adds nothing).
+    ledger_payments_record_bulk(
+        payments=Payment.objects.filter(payment_status=PaymentStatus.COMPLETED)
+    )
 
 
 def _seed_taxonomy() -> tuple[dict[str, Genre], dict[str, Language]]:
