@@ -19,6 +19,7 @@ from communities.services.common import (
     is_artist_of,
     require_access,
     require_manager,
+    require_slow_mode_respected,
     serialise,
 )
 from content.media import check_upload
@@ -26,7 +27,7 @@ from content.models import MediaType
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import unannounced_ids
+from notifications.services import notifications_create, unannounced_ids
 
 
 def forum_create(
@@ -91,6 +92,16 @@ def forum_post_create(
         if kind == ForumType.ALL_CHAT:
             serialise(f"forum-chat:{forum.pk}")
             fields["created_at"] = ClockTimestamp()
+        if forum.slow_mode_seconds:
+            require_slow_mode_respected(
+                community_id=community.pk,
+                user=by,
+                seconds=forum.slow_mode_seconds,
+                last_posted_at=ForumPost.objects.filter(forum=forum, user=by)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)
+                .first(),
+            )
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
             fields["media_urls"] = private_media_store(items=[checked], community_id=community.pk)
@@ -168,4 +179,18 @@ def forum_post_mark_answered(*, post: ForumPost, community: Community, by, answe
     require_manager(community, by)
     if post.forum.forum_type != ForumType.SUGGESTIONS:
         raise CommunityError("Only suggestions are answered.")
-    ForumPost.objects.filter(pk=post.pk).update(is_answered=answered)
+    with transaction.atomic():
+        changed = (
+            ForumPost.objects.filter(pk=post.pk)
+            .exclude(is_answered=answered)
+            .update(is_answered=answered)
+        )
+        if changed and answered and post.user_id != by.pk:
+            notifications_create(
+                recipient_ids=[post.user_id],
+                notification_type=NotificationType.SUGGESTION_ANSWERED,
+                title=f"{community.artist.artist_name} answered your suggestion",
+                message=post.title or (post.content or "")[:200],
+                resource_type="forum_post",
+                resource_id=post.pk,
+            )
