@@ -286,14 +286,14 @@ def member_mute(
             community=community,
             by=by,
             action=ModerationActionType.MUTE,
-            target=f"{user.display_name} for {_hours_text(hours)}",
+            target=f"{user.display_name} for {hours_text(hours)}",
             target_user_id=user.pk,
             reason=reason,
         )
     return restriction
 
 
-def _hours_text(hours: int) -> str:
+def hours_text(hours: int) -> str:
     if hours % 24:
         return f"{hours} hour{'s' if hours > 1 else ''}"
     days = hours // 24
