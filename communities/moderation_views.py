@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from communities import forms, selectors
@@ -85,10 +86,13 @@ def moderation_queue(request, community_id):
 @require_POST
 def item_moderate(request, community_id, kind, object_id):
     info = _moderator_info(request, community_id)
+    item = selectors.flaggable_item(kind=kind, object_id=object_id)
+    if item is None or not item.moderated_in(info.community):
+        raise Http404
     form = forms.ItemModerationForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose what to do with it.")
-        return redirect_back(request, "communities:moderation", community_id)
+        return redirect_back(request, reverse("communities:moderation", args=[community_id]))
     try:
         services.item_moderate(
             community=info.community,
@@ -101,7 +105,7 @@ def item_moderate(request, community_id, kind, object_id):
         messages.error(request, str(error))
     else:
         messages.success(request, "Done; it is in the moderation log.")
-    return redirect_back(request, "communities:moderation", community_id)
+    return redirect_back(request, reverse("communities:moderation", args=[community_id]))
 
 
 def _member(user_id):

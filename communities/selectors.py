@@ -450,6 +450,13 @@ class FlaggableItem:
     def kind_label(self) -> str:
         return FlaggedKind(self.kind).label
 
+    def moderated_in(self, community: Community) -> bool:
+        """Whether the community's moderators act on it: it is in the community, or (a
+        comment or review) in its artist's space."""
+        if self.community is not None:
+            return self.community.pk == community.pk
+        return self.artist_id == community.artist_id
+
     def delete(self, *, by) -> None:
         from content.services import comment_delete, review_delete
 

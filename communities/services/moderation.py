@@ -214,11 +214,7 @@ def item_moderate(
     if action not in ITEM_ACTIONS:
         raise CommunityError("Choose what to do with it.")
     item = selectors.flaggable_item(kind=kind, object_id=object_id)
-    in_community = item is not None and (
-        (item.community is not None and item.community.pk == community.pk)
-        or (item.community is None and item.artist_id == community.artist_id)
-    )
-    if not in_community:
+    if item is None or not item.moderated_in(community):
         raise CommunityError("That is no longer there.")
     if action in ("lock", "unlock", "pin", "unpin") and kind != FlaggedKind.FORUM_POST:
         raise CommunityError("Only forum posts are locked or pinned.")
