@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
@@ -60,6 +61,8 @@ class CommunityInfo:
     member_count: int
     forums: list[Forum]
     upcoming_events: list[LiveEvent]
+    # The members the artist named moderators, so that asking costs no query.
+    moderator_ids: frozenset[UUID] = frozenset()
 
     @property
     def artist_user_id(self) -> UUID | None:
@@ -67,11 +70,20 @@ class CommunityInfo:
 
 
 def community_info_key(community_id) -> str:
-    return f"communities:info:v1:{community_id}"
+    return f"communities:info:v2:{community_id}"
 
 
 def _community_info(community_id) -> CommunityInfo | None:
-    community = Community.objects.select_related("artist").filter(pk=community_id).first()
+    community = (
+        Community.objects.select_related("artist")
+        .annotate(
+            moderator_ids=ArraySubquery(
+                CommunityModerator.objects.filter(community=OuterRef("pk")).values("user_id")
+            )
+        )
+        .filter(pk=community_id)
+        .first()
+    )
     if community is None:
         return None
     return CommunityInfo(
@@ -84,6 +96,7 @@ def _community_info(community_id) -> CommunityInfo | None:
                 status__in=[LiveEventStatus.SCHEDULED, LiveEventStatus.LIVE],
             ).order_by("start_time")[:UPCOMING_EVENTS]
         ),
+        moderator_ids=frozenset(community.moderator_ids),
     )
 
 
@@ -385,8 +398,7 @@ EXCERPT_LENGTH = 120
 def is_moderator(*, info: CommunityInfo, user) -> bool:
     """The artist, staff, or a member the artist named moderator."""
     return can_manage(info=info, user=user) or (
-        user.is_authenticated
-        and CommunityModerator.objects.filter(community_id=info.community.pk, user=user).exists()
+        user.is_authenticated and user.pk in info.moderator_ids
     )
 
 

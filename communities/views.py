@@ -134,8 +134,7 @@ def community_detail(request, community_id):
             "is_artist": selectors.is_community_artist(info=info, user=user),
             "subscription": subscription,
             "is_member": can_view and subscription is not None and subscription.is_active,
-            # Only members can be moderators: nobody else costs the query.
-            "is_moderator": can_view and selectors.is_moderator(info=info, user=user),
+            "is_moderator": selectors.is_moderator(info=info, user=user),
         },
     )
 

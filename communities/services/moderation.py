@@ -80,6 +80,7 @@ def moderator_name(*, community: Community, by, user) -> CommunityModerator:
                 target=user.display_name,
                 target_user_id=user.pk,
             )
+    invalidate_info(community.pk)
     return moderator
 
 
@@ -88,6 +89,7 @@ def moderator_remove(*, community: Community, by, user) -> None:
         raise CommunityError("Only the community's artist removes moderators.")
     with transaction.atomic():
         removed, _ = CommunityModerator.objects.filter(community=community, user=user).delete()
+        invalidate_info(community.pk)
         if removed:
             _log(
                 community=community,
