@@ -122,8 +122,13 @@ def member_moderate(request, community_id, user_id):
     info = _moderator_info(request, community_id)
     member = _member(user_id)
     community = info.community
-    mute_form = forms.MuteForm(request.POST if request.POST.get("do") == "mute" else None)
-    ban_form = forms.BanForm(request.POST if request.POST.get("do") == "ban" else None)
+    # Prefixed: both forms have a reason, on one page.
+    mute_form = forms.MuteForm(
+        request.POST if request.POST.get("do") == "mute" else None, prefix="mute"
+    )
+    ban_form = forms.BanForm(
+        request.POST if request.POST.get("do") == "ban" else None, prefix="ban"
+    )
     if request.method == "POST":
         try:
             done = _member_action(request, community, member, mute_form, ban_form)

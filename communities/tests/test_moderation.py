@@ -303,7 +303,7 @@ def mute(client, community, by, user, hours=24):
     client.force_login(by)
     return client.post(
         reverse("communities:member_moderate", args=[community.pk, user.pk]),
-        {"do": "mute", "hours": str(hours), "reason": "shouting"},
+        {"do": "mute", "mute-hours": str(hours), "mute-reason": "shouting"},
     )
 
 
@@ -394,7 +394,7 @@ def test_a_ban_ends_the_membership_refunds_the_unused_period_and_keeps_them_out(
 
     response = client.post(
         reverse("communities:member_moderate", args=[community.pk, banned.pk]),
-        {"do": "ban", "reason": "harassing other members"},
+        {"do": "ban", "ban-reason": "harassing other members"},
     )
 
     assert response.status_code == 302
@@ -416,7 +416,7 @@ def test_a_ban_needs_a_reason(client, community, moderator, member):
 
     response = client.post(
         reverse("communities:member_moderate", args=[community.pk, member.pk]),
-        {"do": "ban", "reason": "  "},
+        {"do": "ban", "ban-reason": "  "},
     )
 
     assert response.status_code == 400

@@ -70,7 +70,7 @@ MATRIX = {
     "member_moderate": ("get", {}, MANAGERS, set()),
     "member_moderate ": (
         "post",
-        {"do": "mute", "hours": "24"},
+        {"do": "mute", "mute-hours": "24"},
         MANAGERS_ACT,
         {"moderator", "artist", "staff"},
     ),

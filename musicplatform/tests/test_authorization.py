@@ -360,7 +360,7 @@ POST_DATA: dict[str, dict] = {
     "communities:event_messages": {"content": "spam"},
     "communities:flag": {"reason": "spam"},
     "communities:item_moderate": {"action": "hide", "reason": "hijacked"},
-    "communities:member_moderate": {"do": "mute", "hours": "24"},
+    "communities:member_moderate": {"do": "mute", "mute-hours": "24"},
     "communities:slow_mode": {"seconds": "60"},
     "shop:product_edit": {
         "name": "Hijacked",
