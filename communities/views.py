@@ -362,6 +362,7 @@ def forum_detail(request, community_id, forum_id):
         "form": form,
         "may_post": may_post,
         "can_manage": selectors.can_manage(info=info, user=user),
+        "can_moderate": selectors.is_moderator(info=info, user=user),
     }
     if chat:
         context["chat_messages"] = selectors.chat_messages(forum=forum)

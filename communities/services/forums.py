@@ -3,14 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from communities import selectors
 from communities.media import private_media_store
 from communities.models import (
     Community,
+    FlaggedKind,
     Forum,
     ForumPost,
     ForumType,
 )
-from communities.services import CommunityError
+from communities.services import CommunityError, moderation
 from communities.services.common import (
     CHAT_MESSAGE_MAX,
     ClockTimestamp,
@@ -164,15 +166,26 @@ def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = ""
 
 
 def forum_post_delete(*, post: ForumPost, community: Community, by) -> None:
-    """The author deletes their own post; the artist and staff delete any."""
-    if post.user_id != by.pk and not (is_artist_of(community, by) or by.is_staff):
+    """The author deletes their own post; the community's moderators delete any, and
+    that goes in the moderation log."""
+    if post.user_id == by.pk:
+        ForumPost.objects.filter(pk=post.pk).delete()
+        return
+    if not selectors.is_moderator(info=moderation.community_info_of(community), user=by):
         raise CommunityError("You can delete only your own posts.")
-    ForumPost.objects.filter(pk=post.pk).delete()
+    moderation.item_moderate(
+        community=community, kind=FlaggedKind.FORUM_POST, object_id=post.pk, by=by, action="delete"
+    )
 
 
 def forum_post_pin(*, post: ForumPost, community: Community, by, pinned: bool) -> None:
-    require_manager(community, by)
-    ForumPost.objects.filter(pk=post.pk).update(is_pinned=pinned)
+    moderation.item_moderate(
+        community=community,
+        kind=FlaggedKind.FORUM_POST,
+        object_id=post.pk,
+        by=by,
+        action="pin" if pinned else "unpin",
+    )
 
 
 def forum_post_mark_answered(*, post: ForumPost, community: Community, by, answered: bool) -> None:

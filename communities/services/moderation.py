@@ -42,7 +42,7 @@ NOTE_MAX = 500
 
 
 def require_moderator(community: Community, user) -> None:
-    if not selectors.is_moderator(info=_info(community), user=user):
+    if not selectors.is_moderator(info=community_info_of(community), user=user):
         raise CommunityError("Only the community's moderators can do that.")
 
 
@@ -64,7 +64,9 @@ def _log(
 
 def moderator_name(*, community: Community, by, user) -> CommunityModerator:
     """The artist names a member moderator; naming one twice changes nothing."""
-    if not (selectors.is_community_artist(info=_info(community), user=by) or by.is_staff):
+    if not (
+        selectors.is_community_artist(info=community_info_of(community), user=by) or by.is_staff
+    ):
         raise CommunityError("Only the community's artist names moderators.")
     if not selectors.is_member(community_id=community.pk, user=user):
         raise CommunityError(f"{user.display_name} is not a member of {community.name}.")
@@ -85,7 +87,9 @@ def moderator_name(*, community: Community, by, user) -> CommunityModerator:
 
 
 def moderator_remove(*, community: Community, by, user) -> None:
-    if not (selectors.is_community_artist(info=_info(community), user=by) or by.is_staff):
+    if not (
+        selectors.is_community_artist(info=community_info_of(community), user=by) or by.is_staff
+    ):
         raise CommunityError("Only the community's artist removes moderators.")
     with transaction.atomic():
         removed, _ = CommunityModerator.objects.filter(community=community, user=user).delete()
@@ -100,7 +104,7 @@ def moderator_remove(*, community: Community, by, user) -> None:
             )
 
 
-def _info(community: Community):
+def community_info_of(community: Community):
     info = selectors.community_info(community_id=community.pk)
     if info is None:
         raise CommunityError("This community no longer exists.")
@@ -262,7 +266,7 @@ def _require_restrictable(community: Community, by, user) -> None:
     require_moderator(community, by)
     if user.pk == by.pk:
         raise CommunityError("You cannot mute or ban yourself.")
-    if user.is_staff or selectors.is_moderator(info=_info(community), user=user):
+    if user.is_staff or selectors.is_moderator(info=community_info_of(community), user=user):
         raise CommunityError(
             f"{user.display_name} is a moderator here; the artist can remove them as moderator first."
         )
@@ -319,7 +323,7 @@ def member_ban(*, community: Community, by, user, reason: str):
     """End the member's membership, refund the unused period through the payment service,
     and keep them from joining again. Banning a banned member changes nothing."""
     _require_restrictable(community, by, user)
-    if selectors.is_community_artist(info=_info(community), user=user):
+    if selectors.is_community_artist(info=community_info_of(community), user=user):
         raise CommunityError("The artist cannot be banned from their own community.")
     reason = reason.strip()
     if not reason:

@@ -268,7 +268,8 @@ def test_every_action_is_in_the_log_the_other_moderators_read(
 ):
     topic = ForumPostFactory(forum=ForumFactory(community=community, forum_type="artist_forum"))
     client.force_login(moderator)
-    for action in ("lock", "pin", "hide"):
+    client.post(reverse("communities:post_pin", args=[community.pk, topic.pk]), {"pinned": "1"})
+    for action in ("lock", "hide"):
         client.post(
             reverse("communities:item_moderate", args=[community.pk, "forum_post", topic.pk]),
             {"action": action, "reason": f"why {action}"},
