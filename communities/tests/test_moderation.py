@@ -35,7 +35,7 @@ from communities.tests.factories import (
     LiveEventMessageFactory,
 )
 from content.models import Comment
-from content.tests.factories import CommentFactory, PostFactory
+from content.tests.factories import CommentFactory, PostFactory, ReviewFactory
 from notifications.models import Notification, NotificationType, StatusHistory
 from shop.tests.factories import PaymentFactory
 
@@ -488,3 +488,17 @@ def test_the_flood_limit_refuses_a_burst_of_chat_messages(
     answers = [client.post(url, {"content": f"m{i}"}).status_code for i in range(5)]
 
     assert answers == [302, 302, 302, 429, 429]
+
+
+def test_a_fan_flags_a_review_of_the_artists_work_from_its_page(client, community, moderator):
+    review = ReviewFactory(artist=community.artist, title="Overrated", text_content="Bad words")
+    fan = UserFactory()
+    client.force_login(fan)
+
+    page = client.get(reverse("content:review_detail", args=[review.pk])).content.decode()
+    client.post(flag_url("review", review), {"reason": "harassment"})
+
+    assert flag_url("review", review) in page
+    client.force_login(moderator)
+    queue = client.get(queue_url(community)).content.decode()
+    assert "Review by" in queue and "Overrated" in queue
