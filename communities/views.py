@@ -535,6 +535,7 @@ def _live_context(request, info, event) -> dict:
         "community": info.community,
         "event": event,
         "can_manage": selectors.can_manage(info=info, user=user),
+        "can_moderate": selectors.is_moderator(info=info, user=user),
         "is_live": event.status == LiveEventStatus.LIVE,
         "form": forms.ChatMessageForm(),
     }

@@ -502,3 +502,25 @@ def test_a_fan_flags_a_review_of_the_artists_work_from_its_page(client, communit
     client.force_login(moderator)
     queue = client.get(queue_url(community)).content.decode()
     assert "Review by" in queue and "Overrated" in queue
+
+
+def test_moderators_find_the_slow_mode_form_and_members_see_it_is_on(
+    client, community, chat, live_chat, moderator, member
+):
+    pages = [
+        reverse("communities:forum", args=[community.pk, chat.pk]),
+        reverse("communities:event", args=[community.pk, live_chat.pk]),
+    ]
+    client.force_login(moderator)
+    for page in pages:
+        assert "Set slow mode" in client.get(page).content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the cached forum is forgotten
+        client.post(
+            reverse("communities:slow_mode", args=[community.pk, "forum", chat.pk]),
+            {"seconds": "30", "next": pages[0]},
+        )
+
+    client.force_login(member)
+    seen = client.get(pages[0]).content.decode()
+    assert "Slow mode: one message every 30 seconds." in seen
+    assert "Set slow mode" not in seen
