@@ -29,7 +29,7 @@ from communities.models import (
     ModerationActionType,
 )
 from communities.services import CommunityError
-from communities.services.common import invalidate_info
+from communities.services.common import invalidate_info, serialise
 from communities.services.renewals import subscription_end_refunding_unused
 from musicplatform.validators import one_line
 from notifications.models import NotificationType
@@ -136,6 +136,9 @@ def flag_create(*, kind: str, object_id, by, reason: str, note: str = "") -> Con
         raise CommunityError("You cannot flag what you wrote yourself.")
     try:
         with transaction.atomic():
+            # Flags on one item one at a time: two at once both count the other's, so the
+            # item is hidden at the threshold and the moderators are told exactly once.
+            serialise(f"flags:{kind}:{item.pk}")
             flag = ContentFlag.objects.create(
                 kind=kind,
                 object_id=item.pk,
@@ -178,8 +181,8 @@ def _set_hidden(*, kind: str, object_id, hidden: bool) -> None:
         LiveEventMessage.objects.filter(pk=object_id).update(hidden_at=hidden_at)
 
 
-def _resolve_flags(*, kind: str, object_id, by, status: str) -> int:
-    """Close the item's open flags; how many there were."""
+def _resolve_flags(*, kind: str, object_id, by, status: str) -> None:
+    """Close the item's open flags, each with its status history."""
     flags = list(
         ContentFlag.objects.filter(kind=kind, object_id=object_id, status=FlagStatus.OPEN)
         .order_by("pk")
@@ -193,7 +196,6 @@ def _resolve_flags(*, kind: str, object_id, by, status: str) -> int:
             transitions=FLAG_TRANSITIONS,
             entity_type="content_flag",
         )
-    return len(flags)
 
 
 # Acting on items
