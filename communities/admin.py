@@ -2,17 +2,23 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from communities import selectors
 from communities.models import (
     Community,
+    CommunityModerator,
+    CommunityRestriction,
     CommunitySubscription,
+    ContentFlag,
     Forum,
     ForumPost,
     LiveEvent,
     LiveEventMessage,
     LiveEventVote,
+    ModerationAction,
     SubscriptionRenewal,
     SubscriptionTierChange,
 )
@@ -220,3 +226,57 @@ class LiveEventVoteAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     raw_id_fields = ("message", "user")
     readonly_fields = ("id", "created_at")
+
+
+class ModerationRecordAdmin(admin.ModelAdmin):
+    """Moderation rows are made by the moderation services (with their checks and the log);
+    staff read them here and act in each community's queue, where staff are moderators."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContentFlag)
+class ContentFlagAdmin(ModerationRecordAdmin):
+    """The staff's review queue: open flags everywhere, each with its community's queue."""
+
+    list_display = ("__str__", "reason", "status", "flagged_by", "author", "queue", "created_at")
+    list_filter = ("status", "kind", "reason", "created_at")
+    list_select_related = ("flagged_by", "author", "community")
+    search_fields = ("note", "flagged_by__username", "author__username")
+    ordering = ("-created_at",)
+
+    @admin.display(description="Review in")
+    def queue(self, flag):
+        if flag.community is None:
+            return "the artist's communities"
+        url = reverse("communities:moderation", args=[flag.community_id])
+        return format_html('<a href="{}">{}</a>', url, flag.community.name)
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ModerationRecordAdmin):
+    list_display = ("__str__", "community", "moderator", "target_user", "reason", "created_at")
+    list_filter = ("action", "created_at")
+    list_select_related = ("community", "moderator", "target_user")
+    search_fields = ("target", "reason", "moderator__username", "target_user__username")
+    ordering = ("-created_at",)
+
+
+@admin.register(CommunityModerator)
+class CommunityModeratorAdmin(ModerationRecordAdmin):
+    list_display = ("user", "community", "created_at")
+    list_select_related = ("user", "community")
+    search_fields = ("user__username", "community__name")
+    ordering = ("-created_at",)
+
+
+@admin.register(CommunityRestriction)
+class CommunityRestrictionAdmin(ModerationRecordAdmin):
+    list_display = ("user", "community", "muted_until", "banned_at")
+    list_select_related = ("user", "community")
+    search_fields = ("user__username", "community__name")
+    ordering = ("-updated_at",)

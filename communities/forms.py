@@ -3,10 +3,22 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
-from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
+from communities.models import (
+    FlagReason,
+    ForumType,
+    LiveEventStatus,
+    LiveEventType,
+    SubscriptionInterval,
+)
 from communities.services import CommunityError
 from communities.services.common import CHAT_MESSAGE_MAX
 from communities.services.listing import fee_check
+from communities.services.moderation import (
+    ITEM_ACTIONS,
+    MUTE_HOURS,
+    SLOW_MODE_MAX_SECONDS,
+    hours_text,
+)
 from communities.services.tiers import TIER_RANK_MAX
 from musicplatform.forms import NameField, before_latest_year
 
@@ -156,4 +168,49 @@ class TimeCursorForm(forms.Form):
 class AnsweredFilterForm(forms.Form):
     answered = forms.ChoiceField(
         choices=[("", "All"), ("no", "Unanswered"), ("yes", "Answered")], required=False
+    )
+
+
+# Moderation
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(label="Why?", choices=FlagReason.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Anything the moderators should know (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ItemModerationForm(forms.Form):
+    action = forms.ChoiceField(choices=[(action, action) for action in ITEM_ACTIONS])
+    reason = forms.CharField(
+        label="Why (the other moderators see it)", required=False, max_length=500
+    )
+
+
+class MuteForm(forms.Form):
+    hours = forms.TypedChoiceField(
+        label="Mute for",
+        coerce=int,
+        choices=[(hours, hours_text(hours)) for hours in MUTE_HOURS],
+    )
+    reason = forms.CharField(label="Why", required=False, max_length=500)
+
+
+class BanForm(forms.Form):
+    reason = forms.CharField(label="Why", max_length=500)
+
+
+class ModeratorForm(forms.Form):
+    username = forms.CharField(label="Member's username", max_length=50)
+
+
+class SlowModeForm(forms.Form):
+    seconds = forms.IntegerField(
+        label="Seconds between a member's messages (0: off)",
+        min_value=0,
+        max_value=SLOW_MODE_MAX_SECONDS,
     )

@@ -247,6 +247,8 @@ class Forum(models.Model):
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
     forum_type = models.CharField(max_length=50, choices=ForumType.choices)
+    # Slow mode: a member posts at most once in this many seconds (0: off); moderators set it.
+    slow_mode_seconds = models.PositiveIntegerField(default=0, db_default=0)
     created_at = created_at()
     updated_at = updated_at()
 
@@ -279,6 +281,10 @@ class ForumPost(models.Model):
     media_urls = ArrayField(models.TextField(), null=True, blank=True)
     is_pinned = models.BooleanField(default=False, db_default=False)
     is_answered = models.BooleanField(default=False, db_default=False)
+    # A locked topic takes no more replies; a hidden post (by a moderator, or by
+    # FLAGS_TO_HIDE open flags) is shown to nobody until a moderator reviews it.
+    is_locked = models.BooleanField(default=False, db_default=False)
+    hidden_at = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
     search_document = searchable_text(titles=("title",), body="content")
@@ -332,6 +338,8 @@ class LiveEvent(models.Model):
         default=LiveEventStatus.SCHEDULED,
         db_default=LiveEventStatus.SCHEDULED,
     )
+    # Slow mode of the event's chat, as Forum.slow_mode_seconds.
+    slow_mode_seconds = models.PositiveIntegerField(default=0, db_default=0)
     created_at = created_at()
     updated_at = updated_at()
 
@@ -420,6 +428,8 @@ class LiveEventMessage(models.Model):
     seq = models.PositiveIntegerField()
     content = models.CharField(max_length=500)
     is_answered = models.BooleanField(default=False, db_default=False)
+    # As ForumPost.hidden_at.
+    hidden_at = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
 
     class Meta:
@@ -537,3 +547,210 @@ class SubscriptionTierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.subscription_id} to {self.to_community_id}"
+
+
+# Moderation (issue 22, items 7 and 8)
+
+
+class CommunityModerator(models.Model):
+    """A member the artist named to moderate the community with them."""
+
+    id = uuid_primary_key("moderator_id")
+    community = models.ForeignKey(
+        Community, on_delete=models.DB_CASCADE, related_name="moderators", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="moderated_communities",
+        db_index=False,
+    )
+    created_at = created_at()
+
+    class Meta:
+        db_table = "community_moderators"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "user"], name="community_moderators_community_user_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["user"], name="idx_community_moderators_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} moderates {self.community_id}"
+
+
+class CommunityRestriction(models.Model):
+    """A member muted (read-only until `muted_until`) or banned (for good) in a community."""
+
+    id = uuid_primary_key("restriction_id")
+    community = models.ForeignKey(
+        Community, on_delete=models.DB_CASCADE, related_name="restrictions", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="community_restrictions",
+        db_index=False,
+    )
+    muted_until = models.DateTimeField(null=True, blank=True)
+    banned_at = models.DateTimeField(null=True, blank=True)
+    created_at = created_at()
+    updated_at = updated_at()
+
+    class Meta:
+        db_table = "community_restrictions"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "user"], name="community_restrictions_community_user_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.community_id}"
+
+
+class FlaggedKind(models.TextChoices):
+    FORUM_POST = "forum_post", "Forum post"
+    LIVE_MESSAGE = "live_message", "Live chat message"
+    COMMENT = "comment", "Comment"
+    REVIEW = "review", "Review"
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", "Spam"
+    HARASSMENT = "harassment", "Harassment"
+    OFF_TOPIC = "off_topic", "Off-topic"
+    OTHER = "other", "Other"
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Waiting for review"
+    # A moderator agreed: the item was hidden or deleted.
+    UPHELD = "upheld", "Acted on"
+    # A moderator found nothing wrong: the item is shown again.
+    DISMISSED = "dismissed", "Dismissed"
+
+
+FLAG_TRANSITIONS = {FlagStatus.OPEN: (FlagStatus.UPHELD, FlagStatus.DISMISSED)}
+
+
+class ContentFlag(models.Model):
+    """A member's report of a forum post, chat message, comment or review.
+
+    `object_id` points at the row `kind` names (D7's polymorphic pattern; the flag service
+    checks it exists). `artist` is whose space the item is in (their community, their post,
+    a review of their work), whose queue it joins; `community` is set for community items.
+    """
+
+    id = uuid_primary_key("flag_id")
+    kind = models.CharField(max_length=20, choices=FlaggedKind.choices)
+    object_id = models.UUIDField()
+    artist = models.ForeignKey(
+        "artists.Artist",
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        related_name="flags",
+        db_index=False,
+    )
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="+", db_index=False
+    )
+    # Whose item it is, so the queue names them and a moderator can mute or ban them.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    reason = models.CharField(max_length=20, choices=FlagReason.choices)
+    note = models.CharField(max_length=500, blank=True, default="", db_default="")
+    status = models.CharField(
+        max_length=20, choices=FlagStatus.choices, default=FlagStatus.OPEN, db_default="open"
+    )
+    created_at = created_at()
+
+    class Meta:
+        db_table = "content_flags"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id", "flagged_by"], name="content_flags_one_per_member"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["artist", "created_at"],
+                name="idx_content_flags_open",
+                condition=Q(status="open"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on {self.kind} {self.object_id}"
+
+
+class ModerationActionType(models.TextChoices):
+    HIDE = "hide", "Hid"
+    UNHIDE = "unhide", "Showed again"
+    DELETE = "delete", "Deleted"
+    LOCK = "lock", "Locked"
+    UNLOCK = "unlock", "Unlocked"
+    PIN = "pin", "Pinned"
+    UNPIN = "unpin", "Unpinned"
+    DISMISS_FLAGS = "dismiss_flags", "Dismissed the flags on"
+    MUTE = "mute", "Muted"
+    UNMUTE = "unmute", "Unmuted"
+    BAN = "ban", "Banned"
+    SLOW_MODE = "slow_mode", "Set slow mode of"
+    NAME_MODERATOR = "name_moderator", "Named moderator"
+    REMOVE_MODERATOR = "remove_moderator", "Removed moderator"
+
+
+class ModerationAction(models.Model):
+    """The community's moderation log: who did what to what, and why."""
+
+    id = uuid_primary_key("action_id")
+    community = models.ForeignKey(
+        Community, on_delete=models.DB_CASCADE, related_name="moderation_actions", db_index=False
+    )
+    # Kept when the moderator's account is deleted: the log outlives accounts.
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    action = models.CharField(max_length=20, choices=ModerationActionType.choices)
+    # What it was done to, in words ("chat message by ana: “…”", "forum Chat"): the item may
+    # be deleted since.
+    target = models.CharField(max_length=255)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    created_at = created_at()
+
+    class Meta:
+        db_table = "moderation_actions"
+        indexes = [
+            models.Index(fields=["community", "-created_at"], name="idx_moderation_actions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target}"

@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from uuid import UUID
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
@@ -25,13 +26,19 @@ from django.utils import timezone
 from communities.models import (
     SUBSCRIPTION_PERIODS,
     Community,
+    CommunityModerator,
+    CommunityRestriction,
     CommunitySubscription,
+    ContentFlag,
+    FlaggedKind,
+    FlagStatus,
     Forum,
     ForumPost,
     LiveEvent,
     LiveEventMessage,
     LiveEventStatus,
     LiveEventVote,
+    ModerationAction,
     SubscriptionInterval,
     SubscriptionTierChange,
     TierChangeStatus,
@@ -61,6 +68,8 @@ class CommunityInfo:
     upcoming_events: list[LiveEvent]
     # The artist's tiers, lowest first, when this community is one of them.
     tiers: list[Community]
+    # The members the artist named moderators, so that asking costs no query.
+    moderator_ids: frozenset[UUID] = frozenset()
 
     @property
     def artist_user_id(self) -> UUID | None:
@@ -72,7 +81,16 @@ def community_info_key(community_id) -> str:
 
 
 def _community_info(community_id) -> CommunityInfo | None:
-    community = Community.objects.select_related("artist").filter(pk=community_id).first()
+    community = (
+        Community.objects.select_related("artist")
+        .annotate(
+            moderator_ids=ArraySubquery(
+                CommunityModerator.objects.filter(community=OuterRef("pk")).values("user_id")
+            )
+        )
+        .filter(pk=community_id)
+        .first()
+    )
     if community is None:
         return None
     return CommunityInfo(
@@ -85,6 +103,7 @@ def _community_info(community_id) -> CommunityInfo | None:
                 status__in=[LiveEventStatus.SCHEDULED, LiveEventStatus.LIVE],
             ).order_by("start_time")[:UPCOMING_EVENTS]
         ),
+        moderator_ids=frozenset(community.moderator_ids),
         tiers=artist_tiers(artist_id=community.artist_id) if community.tier_rank else [],
     )
 
@@ -280,7 +299,7 @@ def subscription_of(*, community_id, user) -> CommunitySubscription | None:
 
 def forum_posts_page(*, forum: Forum, page_number, answered: bool | None = None) -> Page:
     """Pinned posts first, then newest first; suggestions filter by answered."""
-    posts = ForumPost.objects.filter(forum=forum).select_related("user")
+    posts = ForumPost.objects.filter(forum=forum, hidden_at__isnull=True).select_related("user")
     if answered is not None:
         posts = posts.filter(is_answered=answered)
     return Paginator(posts.order_by("-is_pinned", "-created_at", "-pk"), FORUM_PAGE_SIZE).get_page(
@@ -293,7 +312,7 @@ def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumP
 
     With `after`, only messages committed later than that instant (see forum_post_create).
     """
-    posts = ForumPost.objects.filter(forum=forum).select_related("user")
+    posts = ForumPost.objects.filter(forum=forum, hidden_at__isnull=True).select_related("user")
     if after is not None:
         return list(posts.filter(created_at__gt=after).order_by("created_at", "pk")[:CHAT_WINDOW])
     latest = list(posts.order_by("-created_at", "-pk")[:CHAT_WINDOW])
@@ -302,7 +321,7 @@ def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumP
 
 def pinned_chat_messages(*, forum: Forum) -> list[ForumPost]:
     return list(
-        ForumPost.objects.filter(forum=forum, is_pinned=True)
+        ForumPost.objects.filter(forum=forum, is_pinned=True, hidden_at__isnull=True)
         .select_related("user")
         .order_by("-created_at")
     )
@@ -330,7 +349,9 @@ def live_events_of(*, community_id) -> list[LiveEvent]:
 
 def live_chat_messages(*, event: LiveEvent, after: int = 0) -> list[LiveEventMessage]:
     """Chat messages after the cursor `after` (a seq), oldest first; the latest window first."""
-    messages = LiveEventMessage.objects.filter(event=event).select_related("user")
+    messages = LiveEventMessage.objects.filter(event=event, hidden_at__isnull=True).select_related(
+        "user"
+    )
     if after:
         return list(messages.filter(seq__gt=after).order_by("seq")[:CHAT_WINDOW])
     return list(messages.order_by("-seq")[:CHAT_WINDOW])[::-1]
@@ -339,7 +360,7 @@ def live_chat_messages(*, event: LiveEvent, after: int = 0) -> list[LiveEventMes
 def live_questions(*, event: LiveEvent, user) -> list[LiveEventMessage]:
     """Q&A questions: unanswered first, most upvoted first; with the viewer's own vote."""
     return list(
-        LiveEventMessage.objects.filter(event=event)
+        LiveEventMessage.objects.filter(event=event, hidden_at__isnull=True)
         .select_related("user")
         .annotate(
             vote_count=Count("votes"),
@@ -491,3 +512,187 @@ def subscription_payees(*, payments) -> dict:
         for payment in payments
         if payment.subscription_id in artist_of
     }
+
+
+# Moderation (issue 22, items 7 and 8)
+
+MODERATION_QUEUE_SIZE = 100
+MODERATION_LOG_SIZE = 50
+EXCERPT_LENGTH = 120
+
+
+def is_moderator(*, info: CommunityInfo, user) -> bool:
+    """The artist, staff, or a member the artist named moderator."""
+    return can_manage(info=info, user=user) or (
+        user.is_authenticated and user.pk in info.moderator_ids
+    )
+
+
+def write_refusal(*, community_id, user) -> str | None:
+    """Why the user may not post, react or chat in the community now (muted, banned)."""
+    restriction = CommunityRestriction.objects.filter(
+        community_id=community_id, user_id=user.pk
+    ).first()
+    if restriction is None:
+        return None
+    if restriction.banned_at is not None:
+        return "You were banned from this community."
+    if restriction.muted_until is not None and restriction.muted_until > timezone.now():
+        return (
+            f"You are muted in this community until {restriction.muted_until:%Y-%m-%d %H:%M} "
+            "UTC: you can read, but not post, react or chat."
+        )
+    return None
+
+
+def is_banned(*, community_id, user) -> bool:
+    return CommunityRestriction.objects.filter(
+        community_id=community_id, user_id=user.pk, banned_at__isnull=False
+    ).exists()
+
+
+@dataclass
+class FlaggableItem:
+    """A forum post, chat message, comment or review, as flags and moderators see it."""
+
+    kind: str
+    row: object
+    community: Community | None
+    artist_id: UUID | None
+    flags: list = None
+
+    @property
+    def pk(self) -> UUID:
+        return self.row.pk
+
+    @property
+    def author_id(self) -> UUID:
+        return self.row.user_id
+
+    @property
+    def author_name(self) -> str:
+        return self.row.user.display_name
+
+    @property
+    def excerpt(self) -> str:
+        row = self.row
+        text = getattr(row, "title", None) or getattr(row, "text_content", None) or ""
+        text = text or getattr(row, "content", None) or ""
+        return text[:EXCERPT_LENGTH]
+
+    @property
+    def is_hidden(self) -> bool:
+        return getattr(self.row, "hidden_at", None) is not None
+
+    @property
+    def kind_label(self) -> str:
+        return FlaggedKind(self.kind).label
+
+    def moderated_in(self, community: Community) -> bool:
+        """Whether the community's moderators act on it: it is in the community, or (a
+        comment or review) in its artist's space."""
+        if self.community is not None:
+            return self.community.pk == community.pk
+        return self.artist_id == community.artist_id
+
+    def delete(self, *, by) -> None:
+        from content.services import comment_delete, review_delete
+
+        if self.kind == FlaggedKind.COMMENT:
+            comment_delete(comment=self.row, by=by, as_moderator=True)
+        elif self.kind == FlaggedKind.REVIEW:
+            review_delete(review=self.row, by=by, as_moderator=True)
+        else:
+            type(self.row).objects.filter(pk=self.row.pk).delete()
+
+
+def _flaggable_rows(kind: str, ids) -> list[FlaggableItem]:
+    """The items of one kind, in one query; deleted ones are absent."""
+    from content.models import Comment, Review
+
+    if kind == FlaggedKind.FORUM_POST:
+        rows = ForumPost.objects.select_related("user", "forum__community").filter(pk__in=ids)
+        return [
+            FlaggableItem(kind, r, r.forum.community, r.forum.community.artist_id) for r in rows
+        ]
+    if kind == FlaggedKind.LIVE_MESSAGE:
+        rows = LiveEventMessage.objects.select_related("user", "event__community").filter(
+            pk__in=ids
+        )
+        return [
+            FlaggableItem(kind, r, r.event.community, r.event.community.artist_id) for r in rows
+        ]
+    if kind == FlaggedKind.COMMENT:
+        rows = Comment.objects.select_related("user", "post", "review").filter(
+            pk__in=ids, deleted_at__isnull=True
+        )
+        return [
+            FlaggableItem(kind, r, None, r.post.artist_id if r.post else r.review.artist_id)
+            for r in rows
+        ]
+    if kind == FlaggedKind.REVIEW:
+        rows = Review.objects.select_related("user").filter(pk__in=ids)
+        return [FlaggableItem(kind, r, None, r.artist_id) for r in rows]
+    return []
+
+
+def flaggable_item(*, kind: str, object_id) -> FlaggableItem | None:
+    items = _flaggable_rows(kind, [object_id])
+    return items[0] if items else None
+
+
+def moderator_user_ids(*, artist_id, community: Community | None) -> list[UUID]:
+    """Who reviews flags on an item: the artist and the moderators of its community (of
+    any of the artist's communities for a comment or review)."""
+    from artists.models import Artist
+
+    moderators = (
+        CommunityModerator.objects.filter(community=community)
+        if community
+        else CommunityModerator.objects.filter(community__artist_id=artist_id)
+    )
+    artist_user = Artist.objects.filter(pk=artist_id).values_list("user_id", flat=True)
+    return [uid for uid in [*artist_user, *moderators.values_list("user_id", flat=True)] if uid]
+
+
+@dataclass
+class ModerationQueue:
+    items: list[FlaggableItem]
+    actions: list[ModerationAction]
+    moderators: list[CommunityModerator]
+
+
+def moderation_queue(*, community: Community) -> ModerationQueue:
+    """The items with open flags in the community (and comments and reviews in its
+    artist's space), oldest flag first; the log; the moderators. Six queries, whatever
+    the number of flags: at most seven queries."""
+    flags = list(
+        ContentFlag.objects.filter(status=FlagStatus.OPEN)
+        .filter(Q(community=community) | Q(community__isnull=True, artist_id=community.artist_id))
+        .select_related("flagged_by")
+        .order_by("created_at", "pk")[:MODERATION_QUEUE_SIZE]
+    )
+    by_item: dict = {}
+    for flag in flags:
+        by_item.setdefault((flag.kind, flag.object_id), []).append(flag)
+    items: list[FlaggableItem] = []
+    for kind in FlaggedKind.values:
+        ids = [object_id for (flag_kind, object_id) in by_item if flag_kind == kind]
+        if ids:
+            items += _flaggable_rows(kind, ids)
+    for item in items:
+        item.flags = by_item[(item.kind, item.pk)]
+    items.sort(key=lambda item: item.flags[0].created_at)
+    return ModerationQueue(
+        items=items,
+        actions=list(
+            ModerationAction.objects.filter(community=community)
+            .select_related("moderator", "target_user")
+            .order_by("-created_at", "-pk")[:MODERATION_LOG_SIZE]
+        ),
+        moderators=list(
+            CommunityModerator.objects.filter(community=community)
+            .select_related("user")
+            .order_by("created_at")
+        ),
+    )

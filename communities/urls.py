@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from communities import views
+from communities import moderation_views, views
 
 app_name = "communities"
 
@@ -33,6 +33,29 @@ urlpatterns = [
         r"^(?P<community_id>[0-9a-f-]{36})/media/(?P<name>[0-9a-f]{32}\.(?:jpg|png))$",
         views.private_media,
         name="media",
+    ),
+    path("flag/<str:kind>/<uuid:object_id>/", moderation_views.flag_item, name="flag"),
+    path(C + "moderation/", moderation_views.moderation_queue, name="moderation"),
+    path(
+        C + "moderation/items/<str:kind>/<uuid:object_id>/",
+        moderation_views.item_moderate,
+        name="item_moderate",
+    ),
+    path(
+        C + "moderation/members/<uuid:user_id>/",
+        moderation_views.member_moderate,
+        name="member_moderate",
+    ),
+    path(C + "moderation/moderators/", moderation_views.moderator_name, name="moderator_name"),
+    path(
+        C + "moderation/moderators/<uuid:user_id>/remove/",
+        moderation_views.moderator_remove,
+        name="moderator_remove",
+    ),
+    path(
+        C + "moderation/slow-mode/<str:kind>/<uuid:target_id>/",
+        moderation_views.slow_mode,
+        name="slow_mode",
     ),
     path(C + "events/new/", views.event_create, name="event_create"),
     path(C + "events/<uuid:event_id>/", views.event_detail, name="event"),

@@ -141,6 +141,7 @@ def community_detail(request, community_id):
                 if info.tiers and subscription is not None and subscription.is_active
                 else None
             ),
+            "is_moderator": selectors.is_moderator(info=info, user=user),
         },
     )
 
@@ -478,6 +479,7 @@ def forum_detail(request, community_id, forum_id):
         "form": form,
         "may_post": may_post,
         "can_manage": selectors.can_manage(info=info, user=user),
+        "can_moderate": selectors.is_moderator(info=info, user=user),
     }
     if chat:
         context["chat_messages"] = selectors.chat_messages(forum=forum)
@@ -650,6 +652,7 @@ def _live_context(request, info, event) -> dict:
         "community": info.community,
         "event": event,
         "can_manage": selectors.can_manage(info=info, user=user),
+        "can_moderate": selectors.is_moderator(info=info, user=user),
         "is_live": event.status == LiveEventStatus.LIVE,
         "form": forms.ChatMessageForm(),
     }

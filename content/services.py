@@ -168,8 +168,17 @@ def comment_create(
             raise ValueError("A comment is on exactly one post or review.")
         else:
             post_id, review_id = (post.pk if post else None), (review.pk if review else None)
-        if post_id and not Post.objects.filter(pk=post_id, deleted_at__isnull=True).exists():
+        # The post's artist is told of the comment (one read with the existence check).
+        post_artist = (
+            Post.objects.filter(pk=post_id, deleted_at__isnull=True)
+            .values_list("pk", "artist__user_id")
+            .first()
+            if post_id
+            else None
+        )
+        if post_id and post_artist is None:
             raise ValidationError("That post was deleted, so it can't take comments.")
+        post_artist_user_id = post_artist[1] if post_artist else None
         comment = Comment.objects.create(
             user=user,
             content=text,
@@ -177,6 +186,15 @@ def comment_create(
             review_id=review_id,
             parent_comment=parent,
         )
+        if post_artist_user_id and post_artist_user_id not in (user.pk, parent and parent.user_id):
+            notifications_create(
+                recipient_ids=[post_artist_user_id],
+                notification_type=NotificationType.POST_COMMENT,
+                title=f"{user.display_name} commented on your post",
+                message=text[:200],
+                resource_type="comment",
+                resource_id=comment.pk,
+            )
         if parent is not None and parent.user_id != user.pk:
             notifications_create(
                 recipient_ids=[parent.user_id],
@@ -204,8 +222,10 @@ def comment_update(*, comment: Comment, by: User, content: str) -> Comment:
     return locked
 
 
-def comment_delete(*, comment: Comment, by: User) -> None:
-    """The author removes their comment; an artist may remove any comment on their posts."""
+def comment_delete(*, comment: Comment, by: User, as_moderator: bool = False) -> None:
+    """The author removes their comment; an artist may remove any comment on their posts.
+    `as_moderator`: the caller (communities' moderation) has checked that `by` moderates
+    the artist's space."""
     with transaction.atomic():
         locked = (
             Comment.objects.select_for_update(of=("self",))
@@ -213,7 +233,7 @@ def comment_delete(*, comment: Comment, by: User) -> None:
             .get(pk=comment.pk)
         )
         is_post_artist = locked.post is not None and locked.post.artist.user_id == by.pk
-        if locked.user_id != by.pk and not is_post_artist:
+        if locked.user_id != by.pk and not (is_post_artist or as_moderator):
             raise PermissionDenied("Only the author or the post's artist can remove a comment.")
         if locked.deleted_at is None:
             locked.deleted_at = timezone.now()
@@ -439,11 +459,12 @@ def review_update(
     return locked
 
 
-def review_delete(*, review: Review, by: User) -> None:
-    """Reviews have no deleted_at column: deleting one removes it with its comments and likes."""
+def review_delete(*, review: Review, by: User, as_moderator: bool = False) -> None:
+    """Reviews have no deleted_at column: deleting one removes it with its comments and likes.
+    `as_moderator` as for comment_delete."""
     with transaction.atomic():
         locked = Review.objects.select_for_update(of=("self",)).get(pk=review.pk)
-        if locked.user_id != by.pk:
+        if locked.user_id != by.pk and not as_moderator:
             raise PermissionDenied("Only the author can delete a review.")
         locked.delete()
 

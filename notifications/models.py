@@ -19,6 +19,10 @@ class NotificationType(models.TextChoices):
     VERIFICATION = "verification", "Artist verification decisions"
     LIVE_EVENT = "live_event", "Live events scheduled or starting"
     PAYOUT = "payout", "Payouts of my earnings sent, paid or failed"
+    POST_COMMENT = "post_comment", "Comments on my posts"
+    NEW_SALE = "new_sale", "New sales of my downloads"
+    FLAG = "flag", "Flags waiting for review in communities I moderate"
+    SUGGESTION_ANSWERED = "suggestion_answered", "My suggestions answered"
 
 
 # What arrives by email for a user who has not chosen: orders, subscriptions and account

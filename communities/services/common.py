@@ -1,6 +1,9 @@
 """What the communities services share: permission checks, cache invalidation, the chat's limits."""
 
+from math import ceil
+
 from django.db import connection, models
+from django.utils import timezone
 
 from communities import selectors
 from communities.models import (
@@ -47,7 +50,12 @@ def require_manager(community: Community, user) -> None:
 
 
 def require_access(community_id, user) -> None:
+    """That `user` may write (post, react, chat, vote) in the community: a member, the
+    artist or staff, and neither muted nor banned (communities.services.moderation)."""
     # Views check this too; a service never trusts its caller with the paywall.
+    refusal = selectors.write_refusal(community_id=community_id, user=user)
+    if refusal:
+        raise CommunityError(refusal)
     info = selectors.community_info(community_id=community_id)
     if info is None or not selectors.can_view_content(info=info, user=user):
         raise CommunityError("This is for the community's members.")
@@ -62,3 +70,19 @@ def community_notify(*, community: Community, **notification) -> int:
 def serialise(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
+def require_slow_mode_respected(*, community_id, user, seconds: int, last_posted_at) -> None:
+    """Slow mode: one message per `seconds` per member; moderators are not slowed down."""
+    if not seconds or last_posted_at is None:
+        return
+    wait = seconds - (timezone.now() - last_posted_at).total_seconds()
+    if wait <= 0:
+        return
+    info = selectors.community_info(community_id=community_id)
+    if info is not None and selectors.is_moderator(info=info, user=user):
+        return
+    raise CommunityError(
+        f"Slow mode is on: one message every {seconds} seconds. "
+        f"Wait {ceil(wait)} more second{'s' if ceil(wait) != 1 else ''}."
+    )

@@ -3,14 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from communities import selectors
 from communities.media import private_media_store
 from communities.models import (
     Community,
+    FlaggedKind,
     Forum,
     ForumPost,
     ForumType,
 )
-from communities.services import CommunityError
+from communities.services import CommunityError, moderation
 from communities.services.common import (
     CHAT_MESSAGE_MAX,
     ClockTimestamp,
@@ -19,6 +21,7 @@ from communities.services.common import (
     is_artist_of,
     require_access,
     require_manager,
+    require_slow_mode_respected,
     serialise,
 )
 from content.media import check_upload
@@ -26,7 +29,7 @@ from content.models import MediaType
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import unannounced_ids
+from notifications.services import notifications_create, unannounced_ids
 
 
 def forum_create(
@@ -91,6 +94,16 @@ def forum_post_create(
         if kind == ForumType.ALL_CHAT:
             serialise(f"forum-chat:{forum.pk}")
             fields["created_at"] = ClockTimestamp()
+        if forum.slow_mode_seconds:
+            require_slow_mode_respected(
+                community_id=community.pk,
+                user=by,
+                seconds=forum.slow_mode_seconds,
+                last_posted_at=ForumPost.objects.filter(forum=forum, user=by)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)
+                .first(),
+            )
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
             fields["media_urls"] = private_media_store(items=[checked], community_id=community.pk)
@@ -153,19 +166,44 @@ def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = ""
 
 
 def forum_post_delete(*, post: ForumPost, community: Community, by) -> None:
-    """The author deletes their own post; the artist and staff delete any."""
-    if post.user_id != by.pk and not (is_artist_of(community, by) or by.is_staff):
+    """The author deletes their own post; the community's moderators delete any, and
+    that goes in the moderation log."""
+    if post.user_id == by.pk:
+        ForumPost.objects.filter(pk=post.pk).delete()
+        return
+    if not selectors.is_moderator(info=moderation.community_info_of(community), user=by):
         raise CommunityError("You can delete only your own posts.")
-    ForumPost.objects.filter(pk=post.pk).delete()
+    moderation.item_moderate(
+        community=community, kind=FlaggedKind.FORUM_POST, object_id=post.pk, by=by, action="delete"
+    )
 
 
 def forum_post_pin(*, post: ForumPost, community: Community, by, pinned: bool) -> None:
-    require_manager(community, by)
-    ForumPost.objects.filter(pk=post.pk).update(is_pinned=pinned)
+    moderation.item_moderate(
+        community=community,
+        kind=FlaggedKind.FORUM_POST,
+        object_id=post.pk,
+        by=by,
+        action="pin" if pinned else "unpin",
+    )
 
 
 def forum_post_mark_answered(*, post: ForumPost, community: Community, by, answered: bool) -> None:
     require_manager(community, by)
     if post.forum.forum_type != ForumType.SUGGESTIONS:
         raise CommunityError("Only suggestions are answered.")
-    ForumPost.objects.filter(pk=post.pk).update(is_answered=answered)
+    with transaction.atomic():
+        changed = (
+            ForumPost.objects.filter(pk=post.pk)
+            .exclude(is_answered=answered)
+            .update(is_answered=answered)
+        )
+        if changed and answered and post.user_id != by.pk:
+            notifications_create(
+                recipient_ids=[post.user_id],
+                notification_type=NotificationType.SUGGESTION_ANSWERED,
+                title=f"{community.artist.artist_name} answered your suggestion",
+                message=post.title or (post.content or "")[:200],
+                resource_type="forum_post",
+                resource_id=post.pk,
+            )

@@ -23,6 +23,7 @@ from communities.services.common import (
     invalidate_info,
     require_access,
     require_manager,
+    require_slow_mode_respected,
     serialise,
 )
 from live.publish import live_event_end_announce, live_message_announce
@@ -149,9 +150,21 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
         raise CommunityError(f"Messages are at most {CHAT_MESSAGE_MAX} characters.")
     with transaction.atomic():
         serialise(f"live-event:{event.pk}")
-        status = LiveEvent.objects.values_list("status", flat=True).get(pk=event.pk)
+        status, slow_mode_seconds = LiveEvent.objects.values_list(
+            "status", "slow_mode_seconds"
+        ).get(pk=event.pk)
         if status != LiveEventStatus.LIVE:
             raise CommunityError("This event is not live.")
+        if slow_mode_seconds:
+            require_slow_mode_respected(
+                community_id=event.community_id,
+                user=by,
+                seconds=slow_mode_seconds,
+                last_posted_at=LiveEventMessage.objects.filter(event=event, user=by)
+                .order_by("-seq")
+                .values_list("created_at", flat=True)
+                .first(),
+            )
         recent = LiveEventMessage.objects.filter(
             event=event, user=by, created_at__gt=timezone.now() - MESSAGE_RATE_WINDOW
         ).count()

@@ -74,6 +74,8 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
     """
     if is_artist_of(community, user):
         raise CommunityError("This is your own community.")
+    if selectors.is_banned(community_id=community.pk, user=user):
+        raise CommunityError("You were banned from this community and cannot join it again.")
     if community.artist.is_removed:
         raise CommunityError(
             f"{community.artist.artist_name} is no longer on the platform; "

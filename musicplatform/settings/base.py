@@ -623,6 +623,8 @@ USER_RATE_LIMITS = {
     "forum_message": (30, timedelta(minutes=1)),
     "chat_message": (30, timedelta(minutes=1)),
 }
+# An item with this many open flags is hidden until a moderator reviews it (issue 22).
+FLAGS_TO_HIDE = int(env("FLAGS_TO_HIDE", "3"))
 # Reviews by accounts younger than this many days are shown but left out of rating
 # averages (content.selectors.counted_in_ratings); 0 counts every review.
 REVIEW_MIN_ACCOUNT_AGE_DAYS = int(env("REVIEW_MIN_ACCOUNT_AGE_DAYS", "0"))

@@ -24,12 +24,16 @@ from accounts.models import (
 from artists.models import Artist, ArtistPayoutMethod, ArtistVerification
 from communities.models import (
     Community,
+    CommunityModerator,
+    CommunityRestriction,
     CommunitySubscription,
+    ContentFlag,
     Forum,
     ForumPost,
     LiveEvent,
     LiveEventMessage,
     LiveEventVote,
+    ModerationAction,
     SubscriptionRenewal,
     SubscriptionTierChange,
 )
@@ -82,6 +86,11 @@ NOT_ADDABLE = {
     Refund,
     DownloadUse,
     SubscriptionTierChange,
+    # Moderation goes through its services: their checks, and the log (issue 22).
+    ContentFlag,
+    ModerationAction,
+    CommunityModerator,
+    CommunityRestriction,
 }
 CIPHERTEXT = "gAAAAAB-not-really-fernet-ciphertext"
 
@@ -192,6 +201,22 @@ def build_rows(i: int) -> dict:
         LiveEvent: event,
         LiveEventMessage: question,
         LiveEventVote: LiveEventVote.objects.create(message=question, user=user),
+        ContentFlag: ContentFlag.objects.create(
+            kind="forum_post",
+            object_id=uuid.uuid4(),
+            artist=artist,
+            community=community,
+            flagged_by=user,
+            author=user,
+            reason="spam",
+        ),
+        ModerationAction: ModerationAction.objects.create(
+            community=community, moderator=user, action="hide", target=f"post {i}"
+        ),
+        CommunityModerator: CommunityModerator.objects.create(community=community, user=user),
+        CommunityRestriction: CommunityRestriction.objects.create(
+            community=community, user=user, muted_until=now
+        ),
         SubscriptionRenewal: SubscriptionRenewal.objects.create(
             subscription=subscription, period_end=subscription.end_date
         ),

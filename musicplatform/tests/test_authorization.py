@@ -220,6 +220,15 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "communities:event_messages": members(),
     "communities:question_upvote": members(GO, anonymous=LOGIN),
     "communities:question_answer": members(GO, anonymous=LOGIN, **{MEMBER: REFUSED}),
+    # moderation (the roles moderator, muted and banned: communities/tests/test_moderation_authorization.py)
+    # A forum post is flagged by those who can see it; to others it is not there.
+    "communities:flag": signed_in(NOT_FOUND, **{MEMBER: OK, OWNER: OK, STAFF: OK}),
+    "communities:moderation": COMMUNITY_MANAGERS,
+    "communities:item_moderate": owner_only(GO, staff=GO),
+    "communities:member_moderate": COMMUNITY_MANAGERS,
+    "communities:moderator_name": owner_only(GO, staff=GO),
+    "communities:moderator_remove": owner_only(GO, staff=GO),
+    "communities:slow_mode": owner_only(GO, staff=GO),
     # shop
     "shop:list": every(OK),
     "shop:product": every(OK),
@@ -304,6 +313,10 @@ POST_ONLY = {
     "communities:event_status",
     "communities:question_upvote",
     "communities:question_answer",
+    "communities:item_moderate",
+    "communities:moderator_name",
+    "communities:moderator_remove",
+    "communities:slow_mode",
     "shop:cart_add",
     "shop:cart_update",
     "shop:cart_remove",
@@ -357,6 +370,10 @@ POST_DATA: dict[str, dict] = {
     "communities:post_answer": {"answered": "1"},
     "communities:event_status": {"status": LiveEventStatus.COMPLETED},
     "communities:event_messages": {"content": "spam"},
+    "communities:flag": {"reason": "spam"},
+    "communities:item_moderate": {"action": "hide", "reason": "hijacked"},
+    "communities:member_moderate": {"do": "mute", "mute-hours": "24"},
+    "communities:slow_mode": {"seconds": "60"},
     "shop:product_edit": {
         "name": "Hijacked",
         "description": "hijacked",
@@ -658,6 +675,11 @@ def _build_world() -> dict:
         kwargs[f"communities:{name}"].update(event_id=event.pk)
     for name in ("question_upvote", "question_answer"):
         kwargs[f"communities:{name}"].update(event_id=event.pk, message_id=question.pk)
+    kwargs["communities:flag"] = {"kind": "forum_post", "object_id": forum_post.pk}
+    kwargs["communities:item_moderate"].update(kind="forum_post", object_id=forum_post.pk)
+    for name in ("member_moderate", "moderator_remove"):
+        kwargs[f"communities:{name}"].update(user_id=buyer.pk)
+    kwargs["communities:slow_mode"].update(kind="forum", target_id=chat.pk)
 
     return {
         "users": users,

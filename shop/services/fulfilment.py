@@ -102,16 +102,22 @@ def order_status_follow_items(*, order: Order, by) -> Order:
 
 
 def order_sellers_notify(*, order: Order) -> None:
-    """Each artist with physical items in a just-paid order is told what to ship (an
-    email copy follows their preferences for `sale` notifications)."""
-    lines: dict = defaultdict(list)
+    """Each artist with items in a just-paid order is told: what to ship (physical items,
+    `sale`) and what sold (digital items, `new_sale`); email copies follow their
+    preferences for each type."""
+    to_ship: dict = defaultdict(list)
+    sold: dict = defaultdict(list)
     for item in (
-        OrderItem.objects.filter(order_id=order.pk, status__isnull=False)
+        OrderItem.objects.filter(order_id=order.pk)
         .select_related("product__artist")
         .order_by("created_at", "pk")
     ):
+        if item.product.artist.user_id is None:
+            continue  # the artist's account is gone: nobody to tell
+        # Digital items have no fulfilment status.
+        lines = sold if item.status is None else to_ship
         lines[item.product.artist.user_id].append(f"{item.quantity} × {item.product.name}")
-    for artist_user_id, items in lines.items():
+    for artist_user_id, items in to_ship.items():
         notifications_create(
             recipient_ids=[artist_user_id],
             notification_type=NotificationType.SALE,
@@ -120,4 +126,11 @@ def order_sellers_notify(*, order: Order) -> None:
                 f"Order {str(order.pk)[:8]} was paid: {', '.join(items)}. "
                 "Ship it from “Orders to fulfil” in your shop."
             ),
+        )
+    for artist_user_id, items in sold.items():
+        notifications_create(
+            recipient_ids=[artist_user_id],
+            notification_type=NotificationType.NEW_SALE,
+            title="New sale",
+            message=f"Order {str(order.pk)[:8]} was paid: {', '.join(items)}.",
         )
