@@ -33,7 +33,15 @@ from artists.models import Artist
 from catalogue.selectors import featured_catalogue
 from communities.models import Community, ForumPost, ForumType
 from communities.selectors import subscriptions_giving_access
-from content.models import Comment, Like, Post, Review, ShareLink
+from content.models import (
+    Comment,
+    Like,
+    Post,
+    PostAudience,
+    PostCommunity,
+    Review,
+    ShareLink,
+)
 from musicplatform.cache import cached
 from musicplatform.db import well_formed_uuids
 from shop.models import FeaturedItem, FeaturedItemType, Product
@@ -64,9 +72,34 @@ def _written_by(viewer, author_column: str) -> ExpressionWrapper | Value:
     return ExpressionWrapper(Q(**{author_column: viewer.pk}), output_field=BooleanField())
 
 
+def readable_by(viewer) -> Q:
+    """The one rule of who reads a post whole (its text, media and comments): everyone a
+    public post; the members of one of its communities (`communities.selectors`'
+    definition of a member) a members-only one; its artist and staff any. Every page,
+    list, search and media address that shows a post asks this."""
+    public = Q(audience=PostAudience.PUBLIC)
+    if viewer is None or not viewer.is_authenticated:
+        return public
+    if viewer.is_staff:
+        return Q()
+    member_of = subscriptions_giving_access().filter(user=viewer).values("community_id")
+    return (
+        public
+        | Q(artist__user_id=viewer.pk)
+        | Exists(PostCommunity.objects.filter(post=OuterRef("pk"), community_id__in=member_of))
+    )
+
+
+def readable_posts(viewer) -> QuerySet[Post]:
+    """Live posts `viewer` may read whole."""
+    return Post.objects.filter(readable_by(viewer), deleted_at__isnull=True)
+
+
 def posts_for(viewer) -> QuerySet[Post]:
-    """Live posts with their artist, like and comment counts, and whether `viewer` liked
-    them and wrote them (`mine`: a shared post card varies on it, see `{% fragment %}`)."""
+    """Live posts with their artist, like and comment counts, whether `viewer` liked
+    them and wrote them (`mine`: a shared post card varies on it, see `{% fragment %}`),
+    and whether `viewer` may read them whole (`readable`; else the card is a teaser)."""
+    rule = readable_by(viewer)
     return (
         Post.objects.filter(deleted_at__isnull=True)
         .select_related("artist")
@@ -76,8 +109,17 @@ def posts_for(viewer) -> QuerySet[Post]:
             comment_count=F("comments_count"),
             liked=_liked_by(viewer, post=OuterRef("pk")),
             mine=_written_by(viewer, "artist__user_id"),
+            # Staff's rule is empty: everything.
+            readable=ExpressionWrapper(rule, output_field=BooleanField()) if rule else Value(True),
         )
     )
+
+
+def post_audience_communities(post: Post) -> list[Community]:
+    """The communities whose members may read a members-only post, for its teaser's
+    "Join … to read" links."""
+    chosen = PostCommunity.objects.filter(post=post).values("community_id")
+    return list(Community.objects.filter(pk__in=chosen).order_by("name", "pk"))
 
 
 def reviews_for(viewer) -> QuerySet[Review]:
@@ -523,9 +565,10 @@ class ExplorePage:
 
 
 def _popular_posts() -> list[tuple[uuid.UUID, uuid.UUID]]:
+    # The explore page is one shared fragment whoever reads it: public posts only.
     return list(
-        Post.objects.filter(
-            deleted_at__isnull=True,
+        readable_posts(None)
+        .filter(
             artist__removed_at__isnull=True,
             created_at__gte=timezone.now() - POPULAR_WINDOW,
         )
