@@ -50,7 +50,10 @@ from communities.tests.factories import (
     LiveEventFactory,
     LiveEventMessageFactory,
 )
+from content.models import PostAudience
+from content.services import post_create
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
+from content.tests.uploads import image_upload
 from notifications.tests.factories import NotificationFactory
 from shop.models import (
     OrderStatus,
@@ -169,7 +172,13 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "content:explore": every(OK),
     "content:artist_follow": signed_in(GO),
     "content:post_create": signed_in(FORBIDDEN, **{OTHER: OK, OWNER: OK}),
-    "content:post_detail": signed_in(OK),
+    # A members-only post: its readers get it whole, the others its teaser.
+    "content:post_detail": every(OK),
+    "content:post_teaser_picture": every(OK),
+    # Its picture: for its readers only, and not there for anyone else.
+    "content:post_media": members(
+        OK, anonymous=NOT_FOUND, **dict.fromkeys((FAN, LAPSED, OTHER), NOT_FOUND)
+    ),
     "content:post_edit": owner_only(),
     "content:post_delete": owner_only(),
     "content:post_comment": signed_in(GO),
@@ -500,6 +509,14 @@ def _build_world() -> dict:
     )
 
     post = PostFactory(artist=owner_artist)
+    members_post = post_create(
+        artist=owner_artist,
+        by=owner_artist.user,
+        content_text=f"For members\n{markers.members_only} post",
+        uploads=[image_upload()],
+        audience=PostAudience.MEMBERS,
+        communities=[community],
+    )
     comment = CommentFactory(post=post, user=buyer)
     review = ReviewFactory(user=buyer, artist=owner_artist)
     share = ShareLinkFactory(post=post, created_by=buyer)
@@ -567,7 +584,12 @@ def _build_world() -> dict:
         "artists:payout_default": {"artist_id": owner_artist.pk, "payout_id": payout.pk},
         "artists:payout_delete": {"artist_id": owner_artist.pk, "payout_id": payout.pk},
         "content:artist_follow": {"artist_id": owner_artist.pk},
-        "content:post_detail": {"post_id": post.pk},
+        "content:post_detail": {"post_id": members_post.pk},
+        "content:post_teaser_picture": {"post_id": members_post.pk},
+        "content:post_media": {
+            "post_id": members_post.pk,
+            "name": members_post.media_urls[0].rsplit("/", 1)[1],
+        },
         "content:post_edit": {"post_id": post.pk},
         "content:post_delete": {"post_id": post.pk},
         "content:post_comment": {"post_id": post.pk},
