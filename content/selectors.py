@@ -10,6 +10,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
@@ -143,6 +144,52 @@ def followed_artist_ids(user) -> list[uuid.UUID]:
         UserPreferences.objects.filter(user=user).values_list("favorite_artists", flat=True).first()
         or []
     )
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """What a Follow button shows: whether the viewer follows the artist, and how many do."""
+
+    following: bool
+    followers: int
+
+
+class FollowStates(dict):
+    """FollowState by artist id, for the buttons of one page."""
+
+    @property
+    def vary(self) -> tuple:
+        """What the buttons show, for a shared fragment holding them."""
+        return tuple(
+            sorted((str(pk), state.following, state.followers) for pk, state in self.items())
+        )
+
+
+def follow_states(*, viewer, artist_ids) -> FollowStates:
+    """Follower counts and the viewer's follows of these artists, in one query (followers
+    through idx_preferences_followed, one index probe per artist)."""
+    ids = list(dict.fromkeys(artist_ids))
+    if not ids:
+        return FollowStates()
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT shown.artist_id, count(preferences.user_id),
+                   coalesce(bool_or(preferences.user_id = %s), false)
+            FROM unnest(%s::uuid[]) AS shown (artist_id)
+            LEFT JOIN user_preferences AS preferences
+                ON preferences.favorite_artists @> ARRAY[shown.artist_id]
+            GROUP BY shown.artist_id
+            """,
+            [viewer_id, ids],
+        )
+        return FollowStates(
+            {
+                artist_id: FollowState(following=following, followers=followers)
+                for artist_id, followers, following in cursor.fetchall()
+            }
+        )
 
 
 # The feed ------------------------------------------------------------------------------
