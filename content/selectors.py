@@ -563,6 +563,7 @@ def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
 
 FEATURED_CACHE_KEY = "explore:featured"
 POPULAR_CACHE_KEY = "explore:popular-posts"
+NEW_ARTISTS_CACHE_KEY = "explore:new-artists"
 # Featured items are invalidated when they (or what they show) change, and expire within
 # five minutes so that placement windows open and close on time; popularity moves with
 # every like, so it is recomputed at most once a minute instead.
@@ -588,12 +589,18 @@ class ExplorePage:
     def vary(self) -> tuple:
         featured_at = self.featured["computed_at"]
         if not self.viewer.is_authenticated:
-            return (featured_at, (), ())
+            return (featured_at, (), (), self.follows.vary)
         liked = Like.objects.filter(
             user=self.viewer, post_id__in=[pk for pk, _ in self._popular]
         ).values_list("post_id", flat=True)
         mine = [pk for pk, author_id in self._popular if author_id == self.viewer.pk]
-        return (featured_at, tuple(sorted(liked)), tuple(mine))
+        return (featured_at, tuple(sorted(liked)), tuple(mine), self.follows.vary)
+
+    @cached_property
+    def follows(self) -> FollowStates:
+        """The Follow buttons of the featured and new artists."""
+        shown = [*self.featured["artists"], *self.new_artists]
+        return follow_states(viewer=self.viewer, artist_ids=[artist.pk for artist in shown])
 
     @cached_property
     def featured(self) -> dict:
@@ -608,7 +615,13 @@ class ExplorePage:
 
     @cached_property
     def new_artists(self) -> list[Artist]:
-        return list(Artist.objects.on_platform().order_by("-created_at")[:EXPLORE_LIST_SIZE])
+        # Cached like the popular posts: the page's Follow buttons need their ids on every
+        # visit, also when the page itself comes from its shared fragment.
+        return cached(NEW_ARTISTS_CACHE_KEY, _new_artists, timeout=POPULAR_CACHE_SECONDS)
+
+
+def _new_artists() -> list[Artist]:
+    return list(Artist.objects.on_platform().order_by("-created_at")[:EXPLORE_LIST_SIZE])
 
 
 def _popular_posts() -> list[tuple[uuid.UUID, uuid.UUID]]:

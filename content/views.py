@@ -55,9 +55,9 @@ def feed(request):
         "content/feed.html",
         {
             "page": page,
-            "followed": set(selectors.followed_artist_ids(request.user))
-            if page.suggested_artists
-            else set(),
+            "follows": selectors.follow_states(
+                viewer=request.user, artist_ids=[a.pk for a in page.suggested_artists]
+            ),
             "is_artist": request.user.artist_profiles.exists(),
         },
     )
@@ -83,6 +83,15 @@ def artist_follow(request, artist_id):
             messages.success(request, f"You now follow {artist.artist_name}.")
     except ValidationError as error:
         messages.error(request, _errors(error))
+    if _is_htmx(request):
+        # The button again, in its new state and with the new count, in place; a message
+        # (an artist who is gone) shows with the next page.
+        states = selectors.follow_states(viewer=request.user, artist_ids=[artist.pk])
+        return render(
+            request,
+            "content/_follow_button.html",
+            {"artist": artist, "state": states[artist.pk], "next": request.POST.get("next", "")},
+        )
     return redirect_back(request, reverse("content:feed"))
 
 
@@ -127,6 +136,7 @@ def _can_moderate(request, post: Post | None) -> bool:
 def _post_page_context(request, post: Post, comment_form=None) -> dict:
     return {
         "post": post,
+        "follows": selectors.follow_states(viewer=request.user, artist_ids=[post.artist_id]),
         "thread": _comments_asked(request, post=post),
         "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
@@ -182,7 +192,13 @@ def post_detail(request, post_id):
         return render(
             request,
             "content/post_teaser.html",
-            {"post": post, "communities": selectors.post_audience_communities(post)},
+            {
+                "post": post,
+                "communities": selectors.post_audience_communities(post),
+                "follows": selectors.follow_states(
+                    viewer=request.user, artist_ids=[post.artist_id]
+                ),
+            },
         )
     context = _post_page_context(request, post)
     return _more_comments(request, context) or render(request, "content/post_detail.html", context)

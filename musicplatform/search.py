@@ -100,6 +100,8 @@ class Result:
     # The artist the result names (in its title or its detail): the verified badge goes
     # next to that name, as everywhere an artist's name appears.
     artist: Artist | None = None
+    # An artist found by name: the result carries a Follow button.
+    is_artist: bool = False
 
 
 def highlighted(snippet: str | None) -> SafeString:
@@ -149,6 +151,7 @@ def _artist_result(artist: Artist) -> Result:
         snippet=highlighted(" ".join((artist.bio or "").split()[:30])),
         detail="Verified artist" if artist.is_verified else "Artist",
         artist=artist,
+        is_artist=True,
     )
 
 
