@@ -20,6 +20,7 @@ from accounts.forms import (
     PreferencesForm,
     ProfileForm,
 )
+from content.selectors import follow_states, onboarding_suggestions
 from musicplatform.db import well_formed_uuids
 
 TOKEN_PROBLEMS = {
@@ -98,7 +99,9 @@ def _preferences_response(request, *, template: str, onboarding: bool):
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "Your music preferences are saved.")
-                return redirect("home" if onboarding else "accounts:settings_preferences")
+                return redirect(
+                    "accounts:onboarding_artists" if onboarding else "accounts:settings_preferences"
+                )
     else:
         preferences = page["preferences"]
         form = PreferencesForm(
@@ -121,6 +124,17 @@ def _preferences_response(request, *, template: str, onboarding: bool):
 @require_http_methods(["GET", "POST"])
 def onboarding(request):
     return _preferences_response(request, template="accounts/onboarding.html", onboarding=True)
+
+
+@login_required
+@require_safe
+def onboarding_artists(request):
+    """Onboarding's last step: artists of the chosen genres to follow, then the home page."""
+    artists = onboarding_suggestions(user=request.user)
+    follows = follow_states(viewer=request.user, artist_ids=[artist.pk for artist in artists])
+    return render(
+        request, "accounts/onboarding_artists.html", {"artists": artists, "follows": follows}
+    )
 
 
 @login_required

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.models import UserPreferences
 from artists.models import Artist
+from catalogue.models import ReleaseGenre
 from catalogue.selectors import featured_catalogue
 from communities.models import Community, ForumPost, ForumType
 from communities.selectors import subscriptions_giving_access
@@ -309,8 +310,18 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     return FeedPage(items=items, next_cursor=next_cursor, suggested_artists=suggested)
 
 
-def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
-    """Artists to follow: featured first, then the most active; never the fan's own."""
+def suggested_artists(
+    *, user, exclude: list[uuid.UUID], genre_ids: list[uuid.UUID] = ()
+) -> list[Artist]:
+    """Artists to follow: those with published releases in the fan's genres first, then
+    featured ones, then the most active; never the fan's own."""
+    in_genres = Exists(
+        ReleaseGenre.objects.filter(
+            release__artist=OuterRef("pk"),
+            release__published_at__isnull=False,
+            genre_id__in=list(genre_ids),
+        )
+    )
     return list(
         Artist.objects.on_platform()
         .exclude(pk__in=exclude)
@@ -318,10 +329,20 @@ def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
         .annotate(
             post_count=_count(
                 Post.objects.filter(artist=OuterRef("pk"), deleted_at__isnull=True), "artist"
-            )
+            ),
+            in_genres=in_genres if genre_ids else Value(False),
         )
-        .order_by("-featured", "-post_count", "artist_name")[:SUGGESTED_ARTISTS]
+        .order_by("-in_genres", "-featured", "-post_count", "artist_name")[:SUGGESTED_ARTISTS]
     )
+
+
+def onboarding_suggestions(*, user) -> list[Artist]:
+    """The artists the last step of onboarding offers to follow, from the chosen genres
+    (those already followed among them, shown as such)."""
+    genre_ids = (
+        UserPreferences.objects.filter(user=user).values_list("genres", flat=True).first() or []
+    )
+    return suggested_artists(user=user, exclude=[], genre_ids=genre_ids)
 
 
 # Comment threads -----------------------------------------------------------------------

@@ -145,6 +145,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
+    "accounts:onboarding_artists": signed_in(OK),
     "accounts:settings": signed_in(GO),
     "accounts:settings_profile": signed_in(OK),
     "accounts:settings_preferences": signed_in(OK),
