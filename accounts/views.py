@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -135,6 +136,19 @@ def onboarding_artists(request):
     return render(
         request, "accounts/onboarding_artists.html", {"artists": artists, "follows": follows}
     )
+
+
+@login_required
+@require_POST
+def time_zone_guess(request):
+    """The browser's time zone, posted by static/js/site.js on a first visit."""
+    try:
+        services.user_time_zone_guess(
+            user=request.user, time_zone=request.POST.get("time_zone", "")
+        )
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages))
+    return HttpResponse(status=204)
 
 
 @login_required
