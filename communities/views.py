@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from artists.selectors import artist_of
 from communities import forms, media, selectors
+from communities.calendar import event_calendar
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
 from communities.services import CommunityError, forums, listing, live, subscriptions
@@ -552,6 +553,19 @@ def event_detail(request, community_id, event_id):
     context = _live_context(request, info, event)
     context["status_form"] = forms.LiveEventStatusForm()
     return render(request, "communities/event.html", context)
+
+
+@require_safe
+def event_ics(request, community_id, event_id):
+    """ "Add to calendar": the event as an .ics file, for those who may see the event."""
+    info, event, paywall = _event(request, community_id, event_id)
+    if paywall:
+        return paywall
+    event.community = info.community
+    body = event_calendar(event=event, url=request.build_absolute_uri(event.get_absolute_url()))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.ics"'
+    return response
 
 
 @login_required

@@ -50,6 +50,7 @@ NOT_PAGES = {
     "catalogue:track_audio": "the audio stream itself",
     "catalogue:embed": "the player other sites frame: no site header, navigation or footer",
     "content:post_media": "a post's picture, audio or video itself",
+    "communities:event_ics": "a calendar file",
     "content:post_teaser_picture": "the blurred picture itself",
 }
 ALLAUTH_PAGES = {
