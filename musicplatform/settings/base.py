@@ -488,6 +488,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "communities.tasks.live_events_announce_sweep",
         "schedule": 600,
     },
+    # Within communities.services.live_reminders.REMINDER_LEAD (30 minutes).
+    "live-event-reminders": {
+        "task": "communities.tasks.live_event_reminders_send",
+        "schedule": 300,
+    },
     "communities-renew-due": {
         "task": "communities.tasks.subscriptions_renew_due",
         "schedule": 900,
