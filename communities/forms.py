@@ -7,6 +7,7 @@ from communities.models import ForumType, LiveEventStatus, LiveEventType, Subscr
 from communities.services import CommunityError
 from communities.services.common import CHAT_MESSAGE_MAX
 from communities.services.listing import fee_check
+from communities.streams import validate_stream_url
 from musicplatform.forms import NameField, before_latest_year
 
 
@@ -99,6 +100,15 @@ class LiveEventForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         validators=[before_latest_year],
+    )
+    stream_url = forms.URLField(
+        label="Stream link",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        validators=[validate_stream_url],
+        help_text="YouTube or Twitch links play on the event's page; any other https "
+        "address is shown as a link.",
     )
 
 

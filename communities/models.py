@@ -323,6 +323,9 @@ class LiveEvent(models.Model):
         default=LiveEventStatus.SCHEDULED,
         db_default=LiveEventStatus.SCHEDULED,
     )
+    # Where the event streams: any https address; YouTube and Twitch ones are also
+    # embedded as a player on the event's page (communities/streams.py).
+    stream_url = models.URLField(max_length=500, blank=True, default="", db_default="")
     created_at = created_at()
     updated_at = updated_at()
 

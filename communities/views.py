@@ -19,6 +19,7 @@ from communities.calendar import event_calendar
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
 from communities.services import CommunityError, forums, listing, live, subscriptions
+from communities.streams import stream_embed_url
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 from notifications.services import StatusTransitionError
@@ -536,6 +537,9 @@ def _live_context(request, info, event) -> dict:
         "can_manage": selectors.can_manage(info=info, user=user),
         "is_live": event.status == LiveEventStatus.LIVE,
         "form": forms.ChatMessageForm(),
+        "stream_embed": stream_embed_url(
+            event.stream_url, site_host=request.get_host().rsplit(":", 1)[0]
+        ),
     }
     if event.event_type == LiveEventType.QA:
         context["questions"] = selectors.live_questions(event=event, user=user)

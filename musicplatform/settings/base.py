@@ -375,6 +375,8 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    # Live events' players (communities/streams.py EMBED_ORIGINS), nothing else.
+    "frame-src": [CSP.SELF, "https://www.youtube-nocookie.com", "https://player.twitch.tv"],
 }
 # --- end of Content-Security-Policy ---
 
