@@ -560,6 +560,20 @@ def event_detail(request, community_id, event_id):
 
 
 @require_safe
+def event_state(request, community_id, event_id):
+    """The part of an event's page that changes with its status, for htmx: 204 (nothing to
+    swap) while the status is still the one the page shows."""
+    info, event, paywall = _event(request, community_id, event_id)
+    if paywall:
+        return paywall
+    if request.GET.get("status") == event.status:
+        return HttpResponse(status=204)
+    context = _live_context(request, info, event)
+    context["status_form"] = forms.LiveEventStatusForm()
+    return render(request, "communities/_event_state.html", context)
+
+
+@require_safe
 def event_ics(request, community_id, event_id):
     """ "Add to calendar": the event as an .ics file, for those who may see the event."""
     info, event, paywall = _event(request, community_id, event_id)

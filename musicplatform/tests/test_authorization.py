@@ -220,6 +220,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "communities:event_create": COMMUNITY_MANAGERS,
     "communities:event": members(),
     "communities:event_ics": members(),
+    "communities:event_state": members(),
     "communities:event_status": owner_only(GO, staff=GO),
     "communities:event_messages": members(),
     "communities:question_upvote": members(GO, anonymous=LOGIN),
@@ -661,7 +662,7 @@ def _build_world() -> dict:
     kwargs["communities:forum_chat"].update(forum_id=chat.pk)
     for name in ("post_edit", "post_delete", "post_pin", "post_answer"):
         kwargs[f"communities:{name}"].update(post_id=forum_post.pk)
-    for name in ("event", "event_ics", "event_status", "event_messages"):
+    for name in ("event", "event_ics", "event_state", "event_status", "event_messages"):
         kwargs[f"communities:{name}"].update(event_id=event.pk)
     for name in ("question_upvote", "question_answer"):
         kwargs[f"communities:{name}"].update(event_id=event.pk, message_id=question.pk)

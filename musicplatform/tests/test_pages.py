@@ -51,6 +51,7 @@ NOT_PAGES = {
     "catalogue:embed": "the player other sites frame: no site header, navigation or footer",
     "content:post_media": "a post's picture, audio or video itself",
     "communities:event_ics": "a calendar file",
+    "communities:event_state": "the changing part of an event's page, swapped in by htmx",
     "content:post_teaser_picture": "the blurred picture itself",
 }
 ALLAUTH_PAGES = {
