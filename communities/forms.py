@@ -111,6 +111,11 @@ class LiveEventForm(forms.Form):
         "address is shown as a link.",
     )
 
+    def __init__(self, *args, zone_name: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_time"].label = f"Starts ({zone_name})"
+        self.fields["end_time"].label = f"Ends ({zone_name})"
+
 
 class LiveEventStatusForm(forms.Form):
     status = forms.ChoiceField(

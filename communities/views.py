@@ -5,12 +5,14 @@ does not belong to the community in the URL is answered 404, so ids cannot be pr
 """
 
 import uuid
+from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
@@ -22,6 +24,7 @@ from communities.services import CommunityError, forums, listing, live, subscrip
 from communities.streams import stream_embed_url
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
+from musicplatform.templatetags.site import viewer_zone
 from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
@@ -501,8 +504,12 @@ def post_answer(request, community_id, post_id):
 @require_http_methods(["GET", "POST"])
 def event_create(request, community_id):
     info = _managed_info(request, community_id)
-    form = forms.LiveEventForm(*_submitted(request))
-    if request.method == "POST" and form.is_valid():
+    # The times typed are in the artist's own time zone (their profile's), else UTC.
+    zone = viewer_zone(request.user) or UTC
+    form = forms.LiveEventForm(*_submitted(request), zone_name=str(zone))
+    with timezone.override(zone):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
         try:
             event = live.live_event_schedule(
                 community=info.community, by=request.user, **form.cleaned_data

@@ -236,3 +236,19 @@ def test_the_page_learns_that_the_event_went_live_and_then_ended(client, communi
     assert "?status=live" in went_live.text
     assert "This event is over" in ended.text
     assert "data-hx-get" not in ended.text.split('id="live-log"')[0]
+
+
+def test_an_artist_types_the_start_in_their_own_time_zone(client, community):
+    artist_user = community.artist.user
+    artist_user.time_zone = "Asia/Tokyo"
+    artist_user.save(update_fields=["time_zone"])
+    client.force_login(artist_user)
+
+    form = client.get(reverse("communities:event_create", args=[community.pk]))
+    client.post(
+        reverse("communities:event_create", args=[community.pk]),
+        {"title": "Late show", "event_type": LiveEventType.CHAT, "start_time": "2031-06-02T03:00"},
+    )
+
+    assert "Starts (Asia/Tokyo)" in form.text
+    assert community.live_events.get().start_time == datetime(2031, 6, 1, 18, 0, tzinfo=UTC)
