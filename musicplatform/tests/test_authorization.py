@@ -146,6 +146,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
     "accounts:onboarding_artists": signed_in(OK),
+    # The browser's time zone, for the signed-in user only; sent without one, refused.
+    "accounts:time_zone_guess": signed_in(INVALID),
     "accounts:settings": signed_in(GO),
     "accounts:settings_profile": signed_in(OK),
     "accounts:settings_preferences": signed_in(OK),
@@ -289,6 +291,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
 
 POST_ONLY = {
     "accounts:spotify_import",
+    "accounts:time_zone_guess",
     "artists:payout_default",
     "artists:payout_delete",
     "content:artist_follow",
