@@ -87,8 +87,8 @@ class Post(models.Model):
     def card_vary(self) -> tuple:
         """What a post card shows that changes (`{% fragment %}` in _post_card.html): the
         row (a like moves its counter, not `updated_at`), the artist's verified badge, and
-        the comment count and the viewer's like and authorship that
-        `content.selectors.posts_for()` annotates."""
+        the comment count and the viewer's like, authorship and right to read it whole
+        (else the card is a teaser) that `content.selectors.posts_for()` annotates."""
         return (
             self.pk,
             self.updated_at,

@@ -281,3 +281,25 @@ def test_making_a_public_post_members_only_closes_it_at_once(
     assert SECRET not in client.get(post.get_absolute_url()).text
     assert SECRET not in client.get("/").text
     assert SECRET not in client.get(reverse("content:explore")).text
+
+
+@pytest.mark.parametrize("communities", [1, 5])
+def test_the_teaser_page_runs_the_same_queries_however_many_communities(
+    client, django_assert_num_queries, communities
+):
+    artist = ArtistFactory()
+    chosen = [CommunityFactory(artist=artist) for _ in range(communities)]
+    post = services.post_create(
+        artist=artist,
+        by=artist.user,
+        content_text=f"{FIRST_LINE}\n{SECRET}",
+        uploads=[],
+        audience=PostAudience.MEMBERS,
+        communities=chosen,
+    )
+
+    # the post with the viewer's access, its communities, the Follow button's count
+    with django_assert_num_queries(3):
+        page = client.get(post.get_absolute_url())
+
+    assert page.text.count("to read</a>") == communities

@@ -128,3 +128,19 @@ def test_onboarding_suggests_artists_of_the_chosen_genres(client):
     assert names[0] == "Blue Hour"
     client.post(reverse("content:artist_follow", args=[in_jazz.pk]), {"action": "follow"})
     assert _follows(fan, in_jazz)
+
+
+@pytest.mark.parametrize("artists", [1, 6])
+def test_the_onboarding_suggestions_run_the_same_queries_however_many(
+    client, django_assert_num_queries, artists
+):
+    for _ in range(artists):
+        ArtistFactory()
+    client.force_login(UserFactory())
+    client.get("/")  # the signed-in user is cached from here on
+
+    # session; the fan's genres; the suggestions; the Follow buttons' counts
+    with django_assert_num_queries(4):
+        page = client.get(reverse("accounts:onboarding_artists"))
+
+    assert page.text.count("follower-count") == artists
