@@ -306,7 +306,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     ]
     suggested = []
     if not items and before is None:
-        suggested = suggested_artists(user=user, exclude=followed)
+        suggested = suggested_artists(user=user, exclude=followed, genre_ids=_genres_of(user))
     return FeedPage(items=items, next_cursor=next_cursor, suggested_artists=suggested)
 
 
@@ -336,13 +336,14 @@ def suggested_artists(
     )
 
 
+def _genres_of(user) -> list[uuid.UUID]:
+    return UserPreferences.objects.filter(user=user).values_list("genres", flat=True).first() or []
+
+
 def onboarding_suggestions(*, user) -> list[Artist]:
     """The artists the last step of onboarding offers to follow, from the chosen genres
     (those already followed among them, shown as such)."""
-    genre_ids = (
-        UserPreferences.objects.filter(user=user).values_list("genres", flat=True).first() or []
-    )
-    return suggested_artists(user=user, exclude=[], genre_ids=genre_ids)
+    return suggested_artists(user=user, exclude=[], genre_ids=_genres_of(user))
 
 
 # Comment threads -----------------------------------------------------------------------

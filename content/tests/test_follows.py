@@ -144,3 +144,20 @@ def test_the_onboarding_suggestions_run_the_same_queries_however_many(
         page = client.get(reverse("accounts:onboarding_artists"))
 
     assert page.text.count("follower-count") == artists
+
+
+def test_an_empty_feed_suggests_artists_of_the_fans_genres_first(client):
+    jazz = GenreFactory()
+    in_jazz = ArtistFactory(artist_name="Zed Quartet")
+    ReleaseGenre.objects.create(
+        release=ReleaseFactory(artist=in_jazz, published_at=timezone.now()), genre=jazz
+    )
+    ArtistFactory(artist_name="Aardvark", featured=True)
+    fan = UserFactory()
+    UserPreferencesFactory(user=fan, genres=[jazz.pk])
+    client.force_login(fan)
+
+    feed = client.get(reverse("content:feed"))
+
+    names = re.findall(r'<h3><a href="[^"]+">([^<]+)</a>', feed.text)
+    assert names[:2] == ["Zed Quartet", "Aardvark"]
