@@ -90,6 +90,11 @@ class ProfileForm(forms.Form):
         ),
     )
     remove_picture = forms.BooleanField(label="Remove my current picture", required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Times of live events and posts are shown in it.",
+    )
 
     def __init__(self, *args, has_picture: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +103,10 @@ class ProfileForm(forms.Form):
         # Stored as the English country name, the document's VARCHAR(100).
         self.fields["country"].choices = [("", "—"), *((name, name) for _code, name in countries)]
         self._country_codes = {name: code for code, name in countries}
+        self.fields["time_zone"].choices = [
+            ("", "Not chosen (UTC)"),
+            *((name, name.replace("_", " ")) for name in services.time_zone_names()),
+        ]
         self.processed_picture = None
 
     def clean_full_name(self) -> str:

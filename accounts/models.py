@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 
@@ -32,6 +33,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     google_id = models.CharField(max_length=255, null=True, blank=True)
     spotify_linked = models.BooleanField(default=False, db_default=False)
     is_staff = models.BooleanField(default=False, db_default=False)
+    # An IANA name ("Europe/Berlin"): times on pages are rendered in it. Empty until the
+    # browser's own is sent on a first visit or the user picks one; UTC meanwhile.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = created_at()
     updated_at = updated_at()
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -164,6 +168,11 @@ class UserPreferences(models.Model):
     class Meta:
         db_table = "user_preferences"
         verbose_name_plural = "user preferences"
+        indexes = [
+            # Who follows an artist (`favorite_artists @> ARRAY[id]`): follower counts on
+            # every Follow button.
+            GinIndex(fields=["favorite_artists"], name="idx_preferences_followed"),
+        ]
 
     def __str__(self) -> str:
         return f"Preferences of {self.user_id}"

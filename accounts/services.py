@@ -1,8 +1,10 @@
 """Every write of the accounts domain: tokens, verification, profiles, preferences, deletion."""
 
+import functools
 import hashlib
 import secrets
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -235,7 +238,29 @@ PROFILE_FIELDS = (
     "country",
     "mobile_number",
     "bio",
+    "time_zone",
 )
+# Profile columns that are NOT NULL: left empty they hold "" (time_zone: none chosen).
+NOT_NULL_PROFILE_FIELDS = {"full_name", "time_zone"}
+
+
+@functools.cache
+def time_zone_names() -> list[str]:
+    """The IANA zones a user may choose ("Europe/Berlin"), in name order."""
+    return sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC")
+
+
+def user_time_zone_guess(*, user: User, time_zone: str) -> User:
+    """The browser's zone, sent on a first visit: kept only while the user has none, so it
+    never overrides one they chose."""
+    if time_zone not in time_zone_names():
+        raise ValidationError("That is not a time zone we know.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.time_zone:
+            locked.time_zone = time_zone
+            locked.save(update_fields=["time_zone"])
+    return locked
 
 
 def user_update_profile(
@@ -254,7 +279,9 @@ def user_update_profile(
             for field in update_fields:
                 # Optional columns hold NULL, not "", when left empty.
                 value = data[field]
-                setattr(locked, field, value if value or field == "full_name" else None)
+                if not value and field not in NOT_NULL_PROFILE_FIELDS:
+                    value = None
+                setattr(locked, field, value)
             if pictures is not None:
                 key = f"{PICTURE_DIR}/{locked.pk}/{uuid.uuid4().hex}"
                 for size in PICTURE_SIZES:

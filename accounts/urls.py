@@ -11,6 +11,8 @@ urlpatterns = [
         name="verify_email",
     ),
     path("welcome/", views.onboarding, name="onboarding"),
+    path("welcome/artists/", views.onboarding_artists, name="onboarding_artists"),
+    path("time-zone/", views.time_zone_guess, name="time_zone_guess"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/profile/", views.settings_profile, name="settings_profile"),
     path("settings/preferences/", views.settings_preferences, name="settings_preferences"),

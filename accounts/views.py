@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,6 +21,7 @@ from accounts.forms import (
     PreferencesForm,
     ProfileForm,
 )
+from content.selectors import follow_states, onboarding_suggestions
 from musicplatform.db import well_formed_uuids
 
 TOKEN_PROBLEMS = {
@@ -98,7 +100,9 @@ def _preferences_response(request, *, template: str, onboarding: bool):
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "Your music preferences are saved.")
-                return redirect("home" if onboarding else "accounts:settings_preferences")
+                return redirect(
+                    "accounts:onboarding_artists" if onboarding else "accounts:settings_preferences"
+                )
     else:
         preferences = page["preferences"]
         form = PreferencesForm(
@@ -121,6 +125,30 @@ def _preferences_response(request, *, template: str, onboarding: bool):
 @require_http_methods(["GET", "POST"])
 def onboarding(request):
     return _preferences_response(request, template="accounts/onboarding.html", onboarding=True)
+
+
+@login_required
+@require_safe
+def onboarding_artists(request):
+    """Onboarding's last step: artists of the chosen genres to follow, then the home page."""
+    artists = onboarding_suggestions(user=request.user)
+    follows = follow_states(viewer=request.user, artist_ids=[artist.pk for artist in artists])
+    return render(
+        request, "accounts/onboarding_artists.html", {"artists": artists, "follows": follows}
+    )
+
+
+@login_required
+@require_POST
+def time_zone_guess(request):
+    """The browser's time zone, posted by static/js/site.js on a first visit."""
+    try:
+        services.user_time_zone_guess(
+            user=request.user, time_zone=request.POST.get("time_zone", "")
+        )
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages))
+    return HttpResponse(status=204)
 
 
 @login_required

@@ -20,6 +20,7 @@ from artists.forms import (
 )
 from artists.models import Artist, ArtistPayoutMethod, ArtistVerification
 from artists.uploads import DOCUMENT_CONTENT_TYPES
+from content.selectors import follow_states
 
 
 def _submitted(request) -> tuple:
@@ -49,6 +50,7 @@ def artist_detail(request, artist_id, slug=None):
         "artist": artist,
         "page": selectors.ArtistPage(artist=artist),
         "can_manage": can_manage,
+        "follows": follow_states(viewer=request.user, artist_ids=[artist.pk]),
     }
     return render(request, "artists/detail.html", context)
 

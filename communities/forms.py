@@ -20,6 +20,7 @@ from communities.services.moderation import (
     hours_text,
 )
 from communities.services.tiers import TIER_RANK_MAX
+from communities.streams import validate_stream_url
 from musicplatform.forms import NameField, before_latest_year
 
 
@@ -141,6 +142,20 @@ class LiveEventForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         validators=[before_latest_year],
     )
+    stream_url = forms.URLField(
+        label="Stream link",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        validators=[validate_stream_url],
+        help_text="YouTube or Twitch links play on the event's page; any other https "
+        "address is shown as a link.",
+    )
+
+    def __init__(self, *args, zone_name: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_time"].label = f"Starts ({zone_name})"
+        self.fields["end_time"].label = f"Ends ({zone_name})"
 
 
 class LiveEventStatusForm(forms.Form):

@@ -58,9 +58,14 @@ def signature_valid(path: str, signature: str) -> bool:
 
 
 def media_response(*, community_id, name: str) -> HttpResponse:
-    """The file, handed to the web server when it can serve private files itself
-    (`X-Accel-Redirect` to PRIVATE_MEDIA_ACCEL_PREFIX), else streamed from storage."""
-    stored = _stored_name(community_id, name)
+    return private_file_response(_stored_name(community_id, name))
+
+
+def private_file_response(stored: str) -> HttpResponse:
+    """The private file, handed to the web server when it can serve private files itself
+    (`X-Accel-Redirect` to PRIVATE_MEDIA_ACCEL_PREFIX), else streamed from storage; for
+    a viewer the caller let through (members-only pictures, posts' media)."""
+    name = stored.rsplit("/", 1)[-1]
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if settings.PRIVATE_MEDIA_ACCEL_PREFIX:
         response = HttpResponse(content_type=content_type)

@@ -340,6 +340,9 @@ class LiveEvent(models.Model):
     )
     # Slow mode of the event's chat, as Forum.slow_mode_seconds.
     slow_mode_seconds = models.PositiveIntegerField(default=0, db_default=0)
+    # Where the event streams: any https address; YouTube and Twitch ones are also
+    # embedded as a player on the event's page (communities/streams.py).
+    stream_url = models.URLField(max_length=500, blank=True, default="", db_default="")
     created_at = created_at()
     updated_at = updated_at()
 

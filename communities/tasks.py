@@ -81,3 +81,11 @@ def member_counts_refresh() -> None:
     from communities.services.listing import member_counts_refresh as refresh
 
     refresh()
+
+
+@platform_task
+def live_event_reminders_send() -> int:
+    """Beat: remind members of the live events about to start (idempotent)."""
+    from communities.services.live_reminders import live_event_reminders_send as send
+
+    return send()

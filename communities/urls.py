@@ -60,6 +60,8 @@ urlpatterns = [
     path(C + "events/new/", views.event_create, name="event_create"),
     path(C + "events/<uuid:event_id>/", views.event_detail, name="event"),
     path(C + "events/<uuid:event_id>/status/", views.event_status, name="event_status"),
+    path(C + "events/<uuid:event_id>/event.ics", views.event_ics, name="event_ics"),
+    path(C + "events/<uuid:event_id>/state/", views.event_state, name="event_state"),
     path(C + "events/<uuid:event_id>/messages/", views.event_messages, name="event_messages"),
     path(
         C + "events/<uuid:event_id>/questions/<uuid:message_id>/upvote/",

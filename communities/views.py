@@ -5,22 +5,27 @@ does not belong to the community in the URL is answered 404, so ids cannot be pr
 """
 
 import uuid
+from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
 from communities import forms, media, selectors
+from communities.calendar import event_calendar
 from communities.models import ForumType, LiveEventStatus, LiveEventType, TierChangeKind
 from communities.selectors import CommunityInfo
 from communities.services import CommunityError, forums, listing, live, subscriptions, tiers
+from communities.streams import stream_embed_url
 from musicplatform.formatting import moment_format, money_format
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
+from musicplatform.templatetags.site import viewer_zone
 from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
@@ -618,8 +623,12 @@ def post_answer(request, community_id, post_id):
 @require_http_methods(["GET", "POST"])
 def event_create(request, community_id):
     info = _managed_info(request, community_id)
-    form = forms.LiveEventForm(*_submitted(request))
-    if request.method == "POST" and form.is_valid():
+    # The times typed are in the artist's own time zone (their profile's), else UTC.
+    zone = viewer_zone(request.user) or UTC
+    form = forms.LiveEventForm(*_submitted(request), zone_name=str(zone))
+    with timezone.override(zone):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
         try:
             event = live.live_event_schedule(
                 community=info.community, by=request.user, **form.cleaned_data
@@ -655,6 +664,9 @@ def _live_context(request, info, event) -> dict:
         "can_moderate": selectors.is_moderator(info=info, user=user),
         "is_live": event.status == LiveEventStatus.LIVE,
         "form": forms.ChatMessageForm(),
+        "stream_embed": stream_embed_url(
+            event.stream_url, site_host=request.get_host().rsplit(":", 1)[0]
+        ),
     }
     if event.event_type == LiveEventType.QA:
         context["questions"] = selectors.live_questions(event=event, user=user)
@@ -672,6 +684,33 @@ def event_detail(request, community_id, event_id):
     context = _live_context(request, info, event)
     context["status_form"] = forms.LiveEventStatusForm()
     return render(request, "communities/event.html", context)
+
+
+@require_safe
+def event_state(request, community_id, event_id):
+    """The part of an event's page that changes with its status, for htmx: 204 (nothing to
+    swap) while the status is still the one the page shows."""
+    info, event, paywall = _event(request, community_id, event_id)
+    if paywall:
+        return paywall
+    if request.GET.get("status") == event.status:
+        return HttpResponse(status=204)
+    context = _live_context(request, info, event)
+    context["status_form"] = forms.LiveEventStatusForm()
+    return render(request, "communities/_event_state.html", context)
+
+
+@require_safe
+def event_ics(request, community_id, event_id):
+    """ "Add to calendar": the event as an .ics file, for those who may see the event."""
+    info, event, paywall = _event(request, community_id, event_id)
+    if paywall:
+        return paywall
+    event.community = info.community
+    body = event_calendar(event=event, url=request.build_absolute_uri(event.get_absolute_url()))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.ics"'
+    return response
 
 
 @login_required

@@ -3,7 +3,8 @@ from datetime import timedelta
 from django import forms
 
 from artists.models import Artist
-from content.models import ReviewedContentType
+from communities.models import Community
+from content.models import PostAudience, ReviewedContentType
 from content.services import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REVIEW_MAX_LENGTH
 from musicplatform.forms import MultipleFileField, MultipleFileInput, NameField
 
@@ -22,9 +23,29 @@ class PostForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*,audio/*,video/*"}),
     )
 
+    audience = forms.ChoiceField(
+        label="Who can read it",
+        choices=PostAudience.choices,
+        # Left out (an older form, a script): public on a new post, unchanged on an edit.
+        required=False,
+        initial=PostAudience.PUBLIC,
+        widget=forms.RadioSelect,
+    )
+    communities = forms.ModelMultipleChoiceField(
+        label="Members of",
+        queryset=Community.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For members-only posts: everyone else sees the first line and a blurred "
+        "picture, with a link to join.",
+    )
+
     def __init__(self, *args, artists, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["artist"].queryset = artists
+        self.fields["communities"].queryset = Community.objects.filter(artist__in=artists).order_by(
+            "name"
+        )
         if len(artists) == 1:
             self.fields["artist"].widget = forms.HiddenInput()
             self.fields["artist"].initial = artists[0].pk
@@ -38,6 +59,14 @@ class PostEditForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*,audio/*,video/*"}),
     )
     remove_media = forms.BooleanField(label="Remove the current media", required=False)
+    audience = PostForm.base_fields["audience"]
+    communities = PostForm.base_fields["communities"]
+
+    def __init__(self, *args, artist, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["communities"].queryset = Community.objects.filter(artist=artist).order_by(
+            "name"
+        )
 
 
 class CommentForm(forms.Form):

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 
 import filetype
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
-from django.core.files.storage import default_storage
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from PIL import Image, ImageFilter
 
 from content.models import MediaType
-from musicplatform.images import picture_scaled_down
+from musicplatform.images import encode_jpeg, picture_scaled_down
 from musicplatform.uploads import MARKUP_MESSAGE, upload_has_markup
 
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
@@ -103,6 +105,51 @@ def check_uploads(uploads: list[UploadedFile], *, picture_use: str) -> list[Chec
     if kinds & {MediaType.AUDIO, MediaType.VIDEO} and len(checked) > 1:
         raise ValidationError("A post carries one audio file or one video.")
     return checked
+
+
+POST_MEDIA_STORAGE = "private"
+# The teaser picture is made from at most this many pixels a side.
+TEASER_PICTURE_SIDE = 12
+
+
+def post_media_name(post_id, name: str) -> str:
+    return f"posts/{post_id}/{name}"
+
+
+def teaser_picture_name(post_id) -> str:
+    return post_media_name(post_id, "teaser.jpg")
+
+
+def _teaser_picture(picture: File) -> ContentFile:
+    """A members-only post's teaser shows its first picture blurred beyond recognition:
+    made from a few pixels, so no detail is there to recover from the file."""
+    picture.seek(0)
+    with Image.open(picture) as image:
+        image = image.convert("RGB")
+        image.thumbnail((TEASER_PICTURE_SIDE, TEASER_PICTURE_SIDE))
+        blurred = image.resize((image.width * 8, image.height * 8)).filter(
+            ImageFilter.GaussianBlur(6)
+        )
+    picture.seek(0)
+    return ContentFile(encode_jpeg(blurred), name="teaser.jpg")
+
+
+def store_post_media(*, items: list[CheckedMedia], post) -> list[str]:
+    """A post's media go to the private storage, and its addresses are those of
+    `content:post_media`, which serves them to whoever may read the post
+    (`content.selectors.readable_by`): a members-only post's media never have a public
+    address, and a post whose audience changes needs no file moved. A post with
+    pictures also gets its teaser picture, which anyone may see."""
+    storage = storages[POST_MEDIA_STORAGE]
+    storage.delete(teaser_picture_name(post.pk))
+    if items and items[0].media_type == MediaType.IMAGE:
+        storage.save(teaser_picture_name(post.pk), _teaser_picture(items[0].content))
+    urls = []
+    for item in items:
+        name = f"{uuid.uuid4().hex}.{item.extension}"
+        storages[POST_MEDIA_STORAGE].save(post_media_name(post.pk, name), item.content)
+        urls.append(reverse("content:post_media", kwargs={"post_id": post.pk, "name": name}))
+    return urls
 
 
 def store_media(*, items: list[CheckedMedia], folder: str) -> list[str]:

@@ -13,12 +13,20 @@ from musicplatform.db import (
     uuid_primary_key,
 )
 
+# The first characters of a members-only post that its teaser shows.
+TEASER_LENGTH = 140
+
 
 class MediaType(models.TextChoices):
     IMAGE = "image", "Image"
     VIDEO = "video", "Video"
     AUDIO = "audio", "Audio"
     NONE = "none", "None"
+
+
+class PostAudience(models.TextChoices):
+    PUBLIC = "public", "Everyone"
+    MEMBERS = "members", "Members of chosen communities"
 
 
 class Post(models.Model):
@@ -35,6 +43,17 @@ class Post(models.Model):
     likes_count = maintained_count()
     comments_count = maintained_count()
     search_document = searchable_text(body="content_text")
+    # Explicit rather than "public when no community is chosen": a members-only post whose
+    # communities were all deleted stays closed instead of becoming public.
+    audience = models.CharField(
+        max_length=20,
+        choices=PostAudience.choices,
+        default=PostAudience.PUBLIC,
+        db_default=PostAudience.PUBLIC,
+    )
+    communities = models.ManyToManyField(
+        "communities.Community", through="PostCommunity", related_name="posts", blank=True
+    )
 
     class Meta:
         db_table = "posts"
@@ -53,11 +72,23 @@ class Post(models.Model):
         return reverse("content:post_detail", args=[self.pk])
 
     @property
+    def is_public(self) -> bool:
+        return self.audience == PostAudience.PUBLIC
+
+    @property
+    def teaser_text(self) -> str:
+        """What everyone may read of a members-only post: its first line, cut short."""
+        first_line = (self.content_text or "").strip().split("\n", 1)[0]
+        if len(first_line) <= TEASER_LENGTH:
+            return first_line
+        return first_line[:TEASER_LENGTH].rsplit(" ", 1)[0] + "…"
+
+    @property
     def card_vary(self) -> tuple:
         """What a post card shows that changes (`{% fragment %}` in _post_card.html): the
         row (a like moves its counter, not `updated_at`), the artist's verified badge, and
-        the comment count and the viewer's like and authorship that
-        `content.selectors.posts_for()` annotates."""
+        the comment count and the viewer's like, authorship and right to read it whole
+        (else the card is a teaser) that `content.selectors.posts_for()` annotates."""
         return (
             self.pk,
             self.updated_at,
@@ -66,7 +97,29 @@ class Post(models.Model):
             self.comment_count,
             self.liked,
             self.mine,
+            self.audience,
+            self.readable,
         )
+
+
+class PostCommunity(models.Model):
+    """A community whose members may read a members-only post."""
+
+    post = models.ForeignKey(Post, on_delete=models.DB_CASCADE, db_index=False)
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.DB_CASCADE, related_name="+"
+    )
+
+    class Meta:
+        db_table = "post_communities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "community"], name="post_communities_post_id_community_id_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} for {self.community_id}"
 
 
 class ReviewedContentType(models.TextChoices):

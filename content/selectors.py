@@ -10,6 +10,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
@@ -30,10 +31,19 @@ from django.utils import timezone
 
 from accounts.models import UserPreferences
 from artists.models import Artist
+from catalogue.models import ReleaseGenre
 from catalogue.selectors import featured_catalogue
 from communities.models import Community, ForumPost, ForumType
 from communities.selectors import subscriptions_giving_access
-from content.models import Comment, Like, Post, Review, ShareLink
+from content.models import (
+    Comment,
+    Like,
+    Post,
+    PostAudience,
+    PostCommunity,
+    Review,
+    ShareLink,
+)
 from musicplatform.cache import cached
 from musicplatform.db import well_formed_uuids
 from shop.models import FeaturedItem, FeaturedItemType, Product
@@ -64,9 +74,34 @@ def _written_by(viewer, author_column: str) -> ExpressionWrapper | Value:
     return ExpressionWrapper(Q(**{author_column: viewer.pk}), output_field=BooleanField())
 
 
+def readable_by(viewer) -> Q:
+    """The one rule of who reads a post whole (its text, media and comments): everyone a
+    public post; the members of one of its communities (`communities.selectors`'
+    definition of a member) a members-only one; its artist and staff any. Every page,
+    list, search and media address that shows a post asks this."""
+    public = Q(audience=PostAudience.PUBLIC)
+    if viewer is None or not viewer.is_authenticated:
+        return public
+    if viewer.is_staff:
+        return Q()
+    member_of = subscriptions_giving_access().filter(user=viewer).values("community_id")
+    return (
+        public
+        | Q(artist__user_id=viewer.pk)
+        | Exists(PostCommunity.objects.filter(post=OuterRef("pk"), community_id__in=member_of))
+    )
+
+
+def readable_posts(viewer) -> QuerySet[Post]:
+    """Live posts `viewer` may read whole."""
+    return Post.objects.filter(readable_by(viewer), deleted_at__isnull=True)
+
+
 def posts_for(viewer) -> QuerySet[Post]:
-    """Live posts with their artist, like and comment counts, and whether `viewer` liked
-    them and wrote them (`mine`: a shared post card varies on it, see `{% fragment %}`)."""
+    """Live posts with their artist, like and comment counts, whether `viewer` liked
+    them and wrote them (`mine`: a shared post card varies on it, see `{% fragment %}`),
+    and whether `viewer` may read them whole (`readable`; else the card is a teaser)."""
+    rule = readable_by(viewer)
     return (
         Post.objects.filter(deleted_at__isnull=True)
         .select_related("artist")
@@ -76,8 +111,17 @@ def posts_for(viewer) -> QuerySet[Post]:
             comment_count=F("comments_count"),
             liked=_liked_by(viewer, post=OuterRef("pk")),
             mine=_written_by(viewer, "artist__user_id"),
+            # Staff's rule is empty: everything.
+            readable=ExpressionWrapper(rule, output_field=BooleanField()) if rule else Value(True),
         )
     )
+
+
+def post_audience_communities(post: Post) -> list[Community]:
+    """The communities whose members may read a members-only post, for its teaser's
+    "Join … to read" links."""
+    chosen = PostCommunity.objects.filter(post=post).values("community_id")
+    return list(Community.objects.filter(pk__in=chosen).order_by("name", "pk"))
 
 
 def reviews_for(viewer) -> QuerySet[Review]:
@@ -101,6 +145,52 @@ def followed_artist_ids(user) -> list[uuid.UUID]:
         UserPreferences.objects.filter(user=user).values_list("favorite_artists", flat=True).first()
         or []
     )
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """What a Follow button shows: whether the viewer follows the artist, and how many do."""
+
+    following: bool
+    followers: int
+
+
+class FollowStates(dict):
+    """FollowState by artist id, for the buttons of one page."""
+
+    @property
+    def vary(self) -> tuple:
+        """What the buttons show, for a shared fragment holding them."""
+        return tuple(
+            sorted((str(pk), state.following, state.followers) for pk, state in self.items())
+        )
+
+
+def follow_states(*, viewer, artist_ids) -> FollowStates:
+    """Follower counts and the viewer's follows of these artists, in one query (followers
+    through idx_preferences_followed, one index probe per artist)."""
+    ids = list(dict.fromkeys(artist_ids))
+    if not ids:
+        return FollowStates()
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT shown.artist_id, count(preferences.user_id),
+                   coalesce(bool_or(preferences.user_id = %s), false)
+            FROM unnest(%s::uuid[]) AS shown (artist_id)
+            LEFT JOIN user_preferences AS preferences
+                ON preferences.favorite_artists @> ARRAY[shown.artist_id]
+            GROUP BY shown.artist_id
+            """,
+            [viewer_id, ids],
+        )
+        return FollowStates(
+            {
+                artist_id: FollowState(following=following, followers=followers)
+                for artist_id, followers, following in cursor.fetchall()
+            }
+        )
 
 
 # The feed ------------------------------------------------------------------------------
@@ -216,12 +306,22 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     ]
     suggested = []
     if not items and before is None:
-        suggested = suggested_artists(user=user, exclude=followed)
+        suggested = suggested_artists(user=user, exclude=followed, genre_ids=_genres_of(user))
     return FeedPage(items=items, next_cursor=next_cursor, suggested_artists=suggested)
 
 
-def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
-    """Artists to follow: featured first, then the most active; never the fan's own."""
+def suggested_artists(
+    *, user, exclude: list[uuid.UUID], genre_ids: list[uuid.UUID] = ()
+) -> list[Artist]:
+    """Artists to follow: those with published releases in the fan's genres first, then
+    featured ones, then the most active; never the fan's own."""
+    in_genres = Exists(
+        ReleaseGenre.objects.filter(
+            release__artist=OuterRef("pk"),
+            release__published_at__isnull=False,
+            genre_id__in=list(genre_ids),
+        )
+    )
     return list(
         Artist.objects.on_platform()
         .exclude(pk__in=exclude)
@@ -229,10 +329,21 @@ def suggested_artists(*, user, exclude: list[uuid.UUID]) -> list[Artist]:
         .annotate(
             post_count=_count(
                 Post.objects.filter(artist=OuterRef("pk"), deleted_at__isnull=True), "artist"
-            )
+            ),
+            in_genres=in_genres if genre_ids else Value(False),
         )
-        .order_by("-featured", "-post_count", "artist_name")[:SUGGESTED_ARTISTS]
+        .order_by("-in_genres", "-featured", "-post_count", "artist_name")[:SUGGESTED_ARTISTS]
     )
+
+
+def _genres_of(user) -> list[uuid.UUID]:
+    return UserPreferences.objects.filter(user=user).values_list("genres", flat=True).first() or []
+
+
+def onboarding_suggestions(*, user) -> list[Artist]:
+    """The artists the last step of onboarding offers to follow, from the chosen genres
+    (those already followed among them, shown as such)."""
+    return suggested_artists(user=user, exclude=[], genre_ids=_genres_of(user))
 
 
 # Comment threads -----------------------------------------------------------------------
@@ -474,6 +585,7 @@ def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
 
 FEATURED_CACHE_KEY = "explore:featured"
 POPULAR_CACHE_KEY = "explore:popular-posts"
+NEW_ARTISTS_CACHE_KEY = "explore:new-artists"
 # Featured items are invalidated when they (or what they show) change, and expire within
 # five minutes so that placement windows open and close on time; popularity moves with
 # every like, so it is recomputed at most once a minute instead.
@@ -499,12 +611,18 @@ class ExplorePage:
     def vary(self) -> tuple:
         featured_at = self.featured["computed_at"]
         if not self.viewer.is_authenticated:
-            return (featured_at, (), ())
+            return (featured_at, (), (), self.follows.vary)
         liked = Like.objects.filter(
             user=self.viewer, post_id__in=[pk for pk, _ in self._popular]
         ).values_list("post_id", flat=True)
         mine = [pk for pk, author_id in self._popular if author_id == self.viewer.pk]
-        return (featured_at, tuple(sorted(liked)), tuple(mine))
+        return (featured_at, tuple(sorted(liked)), tuple(mine), self.follows.vary)
+
+    @cached_property
+    def follows(self) -> FollowStates:
+        """The Follow buttons of the featured and new artists."""
+        shown = [*self.featured["artists"], *self.new_artists]
+        return follow_states(viewer=self.viewer, artist_ids=[artist.pk for artist in shown])
 
     @cached_property
     def featured(self) -> dict:
@@ -519,13 +637,20 @@ class ExplorePage:
 
     @cached_property
     def new_artists(self) -> list[Artist]:
-        return list(Artist.objects.on_platform().order_by("-created_at")[:EXPLORE_LIST_SIZE])
+        # Cached like the popular posts: the page's Follow buttons need their ids on every
+        # visit, also when the page itself comes from its shared fragment.
+        return cached(NEW_ARTISTS_CACHE_KEY, _new_artists, timeout=POPULAR_CACHE_SECONDS)
+
+
+def _new_artists() -> list[Artist]:
+    return list(Artist.objects.on_platform().order_by("-created_at")[:EXPLORE_LIST_SIZE])
 
 
 def _popular_posts() -> list[tuple[uuid.UUID, uuid.UUID]]:
+    # The explore page is one shared fragment whoever reads it: public posts only.
     return list(
-        Post.objects.filter(
-            deleted_at__isnull=True,
+        readable_posts(None)
+        .filter(
             artist__removed_at__isnull=True,
             created_at__gte=timezone.now() - POPULAR_WINDOW,
         )

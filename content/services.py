@@ -12,8 +12,22 @@ from django.utils import timezone
 
 from accounts.models import User, UserPreferences
 from artists.models import Artist
-from content.media import check_uploads, store_media
-from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType, ShareLink
+from communities.models import Community
+from content.media import check_uploads, store_media, store_post_media
+from content.models import (
+    Comment,
+    Like,
+    MediaType,
+    Post,
+    PostAudience,
+    PostCommunity,
+    Review,
+    ReviewedContentType,
+    ShareLink,
+)
+from content.selectors import FEATURED_CACHE_KEY, POPULAR_CACHE_KEY, readable_posts
+from musicplatform.cache import invalidate_on_commit
+from musicplatform.selectors import HOME_CACHE_KEY
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import name_key, name_key_sql, validate_single_line
 from notifications.models import NotificationType
@@ -49,22 +63,57 @@ def _require_post_owner(post: Post, by: User) -> None:
 # Posts ---------------------------------------------------------------------------------
 
 
+def _checked_audience(
+    *, artist: Artist, audience: str, communities: list[Community]
+) -> list[Community]:
+    """The communities a post is for: none when public, one or more of its artist's own
+    when members-only."""
+    if audience not in PostAudience.values:
+        raise ValidationError("Choose who can read the post: everyone, or members.")
+    if audience == PostAudience.PUBLIC:
+        return []
+    if not communities:
+        raise ValidationError("Choose the communities whose members can read the post.")
+    if any(community.artist_id != artist.pk for community in communities):
+        raise ValidationError("A post can only be for the members of your own communities.")
+    return communities
+
+
+def _audience_set(*, post: Post, audience: str, communities: list[Community]) -> None:
+    post.audience = audience
+    PostCommunity.objects.filter(post=post).exclude(community__in=communities).delete()
+    PostCommunity.objects.bulk_create(
+        [PostCommunity(post=post, community=community) for community in communities],
+        ignore_conflicts=True,
+    )
+
+
 def post_create(
-    *, artist: Artist, by: User, content_text: str, uploads: list[UploadedFile]
+    *,
+    artist: Artist,
+    by: User,
+    content_text: str,
+    uploads: list[UploadedFile],
+    audience: str = PostAudience.PUBLIC,
+    communities: list[Community] = (),
 ) -> Post:
     if artist.user_id != by.pk:
         raise PermissionDenied("You can only post as your own artist profile.")
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
     if not text and not uploads:
         raise ValidationError("Write something or attach a picture, audio or video.")
+    communities = _checked_audience(artist=artist, audience=audience, communities=communities)
     checked = check_uploads(uploads, picture_use="post")
-    media_urls = store_media(items=checked, folder=f"posts/{artist.pk}")
-    post = Post.objects.create(
-        artist=artist,
-        content_text=text or None,
-        media_type=checked[0].media_type if checked else MediaType.NONE,
-        media_urls=media_urls or None,
-    )
+    with transaction.atomic():
+        post = Post(
+            artist=artist,
+            content_text=text or None,
+            media_type=checked[0].media_type if checked else MediaType.NONE,
+            audience=audience,
+        )
+        post.media_urls = store_post_media(items=checked, post=post) or None
+        post.save(force_insert=True)
+        _audience_set(post=post, audience=audience, communities=communities)
     from content.tasks import post_published_notify  # the task module imports this one
 
     enqueue_on_commit(post_published_notify, str(post.pk))
@@ -104,9 +153,16 @@ def post_update(
     content_text: str,
     uploads: list[UploadedFile],
     remove_media: bool = False,
+    audience: str | None = None,
+    communities: list[Community] = (),
 ) -> Post:
-    """New uploads replace the post's media; `remove_media` drops it without a replacement."""
+    """New uploads replace the post's media; `remove_media` drops it without a replacement.
+    `audience` (with `communities`) changes who may read it; None leaves it as it is."""
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
+    if audience is not None:
+        communities = _checked_audience(
+            artist=post.artist, audience=audience, communities=communities
+        )
     checked = check_uploads(uploads, picture_use="post")
     with transaction.atomic():
         locked = (
@@ -117,13 +173,20 @@ def post_update(
         _require_post_owner(locked, by)
         if checked:
             locked.media_type = checked[0].media_type
-            locked.media_urls = store_media(items=checked, folder=f"posts/{locked.artist_id}")
+            locked.media_urls = store_post_media(items=checked, post=locked)
         elif remove_media:
-            locked.media_type, locked.media_urls = MediaType.NONE, None
+            locked.media_type = MediaType.NONE
+            # Storing no media also removes the teaser picture.
+            locked.media_urls = store_post_media(items=[], post=locked) or None
         if not text and not locked.media_urls:
             raise ValidationError("A post needs text or media; delete it instead of emptying it.")
         locked.content_text = text or None
-        locked.save(update_fields=["content_text", "media_type", "media_urls"])
+        if audience is not None:
+            _audience_set(post=locked, audience=audience, communities=communities)
+            # The shared lists of public posts (home, explore) must drop a post made
+            # members-only at once, not when they expire.
+            invalidate_on_commit(HOME_CACHE_KEY, FEATURED_CACHE_KEY, POPULAR_CACHE_KEY)
+        locked.save(update_fields=["content_text", "media_type", "media_urls", "audience"])
     return locked
 
 
@@ -139,6 +202,12 @@ def post_delete(*, post: Post, by: User) -> None:
 
 
 # Comments ------------------------------------------------------------------------------
+
+
+def _check_readable(user: User, post_id) -> None:
+    """Comments and likes of a members-only post are for those who may read it."""
+    if not readable_posts(user).filter(pk=post_id).exists():
+        raise ValidationError("Only the members who can read this post can join in on it.")
 
 
 def comment_create(
@@ -179,6 +248,8 @@ def comment_create(
         if post_id and post_artist is None:
             raise ValidationError("That post was deleted, so it can't take comments.")
         post_artist_user_id = post_artist[1] if post_artist else None
+        if post_id:
+            _check_readable(user, post_id)
         comment = Comment.objects.create(
             user=user,
             content=text,
@@ -250,7 +321,7 @@ class LikeState:
 
 
 def _like_target(
-    post: Post | None, comment: Comment | None, review: Review | None
+    user: User, post: Post | None, comment: Comment | None, review: Review | None
 ) -> tuple[dict, User | None, str]:
     """The filter naming the one target, its author (to notify) and its kind."""
     targets = [t for t in (post, comment, review) if t is not None]
@@ -260,11 +331,14 @@ def _like_target(
         post = Post.objects.select_related("artist__user").get(pk=post.pk)
         if post.deleted_at is not None:
             raise ValidationError("That post was deleted, so it can't be liked.")
+        _check_readable(user, post.pk)
         return {"post": post}, post.artist.user, "post"
     if comment is not None:
         comment = Comment.objects.select_related("user", "post").get(pk=comment.pk)
         if comment.deleted_at is not None or (comment.post and comment.post.deleted_at):
             raise ValidationError("That comment was deleted, so it can't be liked.")
+        if comment.post_id:
+            _check_readable(user, comment.post_id)
         return {"comment": comment}, comment.user, "comment"
     review = Review.objects.select_related("user").get(pk=review.pk)
     return {"review": review}, review.user, "review"
@@ -300,7 +374,7 @@ def like_set(
     Stating the wanted state (rather than flipping) keeps a double-submitted form from
     undoing itself; the buttons still toggle because each shows the opposite state.
     """
-    target, author, kind = _like_target(post, comment, review)
+    target, author, kind = _like_target(user, post, comment, review)
     if liked:
         try:
             # The NULLS NOT DISTINCT unique key decides concurrent likes by the same user.

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from content import views
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("follow/<uuid:artist_id>/", views.artist_follow, name="artist_follow"),
     path("posts/new/", views.post_create, name="post_create"),
     path("posts/<uuid:post_id>/", views.post_detail, name="post_detail"),
+    path("posts/<uuid:post_id>/teaser.jpg", views.post_teaser_picture, name="post_teaser_picture"),
+    # Posts' media (content/media.py): fresh names of ours, nothing else.
+    re_path(
+        r"^posts/(?P<post_id>[0-9a-f-]{36})/media/(?P<name>[0-9a-f]{32}\.[a-z0-9]{2,4})$",
+        views.post_media,
+        name="post_media",
+    ),
     path("posts/<uuid:post_id>/edit/", views.post_edit, name="post_edit"),
     path("posts/<uuid:post_id>/delete/", views.post_delete, name="post_delete"),
     path("posts/<uuid:post_id>/comments/", views.post_comment, name="post_comment"),

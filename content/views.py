@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.models import Artist
+from communities.media import private_file_response
 from content import selectors, services
 from content.forms import (
     CommentEditForm,
@@ -22,7 +23,8 @@ from content.forms import (
     ReviewForm,
     ShareLinkForm,
 )
-from content.models import Comment, Post, Review, ReviewedContentType
+from content.media import post_media_name, teaser_picture_name
+from content.models import Comment, Post, PostAudience, Review, ReviewedContentType
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 
@@ -53,9 +55,9 @@ def feed(request):
         "content/feed.html",
         {
             "page": page,
-            "followed": set(selectors.followed_artist_ids(request.user))
-            if page.suggested_artists
-            else set(),
+            "follows": selectors.follow_states(
+                viewer=request.user, artist_ids=[a.pk for a in page.suggested_artists]
+            ),
             "is_artist": request.user.artist_profiles.exists(),
         },
     )
@@ -81,6 +83,15 @@ def artist_follow(request, artist_id):
             messages.success(request, f"You now follow {artist.artist_name}.")
     except ValidationError as error:
         messages.error(request, _errors(error))
+    if _is_htmx(request):
+        # The button again, in its new state and with the new count, in place; a message
+        # (an artist who is gone) shows with the next page.
+        states = selectors.follow_states(viewer=request.user, artist_ids=[artist.pk])
+        return render(
+            request,
+            "content/_follow_button.html",
+            {"artist": artist, "state": states[artist.pk], "next": request.POST.get("next", "")},
+        )
     return redirect_back(request, reverse("content:feed"))
 
 
@@ -102,6 +113,8 @@ def post_create(request):
                 by=request.user,
                 content_text=form.cleaned_data["content_text"],
                 uploads=form.cleaned_data["media"],
+                audience=form.cleaned_data["audience"] or PostAudience.PUBLIC,
+                communities=list(form.cleaned_data["communities"]),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -123,6 +136,7 @@ def _can_moderate(request, post: Post | None) -> bool:
 def _post_page_context(request, post: Post, comment_form=None) -> dict:
     return {
         "post": post,
+        "follows": selectors.follow_states(viewer=request.user, artist_ids=[post.artist_id]),
         "thread": _comments_asked(request, post=post),
         "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
@@ -169,12 +183,51 @@ def _more_comments(request, context: dict):
     return None
 
 
-@login_required
 @require_safe
 def post_detail(request, post_id):
+    """Anyone reads a public post and its comments; a members-only one shows those who
+    may not read it a teaser with the communities to join."""
     post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
+    if not post.readable:
+        return render(
+            request,
+            "content/post_teaser.html",
+            {
+                "post": post,
+                "communities": selectors.post_audience_communities(post),
+                "follows": selectors.follow_states(
+                    viewer=request.user, artist_ids=[post.artist_id]
+                ),
+            },
+        )
     context = _post_page_context(request, post)
     return _more_comments(request, context) or render(request, "content/post_detail.html", context)
+
+
+@require_safe
+def post_teaser_picture(request, post_id):
+    """The blurred picture of a post's teaser, for anyone (content/media.py)."""
+    if not Post.objects.filter(pk=post_id, deleted_at__isnull=True).exists():
+        raise Http404("No post has that address.")
+    try:
+        return private_file_response(teaser_picture_name(post_id))
+    except FileNotFoundError:
+        raise Http404("This post has no picture.") from None
+
+
+@require_safe
+def post_media(request, post_id, name):
+    """A post's picture, audio or video, for whoever may read the post."""
+    try:
+        post_id = uuid.UUID(post_id)
+    except ValueError:
+        raise Http404("No media you can see has that address.") from None
+    if not selectors.readable_posts(request.user).filter(pk=post_id).exists():
+        raise Http404("No media you can see has that address.")
+    try:
+        return private_file_response(post_media_name(post_id, name))
+    except FileNotFoundError:
+        raise Http404("No media you can see has that address.") from None
 
 
 @login_required
@@ -183,8 +236,14 @@ def post_edit(request, post_id):
     post = selectors.post_owned_by(user=request.user, post_id=post_id)
     if post is None:
         raise Http404("No post of yours has that address.")
-    initial = {"content_text": post.content_text}
-    form = PostEditForm(request.POST or None, request.FILES or None, initial=initial)
+    initial = {
+        "content_text": post.content_text,
+        "audience": post.audience,
+        "communities": list(post.communities.all()),
+    }
+    form = PostEditForm(
+        request.POST or None, request.FILES or None, initial=initial, artist=post.artist
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.post_update(
@@ -193,6 +252,8 @@ def post_edit(request, post_id):
                 content_text=form.cleaned_data["content_text"],
                 uploads=form.cleaned_data["media"],
                 remove_media=form.cleaned_data["remove_media"],
+                audience=form.cleaned_data["audience"] or None,
+                communities=list(form.cleaned_data["communities"]),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -300,6 +361,11 @@ def comment_replies(request, comment_id):
         Q(post__isnull=True) | Q(post__deleted_at__isnull=True),
         pk=comment_id,
     )
+    if (
+        parent.post_id
+        and not selectors.readable_posts(request.user).filter(pk=parent.post_id).exists()
+    ):
+        raise Http404("No comment you can read has that address.")
     thread = parent.post or parent.review
     context = {
         "parent": parent,
@@ -427,6 +493,10 @@ def shared_post(request, token):
         raise Http404("This share link does not exist.")
     if link.expires_at is not None and link.expires_at <= timezone.now():
         return render(request, "content/share_expired.html", {"link": link}, status=410)
+    # A share link is read by link previews and strangers: a members-only post shows them
+    # its teaser, never its text or media.
+    if not link.post.is_public:
+        return redirect("content:post_detail", post_id=link.post_id)
     return render(
         request,
         "content/shared_post.html",

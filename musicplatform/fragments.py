@@ -51,7 +51,9 @@ def render_fragment(
 
     HTML, not text: a template node's output goes into the page as it is.
     """
-    key = fragment_key(name, (request.user.is_authenticated, *vary_on))
+    # Times inside are written in the viewer's time zone (`{% when %}`).
+    zone = getattr(request.user, "time_zone", "")
+    key = fragment_key(name, (request.user.is_authenticated, zone, *vary_on))
     setattr(request, _USES_PLACEHOLDERS, True)
     if seconds_since_write(request) >= settings.FRAGMENT_CACHE_SECONDS:
         html = cache.get(key)

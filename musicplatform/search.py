@@ -6,7 +6,8 @@ Words are found by PostgreSQL's full-text search over each table's stored, GIN-i
 (artists, products, communities) are also found by pg_trgm's word similarity, so a
 misspelt name still matches. Each kind is one query, and nothing the viewer may not read
 is ever selected: forum topics only of communities whose content the viewer may see
-(`communities.selectors.can_view_content`'s rule, in SQL), live posts, active products;
+(`communities.selectors.can_view_content`'s rule, in SQL), live posts the viewer may
+read whole (`content.selectors.readable_by`), active products;
 and nothing of an artist taken off the platform (`Artist.objects.on_platform()`): not the
 artist, nor their posts, products, communities or those communities' forum topics
 (fans' reviews of their work stay, as on the review pages).
@@ -38,6 +39,7 @@ from artists.selectors import artist_search, artists_matching
 from communities.models import Community, ForumPost
 from communities.selectors import communities_with_access
 from content.models import Post, Review
+from content.selectors import readable_posts
 from musicplatform.db import SEARCH_CONFIG
 from shop.models import Product
 
@@ -98,6 +100,8 @@ class Result:
     # The artist the result names (in its title or its detail): the verified badge goes
     # next to that name, as everywhere an artist's name appears.
     artist: Artist | None = None
+    # An artist found by name: the result carries a Follow button.
+    is_artist: bool = False
 
 
 def highlighted(snippet: str | None) -> SafeString:
@@ -147,13 +151,16 @@ def _artist_result(artist: Artist) -> Result:
         snippet=highlighted(" ".join((artist.bio or "").split()[:30])),
         detail="Verified artist" if artist.is_verified else "Artist",
         artist=artist,
+        is_artist=True,
     )
 
 
 def _posts(viewer, terms: Terms) -> QuerySet:
     return (
         _ranked_matches(
-            Post.objects.filter(deleted_at__isnull=True),
+            # Only what the viewer may read: a members-only post's words never show
+            # who is not a member that the post holds them.
+            readable_posts(viewer),
             terms.words_match,
             SearchRank(F("search_document"), terms.tsquery),
             on_platform="artist",

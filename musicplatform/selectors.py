@@ -1,8 +1,7 @@
 """Reads for the site-wide pages (home); each runs a fixed number of queries."""
 
 from communities.selectors import communities_by_members
-from content.models import Post
-from content.selectors import featured_section
+from content.selectors import featured_section, readable_posts
 from musicplatform.cache import cached
 from shop.models import Product
 
@@ -27,7 +26,9 @@ def home_page() -> dict:
 def _home_page() -> dict:
     return {
         "latest_posts": list(
-            Post.objects.filter(deleted_at__isnull=True, artist__removed_at__isnull=True)
+            # The same page for everyone, signed out included: public posts only.
+            readable_posts(None)
+            .filter(artist__removed_at__isnull=True)
             .select_related("artist")
             .order_by("-created_at")[:HOME_LIST_SIZE]
         ),

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from content.selectors import follow_states
 from musicplatform import search as site_search
 from musicplatform import selectors
 from musicplatform.forms import SearchForm
@@ -20,7 +21,11 @@ logger = logging.getLogger(__name__)
 
 @require_safe
 def home(request):
-    return render(request, "home.html", selectors.home_page())
+    page = selectors.home_page()
+    follows = follow_states(
+        viewer=request.user, artist_ids=[artist.pk for artist in page["featured_artists"]]
+    )
+    return render(request, "home.html", {**page, "follows": follows})
 
 
 @require_safe
@@ -44,6 +49,12 @@ def search(request, default_kind=""):
         context["search_params"] = urlencode({"q": query, "kind": kind.slug})
     elif query:
         context["groups"] = site_search.search_groups(viewer=request.user, query=query)
+    shown = context["page"].object_list if context["page"] else []
+    for group in context["groups"] or []:
+        shown = [*shown, *group.results]
+    context["follows"] = follow_states(
+        viewer=request.user, artist_ids=[result.artist.pk for result in shown if result.is_artist]
+    )
     template = "search/_results.html" if request.headers.get("HX-Request") else "search/search.html"
     return render(request, template, context)
 

@@ -479,7 +479,7 @@ def test_onboarding_saves_preferences_and_search_finds_artists(client):
         },
     )
 
-    assert response.url == reverse("home")
+    assert response.url == reverse("accounts:onboarding_artists")
     preferences = UserPreferences.objects.get(user=user)
     assert preferences.favorite_artists == [wanted.pk]
     assert preferences.genres == [genre.pk]

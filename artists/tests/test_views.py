@@ -275,9 +275,10 @@ def test_the_page_runs_the_same_queries_whatever_the_data_size(client, django_as
     fill_artist_page(small, 1)
     fill_artist_page(large, 12)
 
-    # the artist, its posts, communities, releases, products, reviews and the rating
+    # the artist, its posts, communities, releases, products, reviews, the rating and the
+    # Follow button's count
     for artist in (small, large):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             assert client.get(artist.get_absolute_url()).status_code == 200
 
 
@@ -299,8 +300,8 @@ def test_search_pages_through_many_results(client, django_assert_num_queries):
     for i in range(45):
         ArtistFactory(artist_name=f"Echo {i:02d}")
 
-    # pg_trgm's threshold, the count, the page
-    with django_assert_num_queries(3):
+    # pg_trgm's threshold, the count, the page, the Follow buttons' counts
+    with django_assert_num_queries(4):
         first = client.get(reverse("artists:search"), {"q": "echo"})
     last = client.get(reverse("artists:search"), {"q": "echo", "page": "3"})
     beyond = client.get(reverse("artists:search"), {"q": "echo", "page": "abc"})

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from communities.services.common import (
     require_slow_mode_respected,
     serialise,
 )
+from communities.streams import validate_stream_url
 from live.publish import live_event_end_announce, live_message_announce
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
@@ -49,9 +51,15 @@ def live_event_schedule(
     start_time: datetime,
     end_time: datetime | None = None,
     description: str = "",
+    stream_url: str = "",
 ) -> LiveEvent:
     require_manager(community, by)
     validate_single_line(title)
+    if stream_url:
+        try:
+            validate_stream_url(stream_url)
+        except ValidationError as error:
+            raise CommunityError(" ".join(error.messages)) from error
     if event_type not in LiveEventType.values:
         raise CommunityError("Choose a chat or a Q&A.")
     if start_time <= timezone.now():
@@ -66,6 +74,7 @@ def live_event_schedule(
             event_type=event_type,
             start_time=start_time,
             end_time=end_time,
+            stream_url=stream_url,
         )
         from communities.tasks import live_event_notify_members
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
+from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
@@ -26,10 +26,11 @@ from notifications.models import Notification
 pytestmark = pytest.mark.django_db
 
 
-def _stored_bytes(url: str) -> bytes:
-    name = url.removeprefix(default_storage.url(""))
-    with default_storage.open(name) as stored:
-        return stored.read()
+def _served_bytes(url: str) -> bytes:
+    """A post's media as its address serves them (to anyone: the posts here are public)."""
+    response = Client().get(url)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
 
 
 # Posts
@@ -59,7 +60,7 @@ def test_a_picture_is_re_encoded_scaled_down_and_stored():
 
     assert post.media_type == MediaType.IMAGE
     assert len(post.media_urls) == 1
-    with Image.open(io.BytesIO(_stored_bytes(post.media_urls[0]))) as stored:
+    with Image.open(io.BytesIO(_served_bytes(post.media_urls[0]))) as stored:
         assert stored.format == "JPEG"
         assert stored.size == (1600, 533)
 

@@ -378,6 +378,8 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    # Live events' players (communities/streams.py EMBED_ORIGINS), nothing else.
+    "frame-src": [CSP.SELF, "https://www.youtube-nocookie.com", "https://player.twitch.tv"],
 }
 # --- end of Content-Security-Policy ---
 
@@ -517,6 +519,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "live-events-announce-sweep": {
         "task": "communities.tasks.live_events_announce_sweep",
         "schedule": 600,
+    },
+    # Within communities.services.live_reminders.REMINDER_LEAD (30 minutes).
+    "live-event-reminders": {
+        "task": "communities.tasks.live_event_reminders_send",
+        "schedule": 300,
     },
     "communities-renew-due": {
         "task": "communities.tasks.subscriptions_renew_due",

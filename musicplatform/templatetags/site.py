@@ -2,6 +2,7 @@
 uses for times and money."""
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 from functools import cache
 
@@ -66,17 +67,30 @@ TIME_STYLES = {
 }
 
 
-@register.simple_tag
-def when(value: datetime.datetime | datetime.date | None, style: str = "relative") -> str:
+def viewer_zone(user) -> zoneinfo.ZoneInfo | None:
+    """The time zone the signed-in user chose (or their browser sent), if any."""
+    name = getattr(user, "time_zone", "") if getattr(user, "is_authenticated", False) else ""
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
+@register.simple_tag(takes_context=True)
+def when(context, value: datetime.datetime | datetime.date | None, style: str = "relative") -> str:
     """`<time>` with a valid `datetime` (milliseconds at most, which the HTML standard
-    allows, not Python's microseconds) and the time as the server's zone reads it, named
-    on hover. static/js/site.js rewrites it in the reader's own zone and names that one.
+    allows, not Python's microseconds) and the time as the viewer's zone reads it (their
+    profile's `time_zone`, else UTC), named on hover. static/js/site.js rewrites it in the
+    same zone, or the browser's own when the viewer has none, and names that one.
     """
     if value is None:
         return ""
     if not isinstance(value, datetime.datetime):
         return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(value))
-    local = timezone.localtime(value)
+    request = context.get("request")
+    local = timezone.localtime(value, viewer_zone(getattr(request, "user", None)))
     text = (
         f"{timesince(value)} ago" if style == "relative" else date_format(local, TIME_STYLES[style])
     )

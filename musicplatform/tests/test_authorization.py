@@ -50,7 +50,10 @@ from communities.tests.factories import (
     LiveEventFactory,
     LiveEventMessageFactory,
 )
+from content.models import PostAudience
+from content.services import post_create
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory, ShareLinkFactory
+from content.tests.uploads import image_upload
 from notifications.tests.factories import NotificationFactory
 from payments.models import PaymentGateway, PaymentStatus, SavedPaymentMethod
 from shop.models import OrderStatus, ShippingRate
@@ -137,6 +140,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # accounts
     "accounts:verify_email": every(INVALID),  # a wrong token: nothing to see, nothing to do
     "accounts:onboarding": signed_in(OK),
+    "accounts:onboarding_artists": signed_in(OK),
+    # The browser's time zone, for the signed-in user only; sent without one, refused.
+    "accounts:time_zone_guess": signed_in(INVALID),
     "accounts:settings": signed_in(GO),
     "accounts:settings_profile": signed_in(OK),
     "accounts:settings_preferences": signed_in(OK),
@@ -171,7 +177,13 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "content:explore": every(OK),
     "content:artist_follow": signed_in(GO),
     "content:post_create": signed_in(FORBIDDEN, **{OTHER: OK, OWNER: OK}),
-    "content:post_detail": signed_in(OK),
+    # A members-only post: its readers get it whole, the others its teaser.
+    "content:post_detail": every(OK),
+    "content:post_teaser_picture": every(OK),
+    # Its picture: for its readers only, and not there for anyone else.
+    "content:post_media": members(
+        OK, anonymous=NOT_FOUND, **dict.fromkeys((FAN, LAPSED, OTHER), NOT_FOUND)
+    ),
     "content:post_edit": owner_only(),
     "content:post_delete": owner_only(),
     "content:post_comment": signed_in(GO),
@@ -216,6 +228,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "communities:post_answer": members(GO, anonymous=LOGIN, **{MEMBER: REFUSED}),
     "communities:event_create": COMMUNITY_MANAGERS,
     "communities:event": members(),
+    "communities:event_ics": members(),
+    "communities:event_state": members(),
     "communities:event_status": owner_only(GO, staff=GO),
     "communities:event_messages": members(),
     "communities:question_upvote": members(GO, anonymous=LOGIN),
@@ -293,6 +307,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
 
 POST_ONLY = {
     "accounts:spotify_import",
+    "accounts:time_zone_guess",
     "artists:payout_default",
     "artists:payout_delete",
     "content:artist_follow",
@@ -529,6 +544,14 @@ def _build_world() -> dict:
     )
 
     post = PostFactory(artist=owner_artist)
+    members_post = post_create(
+        artist=owner_artist,
+        by=owner_artist.user,
+        content_text=f"For members\n{markers.members_only} post",
+        uploads=[image_upload()],
+        audience=PostAudience.MEMBERS,
+        communities=[community],
+    )
     comment = CommentFactory(post=post, user=buyer)
     review = ReviewFactory(user=buyer, artist=owner_artist)
     share = ShareLinkFactory(post=post, created_by=buyer)
@@ -601,7 +624,12 @@ def _build_world() -> dict:
         "ledger:connect": {"artist_id": owner_artist.pk},
         "ledger:connect_start": {"artist_id": owner_artist.pk},
         "content:artist_follow": {"artist_id": owner_artist.pk},
-        "content:post_detail": {"post_id": post.pk},
+        "content:post_detail": {"post_id": members_post.pk},
+        "content:post_teaser_picture": {"post_id": members_post.pk},
+        "content:post_media": {
+            "post_id": members_post.pk,
+            "name": members_post.media_urls[0].rsplit("/", 1)[1],
+        },
         "content:post_edit": {"post_id": post.pk},
         "content:post_delete": {"post_id": post.pk},
         "content:post_comment": {"post_id": post.pk},
@@ -671,7 +699,7 @@ def _build_world() -> dict:
     kwargs["communities:forum_chat"].update(forum_id=chat.pk)
     for name in ("post_edit", "post_delete", "post_pin", "post_answer"):
         kwargs[f"communities:{name}"].update(post_id=forum_post.pk)
-    for name in ("event", "event_status", "event_messages"):
+    for name in ("event", "event_ics", "event_state", "event_status", "event_messages"):
         kwargs[f"communities:{name}"].update(event_id=event.pk)
     for name in ("question_upvote", "question_answer"):
         kwargs[f"communities:{name}"].update(event_id=event.pk, message_id=question.pk)

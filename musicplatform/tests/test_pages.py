@@ -50,6 +50,10 @@ NOT_PAGES = {
     "communities:forum_chat": "new chat messages, polled by htmx into the chat forum's page",
     "catalogue:track_audio": "the audio stream itself",
     "catalogue:embed": "the player other sites frame: no site header, navigation or footer",
+    "content:post_media": "a post's picture, audio or video itself",
+    "communities:event_ics": "a calendar file",
+    "communities:event_state": "the changing part of an event's page, swapped in by htmx",
+    "content:post_teaser_picture": "the blurred picture itself",
 }
 ALLAUTH_PAGES = {
     ANON: ("account_login", "account_signup", "account_reset_password"),

@@ -367,8 +367,9 @@ def test_the_page_runs_a_constant_number_of_queries(client, django_assert_num_qu
     _fill(size, member)
     client.force_login(member)
 
-    # session and user; pg_trgm's threshold; one query per kind (six)
-    with django_assert_num_queries(9):
+    # session and user; pg_trgm's threshold; one query per kind (six); the Follow
+    # buttons of the artists found
+    with django_assert_num_queries(10):
         grouped = search(client, "harbour")
     # session (the user is cached since the first request: accounts.middleware);
     # pg_trgm's threshold; the count and the page

@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.test.utils import override_script_prefix
@@ -43,12 +44,27 @@ def test_money_is_written_in_the_readers_locale_in_the_platform_currency(
 def test_a_time_has_a_valid_datetime_in_milliseconds_and_names_its_zone():
     moment = datetime.datetime(2026, 3, 2, 18, 30, 5, 123456, tzinfo=datetime.UTC)
 
-    html = when(moment, "datetime")
+    html = when({}, moment, "datetime")
 
     assert 'datetime="2026-03-02T18:30:05.123Z"' in html
     assert 'title="March 2, 2026, 6:30 p.m. (UTC)"' in html
     assert 'data-style="datetime"' in html
-    assert when(datetime.date(2026, 3, 2)) == '<time datetime="2026-03-02">March 2, 2026</time>'
+    assert when({}, datetime.date(2026, 3, 2)) == (
+        '<time datetime="2026-03-02">March 2, 2026</time>'
+    )
+
+
+def test_a_time_is_written_in_the_viewers_own_time_zone():
+    moment = datetime.datetime(2026, 3, 2, 18, 30, tzinfo=datetime.UTC)
+    viewer = SimpleNamespace(is_authenticated=True, time_zone="Asia/Tokyo")
+    unset = SimpleNamespace(is_authenticated=True, time_zone="")
+
+    html = when({"request": SimpleNamespace(user=viewer)}, moment, "datetime")
+    utc = when({"request": SimpleNamespace(user=unset)}, moment, "datetime")
+
+    assert ">March 3, 2026, 3:30 a.m.</time>" in html
+    assert "(JST)" in html
+    assert ">March 2, 2026, 6:30 p.m.</time>" in utc
 
 
 def test_breadcrumbs_link_each_step_and_mark_the_page_itself():

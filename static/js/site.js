@@ -1,6 +1,7 @@
 // Progressive enhancements of the server's pages; every page works without them.
 
-// Times: the server writes them in its own zone (UTC); the reader sees their own, named on hover.
+// Times: the server writes them in the viewer's zone (their profile's, else UTC); the reader
+// sees the same zone, or their browser's own while they have none, named on hover.
 const TIME_STYLES = {
   date: { dateStyle: "medium" },
   datetime: { dateStyle: "medium", timeStyle: "short" },
@@ -8,15 +9,38 @@ const TIME_STYLES = {
 };
 
 function localiseTimes(root) {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const chosen = document.body.dataset.timeZone || undefined;
+  const zone = chosen || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const full = new Intl.DateTimeFormat(undefined, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: chosen,
+  });
   for (const time of root.querySelectorAll("time[data-style]")) {
     const moment = new Date(time.getAttribute("datetime"));
     if (Number.isNaN(moment.getTime())) continue;
     const style = TIME_STYLES[time.dataset.style];
-    if (style) time.textContent = new Intl.DateTimeFormat(undefined, style).format(moment);
+    if (style) {
+      time.textContent = new Intl.DateTimeFormat(undefined, { ...style, timeZone: chosen }).format(
+        moment,
+      );
+    }
     time.title = `${full.format(moment)} (${zone})`;
   }
+}
+
+// A signed-in viewer without a time zone: the browser's is sent once, so that the next
+// pages (and emails' times) are written in it by the server. Settings can change it.
+function sendTimeZone() {
+  const url = document.body.dataset.timeZoneGuess;
+  if (!url) return;
+  const headers = JSON.parse(document.body.dataset.hxHeaders || "{}");
+  fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers,
+    body: new URLSearchParams({ time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+  });
 }
 
 // Share links: a copy button next to the address, for browsers with a clipboard.
@@ -42,5 +66,8 @@ function enhance(root) {
   addCopyButtons(root);
 }
 
-document.addEventListener("DOMContentLoaded", () => enhance(document));
+document.addEventListener("DOMContentLoaded", () => {
+  enhance(document);
+  sendTimeZone();
+});
 document.addEventListener("htmx:load", (event) => enhance(event.detail.elt));
