@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from catalogue.models import CollectionSettings, Release, Track, TrackStatus, WishlistItem
@@ -25,13 +25,22 @@ def published_releases() -> QuerySet[Release]:
     return Release.objects.filter(published_at__isnull=False, artist__removed_at__isnull=True)
 
 
-def releases_search(*, query: str, limit: int = 20) -> QuerySet[Release]:
-    """Published releases whose title or artist matches `query` (for the site search)."""
+def releases_matching(*, query: str) -> QuerySet[Release]:
+    """Published releases whose title, artist or a track's title contains `query` (the site
+    search), newest first, each with `matching_track`: the first track whose title does."""
+    matching_tracks = Track.objects.filter(
+        release_id=OuterRef("pk"), title__icontains=query
+    ).order_by("position")
     return (
         published_releases()
-        .filter(Q(title__icontains=query) | Q(artist__artist_name__icontains=query))
+        .annotate(matching_track=Subquery(matching_tracks.values("title")[:1]))
+        .filter(
+            Q(title__icontains=query)
+            | Q(artist__artist_name__icontains=query)
+            | Q(matching_track__isnull=False)
+        )
         .select_related("artist")
-        .order_by("-release_date", "pk")[:limit]
+        .order_by("-release_date", "title", "pk")
     )
 
 

@@ -35,8 +35,9 @@ BUDGETS = {
     "artist page": 10,
     # The search settings for the transaction, the count (at most 1000), the page.
     "search": 6,
-    # The search settings, then one query per kind of result (six).
-    "site search": 10,
+    # The search settings, then one query per kind of result (seven: releases and tracks
+    # are the seventh, catalogue).
+    "site search": 11,
     "product list": 5,
     "product page": 4,
     "notifications": 4,
