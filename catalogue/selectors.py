@@ -1,13 +1,16 @@
 """The catalogue's reads; every page runs a fixed number of queries whatever the data size."""
 
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from artists.models import Artist
 from catalogue.models import CollectionSettings, Release, Track, TrackStatus, WishlistItem
 from communities.selectors import is_member, subscriptions_giving_access
+from content.models import ReviewedContentType
 from shop.models import OrderItem
 from shop.services.downloads import OWNED_STATUSES
 
@@ -42,6 +45,90 @@ def releases_matching(*, query: str) -> QuerySet[Release]:
         .select_related("artist")
         .order_by("-release_date", "title", "pk")
     )
+
+
+REVIEWABLE_ITEMS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    """A release (reviewed as an album) or a track (a song) here, as a review names it:
+    `content_id` is its id, so every review of it groups together (content.Review)."""
+
+    content_type: str
+    content_id: str
+    name: str
+    artist: Artist
+    release: Release
+
+    @property
+    def key(self) -> str:
+        return f"{self.content_type}:{self.content_id}"
+
+    @property
+    def label(self) -> str:
+        if self.content_type == ReviewedContentType.ALBUM:
+            kind = self.release.get_release_type_display()
+            return f"{kind}: {self.name} by {self.artist.artist_name}"
+        return f"Song: {self.name} by {self.artist.artist_name} (on {self.release.title})"
+
+
+def _album_item(release: Release) -> CatalogueItem:
+    return CatalogueItem(
+        ReviewedContentType.ALBUM, str(release.pk), release.title, release.artist, release
+    )
+
+
+def _song_item(track: Track) -> CatalogueItem:
+    release = track.release
+    return CatalogueItem(
+        ReviewedContentType.SONG, str(track.pk), track.title, release.artist, release
+    )
+
+
+def _reviewable_tracks() -> QuerySet[Track]:
+    return Track.objects.filter(release__in=published_releases()).select_related("release__artist")
+
+
+def catalogue_item(*, content_type: str, content_id: str) -> CatalogueItem | None:
+    """The published release or track a review's content type and id name, if any."""
+    try:
+        pk = uuid.UUID(str(content_id))
+    except ValueError:
+        return None
+    if content_type == ReviewedContentType.ALBUM:
+        release = published_releases().select_related("artist").filter(pk=pk).first()
+        return _album_item(release) if release else None
+    if content_type == ReviewedContentType.SONG:
+        track = _reviewable_tracks().filter(pk=pk).first()
+        return _song_item(track) if track else None
+    return None
+
+
+def catalogue_item_by_key(key: str) -> CatalogueItem | None:
+    """`CatalogueItem.key` ("album:<id>", "song:<id>") back to its item."""
+    content_type, _, content_id = (key or "").partition(":")
+    return catalogue_item(content_type=content_type, content_id=content_id)
+
+
+def catalogue_items_matching(
+    *, query: str, limit: int = REVIEWABLE_ITEMS_LIMIT
+) -> list[CatalogueItem]:
+    """Releases and tracks whose title or artist contains `query`, to pick one to review:
+    releases first, then tracks (two queries)."""
+    named = Q(title__icontains=query)
+    releases = (
+        published_releases()
+        .filter(named | Q(artist__artist_name__icontains=query))
+        .select_related("artist")
+        .order_by("-release_date", "title", "pk")[:limit]
+    )
+    tracks = (
+        _reviewable_tracks()
+        .filter(named | Q(release__artist__artist_name__icontains=query))
+        .order_by("-release__release_date", "release__title", "position", "pk")[:limit]
+    )
+    return [*map(_album_item, releases), *map(_song_item, tracks)]
 
 
 def release_for_viewer(*, release_id, user) -> Release | None:

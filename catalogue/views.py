@@ -38,6 +38,8 @@ from catalogue.services import (
     wishlist_add,
     wishlist_remove,
 )
+from content.models import ReviewedContentType
+from content.selectors import latest_item_reviews
 from shop.services import ShopError
 from shop.services.downloads import download_item_for_token, download_use_record
 
@@ -54,11 +56,12 @@ def release_detail(request, release_id):
     if release is None:
         raise Http404
     page = selectors.ReleasePage(release=release, user=request.user)
-    return render(
-        request,
-        "catalogue/release_detail.html",
-        {"page": page, "release": release, "buy_form": BuyForm(release=release)},
-    )
+    context = {"page": page, "release": release, "buy_form": BuyForm(release=release)}
+    if release.is_published:
+        context["reviews"] = latest_item_reviews(
+            viewer=request.user, content_type=ReviewedContentType.ALBUM, content_id=str(release.pk)
+        )
+    return render(request, "catalogue/release_detail.html", context)
 
 
 # Only the embeddable player may be framed, by any site; every other page refuses it
