@@ -171,17 +171,12 @@ def owns_release(*, release: Release, user) -> bool:
     )
 
 
-def purchase_line(*, release: Release, user) -> OrderItem | None:
-    """The user's first paid, unrefunded line of `release`, if they bought it: downloading
-    the release delivers it."""
-    if not user.is_authenticated or release.product_id is None:
+def purchase_line(*, product_id, user) -> OrderItem | None:
+    """The user's first paid, unrefunded line of the product selling a release or a track,
+    if they bought it: downloading it delivers that line."""
+    if not user.is_authenticated or product_id is None:
         return None
-    return (
-        _bought(user)
-        .filter(product_id=release.product_id)
-        .order_by("order__created_at", "pk")
-        .first()
-    )
+    return _bought(user).filter(product_id=product_id).order_by("order__created_at", "pk").first()
 
 
 def may_download(*, release: Release, user) -> bool:
@@ -189,6 +184,16 @@ def may_download(*, release: Release, user) -> bool:
         release.is_published
         and not release.is_preorder
         and (is_release_artist(release, user) or owns_release(release=release, user=user))
+    )
+
+
+def may_download_track(*, track: Track, user) -> bool:
+    """The release's downloaders, and whoever bought this track alone."""
+    release = track.release
+    return may_download(release=release, user=user) or (
+        release.is_published
+        and not release.is_preorder
+        and purchase_line(product_id=track.product_id, user=user) is not None
     )
 
 
@@ -247,8 +252,30 @@ class ReleasePage:
         return also_bought(release=self.release)
 
     @cached_property
+    def tracks_bought(self) -> set:
+        """Ids of the release's tracks the user bought on their own (one query)."""
+        if not self.user.is_authenticated:
+            return set()
+        return set(
+            Track.objects.filter(
+                release_id=self.release.pk,
+                product_id__in=_bought(self.user).values("product_id"),
+            ).values_list("pk", flat=True)
+        )
+
+    def hears_track_in_full(self, track: Track) -> bool:
+        return (
+            track.streams_in_full
+            or self.hears_in_full
+            or (track.pk in self.tracks_bought and not self.release.is_preorder)
+        )
+
+    @cached_property
     def playable_tracks(self) -> list[Track]:
-        return [t for t in self.release.tracks_in_order if t.status == TrackStatus.READY]
+        tracks = [t for t in self.release.tracks_in_order if t.status == TrackStatus.READY]
+        for track in tracks:
+            track.heard_in_full = self.hears_track_in_full(track)
+        return tracks
 
 
 def artist_releases(*, artist_id, include_unpublished: bool = False) -> list[Release]:
@@ -302,6 +329,16 @@ class Collection:
             .filter(Exists(bought) | (Q(included_for_members=True) & Exists(member_of)))
             .select_related("artist")
             .order_by("-release_date", "pk")
+        )
+
+    @cached_property
+    def tracks(self) -> list[Track]:
+        """Tracks the owner bought on their own."""
+        bought = _bought(self.owner).filter(product_id=OuterRef("product_id"))
+        return list(
+            Track.objects.filter(Exists(bought), release__in=published_releases())
+            .select_related("release__artist")
+            .order_by("-release__release_date", "release_id", "position")
         )
 
     @cached_property
