@@ -18,7 +18,11 @@ from catalogue.tones import tones_wav
 from e2e.helpers import label, pay
 
 # Two tracks of different lengths, so each file in the zips can be told apart by its own.
-TRACKS = {"Low Tide": ([220.0, 277.18], 0.75), "High Tide": ([329.63, 392.0, 493.88], 0.75)}
+# The first is long enough to keep playing while the fan browses to another page and back.
+TRACKS = {
+    "Low Tide": ([220.0, 277.18, 329.63, 277.18, 220.0, 196.0, 220.0, 277.18], 1.0),
+    "High Tide": ([329.63, 392.0, 493.88], 0.75),
+}
 
 
 def _seconds(notes, note_seconds) -> float:
@@ -72,11 +76,25 @@ def test_an_artist_releases_two_tracks_and_a_fan_hears_buys_downloads_and_review
     results.get_by_role("link", name="Tide Tables").click()
     expect(fan.get_by_role("heading", name="Tide Tables", level=1)).to_be_visible()
 
-    # The page is the fan's first gesture; then the player plays and its time moves on.
+    # The page is the fan's first gesture; then the track plays, in the dock that stays
+    # while the fan browses (links replace the page but not the dock), and back again.
     fan.get_by_role("heading", name="Tide Tables", level=1).click()
-    player = fan.get_by_label("Play Low Tide")
-    player.evaluate("audio => audio.play()")
-    fan.wait_for_function("audio => audio.currentTime > 0.3", arg=player.element_handle())
+    # (The page's own play() is cut short: the dock takes over.)
+    fan.get_by_label("Play Low Tide").evaluate("audio => { audio.play().catch(() => {}); }")
+    dock = fan.get_by_role("region", name="Now playing")
+    expect(dock).to_contain_text("Now playing: Low Tide")
+    playing = dock.get_by_label("Now playing").element_handle()
+    fan.wait_for_function("audio => audio.currentTime > 0.3", arg=playing)
+    fan.get_by_role("main").get_by_role("link", name="Luna Vega").first.click()
+    expect(fan.get_by_role("heading", name="Luna Vega", level=1)).to_be_visible()
+    assert "/artists/" in fan.url
+    heard = playing.evaluate("audio => audio.currentTime")
+    fan.wait_for_function(
+        f"audio => !audio.paused && audio.currentTime > {heard} + 0.3", arg=playing
+    )
+    fan.go_back()
+    expect(fan.get_by_role("heading", name="Tide Tables", level=1)).to_be_visible()
+    assert playing.evaluate("audio => audio.isConnected && !audio.paused")
 
     fan.get_by_label(re.compile(r"^Name your price")).fill("5.00")
     fan.get_by_role("button", name="Buy digital ep").click()
