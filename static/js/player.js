@@ -1,8 +1,8 @@
-// Music that keeps playing while the listener browses. Links are followed by htmx
-// (data-hx-boost on the body): only #page is replaced and the address and history follow,
-// so the player dock outside it, and what it plays, stay. Forms stay plain (their errors,
-// uploads and downloads work as without JavaScript); without JavaScript the links are
-// ordinary links and each track plays in its own <audio controls>.
+// Music that keeps playing while the listener browses. While the dock plays, links are
+// followed by htmx (data-hx-boost on the body): only #page is replaced and the address and
+// history follow, so the player dock outside it, and what it plays, stay. Otherwise, and
+// for every form (their errors, uploads and downloads), the browser navigates as without
+// JavaScript, where each track plays in its own <audio controls>.
 (function () {
   "use strict";
   var dock = document.getElementById("player-dock");
@@ -16,6 +16,15 @@
     if (node.tagName === "FORM" && !node.hasAttribute("data-hx-boost")) {
       node.setAttribute("data-hx-boost", "false");
     }
+  });
+
+  // With nothing playing there is nothing to keep: an ordinary page load.
+  document.addEventListener("htmx:confirm", function (event) {
+    var link = event.detail.elt;
+    if (link.tagName !== "A" || link.hasAttribute("data-hx-get")) return;
+    if (!dock.hidden && !dockAudio.paused) return;
+    event.preventDefault();
+    window.location.assign(link.href);
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
