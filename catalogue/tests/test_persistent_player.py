@@ -20,4 +20,3 @@ def test_every_page_has_the_dock_after_the_part_links_replace(client):
         after_page
     )
     assert re.search(r'<script src="[^"]*js/player\.js" defer nonce="[^"]+"></script>', page)
-
