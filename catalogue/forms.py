@@ -32,6 +32,17 @@ class ReleaseForm(forms.Form):
     name_your_price = forms.BooleanField(
         required=False, help_text="Fans may pay more; the price above is then the minimum."
     )
+    tracks_sold_separately = forms.BooleanField(
+        required=False, label="Sell each track on its own too", help_text="At the price below."
+    )
+    track_price = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_value=MAX_PRICE,
+        decimal_places=2,
+        max_digits=10,
+        label="Track price (USD)",
+    )
     included_for_members = forms.BooleanField(
         required=False, help_text="Members of the community below download it for free."
     )
@@ -51,6 +62,8 @@ class ReleaseForm(forms.Form):
         data = super().clean()
         if data.get("included_for_members") and not data.get("community"):
             self.add_error("community", "Choose the community whose members get this release.")
+        if data.get("tracks_sold_separately") and data.get("track_price") is None:
+            self.add_error("track_price", "Give the price of a track sold on its own.")
         return data
 
     def details(self) -> ReleaseDetails:
@@ -66,6 +79,8 @@ class ReleaseForm(forms.Form):
             included_for_members=data["included_for_members"],
             community=data["community"],
             genres=list(data["genres"]),
+            tracks_sold_separately=data["tracks_sold_separately"],
+            track_price=data["track_price"],
         )
 
 

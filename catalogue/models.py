@@ -46,6 +46,9 @@ class Release(models.Model):
         related_name="releases",
         db_index=False,
     )
+    # With it each track is sold on its own too, at `track_price` (its own product).
+    tracks_sold_separately = models.BooleanField(default=False, db_default=False)
+    track_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     # The shop product that sells it, made when the release is first published.
     product = models.OneToOneField(
         "shop.Product",
@@ -65,6 +68,12 @@ class Release(models.Model):
             models.CheckConstraint(
                 condition=Q(included_for_members=False) | Q(community__isnull=False),
                 name="releases_members_need_community",
+            ),
+            models.CheckConstraint(
+                # NULL >= 0 is not false, so a CHECK would let a missing price through.
+                condition=Q(tracks_sold_separately=False)
+                | Q(track_price__isnull=False, track_price__gte=0),
+                name="releases_tracks_sold_need_price",
             ),
         ]
         indexes = [
@@ -153,6 +162,15 @@ class Track(models.Model):
         db_default=TrackStatus.QUEUED,
     )
     failure_reason = models.TextField(blank=True, default="", db_default="")
+    # The shop product that sells the track alone, while its release's
+    # `tracks_sold_separately` is set (made on publishing; deactivated when unset).
+    product = models.OneToOneField(
+        "shop.Product",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="track",
+    )
     # Plays counted in Redis and added here by a periodic flush (catalogue.plays).
     play_count = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = created_at()

@@ -1,13 +1,16 @@
 """The catalogue's reads; every page runs a fixed number of queries whatever the data size."""
 
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from artists.models import Artist
 from catalogue.models import CollectionSettings, Release, Track, TrackStatus, WishlistItem
 from communities.selectors import is_member, subscriptions_giving_access
+from content.models import ReviewedContentType
 from shop.models import OrderItem
 from shop.services.downloads import OWNED_STATUSES
 
@@ -25,14 +28,107 @@ def published_releases() -> QuerySet[Release]:
     return Release.objects.filter(published_at__isnull=False, artist__removed_at__isnull=True)
 
 
-def releases_search(*, query: str, limit: int = 20) -> QuerySet[Release]:
-    """Published releases whose title or artist matches `query` (for the site search)."""
+def releases_matching(*, query: str) -> QuerySet[Release]:
+    """Published releases whose title, artist or a track's title contains `query` (the site
+    search), newest first, each with `matching_track`: the first track whose title does."""
+    matching_tracks = Track.objects.filter(
+        release_id=OuterRef("pk"), title__icontains=query
+    ).order_by("position")
     return (
         published_releases()
-        .filter(Q(title__icontains=query) | Q(artist__artist_name__icontains=query))
+        .annotate(matching_track=Subquery(matching_tracks.values("title")[:1]))
+        .filter(
+            Q(title__icontains=query)
+            | Q(artist__artist_name__icontains=query)
+            | Q(matching_track__isnull=False)
+        )
         .select_related("artist")
-        .order_by("-release_date", "pk")[:limit]
+        .order_by("-release_date", "title", "pk")
     )
+
+
+REVIEWABLE_ITEMS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    """A release (reviewed as an album) or a track (a song) here, as a review names it:
+    `content_id` is its id, so every review of it groups together (content.Review)."""
+
+    content_type: str
+    content_id: str
+    name: str
+    artist: Artist
+    release: Release
+
+    @property
+    def key(self) -> str:
+        return f"{self.content_type}:{self.content_id}"
+
+    @property
+    def label(self) -> str:
+        if self.content_type == ReviewedContentType.ALBUM:
+            kind = self.release.get_release_type_display()
+            return f"{kind}: {self.name} by {self.artist.artist_name}"
+        return f"Song: {self.name} by {self.artist.artist_name} (on {self.release.title})"
+
+
+def _album_item(release: Release) -> CatalogueItem:
+    return CatalogueItem(
+        ReviewedContentType.ALBUM, str(release.pk), release.title, release.artist, release
+    )
+
+
+def _song_item(track: Track) -> CatalogueItem:
+    release = track.release
+    return CatalogueItem(
+        ReviewedContentType.SONG, str(track.pk), track.title, release.artist, release
+    )
+
+
+def _reviewable_tracks() -> QuerySet[Track]:
+    return Track.objects.filter(release__in=published_releases()).select_related("release__artist")
+
+
+def catalogue_item(*, content_type: str, content_id: str) -> CatalogueItem | None:
+    """The published release or track a review's content type and id name, if any."""
+    try:
+        pk = uuid.UUID(str(content_id))
+    except ValueError:
+        return None
+    if content_type == ReviewedContentType.ALBUM:
+        release = published_releases().select_related("artist").filter(pk=pk).first()
+        return _album_item(release) if release else None
+    if content_type == ReviewedContentType.SONG:
+        track = _reviewable_tracks().filter(pk=pk).first()
+        return _song_item(track) if track else None
+    return None
+
+
+def catalogue_item_by_key(key: str) -> CatalogueItem | None:
+    """`CatalogueItem.key` ("album:<id>", "song:<id>") back to its item."""
+    content_type, _, content_id = (key or "").partition(":")
+    return catalogue_item(content_type=content_type, content_id=content_id)
+
+
+def catalogue_items_matching(
+    *, query: str, limit: int = REVIEWABLE_ITEMS_LIMIT
+) -> list[CatalogueItem]:
+    """Releases and tracks whose title or artist contains `query`, to pick one to review:
+    releases first, then tracks (two queries)."""
+    named = Q(title__icontains=query)
+    releases = (
+        published_releases()
+        .filter(named | Q(artist__artist_name__icontains=query))
+        .select_related("artist")
+        .order_by("-release_date", "title", "pk")[:limit]
+    )
+    tracks = (
+        _reviewable_tracks()
+        .filter(named | Q(release__artist__artist_name__icontains=query))
+        .order_by("-release__release_date", "release__title", "position", "pk")[:limit]
+    )
+    return [*map(_album_item, releases), *map(_song_item, tracks)]
 
 
 def release_for_viewer(*, release_id, user) -> Release | None:
@@ -75,17 +171,12 @@ def owns_release(*, release: Release, user) -> bool:
     )
 
 
-def purchase_line(*, release: Release, user) -> OrderItem | None:
-    """The user's first paid, unrefunded line of `release`, if they bought it: downloading
-    the release delivers it."""
-    if not user.is_authenticated or release.product_id is None:
+def purchase_line(*, product_id, user) -> OrderItem | None:
+    """The user's first paid, unrefunded line of the product selling a release or a track,
+    if they bought it: downloading it delivers that line."""
+    if not user.is_authenticated or product_id is None:
         return None
-    return (
-        _bought(user)
-        .filter(product_id=release.product_id)
-        .order_by("order__created_at", "pk")
-        .first()
-    )
+    return _bought(user).filter(product_id=product_id).order_by("order__created_at", "pk").first()
 
 
 def may_download(*, release: Release, user) -> bool:
@@ -93,6 +184,16 @@ def may_download(*, release: Release, user) -> bool:
         release.is_published
         and not release.is_preorder
         and (is_release_artist(release, user) or owns_release(release=release, user=user))
+    )
+
+
+def may_download_track(*, track: Track, user) -> bool:
+    """The release's downloaders, and whoever bought this track alone."""
+    release = track.release
+    return may_download(release=release, user=user) or (
+        release.is_published
+        and not release.is_preorder
+        and purchase_line(product_id=track.product_id, user=user) is not None
     )
 
 
@@ -151,8 +252,30 @@ class ReleasePage:
         return also_bought(release=self.release)
 
     @cached_property
+    def tracks_bought(self) -> set:
+        """Ids of the release's tracks the user bought on their own (one query)."""
+        if not self.user.is_authenticated:
+            return set()
+        return set(
+            Track.objects.filter(
+                release_id=self.release.pk,
+                product_id__in=_bought(self.user).values("product_id"),
+            ).values_list("pk", flat=True)
+        )
+
+    def hears_track_in_full(self, track: Track) -> bool:
+        return (
+            track.streams_in_full
+            or self.hears_in_full
+            or (track.pk in self.tracks_bought and not self.release.is_preorder)
+        )
+
+    @cached_property
     def playable_tracks(self) -> list[Track]:
-        return [t for t in self.release.tracks_in_order if t.status == TrackStatus.READY]
+        tracks = [t for t in self.release.tracks_in_order if t.status == TrackStatus.READY]
+        for track in tracks:
+            track.heard_in_full = self.hears_track_in_full(track)
+        return tracks
 
 
 def artist_releases(*, artist_id, include_unpublished: bool = False) -> list[Release]:
@@ -206,6 +329,16 @@ class Collection:
             .filter(Exists(bought) | (Q(included_for_members=True) & Exists(member_of)))
             .select_related("artist")
             .order_by("-release_date", "pk")
+        )
+
+    @cached_property
+    def tracks(self) -> list[Track]:
+        """Tracks the owner bought on their own."""
+        bought = _bought(self.owner).filter(product_id=OuterRef("product_id"))
+        return list(
+            Track.objects.filter(Exists(bought), release__in=published_releases())
+            .select_related("release__artist")
+            .order_by("-release__release_date", "release_id", "position")
         )
 
     @cached_property

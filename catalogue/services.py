@@ -1,6 +1,6 @@
 """Every write of the catalogue: releases, tracks and their processing, buying, wishlists.
 
-Lock order: release, then its tracks (by pk), then the release's product.
+Lock order: release, then its tracks (by pk), then the release's product, then the tracks'.
 """
 
 import logging
@@ -28,7 +28,7 @@ from musicplatform.tasks import enqueue_on_commit
 from notifications.services import status_change
 from shop.models import Product, ProductDelivery, ProductType
 from shop.services import ShopError
-from shop.services.cart import cart_add
+from shop.services.cart import cart_add, cart_quantities, cart_remove
 from shop.services.products import price_problem
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ class ReleaseDetails:
     included_for_members: bool
     community: object
     genres: list
+    tracks_sold_separately: bool = False
+    track_price: Decimal | None = None
 
 
 def _apply(release: Release, details: ReleaseDetails, cover) -> None:
@@ -63,6 +65,12 @@ def _apply(release: Release, details: ReleaseDetails, cover) -> None:
     problem = price_problem(price=details.price, delivery=ProductDelivery.DIGITAL)
     if problem:
         raise CatalogueError(problem)
+    if details.tracks_sold_separately:
+        if details.track_price is None:
+            raise CatalogueError("Give the price of a track sold on its own.")
+        problem = price_problem(price=details.track_price, delivery=ProductDelivery.DIGITAL)
+        if problem:
+            raise CatalogueError(f"Track price: {problem}")
     for field in (
         "release_type",
         "title",
@@ -73,6 +81,8 @@ def _apply(release: Release, details: ReleaseDetails, cover) -> None:
         "name_your_price",
         "included_for_members",
         "community",
+        "tracks_sold_separately",
+        "track_price",
     ):
         setattr(release, field, getattr(details, field))
     if cover is not None:
@@ -101,31 +111,51 @@ def release_update(*, release: Release, details: ReleaseDetails, cover: File | N
 
 
 def _product_sync(release: Release) -> Product:
-    """The shop product that sells `release`, made or brought up to date (release locked).
+    """The shop product that sells `release`, and those of its tracks sold alone, made or
+    brought up to date (release and tracks locked).
 
     Written here rather than through shop.services.products, which insists on a digital
-    product's file: this one has none of its own, its download links open the release's
-    tracks (shop.services.downloads). It is a digital product all the same (download links,
-    no shipping, free at 0.00), and its price was held to the shop's rule by `_apply`."""
-    fields = {
-        "name": f"{release.title} — {release.artist.artist_name}",
-        "description": release.description or None,
-        "price": release.price,
-        "delivery": ProductDelivery.DIGITAL,
-        "is_active": True,
-    }
-    if release.product_id is None:
-        product = Product.objects.create(
-            artist_id=release.artist_id,
+    product's file: these have none of their own, their download links open the tracks
+    (shop.services.downloads). They are digital products all the same (download links, no
+    shipping, free at 0.00), and their prices were held to the shop's rule by `_apply`."""
+    product = _sold_by(
+        release,
+        artist_id=release.artist_id,
+        name=f"{release.title} — {release.artist.artist_name}",
+        description=release.description or None,
+        price=release.price,
+        is_active=True,
+    )
+    for track in Track.objects.select_for_update().filter(release_id=release.pk).order_by("pk"):
+        if release.tracks_sold_separately:
+            _sold_by(
+                track,
+                artist_id=release.artist_id,
+                name=f"{track.title} — {release.artist.artist_name} ({release.title})",
+                description=None,
+                price=release.track_price,
+                is_active=True,
+            )
+        elif track.product_id is not None:
+            # No longer sold alone; its buyers keep it (their paid order lines).
+            Product.objects.filter(pk=track.product_id).update(is_active=False)
+    return product
+
+
+def _sold_by(item: Release | Track, *, artist_id, **fields) -> Product:
+    """`item`'s own digital `music_download` product, made or updated with `fields`."""
+    fields["delivery"] = ProductDelivery.DIGITAL
+    if item.product_id is None:
+        item.product = Product.objects.create(
+            artist_id=artist_id,
             product_type=ProductType.MUSIC_DOWNLOAD,
             stock_quantity=None,
             **fields,
         )
-        release.product = product
-        release.save(update_fields=["product"])
-        return product
-    Product.objects.filter(pk=release.product_id).update(**fields)
-    return release.product
+        item.save(update_fields=["product"])
+        return item.product
+    Product.objects.filter(pk=item.product_id).update(**fields)
+    return item.product
 
 
 def release_publish(*, release: Release) -> Release:
@@ -296,8 +326,29 @@ def release_cart_add(*, session, release: Release, amount: Decimal | None) -> No
         raise CatalogueError(
             f"Pay 0.00 or at least ${settings.SHOP_MIN_PRICE}: smaller amounts cannot be charged."
         )
+    _cart_add(session=session, product=release.product, amount=amount)
+
+
+def track_cart_add(*, session, track: Track) -> None:
+    """Put a track of a published release in the cart on its own, at the track price."""
+    release = track.release
+    if (
+        not release.is_published
+        or not release.tracks_sold_separately
+        or track.product_id is None
+        or not track.product.is_active
+    ):
+        raise CatalogueError("This track is not sold on its own.")
+    _cart_add(session=session, product=track.product, amount=None)
+
+
+def _cart_add(*, session, product: Product, amount: Decimal | None) -> None:
+    """One download of `product` in the cart, at `amount` if given: buying it again
+    replaces the line (a new amount) rather than paying for two copies of one file."""
     try:
-        cart_add(session=session, product=release.product, quantity=1, chosen_price=amount)
+        if str(product.pk) in cart_quantities(session=session):
+            cart_remove(session=session, product_id=product.pk)
+        cart_add(session=session, product=product, quantity=1, chosen_price=amount)
     except ShopError as error:
         raise CatalogueError(str(error)) from error
 

@@ -34,10 +34,13 @@ from catalogue.services import (
     release_publish,
     release_update,
     track_add,
+    track_cart_add,
     track_delete,
     wishlist_add,
     wishlist_remove,
 )
+from content.models import ReviewedContentType
+from content.selectors import latest_item_reviews
 from shop.services import ShopError
 from shop.services.downloads import download_item_for_token, download_use_record
 
@@ -54,11 +57,12 @@ def release_detail(request, release_id):
     if release is None:
         raise Http404
     page = selectors.ReleasePage(release=release, user=request.user)
-    return render(
-        request,
-        "catalogue/release_detail.html",
-        {"page": page, "release": release, "buy_form": BuyForm(release=release)},
-    )
+    context = {"page": page, "release": release, "buy_form": BuyForm(release=release)}
+    if release.is_published:
+        context["reviews"] = latest_item_reviews(
+            viewer=request.user, content_type=ReviewedContentType.ALBUM, content_id=str(release.pk)
+        )
+    return render(request, "catalogue/release_detail.html", context)
 
 
 # Only the embeddable player may be framed, by any site; every other page refuses it
@@ -139,7 +143,7 @@ def track_audio(request, track_id):
     if release is None:
         raise Http404
     page = selectors.ReleasePage(release=release, user=request.user)
-    full = track.streams_in_full or page.hears_in_full
+    full = page.hears_track_in_full(track)
     stored = track.stream_mp3 if full else track.preview_mp3
     response = _ranged_file(request, stored, "audio/mpeg")
     range_header = request.headers.get("Range", "")
@@ -176,12 +180,34 @@ def release_buy(request, release_id):
     )
 
 
-def _zip_response(release: Release, audio_format: str):
-    release.tracks_in_order = list(
-        release.tracks.filter(status=TrackStatus.READY).order_by("position")
+@require_POST
+def track_buy(request, track_id):
+    """A track on its own, when its artist sells tracks so; at the track price."""
+    track = get_object_or_404(
+        Track.objects.select_related("release__artist", "product"), pk=track_id
+    )
+    release = selectors.release_for_viewer(release_id=track.release_id, user=request.user)
+    if release is None or not release.is_published:
+        raise Http404
+    track.release = release
+    try:
+        track_cart_add(session=request.session, track=track)
+    except CatalogueError as error:
+        messages.error(request, str(error))
+        return redirect(release)
+    messages.success(request, f"“{track.title}” is in your cart.")
+    return redirect("shop:cart")
+
+
+def _zip_response(release: Release, audio_format: str, track: Track | None = None):
+    release.tracks_in_order = (
+        [track]
+        if track is not None
+        else list(release.tracks.filter(status=TrackStatus.READY).order_by("position"))
     )
     archive = release_zip(release=release, audio_format=audio_format)
-    name = slugify(f"{release.artist.artist_name} {release.title}") or "release"
+    title = f"{release.title} {track.title}" if track is not None else release.title
+    name = slugify(f"{release.artist.artist_name} {title}") or "release"
     return FileResponse(archive, as_attachment=True, filename=f"{name}-{audio_format}.zip")
 
 
@@ -193,8 +219,11 @@ def purchase_download(request, token):
         item = download_item_for_token(token=token, user=request.user)
     except ShopError as error:
         return render(request, "shop/download_refused.html", {"reason": str(error)}, status=403)
-    release = get_object_or_404(Release.objects.select_related("artist"), product=item.product)
-    return _format_page_or_zip(request, release, item=item)
+    release = Release.objects.select_related("artist").filter(product=item.product).first()
+    if release is not None:
+        return _format_page_or_zip(request, release, item=item)
+    track = get_object_or_404(Track.objects.select_related("release__artist"), product=item.product)
+    return _format_page_or_zip(request, track.release, item=item, track=track)
 
 
 @login_required
@@ -213,13 +242,38 @@ def release_download(request, release_id):
         )
         return render(request, "shop/download_refused.html", {"reason": reason}, status=403)
     return _format_page_or_zip(
-        request, release, item=selectors.purchase_line(release=release, user=request.user)
+        request,
+        release,
+        item=selectors.purchase_line(product_id=release.product_id, user=request.user),
     )
 
 
-def _format_page_or_zip(request, release: Release, item=None):
-    """The format choice, then the zip; a bought `item` served its zip is recorded as
-    downloaded, so it counts as delivered (no automatic refund, docs/payments.md)."""
+@login_required
+@require_http_methods(["GET"])
+def track_download(request, track_id):
+    """A track bought on its own (its artist and the release's owners may too)."""
+    track = get_object_or_404(
+        Track.objects.select_related("release__artist"), pk=track_id, status=TrackStatus.READY
+    )
+    release = selectors.release_for_viewer(release_id=track.release_id, user=request.user)
+    if release is None:
+        raise Http404
+    track.release = release
+    if not selectors.may_download_track(track=track, user=request.user):
+        reason = (
+            "This release is a pre-order: it can be downloaded from its release date."
+            if release.is_preorder
+            else "Buy this track (or its release) to download it."
+        )
+        return render(request, "shop/download_refused.html", {"reason": reason}, status=403)
+    item = selectors.purchase_line(product_id=track.product_id, user=request.user)
+    return _format_page_or_zip(request, release, item=item, track=track)
+
+
+def _format_page_or_zip(request, release: Release, item=None, track: Track | None = None):
+    """The format choice, then the zip (of `track` alone, or of the release); a bought
+    `item` served its zip is recorded as downloaded, so it counts as delivered (no
+    automatic refund, docs/payments.md)."""
     if release.is_preorder:
         reason = "This release is a pre-order: it can be downloaded from its release date."
         return render(request, "shop/download_refused.html", {"reason": reason}, status=403)
@@ -232,11 +286,11 @@ def _format_page_or_zip(request, release: Release, item=None):
                 return render(
                     request, "shop/download_refused.html", {"reason": str(error)}, status=403
                 )
-        return _zip_response(release, form.cleaned_data["format"])
+        return _zip_response(release, form.cleaned_data["format"], track)
     return render(
         request,
         "catalogue/download_formats.html",
-        {"release": release, "form": form},
+        {"release": release, "track": track, "form": form},
         status=400 if request.GET else 200,
     )
 
@@ -345,6 +399,8 @@ def release_edit(request, release_id):
             "name_your_price",
             "included_for_members",
             "community",
+            "tracks_sold_separately",
+            "track_price",
         )
     }
     initial["genres"] = list(release.genres.all())

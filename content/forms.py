@@ -3,6 +3,7 @@ from datetime import timedelta
 from django import forms
 
 from artists.models import Artist
+from catalogue.selectors import CatalogueItem, catalogue_item_by_key
 from communities.models import Community
 from content.models import PostAudience, ReviewedContentType
 from content.services import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REVIEW_MAX_LENGTH
@@ -115,12 +116,24 @@ class ReviewFieldsForm(forms.Form):
     )
 
 
+class ReviewItemSearchForm(forms.Form):
+    """What to look for among the releases and tracks here, to pick one to review."""
+
+    find = forms.CharField(label="Find the album or song on the platform", max_length=100)
+
+
 class ReviewForm(ReviewFieldsForm):
+    # A release or track here ("album:<id>", "song:<id>": CatalogueItem.key), chosen
+    # among those found; empty for music not on the platform, named by the fields below.
+    item = forms.CharField(label="On the platform", required=False, widget=forms.RadioSelect)
     content_type = forms.ChoiceField(label="Reviewing a", choices=ReviewedContentType.choices)
     content_id = forms.CharField(
-        label="Catalogue id", max_length=255, help_text="e.g. the Spotify id of the album or song"
+        label="Catalogue id",
+        max_length=255,
+        required=False,
+        help_text="e.g. the Spotify id of the album or song",
     )
-    content_name = NameField(label="Album or song title", max_length=255)
+    content_name = NameField(label="Album or song title", max_length=255, required=False)
     artist = forms.UUIDField(required=False, widget=forms.HiddenInput())
     artist_name = NameField(label="Artist", max_length=255, required=False)
     images = MultipleFileField(
@@ -128,7 +141,43 @@ class ReviewForm(ReviewFieldsForm):
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
-    field_order = ["content_type", "content_id", "content_name", "artist", "artist_name"]
+    field_order = ["item", "content_type", "content_id", "content_name", "artist", "artist_name"]
+    EXTERNAL_FIELDS = ("content_type", "content_id", "content_name", "artist_name")
+
+    def __init__(self, *args, found: list[CatalogueItem] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The item already chosen (posted, or asked for by a release page's link) stays
+        # listed beside what a search found.
+        chosen = catalogue_item_by_key(self["item"].value() or "")
+        items = [chosen] if chosen else []
+        items += [item for item in found if not chosen or item.key != chosen.key]
+        self.fields["item"].widget.choices = [
+            *((item.key, item.label) for item in items),
+            ("", "Not on the platform: name it below"),
+        ]
+        if not self.is_bound and chosen is None:
+            self.initial["item"] = ""
+        # Picking an item decides the type; the external fields say it otherwise.
+        self.fields["content_type"].required = False
+
+    @property
+    def external_fields(self) -> list:
+        return [self[name] for name in self.EXTERNAL_FIELDS]
+
+    @property
+    def review_fields(self) -> list:
+        return [self[name] for name in ("title", "text_content", "rating", "images")]
+
+    def clean_item(self) -> CatalogueItem | None:
+        key = self.cleaned_data.get("item")
+        if not key:
+            return None
+        item = catalogue_item_by_key(key)
+        if item is None:
+            raise forms.ValidationError(
+                "That album or song is not on the platform; find it again or name it below."
+            )
+        return item
 
     def clean_artist(self):
         artist_id = self.cleaned_data.get("artist")
@@ -141,6 +190,24 @@ class ReviewForm(ReviewFieldsForm):
 
     def clean(self):
         cleaned = super().clean()
+        item = cleaned.get("item")
+        if item is not None:
+            cleaned.update(
+                content_type=item.content_type,
+                content_id=item.content_id,
+                content_name=item.name,
+                artist=item.artist,
+                artist_name="",
+            )
+            return cleaned
+        if "item" in self.errors:
+            return cleaned
+        if not cleaned.get("content_type"):
+            self.add_error("content_type", "Say whether it is an album or a song.")
+        if not (cleaned.get("content_id") or "").strip():
+            self.add_error("content_id", "Give its catalogue id, or find it on the platform.")
+        if not (cleaned.get("content_name") or "").strip():
+            self.add_error("content_name", "Give its title, or find it on the platform.")
         if not cleaned.get("artist") and not (cleaned.get("artist_name") or "").strip():
             self.add_error("artist_name", "Name the artist of this album or song.")
         return cleaned

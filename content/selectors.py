@@ -53,6 +53,8 @@ FEED_PAGE_SIZE = 20
 SUGGESTED_ARTISTS = 6
 EXPLORE_LIST_SIZE = 8
 REVIEWS_PAGE_SIZE = 20
+# Reviews shown on an item's own page (a release's), the rest on its review list.
+LATEST_ITEM_REVIEWS = 3
 POPULAR_WINDOW = timedelta(days=7)
 
 
@@ -567,6 +569,24 @@ def reviewed_item(*, viewer, content_type: str, content_id: str, page_number=Non
         "summary": rating_summary(reviews),
         # Looked up apart from the page: the own review may be on another one.
         "own_review": reviews.filter(user_id=getattr(viewer, "pk", None)).first(),
+    }
+
+
+def latest_item_reviews(
+    *, viewer, content_type: str, content_id: str, limit: int = LATEST_ITEM_REVIEWS
+) -> dict:
+    """An item's rating summary, newest reviews and the viewer's own (a release's page)."""
+    reviews = Review.objects.filter(content_type=content_type, content_id=content_id)
+    return {
+        "summary": rating_summary(reviews),
+        "latest": list(
+            reviews_for(viewer)
+            .filter(content_type=content_type, content_id=content_id)
+            .order_by("-created_at", "-pk")[:limit]
+        ),
+        "own_review": (
+            reviews.filter(user_id=viewer.pk).first() if viewer.is_authenticated else None
+        ),
     }
 
 

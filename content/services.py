@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User, UserPreferences
 from artists.models import Artist
+from catalogue.selectors import catalogue_item
 from communities.models import Community
 from content.media import check_uploads, store_media, store_post_media
 from content.models import (
@@ -432,10 +433,18 @@ def review_create(
     artist_name: str = "",
     images: list[UploadedFile] = (),
 ) -> Review:
-    """One review per fan per album or song (unique in the database); edit it to change it."""
+    """One review per fan per album or song (unique in the database); edit it to change it.
+
+    `content_id` is the id of a release (album) or track (song) here, or an external
+    catalogue's id (D8) for music not on the platform."""
     if content_type not in ReviewedContentType.values:
         raise ValidationError("Only albums and songs can be reviewed.")
     content_id = _clean_text(content_id, max_length=255, what="A catalogue id")
+    # A release or track here is named by the catalogue, whatever the form said, so its
+    # reviews group under one name and artist.
+    item = catalogue_item(content_type=content_type, content_id=content_id)
+    if item is not None:
+        content_id, content_name, artist = item.content_id, item.name, item.artist
     content_name = _clean_text(content_name, max_length=255, what="A name", single_line=True)
     validate_single_line(artist_name)
     if not content_id or not content_name:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.models import Artist
+from catalogue.selectors import catalogue_items_matching
 from communities.media import private_file_response
 from content import selectors, services
 from content.forms import (
@@ -21,6 +22,7 @@ from content.forms import (
     PostForm,
     ReviewFieldsForm,
     ReviewForm,
+    ReviewItemSearchForm,
     ShareLinkForm,
 )
 from content.media import post_media_name, teaser_picture_name
@@ -511,7 +513,16 @@ def shared_post(request, token):
 @require_http_methods(["GET", "POST"])
 @limited_per_user("review")
 def review_create(request):
-    form = ReviewForm(request.POST or None, request.FILES or None, initial=request.GET.dict())
+    """Pick the album or song among the releases and tracks here (found as the fan types,
+    or by the find form's plain GET), or name one that is not on the platform."""
+    search = ReviewItemSearchForm(request.GET if "find" in request.GET else None)
+    found = catalogue_items_matching(query=search.cleaned_data["find"]) if search.is_valid() else []
+    form = ReviewForm(
+        request.POST or None, request.FILES or None, initial=request.GET.dict(), found=found
+    )
+    context = {"form": form, "search": search}
+    if request.method == "GET" and request.headers.get("HX-Request"):
+        return render(request, "content/_review_item_picker.html", context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -532,7 +543,7 @@ def review_create(request):
         else:
             messages.success(request, "Thanks for your review.")
             return redirect("content:review_detail", review_id=review.pk)
-    return render(request, "content/review_form.html", {"form": form}, status=_status(form))
+    return render(request, "content/review_form.html", context, status=_status(form))
 
 
 @require_safe

@@ -1,4 +1,5 @@
-"""Site-wide search: artists, posts, products, communities, forum topics and reviews.
+"""Site-wide search: artists, releases and tracks, posts, products, communities, forum
+topics and reviews.
 
 Words are found by PostgreSQL's full-text search over each table's stored, GIN-indexed
 `search_document` (`musicplatform.db.searchable_text`), parsed with
@@ -10,7 +11,8 @@ is ever selected: forum topics only of communities whose content the viewer may 
 read whole (`content.selectors.readable_by`), active products;
 and nothing of an artist taken off the platform (`Artist.objects.on_platform()`): not the
 artist, nor their posts, products, communities or those communities' forum topics
-(fans' reviews of their work stay, as on the review pages).
+(fans' reviews of their work stay, as on the review pages). Releases are found by their
+title, their artist's name or a track's title (`catalogue.selectors.releases_matching`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from artists.models import Artist
 from artists.selectors import artist_search, artists_matching
+from catalogue.models import Release
+from catalogue.selectors import releases_matching
 from communities.models import Community, ForumPost
 from communities.selectors import communities_with_access
 from content.models import Post, Review
@@ -102,6 +106,8 @@ class Result:
     artist: Artist | None = None
     # An artist found by name: the result carries a Follow button.
     is_artist: bool = False
+    # A picture shown beside the result (a release's cover).
+    image_url: str = ""
 
 
 def highlighted(snippet: str | None) -> SafeString:
@@ -152,6 +158,24 @@ def _artist_result(artist: Artist) -> Result:
         detail="Verified artist" if artist.is_verified else "Artist",
         artist=artist,
         is_artist=True,
+    )
+
+
+def _releases(viewer, terms: Terms) -> QuerySet:
+    return releases_matching(query=terms.text)
+
+
+def _release_result(release: Release) -> Result:
+    detail = f"{release.get_release_type_display()} by {release.artist.artist_name}"
+    if release.matching_track:
+        detail += f", track “{release.matching_track}”"
+    return Result(
+        title=release.title,
+        url=release.get_absolute_url(),
+        snippet=highlighted(" ".join(release.description.split()[:30])),
+        detail=detail,
+        artist=release.artist,
+        image_url=release.cover.url if release.cover else "",
     )
 
 
@@ -298,6 +322,7 @@ KINDS = {
     kind.slug: kind
     for kind in (
         Kind("artists", "Artists", _artists, _artist_result),
+        Kind("releases", "Releases and tracks", _releases, _release_result),
         Kind("posts", "Posts", _posts, _post_result),
         Kind("products", "Products", _products, _product_result),
         Kind("communities", "Communities", _communities, _community_result),

@@ -1,18 +1,22 @@
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTextInputWidget
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from catalogue.selectors import catalogue_item, catalogue_items_matching
 from payments.admin import ReadOnlyMixin
 from payments.models import Payment
 from shop.forms import OrderRefundForm
 from shop.models import (
     DownloadUse,
     FeaturedItem,
+    FeaturedItemType,
     Order,
     OrderItem,
     Product,
@@ -243,8 +247,56 @@ class DownloadUseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "used_at"
 
 
+# Releases and tracks offered to staff while typing a featured album's or song's id.
+FEATURABLE_ITEMS_OFFERED = 500
+
+
+class CatalogueIdInput(AdminTextInputWidget):
+    """The item id, with the newest releases and tracks offered as staff type their title
+    (a <datalist>: the browser's own autocomplete, no JavaScript)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        datalist_id = f"{name}-catalogue"
+        field = super().render(name, value, {**(attrs or {}), "list": datalist_id}, renderer)
+        options = format_html_join(
+            "",
+            '<option value="{}">{}</option>',
+            (
+                (item.content_id, item.label)
+                for item in catalogue_items_matching(query="", limit=FEATURABLE_ITEMS_OFFERED)
+            ),
+        )
+        return field + format_html('<datalist id="{}">{}</datalist>', datalist_id, options)
+
+
+class FeaturedItemAdminForm(forms.ModelForm):
+    class Meta:
+        model = FeaturedItem
+        fields = ("item_type", "item_id", "start_date", "end_date", "position", "payment")
+        widgets = {"item_id": CatalogueIdInput}
+        help_texts = {
+            "item_id": "An album is a release here and a song one of its tracks: type the "
+            "title and pick it. An artist or a product by its id."
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        item_type, item_id = cleaned.get("item_type"), cleaned.get("item_id")
+        if item_type in (FeaturedItemType.ALBUM, FeaturedItemType.SONG) and item_id:
+            item = catalogue_item(content_type=item_type, content_id=item_id.strip())
+            if item is None:
+                what = "published release" if item_type == FeaturedItemType.ALBUM else "track"
+                self.add_error(
+                    "item_id", f"No {what} here has this id: type its title and pick it."
+                )
+            else:
+                cleaned["item_id"] = item.content_id
+        return cleaned
+
+
 @admin.register(FeaturedItem)
 class FeaturedItemAdmin(admin.ModelAdmin):
+    form = FeaturedItemAdminForm
     list_display = ("item_type", "item_id", "position", "start_date", "end_date", "payment")
     # Staff order the explore page's placements right from the list.
     list_editable = ("position",)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.tests.factories import sign_in_recently
 from catalogue.audio import track_upload_format
 from catalogue.models import Track, TrackStatus
-from catalogue.services import release_publish, track_process
+from catalogue.services import track_process
 from catalogue.tests.factories import ReleaseFactory, processed_track, wav_upload
 from notifications.models import StatusHistory
 
@@ -166,18 +166,6 @@ def test_a_failed_track_is_removed_the_next_moves_up_and_the_release_can_be_publ
     )
     assert "cannot be removed" in response.content.decode()
     assert release.tracks.count() == 1
-
-
-def test_the_release_page_links_to_reviewing_it_by_its_catalogue_id(client):
-    release = ReleaseFactory(title="Night Drive")
-    processed_track(release)
-    release_publish(release=release)
-    client.force_login(release.artist.user)
-
-    page = client.get(release.get_absolute_url()).content.decode()
-
-    assert f"content_type=album&amp;content_id={release.pk}" in page
-    assert reverse("content:reviewed_item", args=["album", release.pk]) in page
 
 
 @pytest.mark.parametrize("extension", ["flac", "aiff", "mp3"])

@@ -11,6 +11,7 @@ from accounts.tests.factories import UserFactory
 from catalogue.models import Track, TrackStatus
 from catalogue.services import release_publish, wishlist_add
 from catalogue.tests.factories import ReleaseFactory
+from content.tests.factories import ReviewFactory
 from shop.models import OrderStatus
 from shop.tests.factories import OrderFactory, OrderItemFactory
 
@@ -48,6 +49,7 @@ def _world(size: int):
     for _ in range(size):
         buyer = UserFactory()
         _buy(buyer, release)
+        ReviewFactory(user=buyer, content_id=str(release.pk), content_name=release.title)
         for other in others:
             _buy(buyer, other)
     for other in others:
@@ -63,7 +65,7 @@ def _count(client, url) -> int:
     return len(queries)
 
 
-def test_the_release_page_queries_do_not_grow_with_tracks_and_buyers(client):
+def test_the_release_page_queries_do_not_grow_with_tracks_buyers_and_reviews(client):
     counts = []
     for size in (2, 12):
         release, fan = _world(size)
@@ -71,6 +73,7 @@ def test_the_release_page_queries_do_not_grow_with_tracks_and_buyers(client):
         page = client.get(release.get_absolute_url()).content.decode()
         assert page.count("<audio controls") == size
         assert "Fans who bought this also bought" in page
+        assert f"from {size} reviews" in page
         counts.append(_count(client, release.get_absolute_url()))
     assert counts[0] == counts[1]
 

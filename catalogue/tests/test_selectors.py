@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from catalogue.selectors import releases_search
+from catalogue.selectors import releases_matching
 from catalogue.tests.factories import ReleaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +19,6 @@ def test_release_search_finds_published_releases_by_title_or_artist_only():
     gone.artist.removed_at = timezone.now()
     gone.artist.save()
 
-    found = list(releases_search(query="night"))
+    found = list(releases_matching(query="night"))
 
     assert set(found) == {night, by_name}

@@ -55,6 +55,7 @@ def _site_urls(script_prefix: str) -> dict[str, str]:
         "stylesheet": static("css/site.css"),
         "htmx": static("vendor/htmx/htmx.min.js"),
         "script": static("js/site.js"),
+        "player": static("js/player.js"),
     }
 
 

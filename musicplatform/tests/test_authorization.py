@@ -280,6 +280,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "catalogue:download": signed_in(FORBIDDEN, **{MEMBER: OK, OWNER: OK}),
     "catalogue:wishlist": signed_in(GO),
     "catalogue:track_audio": every(OK),
+    # The world's release sells no track alone: everyone is told so and sent back.
+    "catalogue:track_buy": every(GO),
+    "catalogue:track_download": signed_in(FORBIDDEN, **{MEMBER: OK, OWNER: OK}),
     "catalogue:embed": every(OK),
     "catalogue:purchase_download": signed_in(FORBIDDEN),  # the buyer's link
     "catalogue:collection_visibility": signed_in(GO),
@@ -345,6 +348,7 @@ POST_ONLY = {
     "ledger:connect_start",
     "ledger:stripe_webhook",
     "catalogue:buy",
+    "catalogue:track_buy",
     "catalogue:wishlist",
     "catalogue:collection_visibility",
     "catalogue:track_upload",
@@ -674,6 +678,8 @@ def _build_world() -> dict:
         "catalogue:download": {"release_id": release.pk},
         "catalogue:wishlist": {"release_id": release.pk},
         "catalogue:track_audio": {"track_id": release.tracks.get().pk},
+        "catalogue:track_buy": {"track_id": release.tracks.get().pk},
+        "catalogue:track_download": {"track_id": release.tracks.get().pk},
         "catalogue:embed": {"release_id": release.pk},
         "catalogue:purchase_download": {
             "token": release_item.download_url.rstrip("/").rsplit("/", 1)[-1]

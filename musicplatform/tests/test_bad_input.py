@@ -165,6 +165,7 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     # Its body is Stripe's signed JSON; form data of any kind is refused as unsigned.
     "payments:stripe_webhook": (),
     "catalogue:buy": _fields(catalogue_forms.BuyForm),
+    "catalogue:track_buy": (),
     "catalogue:wishlist": ("remove",),
     "catalogue:collection_visibility": _fields(catalogue_forms.CollectionVisibilityForm),
     "catalogue:release_new": _fields(catalogue_forms.ReleaseForm),

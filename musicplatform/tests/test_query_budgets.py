@@ -37,8 +37,9 @@ BUDGETS = {
     "artist page": 11,
     # The search settings for the transaction, the count (at most 1000), the page.
     "search": 7,
-    # The search settings, then one query per kind of result (six).
-    "site search": 11,
+    # The search settings, then one query per kind of result (seven: releases and tracks
+    # are the seventh, catalogue), then the Follow buttons of the artists found.
+    "site search": 12,
     "product list": 5,
     "product page": 4,
     "notifications": 4,

@@ -34,9 +34,9 @@ RENEWAL_WINDOW_SECONDS = 3600
 
 
 def delivered_by_catalogue(product) -> bool:
-    """A catalogue release's product has no file of its own: its link opens the release's
-    tracks in the format the buyer picks (catalogue.views.purchase_download)."""
-    return hasattr(product, "release")
+    """A catalogue release's (or track's) product has no file of its own: its link opens
+    the tracks in the format the buyer picks (catalogue.views.purchase_download)."""
+    return hasattr(product, "release") or hasattr(product, "track")
 
 
 def _issue(item: OrderItem) -> None:
