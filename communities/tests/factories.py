@@ -8,7 +8,12 @@ from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
 from communities.models import (
     Community,
+    CommunityModerator,
+    CommunityRestriction,
     CommunitySubscription,
+    ContentFlag,
+    FlaggedKind,
+    FlagReason,
     Forum,
     ForumPost,
     ForumType,
@@ -16,9 +21,13 @@ from communities.models import (
     LiveEventMessage,
     LiveEventType,
     LiveEventVote,
+    ModerationAction,
+    ModerationActionType,
     SubscriptionInterval,
     SubscriptionRenewal,
     SubscriptionStatus,
+    SubscriptionTierChange,
+    TierChangeKind,
 )
 
 PERIODS = {
@@ -125,3 +134,71 @@ class SubscriptionRenewalFactory(factory.django.DjangoModelFactory):
 
     subscription = factory.SubFactory(CommunitySubscriptionFactory)
     period_end = factory.SelfAttribute("subscription.end_date")
+
+
+class SubscriptionTierChangeFactory(factory.django.DjangoModelFactory):
+    """A downgrade waiting for the period's end (an upgrade waits for its payment)."""
+
+    class Meta:
+        model = SubscriptionTierChange
+
+    subscription = factory.SubFactory(CommunitySubscriptionFactory)
+    to_community = factory.SubFactory(
+        CommunityFactory, artist=factory.SelfAttribute("..subscription.community.artist")
+    )
+    kind = TierChangeKind.DOWNGRADE
+    amount = Decimal("0.00")
+    price = factory.SelfAttribute("to_community.subscription_fee")
+    billing_interval = factory.SelfAttribute("to_community.subscription_interval")
+
+
+class CommunityModeratorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunityModerator
+
+    community = factory.SubFactory(CommunityFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class CommunityRestrictionFactory(factory.django.DjangoModelFactory):
+    """A member muted for a day."""
+
+    class Meta:
+        model = CommunityRestriction
+
+    class Params:
+        banned = factory.Trait(muted_until=None, banned_at=factory.LazyFunction(timezone.now))
+
+    community = factory.SubFactory(CommunityFactory)
+    user = factory.SubFactory(UserFactory)
+    muted_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+class ContentFlagFactory(factory.django.DjangoModelFactory):
+    """A member's flag of a forum post of the community."""
+
+    class Meta:
+        model = ContentFlag
+
+    class Params:
+        post = factory.SubFactory(ForumPostFactory)
+
+    kind = FlaggedKind.FORUM_POST
+    object_id = factory.SelfAttribute("post.pk")
+    community = factory.SelfAttribute("post.forum.community")
+    artist = factory.SelfAttribute("community.artist")
+    flagged_by = factory.SubFactory(UserFactory)
+    author = factory.SelfAttribute("post.user")
+    reason = FlagReason.SPAM
+
+
+class ModerationActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModerationAction
+
+    community = factory.SubFactory(CommunityFactory)
+    moderator = factory.SelfAttribute("community.artist.user")
+    action = ModerationActionType.MUTE
+    target = "a member"
+    target_user = factory.SubFactory(UserFactory)
+    reason = "Spam in the chat"

@@ -6,7 +6,18 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType, ShareLink
+from communities.tests.factories import CommunityFactory
+from content.models import (
+    Comment,
+    Like,
+    MediaType,
+    Post,
+    PostAudience,
+    PostCommunity,
+    Review,
+    ReviewedContentType,
+    ShareLink,
+)
 
 
 class PostFactory(factory.django.DjangoModelFactory):
@@ -78,3 +89,13 @@ class ShareLinkFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
     share_token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class PostCommunityFactory(factory.django.DjangoModelFactory):
+    """A members-only post's community: its members read it whole."""
+
+    class Meta:
+        model = PostCommunity
+
+    post = factory.SubFactory(PostFactory, audience=PostAudience.MEMBERS)
+    community = factory.SubFactory(CommunityFactory, artist=factory.SelfAttribute("..post.artist"))
