@@ -192,7 +192,7 @@ def subscription_paid(*, payment) -> None:
         .exclude(pk__in=renewal_payments)
         .exists()
     ):
-        from shop.tasks import payment_refund_unwanted
+        from payments.tasks import payment_refund_unwanted
 
         enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
         return

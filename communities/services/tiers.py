@@ -352,7 +352,7 @@ def tier_change_paid(*, payment) -> bool:
     ):
         _apply(change=change, by=payment.user)
         return True
-    from shop.tasks import payment_refund_unwanted
+    from payments.tasks import payment_refund_unwanted
 
     if change.status == TierChangeStatus.PENDING:
         _tier_change_status_set(change=change, new_status=TierChangeStatus.CANCELLED, by=None)
