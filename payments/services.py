@@ -1,7 +1,7 @@
 """Every write about money: start, confirm, fail, refund, charge a saved method.
 
 Amounts always come from our own rows (an order's total, a community's fee, a
-placement's price), never from the request. Statuses move only through
+placement's price: the owning app's purpose handler reads them), never from the request. Statuses move only through
 `status_change` with `PAYMENT_TRANSITIONS`; all news from a gateway goes through
 `payment_event_handle`, webhook or not.
 """
@@ -37,7 +37,7 @@ from payments.models import (
     PaymentStatus,
     SavedPaymentMethod,
 )
-from payments.purposes import purpose_handler
+from payments.purposes import Checkout, purpose_handler
 from payments.signals import (
     dispute_closed,
     payment_completed,
@@ -104,7 +104,7 @@ def payment_create(
     )
 
 
-def _checkout_expiry(checkout) -> datetime | None:
+def _checkout_expiry(checkout: Checkout) -> datetime | None:
     """When the gateway's checkout must end: when its target stops being payable, so no
     one pays for an order whose stock was released. A gateway whose checkout lives at
     least a minimum time (Stripe: 30 minutes) gets that from now, and the handler extends
