@@ -9,7 +9,8 @@ order or subscription: one lock order everywhere). This app imports none of them
 writes none of their rows: their handlers do (docs/payments.md, "Purposes").
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
@@ -26,9 +27,54 @@ class Payee:
     amount: Decimal
 
 
+@dataclass(frozen=True)
+class Checkout:
+    """What a handler's `checkout` tells the payment service about a (locked, checked)
+    target: the payment service creates the pending payment from it, in the same
+    transaction."""
+
+    # From the domain's own rows, never from the request.
+    amount: Decimal
+    # The payment's foreign key to the target, when it has one: {"order_id": …} or
+    # {"subscription_id": …}; empty when the target points at the payment instead.
+    target: dict = field(default_factory=dict)
+    # Who gets the gateway's receipt; None: the payer's account email.
+    customer_email: str | None = None
+    # When the target stops being payable (an order's stock hold); None: never.
+    payable_until: datetime | None = None
+
+
 class PurposeHandler(Protocol):
     """`by` is who made the outcome happen (staff refunding, say); None for the gateway's
     own news. Handlers record it in the status moves they make."""
+
+    def payable_by(self, *, user, target_id) -> bool:
+        """Whether `user` may open the pay page for this target at all (False: a 404)."""
+
+    def checkout(self, *, user, target_id, amount: Decimal | None) -> Checkout:
+        """Lock the target and check it may be paid now (`payments.services.PaymentError`
+        with the payer's message if not); `amount` is what the owning app already computed
+        from its own rows and the payer confirmed (a tier upgrade), None for the usual
+        price."""
+
+    def checkout_started(self, *, payment, target_id, expires_at: datetime | None) -> None:
+        """The pending payment exists (same transaction, target still locked): the owning
+        app links it or holds the target until `expires_at` (the gateway's checkout end)."""
+
+    def checkout_refused_url(self, *, target_id) -> str:
+        """Where to send a payer whose checkout was refused."""
+
+    def payer_returned(self, *, request, payment) -> None:
+        """The payer is back from the gateway (the payment page): e.g. empty the cart a
+        paid order was checked out from."""
+
+    def retry_target_id(self, *, payment) -> UUID | None:
+        """What "Try again" pays for after this payment failed, None if nothing."""
+
+    def saved_card_pays(self, *, user) -> list:
+        """What the payer's default saved card pays for by renewing, in a fixed number of
+        queries (the billing page lists each: `get_absolute_url`, `community.name`,
+        `end_date`); empty for a purpose that never renews."""
 
     def completed(self, *, payment, by) -> None:
         """The payment went through: what it paid for is now paid."""
@@ -65,6 +111,10 @@ def purpose_register(*, purpose: str, handler: PurposeHandler) -> None:
             "each purpose has exactly one."
         )
     _handlers[purpose] = handler
+
+
+def purpose_handlers() -> list[PurposeHandler]:
+    return list(_handlers.values())
 
 
 def purpose_handler(purpose: str) -> PurposeHandler:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from payments.gateways import active_gateway_name
 from payments.models import Payment, SavedPaymentMethod
+from payments.purposes import purpose_handlers
 
 PAYMENT_HISTORY_SIZE = 50
 
@@ -26,13 +27,11 @@ class BillingOverview:
 def billing_overview(*, user) -> BillingOverview:
     """The saved cards, newest first, with what each pays; the latest payments. Three
     queries, whatever the numbers."""
-    from communities.models import CommunitySubscription
-
-    memberships = list(
-        CommunitySubscription.objects.filter(user=user, is_active=True, auto_renew=True)
-        .select_related("community")
-        .order_by("end_date", "pk")
-    )
+    memberships = [
+        renewing
+        for handler in purpose_handlers()
+        for renewing in handler.saved_card_pays(user=user)
+    ]
     saved = SavedPaymentMethod.objects.filter(user=user).order_by("-created_at", "-pk")
     default = next((card for card in saved if card.gateway == active_gateway_name()), None)
     cards = [

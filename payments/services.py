@@ -1,15 +1,14 @@
 """Every write about money: start, confirm, fail, refund, charge a saved method.
 
 Amounts always come from our own rows (an order's total, a community's fee, a
-placement's price), never from the request. Statuses move only through
+placement's price: the owning app's purpose handler reads them), never from the request. Statuses move only through
 `status_change` with `PAYMENT_TRANSITIONS`; all news from a gateway goes through
 `payment_event_handle`, webhook or not.
 """
 
 import logging
-import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -38,14 +37,13 @@ from payments.models import (
     PaymentStatus,
     SavedPaymentMethod,
 )
-from payments.purposes import purpose_handler
+from payments.purposes import Checkout, purpose_handler
 from payments.signals import (
     dispute_closed,
     payment_completed,
     payment_disputed,
     payment_refunded,
 )
-from shop.models import FeaturedItem, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +54,6 @@ class PaymentError(Exception):
 
 def _lock(payment: Payment) -> Payment:
     return Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
-
-
-def featured_placement_price(*, featured_item: FeaturedItem) -> Decimal:
-    days = max(
-        1, math.ceil((featured_item.end_date - featured_item.start_date).total_seconds() / 86400)
-    )
-    return (Decimal(settings.FEATURED_PLACEMENT_DAILY_PRICE) * days).quantize(CENT)
 
 
 def _new_payment(*, user, purpose: str, amount: Decimal, **target) -> Payment:
@@ -78,95 +69,80 @@ def _new_payment(*, user, purpose: str, amount: Decimal, **target) -> Payment:
     )
 
 
-def payment_start(
-    *,
-    user,
-    site_url: str,
-    order: Order | None = None,
-    subscription=None,
-    featured_item: FeaturedItem | None = None,
-    subscription_amount: Decimal | None = None,
-) -> tuple[Payment, str]:
-    """A new pending payment for exactly one of the three targets, and where to pay it.
+@dataclass(frozen=True)
+class PaymentCreated:
+    """A pending payment, and what its gateway checkout needs to know."""
 
-    `subscription_amount`: what the communities service computed from its own rows for
-    this subscription instead of its price (a tier upgrade's prorated difference,
-    `communities.services.tiers`), which the member was shown and confirmed.
+    payment: Payment
+    customer_email: str
+    expires_at: datetime | None
+
+
+def payment_create(
+    *, user, purpose: str, target_id, amount: Decimal | None = None
+) -> PaymentCreated:
+    """The pending payment for one target of `purpose` (an order, a subscription, a
+    featured placement), its amount from the owning app's rows (`amount`: what that app
+    already computed and the payer confirmed, e.g. a tier upgrade's prorated difference).
+
+    The purpose's handler locks and checks the target, then writes its own rows once the
+    payment exists, all in this transaction (payment_start; or a caller's, when the target
+    is saved together with its payment: shop.services.featured).
+    """
+    handler = purpose_handler(purpose)
+    with transaction.atomic():
+        checkout = handler.checkout(user=user, target_id=target_id, amount=amount)
+        expires_at = _checkout_expiry(checkout)
+        payment = _new_payment(
+            user=user, purpose=purpose, amount=checkout.amount, **checkout.target
+        )
+        handler.checkout_started(payment=payment, target_id=target_id, expires_at=expires_at)
+    return PaymentCreated(
+        payment=payment,
+        customer_email=checkout.customer_email or user.email,
+        expires_at=expires_at,
+    )
+
+
+def _checkout_expiry(checkout: Checkout) -> datetime | None:
+    """When the gateway's checkout must end: when its target stops being payable, so no
+    one pays for an order whose stock was released. A gateway whose checkout lives at
+    least a minimum time (Stripe: 30 minutes) gets that from now, and the handler extends
+    the target's hold to match (checkout_started)."""
+    if checkout.payable_until is None:
+        return None
+    shortest = gateway_named(active_gateway_name()).checkout_min_lifetime
+    if shortest is None:
+        return None
+    return max(checkout.payable_until, timezone.now() + shortest)
+
+
+def payment_start(
+    *, user, purpose: str, target_id, site_url: str, amount: Decimal | None = None
+) -> tuple[Payment, str]:
+    """A new pending payment for one target (payment_create), and where to pay it.
 
     `site_url` (scheme and host) makes the gateway's return links. Call it outside a
     transaction: the payment row is committed before the gateway is called, so news about
     it always finds it.
     """
-    if [order, subscription, featured_item].count(None) != 2:
-        raise ValueError("Pay for exactly one order, subscription or featured placement.")
-    expires_at = None
-    with transaction.atomic():
-        if order is not None:
-            order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
-            if order.user_id != user.pk:
-                raise PaymentError("This order is not yours.")
-            if order.status != OrderStatus.PENDING:
-                raise PaymentError("This order is not waiting for payment.")
-            expires_at = _order_checkout_expiry(order)
-            payment = _new_payment(
-                user=user, purpose=PaymentPurpose.ORDER, amount=order.total_amount, order=order
-            )
-            email = order.contact_email
-        elif subscription is not None:
-            from communities.models import CommunitySubscription, SubscriptionStatus
+    created = payment_create(user=user, purpose=purpose, target_id=target_id, amount=amount)
+    return created.payment, payment_checkout_open(created=created, site_url=site_url)
 
-            subscription = (
-                CommunitySubscription.objects.select_for_update(of=("self",))
-                .select_related("community")
-                .get(pk=subscription.pk)
-            )
-            if subscription.user_id != user.pk:
-                raise PaymentError("This subscription is not yours.")
-            if subscription.status == SubscriptionStatus.ENDED:
-                # Rejoining goes through the community's page, at today's price.
-                raise PaymentError("This membership has ended; join again from its page.")
-            # The price the member accepted (the community's fee of the day they joined,
-            # or a new one they switched to), never a later fee.
-            payment = _new_payment(
-                user=user,
-                purpose=PaymentPurpose.SUBSCRIPTION,
-                amount=subscription.price if subscription_amount is None else subscription_amount,
-                subscription=subscription,
-            )
-            email = user.email
-        else:
-            if featured_item._state.adding:
-                # A placement bought by an artist is saved with its pending payment, in one
-                # transaction, so it is never live without being paid.
-                featured_item.save()
-            featured_item = (
-                FeaturedItem.objects.select_for_update(of=("self",))
-                .select_related("payment")
-                .get(pk=featured_item.pk)
-            )
-            if featured_item.payment and featured_item.payment.payment_status in {
-                PaymentStatus.COMPLETED,
-                PaymentStatus.REFUNDED,
-            }:
-                raise PaymentError("This placement is already paid for.")
-            payment = _new_payment(
-                user=user,
-                purpose=PaymentPurpose.FEATURED,
-                amount=featured_placement_price(featured_item=featured_item),
-            )
-            featured_item.payment = payment
-            featured_item.save(update_fields=["payment"])
-            email = user.email
+
+def payment_checkout_open(*, created: PaymentCreated, site_url: str) -> str:
+    """Open the gateway's checkout for a committed pending payment; where to send the payer."""
+    payment = created.payment
     return_url = site_url.rstrip("/") + reverse("payments:detail", args=[payment.pk])
     try:
-        redirect_url = gateway_named(payment.gateway).checkout_start(
+        return gateway_named(payment.gateway).checkout_start(
             payment=payment,
             description=purpose_handler(payment.purpose).description(payment=payment),
             save_method=payment.purpose == PaymentPurpose.SUBSCRIPTION,
-            customer_email=email,
+            customer_email=created.customer_email,
             success_url=return_url,
             cancel_url=return_url,
-            expires_at=expires_at,
+            expires_at=created.expires_at,
         )
     except GatewayUnavailable as error:
         # Nothing was decided: this attempt ends, but the order (with its reserved stock),
@@ -184,48 +160,21 @@ def payment_start(
     except GatewayError as error:
         payment_fail(payment=payment, reason=str(error))
         raise PaymentError(str(error)) from error
-    return payment, redirect_url
 
 
-def _order_checkout_expiry(order: Order):
-    """When the checkout of this (locked, pending) order must end: with its hold, so no one
-    pays for an order whose stock was released. A gateway whose checkout lives at least a
-    minimum time (Stripe: 30 minutes) gets that from now, and the hold is extended to
-    match; the extension is bounded, as only an order still within its first hold may
-    start a checkout."""
-    from shop.services.orders import order_hold_ends
-
-    now = timezone.now()
-    first_hold_ends = order.created_at + timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
-    if now >= order_hold_ends(order) or now >= first_hold_ends:
-        raise PaymentError(
-            "The reservation of this order has ended; check out again from your cart."
-        )
-    shortest = gateway_named(active_gateway_name()).checkout_min_lifetime
-    if shortest is None:
-        return None
-    expires_at = max(order_hold_ends(order), now + shortest)
-    if expires_at > order_hold_ends(order):
-        order.reserved_until = expires_at
-        order.save(update_fields=["reserved_until"])
-    return expires_at
-
-
-def payment_renewal_create(*, subscription) -> Payment:
+def payment_renewal_create(*, user, subscription_id, amount: Decimal) -> Payment:
     """The pending payment for a subscription's next period, charged by `payment_charge_saved`.
 
-    The amount is the price the member accepted (`community_subscriptions.price`), never
-    the community's current fee. Two steps so that a retried renewal task charges the
-    same row under the same idempotency key instead of creating a second charge.
+    `amount` is the price the member accepted (`community_subscriptions.price`, read by
+    communities from the locked row), never the community's current fee. Two steps so
+    that a retried renewal task charges the same row under the same idempotency key
+    instead of creating a second charge.
     """
-    from communities.models import CommunitySubscription
-
-    price = CommunitySubscription.objects.values_list("price", flat=True).get(pk=subscription.pk)
     return _new_payment(
-        user=subscription.user,
+        user=user,
         purpose=PaymentPurpose.SUBSCRIPTION,
-        amount=price,
-        subscription=subscription,
+        amount=amount,
+        subscription_id=subscription_id,
     )
 
 

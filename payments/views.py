@@ -19,6 +19,7 @@ from payments.events import MalformedEvent
 from payments.forms import TestCardForm, TestCardSaveForm
 from payments.gateways.stripe import event_from_stripe, webhook_verify
 from payments.models import Payment, PaymentGateway, PaymentStatus, SavedPaymentMethod
+from payments.purposes import PurposeNotRegistered, purpose_handler
 from payments.selectors import billing_overview
 from payments.services import (
     PaymentError,
@@ -28,8 +29,6 @@ from payments.services import (
     payment_test_action_confirm,
     payment_test_checkout_submit,
 )
-from shop.models import FeaturedItem, FeaturedItemType, Order, OrderStatus, Product
-from shop.services.cart import cart_clear_bought
 
 logger = logging.getLogger(__name__)
 
@@ -38,51 +37,27 @@ def _own_payment(request, payment_id) -> Payment:
     return get_object_or_404(Payment, pk=payment_id, user_id=request.user.pk)
 
 
-def _featured_owner_id(item: FeaturedItem) -> UUID | None:
-    """Who may pay for a placement: the artist behind it (albums and songs: staff only)."""
-    from artists.models import Artist
-
-    try:
-        item_id = UUID(item.item_id)
-    except ValueError:
-        return None
-    if item.item_type == FeaturedItemType.ARTIST:
-        owners = Artist.objects.filter(pk=item_id).values_list("user_id", flat=True)
-    elif item.item_type == FeaturedItemType.PRODUCT:
-        owners = Product.objects.filter(pk=item_id).values_list("artist__user_id", flat=True)
-    else:
-        return None
-    return owners.first()
-
-
 @login_required
 @require_POST
 def payment_start_view(request, purpose: str, target_id):
     """Start paying for something of the signed-in user's; the amount is ours to compute."""
-    from communities.models import CommunitySubscription
-
-    target: dict = {}
-    if purpose == "order":
-        target["order"] = get_object_or_404(Order, pk=target_id, user_id=request.user.pk)
-    elif purpose == "subscription":
-        target["subscription"] = get_object_or_404(
-            CommunitySubscription, pk=target_id, user_id=request.user.pk
-        )
-    elif purpose == "featured":
-        item = get_object_or_404(FeaturedItem, pk=target_id)
-        if not request.user.is_staff and _featured_owner_id(item) != request.user.pk:
-            raise Http404
-        target["featured_item"] = item
-    else:
+    try:
+        handler = purpose_handler(purpose)
+    except PurposeNotRegistered:
+        raise Http404 from None
+    if not handler.payable_by(user=request.user, target_id=target_id):
         raise Http404
     try:
         _, redirect_url = payment_start(
-            user=request.user, site_url=request.build_absolute_uri("/"), **target
+            user=request.user,
+            purpose=purpose,
+            target_id=target_id,
+            site_url=request.build_absolute_uri("/"),
         )
     except PaymentError as error:
         messages.error(request, str(error))
         # Back to what was being paid for when it has a page of the payer's (an order).
-        return redirect(target["order"]) if "order" in target else redirect("home")
+        return redirect(handler.checkout_refused_url(target_id=target_id))
     return redirect(redirect_url)
 
 
@@ -92,9 +67,7 @@ def payment_detail(request, payment_id):
     """Where a gateway sends the payer back: shows the payment, never changes it (a paid
     order empties the cart it was checked out from)."""
     payment = _own_payment(request, payment_id)
-    if payment.order_id and payment.payment_status == PaymentStatus.COMPLETED:
-        # The buyer's cart is kept until they see their order paid (a decline keeps it).
-        cart_clear_bought(session=request.session, order=payment.order)
+    purpose_handler(payment.purpose).payer_returned(request=request, payment=payment)
     return render(
         request,
         "payments/detail.html",
@@ -103,15 +76,11 @@ def payment_detail(request, payment_id):
 
 
 def _retry_target_id(payment: Payment) -> UUID | None:
-    """What "Try again" pays for after a failure: the same order while it still waits for
-    payment, the same membership or placement."""
+    """What "Try again" pays for after a failure (the same order while it still waits for
+    payment, the same membership or placement)."""
     if payment.payment_status != PaymentStatus.FAILED:
         return None
-    if payment.order_id:
-        return payment.order_id if payment.order.status == OrderStatus.PENDING else None
-    if payment.subscription_id:
-        return payment.subscription_id
-    return payment.featured_items.values_list("pk", flat=True).first()
+    return purpose_handler(payment.purpose).retry_target_id(payment=payment)
 
 
 @sensitive_post_parameters("card_number")
@@ -126,9 +95,10 @@ def test_checkout(request, payment_id):
         return redirect("payments:detail", payment.pk)
     form = TestCardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        payment_test_checkout_submit(payment=payment, card_number=form.cleaned_data["card_number"])
-        if payment.order_id:
-            cart_clear_bought(session=request.session, order=Order.objects.get(pk=payment.order_id))
+        payment = payment_test_checkout_submit(
+            payment=payment, card_number=form.cleaned_data["card_number"]
+        )
+        purpose_handler(payment.purpose).payer_returned(request=request, payment=payment)
         return redirect("payments:detail", payment.pk)
     status = 400 if form.errors else 200
     return render(

@@ -131,7 +131,7 @@ class Order(models.Model):
     checkout_key = models.UUIDField(null=True, blank=True, editable=False)
     # The stock is held until created_at + SHOP_ORDER_HOLD_MINUTES, or until this if later:
     # a Stripe Checkout session lasts at least 30 minutes, and the hold is extended to
-    # cover the session, never the other way round (payments.services.payment_start).
+    # cover the session, never the other way round (shop.purposes.OrderPayments.checkout_started).
     reserved_until = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()

@@ -2,12 +2,22 @@
 are refunded: the shop's handlers for the payment service (payments.purposes), registered
 in ShopConfig.ready()."""
 
+import math
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from musicplatform.tasks import enqueue_on_commit
+from payments.events import CENT
 from payments.models import Payment, PaymentStatus
+from payments.purposes import Checkout
+from payments.services import PaymentError
 from payments.tasks import payment_refund_unwanted
-from shop.models import FeaturedItem, Order, OrderStatus
+from shop.models import FeaturedItem, FeaturedItemType, Order, OrderStatus, Product
 from shop.selectors import order_payees
 
 
@@ -16,6 +26,58 @@ def _refund_later(payment: Payment) -> None:
 
 
 class OrderPayments:
+    def payable_by(self, *, user, target_id) -> bool:
+        return Order.objects.filter(pk=target_id, user_id=user.pk).exists()
+
+    def checkout(self, *, user, target_id, amount: Decimal | None) -> Checkout:
+        """A pending order of the payer's, still within its first hold: an order whose
+        checkout extended its hold may not start another one, so the extension is bounded."""
+        from shop.services.orders import order_hold_ends
+
+        order = Order.objects.select_for_update(of=("self",)).get(pk=target_id)
+        if order.user_id != user.pk:
+            raise PaymentError("This order is not yours.")
+        if order.status != OrderStatus.PENDING:
+            raise PaymentError("This order is not waiting for payment.")
+        now = timezone.now()
+        first_hold_ends = order.created_at + timedelta(minutes=settings.SHOP_ORDER_HOLD_MINUTES)
+        if now >= order_hold_ends(order) or now >= first_hold_ends:
+            raise PaymentError(
+                "The reservation of this order has ended; check out again from your cart."
+            )
+        return Checkout(
+            amount=order.total_amount,
+            target={"order_id": order.pk},
+            customer_email=order.contact_email,
+            payable_until=order_hold_ends(order),
+        )
+
+    def checkout_started(self, *, payment: Payment, target_id, expires_at) -> None:
+        """The stock stays held as long as the gateway's checkout may still be paid."""
+        from shop.services.orders import order_hold_ends
+
+        order = Order.objects.select_for_update(of=("self",)).get(pk=payment.order_id)
+        if expires_at is not None and expires_at > order_hold_ends(order):
+            order.reserved_until = expires_at
+            order.save(update_fields=["reserved_until"])
+
+    def checkout_refused_url(self, *, target_id) -> str:
+        return reverse("shop:order", args=[target_id])
+
+    def payer_returned(self, *, request, payment: Payment) -> None:
+        """The buyer's cart is kept until they see their order paid (a decline keeps it)."""
+        from shop.services.cart import cart_clear_bought
+
+        if payment.payment_status == PaymentStatus.COMPLETED:
+            cart_clear_bought(session=request.session, order=payment.order)
+
+    def retry_target_id(self, *, payment: Payment) -> UUID | None:
+        """The same order, while it still waits for payment."""
+        return payment.order_id if payment.order.status == OrderStatus.PENDING else None
+
+    def saved_card_pays(self, *, user) -> list:
+        return []
+
     def completed(self, *, payment: Payment, by) -> None:
         """pending → paid. An order that something else already paid gets this money back."""
         from shop.services.orders import order_mark_paid
@@ -56,7 +118,71 @@ class OrderPayments:
         return order_payees(payments=payments)
 
 
+def featured_placement_price(*, featured_item: FeaturedItem) -> Decimal:
+    days = max(
+        1, math.ceil((featured_item.end_date - featured_item.start_date).total_seconds() / 86400)
+    )
+    return (Decimal(settings.FEATURED_PLACEMENT_DAILY_PRICE) * days).quantize(CENT)
+
+
+def _featured_owner_id(item: FeaturedItem) -> UUID | None:
+    """Who may pay for a placement: the artist behind it (albums and songs: staff only)."""
+    from artists.models import Artist
+
+    try:
+        item_id = UUID(item.item_id)
+    except ValueError:
+        return None
+    if item.item_type == FeaturedItemType.ARTIST:
+        owners = Artist.objects.filter(pk=item_id).values_list("user_id", flat=True)
+    elif item.item_type == FeaturedItemType.PRODUCT:
+        owners = Product.objects.filter(pk=item_id).values_list("artist__user_id", flat=True)
+    else:
+        return None
+    return owners.first()
+
+
 class FeaturedPayments:
+    def payable_by(self, *, user, target_id) -> bool:
+        item = FeaturedItem.objects.filter(pk=target_id).first()
+        return item is not None and (user.is_staff or _featured_owner_id(item) == user.pk)
+
+    def checkout(self, *, user, target_id, amount: Decimal | None) -> Checkout:
+        item = (
+            FeaturedItem.objects.select_for_update(of=("self",))
+            .select_related("payment")
+            .get(pk=target_id)
+        )
+        if item.payment and item.payment.payment_status in {
+            PaymentStatus.COMPLETED,
+            PaymentStatus.REFUNDED,
+        }:
+            raise PaymentError("This placement is already paid for.")
+        # The placement points at its payment (checkout_started), not the other way.
+        return Checkout(amount=featured_placement_price(featured_item=item))
+
+    def checkout_started(self, *, payment: Payment, target_id, expires_at) -> None:
+        """The placement now waits for this payment (a payment it no longer points to is
+        given back when it completes)."""
+        # A save, not an update: post_save drops the explore page's cached featured section.
+        item = FeaturedItem.objects.get(pk=target_id)
+        item.payment = payment
+        item.save(update_fields=["payment"])
+
+    def checkout_refused_url(self, *, target_id) -> str:
+        return reverse("home")
+
+    def payer_returned(self, *, request, payment: Payment) -> None:
+        """Nothing to tidy: the placement goes live by itself once paid."""
+
+    def retry_target_id(self, *, payment: Payment) -> UUID | None:
+        return (
+            FeaturedItem.objects.filter(payment_id=payment.pk).values_list("pk", flat=True).first()
+        )
+
+    def saved_card_pays(self, *, user) -> list:
+        return []
+
     def completed(self, *, payment: Payment, by) -> None:
         """A placement is live once its payment completed; a payment it no longer points
         to (the payer started another one and both went through) is given back."""

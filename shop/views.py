@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip
+from payments.models import PaymentPurpose
 from payments.services import PaymentError, payment_start
 from shop import selectors
 from shop.forms import (
@@ -42,7 +43,7 @@ from shop.services.downloads import (
     download_link_renew,
     download_use_record,
 )
-from shop.services.featured import featured_placement_build
+from shop.services.featured import featured_placement_build, featured_placement_pay
 from shop.services.fulfilment import order_item_fulfil
 from shop.services.orders import (
     PriceChanged,
@@ -391,7 +392,10 @@ def _pay(request, order):
         return redirect("shop:order", order.pk)
     try:
         _, redirect_url = payment_start(
-            user=request.user, site_url=request.build_absolute_uri("/"), order=order
+            user=request.user,
+            purpose=PaymentPurpose.ORDER,
+            target_id=order.pk,
+            site_url=request.build_absolute_uri("/"),
         )
     except PaymentError as error:
         messages.error(request, str(error))
@@ -597,8 +601,8 @@ def featured_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             item = featured_placement_build(user=request.user, **form.placement())
-            _, redirect_url = payment_start(
-                user=request.user, site_url=request.build_absolute_uri("/"), featured_item=item
+            _, redirect_url = featured_placement_pay(
+                user=request.user, featured_item=item, site_url=request.build_absolute_uri("/")
             )
         except (ShopError, PaymentError) as error:
             form.add_error(None, str(error))

@@ -4,8 +4,8 @@ endings (`renewals`), moving between an artist's tiers and free tiers (`tiers`) 
 events (`live`); `common` holds what they share.
 
 Money goes through the payment service (docs/payments.md): a subscription is paid with
-`payment_start`, renewed with `payment_renewal_create` + `payment_charge_saved` (always at
-the price its member accepted), and activated or extended by `subscription_paid`
+`payment_start` (communities.purposes checks and prices it), renewed with
+`payment_renewal_create` + `payment_charge_saved` (always at the price its member accepted), and activated or extended by `subscription_paid`
 (communities.purposes) when its payment completes.
 """
 

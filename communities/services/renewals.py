@@ -120,7 +120,9 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         if payment is None or payment.payment_status == PaymentStatus.FAILED:
             if renewal.next_attempt_at and renewal.next_attempt_at > now:
                 return "waiting"
-            renewal.payment = payment_renewal_create(subscription=subscription)
+            renewal.payment = payment_renewal_create(
+                user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+            )
             renewal.attempts += 1
             renewal.save(update_fields=["payment", "attempts"])
     with transaction.atomic():

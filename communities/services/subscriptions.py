@@ -135,6 +135,7 @@ def subscription_prepare(*, user, community: Community) -> CommunitySubscription
 def subscription_checkout_start(*, user, community: Community, site_url: str) -> str:
     """Start paying for a membership; returns where to send the payer (the payment service
     activates the subscription when the payment completes)."""
+    from payments.models import PaymentPurpose
     from payments.services import PaymentError, payment_start
 
     if community.subscription_fee == 0:
@@ -145,7 +146,12 @@ def subscription_checkout_start(*, user, community: Community, site_url: str) ->
         return community.get_absolute_url()
     subscription = subscription_prepare(user=user, community=community)
     try:
-        _, redirect_url = payment_start(user=user, subscription=subscription, site_url=site_url)
+        _, redirect_url = payment_start(
+            user=user,
+            purpose=PaymentPurpose.SUBSCRIPTION,
+            target_id=subscription.pk,
+            site_url=site_url,
+        )
     except PaymentError as error:
         raise CommunityError(str(error)) from error
     return redirect_url

@@ -177,6 +177,7 @@ def tier_change_start(
     pending change is looked for and made, so a double submit or a second tab finds it and
     starts no second payment.
     """
+    from payments.models import PaymentPurpose
     from payments.services import PaymentError, payment_start
 
     now = timezone.now()
@@ -225,9 +226,10 @@ def tier_change_start(
     try:
         payment, redirect_url = payment_start(
             user=user,
-            subscription=subscription,
+            purpose=PaymentPurpose.SUBSCRIPTION,
+            target_id=subscription.pk,
             site_url=site_url,
-            subscription_amount=change.amount,
+            amount=change.amount,
         )
     except PaymentError as error:
         _tier_change_status_set(change=change, new_status=TierChangeStatus.CANCELLED, by=None)

@@ -353,7 +353,9 @@ def test_a_retried_task_charges_the_pending_payment_of_the_period_not_a_new_one(
     # A worker that died after creating the period's payment, before charging it.
     from payments.services import payment_renewal_create
 
-    pending = payment_renewal_create(subscription=subscription)
+    pending = payment_renewal_create(
+        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+    )
     SubscriptionRenewal.objects.create(
         subscription=subscription, period_end=subscription.end_date, payment=pending, attempts=1
     )

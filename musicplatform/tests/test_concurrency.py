@@ -27,7 +27,7 @@ from communities.tests.conftest import due_subscription, save_card
 from notifications.models import Notification, NotificationType, StatusHistory
 from payments.gateways.stripe import event_from_stripe
 from payments.gateways.test import TestGateway
-from payments.models import Payment, PaymentEvent, PaymentGateway, PaymentStatus
+from payments.models import Payment, PaymentEvent, PaymentGateway, PaymentPurpose, PaymentStatus
 from payments.services import payment_start, payment_test_checkout_submit
 from payments.tests import stripe_stub
 from shop.models import Order, OrderItem, OrderStatus, Product
@@ -71,7 +71,12 @@ def checkout_race(product: Product, buyers: list) -> list:
 
     def buy(buyer) -> str:
         order = place_order(buyer, product)
-        payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+        payment, _ = payment_start(
+            user=buyer,
+            purpose=PaymentPurpose.ORDER,
+            target_id=order.pk,
+            site_url="http://testserver",
+        )
         payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
         return BOUGHT
 

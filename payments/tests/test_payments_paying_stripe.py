@@ -8,7 +8,7 @@ import responses
 from django.utils import timezone
 
 from communities.tests.factories import CommunitySubscriptionFactory
-from payments.models import Payment, PaymentStatus, SavedPaymentMethod
+from payments.models import Payment, PaymentPurpose, PaymentStatus, SavedPaymentMethod
 from payments.services import (
     PaymentError,
     payment_charge_saved,
@@ -36,7 +36,9 @@ def start_checkout(stripe_api, order) -> tuple[Payment, dict]:
     stripe_api.add_callback(
         responses.POST, f"{stripe_stub.API}/v1/checkout/sessions", callback=checkout_session_answer
     )
-    payment, _ = payment_start(user=order.user, order=order, site_url=SITE)
+    payment, _ = payment_start(
+        user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
     return payment, stripe_stub.form_body_of(stripe_api.calls[-1].request)
 
 
@@ -78,7 +80,9 @@ def test_no_checkout_starts_once_the_orders_first_hold_is_over(stripe_api):
     order = placed_minutes_ago(31)
 
     with pytest.raises(PaymentError, match="reservation of this order has ended"):
-        payment_start(user=order.user, order=order, site_url=SITE)
+        payment_start(
+            user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+        )
 
     assert not stripe_api.calls
     assert not Payment.objects.exists()
@@ -96,7 +100,9 @@ def _renewal_with_saved_card():
         method_ref="pm_1TestCardVisa4242",
         label="Visa •••• 4242",
     )
-    return payment_renewal_create(subscription=subscription)
+    return payment_renewal_create(
+        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+    )
 
 
 def test_a_renewal_declined_for_an_expired_card_says_so(stripe_api):

@@ -39,7 +39,9 @@ def _no_stripe(settings):
 
 def start_order_payment(order=None):
     order = order or OrderFactory(total_amount=Decimal("24.99"))
-    return payment_start(user=order.user, order=order, site_url=SITE)
+    return payment_start(
+        user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
 
 
 def test_starting_a_payment_takes_the_amount_from_the_order_and_points_to_our_checkout():
@@ -129,10 +131,14 @@ def test_a_failed_payment_cannot_be_completed_afterwards():
 def test_only_a_pending_order_of_ones_own_can_be_paid():
     order = OrderFactory(status=OrderStatus.PAID)
     with pytest.raises(PaymentError, match="not waiting"):
-        payment_start(user=order.user, order=order, site_url=SITE)
+        payment_start(
+            user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+        )
     other = OrderFactory()
     with pytest.raises(PaymentError, match="not yours"):
-        payment_start(user=order.user, order=other, site_url=SITE)
+        payment_start(
+            user=order.user, purpose=PaymentPurpose.ORDER, target_id=other.pk, site_url=SITE
+        )
     assert not Payment.objects.exists()
 
 
@@ -256,7 +262,12 @@ def test_a_subscription_payment_activates_the_subscription_and_saves_the_card_fo
     subscription = CommunitySubscriptionFactory(
         community=community, joining=True, end_date=timezone.now() - timedelta(days=3)
     )
-    payment, _ = payment_start(user=subscription.user, subscription=subscription, site_url=SITE)
+    payment, _ = payment_start(
+        user=subscription.user,
+        purpose=PaymentPurpose.SUBSCRIPTION,
+        target_id=subscription.pk,
+        site_url=SITE,
+    )
 
     payment_test_checkout_submit(payment=payment, card_number=PAYS)
 
@@ -274,7 +285,11 @@ def test_a_renewal_charges_the_saved_card_off_session_and_extends_the_period():
         user=subscription.user, gateway="test", method_ref="testcard_4242", label="Test card"
     )
 
-    payment = payment_charge_saved(payment=payment_renewal_create(subscription=subscription))
+    payment = payment_charge_saved(
+        payment=payment_renewal_create(
+            user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+        )
+    )
 
     assert payment.payment_status == PaymentStatus.COMPLETED
     assert payment.amount == subscription.community.subscription_fee
@@ -290,7 +305,9 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
     subscription = CommunitySubscriptionFactory()
     assert (
         payment_charge_saved(
-            payment=payment_renewal_create(subscription=subscription)
+            payment=payment_renewal_create(
+                user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+            )
         ).payment_status
         == PaymentStatus.FAILED
     )
@@ -299,7 +316,9 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
     )
     assert (
         payment_charge_saved(
-            payment=payment_renewal_create(subscription=subscription)
+            payment=payment_renewal_create(
+                user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+            )
         ).payment_status
         == PaymentStatus.FAILED
     )
@@ -307,7 +326,12 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
 
 def test_a_fully_refunded_subscription_payment_ends_access():
     subscription = CommunitySubscriptionFactory(joining=True)
-    payment, _ = payment_start(user=subscription.user, subscription=subscription, site_url=SITE)
+    payment, _ = payment_start(
+        user=subscription.user,
+        purpose=PaymentPurpose.SUBSCRIPTION,
+        target_id=subscription.pk,
+        site_url=SITE,
+    )
     payment_test_checkout_submit(payment=payment, card_number=PAYS)
 
     payment_refund(payment=payment)
@@ -322,7 +346,9 @@ def test_a_featured_placement_is_priced_per_day_on_the_server_and_linked_to_its_
     artist = ArtistFactory()
     item = FeaturedItemFactory(artist=artist, start_date=now, end_date=now + timedelta(days=7))
 
-    payment, _ = payment_start(user=artist.user, featured_item=item, site_url=SITE)
+    payment, _ = payment_start(
+        user=artist.user, purpose=PaymentPurpose.FEATURED, target_id=item.pk, site_url=SITE
+    )
     payment_test_checkout_submit(payment=payment, card_number=PAYS)
 
     item.refresh_from_db()
@@ -331,7 +357,9 @@ def test_a_featured_placement_is_priced_per_day_on_the_server_and_linked_to_its_
     assert (payment.order_id, payment.subscription_id) == (None, None)
     assert Payment.objects.get(pk=payment.pk).payment_status == PaymentStatus.COMPLETED
     with pytest.raises(PaymentError, match="already paid"):
-        payment_start(user=artist.user, featured_item=item, site_url=SITE)
+        payment_start(
+            user=artist.user, purpose=PaymentPurpose.FEATURED, target_id=item.pk, site_url=SITE
+        )
 
 
 def test_confirming_is_idempotent_when_called_directly():

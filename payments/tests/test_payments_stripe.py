@@ -7,7 +7,7 @@ import responses
 
 from communities.tests.factories import CommunitySubscriptionFactory
 from notifications.models import StatusHistory
-from payments.models import Payment, PaymentStatus, SavedPaymentMethod
+from payments.models import Payment, PaymentPurpose, PaymentStatus, SavedPaymentMethod
 from payments.services import (
     PaymentError,
     payment_charge_saved,
@@ -50,7 +50,9 @@ def test_an_order_is_paid_through_a_checkout_session_priced_in_cents_with_an_ide
     )
     order = OrderFactory(total_amount=Decimal("24.99"))
 
-    payment, url = payment_start(user=order.user, order=order, site_url=SITE)
+    payment, url = payment_start(
+        user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
 
     assert url == "https://checkout.stripe.com/c/pay/cs_test_a1b2c3"
     request = stripe_api.calls[0].request
@@ -75,7 +77,12 @@ def test_a_subscription_checkout_saves_the_card_for_off_session_renewals(stripe_
     )
     subscription = CommunitySubscriptionFactory(joining=True)
 
-    payment_start(user=subscription.user, subscription=subscription, site_url=SITE)
+    payment_start(
+        user=subscription.user,
+        purpose=PaymentPurpose.SUBSCRIPTION,
+        target_id=subscription.pk,
+        site_url=SITE,
+    )
 
     sent = stripe_stub.form_body_of(stripe_api.calls[0].request)
     assert sent["payment_intent_data[setup_future_usage]"] == ["off_session"]
@@ -93,7 +100,9 @@ def test_a_stripe_outage_fails_the_new_payment_with_a_clear_message(stripe_api):
     order = OrderFactory()
 
     with pytest.raises(PaymentError):
-        payment_start(user=order.user, order=order, site_url=SITE)
+        payment_start(
+            user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+        )
 
     assert order.payments.get().payment_status == PaymentStatus.FAILED
     # The order keeps its stock for the hold time: the buyer may try again.
@@ -113,7 +122,9 @@ def saved_card(subscription):
 def test_a_renewal_is_an_off_session_payment_intent_confirmed_at_once(stripe_api):
     subscription = CommunitySubscriptionFactory()
     saved_card(subscription)
-    payment = payment_renewal_create(subscription=subscription)
+    payment = payment_renewal_create(
+        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+    )
     intent = stripe_stub.payment_intent(payment, pi_id="pi_3Renewal", flow="off_session")
     stripe_api.add(responses.POST, f"{stripe_stub.API}/v1/payment_intents", json=intent)
 
@@ -132,7 +143,9 @@ def test_a_renewal_is_an_off_session_payment_intent_confirmed_at_once(stripe_api
 def test_a_declined_renewal_fails_the_payment(stripe_api):
     subscription = CommunitySubscriptionFactory()
     saved_card(subscription)
-    payment = payment_renewal_create(subscription=subscription)
+    payment = payment_renewal_create(
+        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+    )
     failed = stripe_stub.payment_intent(
         payment, status="requires_payment_method", pi_id="pi_3Declined", flow="off_session"
     )
@@ -234,7 +247,9 @@ def test_a_whole_stripe_purchase_with_a_refund_never_counts_money_twice(stripe_a
     )
     stripe_api.add(responses.POST, f"{stripe_stub.API}/v1/refunds", json=refund_answer(2499))
     order = OrderFactory(total_amount=Decimal("24.99"))
-    payment, _ = payment_start(user=order.user, order=order, site_url=SITE)
+    payment, _ = payment_start(
+        user=order.user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
     intent = stripe_stub.payment_intent(payment, pi_id="pi_3Paid")
     stripe_stub.post_webhook(client, stripe_stub.event("payment_intent.succeeded", intent))
 

@@ -6,10 +6,12 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from artists.models import Artist
+from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunitySubscriptionFactory
 from payments.models import Payment, PaymentStatus
 from shop.models import Order, OrderStatus
-from shop.tests.factories import OrderFactory, PaymentFactory
+from shop.tests.factories import FeaturedItemFactory, OrderFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +82,31 @@ def test_nobody_else_can_start_pay_or_see_someone_elses_payment(client):
     assert client.post(reverse("payments:start", args=["order", order.pk])).status_code == 404
     assert client.get(reverse("payments:detail", args=[payment.pk])).status_code == 404
     assert client.get(reverse("payments:test_checkout", args=[payment.pk])).status_code == 404
+
+
+def test_a_purpose_nobody_registered_is_not_found(client):
+    order = OrderFactory()
+    client.force_login(order.user)
+
+    assert client.post(reverse("payments:start", args=["donation", order.pk])).status_code == 404
+    assert not Payment.objects.exists()
+
+
+def test_only_the_artist_behind_a_placement_or_staff_may_pay_for_it(client):
+    item = FeaturedItemFactory()
+    url = reverse("payments:start", args=["featured", item.pk])
+    client.force_login(ArtistFactory().user)
+    assert client.post(url).status_code == 404
+    assert not Payment.objects.exists()
+
+    client.force_login(UserFactory(is_staff=True))
+    assert client.post(url).status_code == 302
+    client.force_login(Artist.objects.get(pk=item.item_id).user)
+    response = client.post(url)
+
+    item.refresh_from_db()
+    assert response.url == reverse("payments:test_checkout", args=[item.payment_id])
+    assert Payment.objects.filter(purpose="featured").count() == 2
 
 
 def test_starting_requires_a_login_and_a_post(client):

@@ -71,7 +71,12 @@ def test_completion_and_refund_signals_come_after_the_handler_inside_the_transac
     payment_refunded.connect(listen, weak=False)
     try:
         order = OrderFactory(total_amount=Decimal("10.00"))
-        payment, _ = payment_start(user=order.user, order=order, site_url="http://testserver")
+        payment, _ = payment_start(
+            user=order.user,
+            purpose=PaymentPurpose.ORDER,
+            target_id=order.pk,
+            site_url="http://testserver",
+        )
         payment = payment_test_checkout_submit(payment=payment, card_number=PAYS)
         payment_refund(payment=payment)
     finally:

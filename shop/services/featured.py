@@ -17,7 +17,7 @@ def featured_placement_build(
 ) -> FeaturedItem:
     """An artist's placement of their profile or product, checked but not saved yet.
 
-    `payment_start(featured_item=…)` saves it together with its pending payment (a
+    `featured_placement_pay` saves it together with its pending payment (a
     placement without a payment would count as staff-curated, hence live); it goes live
     when that payment completes (selectors.featured_items_live).
     """
@@ -41,6 +41,20 @@ def featured_placement_build(
     return FeaturedItem(
         item_type=item_type, item_id=str(item_id), start_date=start_date, end_date=end_date
     )
+
+
+def featured_placement_pay(*, user, featured_item: FeaturedItem, site_url: str):
+    """Save a built placement with its pending payment, in one transaction (so it is never
+    live without being paid), then open the gateway's checkout: (payment, where to pay)."""
+    from payments.models import PaymentPurpose
+    from payments.services import payment_checkout_open, payment_create
+
+    with transaction.atomic():
+        featured_item.save()
+        created = payment_create(
+            user=user, purpose=PaymentPurpose.FEATURED, target_id=featured_item.pk
+        )
+    return created.payment, payment_checkout_open(created=created, site_url=site_url)
 
 
 STAFF_PLACEMENT_DAYS = 14

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import payment_start, payment_test_checkout_submit
 from shop.models import Order, OrderItem, OrderStatus, Product, Refund
 from shop.services import ShopError
@@ -57,7 +57,12 @@ def test_fifty_buyers_of_ten_items_make_exactly_ten_paid_orders():
             checkout_key=uuid.uuid4(),
             expected_total=product.price,
         )
-        payment, _ = payment_start(user=buyers[i], order=order, site_url="http://testserver")
+        payment, _ = payment_start(
+            user=buyers[i],
+            purpose=PaymentPurpose.ORDER,
+            target_id=order.pk,
+            site_url="http://testserver",
+        )
         payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
         return "bought"
 
@@ -87,7 +92,12 @@ def test_ten_simultaneous_submissions_of_one_checkout_place_one_order_and_one_pa
             expected_total=product.price * 2,
         )
         if placed:
-            payment_start(user=buyer, order=order, site_url="http://testserver")
+            payment_start(
+                user=buyer,
+                purpose=PaymentPurpose.ORDER,
+                target_id=order.pk,
+                site_url="http://testserver",
+            )
         return placed
 
     results = run_together(10, submit)
@@ -113,7 +123,9 @@ def test_artists_shipping_their_items_of_one_order_at_once_leave_it_shipped():
         checkout_key=uuid.uuid4(),
         expected_total=None,
     )
-    payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+    payment, _ = payment_start(
+        user=buyer, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url="http://testserver"
+    )
     payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
     items = {item.product_id: item.pk for item in OrderItem.objects.filter(order=order)}
 
@@ -150,7 +162,12 @@ def test_a_decline_racing_a_success_for_one_payment_leaves_one_consistent_outcom
     from shop.tests.factories import OrderFactory
 
     payments = [
-        payment_start(user=order.user, order=order, site_url="http://testserver")[0]
+        payment_start(
+            user=order.user,
+            purpose=PaymentPurpose.ORDER,
+            target_id=order.pk,
+            site_url="http://testserver",
+        )[0]
         for order in OrderFactory.create_batch(RACES)
     ]
 
@@ -194,7 +211,9 @@ def _paid_order(price: str) -> Order:
         checkout_key=uuid.uuid4(),
         expected_total=None,
     )
-    payment, _ = payment_start(user=buyer, order=order, site_url="http://testserver")
+    payment, _ = payment_start(
+        user=buyer, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url="http://testserver"
+    )
     payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
     return Order.objects.get(pk=order.pk)
 

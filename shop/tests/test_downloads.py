@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from payments.models import PaymentPurpose
 from payments.services import payment_start, payment_test_checkout_submit
 from shop.models import OrderItem
 from shop.services import ShopError
@@ -31,7 +32,12 @@ def bought_download(*, pay=True) -> OrderItem:
         expected_total=None,
     )
     if pay:
-        payment, _ = payment_start(user=user, order=order, site_url="http://testserver")
+        payment, _ = payment_start(
+            user=user,
+            purpose=PaymentPurpose.ORDER,
+            target_id=order.pk,
+            site_url="http://testserver",
+        )
         payment_test_checkout_submit(payment=payment, card_number="4242424242424242")
     return OrderItem.objects.select_related("order__user", "product").get(order=order)
 

@@ -12,7 +12,7 @@ from payments.models import PaymentStatus
 from shop.models import FeaturedItem, FeaturedItemType
 from shop.selectors import featured_items_live
 from shop.services import ShopError
-from shop.services.featured import featured_placement_build
+from shop.services.featured import featured_placement_build, featured_placement_pay
 from shop.tests.factories import FeaturedItemFactory, PaymentFactory, ProductFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_gateway")]
@@ -126,8 +126,6 @@ def test_the_live_selector_is_one_query(django_assert_num_queries, count):
 
 
 def test_a_placement_is_saved_only_together_with_its_payment():
-    from payments.services import payment_start
-
     artist = ArtistFactory()
     start = timezone.now()
     item = featured_placement_build(
@@ -139,7 +137,9 @@ def test_a_placement_is_saved_only_together_with_its_payment():
     )
     assert not FeaturedItem.objects.exists()
 
-    payment, _ = payment_start(user=artist.user, site_url="http://testserver", featured_item=item)
+    payment, _ = featured_placement_pay(
+        user=artist.user, featured_item=item, site_url="http://testserver"
+    )
 
     saved = FeaturedItem.objects.get()
     assert saved.payment_id == payment.pk

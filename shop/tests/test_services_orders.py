@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from notifications.models import Notification, StatusHistory
 from notifications.services import StatusTransitionError
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import payment_start, payment_test_checkout_submit
 from shop.models import Order, OrderStatus, Product, ProductType
 from shop.services import ShopError
@@ -48,7 +48,9 @@ def paid_order(user=None, product=None, quantity=1):
     user = user or UserFactory()
     product = product or ProductFactory(stock_quantity=5)
     order, _ = place(user, [product], q=quantity)
-    payment, _ = payment_start(user=user, order=order, site_url=SITE)
+    payment, _ = payment_start(
+        user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
     payment_test_checkout_submit(payment=payment, card_number=PAYS)
     return Order.objects.get(pk=order.pk)
 
@@ -178,7 +180,9 @@ def test_paying_marks_the_order_paid_with_history_notification_and_email(
 def test_a_failed_payment_leaves_the_order_pending_with_its_stock_held():
     user, product = UserFactory(), ProductFactory(stock_quantity=3)
     order, _ = place(user, [product], q=2)
-    payment, _ = payment_start(user=user, order=order, site_url=SITE)
+    payment, _ = payment_start(
+        user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
 
     payment_test_checkout_submit(payment=payment, card_number="4000000000000002")
 
@@ -190,8 +194,10 @@ def test_a_failed_payment_leaves_the_order_pending_with_its_stock_held():
 def test_a_failed_payment_leaves_the_order_alone_while_another_payment_is_pending():
     user, product = UserFactory(), ProductFactory(stock_quantity=3)
     order, _ = place(user, [product])
-    first, _ = payment_start(user=user, order=order, site_url=SITE)
-    payment_start(user=user, order=order, site_url=SITE)
+    first, _ = payment_start(
+        user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
+    payment_start(user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE)
 
     payment_test_checkout_submit(payment=first, card_number="4000000000000002")
 
@@ -307,7 +313,9 @@ def test_a_payment_completing_after_the_order_was_abandoned_is_refunded(
 ):
     user, product = UserFactory(), ProductFactory(stock_quantity=5)
     order, _ = place(user, [product])
-    payment, _ = payment_start(user=user, order=order, site_url=SITE)
+    payment, _ = payment_start(
+        user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(hours=1))
     orders_release_abandoned()
 
@@ -342,8 +350,12 @@ def test_refunding_an_unwanted_second_payment_keeps_the_order_paid(
 ):
     user, product = UserFactory(), ProductFactory(stock_quantity=5)
     order, _ = place(user, [product])
-    first, _ = payment_start(user=user, order=order, site_url=SITE)
-    second, _ = payment_start(user=user, order=order, site_url=SITE)
+    first, _ = payment_start(
+        user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
+    second, _ = payment_start(
+        user=user, purpose=PaymentPurpose.ORDER, target_id=order.pk, site_url=SITE
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         payment_test_checkout_submit(payment=first, card_number=PAYS)
