@@ -17,10 +17,11 @@ from artists.models import (
     ArtistVerificationStatus,
     VerificationStatus,
 )
+from musicplatform.audit.services import status_change
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 
 # artists.verification_status: a new artist is "pending" until staff decide; a rejected
 # artist goes back to "pending" by submitting a new request.
@@ -244,8 +245,8 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     from communities.selectors import community_info_key
     from communities.services import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
     from content.selectors import FEATURED_CACHE_KEY
+    from musicplatform.audit.models import StatusHistory
     from musicplatform.selectors import HOME_CACHE_KEY
-    from notifications.models import StatusHistory
     from shop.models import Order, OrderStatus
     from shop.services.orders import order_cancel
     from shop.services.products import products_withdraw

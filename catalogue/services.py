@@ -24,8 +24,8 @@ from catalogue.models import (
     TrackStatus,
     WishlistItem,
 )
+from musicplatform.audit.services import status_change
 from musicplatform.tasks import enqueue_on_commit
-from notifications.services import status_change
 from shop.models import Product, ProductDelivery, ProductType
 from shop.services import ShopError
 from shop.services.cart import cart_add

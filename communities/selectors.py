@@ -33,8 +33,8 @@ from communities.models import (
     LiveEventVote,
     SubscriptionInterval,
 )
+from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import cached
-from notifications.models import StatusHistory
 
 INFO_TIMEOUT = 600
 ACCESS_TIMEOUT = 300

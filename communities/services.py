@@ -40,12 +40,13 @@ from communities.models import (
 from content.media import check_upload
 from content.models import MediaType
 from live.publish import live_event_end_announce, live_message_announce
+from musicplatform.audit.services import status_change
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change, unannounced_ids
+from notifications.services import notifications_create, unannounced_ids
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from artists.selectors import artist_of
 from communities import forms, media, selectors, services
 from communities.models import ForumType, LiveEventStatus, LiveEventType
 from communities.selectors import CommunityInfo
+from musicplatform.audit.services import StatusTransitionError
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
-from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
 STOP_POLLING = 286

@@ -14,7 +14,7 @@ from accounts.tests.factories import FACTORY_PASSWORD, verified_user
 from communities import services as community_services
 from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from shop.models import Order, OrderStatus, Payment, PaymentStatus, SavedPaymentMethod
 from shop.tests import stripe_stub
 from shop.tests.factories import (

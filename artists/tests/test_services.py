@@ -13,8 +13,9 @@ from artists.tests.factories import (
     image_upload,
     pdf_upload,
 )
-from notifications.models import Notification, StatusHistory
-from notifications.services import StatusTransitionError
+from musicplatform.audit.models import StatusHistory
+from musicplatform.audit.services import StatusTransitionError
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

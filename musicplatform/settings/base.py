@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.spotify",
     "storages",
     "django_htmx",
+    # status_change() and status_history: the core audit every domain writes through.
+    "musicplatform.audit",
     "accounts",
     "artists",
     "content",

@@ -33,7 +33,8 @@ from communities.models import (
     SubscriptionRenewal,
 )
 from content.models import Comment, Like, Post, Review, ShareLink
-from notifications.models import Notification, NotificationEmailPreference, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationEmailPreference
 from shop.models import (
     DownloadUse,
     FeaturedItem,

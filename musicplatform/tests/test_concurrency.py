@@ -24,7 +24,8 @@ from accounts.tests.factories import UserFactory, verified_user
 from communities.models import CommunitySubscription
 from communities.tasks import subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
-from notifications.models import Notification, NotificationType, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationType
 from shop.models import (
     Order,
     OrderItem,

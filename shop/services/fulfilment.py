@@ -10,8 +10,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from musicplatform.audit.services import StatusTransitionError, status_change
 from notifications.models import NotificationType
-from notifications.services import StatusTransitionError, notifications_create, status_change
+from notifications.services import notifications_create
 from shop.lock_objects import order_qs_select_for_update
 from shop.models import (
     ORDER_ITEM_TRANSITIONS,

@@ -15,8 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from musicplatform.audit.services import status_change
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 from shop.lock_objects import order_qs_select_for_update, product_qs_select_for_update
 from shop.models import (
     ORDER_TRANSITIONS,

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min, Sum
 
-from notifications.services import status_change
+from musicplatform.audit.services import status_change
 from shop.lock_objects import order_item_qs_select_for_update, order_qs_select_for_update
 from shop.models import (
     REFUND_TRANSITIONS,

@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from communities.tests.factories import CommunitySubscriptionFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from shop.models import Order, OrderStatus, Payment, PaymentStatus, SavedPaymentMethod
 from shop.payments.services import (
     PaymentError,

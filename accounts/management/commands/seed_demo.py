@@ -39,7 +39,8 @@ from communities.models import (
     SubscriptionInterval,
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
-from notifications.models import Notification, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification
 from shop.demo_files import demo_download
 from shop.models import (
     FeaturedItem,
