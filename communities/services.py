@@ -43,10 +43,11 @@ from live.publish import live_event_end_announce, live_message_announce
 from musicplatform.audit.services import status_change
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import notifications_create, unannounced_ids
+from notifications.services import audience_notify, notifications_create, unannounced_ids
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ def forum_post_create(
         raise CommunityError("Write a title or some text first.")
     with transaction.atomic():
         if kind == ForumType.ALL_CHAT:
-            _serialise(f"forum-chat:{forum.pk}")
+            advisory_xact_lock(f"forum-chat:{forum.pk}")
             fields["created_at"] = ClockTimestamp()
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
@@ -279,14 +280,8 @@ def forum_posts_announce_sweep() -> int:
 
 
 def _community_notify(*, community: Community, **notification) -> int:
-    from notifications.services import community_members_notify
-
-    return community_members_notify(community_id=community.pk, **notification)
-
-
-def _serialise(name: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+    audience = selectors.community_audience(community_id=community.pk)
+    return audience_notify(audience=audience, **notification)
 
 
 def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = "") -> ForumPost:
@@ -1034,7 +1029,7 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
     if len(content) > CHAT_MESSAGE_MAX:
         raise CommunityError(f"Messages are at most {CHAT_MESSAGE_MAX} characters.")
     with transaction.atomic():
-        _serialise(f"live-event:{event.pk}")
+        advisory_xact_lock(f"live-event:{event.pk}")
         status = LiveEvent.objects.values_list("status", flat=True).get(pk=event.pk)
         if status != LiveEventStatus.LIVE:
             raise CommunityError("This event is not live.")

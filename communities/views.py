@@ -340,12 +340,12 @@ def forum_detail(request, community_id, forum_id):
             except services.CommunityError as error:
                 form.add_error(None, str(error))
             else:
-                if chat and request.headers.get("HX-Request"):
+                if chat and request.htmx:
                     form = forms.ChatMessageForm()
                 else:
                     messages.success(request, "Posted.")
                     return redirect("communities:forum", community_id, forum_id)
-        if chat and request.headers.get("HX-Request"):
+        if chat and request.htmx:
             # The chat form swaps itself; the poll brings the message like everyone else's.
             return render(
                 request,
@@ -588,7 +588,7 @@ def event_messages(request, community_id, event_id):
     info, event, paywall = _event(request, community_id, event_id)
     if paywall:
         return paywall
-    is_htmx = bool(request.headers.get("HX-Request"))
+    is_htmx = bool(request.htmx)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return _paywall(request, info)

@@ -35,8 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from artists.models import Artist
 from artists.selectors import artist_search, artists_matching
-from communities.models import Community, ForumPost
-from communities.selectors import subscriptions_giving_access
+from communities.models import Community, CommunitySubscription, ForumPost
 from content.models import Post, Review
 from musicplatform.db import SEARCH_CONFIG
 from shop.models import Product
@@ -226,7 +225,7 @@ def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
         return ForumPost.objects.none()
     if viewer.is_staff:
         return ForumPost.objects.all()
-    member_of = subscriptions_giving_access().filter(user=viewer).values("community_id")
+    member_of = CommunitySubscription.objects.members().filter(user=viewer).values("community_id")
     return ForumPost.objects.filter(
         Q(forum__community_id__in=member_of) | Q(forum__community__artist__user=viewer)
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 # shop/payments/, being moved into its own app in parallel, still imports these two from here;
 # that move points its imports at musicplatform.audit and this line goes with it.
 from musicplatform.audit.services import StatusTransitionError, status_change  # noqa: F401
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import one_line
 from notifications.models import (
@@ -77,11 +78,8 @@ def notification_group_update(
     read, the next event starts a new one. An advisory lock keeps two concurrent events
     from both creating the group.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            [f"group:{recipient_id}:{notification_type}:{resource_id}"],
-        )
+    with transaction.atomic():
+        advisory_xact_lock(f"group:{recipient_id}:{notification_type}:{resource_id}")
         grown = Notification.objects.filter(
             user_id=recipient_id,
             notification_type=notification_type,
@@ -110,43 +108,9 @@ def users_wanting_email(*, user_ids: list[UUID], notification_type: str) -> set[
     return {user_id for user_id in user_ids if choices.get(user_id, default)}
 
 
-# The followers of an artist (favourite artists) and the active members of the artist's
-# communities; the artist's own account is never notified of its own post.
-ARTIST_AUDIENCE = """
-    SELECT preferences.user_id FROM user_preferences preferences
-    WHERE %(source)s = ANY(preferences.favorite_artists)
-    UNION
-    SELECT subscriptions.user_id FROM community_subscriptions subscriptions
-    JOIN communities ON communities.community_id = subscriptions.community_id
-    WHERE communities.artist_id = %(source)s AND subscriptions.is_active
-"""
-COMMUNITY_AUDIENCE = """
-    SELECT subscriptions.user_id FROM community_subscriptions subscriptions
-    WHERE subscriptions.community_id = %(source)s AND subscriptions.is_active
-"""
-
-
-def artist_audience_notify(*, artist_id: UUID, exclude_user_id: UUID | None, **notification):
-    """Notify everyone who follows the artist or belongs to one of its communities."""
-    return _fan_out(
-        audience=ARTIST_AUDIENCE, source=artist_id, exclude_user_id=exclude_user_id, **notification
-    )
-
-
-def community_members_notify(*, community_id: UUID, exclude_user_id: UUID | None, **notification):
-    """Notify every active member of a community."""
-    return _fan_out(
-        audience=COMMUNITY_AUDIENCE,
-        source=community_id,
-        exclude_user_id=exclude_user_id,
-        **notification,
-    )
-
-
-def _fan_out(
+def audience_notify(
     *,
-    audience: str,
-    source: UUID,
+    audience: models.QuerySet,
     exclude_user_id: UUID | None,
     notification_type: NotificationType,
     title: str,
@@ -154,7 +118,11 @@ def _fan_out(
     resource_type: str,
     resource_id: UUID,
 ) -> int:
-    """Insert one notification per audience member in a single INSERT … SELECT.
+    """Insert one notification per user of `audience` in a single INSERT … SELECT.
+
+    `audience` is a queryset of user ids (`.values("user_id")`) built by the domain that
+    knows who should hear (a community's members, an artist's followers and members):
+    notifications is told who, it never decides. Deleted users are skipped.
 
     Safe to run twice: the insert is one statement, so a fan-out either happened whole or
     not at all, and an advisory lock serialises two runs of the same one; a run that finds
@@ -163,37 +131,36 @@ def _fan_out(
     recipient inside the INSERT would re-read the rows the statement itself is adding,
     which made 100 000 recipients take minutes.)
     """
-    params = {
-        "source": source,
-        "exclude": exclude_user_id,
-        "title": title,
-        "message": message,
-        "type": notification_type,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "emailed_by_default": notification_type in EMAILED_BY_DEFAULT,
-        "lock": f"fan-out:{notification_type}:{resource_id}:{title}",
-    }
+    audience_sql, audience_params = audience.query.sql_with_params()
     sql = f"""
-        WITH audience AS ({audience}),
+        WITH audience (user_id) AS ({audience_sql}),
         inserted AS (
             INSERT INTO notifications (notification_id, user_id, title, message,
                 notification_type, related_resource_type, related_resource_id)
-            SELECT gen_random_uuid(), audience.user_id, %(title)s, %(message)s, %(type)s,
-                %(resource_type)s, %(resource_id)s
-            FROM audience
+            SELECT gen_random_uuid(), audience.user_id, %s, %s, %s, %s, %s
+            FROM (SELECT DISTINCT user_id FROM audience) audience
             JOIN users ON users.user_id = audience.user_id AND users.deleted_at IS NULL
-            WHERE audience.user_id IS DISTINCT FROM %(exclude)s
+            WHERE audience.user_id IS DISTINCT FROM %s
             RETURNING notification_id, user_id
         )
-        SELECT inserted.notification_id,
-               COALESCE(choice.send_email, %(emailed_by_default)s)
+        SELECT inserted.notification_id, COALESCE(choice.send_email, %s)
         FROM inserted
         LEFT JOIN notification_email_preferences choice
-            ON choice.user_id = inserted.user_id AND choice.notification_type = %(type)s
-    """  # noqa: S608 - the audience is one of this module's constants, values are parameters
+            ON choice.user_id = inserted.user_id AND choice.notification_type = %s
+    """  # noqa: S608 - the audience is a compiled queryset, values are parameters
+    params = [
+        *audience_params,
+        title,
+        message,
+        notification_type,
+        resource_type,
+        resource_id,
+        exclude_user_id,
+        notification_type in EMAILED_BY_DEFAULT,
+        notification_type,
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", params)
+        advisory_xact_lock(f"fan-out:{notification_type}:{resource_id}:{title}")
         already_done = Notification.objects.filter(
             related_resource_type=resource_type,
             related_resource_id=resource_id,
