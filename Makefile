@@ -36,6 +36,7 @@ run: install
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:

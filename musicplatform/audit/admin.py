@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from musicplatform.audit.models import StatusHistory
 
@@ -22,11 +23,11 @@ class StatusHistoryAdmin(admin.ModelAdmin):
     date_hierarchy = "changed_at"
     readonly_fields = ("id", "changed_at")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: StatusHistory | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: StatusHistory | None = None) -> bool:
         return False

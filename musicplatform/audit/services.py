@@ -1,7 +1,9 @@
 """`status_change()`: the one way a status field moves, recorded in `status_history`."""
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 
 from musicplatform.audit.models import StatusHistory
@@ -19,9 +21,10 @@ def status_change[M: models.Model](
     *,
     instance: M,
     new_status: str,
-    by=None,
+    by: AbstractBaseUser | None = None,
     field: str = "status",
-    transitions: Mapping[str, Iterable[str]],
+    # Keys are each model's status choices (str subclasses); Mapping's key type is invariant.
+    transitions: Mapping[Any, Iterable[str]],
     entity_type: str,
     with_fields: Mapping[str, object] | None = None,
 ) -> tuple[M, bool]:
@@ -35,7 +38,7 @@ def status_change[M: models.Model](
     Raises StatusTransitionError when `transitions` does not allow the move.
     """
     with transaction.atomic():
-        locked = type(instance).objects.select_for_update(of=("self",)).get(pk=instance.pk)
+        locked = type(instance)._default_manager.select_for_update(of=("self",)).get(pk=instance.pk)
         old_status = getattr(locked, field)
         if old_status == new_status:
             return locked, False
@@ -50,6 +53,6 @@ def status_change[M: models.Model](
             entity_id=locked.pk,
             old_status=old_status,
             new_status=new_status,
-            changed_by=by,
+            changed_by_id=by.pk if by is not None else None,
         )
     return locked, True
