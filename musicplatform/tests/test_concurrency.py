@@ -145,8 +145,8 @@ def test_without_the_product_lock_the_same_checks_catch_the_race(buyers, monkeyp
 
     monkeypatch.setattr(
         shop.services.orders,
-        "product_qs_select_for_update",
-        lambda: Product.objects.order_by("pk"),
+        "rows_locked_in_order",
+        lambda rows: rows.order_by("pk"),
     )
     caught = []
     for _ in range(5):  # a race is likely, not certain, in any single round
