@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip
+from artists.models import Artist
 from shop import selectors
 from shop.forms import (
     NEW_ADDRESS,
@@ -58,8 +59,6 @@ PAGE_SIZE = 24
 
 
 def _own_artists(user):
-    from artists.models import Artist
-
     return Artist.objects.filter(user_id=user.pk).order_by("artist_name", "pk")
 
 
