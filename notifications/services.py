@@ -176,7 +176,7 @@ def audience_notify(
 
 
 def _queue_emails(notification_ids: list[UUID]) -> None:
-    from notifications.tasks import notification_emails_send
+    from notifications.tasks import notification_emails_send  # the task module imports this one
 
     for start in range(0, len(notification_ids), EMAIL_BATCH_SIZE):
         batch = [str(pk) for pk in notification_ids[start : start + EMAIL_BATCH_SIZE]]
