@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
 from django.db import models
 from django.shortcuts import get_object_or_404
@@ -119,10 +118,6 @@ def _profile_tastes(preferences: UserPreferences | None) -> dict[str, list]:
             Artist.objects.filter(pk__in=preferences.favorite_artists).order_by("artist_name")
         ),
     }
-
-
-def linked_providers(*, user: User) -> set[str]:
-    return set(SocialAccount.objects.filter(user=user).values_list("provider", flat=True))
 
 
 def user_data_export(*, user: User) -> dict[str, Any]:

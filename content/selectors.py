@@ -31,8 +31,7 @@ from django.utils import timezone
 from accounts.models import UserPreferences
 from artists.models import Artist
 from catalogue.selectors import featured_catalogue
-from communities.models import Community, ForumPost, ForumType
-from communities.selectors import subscriptions_giving_access
+from communities.models import Community, CommunitySubscription, ForumPost, ForumType
 from content.models import Comment, Like, Post, Review, ShareLink
 from musicplatform.cache import cached
 from musicplatform.db import well_formed_uuids
@@ -164,7 +163,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     followed = followed_artist_ids(user)
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums.
-    member_of = subscriptions_giving_access().filter(user=user).values("community_id")
+    member_of = CommunitySubscription.objects.members().filter(user=user).values("community_id")
     community_artists = Community.objects.filter(pk__in=member_of).values("artist_id")
     # Each artist's own newest posts, a page at most, from posts (artist_id, created_at):
     # walking everyone's newest posts instead read further the quieter the followed artists.

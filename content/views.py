@@ -27,10 +27,6 @@ from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -160,7 +156,7 @@ def _comments_asked(request, **target) -> selectors.CommentPage:
 def _more_comments(request, context: dict):
     """htmx's "more comments" gets only the next comments, to add below those shown, and
     its "Reply" only the reply form, in place of the link."""
-    if not _is_htmx(request):
+    if not request.htmx:
         return None
     if context["reply_to"]:
         return render(request, "content/_reply_form.html", context)
@@ -248,7 +244,7 @@ def _comment_on(request, *, post: Post | None = None, review: Review | None = No
                 form.add_error(None, exc)
     if form.errors:
         error = " ".join(str(m) for messages_ in form.errors.values() for m in messages_)
-    if _is_htmx(request):
+    if request.htmx:
         context = {
             "thread": selectors.comment_page(viewer=request.user, post=post, review=review),
             "thread_url": page_url,
@@ -378,7 +374,7 @@ def like(request, kind, target_id):
             user=request.user, liked=form.cleaned_data["liked"], **{kind: target}
         )
     except ValidationError as error:
-        if _is_htmx(request):
+        if request.htmx:
             return render(
                 request,
                 "content/_like_error.html",
@@ -387,7 +383,7 @@ def like(request, kind, target_id):
             )
         messages.error(request, _errors(error))
         return redirect_back(request, reverse("content:feed"))
-    if _is_htmx(request):
+    if request.htmx:
         return render(
             request,
             "content/_like_button.html",

@@ -44,7 +44,7 @@ def search(request, default_kind=""):
         context["search_params"] = urlencode({"q": query, "kind": kind.slug})
     elif query:
         context["groups"] = site_search.search_groups(viewer=request.user, query=query)
-    template = "search/_results.html" if request.headers.get("HX-Request") else "search/search.html"
+    template = "search/_results.html" if request.htmx else "search/search.html"
     return render(request, template, context)
 
 

@@ -20,8 +20,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from musicplatform.audit.services import StatusTransitionError, status_change
 from musicplatform.tasks import enqueue_on_commit
-from notifications.services import StatusTransitionError, notifications_create, status_change
+from notifications.services import notifications_create
 from payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
 from payments.gateways import (
     GatewayError,
