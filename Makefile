@@ -36,7 +36,8 @@ run: install
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports --config importlinter-payments.ini
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:

@@ -7,9 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -121,10 +120,6 @@ def _profile_tastes(preferences: UserPreferences | None) -> dict[str, list]:
     }
 
 
-def linked_providers(*, user: User) -> set[str]:
-    return set(SocialAccount.objects.filter(user=user).values_list("provider", flat=True))
-
-
 def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the platform stores about `user`: their row and every row pointing at it.
 
@@ -232,3 +227,53 @@ def account_deletion_preview(*, user: User) -> DeletionPreview:
         ),
         artists=list(Artist.objects.filter(user=user, removed_at__isnull=True).order_by("pk")),
     )
+
+
+# Follows ---------------------------------------------------------------------------------
+# Who follows which artist is kept in each fan's preferences (`favorite_artists`).
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """What a Follow button shows: whether the viewer follows the artist, and how many do."""
+
+    following: bool
+    followers: int
+
+
+class FollowStates(dict):
+    """FollowState by artist id, for the buttons of one page."""
+
+    @property
+    def vary(self) -> tuple:
+        """What the buttons show, for a shared fragment holding them."""
+        return tuple(
+            sorted((str(pk), state.following, state.followers) for pk, state in self.items())
+        )
+
+
+def follow_states(*, viewer, artist_ids) -> FollowStates:
+    """Follower counts and the viewer's follows of these artists, in one query (followers
+    through idx_preferences_followed, one index probe per artist)."""
+    ids = list(dict.fromkeys(artist_ids))
+    if not ids:
+        return FollowStates()
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT shown.artist_id, count(preferences.user_id),
+                   coalesce(bool_or(preferences.user_id = %s), false)
+            FROM unnest(%s::uuid[]) AS shown (artist_id)
+            LEFT JOIN user_preferences AS preferences
+                ON preferences.favorite_artists @> ARRAY[shown.artist_id]
+            GROUP BY shown.artist_id
+            """,
+            [viewer_id, ids],
+        )
+        return FollowStates(
+            {
+                artist_id: FollowState(following=following, followers=followers)
+                for artist_id, followers, following in cursor.fetchall()
+            }
+        )

@@ -33,10 +33,10 @@ from accounts.models import (
     UserVerification,
     VerificationType,
 )
+from accounts.signals import account_deleted
 from artists.models import Artist
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.images import encode_jpeg, picture_decoded
-from shop.models import SavedAddress
 
 TOKEN_LIFETIMES = {
     VerificationType.EMAIL: timedelta(days=3),
@@ -442,20 +442,13 @@ def user_delete_account(*, user: User) -> None:
     Everything that could charge the account ends with it: its memberships end now, each
     refunded for its unused part (a task per membership, after commit); its saved cards
     are detached at the gateway and forgotten; its pending orders are cancelled and their
-    stock released; its artist profiles leave the platform (`artist_remove`). The renewal
+    stock released; its artist profiles leave the platform (`artist_remove`): each by the
+    app that owns it, told through `accounts.signals.account_deleted`. The renewal
     job stops seeing the user as soon as this commits (`deleted_at`).
 
     Sessions end because the password hash (part of every session's auth hash) changes
     and the user is no longer active.
     """
-    from artists.services import artist_remove
-    from communities.models import CommunitySubscription
-    from communities.services.renewals import MEMBER_LEFT_REASON, subscriptions_end_refunding_unused
-    from musicplatform.tasks import enqueue_on_commit
-    from payments.tasks import saved_payment_method_detach
-    from shop.models import Order, OrderStatus
-    from shop.services.orders import order_cancel
-
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.is_deleted:
@@ -484,22 +477,8 @@ def user_delete_account(*, user: User) -> None:
         SocialAccount.objects.filter(user=locked).delete()
         UserVerification.objects.filter(user=locked).delete()
         UserPreferences.objects.filter(user=locked).delete()
-        # Orders keep their own copy of the address they shipped to.
-        SavedAddress.objects.filter(user=locked).delete()
         transaction.on_commit(lambda: _delete_pictures_except(locked.pk, keep=[]))
-        subscriptions_end_refunding_unused(
-            subscription_ids=CommunitySubscription.objects.filter(
-                user=locked, is_active=True
-            ).values_list("pk", flat=True),
-            by=locked,
-            reason=MEMBER_LEFT_REASON,
-        )
-        for method_id in locked.saved_payment_methods.values_list("pk", flat=True):
-            enqueue_on_commit(saved_payment_method_detach, str(method_id))
-        for order in Order.objects.filter(user=locked, status=OrderStatus.PENDING).order_by("pk"):
-            order_cancel(order=order, by=locked)
-        for artist in Artist.objects.filter(user=locked, removed_at__isnull=True).order_by("pk"):
-            artist_remove(artist=artist, by=locked, reason="The artist's account was deleted.")
+        account_deleted.send(sender=User, user=locked)
 
 
 # Spent and expired tokens are kept a week for support questions ("my link did not

@@ -21,7 +21,8 @@ from accounts.forms import (
     PreferencesForm,
     ProfileForm,
 )
-from content.selectors import follow_states, onboarding_suggestions
+from accounts.selectors import follow_states
+from content.selectors import onboarding_suggestions
 from musicplatform.db import well_formed_uuids
 
 TOKEN_PROBLEMS = {

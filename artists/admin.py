@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 
 from artists import selectors, services
 from artists.models import Artist, ArtistPayoutMethod, ArtistVerification, ArtistVerificationStatus
-from notifications.services import StatusTransitionError
+from musicplatform.audit.services import StatusTransitionError
 
 
 class ImpersonationFilter(admin.SimpleListFilter):

@@ -33,8 +33,8 @@ from communities.models import Community, CommunitySubscription
 from communities.selectors import SUBSCRIPTION_ENTITY
 from content.models import Comment, Post, Review
 from content.selectors import counted_in_ratings
+from musicplatform.audit.models import StatusHistory
 from musicplatform.validators import name_skeleton
-from notifications.models import StatusHistory
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from shop.models import OrderItem, Product
 from shop.selectors import artist_shop_products

@@ -17,10 +17,13 @@ from artists.models import (
     ArtistVerificationStatus,
     VerificationStatus,
 )
-from musicplatform.cache import invalidate_on_commit
+from artists.signals import artist_removed, artists_featured
+from musicplatform.audit.models import StatusHistory
+from musicplatform.audit.services import status_change
+from musicplatform.locking import rows_locked_in_order
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 
 # artists.verification_status: a new artist is "pending" until staff decide; a rejected
 # artist goes back to "pending" by submitting a new request.
@@ -114,10 +117,9 @@ def artist_update(
 def artists_feature(*, artist_ids: Iterable[uuid.UUID], featured: bool) -> int:
     """Staff feature artists (or stop); how many. Every surface that shows featured
     artists (home, explore: `content.selectors.featured_section`) shows it at once."""
-    from content.selectors import FEATURED_CACHE_KEY
-
-    updated = Artist.objects.filter(pk__in=list(artist_ids)).update(featured=featured)
-    invalidate_on_commit(FEATURED_CACHE_KEY)
+    artist_ids = list(artist_ids)
+    updated = Artist.objects.filter(pk__in=artist_ids).update(featured=featured)
+    artists_featured.send(sender=Artist, artist_ids=artist_ids)
     return updated
 
 
@@ -236,20 +238,11 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
     The page answers 410 and nothing of theirs is listed or featured; their products stop
     selling (orders waiting for payment that hold one are cancelled); each membership of their communities ends now, its member notified and
     refunded for the unused part of the period (a task each, after commit), and the
-    renewal job never charges one again. Returns whether this call removed the artist: a
+    renewal job never charges one again (each by the app that owns it, told through
+    `artists.signals.artist_removed`). Returns whether this call removed the artist: a
     removed one is left as it is, so a second call (a double click, both paths at once)
     changes nothing.
     """
-    from communities.models import CommunitySubscription
-    from communities.selectors import community_info_key
-    from communities.services.renewals import ARTIST_LEFT_REASON, subscriptions_end_refunding_unused
-    from content.selectors import FEATURED_CACHE_KEY
-    from musicplatform.selectors import HOME_CACHE_KEY
-    from notifications.models import StatusHistory
-    from shop.models import Order, OrderStatus
-    from shop.services.orders import order_cancel
-    from shop.services.products import products_withdraw
-
     with transaction.atomic():
         locked = Artist.objects.select_for_update().get(pk=artist.pk)
         if locked.removed_at is not None:
@@ -265,27 +258,8 @@ def artist_remove(*, artist: Artist, by: User | None, reason: str) -> bool:
             new_status=ARTIST_REMOVED,
             changed_by=by,
         )
-        products_withdraw(artist=locked)
-        # An order still waiting for payment would sell what is withdrawn: cancelled, its
-        # stock released (the buyer is told, and can order the rest again).
-        for order in (
-            Order.objects.filter(status=OrderStatus.PENDING, items__product__artist=locked)
-            .distinct()
-            .order_by("pk")
-        ):
-            order_cancel(order=order, by=by)
-        subscriptions_end_refunding_unused(
-            subscription_ids=CommunitySubscription.objects.filter(
-                community__artist=locked, is_active=True
-            ).values_list("pk", flat=True),
-            by=by,
-            reason=ARTIST_LEFT_REASON.format(artist_name=locked.artist_name),
-        )
-        invalidate_on_commit(
-            HOME_CACHE_KEY,
-            FEATURED_CACHE_KEY,
-            *(community_info_key(pk) for pk in locked.communities.values_list("pk", flat=True)),
-        )
+        # Saving the artist already dropped the featured section (content.receivers).
+        artist_removed.send(sender=Artist, artist=locked, by=by)
     artist.removed_at, artist.removal_reason = locked.removed_at, reason
     return True
 
@@ -340,10 +314,8 @@ def payout_methods_rotate(*, batch_size: int = 500) -> int:
     pks = list(ArtistPayoutMethod.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
         with transaction.atomic():
-            rows = (
-                ArtistPayoutMethod.objects.select_for_update()
-                .filter(pk__in=pks[start : start + batch_size])
-                .order_by("pk")
+            rows = rows_locked_in_order(ArtistPayoutMethod.objects).filter(
+                pk__in=pks[start : start + batch_size]
             )
             for row in rows:
                 row.account_details = crypto.reencrypt(row.account_details)

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.selectors import follow_states
 from artists import charts, selectors, services
 from artists.forms import (
     ArtistProfileForm,
@@ -20,7 +21,6 @@ from artists.forms import (
 )
 from artists.models import Artist, ArtistPayoutMethod, ArtistVerification
 from artists.uploads import DOCUMENT_CONTENT_TYPES
-from content.selectors import follow_states
 
 
 def _submitted(request) -> tuple:

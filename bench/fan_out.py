@@ -22,8 +22,9 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
+from communities.selectors import artist_audience  # noqa: E402
 from notifications.models import NotificationType  # noqa: E402
-from notifications.services import artist_audience_notify  # noqa: E402
+from notifications.services import audience_notify  # noqa: E402
 
 
 class Rollback(Exception):
@@ -82,8 +83,8 @@ def main() -> None:
             fill(args.recipients, artist_id)
             print(f"filled {args.recipients} recipients in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
-            created = artist_audience_notify(
-                artist_id=artist_id,
+            created = audience_notify(
+                audience=artist_audience(artist_id=artist_id),
                 exclude_user_id=None,
                 notification_type=NotificationType.POST,
                 title="Benchmark Artist posted",

@@ -34,8 +34,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from artists.models import Artist  # noqa: E402
-from communities.models import Community  # noqa: E402
-from communities.selectors import subscriptions_giving_access  # noqa: E402
+from communities.models import Community, CommunitySubscription  # noqa: E402
 from content.models import Post  # noqa: E402
 from musicplatform.queryplans import explain, index_names, is_select, sequential_scans  # noqa: E402
 from musicplatform.search import search_groups, search_session  # noqa: E402
@@ -107,7 +106,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=18)
     args = parser.parse_args()
 
-    member = subscriptions_giving_access().values_list("user_id", flat=True).first()
+    member = CommunitySubscription.objects.members().values_list("user_id", flat=True).first()
     if member is None:
         sys.exit("No community member in this database: run manage.py generate_data first.")
     viewer = User.objects.get(pk=member)

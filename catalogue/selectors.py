@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.utils import timezone
 
 from artists.models import Artist
 from catalogue.models import CollectionSettings, Release, Track, TrackStatus, WishlistItem
-from communities.selectors import is_member, subscriptions_giving_access
+from communities.models import CommunitySubscription
+from communities.selectors import is_member
 from content.models import ReviewedContentType
 from shop.models import OrderItem
 from shop.services.downloads import OWNED_STATUSES
@@ -321,7 +321,7 @@ class Collection:
     def releases(self) -> list[Release]:
         """What the owner bought, and what their memberships give them."""
         bought = _bought(self.owner).filter(product_id=OuterRef("product_id"))
-        member_of = subscriptions_giving_access(now=timezone.now()).filter(
+        member_of = CommunitySubscription.objects.members().filter(
             user_id=self.owner.pk, community_id=OuterRef("community_id")
         )
         return list(

@@ -24,8 +24,9 @@ from catalogue.models import (
     TrackStatus,
     WishlistItem,
 )
+from musicplatform.audit.services import status_change
+from musicplatform.locking import rows_locked_in_order
 from musicplatform.tasks import enqueue_on_commit
-from notifications.services import status_change
 from shop.models import Product, ProductDelivery, ProductType
 from shop.services import ShopError
 from shop.services.cart import cart_add, cart_quantities, cart_remove
@@ -167,9 +168,8 @@ def release_publish(*, release: Release) -> Release:
             .get(pk=release.pk)
         )
         statuses = list(
-            Track.objects.filter(release_id=release.pk)
-            .order_by("pk")
-            .select_for_update()
+            rows_locked_in_order(Track.objects)
+            .filter(release_id=release.pk)
             .values_list("status", flat=True)
         )
         if not statuses:

@@ -1,0 +1,2 @@
+"""Paid communities: memberships and their renewals (`CommunitySubscription.objects.members()`
+is who is a member), forums, live events and the member counts."""

@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Deferrable, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from content.models import MediaType
 from musicplatform.db import (
@@ -116,7 +117,8 @@ class SubscriptionStatus(models.TextChoices):
 
 
 # The statuses of a membership that `is_active` (the design document's flag) stands for;
-# access is `is_active` and the paid period or grace not over (communities.selectors).
+# access is `is_active` and the paid period or grace not over
+# (CommunitySubscription.objects.members()).
 SUBSCRIPTION_STATUSES_ACTIVE = (
     SubscriptionStatus.ACTIVE,
     SubscriptionStatus.GRACE,
@@ -145,6 +147,21 @@ SUBSCRIPTION_TRANSITIONS = {
     # that waited for them) pays a new period at once.
     SubscriptionStatus.ENDED: (SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE),
 }
+
+
+class CommunitySubscriptionQuerySet(models.QuerySet):
+    def members(self, *, now=None) -> "CommunitySubscriptionQuerySet":
+        """Who is a member: the one definition every page, count and fan-out uses.
+
+        A membership gives access while `is_active` (active, in grace or cancelled) and its
+        paid period or grace is not over at `now`, and only to a user who is not deleted. An
+        expired period the renewal task has not ended yet gives no access. The member counts
+        view (communities/migrations) spells the same rule in SQL; a test keeps them equal.
+        """
+        now = now or timezone.now()
+        return self.filter(is_active=True, user__deleted_at__isnull=True).filter(
+            Q(end_date__gt=now) | Q(grace_until__gt=now)
+        )
 
 
 class CommunitySubscription(models.Model):
@@ -187,6 +204,8 @@ class CommunitySubscription(models.Model):
     price_accepted_at = models.DateTimeField(db_default=CurrentTimestamp())
     created_at = created_at()
     updated_at = updated_at()
+
+    objects = CommunitySubscriptionQuerySet.as_manager()
 
     class Meta:
         db_table = "community_subscriptions"

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import UserPreferences
 from communities.models import (
     SUBSCRIPTION_PERIODS,
     Community,
@@ -43,9 +44,9 @@ from communities.models import (
     SubscriptionTierChange,
     TierChangeStatus,
 )
+from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import cached
 from musicplatform.formatting import money_format
-from notifications.models import StatusHistory
 from payments.purposes import Payee
 
 INFO_TIMEOUT = 600
@@ -95,7 +96,7 @@ def _community_info(community_id) -> CommunityInfo | None:
         return None
     return CommunityInfo(
         community=community,
-        member_count=active_subscriptions(community_id=community.pk).count(),
+        member_count=CommunitySubscription.objects.members().filter(community=community).count(),
         forums=list(Forum.objects.filter(community=community).order_by("name")),
         upcoming_events=list(
             LiveEvent.objects.filter(
@@ -123,18 +124,6 @@ def community_info(*, community_id) -> CommunityInfo | None:
     )
 
 
-def subscriptions_giving_access(*, now: datetime | None = None) -> QuerySet:
-    """Subscriptions that give access right now: paid period or grace not over."""
-    now = now or timezone.now()
-    return CommunitySubscription.objects.filter(is_active=True).filter(
-        Q(end_date__gt=now) | Q(grace_until__gt=now)
-    )
-
-
-def active_subscriptions(*, community_id, now: datetime | None = None) -> QuerySet:
-    return subscriptions_giving_access(now=now).filter(community_id=community_id)
-
-
 @dataclass(frozen=True)
 class MemberPrice:
     """How many current members pay one price (each pays what they accepted)."""
@@ -151,7 +140,8 @@ class MemberPrice:
 def member_prices(*, community_id) -> list[MemberPrice]:
     """The prices the community's current members pay, the most common first."""
     rows = (
-        active_subscriptions(community_id=community_id)
+        CommunitySubscription.objects.members()
+        .filter(community_id=community_id)
         .values("price", "billing_interval")
         .annotate(members=Count("pk"))
         .order_by("-members", "price", "billing_interval")
@@ -214,7 +204,7 @@ def is_member(*, community_id, user) -> bool:
 def communities_with_access(*, user, now: datetime | None = None) -> QuerySet[Community]:
     """The communities whose content `user` sees as a member (`is_member`'s rule in SQL,
     for lists such as search)."""
-    held = subscriptions_giving_access(now=now).filter(user_id=user.pk)
+    held = CommunitySubscription.objects.members(now=now).filter(user_id=user.pk)
     return Community.objects.filter(
         Exists(
             held.filter(
@@ -275,12 +265,26 @@ def communities_of_artist_user(*, user) -> list[Community]:
     )
 
 
+def community_audience(*, community_id) -> QuerySet:
+    """Who hears a community's news (a fan-out's audience): the ids of its members."""
+    return (
+        CommunitySubscription.objects.members().filter(community_id=community_id).values("user_id")
+    )
+
+
+def artist_audience(*, artist_id) -> QuerySet:
+    """Who hears an artist's news: followers (their favourite artists) and the members of
+    the artist's communities, each once."""
+    followers = UserPreferences.objects.filter(favorite_artists__contains=[artist_id])
+    members = CommunitySubscription.objects.members().filter(community__artist_id=artist_id)
+    return followers.values("user_id").union(members.values("user_id"))
+
+
 def my_memberships(*, user) -> list[CommunitySubscription]:
     """The user's subscriptions that give access now, soonest renewal first."""
-    now = timezone.now()
     return list(
-        CommunitySubscription.objects.filter(user=user, is_active=True)
-        .filter(Q(end_date__gt=now) | Q(grace_until__gt=now))
+        CommunitySubscription.objects.members()
+        .filter(user=user)
         .select_related("community__artist")
         .order_by("end_date")
     )
@@ -402,7 +406,7 @@ MONTHLY_PRICE = Case(
 def dashboard(*, community: Community, page_number) -> Dashboard:
     now = timezone.now()
     start = period_start(now)
-    active = active_subscriptions(community_id=community.pk, now=now)
+    active = CommunitySubscription.objects.members(now=now).filter(community=community)
     counts = active.aggregate(
         active=Count("pk"),
         new=Count("pk", filter=Q(start_date__gte=start)),
@@ -462,7 +466,7 @@ def tier_membership(*, info: CommunityInfo, user) -> CommunitySubscription | Non
     if not info.tiers or not user.is_authenticated:
         return None
     return (
-        subscriptions_giving_access()
+        CommunitySubscription.objects.members()
         .filter(
             user_id=user.pk,
             community__artist_id=info.community.artist_id,

@@ -22,11 +22,11 @@ from communities.models import ForumType, LiveEventStatus, LiveEventType, TierCh
 from communities.selectors import CommunityInfo
 from communities.services import CommunityError, forums, listing, live, subscriptions, tiers
 from communities.streams import stream_embed_url
+from musicplatform.audit.services import StatusTransitionError
 from musicplatform.formatting import moment_format, money_format
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 from musicplatform.templatetags.site import viewer_zone
-from notifications.services import StatusTransitionError
 
 # htmx stops polling when a poll answers with this status (the event is over).
 STOP_POLLING = 286
@@ -464,12 +464,12 @@ def forum_detail(request, community_id, forum_id):
             except CommunityError as error:
                 form.add_error(None, str(error))
             else:
-                if chat and request.headers.get("HX-Request"):
+                if chat and request.htmx:
                     form = forms.ChatMessageForm()
                 else:
                     messages.success(request, "Posted.")
                     return redirect("communities:forum", community_id, forum_id)
-        if chat and request.headers.get("HX-Request"):
+        if chat and request.htmx:
             # The chat form swaps itself; the poll brings the message like everyone else's.
             return render(
                 request,
@@ -748,7 +748,7 @@ def event_messages(request, community_id, event_id):
     info, event, paywall = _event(request, community_id, event_id)
     if paywall:
         return paywall
-    is_htmx = bool(request.headers.get("HX-Request"))
+    is_htmx = bool(request.htmx)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return _paywall(request, info)

@@ -10,7 +10,6 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
@@ -30,11 +29,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import UserPreferences
+from accounts.selectors import FollowStates, follow_states
 from artists.models import Artist
 from catalogue.models import ReleaseGenre
 from catalogue.selectors import featured_catalogue
-from communities.models import Community, ForumPost, ForumType
-from communities.selectors import subscriptions_giving_access
+from communities.models import Community, CommunitySubscription, ForumPost, ForumType
+from communities.selectors import communities_with_access
 from content.models import (
     Comment,
     Like,
@@ -86,7 +86,7 @@ def readable_by(viewer) -> Q:
         return public
     if viewer.is_staff:
         return Q()
-    member_of = subscriptions_giving_access().filter(user=viewer).values("community_id")
+    member_of = communities_with_access(user=viewer).values("pk")
     return (
         public
         | Q(artist__user_id=viewer.pk)
@@ -147,52 +147,6 @@ def followed_artist_ids(user) -> list[uuid.UUID]:
         UserPreferences.objects.filter(user=user).values_list("favorite_artists", flat=True).first()
         or []
     )
-
-
-@dataclass(frozen=True)
-class FollowState:
-    """What a Follow button shows: whether the viewer follows the artist, and how many do."""
-
-    following: bool
-    followers: int
-
-
-class FollowStates(dict):
-    """FollowState by artist id, for the buttons of one page."""
-
-    @property
-    def vary(self) -> tuple:
-        """What the buttons show, for a shared fragment holding them."""
-        return tuple(
-            sorted((str(pk), state.following, state.followers) for pk, state in self.items())
-        )
-
-
-def follow_states(*, viewer, artist_ids) -> FollowStates:
-    """Follower counts and the viewer's follows of these artists, in one query (followers
-    through idx_preferences_followed, one index probe per artist)."""
-    ids = list(dict.fromkeys(artist_ids))
-    if not ids:
-        return FollowStates()
-    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT shown.artist_id, count(preferences.user_id),
-                   coalesce(bool_or(preferences.user_id = %s), false)
-            FROM unnest(%s::uuid[]) AS shown (artist_id)
-            LEFT JOIN user_preferences AS preferences
-                ON preferences.favorite_artists @> ARRAY[shown.artist_id]
-            GROUP BY shown.artist_id
-            """,
-            [viewer_id, ids],
-        )
-        return FollowStates(
-            {
-                artist_id: FollowState(following=following, followers=followers)
-                for artist_id, followers, following in cursor.fetchall()
-            }
-        )
 
 
 # The feed ------------------------------------------------------------------------------
@@ -256,7 +210,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     followed = followed_artist_ids(user)
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums.
-    member_of = subscriptions_giving_access().filter(user=user).values("community_id")
+    member_of = CommunitySubscription.objects.members().filter(user=user).values("community_id")
     community_artists = Community.objects.filter(pk__in=member_of).values("artist_id")
     # Each artist's own newest posts, a page at most, from posts (artist_id, created_at):
     # walking everyone's newest posts instead read further the quieter the followed artists.
@@ -605,6 +559,9 @@ def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
 
 FEATURED_CACHE_KEY = "explore:featured"
 POPULAR_CACHE_KEY = "explore:popular-posts"
+# The home page's lists (musicplatform.selectors.home_page) include public posts, so it is
+# keyed here, where a post's audience changes and drops it.
+HOME_CACHE_KEY = "home:page"
 NEW_ARTISTS_CACHE_KEY = "explore:new-artists"
 # Featured items are invalidated when they (or what they show) change, and expire within
 # five minutes so that placement windows open and close on time; popularity moves with

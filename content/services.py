@@ -14,6 +14,7 @@ from accounts.models import User, UserPreferences
 from artists.models import Artist
 from catalogue.selectors import catalogue_item
 from communities.models import Community
+from communities.selectors import artist_audience
 from content.media import check_uploads, store_media, store_post_media
 from content.models import (
     Comment,
@@ -26,14 +27,13 @@ from content.models import (
     ReviewedContentType,
     ShareLink,
 )
-from content.selectors import FEATURED_CACHE_KEY, POPULAR_CACHE_KEY, readable_posts
+from content.selectors import FEATURED_CACHE_KEY, HOME_CACHE_KEY, POPULAR_CACHE_KEY, readable_posts
 from musicplatform.cache import invalidate_on_commit
-from musicplatform.selectors import HOME_CACHE_KEY
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import name_key, name_key_sql, validate_single_line
 from notifications.models import NotificationType
 from notifications.services import (
-    artist_audience_notify,
+    audience_notify,
     notification_group_update,
     notifications_create,
     unannounced_ids,
@@ -126,8 +126,8 @@ def post_audience_notify(*, post_id) -> int:
     post = Post.objects.select_related("artist").filter(pk=post_id, deleted_at=None).first()
     if post is None:
         return 0
-    return artist_audience_notify(
-        artist_id=post.artist_id,
+    return audience_notify(
+        audience=artist_audience(artist_id=post.artist_id),
         exclude_user_id=post.artist.user_id,
         notification_type=NotificationType.POST,
         title=f"{post.artist.artist_name} posted",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.selectors import follow_states
 from artists.models import Artist
 from catalogue.selectors import catalogue_items_matching
 from communities.media import private_file_response
@@ -29,10 +30,6 @@ from content.media import post_media_name, teaser_picture_name
 from content.models import Comment, Post, PostAudience, Review, ReviewedContentType
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _errors(error: ValidationError) -> str:
@@ -57,7 +54,7 @@ def feed(request):
         "content/feed.html",
         {
             "page": page,
-            "follows": selectors.follow_states(
+            "follows": follow_states(
                 viewer=request.user, artist_ids=[a.pk for a in page.suggested_artists]
             ),
             "is_artist": request.user.artist_profiles.exists(),
@@ -85,10 +82,10 @@ def artist_follow(request, artist_id):
             messages.success(request, f"You now follow {artist.artist_name}.")
     except ValidationError as error:
         messages.error(request, _errors(error))
-    if _is_htmx(request):
+    if request.htmx:
         # The button again, in its new state and with the new count, in place; a message
         # (an artist who is gone) shows with the next page.
-        states = selectors.follow_states(viewer=request.user, artist_ids=[artist.pk])
+        states = follow_states(viewer=request.user, artist_ids=[artist.pk])
         return render(
             request,
             "content/_follow_button.html",
@@ -138,7 +135,7 @@ def _can_moderate(request, post: Post | None) -> bool:
 def _post_page_context(request, post: Post, comment_form=None) -> dict:
     return {
         "post": post,
-        "follows": selectors.follow_states(viewer=request.user, artist_ids=[post.artist_id]),
+        "follows": follow_states(viewer=request.user, artist_ids=[post.artist_id]),
         "thread": _comments_asked(request, post=post),
         "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
@@ -176,7 +173,7 @@ def _comments_asked(request, **target) -> selectors.CommentPage:
 def _more_comments(request, context: dict):
     """htmx's "more comments" gets only the next comments, to add below those shown, and
     its "Reply" only the reply form, in place of the link."""
-    if not _is_htmx(request):
+    if not request.htmx:
         return None
     if context["reply_to"]:
         return render(request, "content/_reply_form.html", context)
@@ -197,9 +194,7 @@ def post_detail(request, post_id):
             {
                 "post": post,
                 "communities": selectors.post_audience_communities(post),
-                "follows": selectors.follow_states(
-                    viewer=request.user, artist_ids=[post.artist_id]
-                ),
+                "follows": follow_states(viewer=request.user, artist_ids=[post.artist_id]),
             },
         )
     context = _post_page_context(request, post)
@@ -311,7 +306,7 @@ def _comment_on(request, *, post: Post | None = None, review: Review | None = No
                 form.add_error(None, exc)
     if form.errors:
         error = " ".join(str(m) for messages_ in form.errors.values() for m in messages_)
-    if _is_htmx(request):
+    if request.htmx:
         context = {
             "thread": selectors.comment_page(viewer=request.user, post=post, review=review),
             "thread_url": page_url,
@@ -446,7 +441,7 @@ def like(request, kind, target_id):
             user=request.user, liked=form.cleaned_data["liked"], **{kind: target}
         )
     except ValidationError as error:
-        if _is_htmx(request):
+        if request.htmx:
             return render(
                 request,
                 "content/_like_error.html",
@@ -455,7 +450,7 @@ def like(request, kind, target_id):
             )
         messages.error(request, _errors(error))
         return redirect_back(request, reverse("content:feed"))
-    if _is_htmx(request):
+    if request.htmx:
         return render(
             request,
             "content/_like_button.html",
@@ -521,7 +516,7 @@ def review_create(request):
         request.POST or None, request.FILES or None, initial=request.GET.dict(), found=found
     )
     context = {"form": form, "search": search}
-    if request.method == "GET" and request.headers.get("HX-Request"):
+    if request.method == "GET" and request.htmx:
         return render(request, "content/_review_item_picker.html", context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -17,7 +17,6 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Page
 
-from accounts.management.commands.seed_demo import DEMO_ORDER_ID
 from accounts.models import User
 from artists.models import Artist
 from artists.selectors import dashboard_months
@@ -29,6 +28,7 @@ from communities.tests.factories import (
     LiveEventVoteFactory,
 )
 from content.models import Post, Review
+from demo.management.commands.seed_demo import DEMO_ORDER_ID
 from e2e.helpers import DESKTOP, PHONE
 from shop.models import Product
 from shop.tests.factories import PaymentFactory

@@ -29,8 +29,9 @@ from ledger.models import (
 )
 from ledger.selectors import artist_balance, available_balances
 from ledger.services import Booking, Line, book
+from musicplatform.audit.services import status_change
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 
 logger = logging.getLogger(__name__)
 

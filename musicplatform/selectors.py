@@ -1,12 +1,11 @@
 """Reads for the site-wide pages (home); each runs a fixed number of queries."""
 
 from communities.selectors import communities_by_members
-from content.selectors import featured_section, readable_posts
+from content.selectors import HOME_CACHE_KEY, featured_section, readable_posts
 from musicplatform.cache import cached
 from shop.models import Product
 
 HOME_LIST_SIZE = 6
-HOME_CACHE_KEY = "home:page"
 # The home page is the same for everyone and ranks communities by counting members,
 # which grows with the data: computed at most once a minute.
 HOME_CACHE_SECONDS = 60

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from content.selectors import follow_states
+from accounts.selectors import follow_states
 from musicplatform import search as site_search
 from musicplatform import selectors
 from musicplatform.forms import SearchForm
@@ -55,7 +55,7 @@ def search(request, default_kind=""):
     context["follows"] = follow_states(
         viewer=request.user, artist_ids=[result.artist.pk for result in shown if result.is_artist]
     )
-    template = "search/_results.html" if request.headers.get("HX-Request") else "search/search.html"
+    template = "search/_results.html" if request.htmx else "search/search.html"
     return render(request, template, context)
 
 

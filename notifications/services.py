@@ -1,7 +1,7 @@
-"""Writes shared by every domain: status changes with their history, and notifications."""
+"""Notifications: created for a few recipients, fanned out to audiences, copied by email."""
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import timedelta
 from uuid import UUID
 
@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import one_line
 from notifications.models import (
@@ -16,61 +17,12 @@ from notifications.models import (
     Notification,
     NotificationEmailPreference,
     NotificationType,
-    StatusHistory,
 )
 
 logger = logging.getLogger(__name__)
 
 NOTIFICATION_BATCH_SIZE = 5000
 EMAIL_BATCH_SIZE = 200
-
-
-class StatusTransitionError(Exception):
-    """A status move that the entity's map of allowed moves does not contain."""
-
-    def __init__(self, *, entity_type: str, old: str, new: str):
-        self.entity_type, self.old, self.new = entity_type, old, new
-        super().__init__(f"A {entity_type} cannot move from {old!r} to {new!r}.")
-
-
-def status_change[M: models.Model](
-    *,
-    instance: M,
-    new_status: str,
-    by=None,
-    field: str = "status",
-    transitions: Mapping[str, Iterable[str]],
-    entity_type: str,
-    with_fields: Mapping[str, object] | None = None,
-) -> tuple[M, bool]:
-    """Move `instance.<field>` to `new_status` and record it in `status_history`.
-
-    Locks the row and re-reads it, so concurrent callers are serialised; a caller that
-    finds the status already at `new_status` changes nothing (the call is idempotent).
-    `with_fields` are columns that move with the status, written in the same UPDATE (a
-    check constraint that ties them to the status holds at every statement).
-    Returns the locked, current instance and whether this call made the change.
-    Raises StatusTransitionError when `transitions` does not allow the move.
-    """
-    with transaction.atomic():
-        locked = type(instance).objects.select_for_update(of=("self",)).get(pk=instance.pk)
-        old_status = getattr(locked, field)
-        if old_status == new_status:
-            return locked, False
-        if new_status not in transitions.get(old_status, ()):
-            raise StatusTransitionError(entity_type=entity_type, old=old_status, new=new_status)
-        setattr(locked, field, new_status)
-        for name, value in (with_fields or {}).items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[field, *(with_fields or {})])
-        StatusHistory.objects.create(
-            entity_type=entity_type,
-            entity_id=locked.pk,
-            old_status=old_status,
-            new_status=new_status,
-            changed_by=by,
-        )
-    return locked, True
 
 
 def notifications_create(
@@ -123,11 +75,8 @@ def notification_group_update(
     read, the next event starts a new one. An advisory lock keeps two concurrent events
     from both creating the group.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            [f"group:{recipient_id}:{notification_type}:{resource_id}"],
-        )
+    with transaction.atomic():
+        advisory_xact_lock(f"group:{recipient_id}:{notification_type}:{resource_id}")
         grown = Notification.objects.filter(
             user_id=recipient_id,
             notification_type=notification_type,
@@ -156,43 +105,9 @@ def users_wanting_email(*, user_ids: list[UUID], notification_type: str) -> set[
     return {user_id for user_id in user_ids if choices.get(user_id, default)}
 
 
-# The followers of an artist (favourite artists) and the active members of the artist's
-# communities; the artist's own account is never notified of its own post.
-ARTIST_AUDIENCE = """
-    SELECT preferences.user_id FROM user_preferences preferences
-    WHERE %(source)s = ANY(preferences.favorite_artists)
-    UNION
-    SELECT subscriptions.user_id FROM community_subscriptions subscriptions
-    JOIN communities ON communities.community_id = subscriptions.community_id
-    WHERE communities.artist_id = %(source)s AND subscriptions.is_active
-"""
-COMMUNITY_AUDIENCE = """
-    SELECT subscriptions.user_id FROM community_subscriptions subscriptions
-    WHERE subscriptions.community_id = %(source)s AND subscriptions.is_active
-"""
-
-
-def artist_audience_notify(*, artist_id: UUID, exclude_user_id: UUID | None, **notification):
-    """Notify everyone who follows the artist or belongs to one of its communities."""
-    return _fan_out(
-        audience=ARTIST_AUDIENCE, source=artist_id, exclude_user_id=exclude_user_id, **notification
-    )
-
-
-def community_members_notify(*, community_id: UUID, exclude_user_id: UUID | None, **notification):
-    """Notify every active member of a community."""
-    return _fan_out(
-        audience=COMMUNITY_AUDIENCE,
-        source=community_id,
-        exclude_user_id=exclude_user_id,
-        **notification,
-    )
-
-
-def _fan_out(
+def audience_notify(
     *,
-    audience: str,
-    source: UUID,
+    audience: models.QuerySet,
     exclude_user_id: UUID | None,
     notification_type: NotificationType,
     title: str,
@@ -200,7 +115,11 @@ def _fan_out(
     resource_type: str,
     resource_id: UUID,
 ) -> int:
-    """Insert one notification per audience member in a single INSERT … SELECT.
+    """Insert one notification per user of `audience` in a single INSERT … SELECT.
+
+    `audience` is a queryset of user ids (`.values("user_id")`) built by the domain that
+    knows who should hear (a community's members, an artist's followers and members):
+    notifications is told who, it never decides. Deleted users are skipped.
 
     Safe to run twice: the insert is one statement, so a fan-out either happened whole or
     not at all, and an advisory lock serialises two runs of the same one; a run that finds
@@ -209,37 +128,36 @@ def _fan_out(
     recipient inside the INSERT would re-read the rows the statement itself is adding,
     which made 100 000 recipients take minutes.)
     """
-    params = {
-        "source": source,
-        "exclude": exclude_user_id,
-        "title": title,
-        "message": message,
-        "type": notification_type,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "emailed_by_default": notification_type in EMAILED_BY_DEFAULT,
-        "lock": f"fan-out:{notification_type}:{resource_id}:{title}",
-    }
+    audience_sql, audience_params = audience.query.sql_with_params()
     sql = f"""
-        WITH audience AS ({audience}),
+        WITH audience (user_id) AS ({audience_sql}),
         inserted AS (
             INSERT INTO notifications (notification_id, user_id, title, message,
                 notification_type, related_resource_type, related_resource_id)
-            SELECT gen_random_uuid(), audience.user_id, %(title)s, %(message)s, %(type)s,
-                %(resource_type)s, %(resource_id)s
-            FROM audience
+            SELECT gen_random_uuid(), audience.user_id, %s, %s, %s, %s, %s
+            FROM (SELECT DISTINCT user_id FROM audience) audience
             JOIN users ON users.user_id = audience.user_id AND users.deleted_at IS NULL
-            WHERE audience.user_id IS DISTINCT FROM %(exclude)s
+            WHERE audience.user_id IS DISTINCT FROM %s
             RETURNING notification_id, user_id
         )
-        SELECT inserted.notification_id,
-               COALESCE(choice.send_email, %(emailed_by_default)s)
+        SELECT inserted.notification_id, COALESCE(choice.send_email, %s)
         FROM inserted
         LEFT JOIN notification_email_preferences choice
-            ON choice.user_id = inserted.user_id AND choice.notification_type = %(type)s
-    """  # noqa: S608 - the audience is one of this module's constants, values are parameters
+            ON choice.user_id = inserted.user_id AND choice.notification_type = %s
+    """  # noqa: S608 - the audience is a compiled queryset, values are parameters
+    params = [
+        *audience_params,
+        title,
+        message,
+        notification_type,
+        resource_type,
+        resource_id,
+        exclude_user_id,
+        notification_type in EMAILED_BY_DEFAULT,
+        notification_type,
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", params)
+        advisory_xact_lock(f"fan-out:{notification_type}:{resource_id}:{title}")
         already_done = Notification.objects.filter(
             related_resource_type=resource_type,
             related_resource_id=resource_id,
@@ -255,7 +173,7 @@ def _fan_out(
 
 
 def _queue_emails(notification_ids: list[UUID]) -> None:
-    from notifications.tasks import notification_emails_send
+    from notifications.tasks import notification_emails_send  # the task module imports this one
 
     for start in range(0, len(notification_ids), EMAIL_BATCH_SIZE):
         batch = [str(pk) for pk in notification_ids[start : start + EMAIL_BATCH_SIZE]]

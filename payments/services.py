@@ -13,14 +13,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from musicplatform.audit.services import StatusTransitionError, status_change
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
-from notifications.services import StatusTransitionError, notifications_create, status_change
+from notifications.services import notifications_create
 from payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
 from payments.gateways import (
     GatewayError,
@@ -289,8 +291,8 @@ def payment_receipt_send(*, payment_id, kind: str = "payment") -> bool:
     and sends nothing. The record commits with the sending; if sending fails it rolls back
     and the retry or the sweep sends it.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"receipt:{payment_id}"])
+    with transaction.atomic():
+        advisory_xact_lock(f"receipt:{payment_id}")
         payment = (
             Payment.objects.select_related("user", "order")
             .filter(RECEIPTS[kind].owed, pk=payment_id)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip
+from artists.models import Artist
 from payments.models import PaymentPurpose
 from payments.services import PaymentError, payment_start
 from shop import selectors
@@ -59,8 +60,6 @@ PAGE_SIZE = 24
 
 
 def _own_artists(user):
-    from artists.models import Artist
-
     return Artist.objects.filter(user_id=user.pk).order_by("artist_name", "pk")
 
 
@@ -195,7 +194,7 @@ def _cart_response(request):
         quantities=cart_quantities(session=request.session),
         chosen_prices=cart_chosen_prices(session=request.session),
     )
-    template = "shop/_cart.html" if request.headers.get("HX-Request") else "shop/cart.html"
+    template = "shop/_cart.html" if request.htmx else "shop/cart.html"
     return render(request, template, {"cart": cart})
 
 
@@ -237,7 +236,7 @@ def cart_update_view(request, product_id):
         cart_set(session=request.session, product=product, quantity=form.cleaned_data["quantity"])
     except ShopError as error:
         messages.error(request, str(error))
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         # Answered 200 even when refused: htmx swaps no 4xx answer, so the message
         # ("Only 2 left") would never reach the page.
         return _cart_response(request)
@@ -247,7 +246,7 @@ def cart_update_view(request, product_id):
 @require_POST
 def cart_remove_view(request, product_id):
     cart_remove(session=request.session, product_id=product_id)
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return _cart_response(request)
     return redirect("shop:cart")
 

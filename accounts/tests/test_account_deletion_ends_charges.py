@@ -18,7 +18,7 @@ from communities.services.renewals import (
     subscriptions_due_ids,
 )
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from payments.models import Payment, PaymentStatus, SavedPaymentMethod
 from payments.tests import stripe_stub
 from shop.models import Order, OrderStatus

@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from artists.models import Artist, ArtistVerification
 from artists.tests.factories import ArtistFactory, ArtistVerificationFactory
-from notifications.models import Notification, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

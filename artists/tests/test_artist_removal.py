@@ -16,7 +16,8 @@ from artists.services import artist_remove, artists_feature
 from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from notifications.models import Notification, NotificationType, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationType
 from payments.models import Payment, PaymentStatus
 from shop.models import Order, OrderStatus
 from shop.tests.factories import (

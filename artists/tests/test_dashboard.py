@@ -12,7 +12,7 @@ from artists.tests.factories import ArtistFactory
 from communities.selectors import SUBSCRIPTION_ENTITY
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content.tests.factories import CommentFactory, LikeFactory, PostFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from payments.models import PaymentStatus
 from shop.models import OrderStatus
 from shop.tests.factories import OrderFactory, OrderItemFactory, PaymentFactory, ProductFactory

@@ -13,8 +13,10 @@ from artists.tests.factories import (
     image_upload,
     pdf_upload,
 )
-from notifications.models import Notification, StatusHistory
-from notifications.services import StatusTransitionError
+from content.selectors import featured_section
+from musicplatform.audit.models import StatusHistory
+from musicplatform.audit.services import StatusTransitionError
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +181,13 @@ def test_a_verified_artist_cannot_submit_again():
             third_party_id=None,
             by=artist.user,
         )
+
+
+def test_featuring_artists_drops_the_cached_featured_section(django_capture_on_commit_callbacks):
+    artist = ArtistFactory()
+    assert artist not in featured_section()["artists"]  # now cached without it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.artists_feature(artist_ids=[artist.pk], featured=True)
+
+    assert artist in featured_section()["artists"]

@@ -16,7 +16,7 @@ from catalogue.audio import track_upload_format
 from catalogue.models import Track, TrackStatus
 from catalogue.services import track_process
 from catalogue.tests.factories import ReleaseFactory, processed_track, wav_upload
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Access as communities.selectors.subscriptions_giving_access() has it, at refresh time.
+# Access as CommunitySubscription.objects.members() had it then, at refresh time (0009 redoes it).
 # The unique index lets REFRESH … CONCURRENTLY swap the rows without blocking readers.
 MEMBER_COUNTS = """
 CREATE MATERIALIZED VIEW community_member_counts AS

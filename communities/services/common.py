@@ -2,7 +2,7 @@
 
 from math import ceil
 
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from communities import selectors
@@ -12,6 +12,7 @@ from communities.models import (
 )
 from communities.services import CommunityError
 from musicplatform.cache import invalidate_on_commit
+from notifications.services import audience_notify
 
 CHAT_MESSAGE_MAX = 500
 
@@ -62,14 +63,8 @@ def require_access(community_id, user) -> None:
 
 
 def community_notify(*, community: Community, **notification) -> int:
-    from notifications.services import community_members_notify
-
-    return community_members_notify(community_id=community.pk, **notification)
-
-
-def serialise(name: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+    audience = selectors.community_audience(community_id=community.pk)
+    return audience_notify(audience=audience, **notification)
 
 
 def require_slow_mode_respected(*, community_id, user, seconds: int, last_posted_at) -> None:

@@ -22,10 +22,10 @@ from communities.services.common import (
     require_access,
     require_manager,
     require_slow_mode_respected,
-    serialise,
 )
 from content.media import check_upload
 from content.models import MediaType
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
@@ -92,7 +92,7 @@ def forum_post_create(
         raise CommunityError("Write a title or some text first.")
     with transaction.atomic():
         if kind == ForumType.ALL_CHAT:
-            serialise(f"forum-chat:{forum.pk}")
+            advisory_xact_lock(f"forum-chat:{forum.pk}")
             fields["created_at"] = ClockTimestamp()
         if forum.slow_mode_seconds:
             require_slow_mode_respected(

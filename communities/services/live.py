@@ -25,14 +25,15 @@ from communities.services.common import (
     require_access,
     require_manager,
     require_slow_mode_respected,
-    serialise,
 )
 from communities.streams import validate_stream_url
 from live.publish import live_event_end_announce, live_message_announce
+from musicplatform.audit.services import status_change
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import status_change, unannounced_ids
+from notifications.services import unannounced_ids
 
 # At most this many live-event messages per user within the window.
 MESSAGE_RATE_LIMIT = 5
@@ -158,7 +159,7 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
     if len(content) > CHAT_MESSAGE_MAX:
         raise CommunityError(f"Messages are at most {CHAT_MESSAGE_MAX} characters.")
     with transaction.atomic():
-        serialise(f"live-event:{event.pk}")
+        advisory_xact_lock(f"live-event:{event.pk}")
         status, slow_mode_seconds = LiveEvent.objects.values_list(
             "status", "slow_mode_seconds"
         ).get(pk=event.pk)

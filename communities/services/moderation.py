@@ -29,11 +29,13 @@ from communities.models import (
     ModerationActionType,
 )
 from communities.services import CommunityError
-from communities.services.common import invalidate_info, serialise
+from communities.services.common import invalidate_info
 from communities.services.renewals import subscription_end_refunding_unused
+from musicplatform.audit.services import status_change
+from musicplatform.locking import advisory_xact_lock
 from musicplatform.validators import one_line
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 
 # How long a mute may last, in hours: the choices the moderator's form offers.
 MUTE_HOURS = (1, 24, 24 * 7, 24 * 30)
@@ -138,7 +140,7 @@ def flag_create(*, kind: str, object_id, by, reason: str, note: str = "") -> Con
         with transaction.atomic():
             # Flags on one item one at a time: two at once both count the other's, so the
             # item is hidden at the threshold and the moderators are told exactly once.
-            serialise(f"flags:{kind}:{item.pk}")
+            advisory_xact_lock(f"flags:{kind}:{item.pk}")
             flag = ContentFlag.objects.create(
                 kind=kind,
                 object_id=item.pk,

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import DELETED_USERNAME_PREFIX
 from communities import selectors
 from communities.models import (
     SUBSCRIPTION_PERIODS,
@@ -175,8 +177,6 @@ def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
     """Notify and email the member a link to confirm the renewal on our page (emailed
     whatever their choice for subscription news: they must act or lose the membership);
     the job runs without a request, so the link uses SITE_URL."""
-    from django.urls import reverse
-
     link = settings.SITE_URL + reverse("payments:confirm", args=[payment.pk])
     notifications_create(
         recipient_ids=[subscription.user_id],
@@ -275,7 +275,6 @@ def subscriptions_of_leavers_end() -> int:
     """End the memberships still active of deleted accounts and of removed artists'
     communities, whose ending task was lost (a broker outage) or failed (the gateway
     refused the refund; retried on the next run); how many ended."""
-    from accounts.models import DELETED_USERNAME_PREFIX
     from payments.services import PaymentError
 
     leftovers = (

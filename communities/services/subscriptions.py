@@ -22,10 +22,11 @@ from communities.services.common import (
     invalidate_member,
     is_artist_of,
 )
+from musicplatform.audit.services import status_change
 from musicplatform.db import CurrentTimestamp
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 
 
 def subscription_status_set(

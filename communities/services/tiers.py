@@ -30,11 +30,11 @@ from communities.services.subscriptions import (
     subscription_prepare,
     subscription_status_set,
 )
+from musicplatform.audit.services import status_change
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import CurrentTimestamp
 from musicplatform.formatting import money_format
 from musicplatform.tasks import enqueue_on_commit
-from notifications.services import status_change
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def tier_change_quote(*, user, to_community_id, now=None) -> TierChangeQuote:
 
 def _member_of(*, user_id, community_id, now) -> bool:
     return (
-        selectors.subscriptions_giving_access(now=now)
+        CommunitySubscription.objects.members(now=now)
         .filter(user_id=user_id, community_id=community_id)
         .exists()
     )

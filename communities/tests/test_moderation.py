@@ -36,7 +36,8 @@ from communities.tests.factories import (
 )
 from content.models import Comment
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory
-from notifications.models import Notification, NotificationType, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationType
 from shop.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

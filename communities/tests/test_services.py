@@ -30,8 +30,9 @@ from communities.tests.factories import (
     LiveEventFactory,
     LiveEventMessageFactory,
 )
-from notifications.models import Notification, NotificationType, StatusHistory
-from notifications.services import StatusTransitionError
+from musicplatform.audit.models import StatusHistory
+from musicplatform.audit.services import StatusTransitionError
+from notifications.models import Notification, NotificationType
 from payments.models import Payment, PaymentStatus
 from payments.services import payment_test_checkout_submit
 

@@ -19,8 +19,8 @@ from communities.models import (
 from communities.services import renewals, subscriptions
 from communities.tests.conftest import save_card
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
-from notifications.models import StatusHistory
-from notifications.services import StatusTransitionError
+from musicplatform.audit.models import StatusHistory
+from musicplatform.audit.services import StatusTransitionError
 from payments.models import Payment, PaymentStatus
 from payments.services import payment_refund, payment_test_checkout_submit
 from shop.tests.factories import PaymentFactory

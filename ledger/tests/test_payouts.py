@@ -13,7 +13,8 @@ from artists.tests.factories import ArtistFactory, ArtistPayoutMethodFactory
 from ledger.models import Account, LedgerEntry, Payout, PayoutBackend, PayoutStatus
 from ledger.payouts import payout_mark_failed, payouts_run
 from ledger.selectors import artist_balance
-from notifications.models import Notification, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification
 from payments.services import payment_refund
 
 from .helpers import earn

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.spotify",
     "storages",
     "django_htmx",
+    # status_change() and status_history: the core audit every domain writes through.
+    "musicplatform.audit",
     "accounts",
     "artists",
     "content",
@@ -83,6 +85,8 @@ INSTALLED_APPS = [
     "notifications",
     "operations",
     "ledger",
+    # seed_demo and generate_data: they import every app above, nothing imports them.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -35,9 +35,9 @@ SHORTEST_SECRET = 8
 
 def known_secrets() -> dict[str, str]:
     """What may never be logged, by what it is; read anew for every record."""
-    from accounts.management.commands.generate_data import GENERATED_PASSWORD
     from accounts.tests.factories import FACTORY_PASSWORD
     from artists.tests.factories import PAYOUT_IBAN
+    from demo.management.commands.generate_data import GENERATED_PASSWORD
     from payments.gateways.test import TEST_CARDS
     from payments.tests.stripe_stub import WEBHOOK_SECRET
 

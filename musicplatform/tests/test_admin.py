@@ -38,7 +38,8 @@ from communities.models import (
     SubscriptionTierChange,
 )
 from content.models import Comment, Like, Post, Review, ShareLink
-from notifications.models import Notification, NotificationEmailPreference, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationEmailPreference
 from payments.models import Payment, PaymentEvent, SavedPaymentMethod
 from shop.models import (
     DownloadUse,

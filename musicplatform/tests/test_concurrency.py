@@ -24,7 +24,8 @@ from accounts.tests.factories import UserFactory, verified_user
 from communities.models import CommunitySubscription
 from communities.tasks import subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
-from notifications.models import Notification, NotificationType, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationType
 from payments.gateways.stripe import event_from_stripe
 from payments.gateways.test import TestGateway
 from payments.models import Payment, PaymentEvent, PaymentGateway, PaymentPurpose, PaymentStatus
@@ -141,8 +142,8 @@ def test_without_the_product_lock_the_same_checks_catch_the_race(buyers, monkeyp
 
     monkeypatch.setattr(
         shop.services.orders,
-        "product_qs_select_for_update",
-        lambda: Product.objects.order_by("pk"),
+        "rows_locked_in_order",
+        lambda rows: rows.order_by("pk"),
     )
     caught = []
     for _ in range(5):  # a race is likely, not certain, in any single round

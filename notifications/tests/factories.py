@@ -2,12 +2,8 @@ import factory
 
 from accounts.tests.factories import UserFactory
 from content.tests.factories import PostFactory
-from notifications.models import (
-    Notification,
-    NotificationEmailPreference,
-    NotificationType,
-    StatusHistory,
-)
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationEmailPreference, NotificationType
 from shop.models import OrderStatus
 from shop.tests.factories import OrderFactory
 

@@ -6,13 +6,10 @@ from django.core import mail
 from accounts.models import UserPreferences
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
+from communities.selectors import artist_audience, community_audience
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationEmailPreference, NotificationType
-from notifications.services import (
-    artist_audience_notify,
-    community_members_notify,
-    notifications_create,
-)
+from notifications.services import audience_notify, notifications_create
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +21,8 @@ def follower_of(artist, **user_fields):
 
 
 def notify_new_post(artist, resource_id):
-    return artist_audience_notify(
-        artist_id=artist.pk,
+    return audience_notify(
+        audience=artist_audience(artist_id=artist.pk),
         exclude_user_id=artist.user_id,
         notification_type=NotificationType.POST,
         title=f"{artist.artist_name} posted",
@@ -109,8 +106,8 @@ def test_community_members_notify_reaches_only_active_members():
     CommunitySubscriptionFactory(community=community, is_active=False)
     CommunitySubscriptionFactory()  # a member of another community
 
-    created = community_members_notify(
-        community_id=community.pk,
+    created = audience_notify(
+        audience=community_audience(community_id=community.pk),
         exclude_user_id=None,
         notification_type=NotificationType.FORUM_POST,
         title="New artist-forum post",

@@ -1,66 +1,10 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from notifications.models import Notification, StatusHistory
-from notifications.services import StatusTransitionError, notifications_create, status_change
-from shop.models import OrderStatus
-from shop.tests.factories import OrderFactory
+from notifications.models import Notification
+from notifications.services import notifications_create
 
 pytestmark = pytest.mark.django_db
-
-ORDER_MOVES = {
-    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
-    OrderStatus.PAID: {OrderStatus.SHIPPED},
-}
-
-
-def test_an_allowed_move_changes_the_status_and_records_who_made_it():
-    order = OrderFactory(status=OrderStatus.PENDING)
-    staff = UserFactory(staff=True)
-
-    order, changed = status_change(
-        instance=order,
-        new_status=OrderStatus.PAID,
-        by=staff,
-        transitions=ORDER_MOVES,
-        entity_type="order",
-    )
-
-    assert changed
-    order.refresh_from_db()
-    assert order.status == OrderStatus.PAID
-    history = StatusHistory.objects.get(entity_id=order.pk)
-    assert (history.entity_type, history.old_status, history.new_status) == (
-        "order",
-        "pending",
-        "paid",
-    )
-    assert history.changed_by == staff
-
-
-def test_repeating_a_move_changes_nothing_and_records_nothing():
-    order = OrderFactory(status=OrderStatus.PENDING)
-    status_change(instance=order, new_status="paid", transitions=ORDER_MOVES, entity_type="order")
-
-    _, changed = status_change(
-        instance=order, new_status="paid", transitions=ORDER_MOVES, entity_type="order"
-    )
-
-    assert not changed
-    assert StatusHistory.objects.filter(entity_id=order.pk).count() == 1
-
-
-def test_a_forbidden_move_raises_and_changes_nothing():
-    order = OrderFactory(status=OrderStatus.PENDING)
-
-    with pytest.raises(StatusTransitionError, match="cannot move from 'pending' to 'shipped'"):
-        status_change(
-            instance=order, new_status="shipped", transitions=ORDER_MOVES, entity_type="order"
-        )
-
-    order.refresh_from_db()
-    assert order.status == OrderStatus.PENDING
-    assert not StatusHistory.objects.filter(entity_id=order.pk).exists()
 
 
 def test_notifications_are_inserted_in_a_constant_number_of_queries(

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from artists.tests.factories import ArtistFactory
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
+from musicplatform.audit.models import StatusHistory
 from musicplatform.tests.outages import broker_down
-from notifications.models import Notification, StatusHistory
+from notifications.models import Notification
 from payments.models import Payment, PaymentEvent, PaymentPurpose, PaymentStatus, SavedPaymentMethod
 from payments.services import (
     PaymentError,

@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from communities.tests.factories import CommunitySubscriptionFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from payments.models import Payment, PaymentPurpose, PaymentStatus, SavedPaymentMethod
 from payments.services import (
     PaymentError,

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 
 from communities.tests.factories import CommunitySubscriptionFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from payments.models import Payment, PaymentEvent, PaymentStatus, SavedPaymentMethod
 from payments.tests import stripe_stub
 from shop.models import Order, OrderStatus

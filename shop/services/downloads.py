@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from shop.lock_objects import order_item_qs_select_for_update
+from musicplatform.locking import rows_locked_in_order
 from shop.models import DownloadUse, Order, OrderItem, OrderStatus, ProductDelivery
 from shop.services import ShopError
 
@@ -52,7 +52,7 @@ def _issue(item: OrderItem) -> None:
 
 def download_links_issue(*, order: Order) -> None:
     """First links for every digital item of a just-paid order (no-op for items with one)."""
-    for item in order_item_qs_select_for_update().filter(
+    for item in rows_locked_in_order(OrderItem.objects).filter(
         order_id=order.pk, product__delivery=ProductDelivery.DIGITAL, download_url__isnull=True
     ):
         _issue(item)
@@ -84,7 +84,7 @@ def download_link_renew(*, item: OrderItem, user) -> OrderItem:
     """The item's live link, or a fresh one (rate-limited per hour) when it expired."""
     with transaction.atomic():
         item = (
-            order_item_qs_select_for_update()
+            rows_locked_in_order(OrderItem.objects)
             .select_related("order", "product")
             .filter(pk=item.pk)
             .first()
@@ -139,7 +139,7 @@ def download_use_record(*, item: OrderItem, user, ip_address: str) -> DownloadUs
         settings.SECRET_KEY.encode(), (ip_address or "").encode(), hashlib.sha256
     ).hexdigest()
     with transaction.atomic():
-        locked = order_item_qs_select_for_update().get(pk=item.pk)
+        locked = rows_locked_in_order(OrderItem.objects).get(pk=item.pk)
         if locked.refund_id is not None:
             raise ShopError("This item was refunded; it no longer downloads.")
         return DownloadUse.objects.create(order_item=locked, user=user, ip_hash=ip_hash)

@@ -5,6 +5,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from artists.models import Artist
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
 from shop.services import ShopError
@@ -21,8 +22,6 @@ def featured_placement_build(
     placement without a payment would count as staff-curated, hence live); it goes live
     when that payment completes (selectors.featured_items_live).
     """
-    from artists.models import Artist
-
     if item_type == FeaturedItemType.ARTIST:
         owned = Artist.objects.filter(pk=item_id, user_id=user.pk).exists()
     elif item_type == FeaturedItemType.PRODUCT:

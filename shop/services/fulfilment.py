@@ -1,6 +1,6 @@
 """Artists ship and deliver their own items of paid orders; the order's status follows.
 
-Lock order (shop/lock_objects.py): the order, then the item. An item moves only through
+Lock order (musicplatform/locking.py): the order, then the item. An item moves only through
 `status_change` with `ORDER_ITEM_TRANSITIONS`; the order's status is then recomputed from
 all its physical items by `order_status_from_items`, the one place that decides it.
 """
@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from musicplatform.audit.services import StatusTransitionError, status_change
+from musicplatform.locking import rows_locked_in_order
 from notifications.models import NotificationType
-from notifications.services import StatusTransitionError, notifications_create, status_change
-from shop.lock_objects import order_qs_select_for_update
+from notifications.services import notifications_create
 from shop.models import (
     ORDER_ITEM_TRANSITIONS,
     ORDER_TRANSITIONS,
@@ -63,7 +64,7 @@ def order_item_fulfil(
     if order_id is None:
         raise OrderItem.DoesNotExist
     with transaction.atomic():
-        order = order_qs_select_for_update().get(pk=order_id)
+        order = rows_locked_in_order(Order.objects).get(pk=order_id)
         if order.status not in FULFILLING:
             raise ShopError("Only the items of a paid order can be shipped.")
         item = OrderItem.objects.get(pk=item_id)

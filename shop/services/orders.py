@@ -1,7 +1,7 @@
 """Placing an order (stock reserved under row locks), and every move of its lifecycle.
 
 Statuses move only through `status_change` with `ORDER_TRANSITIONS`. Lock order: payment,
-then order, then order items, then products (shop/lock_objects.py), each kind by pk.
+then order, then order items, then products (musicplatform/locking.py), each kind by pk.
 """
 
 import uuid
@@ -15,10 +15,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from musicplatform.audit.services import status_change
+from musicplatform.locking import rows_locked_in_order
 from notifications.models import NotificationType
-from notifications.services import notifications_create, status_change
+from notifications.services import notifications_create
 from payments.models import Payment, PaymentStatus
-from shop.lock_objects import order_qs_select_for_update, product_qs_select_for_update
 from shop.models import (
     ORDER_TRANSITIONS,
     Order,
@@ -103,7 +104,7 @@ def order_place(
     if not quantities:
         raise ShopError("Your cart is empty.")
     with transaction.atomic():
-        products = list(product_qs_select_for_update().filter(pk__in=list(quantities)))
+        products = list(rows_locked_in_order(Product.objects).filter(pk__in=list(quantities)))
         existing = Order.objects.filter(checkout_key=checkout_key).first()
         if existing is not None:
             if existing.user_id != user.pk:
@@ -192,7 +193,7 @@ def order_stock_release(*, order: Order, item_ids=None) -> None:
     returned: dict = {}
     for product_id, quantity in items:
         returned[product_id] = returned.get(product_id, 0) + quantity
-    for product in product_qs_select_for_update().filter(
+    for product in rows_locked_in_order(Product.objects).filter(
         pk__in=list(returned), stock_quantity__isnull=False
     ):
         Product.objects.filter(pk=product.pk).update(
@@ -244,7 +245,7 @@ def order_complete_free(*, order: Order, by) -> Order:
     """pending → paid for an order with nothing to pay (free downloads): no payment row,
     no gateway; its download links are issued as for a paid one."""
     with transaction.atomic():
-        locked = order_qs_select_for_update().get(pk=order.pk)
+        locked = rows_locked_in_order(Order.objects).get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:
             raise ShopError("This order is not waiting for payment.")
         if locked.total_amount != 0:
@@ -262,7 +263,7 @@ def order_cancel(*, order: Order, by) -> Order:
         order_refund_undelivered(order=order, by=by, request_key=uuid.uuid4())
         return Order.objects.get(pk=order.pk)
     with transaction.atomic():
-        locked = order_qs_select_for_update().get(pk=order.pk)
+        locked = rows_locked_in_order(Order.objects).get(pk=order.pk)
         if locked.status == OrderStatus.CANCELLED:
             return locked
         if locked.status != OrderStatus.PENDING:
@@ -277,7 +278,7 @@ def order_cancel_refunded(*, order_id, payment_id, by) -> None:
 
     Called by the refund hook with the payment locked. The refund of a second, unwanted
     payment (the order was paid by another one) leaves the order alone."""
-    locked = order_qs_select_for_update().get(pk=order_id)
+    locked = rows_locked_in_order(Order.objects).get(pk=order_id)
     if locked.status != OrderStatus.PAID:
         return
     paid_otherwise = (
@@ -310,7 +311,7 @@ def orders_release_abandoned() -> int:
     released = 0
     for order_id in stale.values_list("pk", flat=True):
         with transaction.atomic():
-            locked = order_qs_select_for_update().filter(pk=order_id).first()
+            locked = rows_locked_in_order(Order.objects).filter(pk=order_id).first()
             # Re-read under the lock: a checkout started meanwhile may have extended it.
             if (
                 locked is None

@@ -8,7 +8,7 @@ anything else is a staff decision with a reason. Every refund goes through
 `payment_refund` and is recorded as a `Refund` whose lines are given back once, and
 whose move to `issued` is in `status_history` with the person who made it.
 
-Lock order (shop/lock_objects.py): the order's payments, the order, its items, products.
+Lock order (musicplatform/locking.py): the order's payments, the order, its items, products.
 Under those locks a refund never gives back more than was paid, and a repeated request
 (the same `request_key`) finds the first one.
 """
@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min, Sum
 
-from notifications.services import status_change
+from musicplatform.audit.services import status_change
+from musicplatform.locking import rows_locked_in_order
 from payments.events import CENT
 from payments.models import Payment, PaymentStatus
-from shop.lock_objects import order_item_qs_select_for_update, order_qs_select_for_update
 from shop.models import (
     REFUND_TRANSITIONS,
     DownloadUse,
@@ -62,15 +62,15 @@ class _Locked:
 
 def _lock(order: Order) -> _Locked:
     payments = list(
-        Payment.objects.select_for_update(of=("self",))
-        .filter(
+        rows_locked_in_order(Payment.objects).filter(
             order_id=order.pk,
             payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
         )
-        .order_by("pk")
     )
-    locked = order_qs_select_for_update().get(pk=order.pk)
-    items = list(order_item_qs_select_for_update().select_related("product").filter(order=locked))
+    locked = rows_locked_in_order(Order.objects).get(pk=order.pk)
+    items = list(
+        rows_locked_in_order(OrderItem.objects).select_related("product").filter(order=locked)
+    )
     first_uses = dict(
         DownloadUse.objects.filter(order_item__order_id=locked.pk)
         .values("order_item_id")

@@ -156,7 +156,8 @@ def test_a_decline_racing_a_success_for_one_payment_leaves_one_consistent_outcom
     and re-reads it; a failed payment cannot complete, a completed one cannot fail).
     Negative control: without the lock in status_change, or without its transition
     check, both moves happen (two history rows, a failed payment whose order is paid)."""
-    from notifications.models import Notification, StatusHistory
+    from musicplatform.audit.models import StatusHistory
+    from notifications.models import Notification
     from payments.gateways.test import TestGateway
     from payments.services import payment_event_handle
     from shop.tests.factories import OrderFactory

@@ -53,7 +53,7 @@ def test_a_free_download_checks_out_without_a_payment_and_downloads(client):
 
 
 def test_the_free_order_records_who_completed_it():
-    from notifications.models import StatusHistory
+    from musicplatform.audit.models import StatusHistory
 
     buyer, product = UserFactory(), free_download()
     order, placed = order_place(

@@ -7,7 +7,8 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from notifications.models import Notification, NotificationEmailPreference, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification, NotificationEmailPreference
 from shop.models import Order, OrderItem, OrderItemStatus, OrderStatus
 from shop.services import ShopError
 from shop.services.fulfilment import order_item_fulfil, order_status_from_items

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
-from notifications.models import StatusHistory
+from musicplatform.audit.models import StatusHistory
 from payments.models import Payment, PaymentStatus
 from payments.tests import stripe_stub
 from shop.models import DownloadUse, Order, OrderItem, OrderStatus, Product, Refund

@@ -9,8 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from notifications.models import Notification, StatusHistory
-from notifications.services import StatusTransitionError
+from musicplatform.audit.models import StatusHistory
+from musicplatform.audit.services import StatusTransitionError
+from notifications.models import Notification
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import payment_start, payment_test_checkout_submit
 from shop.models import Order, OrderStatus, Product, ProductType
@@ -274,7 +275,7 @@ def test_cancelling_a_paid_order_refunds_it_and_returns_the_stock():
 
 
 def test_the_status_map_itself_refuses_moves_outside_it():
-    from notifications.services import status_change
+    from musicplatform.audit.services import status_change
     from shop.models import ORDER_TRANSITIONS
 
     order = paid_order()

@@ -16,7 +16,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo_pictures import draw_picture, initials, store_picture
 from accounts.models import Genre, Language, User, UserPreferences
 from artists.models import (
     Artist,
@@ -39,8 +38,10 @@ from communities.models import (
     SubscriptionInterval,
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
+from demo.pictures import draw_picture, initials, store_picture
 from ledger.services import ledger_payments_record_bulk
-from notifications.models import Notification, StatusHistory
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from shop.demo_files import demo_download
 from shop.models import (
@@ -732,7 +733,7 @@ def _seed_status_history(accounts: Accounts, artist: Artist, order: Order) -> No
 
 def _seed_pictures(accounts: Accounts, artists: dict[str, Artist], posts: list[Post]) -> None:
     """Avatars, artist covers, product photos (the releases' products too) and a picture on
-    each artist's first post, drawn by code (accounts.demo_pictures); what already has a
+    each artist's first post, drawn by code (demo.pictures); what already has a
     picture keeps it."""
     people = [accounts.fan, accounts.staff, accounts.regular]
     people += [artist.user for artist in artists.values()]

@@ -7,10 +7,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Q
 
-from accounts.management.commands.generate_data import GENERATED_PASSWORD, Counts
 from accounts.models import User, UserPreferences
 from communities.models import Community, CommunityMemberCount, CommunitySubscription, Forum
 from content.models import Comment, Like, Post, Review
+from demo.management.commands.generate_data import GENERATED_PASSWORD, Counts
 from notifications.models import Notification
 from payments.models import Payment, PaymentPurpose
 from shop.models import Order, OrderItem, Product
