@@ -3,11 +3,25 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
-from communities.models import ForumType, LiveEventStatus, LiveEventType, SubscriptionInterval
+from communities.models import (
+    ForumType,
+    LiveEventStatus,
+    LiveEventType,
+    Reaction,
+    SubscriptionInterval,
+    SuggestionState,
+)
+from communities.selectors import Cursor
 from communities.services import CommunityError
 from communities.services.common import CHAT_MESSAGE_MAX
 from communities.services.listing import fee_check
-from musicplatform.forms import NameField, before_latest_year
+from communities.services.topics import REPLY_MAX
+from musicplatform.forms import (
+    MultipleFileField,
+    MultipleFileInput,
+    NameField,
+    before_latest_year,
+)
 
 
 class CommunityForm(forms.Form):
@@ -65,8 +79,11 @@ class ForumPostForm(forms.Form):
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
-    image = forms.FileField(
-        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 6 MB."
+    images = MultipleFileField(
+        label="Pictures (up to 4)",
+        required=False,
+        help_text="JPEG, PNG, GIF or WebP, at most 6 MB each.",
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
 
 
@@ -124,7 +141,65 @@ class TimeCursorForm(forms.Form):
     after = forms.DateTimeField(required=False)
 
 
-class AnsweredFilterForm(forms.Form):
-    answered = forms.ChoiceField(
-        choices=[("", "All"), ("no", "Unanswered"), ("yes", "Answered")], required=False
+class SuggestionFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label="Show", choices=[("", "All"), *SuggestionState.choices], required=False
     )
+
+
+class TopicCursorForm(forms.Form):
+    """Where a list continues: topics `before` a cursor, replies `after` one."""
+
+    before = forms.CharField(required=False, max_length=100)
+    after = forms.CharField(required=False, max_length=100)
+
+    def _cursor(self, name: str) -> Cursor | None:
+        text = self.cleaned_data[name]
+        if not text:
+            return None
+        try:
+            return Cursor.parse(text)
+        except ValueError as error:
+            raise forms.ValidationError(
+                "This page link is broken: start from the first page."
+            ) from error
+
+    def clean_before(self) -> Cursor | None:
+        return self._cursor("before")
+
+    def clean_after(self) -> Cursor | None:
+        return self._cursor("after")
+
+
+class ReplyForm(forms.Form):
+    content = forms.CharField(
+        label="Your reply",
+        max_length=REPLY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Markdown: **bold**, *italics*, [links](https://…), > quotes, lists, `code`. "
+        "Write @username to mention a member.",
+    )
+
+
+class SuggestionStateForm(forms.Form):
+    state = forms.ChoiceField(choices=SuggestionState.choices)
+
+
+class ReactionForm(forms.Form):
+    emoji = forms.ChoiceField(choices=Reaction.choices)
+
+
+class VoteForm(forms.Form):
+    voted = forms.TypedChoiceField(
+        choices=[("1", "Vote"), ("0", "Take back")], coerce=lambda v: v == "1"
+    )
+
+
+class ForumSearchForm(forms.Form):
+    q = forms.CharField(label="Search the forums", max_length=200)
+
+
+class MentionForm(forms.Form):
+    """The text being written; suggestions are for the @name it ends with."""
+
+    content = forms.CharField(required=False, max_length=REPLY_MAX)

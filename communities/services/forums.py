@@ -9,6 +9,7 @@ from communities.models import (
     Forum,
     ForumPost,
     ForumType,
+    SuggestionState,
 )
 from communities.services import CommunityError
 from communities.services.common import (
@@ -21,7 +22,8 @@ from communities.services.common import (
     require_manager,
     serialise,
 )
-from content.media import check_upload
+from communities.services.topics import forum_post_notify_mentions
+from content.media import check_uploads
 from content.models import MediaType
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
@@ -55,12 +57,20 @@ def forum_create(
 
 
 def forum_post_create(
-    *, forum: Forum, community: Community, by, title: str = "", content: str = "", image=None
+    *,
+    forum: Forum,
+    community: Community,
+    by,
+    title: str = "",
+    content: str = "",
+    images: list | None = None,
 ) -> ForumPost:
-    """A post under the forum type's rules; the caller has checked that `by` may see it.
+    """A topic (or an all_chat message) under the forum type's rules; whoever it
+    @mentions is told.
 
     all_chat messages are serialised per forum and stamped with the wall clock, so their
-    created_at follows commit order and a poll for "after t" never misses one.
+    created_at follows commit order and a poll for "after t" never misses one. A fan-art
+    topic is a gallery of up to four pictures, each checked like every picture we take.
     """
     require_access(community.pk, by)
     title, content = title.strip(), content.strip()
@@ -77,14 +87,14 @@ def forum_post_create(
             raise CommunityError(f"Chat messages are at most {CHAT_MESSAGE_MAX} characters.")
         fields["title"] = None
     elif kind == ForumType.FAN_ART:
-        if image is None:
+        if not images:
             raise CommunityError("Choose a picture of your fan art.")
         try:
-            checked = check_upload(image, picture_use="fan_art")
+            checked = check_uploads(images, picture_use="fan_art")
         except ValidationError as error:
             raise CommunityError(" ".join(error.messages)) from error
-        if checked.media_type != MediaType.IMAGE:
-            raise CommunityError("Fan art is a picture: JPEG, PNG, GIF or WebP.")
+        if checked[0].media_type != MediaType.IMAGE:
+            raise CommunityError("Fan art is pictures: JPEG, PNG, GIF or WebP.")
     elif not (title or content):
         raise CommunityError("Write a title or some text first.")
     with transaction.atomic():
@@ -93,8 +103,12 @@ def forum_post_create(
             fields["created_at"] = ClockTimestamp()
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
-            fields["media_urls"] = private_media_store(items=[checked], community_id=community.pk)
+            fields["media_urls"] = private_media_store(items=checked, community_id=community.pk)
+        if kind == ForumType.SUGGESTIONS:
+            fields["suggestion_state"] = SuggestionState.OPEN
         post = ForumPost.objects.create(forum=forum, user=by, **fields)
+        post.user = by
+        forum_post_notify_mentions(post=post, community=community)
         if kind == ForumType.ARTIST_FORUM:
             from communities.tasks import forum_post_notify_members
 
@@ -162,10 +176,3 @@ def forum_post_delete(*, post: ForumPost, community: Community, by) -> None:
 def forum_post_pin(*, post: ForumPost, community: Community, by, pinned: bool) -> None:
     require_manager(community, by)
     ForumPost.objects.filter(pk=post.pk).update(is_pinned=pinned)
-
-
-def forum_post_mark_answered(*, post: ForumPost, community: Community, by, answered: bool) -> None:
-    require_manager(community, by)
-    if post.forum.forum_type != ForumType.SUGGESTIONS:
-        raise CommunityError("Only suggestions are answered.")
-    ForumPost.objects.filter(pk=post.pk).update(is_answered=answered)
