@@ -19,7 +19,7 @@ from communities.models import (
     SuggestionState,
 )
 from communities.services import CommunityError
-from communities.services.common import require_access, require_manager
+from communities.services.common import ClockTimestamp, require_access, require_manager
 from notifications.models import NotificationType
 from notifications.services import StatusTransitionError, notifications_create, status_change
 
@@ -70,7 +70,11 @@ def topic_reply_create(*, topic: ForumPost, community: Community, by, content: s
     if len(content) > REPLY_MAX:
         raise CommunityError(f"A reply is at most {REPLY_MAX} characters.")
     with transaction.atomic():
-        reply = ForumPost.objects.create(forum=topic.forum, topic=topic, user=by, content=content)
+        # The wall clock, not the transaction's start: read positions compare these times.
+        reply = ForumPost.objects.create(
+            forum=topic.forum, topic=topic, user=by, content=content, created_at=ClockTimestamp()
+        )
+        reply.refresh_from_db(fields=["created_at"])
         reply.user = by
         notified = {by.pk}
         if topic.user_id not in notified:
