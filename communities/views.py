@@ -427,7 +427,8 @@ def topic_detail(request, community_id, topic_id):
         messages.error(request, cursor.errors["after"][0])
         return redirect("communities:topic", community_id, topic_id)
     page = selectors.TopicPage(topic=topic, user=user, after=cursor.cleaned_data["after"])
-    topics.topic_mark_read(topic=topic, user=user, up_to=page.newest_shown)
+    if request.method == "GET":  # a refused reply changes nothing, read positions included
+        topics.topic_mark_read(topic=topic, user=user, up_to=page.newest_shown)
     return render(
         request,
         "communities/topic.html",
