@@ -17,6 +17,7 @@ from communities.tests.factories import (
     LiveEventMessageFactory,
 )
 from content.tests.factories import CommentFactory, PostFactory, ReviewFactory
+from musicplatform import fragments
 from musicplatform.markup import render_markdown, render_markdown_inline
 from shop.tests.factories import ProductFactory
 
@@ -145,3 +146,10 @@ def test_the_sanitiser_strips_what_the_renderer_would_let_through():
     assert 'href="ftp:' not in render_markdown("[f](ftp://files.example/x)")
     # Chat is one line of phrasing content: no paragraphs or quotes inside it.
     assert "<blockquote>" not in render_markdown_inline("a\n\n> b")
+
+
+def test_cached_fragments_are_keyed_by_the_markup_version(monkeypatch):
+    # Shared HTML rendered under older rules is never served after they change.
+    key = fragments.fragment_key("post-card", ("post-id", "updated"))
+    monkeypatch.setattr(fragments, "MARKUP_VERSION", fragments.MARKUP_VERSION + 1)
+    assert fragments.fragment_key("post-card", ("post-id", "updated")) != key
