@@ -6,6 +6,7 @@ does not belong to the community in the URL is answered 404, so ids cannot be pr
 
 import re
 import uuid
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -426,7 +427,8 @@ def topic_detail(request, community_id, topic_id):
     if not cursor.is_valid():
         messages.error(request, cursor.errors["after"][0])
         return redirect("communities:topic", community_id, topic_id)
-    page = selectors.TopicPage(topic=topic, user=user, after=cursor.cleaned_data["after"])
+    after = cursor.cleaned_data["after"] or _page_of_reply(request, topic)
+    page = selectors.TopicPage(topic=topic, user=user, after=after)
     if request.method == "GET":  # a refused reply changes nothing, read positions included
         topics.topic_mark_read(topic=topic, user=user, up_to=page.newest_shown)
     return render(
@@ -444,6 +446,18 @@ def topic_detail(request, community_id, topic_id):
         },
         status=400 if form.errors else 200,
     )
+
+
+def _page_of_reply(request, topic) -> selectors.Cursor | None:
+    """`?reply=<id>` (a reply's address, as notifications link to it): the page of
+    replies that starts with that one, wherever it is in a long topic."""
+    reply_ids = well_formed_uuids([request.GET.get("reply", "")])
+    if not reply_ids:
+        return None
+    reply = selectors.forum_post_in(community_id=topic.forum.community_id, post_id=reply_ids[0])
+    if reply is None or reply.topic_id != topic.pk:
+        return None
+    return selectors.Cursor.at(reply.created_at - timedelta(microseconds=1))
 
 
 def _quoted(request, topic) -> dict:

@@ -336,6 +336,11 @@ def test_replies_are_paged_by_cursor(announcement, community, other_member, memb
     newer = html.unescape(re.search(r'href="(\?after=[^"]+)" rel="next"', first)[1])
     second = client.get(_topic_url(announcement) + newer).content.decode()
     assert f"Reply {REPLY_PAGE_SIZE:02d}" in second and "Reply 00" not in second
+    # A reply's own address (notifications lead there) opens the page that starts with it.
+    last = ForumPost.objects.filter(topic=announcement).order_by("created_at").last()
+    assert last.get_absolute_url().startswith(_topic_url(announcement))
+    shown = client.get(last.get_absolute_url()).content.decode()
+    assert f"Reply {REPLY_PAGE_SIZE + 1:02d}" in shown and "Reply 00" not in shown
     response = client.get(_topic_url(announcement), {"after": "2026-01-01T00:00:00~x"}, follow=True)
     assert "This page link is broken" in _text(response)
 

@@ -441,7 +441,7 @@ GET_FIELDS: dict[str, tuple[str, ...]] = {
         *_fields(community_forms.SuggestionFilterForm),
         *_fields(community_forms.TopicCursorForm),
     ),
-    "communities:topic": (*_fields(community_forms.TopicCursorForm), "quote"),
+    "communities:topic": (*_fields(community_forms.TopicCursorForm), "quote", "reply"),
     "communities:mention_suggestions": _fields(community_forms.MentionForm),
     "communities:forum_search": (*_fields(community_forms.ForumSearchForm), "page"),
     "communities:forum_chat": _fields(community_forms.TimeCursorForm),
