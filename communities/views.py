@@ -615,7 +615,7 @@ def post_edit(request, community_id, post_id):
             form.add_error(None, str(error))
         else:
             messages.success(request, "Post saved.")
-            return redirect("communities:forum", community_id, post.forum_id)
+            return redirect(post)
     return render(
         request,
         "communities/post_edit.html",
@@ -636,6 +636,8 @@ def post_delete(request, community_id, post_id):
         messages.error(request, str(error))
     else:
         messages.success(request, "Post deleted.")
+    if post.topic_id is not None:  # a reply: back to its topic, which is still there
+        return redirect("communities:topic", community_id, post.topic_id)
     return redirect("communities:forum", community_id, post.forum_id)
 
 

@@ -440,3 +440,18 @@ def test_someone_who_left_is_not_mentioned(announcement, community, member):
     ).user
     _client_for(member).post(_topic_url(announcement), {"content": f"@{lapsed.username}"})
     assert not Notification.objects.filter(user=lapsed).exists()
+
+
+def test_editing_or_deleting_a_reply_returns_to_its_topic(announcement, community, member):
+    reply = topics.topic_reply_create(
+        topic=announcement, community=community, by=member, content="Typo"
+    )
+    client = _client_for(member)
+    edited = client.post(
+        reverse("communities:post_edit", args=[community.pk, reply.pk]), {"content": "Fixed"}
+    )
+    assert edited.url.startswith(_topic_url(announcement))
+    assert "Fixed" in _text(client.get(edited.url))
+    deleted = client.post(reverse("communities:post_delete", args=[community.pk, reply.pk]))
+    assert deleted.url == _topic_url(announcement)
+    assert "Fixed" not in _text(client.get(deleted.url))
