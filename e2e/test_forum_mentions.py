@@ -25,7 +25,7 @@ def test_a_member_mentions_another_who_is_notified(demo, new_page):
     nova = new_page(User.objects.get(username="nova_listener"))
     nova.goto("/")
     nova.get_by_role("link", name="Notifications").click()
-    mention = nova.get_by_role("link", name="Demo Fan mentioned you in Luna's Inner Orbit")
+    mention = nova.get_by_role("link", name="demo_fan mentioned you in Luna's Inner Orbit")
     expect(mention).to_be_visible()
     mention.click()
     expect(nova.get_by_role("heading", name="Welcome to Luna's Inner Orbit")).to_be_visible()

@@ -156,6 +156,11 @@ def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = ""
         if len(content) > CHAT_MESSAGE_MAX:
             raise CommunityError(f"Chat messages are at most {CHAT_MESSAGE_MAX} characters.")
         title = ""
+    elif post.topic_id is not None:
+        # A reply has no title (a title is what makes a post a topic, search included).
+        if not content:
+            raise CommunityError("A reply cannot be empty; delete it instead.")
+        title = ""
     elif kind != ForumType.FAN_ART and not (title or content):
         raise CommunityError("A post needs a title or some text; delete it instead.")
     with transaction.atomic():

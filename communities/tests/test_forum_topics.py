@@ -448,8 +448,11 @@ def test_editing_or_deleting_a_reply_returns_to_its_topic(announcement, communit
     )
     client = _client_for(member)
     edited = client.post(
-        reverse("communities:post_edit", args=[community.pk, reply.pk]), {"content": "Fixed"}
+        reverse("communities:post_edit", args=[community.pk, reply.pk]),
+        {"title": "Not a topic", "content": "Fixed"},
     )
+    reply.refresh_from_db()
+    assert reply.title is None
     assert edited.url.startswith(_topic_url(announcement))
     assert "Fixed" in _text(client.get(edited.url))
     deleted = client.post(reverse("communities:post_delete", args=[community.pk, reply.pk]))
