@@ -147,6 +147,9 @@ class SuggestionFilterForm(forms.Form):
     )
 
 
+BROKEN_PAGE_LINK = "This page link is broken: start from the first page."
+
+
 class TopicCursorForm(forms.Form):
     """Where a list continues: topics `before` a cursor, replies `after` one."""
 
@@ -160,9 +163,7 @@ class TopicCursorForm(forms.Form):
         try:
             return Cursor.parse(text)
         except ValueError as error:
-            raise forms.ValidationError(
-                "This page link is broken: start from the first page."
-            ) from error
+            raise forms.ValidationError(BROKEN_PAGE_LINK) from error
 
     def clean_before(self) -> Cursor | None:
         return self._cursor("before")

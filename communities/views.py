@@ -386,7 +386,7 @@ def forum_detail(request, community_id, forum_id):
             state = filter_form.cleaned_data["state"] or None
         cursor = forms.TopicCursorForm(request.GET)
         if not cursor.is_valid():
-            messages.error(request, cursor.errors["before"][0])
+            messages.error(request, forms.BROKEN_PAGE_LINK)
             return redirect("communities:forum", community_id, forum_id)
         context["filter_form"] = filter_form
         context["state"] = state
@@ -425,7 +425,7 @@ def topic_detail(request, community_id, topic_id):
             return redirect(reply)
     cursor = forms.TopicCursorForm(request.GET)
     if not cursor.is_valid():
-        messages.error(request, cursor.errors["after"][0])
+        messages.error(request, forms.BROKEN_PAGE_LINK)
         return redirect("communities:topic", community_id, topic_id)
     after = cursor.cleaned_data["after"] or _page_of_reply(request, topic)
     page = selectors.TopicPage(topic=topic, user=user, after=after)
