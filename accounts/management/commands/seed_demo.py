@@ -37,6 +37,7 @@ from communities.models import (
     LiveEventStatus,
     LiveEventType,
     SubscriptionInterval,
+    SuggestionState,
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
 from ledger.services import ledger_payments_record_bulk
@@ -508,6 +509,7 @@ def _seed_forum_posts(accounts: Accounts, communities: list[Community]) -> None:
             "An acoustic set at the next live event?",
             "Stripped-down versions of the singles would be amazing.",
             is_answered=True,
+            suggestion_state=SuggestionState.ANSWERED,
         )
         if community.name in FAN_SUBSCRIPTIONS:
             _forum_post(
