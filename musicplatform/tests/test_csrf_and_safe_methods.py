@@ -33,6 +33,7 @@ world = authz.world
 # Views that take no CSRF token on purpose, and what guards them instead.
 CSRF_EXEMPT = {
     "payments:stripe_webhook": 400,  # Stripe's signature; an unsigned call is refused
+    "ledger:stripe_webhook": 400,  # Stripe Connect's signature, the same way
 }
 
 
