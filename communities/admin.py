@@ -15,6 +15,9 @@ from communities.models import (
     ContentFlag,
     Forum,
     ForumPost,
+    ForumPostReaction,
+    ForumPostVote,
+    ForumTopicRead,
     LiveEvent,
     LiveEventMessage,
     LiveEventVote,
@@ -158,14 +161,47 @@ class ForumAdmin(CommunityInfoRefresh, admin.ModelAdmin):
 
 @admin.register(ForumPost)
 class ForumPostAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "forum", "user", "is_pinned", "is_answered", "created_at")
-    list_filter = ("is_pinned", "is_answered", "media_type", "created_at")
+    list_display = ("__str__", "forum", "user", "is_pinned", "suggestion_state", "created_at")
+    list_filter = ("is_pinned", "suggestion_state", "media_type", "created_at")
     list_select_related = ("forum", "user")
     search_fields = ("title", "content", "user__username", "forum__name")
     ordering = ("-created_at",)
     autocomplete_fields = ("forum", "user")
+    raw_id_fields = ("topic",)
     date_hierarchy = "created_at"
-    readonly_fields = ("id", "created_at", "updated_at")
+    # The answer moves through status_change (history, allowed moves): not edited here.
+    readonly_fields = ("id", "suggestion_state", "is_answered", "created_at", "updated_at")
+
+
+@admin.register(ForumPostVote)
+class ForumPostVoteAdmin(admin.ModelAdmin):
+    list_display = ("post", "user", "created_at")
+    list_select_related = ("post", "user")
+    search_fields = ("user__username", "post__title")
+    ordering = ("-created_at",)
+    raw_id_fields = ("post", "user")
+    readonly_fields = ("id", "created_at")
+
+
+@admin.register(ForumPostReaction)
+class ForumPostReactionAdmin(admin.ModelAdmin):
+    list_display = ("emoji", "post", "user", "created_at")
+    list_filter = ("emoji",)
+    list_select_related = ("post", "user")
+    search_fields = ("user__username", "post__title")
+    ordering = ("-created_at",)
+    raw_id_fields = ("post", "user")
+    readonly_fields = ("id", "created_at")
+
+
+@admin.register(ForumTopicRead)
+class ForumTopicReadAdmin(admin.ModelAdmin):
+    list_display = ("topic", "user", "last_read_at")
+    list_select_related = ("topic", "user")
+    search_fields = ("user__username", "topic__title")
+    ordering = ("-last_read_at",)
+    raw_id_fields = ("topic", "user")
+    readonly_fields = ("id",)
 
 
 @admin.register(LiveEvent)

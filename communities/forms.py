@@ -8,8 +8,11 @@ from communities.models import (
     ForumType,
     LiveEventStatus,
     LiveEventType,
+    Reaction,
     SubscriptionInterval,
+    SuggestionState,
 )
+from communities.selectors import Cursor
 from communities.services import CommunityError
 from communities.services.common import CHAT_MESSAGE_MAX
 from communities.services.listing import fee_check
@@ -20,8 +23,14 @@ from communities.services.moderation import (
     hours_text,
 )
 from communities.services.tiers import TIER_RANK_MAX
+from communities.services.topics import REPLY_MAX
 from communities.streams import validate_stream_url
-from musicplatform.forms import NameField, before_latest_year
+from musicplatform.forms import (
+    MultipleFileField,
+    MultipleFileInput,
+    NameField,
+    before_latest_year,
+)
 
 
 class CommunityForm(forms.Form):
@@ -107,8 +116,11 @@ class ForumPostForm(forms.Form):
     content = forms.CharField(
         label="Text", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000
     )
-    image = forms.FileField(
-        label="Picture", required=False, help_text="JPEG, PNG, GIF or WebP, at most 6 MB."
+    images = MultipleFileField(
+        label="Pictures (up to 4)",
+        required=False,
+        help_text="JPEG, PNG, GIF or WebP, at most 6 MB each.",
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
 
 
@@ -180,9 +192,9 @@ class TimeCursorForm(forms.Form):
     after = forms.DateTimeField(required=False)
 
 
-class AnsweredFilterForm(forms.Form):
-    answered = forms.ChoiceField(
-        choices=[("", "All"), ("no", "Unanswered"), ("yes", "Answered")], required=False
+class SuggestionFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label="Show", choices=[("", "All"), *SuggestionState.choices], required=False
     )
 
 
@@ -229,3 +241,65 @@ class SlowModeForm(forms.Form):
         min_value=0,
         max_value=SLOW_MODE_MAX_SECONDS,
     )
+
+
+# Forum topics
+
+
+BROKEN_PAGE_LINK = "This page link is broken: start from the first page."
+
+
+class TopicCursorForm(forms.Form):
+    """Where a list continues: topics `before` a cursor, replies `after` one."""
+
+    before = forms.CharField(required=False, max_length=100)
+    after = forms.CharField(required=False, max_length=100)
+
+    def _cursor(self, name: str) -> Cursor | None:
+        text = self.cleaned_data[name]
+        if not text:
+            return None
+        try:
+            return Cursor.parse(text)
+        except ValueError as error:
+            raise forms.ValidationError(BROKEN_PAGE_LINK) from error
+
+    def clean_before(self) -> Cursor | None:
+        return self._cursor("before")
+
+    def clean_after(self) -> Cursor | None:
+        return self._cursor("after")
+
+
+class ReplyForm(forms.Form):
+    content = forms.CharField(
+        label="Your reply",
+        max_length=REPLY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Markdown: **bold**, *italics*, [links](https://…), > quotes, lists, `code`. "
+        "Write @username to mention a member.",
+    )
+
+
+class SuggestionStateForm(forms.Form):
+    state = forms.ChoiceField(choices=SuggestionState.choices)
+
+
+class ReactionForm(forms.Form):
+    emoji = forms.ChoiceField(choices=Reaction.choices)
+
+
+class VoteForm(forms.Form):
+    voted = forms.TypedChoiceField(
+        choices=[("1", "Vote"), ("0", "Take back")], coerce=lambda v: v == "1"
+    )
+
+
+class ForumSearchForm(forms.Form):
+    q = forms.CharField(label="Search the forums", max_length=200)
+
+
+class MentionForm(forms.Form):
+    """The text being written; suggestions are for the @name it ends with."""
+
+    content = forms.CharField(required=False, max_length=REPLY_MAX)

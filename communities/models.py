@@ -283,6 +283,26 @@ class Forum(models.Model):
         return self.name
 
 
+class SuggestionState(models.TextChoices):
+    OPEN = "open", "Open"
+    PLANNED = "planned", "Planned"
+    ANSWERED = "answered", "Answered"
+    DECLINED = "declined", "Declined"
+
+
+# The artist may change their mind, but never back to "no answer yet".
+SUGGESTION_TRANSITIONS = {
+    SuggestionState.OPEN: {
+        SuggestionState.PLANNED,
+        SuggestionState.ANSWERED,
+        SuggestionState.DECLINED,
+    },
+    SuggestionState.PLANNED: {SuggestionState.ANSWERED, SuggestionState.DECLINED},
+    SuggestionState.ANSWERED: {SuggestionState.PLANNED},
+    SuggestionState.DECLINED: {SuggestionState.PLANNED, SuggestionState.ANSWERED},
+}
+
+
 class ForumPost(models.Model):
     id = uuid_primary_key("forum_post_id")
     forum = models.ForeignKey(
@@ -292,6 +312,16 @@ class ForumPost(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.DB_CASCADE,
         related_name="forum_posts",
+        db_index=False,
+    )
+    # A reply names the topic it answers (replies are one level deep: a reply's topic is
+    # always a topic); topics, chat messages and fan art have none.
+    topic = models.ForeignKey(
+        "self",
+        on_delete=models.DB_CASCADE,
+        related_name="replies",
+        null=True,
+        blank=True,
         db_index=False,
     )
     title = models.CharField(max_length=255, null=True, blank=True)
@@ -304,6 +334,10 @@ class ForumPost(models.Model):
     # FLAGS_TO_HIDE open flags) is shown to nobody until a moderator reviews it.
     is_locked = models.BooleanField(default=False, db_default=False)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # Suggestions only: the artist's answer; is_answered is "the state is answered".
+    suggestion_state = models.CharField(
+        max_length=20, choices=SuggestionState.choices, null=True, blank=True
+    )
     created_at = created_at()
     updated_at = updated_at()
     search_document = searchable_text(titles=("title",), body="content")
@@ -320,13 +354,116 @@ class ForumPost(models.Model):
             models.Index(fields=["forum"], name="idx_forum_posts_forum_id"),
             models.Index(fields=["user"], name="idx_forum_posts_user_id"),
             models.Index(fields=["created_at"], name="idx_forum_posts_created_at"),
+            # A topic's replies in order, and the cursor that pages through them.
+            models.Index(
+                fields=["topic", "created_at", "id"],
+                name="idx_forum_posts_topic_id",
+                condition=Q(topic__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_answered=False) | Q(suggestion_state=SuggestionState.ANSWERED),
+                name="forum_posts_answered_state",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title or (self.content or "")[:60]
 
     def get_absolute_url(self) -> str:
-        return reverse("communities:forum", args=[self.forum.community_id, self.forum_id])
+        """A topic's page; a reply's place on its topic's page; a chat message's forum."""
+        community_id = self.forum.community_id
+        if self.topic_id is not None:
+            url = reverse("communities:topic", args=[community_id, self.topic_id])
+            return f"{url}?reply={self.pk}#post-{self.pk}"
+        if self.forum.forum_type == ForumType.ALL_CHAT:
+            return reverse("communities:forum", args=[community_id, self.forum_id])
+        return reverse("communities:topic", args=[community_id, self.pk])
+
+
+class ForumPostVote(models.Model):
+    """A member's vote for a suggestion: one per member and suggestion."""
+
+    id = uuid_primary_key("forum_post_vote_id")
+    post = models.ForeignKey(
+        ForumPost, on_delete=models.DB_CASCADE, related_name="votes", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="+", db_index=False
+    )
+    created_at = created_at()
+
+    class Meta:
+        db_table = "forum_post_votes"
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="forum_post_votes_post_user_key")
+        ]
+        indexes = [models.Index(fields=["user"], name="idx_forum_post_votes_user_id")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} votes for {self.post_id}"
+
+
+class Reaction(models.TextChoices):
+    """The fixed set of reactions: few enough to show every count under a post."""
+
+    THUMBS_UP = "👍", "Thumbs up"
+    HEART = "❤️", "Heart"
+    LAUGH = "😂", "Laugh"
+    WOW = "😮", "Wow"
+    FIRE = "🔥", "Fire"
+
+
+class ForumPostReaction(models.Model):
+    """One member's reaction to a topic, reply or chat message: one per member per emoji."""
+
+    id = uuid_primary_key("forum_post_reaction_id")
+    post = models.ForeignKey(
+        ForumPost, on_delete=models.DB_CASCADE, related_name="reactions", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="+", db_index=False
+    )
+    emoji = models.CharField(max_length=16, choices=Reaction.choices)
+    created_at = created_at()
+
+    class Meta:
+        db_table = "forum_post_reactions"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "user", "emoji"], name="forum_post_reactions_post_user_emoji_key"
+            )
+        ]
+        indexes = [models.Index(fields=["user"], name="idx_forum_reactions_user_id")]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.post_id}"
+
+
+class ForumTopicRead(models.Model):
+    """How far a member has read a topic: the newest reply they have seen."""
+
+    id = uuid_primary_key("forum_topic_read_id")
+    topic = models.ForeignKey(
+        ForumPost, on_delete=models.DB_CASCADE, related_name="reads", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="+", db_index=False
+    )
+    last_read_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "forum_topic_reads"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "topic"], name="forum_topic_reads_user_topic_key"
+            )
+        ]
+        indexes = [models.Index(fields=["topic"], name="idx_forum_topic_reads_topic_id")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.topic_id} up to {self.last_read_at}"
 
 
 class LiveEventType(models.TextChoices):

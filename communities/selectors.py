@@ -1,10 +1,11 @@
 """Reads of the communities app: who may see what, community pages, forums, events, dashboard."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -18,6 +19,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -35,11 +37,16 @@ from communities.models import (
     FlagStatus,
     Forum,
     ForumPost,
+    ForumPostReaction,
+    ForumPostVote,
+    ForumTopicRead,
+    ForumType,
     LiveEvent,
     LiveEventMessage,
     LiveEventStatus,
     LiveEventVote,
     ModerationAction,
+    Reaction,
     SubscriptionInterval,
     SubscriptionTierChange,
     TierChangeStatus,
@@ -52,7 +59,9 @@ from payments.purposes import Payee
 INFO_TIMEOUT = 600
 ACCESS_TIMEOUT = 300
 UPCOMING_EVENTS = 10
-FORUM_PAGE_SIZE = 30
+TOPIC_PAGE_SIZE = 20
+REPLY_PAGE_SIZE = 30
+MENTION_SUGGESTIONS = 8
 CHAT_WINDOW = 50
 QUESTIONS_SHOWN = 200
 MEMBERS_PAGE_SIZE = 50
@@ -298,16 +307,6 @@ def subscription_of(*, community_id, user) -> CommunitySubscription | None:
         CommunitySubscription.objects.select_related("community")
         .filter(community_id=community_id, user=user)
         .first()
-    )
-
-
-def forum_posts_page(*, forum: Forum, page_number, answered: bool | None = None) -> Page:
-    """Pinned posts first, then newest first; suggestions filter by answered."""
-    posts = ForumPost.objects.filter(forum=forum, hidden_at__isnull=True).select_related("user")
-    if answered is not None:
-        posts = posts.filter(is_answered=answered)
-    return Paginator(posts.order_by("-is_pinned", "-created_at", "-pk"), FORUM_PAGE_SIZE).get_page(
-        page_number
     )
 
 
@@ -699,4 +698,251 @@ def moderation_queue(*, community: Community) -> ModerationQueue:
             .select_related("user")
             .order_by("created_at")
         ),
+    )
+
+
+# Forum topics and replies
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in a list ordered by (created_at, id): the row just before, or after, it.
+
+    Written in links as `<ISO time>~<uuid>`: unlike a page number it stays put while new
+    topics and replies arrive, and the database seeks to it through an index.
+    """
+
+    created_at: datetime
+    pk: UUID
+
+    # The greatest id: a cursor at an instant (a read position) that is after every row
+    # created at that instant.
+    END_OF_INSTANT = UUID(int=(1 << 128) - 1)
+
+    def __str__(self) -> str:
+        return f"{self.created_at.isoformat()}~{self.pk}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        """The cursor of a link; ValueError when it is not one of ours."""
+        when, _, pk = text.partition("~")
+        created_at = datetime.fromisoformat(when)
+        if created_at.tzinfo is None:
+            raise ValueError("cursor without a time zone")
+        return cls(created_at=created_at, pk=UUID(pk))
+
+    @classmethod
+    def of(cls, post: ForumPost) -> "Cursor":
+        return cls(created_at=post.created_at, pk=post.pk)
+
+    @classmethod
+    def at(cls, instant: datetime) -> "Cursor":
+        return cls(created_at=instant, pk=cls.END_OF_INSTANT)
+
+
+def _after(cursor: Cursor) -> Q:
+    return Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
+
+
+def _before(cursor: Cursor) -> Q:
+    return Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, pk__lt=cursor.pk)
+
+
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """COUNT(*) of a correlated subquery, 0 when it has no row."""
+    counted = queryset.order_by().annotate(one=Value(1)).values("one")
+    return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")[:1]), 0)
+
+
+def _topics(*, forum: Forum, user) -> QuerySet[ForumPost]:
+    """A forum's topics with their reply and vote counts, and the viewer's unread replies."""
+    # Hidden posts (moderation) are left out of the list and its counts alike.
+    replies = ForumPost.objects.filter(topic=OuterRef("pk"), hidden_at__isnull=True)
+    topics = (
+        ForumPost.objects.filter(forum=forum, topic__isnull=True, hidden_at__isnull=True)
+        .select_related("user")
+        .annotate(
+            reply_count=_count_of(replies),
+            vote_count=_count_of(ForumPostVote.objects.filter(post=OuterRef("pk"))),
+        )
+    )
+    if not user.is_authenticated:
+        return topics
+    read_at = ForumTopicRead.objects.filter(topic=OuterRef("topic"), user=user).values(
+        "last_read_at"
+    )
+    # The replies of others that came after the viewer last read the topic (all of them
+    # when the viewer never opened it); the viewer's own replies are never news to them.
+    unread = replies.exclude(user=user).filter(
+        Q(created_at__gt=Subquery(read_at[:1])) | ~Exists(read_at)
+    )
+    return topics.annotate(
+        voted=Exists(ForumPostVote.objects.filter(post=OuterRef("pk"), user=user)),
+        last_read_at=Subquery(
+            ForumTopicRead.objects.filter(topic=OuterRef("pk"), user=user).values("last_read_at")[
+                :1
+            ]
+        ),
+        unread_count=_count_of(unread),
+    )
+
+
+@dataclass
+class TopicList:
+    """One page of a forum's topics, newest first, pinned ones above the first page."""
+
+    pinned: list[ForumPost]
+    topics: list[ForumPost]
+    next_cursor: Cursor | None
+    first_page: bool
+
+
+def topic_list(
+    *, forum: Forum, user, before: Cursor | None = None, state: str | None = None
+) -> TopicList:
+    """Three queries whatever the number of topics: pinned, a page, and nothing more."""
+    topics = _topics(forum=forum, user=user)
+    if state is not None:
+        topics = topics.filter(suggestion_state=state)
+    pinned = [] if before else list(topics.filter(is_pinned=True).order_by("-created_at", "-pk"))
+    page = topics.filter(is_pinned=False)
+    if before is not None:
+        page = page.filter(_before(before))
+    rows = list(page.order_by("-created_at", "-pk")[: TOPIC_PAGE_SIZE + 1])
+    more = len(rows) > TOPIC_PAGE_SIZE
+    rows = rows[:TOPIC_PAGE_SIZE]
+    for topic in [*pinned, *rows]:
+        # "N new replies" leads to the first of them: the replies after the read position.
+        read_at = getattr(topic, "last_read_at", None)
+        topic.unread_cursor = str(Cursor.at(read_at)) if read_at else ""
+    return TopicList(
+        pinned=pinned,
+        topics=rows,
+        next_cursor=Cursor.of(rows[-1]) if more else None,
+        first_page=before is None,
+    )
+
+
+def topic_in(*, community_id, topic_id, user) -> ForumPost | None:
+    """A topic (not a reply, not a chat message) of the community, with its counts."""
+    return (
+        _topics_of_community(community_id=community_id, user=user)
+        .filter(pk=topic_id)
+        .select_related("forum")
+        .first()
+    )
+
+
+def _topics_of_community(*, community_id, user) -> QuerySet[ForumPost]:
+    topics = ForumPost.objects.filter(
+        forum__community_id=community_id, topic__isnull=True, hidden_at__isnull=True
+    )
+    topics = topics.exclude(forum__forum_type=ForumType.ALL_CHAT).select_related("user")
+    return topics.annotate(
+        vote_count=_count_of(ForumPostVote.objects.filter(post=OuterRef("pk"))),
+        voted=Exists(ForumPostVote.objects.filter(post=OuterRef("pk"), user_id=user.pk))
+        if user.is_authenticated
+        else Value(False),
+    )
+
+
+@dataclass(frozen=True)
+class ReactionCount:
+    emoji: str
+    label: str
+    count: int
+    mine: bool
+
+
+@dataclass
+class TopicPage:
+    """A topic and one page of its replies, oldest first, from `after` on."""
+
+    topic: ForumPost
+    user: object
+    after: Cursor | None
+    replies: list[ForumPost] = field(init=False)
+    next_cursor: Cursor | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        replies = ForumPost.objects.filter(topic=self.topic, hidden_at__isnull=True).select_related(
+            "user"
+        )
+        if self.after is not None:
+            replies = replies.filter(_after(self.after))
+        rows = list(replies.order_by("created_at", "pk")[: REPLY_PAGE_SIZE + 1])
+        self.next_cursor = (
+            Cursor.of(rows[REPLY_PAGE_SIZE - 1]) if len(rows) > REPLY_PAGE_SIZE else None
+        )
+        self.replies = rows[:REPLY_PAGE_SIZE]
+        counts = reactions_of(posts=[self.topic, *self.replies], user=self.user)
+        for post in [self.topic, *self.replies]:
+            post.reaction_counts = counts[post.pk]
+
+    @property
+    def newest_shown(self) -> datetime:
+        """The read position this page moves the viewer to."""
+        return self.replies[-1].created_at if self.replies else self.topic.created_at
+
+
+def reactions_of(*, posts: list[ForumPost], user) -> dict[UUID, list[ReactionCount]]:
+    """Every reaction of the fixed set for each post: its count and whether it is the
+    viewer's (two queries for any number of posts)."""
+    ids = [post.pk for post in posts]
+    counts = {
+        (row["post_id"], row["emoji"]): row["n"]
+        for row in ForumPostReaction.objects.filter(post_id__in=ids)
+        .values("post_id", "emoji")
+        .annotate(n=Count("*"))
+    }
+    mine = (
+        set(
+            ForumPostReaction.objects.filter(post_id__in=ids, user=user).values_list(
+                "post_id", "emoji"
+            )
+        )
+        if user.is_authenticated
+        else set()
+    )
+    return {
+        post_id: [
+            ReactionCount(
+                emoji=emoji,
+                label=label,
+                count=counts.get((post_id, emoji), 0),
+                mine=(post_id, emoji) in mine,
+            )
+            for emoji, label in Reaction.choices
+        ]
+        for post_id in ids
+    }
+
+
+def _people_of(community: Community) -> Q:
+    """The community's members with access, and its artist: who may be @mentioned."""
+    members = CommunitySubscription.objects.members().filter(community=community).values("user_id")
+    return Q(pk__in=members) | Q(pk=community.artist.user_id)
+
+
+def community_people_named(*, community: Community, usernames: list[str]) -> list[UUID]:
+    """The ids of the community's people among `usernames` (any letter case)."""
+    named = Q()
+    for name in usernames:
+        named |= Q(username__iexact=name)
+    return list(
+        get_user_model()
+        .objects.filter(named)
+        .filter(_people_of(community))
+        .values_list("pk", flat=True)
+    )
+
+
+def people_matching(*, community: Community, prefix: str) -> list:
+    """The community's people whose username starts with `prefix`: @mention suggestions."""
+    if not prefix:
+        return []
+    return list(
+        get_user_model()
+        .objects.filter(_people_of(community), username__istartswith=prefix)
+        .order_by("username")[:MENTION_SUGGESTIONS]
     )

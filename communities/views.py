@@ -4,8 +4,9 @@ Every view that shows forum or event content asks `selectors.can_view_content`; 
 does not belong to the community in the URL is answered 404, so ids cannot be probed.
 """
 
+import re
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,16 +19,35 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from artists.selectors import artist_of
 from communities import forms, media, selectors
 from communities.calendar import event_calendar
-from communities.models import ForumType, LiveEventStatus, LiveEventType, TierChangeKind
+from communities.models import (
+    ForumType,
+    LiveEventStatus,
+    LiveEventType,
+    SuggestionState,
+    TierChangeKind,
+)
 from communities.selectors import CommunityInfo
-from communities.services import CommunityError, forums, listing, live, subscriptions, tiers
+from communities.services import (
+    CommunityError,
+    forums,
+    listing,
+    live,
+    reactions,
+    subscriptions,
+    tiers,
+    topics,
+)
 from communities.streams import stream_embed_url
 from musicplatform.audit.services import StatusTransitionError
+from musicplatform.db import well_formed_uuids
 from musicplatform.formatting import moment_format, money_format
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
+from musicplatform.search import community_forum_search
 from musicplatform.templatetags.site import viewer_zone
 
+# The @word at the end of the text being typed: what mention suggestions complete.
+MENTION_BEING_TYPED = re.compile(r"(?<![\w@.])@([\w.+-]{1,50})$")
 # htmx stops polling when a poll answers with this status (the event is over).
 STOP_POLLING = 286
 
@@ -458,7 +478,7 @@ def forum_detail(request, community_id, forum_id):
             return redirect("communities:forum", community_id, forum_id)
         if form.is_valid():
             try:
-                forums.forum_post_create(
+                post = forums.forum_post_create(
                     forum=forum, community=info.community, by=user, **form.cleaned_data
                 )
             except CommunityError as error:
@@ -468,7 +488,7 @@ def forum_detail(request, community_id, forum_id):
                     form = forms.ChatMessageForm()
                 else:
                     messages.success(request, "Posted.")
-                    return redirect("communities:forum", community_id, forum_id)
+                    return redirect(post)
         if chat and request.htmx:
             # The chat form swaps itself; the poll brings the message like everyone else's.
             return render(
@@ -490,16 +510,186 @@ def forum_detail(request, community_id, forum_id):
         context["chat_messages"] = selectors.chat_messages(forum=forum)
         context["pinned"] = selectors.pinned_chat_messages(forum=forum)
     else:
-        filter_form = forms.AnsweredFilterForm(request.GET)
-        answered = None
+        filter_form = forms.SuggestionFilterForm(request.GET)
+        state = None
         if forum.forum_type == ForumType.SUGGESTIONS and filter_form.is_valid():
-            answered = {"yes": True, "no": False}.get(filter_form.cleaned_data["answered"])
+            state = filter_form.cleaned_data["state"] or None
+        cursor = forms.TopicCursorForm(request.GET)
+        if not cursor.is_valid():
+            messages.error(request, forms.BROKEN_PAGE_LINK)
+            return redirect("communities:forum", community_id, forum_id)
         context["filter_form"] = filter_form
-        context["answered"] = answered
-        context["page"] = selectors.forum_posts_page(
-            forum=forum, page_number=request.GET.get("page"), answered=answered
+        context["state"] = state
+        context["topics"] = selectors.topic_list(
+            forum=forum, user=user, before=cursor.cleaned_data["before"], state=state
         )
     return render(request, "communities/forum.html", context, status=status)
+
+
+def _topic(request, community_id, topic_id):
+    info, paywall = _member_info(request, community_id)
+    topic = selectors.topic_in(community_id=info.community.pk, topic_id=topic_id, user=request.user)
+    if topic is None:
+        raise Http404
+    return info, topic, paywall
+
+
+@require_http_methods(["GET", "POST"])
+@limited_per_user("forum_message")
+def topic_detail(request, community_id, topic_id):
+    """A topic and its replies, a page at a time; members reply at the bottom."""
+    info, topic, paywall = _topic(request, community_id, topic_id)
+    if paywall:
+        return paywall
+    user = request.user
+    form = forms.ReplyForm(*_submitted(request), initial=_quoted(request, topic))
+    if request.method == "POST" and form.is_valid():
+        try:
+            reply = topics.topic_reply_create(
+                topic=topic, community=info.community, by=user, **form.cleaned_data
+            )
+        except CommunityError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Replied.")
+            return redirect(reply)
+    cursor = forms.TopicCursorForm(request.GET)
+    if not cursor.is_valid():
+        messages.error(request, forms.BROKEN_PAGE_LINK)
+        return redirect("communities:topic", community_id, topic_id)
+    after = cursor.cleaned_data["after"] or _page_of_reply(request, topic)
+    page = selectors.TopicPage(topic=topic, user=user, after=after)
+    if request.method == "GET":  # a refused reply changes nothing, read positions included
+        topics.topic_mark_read(topic=topic, user=user, up_to=page.newest_shown)
+    return render(
+        request,
+        "communities/topic.html",
+        {
+            "info": info,
+            "community": info.community,
+            "forum": topic.forum,
+            "topic": topic,
+            "page": page,
+            "form": form,
+            "can_manage": selectors.can_manage(info=info, user=user),
+            "can_moderate": selectors.is_moderator(info=info, user=user),
+            "suggestion_states": SuggestionState.choices,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _page_of_reply(request, topic) -> selectors.Cursor | None:
+    """`?reply=<id>` (a reply's address, as notifications link to it): the page of
+    replies that starts with that one, wherever it is in a long topic."""
+    reply_ids = well_formed_uuids([request.GET.get("reply", "")])
+    if not reply_ids:
+        return None
+    reply = selectors.forum_post_in(community_id=topic.forum.community_id, post_id=reply_ids[0])
+    if reply is None or reply.topic_id != topic.pk:
+        return None
+    return selectors.Cursor.at(reply.created_at - timedelta(microseconds=1))
+
+
+def _quoted(request, topic) -> dict:
+    """`?quote=<reply id>`: the reply form starts with that post quoted (flat replies
+    with quotes, like Discourse)."""
+    quote_ids = well_formed_uuids([request.GET.get("quote", "")])
+    if not quote_ids:
+        return {}
+    quoted = selectors.forum_post_in(community_id=topic.forum.community_id, post_id=quote_ids[0])
+    if quoted is None or topic.pk not in (quoted.pk, quoted.topic_id):
+        return {}
+    lines = (quoted.content or quoted.title or "").splitlines()
+    quote = "\n".join(f"> {line}" for line in lines)
+    return {"content": f"@{quoted.user.username} wrote:\n{quote}\n\n"}
+
+
+@login_required
+@require_POST
+def topic_vote(request, community_id, topic_id):
+    info, topic, paywall = _topic(request, community_id, topic_id)
+    if paywall:
+        return paywall
+    form = forms.VoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Vote or take your vote back.")
+    else:
+        try:
+            topics.suggestion_vote(
+                post=topic, community=info.community, by=request.user, **form.cleaned_data
+            )
+        except CommunityError as error:
+            messages.error(request, str(error))
+    return redirect_back(request, topic)
+
+
+@login_required
+@require_POST
+def post_react(request, community_id, post_id):
+    """Toggle one reaction; htmx swaps the post's reactions, others go back to the page."""
+    info, post, paywall = _post(request, community_id, post_id)
+    if paywall:
+        return paywall
+    form = forms.ReactionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the reactions shown.")
+        return redirect_back(request, post)
+    try:
+        reactions.reaction_toggle(
+            post=post, community=info.community, by=request.user, **form.cleaned_data
+        )
+    except CommunityError as error:
+        messages.error(request, str(error))
+        return redirect_back(request, post)
+    if request.htmx:
+        counts = selectors.reactions_of(posts=[post], user=request.user)
+        return render(
+            request,
+            "communities/_reactions.html",
+            {"post": post, "community": info.community, "reaction_counts": counts[post.pk]},
+        )
+    return redirect_back(request, post)
+
+
+@login_required
+@require_safe
+def mention_suggestions(request, community_id):
+    """htmx: the community's people whose name starts with the @word being typed."""
+    info, paywall = _member_info(request, community_id)
+    if paywall:
+        return paywall
+    form = forms.MentionForm(request.GET)
+    prefix = ""
+    if form.is_valid():
+        match = MENTION_BEING_TYPED.search(form.cleaned_data["content"])
+        prefix = match.group(1) if match else ""
+    people = selectors.people_matching(community=info.community, prefix=prefix)
+    return render(request, "communities/_mention_suggestions.html", {"people": people})
+
+
+@login_required
+@require_safe
+def forum_search(request, community_id):
+    """Topics and replies of this community's forums that match the words."""
+    info, paywall = _member_info(request, community_id)
+    if paywall:
+        return paywall
+    form = forms.ForumSearchForm(request.GET or None)
+    page = None
+    if form.is_valid():
+        page = community_forum_search(
+            viewer=request.user,
+            community_id=info.community.pk,
+            query=form.cleaned_data["q"],
+            page_number=request.GET.get("page"),
+        )
+    return render(
+        request,
+        "communities/forum_search.html",
+        {"info": info, "community": info.community, "form": form, "page": page},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_safe
@@ -556,7 +746,7 @@ def post_edit(request, community_id, post_id):
             form.add_error(None, str(error))
         else:
             messages.success(request, "Post saved.")
-            return redirect("communities:forum", community_id, post.forum_id)
+            return redirect(post)
     return render(
         request,
         "communities/post_edit.html",
@@ -577,6 +767,8 @@ def post_delete(request, community_id, post_id):
         messages.error(request, str(error))
     else:
         messages.success(request, "Post deleted.")
+    if post.topic_id is not None:  # a reply: back to its topic, which is still there
+        return redirect("communities:topic", community_id, post.topic_id)
     return redirect("communities:forum", community_id, post.forum_id)
 
 
@@ -604,12 +796,13 @@ def post_answer(request, community_id, post_id):
     info, post, paywall = _post(request, community_id, post_id)
     if paywall:
         return paywall
+    form = forms.SuggestionStateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose planned, answered or declined.")
+        return redirect_back(request, post)
     try:
-        forums.forum_post_mark_answered(
-            post=post,
-            community=info.community,
-            by=request.user,
-            answered=request.POST.get("answered") == "1",
+        topics.suggestion_state_set(
+            post=post, community=info.community, by=request.user, **form.cleaned_data
         )
     except CommunityError as error:
         messages.error(request, str(error))

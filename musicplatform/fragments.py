@@ -29,6 +29,7 @@ from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 
+from musicplatform.markup import MARKUP_VERSION
 from musicplatform.routers import seconds_since_write
 
 _SECRET = salted_hmac("musicplatform.fragments", "placeholders", algorithm="sha256")
@@ -41,7 +42,7 @@ def fragment_key(name: str, vary_on: tuple) -> str:
     # repr() of the values a fragment varies on (ids, times, counts, flags) is the same
     # in every process, unlike hash().
     digest = hashlib.blake2b(repr(vary_on).encode(), digest_size=16).hexdigest()
-    return f"fragment:{name}:{digest}"
+    return f"fragment:{name}:m{MARKUP_VERSION}:{digest}"
 
 
 def render_fragment(

@@ -252,13 +252,15 @@ def _community_result(community: Community) -> Result:
 
 def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
     """Forum posts of communities whose content `viewer` may see: members with access,
-    the community's artist, staff (`communities.selectors.can_view_content`)."""
+    the community's artist, staff (`communities.selectors.can_view_content`). Posts a
+    moderator hid (or enough flags hid) are found by nobody, as they are shown to nobody."""
     if not viewer.is_authenticated:
         return ForumPost.objects.none()
+    visible = ForumPost.objects.filter(hidden_at__isnull=True)
     if viewer.is_staff:
-        return ForumPost.objects.all()
+        return visible
     member_of = communities_with_access(user=viewer).values("pk")
-    return ForumPost.objects.filter(
+    return visible.filter(
         Q(forum__community_id__in=member_of) | Q(forum__community__artist__user=viewer)
     )
 
@@ -400,3 +402,37 @@ def search_kind(*, viewer, query: str, kind: Kind, page_number) -> Page:
     with search_session():
         paginator = Paginator(_Results(kind, kind.matches(viewer, Terms(query))), PAGE_SIZE)
         return paginator.get_page(page_number)
+
+
+def _community_forum_result(post: ForumPost) -> Result:
+    topic = post.topic or post
+    return Result(
+        title=topic.title or "Untitled topic",
+        url=post.get_absolute_url(),
+        snippet=highlighted(post.snippet),
+        detail=f"{'Reply' if post.topic_id else 'Topic'} by {post.user.display_name} in {post.forum.name}",
+    )
+
+
+def community_forum_search(*, viewer, community_id, query: str, page_number) -> Page:
+    """Topics and replies of one community's forums (chat left out), best match first.
+
+    The caller has checked that the viewer may read the community's forums; one
+    community's posts are few enough to rank all matches, found through the forum index.
+    """
+    terms = Terms(query)
+    matches = (
+        readable_forum_posts(viewer)
+        .filter(forum__community_id=community_id)
+        .exclude(forum__forum_type="all_chat")
+        .filter(terms.words_match)
+        .select_related("forum", "user", "topic")
+        .annotate(
+            rank=SearchRank(F("search_document"), terms.tsquery),
+            snippet=_snippet("content", terms),
+        )
+        .order_by("-rank", "-created_at", "pk")
+    )
+    page = Paginator(matches, PAGE_SIZE).get_page(page_number)
+    page.object_list = [_community_forum_result(post) for post in page.object_list]
+    return page

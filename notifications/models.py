@@ -10,6 +10,8 @@ class NotificationType(models.TextChoices):
     POST = "post", "New posts by artists I follow or whose communities I belong to"
     FORUM_POST = "forum_post", "New artist-forum posts in my communities"
     COMMENT_REPLY = "comment_reply", "Replies to my comments"
+    FORUM_REPLY = "forum_reply", "Replies to my forum topics"
+    MENTION = "mention", "@mentions of me in my communities' forums"
     LIKE = "like", "Likes on my posts, comments and reviews"
     NEW_MEMBER = "new_member", "New members of my communities"
     ORDER = "order", "Changes to my orders"

@@ -11,6 +11,7 @@ from communities.models import (
     Forum,
     ForumPost,
     ForumType,
+    SuggestionState,
 )
 from communities.services import CommunityError, moderation
 from communities.services.common import (
@@ -21,15 +22,18 @@ from communities.services.common import (
     is_artist_of,
     require_access,
     require_manager,
-    require_slow_mode_respected,
 )
-from content.media import check_upload
+from communities.services.topics import (
+    forum_post_notify_mentions,
+    require_forum_slow_mode_respected,
+)
+from content.media import check_uploads
 from content.models import MediaType
 from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import validate_single_line
 from notifications.models import NotificationType
-from notifications.services import notifications_create, unannounced_ids
+from notifications.services import unannounced_ids
 
 
 def forum_create(
@@ -58,12 +62,20 @@ def forum_create(
 
 
 def forum_post_create(
-    *, forum: Forum, community: Community, by, title: str = "", content: str = "", image=None
+    *,
+    forum: Forum,
+    community: Community,
+    by,
+    title: str = "",
+    content: str = "",
+    images: list | None = None,
 ) -> ForumPost:
-    """A post under the forum type's rules; the caller has checked that `by` may see it.
+    """A topic (or an all_chat message) under the forum type's rules; whoever it
+    @mentions is told.
 
     all_chat messages are serialised per forum and stamped with the wall clock, so their
-    created_at follows commit order and a poll for "after t" never misses one.
+    created_at follows commit order and a poll for "after t" never misses one. A fan-art
+    topic is a gallery of up to four pictures, each checked like every picture we take.
     """
     require_access(community.pk, by)
     title, content = title.strip(), content.strip()
@@ -80,34 +92,29 @@ def forum_post_create(
             raise CommunityError(f"Chat messages are at most {CHAT_MESSAGE_MAX} characters.")
         fields["title"] = None
     elif kind == ForumType.FAN_ART:
-        if image is None:
+        if not images:
             raise CommunityError("Choose a picture of your fan art.")
         try:
-            checked = check_upload(image, picture_use="fan_art")
+            checked = check_uploads(images, picture_use="fan_art")
         except ValidationError as error:
             raise CommunityError(" ".join(error.messages)) from error
-        if checked.media_type != MediaType.IMAGE:
-            raise CommunityError("Fan art is a picture: JPEG, PNG, GIF or WebP.")
+        if checked[0].media_type != MediaType.IMAGE:
+            raise CommunityError("Fan art is pictures: JPEG, PNG, GIF or WebP.")
     elif not (title or content):
         raise CommunityError("Write a title or some text first.")
     with transaction.atomic():
         if kind == ForumType.ALL_CHAT:
             advisory_xact_lock(f"forum-chat:{forum.pk}")
             fields["created_at"] = ClockTimestamp()
-        if forum.slow_mode_seconds:
-            require_slow_mode_respected(
-                community_id=community.pk,
-                user=by,
-                seconds=forum.slow_mode_seconds,
-                last_posted_at=ForumPost.objects.filter(forum=forum, user=by)
-                .order_by("-created_at")
-                .values_list("created_at", flat=True)
-                .first(),
-            )
+        require_forum_slow_mode_respected(forum=forum, community=community, by=by)
         if kind == ForumType.FAN_ART:
             fields["media_type"] = MediaType.IMAGE
-            fields["media_urls"] = private_media_store(items=[checked], community_id=community.pk)
+            fields["media_urls"] = private_media_store(items=checked, community_id=community.pk)
+        if kind == ForumType.SUGGESTIONS:
+            fields["suggestion_state"] = SuggestionState.OPEN
         post = ForumPost.objects.create(forum=forum, user=by, **fields)
+        post.user = by
+        forum_post_notify_mentions(post=post, community=community)
         if kind == ForumType.ARTIST_FORUM:
             from communities.tasks import forum_post_notify_members
 
@@ -155,6 +162,11 @@ def forum_post_update(*, post: ForumPost, by, title: str = "", content: str = ""
         if len(content) > CHAT_MESSAGE_MAX:
             raise CommunityError(f"Chat messages are at most {CHAT_MESSAGE_MAX} characters.")
         title = ""
+    elif post.topic_id is not None:
+        # A reply has no title (a title is what makes a post a topic, search included).
+        if not content:
+            raise CommunityError("A reply cannot be empty; delete it instead.")
+        title = ""
     elif kind != ForumType.FAN_ART and not (title or content):
         raise CommunityError("A post needs a title or some text; delete it instead.")
     with transaction.atomic():
@@ -186,24 +198,3 @@ def forum_post_pin(*, post: ForumPost, community: Community, by, pinned: bool) -
         by=by,
         action="pin" if pinned else "unpin",
     )
-
-
-def forum_post_mark_answered(*, post: ForumPost, community: Community, by, answered: bool) -> None:
-    require_manager(community, by)
-    if post.forum.forum_type != ForumType.SUGGESTIONS:
-        raise CommunityError("Only suggestions are answered.")
-    with transaction.atomic():
-        changed = (
-            ForumPost.objects.filter(pk=post.pk)
-            .exclude(is_answered=answered)
-            .update(is_answered=answered)
-        )
-        if changed and answered and post.user_id != by.pk:
-            notifications_create(
-                recipient_ids=[post.user_id],
-                notification_type=NotificationType.SUGGESTION_ANSWERED,
-                title=f"{community.artist.artist_name} answered your suggestion",
-                message=post.title or (post.content or "")[:200],
-                resource_type="forum_post",
-                resource_id=post.pk,
-            )

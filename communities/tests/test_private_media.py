@@ -24,7 +24,11 @@ def fan_art():
     community = member.community
     forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART)
     post = forum_post_create(
-        forum=forum, community=community, by=member.user, title="My drawing", image=image_upload()
+        forum=forum,
+        community=community,
+        by=member.user,
+        title="My drawing",
+        images=[image_upload()],
     )
     return member, forum, post
 

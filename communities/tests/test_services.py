@@ -19,8 +19,17 @@ from communities.models import (
     LiveEventType,
     LiveEventVote,
     SubscriptionRenewal,
+    SuggestionState,
 )
-from communities.services import CommunityError, forums, listing, live, renewals, subscriptions
+from communities.services import (
+    CommunityError,
+    forums,
+    listing,
+    live,
+    renewals,
+    subscriptions,
+    topics,
+)
 from communities.tests.conftest import due_subscription, save_card
 from communities.tests.factories import (
     CommunityFactory,
@@ -130,14 +139,14 @@ def test_chat_messages_are_short_and_come_in_commit_order(community, member):
 def test_fan_art_takes_real_pictures_only(community, member):
     forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART)
     post = forums.forum_post_create(
-        forum=forum, community=community, by=member, title="Me", image=image_upload()
+        forum=forum, community=community, by=member, title="Me", images=[image_upload()]
     )
     assert post.media_type == "image" and len(post.media_urls) == 1
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     fake = SimpleUploadedFile("art.png", b"not a picture at all", content_type="image/png")
     with pytest.raises(CommunityError):
-        forums.forum_post_create(forum=forum, community=community, by=member, image=fake)
+        forums.forum_post_create(forum=forum, community=community, by=member, images=[fake])
     with pytest.raises(CommunityError, match="Choose a picture"):
         forums.forum_post_create(forum=forum, community=community, by=member, title="x")
     assert ForumPost.objects.filter(forum=forum).count() == 1
@@ -158,25 +167,26 @@ def test_services_refuse_non_members_whatever_the_caller(community, outsider):
     assert not ForumPost.objects.exists() and not LiveEventVote.objects.exists()
 
 
-def test_suggestions_are_marked_answered_by_the_artist_only(community, artist_user, member):
+def test_suggestions_are_answered_by_the_artist_only(community, artist_user, member):
     forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
     post = forums.forum_post_create(
         forum=forum, community=community, by=member, title="Play the B-side"
     )
+    assert post.suggestion_state == SuggestionState.OPEN
     with pytest.raises(CommunityError):
-        forums.forum_post_mark_answered(post=post, community=community, by=member, answered=True)
-    forums.forum_post_mark_answered(post=post, community=community, by=artist_user, answered=True)
-    page = selectors.forum_posts_page(forum=forum, page_number=1, answered=True)
-    assert [p.pk for p in page.object_list] == [post.pk]
-    assert not selectors.forum_posts_page(forum=forum, page_number=1, answered=False).object_list
+        topics.suggestion_state_set(post=post, community=community, by=member, state="answered")
+    topics.suggestion_state_set(post=post, community=community, by=artist_user, state="answered")
+    answered = selectors.topic_list(forum=forum, user=member, state="answered").topics
+    assert [p.pk for p in answered] == [post.pk] and answered[0].is_answered
+    assert not selectors.topic_list(forum=forum, user=member, state="open").topics
 
 
-def test_pinned_posts_come_first(community, artist_user):
+def test_pinned_topics_come_first(community, artist_user):
     forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
     old = ForumPostFactory(forum=forum)
     ForumPostFactory(forum=forum)
     forums.forum_post_pin(post=old, community=community, by=artist_user, pinned=True)
-    assert selectors.forum_posts_page(forum=forum, page_number=1).object_list[0].pk == old.pk
+    assert selectors.topic_list(forum=forum, user=artist_user).pinned == [old]
 
 
 def test_members_edit_and_delete_their_own_posts_and_the_artist_deletes_any(

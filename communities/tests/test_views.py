@@ -263,14 +263,16 @@ def test_the_artist_creates_forums_pins_and_answers(
     forum = community.forums.get()
     post = ForumPostFactory(forum=forum, user=member, title="Acoustic set")
     client.post(reverse("communities:post_pin", args=[community.pk, post.pk]), {"pinned": "1"})
-    client.post(reverse("communities:post_answer", args=[community.pk, post.pk]), {"answered": "1"})
+    client.post(
+        reverse("communities:post_answer", args=[community.pk, post.pk]), {"state": "answered"}
+    )
     post.refresh_from_db()
     assert post.is_pinned and post.is_answered
     member_client = _client_for(member)
     url = reverse("communities:forum", args=[community.pk, forum.pk])
-    assert "Acoustic set" in member_client.get(url, {"answered": "yes"}).text
-    assert "Acoustic set" not in member_client.get(url, {"answered": "no"}).text
-    assert member_client.get(url, {"answered": "bogus"}).status_code == 200
+    assert "Acoustic set" in member_client.get(url, {"state": "answered"}).text
+    assert "Acoustic set" not in member_client.get(url, {"state": "open"}).text
+    assert member_client.get(url, {"state": "bogus"}).status_code == 200
 
 
 def test_the_dashboard_counts_members_new_cancelled_and_revenue(community, artist_user):
@@ -301,7 +303,7 @@ def test_members_post_in_each_forum_type_without_javascript(community, member, f
     url = reverse("communities:forum", args=[c, forums[ForumType.SUGGESTIONS].pk])
     assert client.post(url, {"title": "More vinyl"}).status_code == 302
     url = reverse("communities:forum", args=[c, forums[ForumType.FAN_ART].pk])
-    assert client.post(url, {"title": "Drawing", "image": image_upload()}).status_code == 302
+    assert client.post(url, {"title": "Drawing", "images": [image_upload()]}).status_code == 302
     gallery = client.get(url).text
     assert "<img" in gallery and "gallery" in gallery
     refused = client.post(url, {"title": "No picture"})

@@ -127,8 +127,9 @@ TEMPLATES = [
                 "fragments": "musicplatform.templatetags.fragments",
                 "site": "musicplatform.templatetags.site",
             },
-            # Times (`{% when %}`) and money (`|money`) are written the same way on every page.
-            "builtins": ["musicplatform.templatetags.site"],
+            # Times (`{% when %}`) and money (`|money`) are written the same way on every page;
+            # user text always goes through `|markdown` (musicplatform/markup.py).
+            "builtins": ["musicplatform.templatetags.site", "musicplatform.templatetags.markup"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",

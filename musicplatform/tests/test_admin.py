@@ -30,6 +30,9 @@ from communities.models import (
     ContentFlag,
     Forum,
     ForumPost,
+    ForumPostReaction,
+    ForumPostVote,
+    ForumTopicRead,
     LiveEvent,
     LiveEventMessage,
     LiveEventVote,
@@ -171,6 +174,7 @@ def build_rows(i: int) -> dict:
         community=community, title=f"Q&A {i}", event_type="qa", start_time=now
     )
     question = LiveEventMessage.objects.create(event=event, user=user, seq=1, content=f"Q {i}")
+    topic = ForumPost.objects.create(forum=forum, user=user, title=f"Topic {i}")
     # A like of a comment and of a review too, so every Like column is filled somewhere.
     Like.objects.create(user=user, comment=comment)
     Like.objects.create(user=user, review=review)
@@ -198,7 +202,10 @@ def build_rows(i: int) -> dict:
         Community: community,
         CommunitySubscription: subscription,
         Forum: forum,
-        ForumPost: ForumPost.objects.create(forum=forum, user=user, title=f"Topic {i}"),
+        ForumPost: topic,
+        ForumPostVote: ForumPostVote.objects.create(post=topic, user=user),
+        ForumPostReaction: ForumPostReaction.objects.create(post=topic, user=user, emoji="🔥"),
+        ForumTopicRead: ForumTopicRead.objects.create(topic=topic, user=user, last_read_at=now),
         LiveEvent: event,
         LiveEventMessage: question,
         LiveEventVote: LiveEventVote.objects.create(message=question, user=user),

@@ -221,6 +221,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "communities:forum_create": COMMUNITY_MANAGERS,
     "communities:forum": members(),
     "communities:forum_chat": members(),
+    "communities:forum_search": members(anonymous=LOGIN),
+    "communities:topic": members(),
+    "communities:topic_vote": members(GO, anonymous=LOGIN),
+    "communities:post_react": members(GO, anonymous=LOGIN),
+    "communities:mention_suggestions": members(anonymous=LOGIN),
     # The buyer's forum post: only its author edits it; non-members meet the paywall first.
     "communities:post_edit": members(NOT_FOUND, anonymous=LOGIN),
     "communities:post_delete": members(GO, anonymous=LOGIN, **{MEMBER: REFUSED}),
@@ -328,6 +333,8 @@ POST_ONLY = {
     "communities:post_delete",
     "communities:post_pin",
     "communities:post_answer",
+    "communities:topic_vote",
+    "communities:post_react",
     "communities:event_status",
     "communities:question_upvote",
     "communities:question_answer",
@@ -386,7 +393,10 @@ POST_DATA: dict[str, dict] = {
     "communities:forum": {"title": "spam", "content": "spam"},
     "communities:post_edit": {"title": "hijacked", "content": "hijacked"},
     "communities:post_pin": {"pinned": "1"},
-    "communities:post_answer": {"answered": "1"},
+    "communities:post_answer": {"state": "answered"},
+    "communities:topic": {"content": "spam"},
+    "communities:topic_vote": {"voted": "1"},
+    "communities:post_react": {"emoji": "👍"},
     "communities:event_status": {"status": LiveEventStatus.COMPLETED},
     "communities:event_messages": {"content": "spam"},
     "communities:flag": {"reason": "spam"},
@@ -703,8 +713,10 @@ def _build_world() -> dict:
             kwargs.setdefault(name, dict(in_community))
     kwargs["communities:forum"].update(forum_id=suggestions.pk)
     kwargs["communities:forum_chat"].update(forum_id=chat.pk)
-    for name in ("post_edit", "post_delete", "post_pin", "post_answer"):
+    for name in ("post_edit", "post_delete", "post_pin", "post_answer", "post_react"):
         kwargs[f"communities:{name}"].update(post_id=forum_post.pk)
+    for name in ("topic", "topic_vote"):
+        kwargs[f"communities:{name}"].update(topic_id=forum_post.pk)
     for name in ("event", "event_ics", "event_state", "event_status", "event_messages"):
         kwargs[f"communities:{name}"].update(event_id=event.pk)
     for name in ("question_upvote", "question_answer"):
@@ -812,7 +824,7 @@ def test_protected_content_is_shown_to_those_who_may_see_it(world):
     """The markers are really on the pages, so their absence elsewhere means something."""
     markers = world["markers"]
     pages = {
-        (MEMBER, "communities:forum", markers.members_only),
+        (MEMBER, "communities:topic", markers.members_only),
         (OWNER, "communities:forum_chat", markers.members_only),
         (STAFF, "communities:event", markers.members_only),
         (OWNER, "shop:fulfilment", markers.buyer_order),

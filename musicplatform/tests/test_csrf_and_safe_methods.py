@@ -33,6 +33,7 @@ world = authz.world
 # Views that take no CSRF token on purpose, and what guards them instead.
 CSRF_EXEMPT = {
     "payments:stripe_webhook": 400,  # Stripe's signature; an unsigned call is refused
+    "ledger:stripe_webhook": 400,  # Stripe Connect's signature, the same way
 }
 
 
@@ -97,6 +98,9 @@ GET_WRITES = {
     # Following a notification (from the list or its email) marks it read: the reader's
     # own flag, set again to the same value.
     "notifications:open": {"notifications"},
+    # Reading a topic moves the reader's own read position ("3 new replies") forward to
+    # the newest reply shown; it never moves back, and nothing else is written.
+    "communities:topic": {"forum_topic_reads"},
     # allauth records the account's own address when it has none in its table yet (an
     # account made by staff rather than by sign-up); nothing a request chooses.
     "account_email": {"account_emailaddress"},

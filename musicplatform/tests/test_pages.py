@@ -48,6 +48,7 @@ NOT_PAGES = {
     "ledger:statement_csv": "a CSV download",
     "communities:event_messages": "the live event's messages, polled by htmx into its page",
     "communities:forum_chat": "new chat messages, polled by htmx into the chat forum's page",
+    "communities:mention_suggestions": "members for the @name being typed, fetched by htmx into the reply form",
     "catalogue:track_audio": "the audio stream itself",
     "catalogue:embed": "the player other sites frame: no site header, navigation or footer",
     "content:post_media": "a post's picture, audio or video itself",

@@ -87,12 +87,12 @@ def test_a_fan_is_told_when_the_artist_answers_their_suggestion(
     url = reverse("communities:post_answer", args=[community.pk, suggestion.pk])
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"answered": "1"})
-        client.post(url, {"answered": "1"})  # already answered: nothing new to tell
+        client.post(url, {"state": "answered"})
+        client.post(url, {"state": "answered"})  # already answered: nothing new to tell
 
     notification = Notification.objects.get(user=fan)
     assert notification.notification_type == NotificationType.SUGGESTION_ANSWERED
-    assert notification.message == "Play Nightcall live"
+    assert notification.title == "Your suggestion “Play Nightcall live” is answered"
     assert mail.outbox == []  # not emailed by default
 
 

@@ -71,3 +71,15 @@ document.addEventListener("DOMContentLoaded", () => {
   sendTimeZone();
 });
 document.addEventListener("htmx:load", (event) => enhance(event.detail.elt));
+
+// @mention suggestions (communities/_mention_suggestions.html): a click completes the @word
+// being typed in the form's text; without this, members type the whole @username.
+document.addEventListener("click", (event) => {
+  const choice = event.target.closest("button[data-mention]");
+  if (!choice) return;
+  const text = choice.closest("form")?.querySelector("textarea[name=content]");
+  if (!text) return;
+  text.value = text.value.replace(/@[\w.+-]*$/, `@${choice.dataset.mention} `);
+  choice.closest(".mention-suggestions")?.remove();
+  text.focus();
+});

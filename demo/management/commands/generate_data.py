@@ -574,12 +574,16 @@ class Generator:
         cur.execute(
             f"""
             INSERT INTO forum_posts (forum_post_id, forum_id, user_id, title, content,
-                                     is_pinned, is_answered, created_at, updated_at)
+                                     is_pinned, is_answered, suggestion_state,
+                                     created_at, updated_at)
             SELECT {self.uid("forum-post", "n")},
                    {self.uid("forum", f"{community} || '-' || {kind}")},
                    {self.uid("user", f"CASE WHEN {kind} = 'artist_forum' THEN {artist_user} ELSE {member} END")},
                    'Thread #' || n, 'What is everyone listening to this week?',
-                   mod(n, 97) = 0, mod(n, 3) = 0, {created}, {created}
+                   mod(n, 97) = 0, {kind} = 'suggestions' AND mod(n, 3) = 0,
+                   CASE WHEN {kind} = 'suggestions'
+                        THEN CASE WHEN mod(n, 3) = 0 THEN 'answered' ELSE 'open' END END,
+                   {created}, {created}
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) n
             """,  # noqa: S608 - row-number SQL of this module; values are parameters
             {"lo": lo, "hi": hi, "anchor": self.anchor},

@@ -36,6 +36,7 @@ from communities.models import (
     LiveEventStatus,
     LiveEventType,
     SubscriptionInterval,
+    SuggestionState,
 )
 from content.models import Comment, Like, MediaType, Post, Review, ReviewedContentType
 from demo.pictures import draw_picture, initials, store_picture
@@ -509,6 +510,7 @@ def _seed_forum_posts(accounts: Accounts, communities: list[Community]) -> None:
             "An acoustic set at the next live event?",
             "Stripped-down versions of the singles would be amazing.",
             is_answered=True,
+            suggestion_state=SuggestionState.ANSWERED,
         )
         if community.name in FAN_SUBSCRIPTIONS:
             _forum_post(

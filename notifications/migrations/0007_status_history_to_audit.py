@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("audit", "0001_status_history_from_notifications"),
-        ("notifications", "0005_artist_and_fan_notification_types"),
+        ("notifications", "0006_forum_reply_and_mention_notifications"),
     ]
 
     operations = [

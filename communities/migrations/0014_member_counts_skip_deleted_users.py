@@ -36,7 +36,7 @@ CREATE UNIQUE INDEX community_member_counts_community_id ON community_member_cou
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("communities", "0012_live_event_stream_url"),
+        ("communities", "0013_forum_topics_replies_votes_reactions_reads"),
     ]
 
     operations = [migrations.RunSQL(sql=MEMBER_COUNTS, reverse_sql=PREVIOUS_MEMBER_COUNTS)]
