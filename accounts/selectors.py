@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db import connection, models
+from django.db import connections, models, router
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -259,7 +259,9 @@ def follow_states(*, viewer, artist_ids) -> FollowStates:
     if not ids:
         return FollowStates()
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
-    with connection.cursor() as cursor:
+    # Raw SQL passes no router by itself: a read, it goes where the ORM's reads go (the
+    # replica when there is one, docs/scaling.md).
+    with connections[router.db_for_read(UserPreferences)].cursor() as cursor:
         cursor.execute(
             """
             SELECT shown.artist_id, count(preferences.user_id),

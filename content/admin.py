@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from content.models import Comment, Like, Post, Review, ShareLink
+from content.models import Comment, Like, Post, PostCommunity, Review, ShareLink
 
 
 @admin.register(Post)
@@ -69,3 +69,13 @@ class ShareLinkAdmin(admin.ModelAdmin):
     autocomplete_fields = ("post", "created_by")
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at")
+
+
+@admin.register(PostCommunity)
+class PostCommunityAdmin(admin.ModelAdmin):
+    """Which communities' members read a members-only post (set from the post's form)."""
+
+    list_display = ("post", "community")
+    list_select_related = ("post", "post__artist", "community")
+    search_fields = ("post__artist__artist_name", "community__name")
+    autocomplete_fields = ("post", "community")

@@ -9,7 +9,7 @@ from e2e.helpers import label
 def test_staff_verify_an_artist_and_feature_a_product_in_the_admin(demo, new_page, outbox):
     visitor = new_page()
     visitor.goto("/artists/?q=lanterns")
-    visitor.get_by_role("link", name="The Paper Lanterns").click()
+    visitor.get_by_role("link", name="The Paper Lanterns", exact=True).click()
     artist_page = visitor.url
     expect(visitor.get_by_role("heading", name="The Paper Lanterns")).not_to_contain_text(
         "Verified"
@@ -21,7 +21,7 @@ def test_staff_verify_an_artist_and_feature_a_product_in_the_admin(demo, new_pag
     staff = new_page(User.objects.get(username="demo_staff"))
     staff.goto("/admin/")
     staff.get_by_role("link", name="Artist verifications").click()
-    staff.get_by_role("link", name="The Paper Lanterns").click()
+    staff.get_by_role("link", name="The Paper Lanterns", exact=True).click()
     staff.get_by_label(label("Decision")).select_option(label="Approve")
     staff.get_by_label(label("Admin notes")).fill("Label contract and press kit check out.")
     staff.get_by_role("button", name="Save", exact=True).click()

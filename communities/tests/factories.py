@@ -16,6 +16,9 @@ from communities.models import (
     FlagReason,
     Forum,
     ForumPost,
+    ForumPostReaction,
+    ForumPostVote,
+    ForumTopicRead,
     ForumType,
     LiveEvent,
     LiveEventMessage,
@@ -23,6 +26,7 @@ from communities.models import (
     LiveEventVote,
     ModerationAction,
     ModerationActionType,
+    Reaction,
     SubscriptionInterval,
     SubscriptionRenewal,
     SubscriptionStatus,
@@ -202,3 +206,29 @@ class ModerationActionFactory(factory.django.DjangoModelFactory):
     target = "a member"
     target_user = factory.SubFactory(UserFactory)
     reason = "Spam in the chat"
+
+
+class ForumPostVoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForumPostVote
+
+    post = factory.SubFactory(ForumPostFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ForumPostReactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForumPostReaction
+
+    post = factory.SubFactory(ForumPostFactory)
+    user = factory.SubFactory(UserFactory)
+    emoji = Reaction.HEART
+
+
+class ForumTopicReadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForumTopicRead
+
+    topic = factory.SubFactory(ForumPostFactory)
+    user = factory.SubFactory(UserFactory)
+    last_read_at = factory.LazyFunction(timezone.now)

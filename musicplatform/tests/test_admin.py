@@ -40,7 +40,7 @@ from communities.models import (
     SubscriptionRenewal,
     SubscriptionTierChange,
 )
-from content.models import Comment, Like, Post, Review, ShareLink
+from content.models import Comment, Like, Post, PostCommunity, Review, ShareLink
 from musicplatform.audit.models import StatusHistory
 from notifications.models import Notification, NotificationEmailPreference
 from payments.models import Payment, PaymentEvent, SavedPaymentMethod
@@ -199,6 +199,7 @@ def build_rows(i: int) -> dict:
         Comment: reply,
         Like: Like.objects.create(user=user, post=post),
         ShareLink: ShareLink.objects.create(post=post, created_by=user, share_token=f"tok-{i}"),
+        PostCommunity: PostCommunity.objects.create(post=post, community=community),
         Community: community,
         CommunitySubscription: subscription,
         Forum: forum,

@@ -153,7 +153,7 @@ UPLOAD_FIELDS = [
     UploadField(
         FAN_ART,
         ForumPostForm,
-        "image",
+        "images",
         jpeg_upload,
         "jpg",
         picture_limit("fan_art"),
