@@ -35,6 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The player journeys start audio from a script after a click; the click's user
+    # activation lasts about 5 s in Chromium, which a loaded test machine can outlast
+    # before the script runs, and then play() is refused and nothing plays.
+    "--autoplay-policy=no-user-gesture-required",
 ]
 # Traces of failed tests (CONTRIBUTING.md, "Browser tests", says how to open them).
 DATA_DIR = Path(os.environ.get("MP_DATA_DIR", Path(__file__).resolve().parent.parent / ".data"))
