@@ -21,6 +21,7 @@ from accounts.models import User
 from artists.models import Artist
 from artists.selectors import dashboard_months
 from artists.tests.test_dashboard import cancel, sell
+from catalogue.models import Release
 from communities.models import Community, CommunitySubscription, ForumType, LiveEventStatus
 from communities.tests.factories import (
     CommunitySubscriptionFactory,
@@ -122,6 +123,7 @@ def _pages() -> list[tuple[str, str | None, str]]:
                 "content:review_detail", args=[Review.objects.get(title__startswith="Best").pk]
             ),
         ),
+        ("release", fan, Release.objects.get(title="Night Drive").get_absolute_url()),
         ("shop", fan, reverse("shop:list")),
         (
             "product",
