@@ -54,6 +54,7 @@ from communities.models import (
 from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import cached
 from musicplatform.formatting import money_format
+from payments.events import CENT
 from payments.purposes import Payee
 
 INFO_TIMEOUT = 600
@@ -486,9 +487,6 @@ def pending_tier_change(*, subscription: CommunitySubscription) -> SubscriptionT
         .select_related("to_community", "payment")
         .first()
     )
-
-
-CENT = Decimal("0.01")
 
 
 def upgrade_charge(*, subscription: CommunitySubscription, new_price: Decimal, now) -> Decimal:

@@ -17,10 +17,9 @@ from django.utils import timezone
 
 from ledger.models import Account, EntryKind, LedgerEntry, LedgerTransaction, TransactionKind
 from ledger.payees import Payee, payees_of, payees_of_many
+from payments.events import CENT
 
 logger = logging.getLogger(__name__)
-
-CENT = Decimal("0.01")
 
 
 def cents(value: Decimal) -> Decimal:
