@@ -10,6 +10,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
@@ -28,7 +29,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import UserPreferences
+from accounts.models import User, UserPreferences
 from accounts.selectors import FollowStates, follow_states
 from artists.models import Artist
 from catalogue.models import ReleaseGenre
@@ -370,36 +371,27 @@ class CommentPage:
         return (self.next_cursor, *(node.thread_vary for node in self.nodes))
 
 
-def _shown_comments() -> Q:
-    # A deleted comment stays, as a placeholder without its text, while it has replies,
-    # so that they remain readable in place.
-    return Q(deleted_at__isnull=True) | Exists(
-        Comment.objects.filter(parent_comment=OuterRef("pk"))
-    )
+# A comment is shown unless deleted; a deleted one stays, as a placeholder without its
+# text, while it has replies, so that they remain readable in place.
+_SHOWN = "({c}.deleted_at IS NULL OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_comment_id = {c}.comment_id))"
 
+# The columns a comment is read with (all its own) and its author's (what a byline shows:
+# `display_name`, `is_deleted` and the avatar read no other).
+_COMMENT_FIELDS = [f.attname for f in Comment._meta.concrete_fields]
+_AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
 
-def _comments_for(viewer) -> QuerySet[Comment]:
-    return (
-        Comment.objects.filter(_shown_comments())
-        .select_related("user")
-        .annotate(
-            like_count=F("likes_count"),
-            liked=_liked_by(viewer, comment=OuterRef("pk")),
-            mine=_written_by(viewer, "user_id"),
-            reply_count=_count(
-                Comment.objects.filter(_shown_comments(), parent_comment=OuterRef("pk")),
-                "parent_comment",
-            ),
-        )
-    )
-
-
-# A page of comments (the ORM's query, with its cursor and order) and the first
-# REPLIES_SHOWN shown replies of each, and theirs, REPLY_LEVELS deep, as one set of ids:
-# each step reads a handful of rows in order through idx_comments_parent_id, never the
-# whole thread.
-_THREAD_IDS_SQL = """
-WITH RECURSIVE page (comment_id) AS ({page}),
+# One page of comments (the first COMMENTS_PAGE_SIZE + 1 of `{target}` after the cursor),
+# the first REPLIES_SHOWN shown replies of each, and theirs, REPLY_LEVELS deep, each with
+# its author, the viewer's like and authorship and its number of shown replies. Each step
+# reads a handful of rows in order through idx_comments_post_top_level /
+# idx_comments_parent_id, never the whole thread. Plain SQL rather than the ORM: building
+# and compiling the annotated queryset cost more CPU than PostgreSQL spends running it.
+_THREAD_SQL = f"""
+WITH RECURSIVE page (comment_id) AS (
+    SELECT c.comment_id FROM comments c
+    WHERE {{target}} AND {_SHOWN.format(c="c")} {{after}}
+    ORDER BY c.created_at DESC, c.comment_id DESC LIMIT %(page_size)s
+),
 shown (comment_id, level) AS (
     SELECT page.comment_id, 0 FROM page
   UNION ALL
@@ -407,15 +399,58 @@ shown (comment_id, level) AS (
     FROM shown
     CROSS JOIN LATERAL (
         SELECT c.comment_id FROM comments c
-        WHERE c.parent_comment_id = shown.comment_id
-          AND (c.deleted_at IS NULL
-               OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_comment_id = c.comment_id))
-        ORDER BY c.created_at DESC, c.comment_id DESC LIMIT %s
+        WHERE c.parent_comment_id = shown.comment_id AND {_SHOWN.format(c="c")}
+        ORDER BY c.created_at DESC, c.comment_id DESC LIMIT %(replies)s
     ) AS reply
-    WHERE shown.level < %s
+    WHERE shown.level < %(levels)s
 )
-SELECT comment_id FROM shown
-"""
+SELECT {", ".join(f"c.{Comment._meta.get_field(name).column}" for name in _COMMENT_FIELDS)},
+       {", ".join(f"u.{User._meta.get_field(name).column}" for name in _AUTHOR_FIELDS)},
+       EXISTS (SELECT 1 FROM likes l
+               WHERE l.comment_id = c.comment_id AND l.user_id = %(viewer)s) AS liked,
+       coalesce(c.user_id = %(viewer)s, false) AS mine,
+       (SELECT count(*) FROM comments s
+        WHERE s.parent_comment_id = c.comment_id AND {_SHOWN.format(c="s")}) AS reply_count
+FROM shown
+JOIN comments c ON c.comment_id = shown.comment_id
+JOIN users u ON u.user_id = c.user_id
+ORDER BY c.created_at DESC, c.comment_id DESC
+"""  # noqa: S608 - constant SQL: the values are parameters
+_THREAD_TARGETS = {
+    "post": "c.post_id = %(target)s AND c.parent_comment_id IS NULL",
+    "review": "c.review_id = %(target)s AND c.parent_comment_id IS NULL",
+    "parent": "c.parent_comment_id = %(target)s",
+}
+_AFTER = "AND (c.created_at, c.comment_id) < (%(before_at)s, %(before_id)s)"
+
+
+def _thread_comments(*, viewer, kind: str, target_id, before) -> list[Comment]:
+    """The comments of `_THREAD_SQL`, newest first, each with its author (`user`) and
+    `like_count`, `liked`, `mine` and `reply_count`, as the templates read them."""
+    sql = _THREAD_SQL.format(target=_THREAD_TARGETS[kind], after=_AFTER if before else "")
+    params = {
+        "target": target_id,
+        "before_at": before[0] if before else None,
+        "before_id": before[1] if before else None,
+        "page_size": COMMENTS_PAGE_SIZE + 1,
+        "replies": REPLIES_SHOWN,
+        "levels": REPLY_LEVELS,
+        "viewer": viewer.pk if viewer is not None and viewer.is_authenticated else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    comments = []
+    authors = len(_COMMENT_FIELDS) + len(_AUTHOR_FIELDS)
+    for row in rows:
+        comment = Comment.from_db(connection.alias, _COMMENT_FIELDS, row[: len(_COMMENT_FIELDS)])
+        comment.user = User.from_db(
+            connection.alias, _AUTHOR_FIELDS, row[len(_COMMENT_FIELDS) : authors]
+        )
+        comment.liked, comment.mine, comment.reply_count = row[authors:]
+        comment.like_count = comment.likes_count
+        comments.append(comment)
+    return comments
 
 
 def comment_page(
@@ -427,24 +462,14 @@ def comment_page(
     before: tuple[datetime, uuid.UUID] | None = None,
 ) -> CommentPage:
     """One page of the comments on a post or review (or of the replies to `parent`),
-    newest first, with their first replies nested: one query whatever the thread holds
-    (each built query costs more CPU than its SQL)."""
+    newest first, with their first replies nested: one query whatever the thread holds."""
     if parent is not None:
-        target = {"parent_comment": parent}
+        kind, target_id = "parent", parent.pk
+    elif post is not None:
+        kind, target_id = "post", post.pk
     else:
-        target = {"post": post, "parent_comment": None}
-        if post is None:
-            target = {"review": review, "parent_comment": None}
-    page_ids = _before(Comment.objects.filter(_shown_comments(), **target), before)
-    page_sql, page_params = page_ids.values("pk")[: COMMENTS_PAGE_SIZE + 1].query.sql_with_params()
-    thread = _comments_for(viewer).filter(
-        # A constant statement and a compiled queryset; the values are parameters.
-        pk__in=RawSQL(  # noqa: S611
-            _THREAD_IDS_SQL.format(page=page_sql),
-            [*page_params, REPLIES_SHOWN, REPLY_LEVELS],
-        )
-    )
-    comments = list(thread.order_by("-created_at", "-pk"))
+        kind, target_id = "review", review.pk
+    comments = _thread_comments(viewer=viewer, kind=kind, target_id=target_id, before=before)
     nodes = {comment.pk: CommentNode(comment) for comment in comments}
     page_parent_id = parent.pk if parent is not None else None
     page = [c for c in comments if c.parent_comment_id == page_parent_id]
