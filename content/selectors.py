@@ -25,7 +25,6 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -198,72 +197,97 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     return when, uuid.UUID(pk)
 
 
-def _before(queryset: QuerySet, key: tuple[datetime, uuid.UUID] | None) -> QuerySet:
-    # Keyset paging: rows strictly after the last one shown, in (created_at, id) order.
-    if key is not None:
-        queryset = queryset.filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], pk__lt=key[1]))
-    return queryset.order_by("-created_at", "-pk")
+# The keys of the feed's next page, posts and artist-forum posts merged: each followed or
+# community artist's own newest posts, a page at most, from posts (artist_id, created_at)
+# (walking everyone's newest posts instead read further the quieter the followed artists),
+# and the artists' own posts in the artist forums of the viewer's communities. One
+# statement: the querysets it replaced (the followed artists, the posts, the forum posts'
+# keys) cost more CPU to build and compile than PostgreSQL spends running them.
+_FEED_KEYS_SQL = """
+WITH member_of (community_id) AS ({member_of}),
+source (artist_id) AS (
+    SELECT unnest(favorite_artists) FROM user_preferences WHERE user_id = %(viewer)s
+  UNION
+    SELECT communities.artist_id FROM communities
+    WHERE communities.community_id IN (SELECT community_id FROM member_of)
+)
+(SELECT 'post', newest.created_at, newest.post_id
+ FROM source
+ CROSS JOIN LATERAL (
+     SELECT posts.created_at, posts.post_id FROM posts
+     WHERE posts.artist_id = source.artist_id AND posts.deleted_at IS NULL {posts_after}
+     ORDER BY posts.created_at DESC, posts.post_id DESC
+     LIMIT %(size)s
+ ) AS newest)
+UNION ALL
+(SELECT 'forum_post', forum_posts.created_at, forum_posts.forum_post_id
+ FROM forum_posts
+ JOIN forums ON forums.forum_id = forum_posts.forum_id
+ JOIN communities ON communities.community_id = forums.community_id
+ JOIN artists ON artists.artist_id = communities.artist_id
+ WHERE forums.forum_type = %(artist_forum)s
+   AND forums.community_id IN (SELECT community_id FROM member_of)
+   -- "Only artist posts": whatever else sits in the forum stays in the community.
+   AND forum_posts.user_id = artists.user_id {forum_posts_after}
+ ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC
+ LIMIT %(size)s)
+ORDER BY 2 DESC, 3 DESC
+LIMIT %(size)s
+"""
+_FEED_AFTER = "AND ({table}.created_at, {table}.{key}) < (%(before_at)s, %(before_id)s)"
+
+
+def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
+    # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
+    # see the artist forums nor, in the feed, their artist's posts.
+    member_of = CommunitySubscription.objects.members().filter(user=user).values("community_id")
+    member_sql, member_params = member_of.query.sql_with_params()
+    sql = _FEED_KEYS_SQL.format(
+        # The compiled queryset's placeholders are positional: made named like the rest.
+        member_of=member_sql % tuple(f"%(member_{i})s" for i in range(len(member_params))),
+        posts_after=_FEED_AFTER.format(table="posts", key="post_id") if before else "",
+        forum_posts_after=(
+            _FEED_AFTER.format(table="forum_posts", key="forum_post_id") if before else ""
+        ),
+    )
+    params = {
+        **{f"member_{i}": value for i, value in enumerate(member_params)},
+        "viewer": user.pk,
+        "artist_forum": ForumType.ARTIST_FORUM,
+        "size": FEED_PAGE_SIZE + 1,
+        "before_at": before[0] if before else None,
+        "before_id": before[1] if before else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> FeedPage:
     """Posts of followed artists and of artists whose communities the fan belongs to, plus
     the artists' own posts in those communities' artist forums, newest first."""
-    followed = followed_artist_ids(user)
-    # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
-    # see the artist forums.
-    member_of = CommunitySubscription.objects.members().filter(user=user).values("community_id")
-    community_artists = Community.objects.filter(pk__in=member_of).values("artist_id")
-    # Each artist's own newest posts, a page at most, from posts (artist_id, created_at):
-    # walking everyone's newest posts instead read further the quieter the followed artists.
-    artists_sql, artists_params = community_artists.query.sql_with_params()
-    after = "AND (posts.created_at, posts.post_id) < (%s, %s)" if before else ""
-    newest = RawSQL(  # noqa: S611 - constant SQL and a compiled queryset; values are parameters
-        f"""
-        SELECT newest.post_id
-        FROM (SELECT unnest(%s::uuid[]) UNION {artists_sql}) AS source (artist_id)
-        CROSS JOIN LATERAL (
-            SELECT posts.post_id FROM posts
-            WHERE posts.artist_id = source.artist_id AND posts.deleted_at IS NULL {after}
-            ORDER BY posts.created_at DESC, posts.post_id DESC
-            LIMIT %s
-        ) AS newest
-        """,  # noqa: S608 - as above
-        [followed, *artists_params, *(before or ()), FEED_PAGE_SIZE + 1],
-    )
-    posts = _before(posts_for(user).filter(pk__in=newest), before)[: FEED_PAGE_SIZE + 1]
-    # Only the keys of the forum posts first: the page usually shows few of them, and
-    # each one read whole is four model instances (forum, community, artist).
-    forum_post_keys = _before(
-        ForumPost.objects.filter(
-            forum__forum_type=ForumType.ARTIST_FORUM,
-            forum__community_id__in=member_of,
-            # "Only artist posts": whatever else sits in the forum stays in the community.
-            user_id=F("forum__community__artist__user_id"),
-        ),
-        before,
-    ).values_list("created_at", "pk")[: FEED_PAGE_SIZE + 1]
-    merged = sorted(
-        [((p.created_at, p.pk), p) for p in posts] + [(key, None) for key in forum_post_keys],
-        key=lambda entry: entry[0],
-        reverse=True,
-    )
-    shown = merged[:FEED_PAGE_SIZE]
-    next_cursor = encode_cursor(shown[-1][0]) if len(merged) > FEED_PAGE_SIZE else None
-    shown_forum_ids = [key[1] for key, post in shown if post is None]
+    keys = _feed_keys(user=user, before=before)
+    shown = keys[:FEED_PAGE_SIZE]
+    next_cursor = encode_cursor(shown[-1][1:]) if len(keys) > FEED_PAGE_SIZE else None
+    post_ids = [pk for kind, _, pk in shown if kind == "post"]
+    forum_post_ids = [pk for kind, _, pk in shown if kind == "forum_post"]
+    posts = posts_for(user).in_bulk(post_ids) if post_ids else {}
     forum_posts = (
-        ForumPost.objects.select_related("forum__community__artist").in_bulk(shown_forum_ids)
-        if shown_forum_ids
+        ForumPost.objects.select_related("forum__community__artist").in_bulk(forum_post_ids)
+        if forum_post_ids
         else {}
     )
     items = [
-        FeedItem("post", post) if post else FeedItem("forum_post", forum_posts[key[1]])
-        for key, post in shown
-        # A forum post deleted between the two reads is left out.
-        if post or key[1] in forum_posts
+        FeedItem("post", posts[pk]) if kind == "post" else FeedItem(kind, forum_posts[pk])
+        for kind, _, pk in shown
+        # A post or forum post deleted between the two reads is left out.
+        if pk in (posts if kind == "post" else forum_posts)
     ]
     suggested = []
     if not items and before is None:
-        suggested = suggested_artists(user=user, exclude=followed, genre_ids=_genres_of(user))
+        suggested = suggested_artists(
+            user=user, exclude=followed_artist_ids(user), genre_ids=_genres_of(user)
+        )
     return FeedPage(items=items, next_cursor=next_cursor, suggested_artists=suggested)
 
 

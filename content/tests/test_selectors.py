@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory, UserPreferencesFactory
 from artists.tests.factories import ArtistFactory
-from communities.models import ForumType
+from communities.models import ForumPost, ForumType
 from communities.tests.factories import (
     CommunityFactory,
     CommunitySubscriptionFactory,
@@ -101,6 +101,35 @@ def test_the_feed_pages_by_keyset_without_gaps_or_repeats(monkeypatch):
         before = selectors.decode_cursor(page.next_cursor)
 
     assert seen == [forum_post.pk, *[p.pk for p in posts]]
+
+
+def test_the_feed_interleaves_posts_and_artist_forum_posts_page_by_page(monkeypatch):
+    """Posts and forum posts come from one statement: pages cut across both, in time order."""
+    monkeypatch.setattr(selectors, "FEED_PAGE_SIZE", 2)
+    community = CommunityFactory()
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    items = []
+    for minutes in range(1, 7):
+        if minutes % 2:
+            items.append(_aged(PostFactory(artist=community.artist), minutes))
+        else:
+            forum_post = ForumPostFactory(forum=forum, user=community.artist.user)
+            ForumPost.objects.filter(pk=forum_post.pk).update(
+                created_at=timezone.now() - timedelta(minutes=minutes)
+            )
+            items.append(forum_post)
+    fan = CommunitySubscriptionFactory(community=community).user
+
+    pages, before = [], None
+    while True:
+        page = selectors.feed_page(user=fan, before=before)
+        pages.append([(entry.kind, entry.item.pk) for entry in page.items])
+        if page.next_cursor is None:
+            break
+        before = selectors.decode_cursor(page.next_cursor)
+
+    expected = [("post" if isinstance(i, Post) else "forum_post", i.pk) for i in items]
+    assert pages == [expected[0:2], expected[2:4], expected[4:6]]
 
 
 def test_the_feed_interleaves_a_busy_and_a_quiet_artist_page_by_page(monkeypatch):

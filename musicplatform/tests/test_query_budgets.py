@@ -22,9 +22,10 @@ BUDGETS = {
     # follower counts and the viewer's follows in one query (content.selectors.follow_states).
     "home": 10,
     "explore": 11,
-    # The newest posts, the keys of the newest artist-forum posts, then the forum posts shown
-    # (a page of posts alone reads one query less).
-    "feed": 8,
+    # The keys of the page (posts and artist-forum posts in one statement,
+    # content.selectors._FEED_KEYS_SQL), the posts shown, then the forum posts shown (a page
+    # of posts alone reads one query less).
+    "feed": 7,
     "post page (many comments)": 6,
     "community page": 9,
     "forum: artist_forum": 10,
@@ -61,7 +62,7 @@ def test_every_key_page_runs_its_query_budget_at_one_and_ten_times_the_data():
 # is left is the unread count and what the fragment varies on (explore: which popular posts the viewer liked;
 # artist page: the artist), and the Follow buttons' states (one query). The feed and the post page still read their lists; only
 # their cards and comments come from fragments.
-SECOND_VISIT_BUDGETS = {"explore": 3, "artist page": 3, "feed": 6, "post page (many comments)": 4}
+SECOND_VISIT_BUDGETS = {"explore": 3, "artist page": 3, "feed": 5, "post page (many comments)": 4}
 
 
 def test_pages_with_shared_fragments_read_less_on_the_next_visit():
