@@ -146,7 +146,9 @@ def main() -> None:
     latency = settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS
     started = time.perf_counter()
     ids = fill(args.subscriptions, run)
-    print(f"run {run}: filled {len(ids)} due subscriptions in {time.perf_counter() - started:.1f} s")
+    print(
+        f"run {run}: filled {len(ids)} due subscriptions in {time.perf_counter() - started:.1f} s"
+    )
     submitted = ids + ids[::-1] if args.twice else ids
     shares = [submitted[i :: args.processes] for i in range(args.processes)]
     connection.close()

@@ -1,0 +1,79 @@
+"""What one renewal costs the database, and that it stays once-only when it is cheap and
+when workers overlap a slow gateway (docs/performance.md, "Community renewals")."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from communities.services import renewals
+from communities.tests.conftest import due_subscription, save_card
+from ledger.models import LedgerTransaction
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification
+from payments.models import Payment, PaymentStatus
+
+# Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
+# included: two transactions (the period's payment is committed before it is charged),
+# the payment's completion with its history, the membership's new period, the books,
+# and the two notifications (payment received, membership renewed). Was 57.
+RENEWAL_QUERIES = 33
+# A second run finds the subscription no longer due: one locking read in a transaction.
+REPEATED_RENEWAL_QUERIES = 3
+
+
+@pytest.mark.django_db
+def test_one_renewal_costs_a_fixed_number_of_queries_and_a_second_run_charges_nothing():
+    subscription = due_subscription()
+    save_card(subscription.user)
+
+    with CaptureQueriesContext(connection) as first:
+        assert renewals.subscription_renew(subscription_id=subscription.pk) == "renewed"
+    with CaptureQueriesContext(connection) as second:
+        assert renewals.subscription_renew(subscription_id=subscription.pk) == "skipped"
+
+    assert len(first) <= RENEWAL_QUERIES, "\n".join(q["sql"][:120] for q in first)
+    assert len(second) <= REPEATED_RENEWAL_QUERIES
+    payment = Payment.objects.get(subscription=subscription)
+    assert payment.payment_status == PaymentStatus.COMPLETED
+    assert payment.payment_method  # how it was paid, written with the status
+    assert LedgerTransaction.objects.filter(payment=payment, kind="payment").count() == 1
+    assert LedgerTransaction.objects.filter(payment=payment, kind="fee").count() == 1
+    assert StatusHistory.objects.filter(entity_id=payment.pk, new_status="completed").count() == 1
+    assert (
+        Notification.objects.filter(user=subscription.user, title__contains="renewed").count() == 1
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_overlapping_a_slow_gateway_charge_each_period_once(settings):
+    # The test gateway answers like a real one: the charge holds the subscription's lock
+    # for that long, and the other workers must skip it, not charge it again.
+    settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS = 200
+    subscription = due_subscription()
+    save_card(subscription.user)
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(renewals.subscription_renew(subscription_id=subscription.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert time.perf_counter() - started >= 0.2  # the gateway did wait
+    assert outcomes.count("renewed") == 1
+    assert set(outcomes) <= {"renewed", "skipped", "already_paid"}
+    payments = Payment.objects.filter(subscription=subscription)
+    assert [p.payment_status for p in payments] == [PaymentStatus.COMPLETED]
+    assert LedgerTransaction.objects.filter(payment__in=payments, kind="payment").count() == 1
