@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,20 +58,37 @@ def subscriptions_due_ids(*, now: datetime | None = None) -> list:
 
 def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
     # SKIP LOCKED: a subscription another worker is renewing is its business, not ours.
-    # The member's and the artist's rows are locked too (NO KEY: rows pointing at them may
-    # still be written), so an account deletion or an artist's removal either committed
-    # before this check, and the subscription is not due, or waits until the charge is
-    # settled; one under way makes this run skip it, and the next run sees it done.
-    return (
-        CommunitySubscription.objects.select_for_update(
-            skip_locked=True, no_key=True, of=("self", "user", "community__artist")
-        )
+    subscription = (
+        CommunitySubscription.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
         .select_related("community__artist", "user")
         .filter(STILL_ON_THE_PLATFORM, pk=subscription_id, is_active=True, auto_renew=True)
         .filter(end_date__lte=now + RENEWAL_LEAD)
         .exclude(grace_until__lte=now)
         .first()
     )
+    if subscription is None or not _member_and_artist_held(subscription):
+        return None
+    return subscription
+
+
+def _member_and_artist_held(subscription: CommunitySubscription) -> bool:
+    """Hold the member's and the artist's rows (FOR SHARE) while they are still on the
+    platform, so an account deletion or an artist's removal either committed before this
+    check, and the subscription is not due, or waits until the charge is settled; one
+    under way makes this run skip it (SKIP LOCKED: never waiting, so taken after the
+    subscription without risk of a deadlock), and the next run sees it done.
+
+    Shared, not exclusive: renewals of one artist's members (or of one member's several
+    memberships) run side by side instead of skipping each other, which had one artist's
+    renewals charged one at a time. The ORM cannot lock FOR SHARE, hence the SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM users, artists WHERE users.user_id = %s AND artists.artist_id = %s "
+            "AND users.deleted_at IS NULL AND artists.removed_at IS NULL "
+            "FOR SHARE OF users, artists SKIP LOCKED",
+            [subscription.user_id, subscription.community.artist_id],
+        )
+        return cursor.fetchone() is not None
 
 
 def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:

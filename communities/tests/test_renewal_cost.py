@@ -18,8 +18,9 @@ from payments.models import Payment, PaymentStatus
 # Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
 # included: two transactions (the period's payment is committed before it is charged),
 # the payment's completion with its history, the membership's new period, the books,
-# and the two notifications (payment received, membership renewed). Was 57.
-RENEWAL_QUERIES = 33
+# and the two notifications (payment received, membership renewed); each transaction
+# holds the member and the artist FOR SHARE (one statement). Was 57.
+RENEWAL_QUERIES = 35
 # A second run finds the subscription no longer due: one locking read in a transaction.
 REPEATED_RENEWAL_QUERIES = 3
 
@@ -77,3 +78,31 @@ def test_workers_overlapping_a_slow_gateway_charge_each_period_once(settings):
     payments = Payment.objects.filter(subscription=subscription)
     assert [p.payment_status for p in payments] == [PaymentStatus.COMPLETED]
     assert LedgerTransaction.objects.filter(payment__in=payments, kind="payment").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_of_one_artist_renew_side_by_side_not_one_at_a_time(settings, community):
+    # A popular artist's members all renew on the same day: a pool of workers charges
+    # them together; none is skipped because another member's charge holds the artist.
+    settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS = 300
+    subscriptions = [due_subscription(community=community) for _ in range(3)]
+    for subscription in subscriptions:
+        save_card(subscription.user)
+    barrier = threading.Barrier(len(subscriptions))
+    outcomes = {}
+
+    def worker(subscription):
+        try:
+            barrier.wait()
+            outcomes[subscription.pk] = renewals.subscription_renew(subscription_id=subscription.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in subscriptions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert list(outcomes.values()) == ["renewed"] * len(subscriptions)
+    assert Payment.objects.filter(payment_status=PaymentStatus.COMPLETED).count() == 3
