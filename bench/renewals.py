@@ -23,6 +23,7 @@ card number, so N payers could not each save the test card.
 import argparse
 import os
 import queue
+import resource
 import sys
 import threading
 import time
@@ -86,9 +87,10 @@ def fill(count: int, run: str) -> list[str]:
     return ids
 
 
-def renew_in_threads(args: tuple[list[str], int]) -> dict[str, int]:
+def renew_in_threads(args: tuple[list[str], int]) -> tuple[dict[str, int], float]:
     """One process: `threads` threads take ids from a shared queue, each renewing through
-    its own database connection, as a Celery worker's thread pool does."""
+    its own database connection, as a Celery worker's thread pool does. Its outcomes,
+    and the CPU seconds it spent (the machine is shared: wall time alone misleads)."""
     ids, threads = args
     connection.close()  # the forked parent's connection is not ours to use
     todo: queue.SimpleQueue[str] = queue.SimpleQueue()
@@ -115,7 +117,8 @@ def renew_in_threads(args: tuple[list[str], int]) -> dict[str, int]:
         thread.start()
     for thread in pool:
         thread.join()
-    return outcomes
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return outcomes, usage.ru_utime + usage.ru_stime
 
 
 CHECK = """
@@ -157,12 +160,14 @@ def main() -> None:
         results = list(pool.map(renew_in_threads, [(share, args.threads) for share in shares]))
     elapsed = time.perf_counter() - started
     outcomes: dict[str, int] = {}
-    for result in results:
+    for result, _ in results:
         for outcome, n in result.items():
             outcomes[outcome] = outcomes.get(outcome, 0) + n
+    cpu = sum(seconds for _, seconds in results)
     print(
         f"{args.processes} process(es) x {args.threads} threads, gateway latency {latency} ms: "
-        f"{outcomes} in {elapsed:.1f} s ({len(ids) / elapsed:.0f} renewals/s)"
+        f"{outcomes} in {elapsed:.1f} s ({len(ids) / elapsed:.0f} renewals/s); "
+        f"workers' CPU {cpu:.0f} s ({cpu / len(ids) * 1000:.1f} ms per renewal)"
     )
     with connection.cursor() as cursor:
         cursor.execute(CHECK, [ids])
