@@ -1,12 +1,20 @@
-"""How long renewing N due community subscriptions takes (one worker, the test gateway).
+"""How long renewing N due community subscriptions takes through the real service, with
+the test gateway answering as slowly as a real one, on a pool of threads like the
+payments queue's Celery workers (docs/operations.md, "Payments queue").
 
-    .venv/bin/python scripts/devservices.py exec -- \
-        .venv/bin/python bench/renewals.py --subscriptions 10000
+    PAYMENTS_TEST_GATEWAY_LATENCY_MS=300 .venv/bin/python scripts/devservices.py exec -- \
+        .venv/bin/python bench/renewals.py --subscriptions 10000 --processes 2 --threads 32
 
-Each renewal is the real service (`communities.services.renewals.subscription_renew`): two
-transactions, the period's renewal row, a payment, the gateway's answer applied as an
-event, the payment service's hook extending the subscription, a notification. Everything
-it creates is deleted at the end; the figures go to README.md (Communities).
+The benchmark renews only the subscriptions it created, by their ids, through the
+per-subscription service (`communities.services.renewals.subscription_renew`, what each
+`subscription_renew` task runs): the database may be a real one (demo or generated data),
+whose members must never be charged or notified by a benchmark. It then checks in the
+database that each of its subscriptions was charged exactly once (none twice, none
+missed). `--twice` submits every id twice, as a retried task or two beat runs would.
+
+Its rows stay: the books are append-only (ledger entries cannot be deleted, so neither can
+the payments they book), so point it at a scratch database (`MP_DATA_DIR=/tmp/bench`).
+They are recognisable: one artist "Benchmark Artist <run>", one user "Bench Payer <run>".
 
 One payer subscribes to N communities: the test gateway keeps one saved card row per
 card number, so N payers could not each save the test card.
@@ -14,7 +22,10 @@ card number, so N payers could not each save the test card.
 
 import argparse
 import os
+import queue
+import resource
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -28,17 +39,20 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from communities.services.renewals import subscription_renew, subscriptions_due_ids  # noqa: E402
+from communities.services.renewals import subscription_renew  # noqa: E402
 
 
-def fill(count: int, artist_id: uuid.UUID, user_id: uuid.UUID) -> None:
+def fill(count: int, run: str) -> list[str]:
+    """The benchmark's own payer, artist, communities and due subscriptions; their ids."""
+    user_id, artist_id = uuid.uuid4(), uuid.uuid4()
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO users (user_id, username, email, full_name, is_superuser) "
-            "VALUES (%s, %s, %s, 'Bench Payer', false)",
-            [user_id, f"bench_{user_id.hex[:12]}", f"bench_{user_id.hex[:12]}@example.com"],
+            "VALUES (%s, %s, %s, %s, false)",
+            [user_id, f"bench_{run}", f"bench_{run}@example.com", f"Bench Payer {run}"],
         )
         cursor.execute(
             "INSERT INTO saved_payment_methods (id, user_id, gateway, method_ref, label) "
@@ -46,8 +60,8 @@ def fill(count: int, artist_id: uuid.UUID, user_id: uuid.UUID) -> None:
             [user_id, f"testcard_{user_id}_4242"],
         )
         cursor.execute(
-            "INSERT INTO artists (artist_id, artist_name) VALUES (%s, 'Benchmark Artist')",
-            [artist_id],
+            "INSERT INTO artists (artist_id, artist_name) VALUES (%s, %s)",
+            [artist_id, f"Benchmark Artist {run}"],
         )
         cursor.execute(
             """
@@ -64,92 +78,104 @@ def fill(count: int, artist_id: uuid.UUID, user_id: uuid.UUID) -> None:
             SELECT %s, community_id, now() + interval '2 hours', subscription_fee,
                    subscription_interval
             FROM communities WHERE artist_id = %s
+            RETURNING subscription_id
             """,
             [user_id, artist_id],
         )
+        ids = [str(row[0]) for row in cursor.fetchall()]
         cursor.execute("ANALYZE")
+    return ids
 
 
-def own_due(due: list, user_id: uuid.UUID) -> list:
-    """Only the benchmark payer's subscriptions: the database may be a real one (the demo
-    or generated data), whose members must never be charged or notified by a benchmark."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT subscription_id FROM community_subscriptions WHERE user_id = %s", [user_id]
-        )
-        own = {row[0] for row in cursor.fetchall()}
-    return [subscription_id for subscription_id in due if subscription_id in own]
-
-
-CLEAN = [
-    "UPDATE community_subscriptions SET payment_id = NULL WHERE user_id IN "
-    "(SELECT user_id FROM users WHERE full_name = 'Bench Payer')",
-    "DELETE FROM status_history WHERE entity_id IN (SELECT payment_id FROM payments "
-    "WHERE user_id IN (SELECT user_id FROM users WHERE full_name = 'Bench Payer'))",
-    "DELETE FROM payment_events WHERE payment_id IN (SELECT payment_id FROM payments "
-    "WHERE user_id IN (SELECT user_id FROM users WHERE full_name = 'Bench Payer'))",
-    "DELETE FROM payments WHERE user_id IN "
-    "(SELECT user_id FROM users WHERE full_name = 'Bench Payer')",
-    "DELETE FROM artists WHERE artist_name = 'Benchmark Artist'",
-    "DELETE FROM users WHERE full_name = 'Bench Payer'",
-]
-
-
-def clean() -> None:
-    """Remove every benchmark row, also those a run that crashed left behind."""
-    with connection.cursor() as cursor:
-        for statement in CLEAN:
-            cursor.execute(statement)
-
-
-def work(args: tuple[list, int]) -> dict[str, int]:
-    """One worker walks every due subscription, starting at its own offset: the workers
-    overlap on purpose, as two beat runs or retried tasks would."""
-    due, offset = args
-    connection.close()
+def renew_in_threads(args: tuple[list[str], int]) -> tuple[dict[str, int], float]:
+    """One process: `threads` threads take ids from a shared queue, each renewing through
+    its own database connection, as a Celery worker's thread pool does. Its outcomes,
+    and the CPU seconds it spent (the machine is shared: wall time alone misleads)."""
+    ids, threads = args
+    connection.close()  # the forked parent's connection is not ours to use
+    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for subscription_id in ids:
+        todo.put(subscription_id)
     outcomes: dict[str, int] = {}
-    for subscription_id in due[offset:] + due[:offset]:
-        outcome = subscription_renew(subscription_id=subscription_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    connection.close()
-    return outcomes
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            while True:
+                try:
+                    subscription_id = todo.get_nowait()
+                except queue.Empty:
+                    return
+                outcome = subscription_renew(subscription_id=subscription_id)
+                with lock:
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return outcomes, usage.ru_utime + usage.ru_stime
+
+
+CHECK = """
+SELECT count(*) FILTER (WHERE paid = 1) AS once,
+       count(*) FILTER (WHERE paid > 1) AS twice,
+       count(*) FILTER (WHERE paid = 0) AS missed
+FROM (
+    SELECT s.subscription_id,
+           count(p.payment_id) FILTER (WHERE p.payment_status = 'completed') AS paid
+    FROM community_subscriptions s
+    LEFT JOIN payments p ON p.subscription_id = s.subscription_id
+    WHERE s.subscription_id = ANY(%s::uuid[])
+    GROUP BY s.subscription_id
+) per_subscription
+"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscriptions", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=32, help="per process")
+    parser.add_argument(
+        "--twice", action="store_true", help="submit every id twice (retries, beat overlap)"
+    )
     args = parser.parse_args()
-    artist_id, user_id = uuid.uuid4(), uuid.uuid4()
-    clean()
-    try:
-        started = time.perf_counter()
-        fill(args.subscriptions, artist_id, user_id)
-        print(
-            f"filled {args.subscriptions} due subscriptions in {time.perf_counter() - started:.1f} s"
-        )
-        started = time.perf_counter()
-        due = own_due(subscriptions_due_ids(), user_id)
-        print(f"selected {len(due)} due subscriptions in {time.perf_counter() - started:.2f} s")
-        connection.close()
-        started = time.perf_counter()
-        step = len(due) // args.workers
-        with ProcessPoolExecutor(args.workers, mp_context=get_context("fork")) as pool:
-            results = list(pool.map(work, [(due, i * step) for i in range(args.workers)]))
-        elapsed = time.perf_counter() - started
-        outcomes: dict[str, int] = {}
-        for result in results:
-            for outcome, n in result.items():
-                outcomes[outcome] = outcomes.get(outcome, 0) + n
-        print(f"{args.workers} worker(s): {outcomes} in {elapsed:.1f} s")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT payment_status, count(*) FROM payments JOIN users USING (user_id) "
-                "WHERE full_name = 'Bench Payer' GROUP BY 1"
-            )
-            print(f"payments: {dict(cursor.fetchall())}")
-    finally:
-        clean()
+    run = uuid.uuid4().hex[:8]
+    latency = settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS
+    started = time.perf_counter()
+    ids = fill(args.subscriptions, run)
+    print(
+        f"run {run}: filled {len(ids)} due subscriptions in {time.perf_counter() - started:.1f} s"
+    )
+    submitted = ids + ids[::-1] if args.twice else ids
+    shares = [submitted[i :: args.processes] for i in range(args.processes)]
+    connection.close()
+    started = time.perf_counter()
+    with ProcessPoolExecutor(args.processes, mp_context=get_context("fork")) as pool:
+        results = list(pool.map(renew_in_threads, [(share, args.threads) for share in shares]))
+    elapsed = time.perf_counter() - started
+    outcomes: dict[str, int] = {}
+    for result, _ in results:
+        for outcome, n in result.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+    cpu = sum(seconds for _, seconds in results)
+    print(
+        f"{args.processes} process(es) x {args.threads} threads, gateway latency {latency} ms: "
+        f"{outcomes} in {elapsed:.1f} s ({len(ids) / elapsed:.0f} renewals/s); "
+        f"workers' CPU {cpu:.0f} s ({cpu / len(ids) * 1000:.1f} ms per renewal)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(CHECK, [ids])
+        once, twice, missed = cursor.fetchone()
+    print(f"from the database: {once} charged once, {twice} charged twice, {missed} missed")
+    print(f"load average: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
+    if twice or missed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -82,24 +82,46 @@ def _entries(booking: Booking, tx: LedgerTransaction) -> list[LedgerEntry]:
     ]
 
 
+def _write(bookings: list[Booking]) -> list[LedgerTransaction]:
+    """The transactions and all their entries, in two INSERTs whatever their number."""
+    txs = LedgerTransaction.objects.bulk_create(
+        [
+            LedgerTransaction(
+                kind=b.kind,
+                idempotency_key=b.key,
+                payment_id=b.payment_id,
+                payout_id=b.payout_id,
+                description=b.description[:255],
+            )
+            for b in bookings
+        ]
+    )
+    LedgerEntry.objects.bulk_create(
+        [entry for b, tx in zip(bookings, txs, strict=True) for entry in _entries(b, tx)],
+        batch_size=5000,
+    )
+    return txs
+
+
 def book(booking: Booking) -> LedgerTransaction | None:
     """Write one transaction and its entries; None when its key is already booked."""
+    return book_together([booking])[0]
+
+
+def book_together(bookings: list[Booking]) -> list[LedgerTransaction | None]:
+    """Write transactions that are news of one moment (a payment and its processor fee)
+    in two INSERTs; each is None when its key was already booked."""
     try:
         with transaction.atomic():
-            tx = LedgerTransaction.objects.create(
-                kind=booking.kind,
-                idempotency_key=booking.key,
-                payment_id=booking.payment_id,
-                payout_id=booking.payout_id,
-                description=booking.description[:255],
-            )
-            LedgerEntry.objects.bulk_create(_entries(booking, tx))
+            return list(_write(bookings))
     except IntegrityError:
-        if LedgerTransaction.objects.filter(idempotency_key=booking.key).exists():
-            logger.info("Ledger transaction %s is already booked.", booking.key)
-            return None
+        if len(bookings) > 1:
+            # Some were booked before (a retried event): book one by one, skipping those.
+            return [book(booking) for booking in bookings]
+        if LedgerTransaction.objects.filter(idempotency_key=bookings[0].key).exists():
+            logger.info("Ledger transaction %s is already booked.", bookings[0].key)
+            return [None]
         raise
-    return tx
 
 
 def book_many(bookings: list[Booking]) -> int:
@@ -112,22 +134,7 @@ def book_many(bookings: list[Booking]) -> int:
     )
     todo = [b for b in bookings if b.key not in booked]
     with transaction.atomic():
-        txs = LedgerTransaction.objects.bulk_create(
-            [
-                LedgerTransaction(
-                    kind=b.kind,
-                    idempotency_key=b.key,
-                    payment_id=b.payment_id,
-                    payout_id=b.payout_id,
-                    description=b.description[:255],
-                )
-                for b in todo
-            ]
-        )
-        LedgerEntry.objects.bulk_create(
-            [entry for b, tx in zip(todo, txs, strict=True) for entry in _entries(b, tx)],
-            batch_size=5000,
-        )
+        _write(todo)
     return len(todo)
 
 
@@ -201,10 +208,10 @@ def ledger_payment_record(*, payment, fee: Decimal | None = None) -> LedgerTrans
     """Book a completed payment once (and its fee, when known now); None if booked before."""
     payees = payees_of(payment=payment)
     now = timezone.now()
-    tx = book(payment_booking(payment=payment, payees=payees, at=now))
+    bookings = [payment_booking(payment=payment, payees=payees, at=now)]
     if fee is not None:
-        book(fee_booking(payment=payment, payees=payees, fee=fee, at=now))
-    return tx
+        bookings.append(fee_booking(payment=payment, payees=payees, fee=fee, at=now))
+    return book_together(bookings)[0]
 
 
 def ledger_fee_record(*, payment, fee: Decimal) -> LedgerTransaction | None:

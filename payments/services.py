@@ -13,11 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from musicplatform.audit.services import StatusTransitionError, status_change
 from musicplatform.locking import advisory_xact_lock
@@ -33,7 +34,6 @@ from payments.gateways import (
 from payments.models import (
     PAYMENT_TRANSITIONS,
     Payment,
-    PaymentEvent,
     PaymentGateway,
     PaymentPurpose,
     PaymentStatus,
@@ -181,8 +181,10 @@ def payment_renewal_create(*, user, subscription_id, amount: Decimal) -> Payment
 
 
 def payment_charge_saved(*, payment: Payment) -> Payment:
-    """Charge the payer's latest saved method off-session; safe to call twice."""
-    payment = Payment.objects.get(pk=payment.pk)
+    """Charge the payer's latest saved method off-session; safe to call twice.
+
+    `payment` as read in the caller's transaction, with what it pays for locked (a
+    renewal: the subscription), so its status is current without reading it again."""
     if payment.payment_status != PaymentStatus.PENDING:
         return payment
     method = (
@@ -339,8 +341,11 @@ def payment_confirm(
 ) -> Payment:
     """pending → completed, once; then the thing paid for reacts (payments.purposes).
 
-    `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so."""
-    with transaction.atomic():
+    `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so.
+    Inside a caller's transaction (a renewal's charge, an event's) it adds no savepoint:
+    a failure here fails the caller's transaction, or the savepoint that caller set."""
+    how_paid = _how_paid(payment, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
+    with transaction.atomic(savepoint=False):
         locked, changed = status_change(
             instance=payment,
             new_status=PaymentStatus.COMPLETED,
@@ -348,8 +353,11 @@ def payment_confirm(
             field="payment_status",
             transitions=PAYMENT_TRANSITIONS,
             entity_type="payment",
+            with_fields=how_paid,
         )
-        _record_how_paid(locked, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
+        if not changed:
+            # Repeated news of a completed payment may be the first to say how it was paid.
+            _record_how_paid(locked, how_paid)
         if changed:
             purpose_handler(locked.purpose).completed(payment=locked, by=by)
             # The books (ledger) hear of the money in this same transaction.
@@ -363,26 +371,28 @@ def payment_confirm(
     return locked
 
 
-def _record_how_paid(payment: Payment, *, gateway_payment_id: str | None, paid_with: str) -> None:
-    """Stripe's PaymentIntent id and how the customer paid, on the locked payment."""
-    changed = []
-    if (
-        gateway_payment_id
-        and payment.gateway == PaymentGateway.STRIPE
-        and payment.stripe_payment_id != gateway_payment_id
-    ):
-        payment.stripe_payment_id = gateway_payment_id
-        changed.append("stripe_payment_id")
-    if paid_with and payment.payment_method != paid_with:
-        payment.payment_method = paid_with[: Payment._meta.get_field("payment_method").max_length]
-        changed.append("payment_method")
+def _how_paid(payment: Payment, *, gateway_payment_id: str | None, paid_with: str) -> dict:
+    """Stripe's PaymentIntent id and how the customer paid, as the payment's columns."""
+    fields: dict[str, str] = {}
+    if gateway_payment_id and payment.gateway == PaymentGateway.STRIPE:
+        fields["stripe_payment_id"] = gateway_payment_id
+    if paid_with:
+        fields["payment_method"] = paid_with[: Payment._meta.get_field("payment_method").max_length]
+    return fields
+
+
+def _record_how_paid(payment: Payment, how_paid: dict) -> None:
+    """`how_paid` on the locked payment, written only where it differs."""
+    changed = [name for name, value in how_paid.items() if getattr(payment, name) != value]
+    for name in changed:
+        setattr(payment, name, how_paid[name])
     if changed:
         payment.save(update_fields=changed)
 
 
 def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
     """pending → failed, once; `reason` (the customer's words) is shown on its page."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         locked, changed = status_change(
             instance=payment,
             new_status=PaymentStatus.FAILED,
@@ -411,7 +421,7 @@ def payment_require_action(
     """pending → requires_action, once: the payer's bank wants them to confirm an
     off-session charge. The payment waits for them (`payment_action_start`); whoever
     charged it tells them (a renewal: communities.services.subscription_renew)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         locked, _ = status_change(
             instance=payment,
             new_status=PaymentStatus.REQUIRES_ACTION,
@@ -618,6 +628,26 @@ def _apply(payment: Payment, event: GatewayEvent, by) -> None:
             )
 
 
+def _event_record(event: GatewayEvent, payment: Payment | None) -> bool:
+    """Keep the event's row; False when it was kept before. ON CONFLICT DO NOTHING waits
+    for a delivery of the same event under way, as the unique key did, and then skips it,
+    without the savepoint that catching the key's IntegrityError needed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO payment_events (id, gateway, event_id, event_type, payment_id, payload) "
+            "VALUES (gen_random_uuid(), %s, %s, %s, %s, %s) "
+            "ON CONFLICT (gateway, event_id) DO NOTHING RETURNING id",
+            [
+                event.gateway,
+                event.event_id,
+                event.event_type,
+                payment.pk if payment else None,
+                Jsonb(event.payload),
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
 def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
     """Apply news from a gateway exactly once. Returns False for a repeated event.
 
@@ -625,23 +655,14 @@ def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
     at the same moment) waits on the unique key, then finds the row and does nothing. If
     applying fails unexpectedly, the row is rolled back too and the gateway's retry
     applies it later. News we refuse (a forbidden move, a wrong amount) is recorded and
-    logged, never applied.
+    logged, never applied. Inside a caller's transaction (a renewal's charge) it joins it
+    rather than adding a savepoint: what fails unexpectedly fails the caller too.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payment = _payment_for(event)
-        if event.event_id:
-            try:
-                with transaction.atomic():
-                    PaymentEvent.objects.create(
-                        gateway=event.gateway,
-                        event_id=event.event_id,
-                        event_type=event.event_type,
-                        payment=payment,
-                        payload=event.payload,
-                    )
-            except IntegrityError:
-                logger.info("Event %s %s already handled.", event.gateway, event.event_id)
-                return False
+        if event.event_id and not _event_record(event, payment):
+            logger.info("Event %s %s already handled.", event.gateway, event.event_id)
+            return False
         if payment is None:
             if event.outcome != Outcome.IGNORED:
                 logger.warning("Event %s names no payment of ours.", event.event_id)

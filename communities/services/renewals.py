@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,20 +58,37 @@ def subscriptions_due_ids(*, now: datetime | None = None) -> list:
 
 def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
     # SKIP LOCKED: a subscription another worker is renewing is its business, not ours.
-    # The member's and the artist's rows are locked too (NO KEY: rows pointing at them may
-    # still be written), so an account deletion or an artist's removal either committed
-    # before this check, and the subscription is not due, or waits until the charge is
-    # settled; one under way makes this run skip it, and the next run sees it done.
-    return (
-        CommunitySubscription.objects.select_for_update(
-            skip_locked=True, no_key=True, of=("self", "user", "community__artist")
-        )
+    subscription = (
+        CommunitySubscription.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
         .select_related("community__artist", "user")
         .filter(STILL_ON_THE_PLATFORM, pk=subscription_id, is_active=True, auto_renew=True)
         .filter(end_date__lte=now + RENEWAL_LEAD)
         .exclude(grace_until__lte=now)
         .first()
     )
+    if subscription is None or not _member_and_artist_held(subscription):
+        return None
+    return subscription
+
+
+def _member_and_artist_held(subscription: CommunitySubscription) -> bool:
+    """Hold the member's and the artist's rows (FOR SHARE) while they are still on the
+    platform, so an account deletion or an artist's removal either committed before this
+    check, and the subscription is not due, or waits until the charge is settled; one
+    under way makes this run skip it (SKIP LOCKED: never waiting, so taken after the
+    subscription without risk of a deadlock), and the next run sees it done.
+
+    Shared, not exclusive: renewals of one artist's members (or of one member's several
+    memberships) run side by side instead of skipping each other, which had one artist's
+    renewals charged one at a time. The ORM cannot lock FOR SHARE, hence the SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM users, artists WHERE users.user_id = %s AND artists.artist_id = %s "
+            "AND users.deleted_at IS NULL AND artists.removed_at IS NULL "
+            "FOR SHARE OF users, artists SKIP LOCKED",
+            [subscription.user_id, subscription.community.artist_id],
+        )
+        return cursor.fetchone() is not None
 
 
 def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
@@ -89,7 +106,7 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     from payments.billing import billing_url
     from payments.gateways import GatewayError
     from payments.models import PaymentStatus
-    from payments.services import payment_charge_saved, payment_renewal_create
+    from payments.services import payment_charge_saved
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -97,36 +114,18 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         if subscription is None:
             return "skipped"
         renewing = tier_downgrade_apply_due(subscription=subscription)
+        if renewing.pk == subscription.pk:
+            if not renewing.auto_renew:
+                # The member had joined the lower tier meanwhile: this one stops renewing.
+                return "skipped"
+            period_end = subscription.end_date
+            outcome = _period_payment_prepare(subscription, now)
+            if outcome is not None:
+                return outcome
     if renewing.pk != subscription.pk:
-        # A scheduled downgrade took effect: the lower tier's membership renews, at its price.
+        # A scheduled downgrade took effect (committed): the lower tier's membership renews,
+        # at its price, in transactions of its own.
         return subscription_renew(subscription_id=renewing.pk, now=now)
-    with transaction.atomic():
-        subscription = _lock_due(subscription_id, now)
-        if subscription is None:
-            return "skipped"
-        if subscription.price == 0:
-            # A free membership renews without any payment.
-            subscription.end_date += SUBSCRIPTION_PERIODS[subscription.billing_interval]
-            subscription.save(update_fields=["end_date"])
-            invalidate_member(subscription)
-            return "free"
-        period_end = subscription.end_date
-        renewal, _ = SubscriptionRenewal.objects.select_related("payment").get_or_create(
-            subscription=subscription, period_end=period_end
-        )
-        payment = renewal.payment
-        if payment is not None and payment.payment_status == PaymentStatus.COMPLETED:
-            return "already_paid"
-        if payment is not None and payment.payment_status == PaymentStatus.REQUIRES_ACTION:
-            return "awaiting_member"
-        if payment is None or payment.payment_status == PaymentStatus.FAILED:
-            if renewal.next_attempt_at and renewal.next_attempt_at > now:
-                return "waiting"
-            renewal.payment = payment_renewal_create(
-                user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
-            )
-            renewal.attempts += 1
-            renewal.save(update_fields=["payment", "attempts"])
     with transaction.atomic():
         subscription = _lock_due(subscription_id, now)
         if subscription is None or subscription.end_date != period_end:
@@ -171,6 +170,58 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         )
         invalidate_member(subscription)
         return "failed"
+
+
+def _period_payment_prepare(subscription: CommunitySubscription, now: datetime) -> str | None:
+    """In the transaction that locked the due subscription: renew a free one, or make sure
+    the period has its pending payment (committed before it is charged, so a retry charges
+    the same payment). An outcome when there is nothing to charge, else None."""
+    from payments.models import PaymentStatus
+    from payments.services import payment_renewal_create
+
+    if subscription.price == 0:
+        # A free membership renews without any payment.
+        subscription.end_date += SUBSCRIPTION_PERIODS[subscription.billing_interval]
+        subscription.save(update_fields=["end_date"])
+        invalidate_member(subscription)
+        return "free"
+    # No get_or_create (and its savepoint): the locked subscription keeps any other run
+    # from writing the period's row meanwhile. Were it ever written all the same, the row
+    # already there wins (ON CONFLICT DO NOTHING) and the charge below reads that one.
+    renewal = (
+        SubscriptionRenewal.objects.select_related("payment")
+        .filter(subscription=subscription, period_end=subscription.end_date)
+        .first()
+    )
+    payment = renewal.payment if renewal else None
+    if payment is not None and payment.payment_status == PaymentStatus.COMPLETED:
+        return "already_paid"
+    if payment is not None and payment.payment_status == PaymentStatus.REQUIRES_ACTION:
+        return "awaiting_member"
+    if payment is not None and payment.payment_status != PaymentStatus.FAILED:
+        return None  # pending: created by a run that did not get to charge it
+    if renewal is not None and renewal.next_attempt_at and renewal.next_attempt_at > now:
+        return "waiting"
+    payment = payment_renewal_create(
+        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+    )
+    if renewal is None:
+        SubscriptionRenewal.objects.bulk_create(
+            [
+                SubscriptionRenewal(
+                    subscription=subscription,
+                    period_end=subscription.end_date,
+                    payment=payment,
+                    attempts=1,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    else:
+        renewal.payment = payment
+        renewal.attempts += 1
+        renewal.save(update_fields=["payment", "attempts"])
+    return None
 
 
 def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:

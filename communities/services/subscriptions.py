@@ -169,7 +169,9 @@ def subscription_paid(*, payment) -> None:
     from communities.services.tiers import tier_change_paid
     from payments.models import PaymentPurpose, PaymentStatus
 
-    if tier_change_paid(payment=payment):
+    # A renewal's payment is never a tier change's: renewals skip that lookup.
+    joined = not SubscriptionRenewal.objects.filter(payment=payment).exists()
+    if joined and tier_change_paid(payment=payment):
         return
     subscription = (
         CommunitySubscription.objects.select_for_update(of=("self",))
@@ -179,7 +181,6 @@ def subscription_paid(*, payment) -> None:
     renewal_payments = SubscriptionRenewal.objects.filter(
         subscription=subscription, payment__isnull=False
     ).values("payment")
-    joined = not SubscriptionRenewal.objects.filter(payment=payment).exists()
     if (
         joined
         and type(payment)
@@ -204,10 +205,10 @@ def subscription_paid(*, payment) -> None:
     subscription.payment = payment
     subscription.grace_until = None
     subscription.save(update_fields=["end_date", "payment", "grace_until"])
-    if subscription.status != SubscriptionStatus.CANCELLED:
+    if subscription.status not in {SubscriptionStatus.CANCELLED, SubscriptionStatus.ACTIVE}:
         # A member who stopped renewing and then paid (a renewal they confirmed late)
-        # keeps "not renewing"; everyone else is active. The payer joins; the renewal
-        # job renews.
+        # keeps "not renewing"; everyone else is active (a renewal usually finds them
+        # so already: no move, no history). The payer joins; the renewal job renews.
         subscription_status_set(
             subscription=subscription,
             new_status=SubscriptionStatus.ACTIVE,

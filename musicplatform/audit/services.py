@@ -1,10 +1,11 @@
 """`status_change()`: the one way a status field moves, recorded in `status_history`."""
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from musicplatform.audit.models import StatusHistory
 
@@ -37,7 +38,7 @@ def status_change[M: models.Model](
     Returns the locked, current instance and whether this call made the change.
     Raises StatusTransitionError when `transitions` does not allow the move.
     """
-    with transaction.atomic():
+    with _own_transaction_unless_in_one():
         locked = type(instance)._default_manager.select_for_update(of=("self",)).get(pk=instance.pk)
         old_status = getattr(locked, field)
         if old_status == new_status:
@@ -56,3 +57,11 @@ def status_change[M: models.Model](
             changed_by_id=by.pk if by is not None else None,
         )
     return locked, True
+
+
+def _own_transaction_unless_in_one() -> AbstractContextManager[object]:
+    """A transaction when the caller has none; inside the caller's, no savepoint: a move
+    is refused before anything is written, so a caller that catches the refusal can go on
+    in its transaction, and the lock is held until the caller's commit anyway. A savepoint
+    here was two round trips on every status move of the renewal and payment paths."""
+    return nullcontext() if connection.in_atomic_block else transaction.atomic()

@@ -422,6 +422,9 @@ FEATURED_PLACEMENT_DAILY_PRICE = env("FEATURED_PLACEMENT_DAILY_PRICE", "2.00")
 # The range of a community's fee, in the currency (communities.services.listing.fee_check).
 COMMUNITY_FEE_MIN = Decimal(env("COMMUNITY_FEE_MIN", "0.50"))
 COMMUNITY_FEE_MAX = Decimal(env("COMMUNITY_FEE_MAX", "1000.00"))
+# The test gateway answers a saved-card charge after this long, as a real one does (~300 ms),
+# so a benchmark of renewals measures the waiting a worker pool must overlap (bench/renewals.py).
+PAYMENTS_TEST_GATEWAY_LATENCY_MS = int(env("PAYMENTS_TEST_GATEWAY_LATENCY_MS", "0") or 0)
 # --- end of payments ---
 
 # --- Ledger and payouts (ledger/, docs/payments.md "Ledger and payouts") ---

@@ -5,8 +5,10 @@ shape) and hands them to the same `payment_event_handle`, so a local purchase ru
 code a real one runs after the gateway.
 """
 
+import time
 import uuid
 
+from django.conf import settings
 from django.urls import reverse
 
 from payments.events import (
@@ -79,6 +81,8 @@ class TestGateway:
         )
 
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
+        if settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS:
+            time.sleep(settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS / 1000)
         last4 = method.method_ref.rsplit("_", 1)[-1]
         card_number = next(card for card in TEST_CARDS if card.endswith(last4))
         if card_number == REQUIRES_ACTION:

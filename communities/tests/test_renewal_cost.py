@@ -1,0 +1,108 @@
+"""What one renewal costs the database, and that it stays once-only when it is cheap and
+when workers overlap a slow gateway (docs/performance.md, "Community renewals")."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from communities.services import renewals
+from communities.tests.conftest import due_subscription, save_card
+from ledger.models import LedgerTransaction
+from musicplatform.audit.models import StatusHistory
+from notifications.models import Notification
+from payments.models import Payment, PaymentStatus
+
+# Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
+# included: two transactions (the period's payment is committed before it is charged),
+# the payment's completion with its history, the membership's new period, the books,
+# and the two notifications (payment received, membership renewed); each transaction
+# holds the member and the artist FOR SHARE (one statement). Was 57.
+RENEWAL_QUERIES = 35
+# A second run finds the subscription no longer due: one locking read in a transaction.
+REPEATED_RENEWAL_QUERIES = 3
+
+
+@pytest.mark.django_db
+def test_one_renewal_costs_a_fixed_number_of_queries_and_a_second_run_charges_nothing():
+    subscription = due_subscription()
+    save_card(subscription.user)
+
+    with CaptureQueriesContext(connection) as first:
+        assert renewals.subscription_renew(subscription_id=subscription.pk) == "renewed"
+    with CaptureQueriesContext(connection) as second:
+        assert renewals.subscription_renew(subscription_id=subscription.pk) == "skipped"
+
+    assert len(first) <= RENEWAL_QUERIES, "\n".join(q["sql"][:120] for q in first)
+    assert len(second) <= REPEATED_RENEWAL_QUERIES
+    payment = Payment.objects.get(subscription=subscription)
+    assert payment.payment_status == PaymentStatus.COMPLETED
+    assert payment.payment_method  # how it was paid, written with the status
+    assert LedgerTransaction.objects.filter(payment=payment, kind="payment").count() == 1
+    assert LedgerTransaction.objects.filter(payment=payment, kind="fee").count() == 1
+    assert StatusHistory.objects.filter(entity_id=payment.pk, new_status="completed").count() == 1
+    assert (
+        Notification.objects.filter(user=subscription.user, title__contains="renewed").count() == 1
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_overlapping_a_slow_gateway_charge_each_period_once(settings):
+    # The test gateway answers like a real one: the charge holds the subscription's lock
+    # for that long, and the other workers must skip it, not charge it again.
+    settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS = 200
+    subscription = due_subscription()
+    save_card(subscription.user)
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(renewals.subscription_renew(subscription_id=subscription.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert time.perf_counter() - started >= 0.2  # the gateway did wait
+    assert outcomes.count("renewed") == 1
+    assert set(outcomes) <= {"renewed", "skipped", "already_paid"}
+    payments = Payment.objects.filter(subscription=subscription)
+    assert [p.payment_status for p in payments] == [PaymentStatus.COMPLETED]
+    assert LedgerTransaction.objects.filter(payment__in=payments, kind="payment").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_of_one_artist_renew_side_by_side_not_one_at_a_time(settings, community):
+    # A popular artist's members all renew on the same day: a pool of workers charges
+    # them together; none is skipped because another member's charge holds the artist.
+    settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS = 300
+    subscriptions = [due_subscription(community=community) for _ in range(3)]
+    for subscription in subscriptions:
+        save_card(subscription.user)
+    barrier = threading.Barrier(len(subscriptions))
+    outcomes = {}
+
+    def worker(subscription):
+        try:
+            barrier.wait()
+            outcomes[subscription.pk] = renewals.subscription_renew(subscription_id=subscription.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in subscriptions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert list(outcomes.values()) == ["renewed"] * len(subscriptions)
+    assert Payment.objects.filter(payment_status=PaymentStatus.COMPLETED).count() == 3
