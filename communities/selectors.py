@@ -323,6 +323,17 @@ def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumP
     return latest[::-1]
 
 
+def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
+    """What a list of chat messages shows that changes (a shared `{% fragment %}`): which
+    messages (hiding one takes it out), a forum message's edits, each author's name (a
+    deleted author becomes "former member"). The same for every viewer: one read from
+    Redis for the whole list instead of rendering each message."""
+    return tuple(
+        (message.pk, getattr(message, "updated_at", None), message.user.display_name)
+        for message in messages
+    )
+
+
 def pinned_chat_messages(*, forum: Forum) -> list[ForumPost]:
     return list(
         ForumPost.objects.filter(forum=forum, is_pinned=True, hidden_at__isnull=True)
@@ -793,6 +804,25 @@ class TopicList:
     topics: list[ForumPost]
     next_cursor: Cursor | None
     first_page: bool
+
+    @property
+    def vary(self) -> tuple:
+        """What the rows show that changes (a shared fragment in forum.html): each topic
+        (`updated_at` moves with an edit, a pin, a lock, an answer), its author's name, its
+        counts, and the viewer's vote and unread replies."""
+        return tuple(
+            (
+                topic.pk,
+                topic.updated_at,
+                topic.user.display_name,
+                topic.reply_count,
+                topic.vote_count,
+                getattr(topic, "voted", False),
+                getattr(topic, "unread_count", 0),
+                topic.unread_cursor,
+            )
+            for topic in [*self.pinned, *self.topics]
+        )
 
 
 def topic_list(
