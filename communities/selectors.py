@@ -89,6 +89,21 @@ class CommunityInfo:
     def artist_user_id(self) -> UUID | None:
         return self.community.artist.user_id
 
+    @property
+    def vary(self) -> tuple:
+        """What the community's page shows of it that changes (shared fragments in
+        detail.html): the community and its artist (`updated_at` moves with every edit and
+        verification), its member count, its forums and its upcoming events."""
+        community = self.community
+        return (
+            community.pk,
+            community.updated_at,
+            community.artist.updated_at,
+            self.member_count,
+            tuple((forum.pk, forum.updated_at) for forum in self.forums),
+            tuple((event.pk, event.updated_at) for event in self.upcoming_events),
+        )
+
 
 def community_info_key(community_id) -> str:
     return f"communities:info:v2:{community_id}"

@@ -3,6 +3,7 @@ viewer's rendering serves the next, and still every viewer sees at once what cha
 them (a hidden message, a renamed author, a vote) and their own vote and unread replies."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from communities.models import (
     LiveEventStatus,
     LiveEventType,
 )
+from communities.selectors import community_info_key
 from communities.tests.factories import (
     CommunitySubscriptionFactory,
     ForumFactory,
@@ -134,3 +136,26 @@ def test_unread_replies_are_each_viewers_own_on_a_topic_list_another_rendered(
 
     assert "1 new reply" in browser(member).get(url).text
     assert "new repl" not in browser(reader).get(url).text
+
+
+def test_a_new_forum_and_event_show_at_once_on_a_community_page_already_rendered(community, member):
+    viewer = browser(member)
+    assert "Listening party" not in viewer.get(community.get_absolute_url()).text
+
+    forum = ForumFactory(community=community, name="Listening party")
+    LiveEventFactory(community=community, title="Album premiere")
+    cache.delete(community_info_key(community.pk))  # as the services creating them do, on commit
+    page = viewer.get(community.get_absolute_url()).text
+
+    assert f'href="/communities/{community.pk}/forums/{forum.pk}/">Listening party</a>' in page
+    assert "Album premiere" in page
+
+
+def test_only_members_get_links_on_a_community_page_a_member_rendered_first(
+    community, member, outsider
+):
+    forum = ForumFactory(community=community, name="Listening party")
+    forum_link = f'href="/communities/{community.pk}/forums/{forum.pk}/"'
+
+    assert forum_link in browser(member).get(community.get_absolute_url()).text
+    assert forum_link not in browser(outsider).get(community.get_absolute_url()).text
