@@ -9,11 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    DateTimeField,
     DecimalField,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -22,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,7 +43,6 @@ from communities.models import (
     ForumPost,
     ForumPostReaction,
     ForumPostVote,
-    ForumTopicRead,
     ForumType,
     LiveEvent,
     LiveEventMessage,
@@ -85,6 +88,21 @@ class CommunityInfo:
     @property
     def artist_user_id(self) -> UUID | None:
         return self.community.artist.user_id
+
+    @property
+    def vary(self) -> tuple:
+        """What the community's page shows of it that changes (shared fragments in
+        detail.html): the community and its artist (`updated_at` moves with every edit and
+        verification), its member count, its forums and its upcoming events."""
+        community = self.community
+        return (
+            community.pk,
+            community.updated_at,
+            community.artist.updated_at,
+            self.member_count,
+            tuple((forum.pk, forum.updated_at) for forum in self.forums),
+            tuple((event.pk, event.updated_at) for event in self.upcoming_events),
+        )
 
 
 def community_info_key(community_id) -> str:
@@ -321,6 +339,17 @@ def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumP
         return list(posts.filter(created_at__gt=after).order_by("created_at", "pk")[:CHAT_WINDOW])
     latest = list(posts.order_by("-created_at", "-pk")[:CHAT_WINDOW])
     return latest[::-1]
+
+
+def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
+    """What a list of chat messages shows that changes (a shared `{% fragment %}`): which
+    messages (hiding one takes it out), a forum message's edits, each author's name (a
+    deleted author becomes "former member"). The same for every viewer: one read from
+    Redis for the whole list instead of rendering each message."""
+    return tuple(
+        (message.pk, getattr(message, "updated_at", None), message.user.display_name)
+        for message in messages
+    )
 
 
 def pinned_chat_messages(*, forum: Forum) -> list[ForumPost]:
@@ -752,36 +781,54 @@ def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")[:1]), 0)
 
 
+# A topic list's counts, as SQL correlated with the listed topic ("forum_posts"): the same
+# subqueries built with the ORM cost more CPU to build and compile on every request than
+# the database takes to run them (docs/performance.md, "Community pages"). Hidden posts
+# (moderation) are left out of the list and its counts alike.
+_REPLIES = (
+    "FROM forum_posts reply WHERE reply.topic_id = forum_posts.forum_post_id"
+    " AND reply.hidden_at IS NULL"
+)
+REPLY_COUNT_SQL = f"SELECT COUNT(*) {_REPLIES}"
+VOTE_COUNT_SQL = (
+    "SELECT COUNT(*) FROM forum_post_votes vote WHERE vote.post_id = forum_posts.forum_post_id"
+)
+VOTED_SQL = (
+    "EXISTS (SELECT 1 FROM forum_post_votes vote"
+    " WHERE vote.post_id = forum_posts.forum_post_id AND vote.user_id = %s)"
+)
+LAST_READ_AT_SQL = (
+    "SELECT read.last_read_at FROM forum_topic_reads read"
+    " WHERE read.topic_id = forum_posts.forum_post_id AND read.user_id = %s"
+)
+# The replies of others that came after the viewer last read the topic (all of them when
+# the viewer never opened it); the viewer's own replies are never news to them.
+UNREAD_COUNT_SQL = (
+    f"SELECT COUNT(*) {_REPLIES} AND reply.user_id <> %s"
+    f" AND reply.created_at > COALESCE(({LAST_READ_AT_SQL}), '-infinity')"
+)
+
+
+def _correlated(sql: str, params: tuple, output_field) -> RawSQL:
+    return RawSQL(sql, params, output_field=output_field)  # noqa: S611 - constant SQL, values are parameters
+
+
 def _topics(*, forum: Forum, user) -> QuerySet[ForumPost]:
     """A forum's topics with their reply and vote counts, and the viewer's unread replies."""
-    # Hidden posts (moderation) are left out of the list and its counts alike.
-    replies = ForumPost.objects.filter(topic=OuterRef("pk"), hidden_at__isnull=True)
     topics = (
         ForumPost.objects.filter(forum=forum, topic__isnull=True, hidden_at__isnull=True)
         .select_related("user")
         .annotate(
-            reply_count=_count_of(replies),
-            vote_count=_count_of(ForumPostVote.objects.filter(post=OuterRef("pk"))),
+            reply_count=_correlated(REPLY_COUNT_SQL, (), IntegerField()),
+            vote_count=_correlated(VOTE_COUNT_SQL, (), IntegerField()),
         )
     )
     if not user.is_authenticated:
         return topics
-    read_at = ForumTopicRead.objects.filter(topic=OuterRef("topic"), user=user).values(
-        "last_read_at"
-    )
-    # The replies of others that came after the viewer last read the topic (all of them
-    # when the viewer never opened it); the viewer's own replies are never news to them.
-    unread = replies.exclude(user=user).filter(
-        Q(created_at__gt=Subquery(read_at[:1])) | ~Exists(read_at)
-    )
     return topics.annotate(
-        voted=Exists(ForumPostVote.objects.filter(post=OuterRef("pk"), user=user)),
-        last_read_at=Subquery(
-            ForumTopicRead.objects.filter(topic=OuterRef("pk"), user=user).values("last_read_at")[
-                :1
-            ]
-        ),
-        unread_count=_count_of(unread),
+        voted=_correlated(VOTED_SQL, (user.pk,), BooleanField()),
+        last_read_at=_correlated(LAST_READ_AT_SQL, (user.pk,), DateTimeField()),
+        unread_count=_correlated(UNREAD_COUNT_SQL, (user.pk, user.pk), IntegerField()),
     )
 
 
@@ -793,6 +840,25 @@ class TopicList:
     topics: list[ForumPost]
     next_cursor: Cursor | None
     first_page: bool
+
+    @property
+    def vary(self) -> tuple:
+        """What the rows show that changes (a shared fragment in forum.html): each topic
+        (`updated_at` moves with an edit, a pin, a lock, an answer), its author's name, its
+        counts, and the viewer's vote and unread replies."""
+        return tuple(
+            (
+                topic.pk,
+                topic.updated_at,
+                topic.user.display_name,
+                topic.reply_count,
+                topic.vote_count,
+                getattr(topic, "voted", False),
+                getattr(topic, "unread_count", 0),
+                topic.unread_cursor,
+            )
+            for topic in [*self.pinned, *self.topics]
+        )
 
 
 def topic_list(

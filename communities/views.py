@@ -508,6 +508,7 @@ def forum_detail(request, community_id, forum_id):
     }
     if chat:
         context["chat_messages"] = selectors.chat_messages(forum=forum)
+        context["chat_vary"] = selectors.chat_vary(context["chat_messages"])
         context["pinned"] = selectors.pinned_chat_messages(forum=forum)
     else:
         filter_form = forms.SuggestionFilterForm(request.GET)
@@ -713,6 +714,7 @@ def forum_chat_poll(request, community_id, forum_id):
         "communities/_chat_poll.html",
         {
             "chat_messages": chat_messages,
+            "chat_vary": selectors.chat_vary(chat_messages),
             "forum": forum,
             "community": info.community,
             "cursor": chat_messages[-1].created_at if chat_messages else after,
@@ -865,6 +867,7 @@ def _live_context(request, info, event) -> dict:
         context["questions"] = selectors.live_questions(event=event, user=user)
     else:
         context["chat_messages"] = selectors.live_chat_messages(event=event)
+        context["chat_vary"] = selectors.chat_vary(context["chat_messages"])
         context["cursor"] = context["chat_messages"][-1].seq if context["chat_messages"] else 0
     return context
 
@@ -994,6 +997,7 @@ def event_messages(request, community_id, event_id):
             "communities/_live_poll.html",
             {
                 "chat_messages": chat_messages,
+                "chat_vary": selectors.chat_vary(chat_messages),
                 "event": event,
                 "community": info.community,
                 "cursor": chat_messages[-1].seq if chat_messages else after,

@@ -1,0 +1,161 @@
+"""The chat logs and topic lists are shared fragments (musicplatform/fragments.py): one
+viewer's rendering serves the next, and still every viewer sees at once what changed in
+them (a hidden message, a renamed author, a vote) and their own vote and unread replies."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from communities.models import (
+    ForumPost,
+    ForumType,
+    LiveEventMessage,
+    LiveEventStatus,
+    LiveEventType,
+)
+from communities.selectors import community_info_key
+from communities.tests.factories import (
+    CommunitySubscriptionFactory,
+    ForumFactory,
+    ForumPostFactory,
+    ForumPostVoteFactory,
+    ForumTopicReadFactory,
+    LiveEventFactory,
+    LiveEventMessageFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def live_poll(community):
+    event = LiveEventFactory(
+        community=community, event_type=LiveEventType.CHAT, status=LiveEventStatus.LIVE
+    )
+    return event, reverse("communities:event_messages", args=[community.pk, event.pk])
+
+
+def test_a_hidden_live_message_leaves_the_chat_of_viewers_who_already_saw_it(
+    community, member, live_poll
+):
+    event, poll_url = live_poll
+    LiveEventMessageFactory(event=event, seq=1, content="Opening song!")
+    spam = LiveEventMessageFactory(event=event, seq=2, content="Buy cheap followers")
+    viewer = browser(member)
+    assert "Buy cheap followers" in viewer.get(poll_url, {"after": 0}).text
+
+    LiveEventMessage.objects.filter(pk=spam.pk).update(hidden_at=timezone.now())
+    poll = viewer.get(poll_url, {"after": 0}).text
+
+    assert "Opening song!" in poll
+    assert "Buy cheap followers" not in poll
+
+
+def test_a_renamed_author_shows_under_the_new_name_in_a_chat_already_rendered(
+    community, member, live_poll
+):
+    event, poll_url = live_poll
+    message = LiveEventMessageFactory(event=event, seq=1)
+    viewer = browser(member)
+    viewer.get(poll_url, {"after": 0})
+
+    message.user.username = "renamed_fan"
+    message.user.save()
+
+    assert "<strong>renamed_fan</strong>" in viewer.get(poll_url, {"after": 0}).text
+
+
+# Committed, so that the edit's `updated_at` (a trigger's CURRENT_TIMESTAMP: the time its
+# transaction started) is later than the message's, as between two requests.
+@pytest.mark.django_db(transaction=True)
+def test_an_edited_forum_chat_message_shows_its_new_text_to_viewers_who_saw_it(community, member):
+    forum = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
+    message = ForumPostFactory(forum=forum, title=None, content="See you at 8")
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    viewer = browser(member)
+    assert "See you at 8" in viewer.get(url).text
+
+    ForumPost.objects.filter(pk=message.pk).update(content="See you at 9")
+    page = viewer.get(url).text
+
+    assert "See you at 9" in page and "See you at 8" not in page
+
+
+@pytest.fixture
+def suggestion(community):
+    forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
+    topic = ForumPostFactory(forum=forum, title="Play the B-sides")
+    return topic, reverse("communities:forum", args=[community.pk, forum.pk])
+
+
+def test_each_viewer_sees_their_own_vote_on_a_topic_list_another_rendered(
+    community, member, suggestion
+):
+    topic, url = suggestion
+    voter = CommunitySubscriptionFactory(community=community).user
+    ForumPostVoteFactory(post=topic, user=voter)
+
+    voter_page = browser(voter).get(url).text
+    member_page = browser(member).get(url).text
+
+    assert "Take back my vote" in voter_page and "1 vote\n" in voter_page
+    assert "Take back my vote" not in member_page and "1 vote\n" in member_page
+
+
+def test_votes_and_replies_of_others_show_at_once_on_a_topic_list_already_rendered(
+    community, member, suggestion
+):
+    topic, url = suggestion
+    viewer = browser(member)
+    first = viewer.get(url).text
+    assert "0 votes\n" in first and "0 replies" in first
+
+    ForumPostVoteFactory(post=topic)
+    ForumPostFactory(forum=topic.forum, topic=topic, title=None)
+    page = viewer.get(url).text
+
+    assert "1 vote\n" in page and "1 reply" in page
+    assert "1 new reply" in page
+
+
+def test_unread_replies_are_each_viewers_own_on_a_topic_list_another_rendered(
+    community, member, suggestion
+):
+    topic, url = suggestion
+    reply = ForumPostFactory(forum=topic.forum, topic=topic, title=None)
+    reader = CommunitySubscriptionFactory(community=community).user
+    ForumTopicReadFactory(topic=topic, user=reader, last_read_at=reply.created_at)
+
+    assert "1 new reply" in browser(member).get(url).text
+    assert "new repl" not in browser(reader).get(url).text
+
+
+def test_a_new_forum_and_event_show_at_once_on_a_community_page_already_rendered(community, member):
+    viewer = browser(member)
+    assert "Listening party" not in viewer.get(community.get_absolute_url()).text
+
+    forum = ForumFactory(community=community, name="Listening party")
+    LiveEventFactory(community=community, title="Album premiere")
+    cache.delete(community_info_key(community.pk))  # as the services creating them do, on commit
+    page = viewer.get(community.get_absolute_url()).text
+
+    assert f'href="/communities/{community.pk}/forums/{forum.pk}/">Listening party</a>' in page
+    assert "Album premiere" in page
+
+
+def test_only_members_get_links_on_a_community_page_a_member_rendered_first(
+    community, member, outsider
+):
+    forum = ForumFactory(community=community, name="Listening party")
+    forum_link = f'href="/communities/{community.pk}/forums/{forum.pk}/"'
+
+    assert forum_link in browser(member).get(community.get_absolute_url()).text
+    assert forum_link not in browser(outsider).get(community.get_absolute_url()).text
