@@ -2,8 +2,8 @@
 
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import ROUND_DOWN, Decimal
+from functools import cached_property
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -76,7 +76,7 @@ class ProductPage:
 
     @cached_property
     def vary(self) -> tuple:
-        """Everything the cards' shared fragment depends on: a product or its artist
+        """What the list's shared fragment depends on besides the address: a product or its artist
         edited (either's `updated_at`, kept by a trigger) renders the cards afresh."""
         return tuple(
             (product.pk, product.updated_at, product.artist_id, product.artist.updated_at)

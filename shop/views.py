@@ -56,6 +56,7 @@ from shop.services.products import product_create, product_update
 from shop.services.refunds import order_refund_undelivered
 from shop.services.shipping import shipping_rate_delete, shipping_rate_set
 
+
 def _own_artists(user):
     return Artist.objects.filter(user_id=user.pk).order_by("artist_name", "pk")
 

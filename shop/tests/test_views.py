@@ -51,6 +51,19 @@ def test_bad_filters_get_a_message_not_a_500(client):
     assert "Enter a number" in response.text
 
 
+def test_each_address_of_the_shared_list_shows_its_own_filters_and_errors(client):
+    ProductFactory(name="Tour tee")
+    client.get(reverse("shop:list"))
+
+    sorted_by_price = client.get(reverse("shop:list"), {"sort": "price"}).text
+    refused = client.get(reverse("shop:list"), {"min_price": "lots"})
+    plain = client.get(reverse("shop:list")).text
+
+    assert '<option value="price" selected>' in sorted_by_price
+    assert refused.status_code == 400 and "Min price: Enter a number." in refused.text
+    assert "Enter a number" not in plain and '<option value="price" selected>' not in plain
+
+
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_shop_list_runs_a_constant_number_of_queries(client, django_assert_num_queries, count):
     ProductFactory.create_batch(count)
