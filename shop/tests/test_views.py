@@ -1,5 +1,6 @@
 """The shop's pages, end to end through the test gateway, with their query counts."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -485,3 +486,18 @@ def test_the_product_form_adds_to_the_cart_without_javascript_too(client):
     response = client.post(reverse("shop:cart_add", args=[product.pk]), {"quantity": 1})
     assert response.status_code == 302
     assert response.url == reverse("shop:cart")
+
+
+def test_the_add_to_cart_form_of_a_shared_product_page_carries_each_viewers_own_token():
+    product = ProductFactory(stock_quantity=5)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.get(product.get_absolute_url())
+
+    page = second.get(product.get_absolute_url())
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = second.post(
+        reverse("shop:cart_add", args=[product.pk]), {"quantity": 1, "csrfmiddlewaretoken": token}
+    )
+
+    assert response.status_code == 302
+    assert "You have 1 in" in second.get(product.get_absolute_url()).text
