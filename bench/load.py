@@ -153,6 +153,8 @@ def clients(count: int) -> list[Client]:
             "live event poll": f"{base}events/{event}/messages/?after=0",
             "artist page": community.artist.get_absolute_url(),
             "search": f"/artists/?q={SEARCHES[i % len(SEARCHES)]}",
+            # /search/: every kind at once, forum topics of the fan's communities included.
+            "site search": f"/search/?q={SEARCHES[i % len(SEARCHES)]}",
             "product list": "/shop/",
             "product page": f"/shop/products/{products[i % len(products)]}/",
             "notifications": "/notifications/",

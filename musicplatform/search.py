@@ -109,6 +109,23 @@ class Result:
     # A picture shown beside the result (a release's cover).
     image_url: str = ""
 
+    @property
+    def vary(self) -> tuple:
+        """What the result shows, its artist's name and badge included."""
+        artist = self.artist
+        shown_artist = (
+            (artist.pk, artist.artist_name, artist.verification_status) if artist else None
+        )
+        return (
+            self.title,
+            self.url,
+            str(self.snippet),
+            self.detail,
+            self.image_url,
+            self.is_artist,
+            shown_artist,
+        )
+
 
 def highlighted(snippet: str | None) -> SafeString:
     """ts_headline's snippet as HTML: the text escaped first, then the markers made <mark>."""
@@ -390,6 +407,18 @@ class _Results:
 
     def __getitem__(self, key: slice) -> list[Result]:
         return [self.kind.result(row) for row in self.queryset[key]]
+
+
+def results_vary(*, page: Page | None, groups: list[Group] | None) -> tuple:
+    """Everything the results show but the Follow buttons' states: the key of the shared
+    fragment holding them (templates/search/_results.html), so that the HTML of a search
+    many viewers make is rendered once, not per request."""
+    if page is not None:
+        return (page.number, page.paginator.num_pages, *(result.vary for result in page))
+    return tuple(
+        (group.kind.slug, group.more, *(result.vary for result in group.results))
+        for group in groups or ()
+    )
 
 
 def search_kind(*, viewer, query: str, kind: Kind, page_number) -> Page:

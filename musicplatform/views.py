@@ -52,6 +52,9 @@ def search(request, default_kind=""):
     shown = context["page"].object_list if context["page"] else []
     for group in context["groups"] or []:
         shown = [*shown, *group.results]
+    context["results_vary"] = site_search.results_vary(
+        page=context["page"], groups=context["groups"]
+    )
     context["follows"] = follow_states(
         viewer=request.user, artist_ids=[result.artist.pk for result in shown if result.is_artist]
     )

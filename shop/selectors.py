@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from functools import cached_property
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -32,6 +33,67 @@ SORTS = {
 }
 
 
+PRODUCT_PAGE_SIZE = 24
+# What a product card shows (shop/_product_card.html), and what its fragment varies on.
+CARD_FIELDS = (
+    "name",
+    "product_type",
+    "price",
+    "stock_quantity",
+    "image_urls",
+    "updated_at",
+    "artist__artist_name",
+    "artist__verification_status",
+    "artist__updated_at",
+)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """A page of the product list, found without counting the products: one row more than
+    the page shows says whether a next page exists. Counting every active product on
+    each visit was a full scan of the table (docs/performance.md)."""
+
+    object_list: list[Product]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @cached_property
+    def vary(self) -> tuple:
+        """What the list's shared fragment depends on besides the address: a product or its artist
+        edited (either's `updated_at`, kept by a trigger) renders the cards afresh."""
+        return tuple(
+            (product.pk, product.updated_at, product.artist_id, product.artist.updated_at)
+            for product in self.object_list
+        )
+
+
+def page_number_of(value) -> int:
+    """`?page=`: a page from 1 on; anything else is the first page, as Paginator.get_page
+    does."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return max(number, 1)
+
+
 def product_list(
     *,
     product_type: str | None = None,
@@ -39,8 +101,9 @@ def product_list(
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
     sort: str = "newest",
-) -> QuerySet[Product]:
-    products = Product.objects.filter(is_active=True).select_related("artist")
+    page_number=None,
+) -> ProductPage:
+    products = Product.objects.filter(is_active=True).select_related("artist").only(*CARD_FIELDS)
     if product_type:
         products = products.filter(product_type=product_type)
     if artist_id:
@@ -49,7 +112,16 @@ def product_list(
         products = products.filter(price__gte=min_price)
     if max_price is not None:
         products = products.filter(price__lte=max_price)
-    return products.order_by(*SORTS.get(sort, SORTS["newest"]))
+    number = page_number_of(page_number)
+    start = (number - 1) * PRODUCT_PAGE_SIZE
+    rows = list(
+        products.order_by(*SORTS.get(sort, SORTS["newest"]))[start : start + PRODUCT_PAGE_SIZE + 1]
+    )
+    return ProductPage(
+        object_list=rows[:PRODUCT_PAGE_SIZE],
+        number=number,
+        has_next=len(rows) > PRODUCT_PAGE_SIZE,
+    )
 
 
 def product_detail(*, product_id) -> Product | None:

@@ -56,8 +56,6 @@ from shop.services.products import product_create, product_update
 from shop.services.refunds import order_refund_undelivered
 from shop.services.shipping import shipping_rate_delete, shipping_rate_set
 
-PAGE_SIZE = 24
-
 
 def _own_artists(user):
     return Artist.objects.filter(user_id=user.pk).order_by("artist_name", "pk")
@@ -76,14 +74,14 @@ def _chosen_artist(request, artists):
 def product_list(request):
     form = ProductFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    products = selectors.product_list(
+    page = selectors.product_list(
         product_type=filters.get("product_type") or None,
         artist_id=filters.get("artist"),
         min_price=filters.get("min_price"),
         max_price=filters.get("max_price"),
         sort=filters.get("sort") or "newest",
+        page_number=request.GET.get("page"),
     )
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     status = 400 if form.is_bound and form.errors else 200

@@ -41,7 +41,7 @@ BUDGETS = {
     # The search settings, then one query per kind of result (seven: releases and tracks
     # are the seventh, catalogue), then the Follow buttons of the artists found.
     "site search": 12,
-    "product list": 5,
+    "product list": 4,
     "product page": 4,
     "notifications": 4,
 }

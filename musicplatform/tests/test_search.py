@@ -15,6 +15,7 @@ from communities.tests.factories import (
     ForumFactory,
     ForumPostFactory,
 )
+from content.services import artist_follow
 from content.tests.factories import PostFactory, ReviewFactory
 from musicplatform.search import GROUP_SIZE
 from shop.tests.factories import ProductFactory
@@ -389,3 +390,34 @@ def test_exclusions_alone_find_no_words(client):
         assert response.status_code == 200
         assert titles(response, "posts") == []
         assert "Nothing matches" in response.text
+
+
+# Shared results (musicplatform/fragments.py): one viewer's rendering serves the next
+
+
+def test_a_fan_is_never_served_the_results_a_member_was_shown(client):
+    community = CommunityFactory()
+    _forum_topic(community, "Setlist secrets")
+    member, fan = UserFactory(), UserFactory()
+    CommunitySubscriptionFactory(user=member, community=community)
+    client.force_login(member)
+    assert "Setlist secrets" in search(client, "setlist").text
+    assert "Setlist secrets" in search(client, "setlist", kind="topics").text
+
+    client.force_login(fan)
+
+    assert "Setlist secrets" not in search(client, "setlist").text
+    assert "Setlist secrets" not in search(client, "setlist", kind="topics").text
+
+
+def test_each_viewer_sees_their_own_follow_button_on_results_another_rendered(client):
+    artist = ArtistFactory(artist_name="Velvet Echo")
+    follower, other = UserFactory(), UserFactory()
+    artist_follow(user=follower, artist=artist)
+    client.force_login(follower)
+    assert ">Unfollow<" in search(client, "velvet", kind="artists").text
+
+    client.force_login(other)
+    page = search(client, "velvet", kind="artists").text
+
+    assert ">Follow<" in page and ">Unfollow<" not in page

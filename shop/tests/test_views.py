@@ -1,11 +1,14 @@
 """The shop's pages, end to end through the test gateway, with their query counts."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import FACTORY_PASSWORD, UserFactory, verified_user
+from artists.models import VerificationStatus
 from artists.tests.factories import ArtistFactory
 from payments.models import Payment
 from shop.models import Order, OrderStatus, Product, ProductType
@@ -49,12 +52,80 @@ def test_bad_filters_get_a_message_not_a_500(client):
     assert "Enter a number" in response.text
 
 
+def test_each_address_of_the_shared_list_shows_its_own_filters_and_errors(client):
+    ProductFactory(name="Tour tee")
+    client.get(reverse("shop:list"))
+
+    sorted_by_price = client.get(reverse("shop:list"), {"sort": "price"}).text
+    refused = client.get(reverse("shop:list"), {"min_price": "lots"})
+    plain = client.get(reverse("shop:list")).text
+
+    assert '<option value="price" selected>' in sorted_by_price
+    assert refused.status_code == 400 and "Min price: Enter a number." in refused.text
+    assert "Enter a number" not in plain and '<option value="price" selected>' not in plain
+
+
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_shop_list_runs_a_constant_number_of_queries(client, django_assert_num_queries, count):
     ProductFactory.create_batch(count)
-    # Session-less visitor: count and page.
-    with django_assert_num_queries(2):
+    # Session-less visitor: the page and one product more, no count of the products.
+    with django_assert_num_queries(1):
         assert client.get(reverse("shop:list")).status_code == 200
+
+
+def test_the_shop_pages_on_without_counting_the_products(client):
+    ProductFactory.create_batch(25)
+
+    first = client.get(reverse("shop:list"))
+    second = client.get(reverse("shop:list"), {"page": "2", "sort": "name"})
+    past_the_end = client.get(reverse("shop:list"), {"page": "3", "sort": "name"})
+    nonsense = client.get(reverse("shop:list"), {"page": "many"})
+
+    assert len(first.context["page"].object_list) == 24
+    assert "Page 1<" in first.text and 'href="?page=2" rel="next"' in first.text
+    assert 'rel="prev"' not in first.text
+    assert len(second.context["page"].object_list) == 1
+    assert "Page 2<" in second.text and 'href="?sort=name&amp;page=1" rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
+    assert past_the_end.status_code == 200
+    assert "No products on page 3." in past_the_end.text
+    assert 'href="?sort=name&amp;page=1">Back to the first page' in past_the_end.text
+    assert nonsense.context["page"].number == 1
+
+
+# Each statement its own transaction, as edits are: updated_at is the transaction's time.
+@pytest.mark.django_db(transaction=True)
+def test_shared_product_cards_show_an_edit_of_the_product_or_its_artist_at_once(client):
+    product = ProductFactory(name="Tour tee", price=Decimal("20.00"))
+    assert "Tour tee" in client.get(reverse("shop:list")).text
+
+    Product.objects.filter(pk=product.pk).update(name="Farewell tee", price=Decimal("25.00"))
+    product.artist.verification_status = VerificationStatus.VERIFIED
+    product.artist.save(update_fields=["verification_status"])
+    page = client.get(reverse("shop:list")).text
+
+    assert "Farewell tee" in page and "Tour tee" not in page
+    assert "$25.00" in page
+    assert "✓ Verified" in page
+
+
+# Each statement its own transaction, as edits are: updated_at is the transaction's time.
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_product_page_shows_an_edit_at_once_and_each_viewer_their_own_cart(client):
+    product = ProductFactory(description="Printed on *organic* cotton", stock_quantity=3)
+    buyer = UserFactory()
+    client.force_login(buyer)
+    add_to_cart(client, product, 2)
+    other = Client()
+    other.force_login(UserFactory())
+
+    assert "You have 2 in" in client.get(product.get_absolute_url()).text
+    first = other.get(product.get_absolute_url()).text
+    Product.objects.filter(pk=product.pk).update(description="Printed on *recycled* cotton")
+    edited = other.get(product.get_absolute_url()).text
+
+    assert "<em>organic</em>" in first and "You have" not in first
+    assert "<em>recycled</em>" in edited and "organic" not in edited
 
 
 def test_a_product_page_and_inactive_or_unknown_products(client, django_assert_num_queries):
@@ -415,3 +486,18 @@ def test_the_product_form_adds_to_the_cart_without_javascript_too(client):
     response = client.post(reverse("shop:cart_add", args=[product.pk]), {"quantity": 1})
     assert response.status_code == 302
     assert response.url == reverse("shop:cart")
+
+
+def test_the_add_to_cart_form_of_a_shared_product_page_carries_each_viewers_own_token():
+    product = ProductFactory(stock_quantity=5)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.get(product.get_absolute_url())
+
+    page = second.get(product.get_absolute_url())
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = second.post(
+        reverse("shop:cart_add", args=[product.pk]), {"quantity": 1, "csrfmiddlewaretoken": token}
+    )
+
+    assert response.status_code == 302
+    assert "You have 1 in" in second.get(product.get_absolute_url()).text
