@@ -84,7 +84,7 @@ def updated_at_trigger(table: str):
 # checked by a test): the snowball stemmers, and `simple`, which lowercases and keeps every
 # word whole, for text in a language without a stemmer or of no known language.
 SEARCH_CONFIGS = (
-    "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish",
+    "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "estonian", "finnish",
     "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian",
     "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian", "serbian",
     "simple", "spanish", "swedish", "tamil", "turkish", "yiddish",

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from communities.tests.factories import (
 from content.models import ReviewedContentType
 from content.services import post_create, post_update, review_create
 from content.tests.factories import PostFactory, ReviewFactory
+from musicplatform.db import SEARCH_CONFIGS
 from musicplatform.search import GROUP_SIZE
 from shop.tests.factories import ProductFactory
 
@@ -466,3 +468,13 @@ def test_exclusions_alone_find_no_words(client):
         assert response.status_code == 200
         assert titles(response, "posts") == []
         assert "Nothing matches" in response.text
+
+
+def test_every_configuration_a_language_may_map_to_is_one_postgresql_has():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = 'pg_catalog'::regnamespace"
+        )
+        built_in = {name for (name,) in cursor.fetchall()}
+
+    assert set(SEARCH_CONFIGS) == built_in
