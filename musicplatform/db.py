@@ -117,6 +117,15 @@ class RegConfigField(models.CharField):
         return "regconfig"
 
 
+@RegConfigField.register_lookup
+class RegConfigExact(models.lookups.Exact):
+    """`search_config = 'english'::regconfig`: without the cast PostgreSQL compares with
+    oid's operator and reads 'english' as a number, which fails."""
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s::regconfig", [value]
+
+
 def searchable_text(
     *, titles: tuple[str, ...] = (), body: str, config: str | None = None
 ) -> models.GeneratedField:
