@@ -2,12 +2,25 @@ from datetime import timedelta
 
 from django import forms
 
+from accounts.models import Language
 from artists.models import Artist
 from catalogue.selectors import CatalogueItem, catalogue_item_by_key
 from communities.models import Community
 from content.models import PostAudience, ReviewedContentType
 from content.services import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, REVIEW_MAX_LENGTH
 from musicplatform.forms import MultipleFileField, MultipleFileInput, NameField
+
+
+def language_field() -> forms.ModelChoiceField:
+    """What a post or review is written in: search then finds its words in other forms
+    ("songs" for "song") in that language."""
+    return forms.ModelChoiceField(
+        label="Written in",
+        queryset=Language.objects.all(),
+        required=False,
+        empty_label="Not said",
+        help_text="Search then also finds other forms of its words.",
+    )
 
 
 class PostForm(forms.Form):
@@ -40,6 +53,7 @@ class PostForm(forms.Form):
         help_text="For members-only posts: everyone else sees the first line and a blurred "
         "picture, with a link to join.",
     )
+    language = language_field()
 
     def __init__(self, *args, artists, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +76,7 @@ class PostEditForm(forms.Form):
     remove_media = forms.BooleanField(label="Remove the current media", required=False)
     audience = PostForm.base_fields["audience"]
     communities = PostForm.base_fields["communities"]
+    language = language_field()
 
     def __init__(self, *args, artist, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,6 +129,7 @@ class ReviewFieldsForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "A rating is from 1 to 5 stars."},
     )
+    language = language_field()
 
 
 class ReviewItemSearchForm(forms.Form):
@@ -166,7 +182,7 @@ class ReviewForm(ReviewFieldsForm):
 
     @property
     def review_fields(self) -> list:
-        return [self[name] for name in ("title", "text_content", "rating", "images")]
+        return [self[name] for name in ("title", "text_content", "language", "rating", "images")]
 
     def clean_item(self) -> CatalogueItem | None:
         key = self.cleaned_data.get("item")

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from musicplatform.db import (
+    RegConfigField,
     created_at,
     maintained_count,
     searchable_text,
@@ -42,7 +43,19 @@ class Post(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     likes_count = maintained_count()
     comments_count = maintained_count()
-    search_document = searchable_text(body="content_text")
+    # The language the post is written in, when its artist said; its text search
+    # configuration is copied next to it for the generated search_document (a generated
+    # column cannot read another table) when the post is written.
+    language = models.ForeignKey(
+        "accounts.Language",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    search_config = RegConfigField()
+    search_document = searchable_text(body="content_text", config="search_config")
     # Explicit rather than "public when no community is chosen": a members-only post whose
     # communities were all deleted stays closed instead of becoming public.
     audience = models.CharField(
@@ -157,8 +170,20 @@ class Review(models.Model):
     updated_at = updated_at()
     likes_count = maintained_count()
     comments_count = maintained_count()
+    # As for posts: the language the fan wrote in, and its search configuration.
+    language = models.ForeignKey(
+        "accounts.Language",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    search_config = RegConfigField()
     search_document = searchable_text(
-        titles=("title", "content_name", "artist_name"), body="text_content"
+        titles=("title", "content_name", "artist_name"),
+        body="text_content",
+        config="search_config",
     )
 
     class Meta:

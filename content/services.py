@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from types import EllipsisType
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -10,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User, UserPreferences
+from accounts.models import Language, User, UserPreferences
 from artists.models import Artist
 from catalogue.selectors import catalogue_item
 from communities.models import Community
@@ -29,6 +30,7 @@ from content.models import (
 )
 from content.selectors import FEATURED_CACHE_KEY, HOME_CACHE_KEY, POPULAR_CACHE_KEY, readable_posts
 from musicplatform.cache import invalidate_on_commit
+from musicplatform.db import search_config_for
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import name_key, name_key_sql, validate_single_line
 from notifications.models import NotificationType
@@ -97,7 +99,10 @@ def post_create(
     uploads: list[UploadedFile],
     audience: str = PostAudience.PUBLIC,
     communities: list[Community] = (),
+    language: Language | None = None,
 ) -> Post:
+    """`language` is what the post is written in, if the artist says: search then finds
+    its words by their stems in that language (musicplatform/search.py)."""
     if artist.user_id != by.pk:
         raise PermissionDenied("You can only post as your own artist profile.")
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
@@ -111,6 +116,8 @@ def post_create(
             content_text=text or None,
             media_type=checked[0].media_type if checked else MediaType.NONE,
             audience=audience,
+            language=language,
+            search_config=search_config_for(language),
         )
         post.media_urls = store_post_media(items=checked, post=post) or None
         post.save(force_insert=True)
@@ -156,9 +163,11 @@ def post_update(
     remove_media: bool = False,
     audience: str | None = None,
     communities: list[Community] = (),
+    language: Language | EllipsisType | None = ...,
 ) -> Post:
     """New uploads replace the post's media; `remove_media` drops it without a replacement.
-    `audience` (with `communities`) changes who may read it; None leaves it as it is."""
+    `audience` (with `communities`) changes who may read it; None leaves it as it is.
+    `language` (None: not said) is left as it is when not given."""
     text = _clean_text(content_text, max_length=POST_MAX_LENGTH, what="A post")
     if audience is not None:
         communities = _checked_audience(
@@ -182,12 +191,23 @@ def post_update(
         if not text and not locked.media_urls:
             raise ValidationError("A post needs text or media; delete it instead of emptying it.")
         locked.content_text = text or None
+        if not isinstance(language, EllipsisType):
+            locked.language, locked.search_config = language, search_config_for(language)
         if audience is not None:
             _audience_set(post=locked, audience=audience, communities=communities)
             # The shared lists of public posts (home, explore) must drop a post made
             # members-only at once, not when they expire.
             invalidate_on_commit(HOME_CACHE_KEY, FEATURED_CACHE_KEY, POPULAR_CACHE_KEY)
-        locked.save(update_fields=["content_text", "media_type", "media_urls", "audience"])
+        locked.save(
+            update_fields=[
+                "content_text",
+                "media_type",
+                "media_urls",
+                "audience",
+                "language",
+                "search_config",
+            ]
+        )
     return locked
 
 
@@ -432,6 +452,7 @@ def review_create(
     artist: Artist | None = None,
     artist_name: str = "",
     images: list[UploadedFile] = (),
+    language: Language | None = None,
 ) -> Review:
     """One review per fan per album or song (unique in the database); edit it to change it.
 
@@ -485,6 +506,8 @@ def review_create(
                 text_content=text,
                 rating=rating,
                 image_urls=image_urls or None,
+                language=language,
+                search_config=search_config_for(language),
             )
     except IntegrityError as exc:
         raise duplicate from exc
@@ -528,8 +551,15 @@ def _reviewed_already(
 
 
 def review_update(
-    *, review: Review, by: User, title: str, text_content: str, rating: int
+    *,
+    review: Review,
+    by: User,
+    title: str,
+    text_content: str,
+    rating: int,
+    language: Language | EllipsisType | None = ...,
 ) -> Review:
+    """`language` (None: not said) is left as it is when not given."""
     title, text, rating = _clean_review_fields(
         title=title, text_content=text_content, rating=rating
     )
@@ -538,7 +568,9 @@ def review_update(
         if locked.user_id != by.pk:
             raise PermissionDenied("Only the author can edit a review.")
         locked.title, locked.text_content, locked.rating = title, text, rating
-        locked.save(update_fields=["title", "text_content", "rating"])
+        if not isinstance(language, EllipsisType):
+            locked.language, locked.search_config = language, search_config_for(language)
+        locked.save(update_fields=["title", "text_content", "rating", "language", "search_config"])
     return locked
 
 

@@ -114,6 +114,7 @@ def post_create(request):
                 uploads=form.cleaned_data["media"],
                 audience=form.cleaned_data["audience"] or PostAudience.PUBLIC,
                 communities=list(form.cleaned_data["communities"]),
+                language=form.cleaned_data["language"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -237,6 +238,7 @@ def post_edit(request, post_id):
         "content_text": post.content_text,
         "audience": post.audience,
         "communities": list(post.communities.all()),
+        "language": post.language_id,
     }
     form = PostEditForm(
         request.POST or None, request.FILES or None, initial=initial, artist=post.artist
@@ -251,6 +253,7 @@ def post_edit(request, post_id):
                 remove_media=form.cleaned_data["remove_media"],
                 audience=form.cleaned_data["audience"] or None,
                 communities=list(form.cleaned_data["communities"]),
+                language=form.cleaned_data["language"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -532,6 +535,7 @@ def review_create(request):
                 text_content=data["text_content"],
                 rating=data["rating"],
                 images=data["images"],
+                language=data["language"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -561,7 +565,12 @@ def review_detail(request, review_id):
 @require_http_methods(["GET", "POST"])
 def review_edit(request, review_id):
     review = get_object_or_404(Review, pk=review_id, user=request.user)
-    initial = {"title": review.title, "text_content": review.text_content, "rating": review.rating}
+    initial = {
+        "title": review.title,
+        "text_content": review.text_content,
+        "rating": review.rating,
+        "language": review.language_id,
+    }
     form = ReviewFieldsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -80,21 +80,92 @@ def updated_at_trigger(table: str):
     )
 
 
-# Content carries no language (`languages` only lists what fans prefer), so every document
-# is read as English: stemmed English words, other languages' words kept whole (docs/schema.md).
-SEARCH_CONFIG = "english"
+# PostgreSQL's built-in text search configurations (`SELECT cfgname FROM pg_ts_config`,
+# checked by a test): the snowball stemmers, and `simple`, which lowercases and keeps every
+# word whole, for text in a language without a stemmer or of no known language.
+SEARCH_CONFIGS = (
+    "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "estonian", "finnish",
+    "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian",
+    "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian", "serbian",
+    "simple", "spanish", "swedish", "tamil", "turkish", "yiddish",
+)  # fmt: skip
+UNKNOWN_LANGUAGE_CONFIG = "simple"
 
 
-def searchable_text(*, titles: tuple[str, ...] = (), body: str) -> models.GeneratedField:
+def search_config_for(language) -> str:
+    """The configuration for text in `language` (a `languages` row, or None): the one named
+    as the language is in English ("German" is `german`), `simple` when there is none."""
+    name = language.name.strip().lower() if language is not None else ""
+    return name if name in SEARCH_CONFIGS else UNKNOWN_LANGUAGE_CONFIG
+
+
+class RegConfigField(models.CharField):
+    """A `regconfig` column: a text search configuration. Of this type, not text, because
+    `to_tsvector(regconfig, text)` is IMMUTABLE, as a generated column requires, and a cast
+    from text is not."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 63)
+        kwargs.setdefault("default", UNKNOWN_LANGUAGE_CONFIG)
+        kwargs.setdefault("db_default", UNKNOWN_LANGUAGE_CONFIG)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection) -> str:
+        return "regconfig"
+
+    def cast_db_type(self, connection) -> str:
+        return "regconfig"
+
+
+@RegConfigField.register_lookup
+class RegConfigExact(models.lookups.Exact):
+    """`search_config = 'english'::regconfig`: without the cast PostgreSQL compares with
+    oid's operator and reads 'english' as a number, which fails."""
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s::regconfig", [value]
+
+
+def searchable_text(
+    *, titles: tuple[str, ...] = (), body: str, config: str | None = None
+) -> models.GeneratedField:
     """A stored tsvector of a row's text for full-text search (musicplatform/search.py): the
-    titles, if any, weigh more than the body. PostgreSQL keeps it current on every write."""
-    body_vector = SearchVector(body, config=SEARCH_CONFIG, weight="B")
+    titles, if any, weigh more than the body. PostgreSQL keeps it current on every write.
+
+    `config` names the row's RegConfigField (its language's configuration); without one,
+    the table's text has no known language and is read with `simple`.
+    """
+    language = models.F(config) if config else UNKNOWN_LANGUAGE_CONFIG
+    body_vector = SearchVector(body, config=language, weight="B")
     return models.GeneratedField(
         expression=(
-            SearchVector(*titles, config=SEARCH_CONFIG, weight="A") + body_vector
+            SearchVector(*titles, config=language, weight="A") + body_vector
             if titles
             else body_vector
         ),
         output_field=SearchVectorField(),
         db_persist=True,
+    )
+
+
+def search_document_expression_set(
+    *, model_name: str, table: str, field: models.GeneratedField, sql: str, reverse_sql: str
+):
+    """A migration operation giving `table.search_document` the expression `sql` (Django's
+    `field`, rendered), `reverse_sql` undoing it.
+
+    Django cannot alter a generated column (it asks for the column to be dropped and added
+    again, its GIN index with it); PostgreSQL (17 and later) rewrites it in place, rows and
+    index, with ALTER COLUMN … SET EXPRESSION.
+    """
+    from django.db import migrations
+
+    statement = f"ALTER TABLE {table} ALTER COLUMN search_document SET EXPRESSION AS (%s);"
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[
+            migrations.AlterField(model_name=model_name, name="search_document", field=field)
+        ],
+        database_operations=[
+            migrations.RunSQL(sql=statement % sql, reverse_sql=statement % reverse_sql)
+        ],
     )

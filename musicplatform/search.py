@@ -17,10 +17,11 @@ title, their artist's name or a track's title (`catalogue.selectors.releases_mat
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, reduce
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import (
@@ -44,7 +45,7 @@ from communities.models import Community, ForumPost
 from communities.selectors import communities_with_access
 from content.models import Post, Review
 from content.selectors import readable_posts
-from musicplatform.db import SEARCH_CONFIG
+from musicplatform.db import SEARCH_CONFIGS, UNKNOWN_LANGUAGE_CONFIG
 from shop.models import Product
 
 GROUP_SIZE = 5
@@ -70,29 +71,49 @@ SNIPPET_OPTIONS = {
 }
 
 
+# The text search configuration of each row of a table whose rows say their language
+# (posts, reviews: `search_config`); other tables' text is read with UNKNOWN_LANGUAGE_CONFIG.
+ROW_CONFIG = F("search_config")
+
+
 @dataclass(frozen=True)
 class Terms:
     """What the viewer typed, and its tsquery (`websearch_to_tsquery`, never an error)."""
 
     text: str
 
-    @cached_property
-    def tsquery(self) -> SearchQuery:
-        return SearchQuery(self.text, search_type="websearch", config=SEARCH_CONFIG)
+    def tsquery(self, config) -> SearchQuery:
+        """The query read as text in `config`: a configuration's name, or ROW_CONFIG for
+        each row's own, so that "Liedern" is stemmed as German only for German rows."""
+        return SearchQuery(self.text, search_type="websearch", config=config)
 
     @cached_property
-    def words_match(self) -> Q:
-        """`search_document @@ tsquery`, when the tsquery has a word to look for.
+    def in_any_language(self) -> SearchQuery:
+        """The query read in every configuration, OR-ed: a constant tsquery that the GIN
+        index can look up, matching a row in whichever language it is written (a query
+        built from each row's configuration is no index condition)."""
+        return reduce(operator.or_, (self.tsquery(config) for config in SEARCH_CONFIGS))
+
+    def words_match(self, config) -> Q:
+        """`search_document @@ tsquery` in `config`, when the tsquery has a word to look for.
+
+        With ROW_CONFIG, the index finds the rows matching the query in any language and
+        each is then checked against the query in its own language (German stems do not
+        match an English post).
 
         A query of exclusions only ("-studio", or "for -studio": "for" is a stop word) would
         match nearly every row, read from the whole GIN index (285 ms over the scale-1
         posts). `querytree()` is what an index can search for, 'T' when nothing; PostgreSQL
         folds the test into a constant when planning, so such a query reads no row.
         """
+        indexed = self.tsquery(config) if isinstance(config, str) else self.in_any_language
         searchable = Func(
-            self.tsquery, template="querytree(%(expressions)s) <> 'T'", output_field=BooleanField()
+            indexed, template="querytree(%(expressions)s) <> 'T'", output_field=BooleanField()
         )
-        return Q(search_document=self.tsquery) & Q(searchable)
+        matches = Q(search_document=indexed) & Q(searchable)
+        if not isinstance(config, str):
+            matches &= Q(search_document=self.tsquery(config))
+        return matches
 
 
 @dataclass(frozen=True)
@@ -135,10 +156,10 @@ def highlighted(snippet: str | None) -> SafeString:
     )
 
 
-def _snippet(column: str, terms: Terms) -> SearchHeadline:
+def _snippet(column: str, terms: Terms, config) -> SearchHeadline:
     # The markers are taken out of the text first: only ts_headline's may become <mark>.
     text = Replace(Replace(column, Value(MARK_START)), Value(MARK_STOP))
-    return SearchHeadline(text, terms.tsquery, config=SEARCH_CONFIG, **SNIPPET_OPTIONS)
+    return SearchHeadline(text, terms.tsquery(config), config=config, **SNIPPET_OPTIONS)
 
 
 def _ranked_matches(
@@ -202,12 +223,12 @@ def _posts(viewer, terms: Terms) -> QuerySet:
             # Only what the viewer may read: a members-only post's words never show
             # who is not a member that the post holds them.
             readable_posts(viewer),
-            terms.words_match,
-            SearchRank(F("search_document"), terms.tsquery),
+            terms.words_match(ROW_CONFIG),
+            SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
             on_platform="artist",
         )
         .select_related("artist")
-        .annotate(snippet=_snippet("content_text", terms))
+        .annotate(snippet=_snippet("content_text", terms, ROW_CONFIG))
         .order_by("-rank", "-created_at", "pk")
     )
 
@@ -227,13 +248,13 @@ def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
     return (
         _ranked_matches(
             queryset,
-            terms.words_match | Q(name__trigram_word_similar=terms.text),
-            SearchRank(F("search_document"), terms.tsquery)
+            terms.words_match(UNKNOWN_LANGUAGE_CONFIG) | Q(name__trigram_word_similar=terms.text),
+            SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG))
             + TrigramWordSimilarity(terms.text, "name"),
             on_platform="artist",
         )
         .select_related("artist")
-        .annotate(snippet=_snippet("description", terms))
+        .annotate(snippet=_snippet("description", terms, UNKNOWN_LANGUAGE_CONFIG))
         .order_by("-rank", "name", "pk")
     )
 
@@ -287,12 +308,12 @@ def _topics(viewer, terms: Terms) -> QuerySet:
         _ranked_matches(
             # A forum topic is a post with a title (idx_forum_posts_search's condition).
             readable_forum_posts(viewer).filter(title__isnull=False),
-            terms.words_match,
-            SearchRank(F("search_document"), terms.tsquery),
+            terms.words_match(UNKNOWN_LANGUAGE_CONFIG),
+            SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG)),
             on_platform="forum__community__artist",
         )
         .select_related("forum__community")
-        .annotate(snippet=_snippet("content", terms))
+        .annotate(snippet=_snippet("content", terms, UNKNOWN_LANGUAGE_CONFIG))
         .order_by("-rank", "-created_at", "pk")
     )
 
@@ -310,10 +331,10 @@ def _reviews(viewer, terms: Terms) -> QuerySet:
     return (
         _ranked_matches(
             Review.objects.all(),
-            terms.words_match,
-            SearchRank(F("search_document"), terms.tsquery),
+            terms.words_match(ROW_CONFIG),
+            SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
         )
-        .annotate(snippet=_snippet("text_content", terms))
+        .annotate(snippet=_snippet("text_content", terms, ROW_CONFIG))
         .order_by("-rank", "-created_at", "pk")
     )
 
@@ -454,11 +475,11 @@ def community_forum_search(*, viewer, community_id, query: str, page_number) -> 
         readable_forum_posts(viewer)
         .filter(forum__community_id=community_id)
         .exclude(forum__forum_type="all_chat")
-        .filter(terms.words_match)
+        .filter(terms.words_match(UNKNOWN_LANGUAGE_CONFIG))
         .select_related("forum", "user", "topic")
         .annotate(
-            rank=SearchRank(F("search_document"), terms.tsquery),
-            snippet=_snippet("content", terms),
+            rank=SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG)),
+            snippet=_snippet("content", terms, UNKNOWN_LANGUAGE_CONFIG),
         )
         .order_by("-rank", "-created_at", "pk")
     )

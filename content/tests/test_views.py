@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory, UserPreferencesFactory
+from accounts.tests.factories import LanguageFactory, UserFactory, UserPreferencesFactory
 from artists.tests.factories import ArtistFactory
 from communities.models import ForumType
 from communities.tests.factories import (
@@ -138,6 +138,52 @@ def test_an_artist_publishes_a_post_with_a_picture(client):
     assert response["Location"] == reverse("content:post_detail", args=[post.pk])
     assert post.media_type == MediaType.IMAGE
     assert "Studio day" in client.get(response["Location"]).text
+
+
+def test_an_artist_says_which_language_a_post_is_written_in(client):
+    german = LanguageFactory(name="German")
+    artist = ArtistFactory()
+    client.force_login(artist.user)
+
+    form = client.get(reverse("content:post_create"))
+    client.post(
+        reverse("content:post_create"),
+        {"artist": artist.pk, "content_text": "Ein neues Lied", "language": german.pk},
+    )
+    post = Post.objects.get()
+    edit = client.get(reverse("content:post_edit", args=[post.pk]))
+
+    assert "Written in" in form.text and ">German</option>" in form.text
+    assert post.language == german and post.search_config == "german"
+    assert f'value="{german.pk}" selected' in edit.text
+
+
+def test_a_post_in_a_language_that_does_not_exist_gets_a_message_and_saves_nothing(client):
+    artist = ArtistFactory()
+    client.force_login(artist.user)
+
+    response = client.post(
+        reverse("content:post_create"),
+        {"artist": artist.pk, "content_text": "Hi", "language": "not-a-language"},
+    )
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.text
+    assert not Post.objects.exists()
+
+
+def test_a_fan_changes_the_language_of_a_review(client):
+    german = LanguageFactory(name="German")
+    review = ReviewFactory()
+    client.force_login(review.user)
+
+    client.post(
+        reverse("content:review_edit", args=[review.pk]),
+        {"title": "Gut", "text_content": "Schöne Lieder", "rating": "5", "language": german.pk},
+    )
+
+    review.refresh_from_db()
+    assert review.language == german and review.search_config == "german"
 
 
 def test_an_empty_post_gets_a_message_and_saves_nothing(client):

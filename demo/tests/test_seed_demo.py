@@ -15,7 +15,7 @@ from PIL import Image
 from accounts.models import User
 from artists.models import Artist
 from communities.models import Community, CommunitySubscription, ForumType
-from content.models import MediaType, Post
+from content.models import MediaType, Post, Review
 from payments.models import PaymentStatus
 from shop.models import OrderStatus, Product
 from shop.tests.helpers import form_problems
@@ -179,3 +179,10 @@ def test_every_artist_user_product_and_artists_first_post_has_a_picture_drawn_in
     assert (
         len(cover.getcolors(maxcolors=1_000_000)) > 100
     )  # a gradient with shapes, not a flat colour
+
+
+def test_the_demo_posts_and_reviews_are_read_as_english_by_search():
+    seed()
+
+    assert Post.objects.exists() and not Post.objects.exclude(search_config="english").exists()
+    assert not Review.objects.exclude(search_config="english").exists()

@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import LanguageFactory, UserFactory
 from artists.services import artist_remove
 from artists.tests.factories import ArtistFactory
 from communities.tests.factories import (
@@ -15,8 +16,10 @@ from communities.tests.factories import (
     ForumFactory,
     ForumPostFactory,
 )
-from content.services import artist_follow
+from content.models import ReviewedContentType
+from content.services import artist_follow, post_create, post_update, review_create
 from content.tests.factories import PostFactory, ReviewFactory
+from musicplatform.db import SEARCH_CONFIGS
 from musicplatform.search import GROUP_SIZE
 from shop.tests.factories import ProductFactory
 
@@ -63,10 +66,85 @@ def test_each_kind_is_found_by_its_words_and_grouped(client):
     assert "Nothing to do" not in response.text
 
 
-def test_stemming_finds_other_forms_of_a_word(client):
-    PostFactory(content_text="We are recording the new songs this week.")
+# Languages: each post or review is read in the language it says it is written in
+
+
+def _post_in(language, text):
+    artist = ArtistFactory()
+    return post_create(
+        artist=artist, by=artist.user, content_text=text, uploads=[], language=language
+    )
+
+
+def test_stemming_finds_other_forms_of_a_word_in_the_posts_language(client):
+    english = LanguageFactory(name="English")
+    _post_in(english, "We are recording the new songs this week.")
 
     assert titles(search(client, "recorded song"), "posts")
+
+
+def test_a_german_post_is_found_by_another_form_of_a_german_word(client):
+    german = LanguageFactory(name="German")
+    _post_in(german, "Ein neues Lied für euch, aufgenommen im Winter.")
+
+    response = search(client, "Liedern")
+
+    assert len(titles(response, "posts")) == 1
+    assert "neues <mark>Lied</mark> für" in snippets(response, "posts")
+
+
+def test_a_post_of_unknown_language_is_found_by_its_exact_words_only(client):
+    # Korean has no stemmer in PostgreSQL: its posts are read with `simple`, as are
+    # posts that do not say their language.
+    korean = LanguageFactory(name="Korean")
+    _post_in(korean, "Ein neues Lied, recording songs")
+    _post_in(None, "Ein neues Lied, recording songs")
+
+    assert len(titles(search(client, "Lied songs"), "posts")) == 2
+    assert titles(search(client, "Liedern"), "posts") == []
+    assert titles(search(client, "recorded song"), "posts") == []
+
+
+def test_a_query_is_stemmed_only_in_each_posts_own_language(client):
+    german = LanguageFactory(name="German")
+    _post_in(german, "Ein neues Lied aus dem Studio.")
+    # "lied" as a whole word in a post of no known language: German stemming of the
+    # query ("Liedern" is `lied`) must not reach it.
+    unknown = _post_in(None, "Lied aus dem Studio.")
+
+    response = search(client, "Liedern")
+
+    assert len(titles(response, "posts")) == 1
+    assert unknown.get_absolute_url() not in response.text
+
+
+def test_a_review_is_read_in_its_language(client):
+    german = LanguageFactory(name="German")
+    review_create(
+        user=UserFactory(),
+        content_type=ReviewedContentType.ALBUM,
+        content_id="4aawyAB9vmqN3uQ7FjRGTy",
+        content_name="Winterreise",
+        artist_name="Die Nachtigallen",
+        title="Schöne Lieder",
+        text_content="Jedes Lied klingt nach Schnee.",
+        rating=5,
+        language=german,
+    )
+
+    assert titles(search(client, "Lied"), "reviews") == ["Schöne Lieder"]
+
+
+def test_the_language_of_a_post_changes_how_it_is_found(client):
+    english, german = LanguageFactory(name="English"), LanguageFactory(name="German")
+    post = _post_in(german, "Songs recorded")
+    assert titles(search(client, "recording"), "posts") == []
+
+    post_update(
+        post=post, by=post.artist.user, content_text="Songs recorded", uploads=[], language=english
+    )
+
+    assert len(titles(search(client, "recording"), "posts")) == 1
 
 
 @pytest.mark.parametrize("query", ["lunna", "Luna Vegaa", "luna", "lun", "vega"])
@@ -421,3 +499,13 @@ def test_each_viewer_sees_their_own_follow_button_on_results_another_rendered(cl
     page = search(client, "velvet", kind="artists").text
 
     assert ">Follow<" in page and ">Unfollow<" not in page
+
+
+def test_every_configuration_a_language_may_map_to_is_one_postgresql_has():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = 'pg_catalog'::regnamespace"
+        )
+        built_in = {name for (name,) in cursor.fetchall()}
+
+    assert set(SEARCH_CONFIGS) == built_in

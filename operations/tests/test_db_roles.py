@@ -183,7 +183,8 @@ def test_runtime_role_reads_and_writes_rows_triggers_and_generated_columns_inclu
             [user_id],
         ).fetchone()[0]
         (document,) = conn.execute(
-            "INSERT INTO posts (artist_id, content_text) VALUES (%s, 'Recording songs')"
+            "INSERT INTO posts (artist_id, content_text, search_config)"
+            " VALUES (%s, 'Recording songs', 'english')"
             " RETURNING search_document::text",
             [artist_id],
         ).fetchone()

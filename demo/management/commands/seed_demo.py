@@ -42,6 +42,7 @@ from content.models import Comment, Like, MediaType, Post, Review, ReviewedConte
 from demo.pictures import draw_picture, initials, store_picture
 from ledger.services import ledger_payments_record_bulk
 from musicplatform.audit.models import StatusHistory
+from musicplatform.db import search_config_for
 from notifications.models import Notification
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from shop.demo_files import demo_download
@@ -308,8 +309,9 @@ def _seed(now: datetime) -> None:
     communities = _seed_communities(artists, now)
     _seed_subscriptions(accounts, communities, now)
     _seed_forum_posts(accounts, communities)
-    posts = _seed_posts(artists, accounts)
-    _seed_reviews(artists, accounts)
+    # The demo's posts and reviews are written in English, and say so (search stems them).
+    posts = _seed_posts(artists, accounts, languages["English"])
+    _seed_reviews(artists, accounts, languages["English"])
     products = _seed_products(artists)
     order = _seed_order(accounts.fan, products, now)
     _seed_featured(artists["Luna Vega"], products["Night Drive signed vinyl"], now)
@@ -530,13 +532,17 @@ def _forum_post(forum: Forum, user: User, title: str, content: str, **flags) -> 
     )[0]
 
 
-def _seed_posts(artists: dict[str, Artist], accounts: Accounts) -> list[Post]:
+def _seed_posts(artists: dict[str, Artist], accounts: Accounts, language: Language) -> list[Post]:
     """Artists' posts, with a comment thread and likes on the first one."""
     posts = [
         Post.objects.get_or_create(
             artist=artists[demo.name],
             content_text=text,
-            defaults={"media_type": MediaType.NONE},
+            defaults={
+                "media_type": MediaType.NONE,
+                "language": language,
+                "search_config": search_config_for(language),
+            },
         )[0]
         for demo in ARTISTS
         for text in demo.posts
@@ -559,7 +565,7 @@ def _comment(post: Post, user: User, content: str, parent: Comment | None = None
     )[0]
 
 
-def _seed_reviews(artists: dict[str, Artist], accounts: Accounts) -> None:
+def _seed_reviews(artists: dict[str, Artist], accounts: Accounts, language: Language) -> None:
     reviewers = {user.username: user for user in (accounts.fan, accounts.regular)}
     reviews = []
     for demo in REVIEWS:
@@ -575,6 +581,8 @@ def _seed_reviews(artists: dict[str, Artist], accounts: Accounts) -> None:
                 "title": title,
                 "text_content": text,
                 "rating": rating,
+                "language": language,
+                "search_config": search_config_for(language),
             },
         )
         reviews.append(review)
