@@ -9,9 +9,12 @@ session and the user's entry with one MGET.
 from typing import Any
 
 from django.contrib.sessions.backends import cached_db
+from django.core.cache.backends.base import BaseCache
 
 
 class SessionStore(cached_db.SessionStore):
+    _cache: BaseCache  # set by cached_db's __init__ (SESSION_CACHE_ALIAS); not in the stubs
+
     def load_along_with(self, keys: list[str]) -> dict[str, Any]:
         """The cache entries of `keys` that exist, read in one round trip with the session
         when the session is not loaded yet, which is then loaded as `load()` would."""
