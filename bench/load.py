@@ -60,6 +60,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts.middleware import USER_HINT_COOKIE  # noqa: E402
 from accounts.models import User  # noqa: E402
 from communities.models import (  # noqa: E402
     CommunitySubscription,
@@ -93,13 +94,14 @@ def free_port() -> int:
 
 def signed_in_cookie(user: User) -> str:
     """A session like the login view's, made directly: production cookies are Secure,
-    so over plain HTTP the cookie is sent by hand."""
+    so over plain HTTP the cookies are sent by hand. With the session, the hint of the
+    user's id that a browser holds once signed in (accounts/middleware.py)."""
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {USER_HINT_COOKIE}={user.pk}"
 
 
 def clients(count: int) -> list[Client]:

@@ -204,8 +204,9 @@ CACHES = {
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Sessions are read from Redis and written through to PostgreSQL, so a Redis outage
-# signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# signs nobody out (Django's cached_db, which also reads the signed-in user's cached entry
+# in the session's round trip: accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
