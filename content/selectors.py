@@ -559,7 +559,7 @@ def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
 
 FEATURED_CACHE_KEY = "explore:featured"
 POPULAR_CACHE_KEY = "explore:popular-posts"
-# The home page's lists (musicplatform.selectors.home_page) include public posts, so it is
+# The home page's lists (musicplatform.selectors.HomePage) include public posts, so it is
 # keyed here, where a post's audience changes and drops it.
 HOME_CACHE_KEY = "home:page"
 NEW_ARTISTS_CACHE_KEY = "explore:new-artists"
