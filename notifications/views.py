@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from notifications import selectors, services
 from notifications.forms import EmailPreferencesForm, NotificationListForm
+from musicplatform.http import id_path_pattern
 from notifications.models import EMAILED_BY_DEFAULT, Notification
 
 
@@ -15,6 +16,13 @@ def notification_list(request):
     before = form.cleaned_data["before"] if form.is_valid() else None
     page, next_key = selectors.notification_page(user=request.user, before=before)
     next_cursor = f"{next_key[0].isoformat()}_{next_key[1]}" if next_key else None
+    open_path, read_path = (
+        id_path_pattern("notifications:open"),
+        id_path_pattern("notifications:read"),
+    )
+    for notification in page:
+        notification.open_path = open_path.format(notification.pk)
+        notification.read_path = read_path.format(notification.pk)
     return render(
         request,
         "notifications/list.html",
