@@ -3,9 +3,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from musicplatform.http import id_path_pattern
 from notifications import selectors, services
 from notifications.forms import EmailPreferencesForm, NotificationListForm
-from musicplatform.http import id_path_pattern
 from notifications.models import EMAILED_BY_DEFAULT, Notification
 
 
