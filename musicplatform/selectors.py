@@ -8,8 +8,8 @@ from artists.models import Artist
 from communities.models import Community
 from communities.selectors import communities_by_members
 from content.models import Post
-from content.selectors import HOME_CACHE_KEY, featured_section, readable_posts
-from musicplatform.cache import cached
+from content.selectors import FEATURED_SECTION, HOME_CACHE_KEY, readable_posts
+from musicplatform.cache import CachedValue, cached_many
 from shop.models import Product
 
 HOME_LIST_SIZE = 6
@@ -29,11 +29,12 @@ class HomePage:
 
     def __init__(self, *, viewer):
         self.viewer = viewer
-        self._lists = cached(HOME_CACHE_KEY, _home_lists, timeout=HOME_CACHE_SECONDS)
-        # What is featured comes from explore's own selector and cache, which are
-        # invalidated the moment a placement is paid or staff feature something: never a
-        # minute late here.
-        self._featured = featured_section()
+        # What is featured comes from explore's own cache, which is invalidated the moment
+        # a placement is paid or staff feature something: never a minute late here. Both
+        # in one round trip to Redis.
+        self._lists, self._featured = cached_many(
+            CachedValue(HOME_CACHE_KEY, _home_lists, HOME_CACHE_SECONDS), FEATURED_SECTION
+        )
 
     @cached_property
     def vary(self) -> tuple:
