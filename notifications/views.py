@@ -26,7 +26,14 @@ def notification_list(request):
     return render(
         request,
         "notifications/list.html",
-        {"notifications": page, "next_cursor": next_cursor, "page_error": form.errors},
+        {
+            "notifications": page,
+            "next_cursor": next_cursor,
+            "page_error": form.errors,
+            # The rendered list is kept as a fragment (musicplatform/fragments.py): a row
+            # changes only by being read, and the ids are the viewer's own.
+            "list_vary": (*((n.pk, n.is_read) for n in page), next_cursor),
+        },
     )
 
 
