@@ -44,7 +44,7 @@ from content.models import (
     Review,
     ShareLink,
 )
-from musicplatform.cache import cached
+from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import well_formed_uuids
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
@@ -608,7 +608,7 @@ def artist_reviews(*, viewer, artist: Artist, page_number=None) -> dict:
 
 FEATURED_CACHE_KEY = "explore:featured"
 POPULAR_CACHE_KEY = "explore:popular-posts"
-# The home page's lists (musicplatform.selectors.home_page) include public posts, so it is
+# The home page's lists (musicplatform.selectors.HomePage) include public posts, so it is
 # keyed here, where a post's audience changes and drops it.
 HOME_CACHE_KEY = "home:page"
 NEW_ARTISTS_CACHE_KEY = "explore:new-artists"
@@ -630,8 +630,14 @@ class ExplorePage:
 
     def __init__(self, *, viewer):
         self.viewer = viewer
-        # (post id, id of its artist's user), most liked first.
-        self._popular = cached(POPULAR_CACHE_KEY, _popular_posts, timeout=POPULAR_CACHE_SECONDS)
+        # What every visit needs, also one served from the fragment (its `vary`), in one
+        # round trip to Redis. The popular posts are (post id, id of its artist's user),
+        # most liked first; the new artists' ids are for the page's Follow buttons.
+        self._popular, self.featured, self.new_artists = cached_many(
+            CachedValue(POPULAR_CACHE_KEY, _popular_posts, POPULAR_CACHE_SECONDS),
+            FEATURED_SECTION,
+            CachedValue(NEW_ARTISTS_CACHE_KEY, _new_artists, POPULAR_CACHE_SECONDS),
+        )
 
     @cached_property
     def vary(self) -> tuple:
@@ -651,21 +657,11 @@ class ExplorePage:
         return follow_states(viewer=self.viewer, artist_ids=[artist.pk for artist in shown])
 
     @cached_property
-    def featured(self) -> dict:
-        return featured_section()
-
-    @cached_property
     def popular_posts(self) -> list[Post]:
         # Re-read through posts_for(), so that a post deleted since the ranking drops out.
         ids = [pk for pk, _ in self._popular]
         posts = {post.pk: post for post in posts_for(self.viewer).filter(pk__in=ids)}
         return [posts[pk] for pk in ids if pk in posts]
-
-    @cached_property
-    def new_artists(self) -> list[Artist]:
-        # Cached like the popular posts: the page's Follow buttons need their ids on every
-        # visit, also when the page itself comes from its shared fragment.
-        return cached(NEW_ARTISTS_CACHE_KEY, _new_artists, timeout=POPULAR_CACHE_SECONDS)
 
 
 def _new_artists() -> list[Artist]:
@@ -709,7 +705,7 @@ FLAGGED_ARTISTS_SHOWN = 12
 def featured_section() -> dict:
     """What is featured now, the one source of every surface that shows featured things
     (home, explore); invalidated on commit by whatever changes it (content/receivers.py)."""
-    return cached(FEATURED_CACHE_KEY, featured_now, timeout=FEATURED_CACHE_SECONDS)
+    return cached_many(FEATURED_SECTION)[0]
 
 
 def featured_now() -> dict:
@@ -765,3 +761,6 @@ def featured_now() -> dict:
         # fragment varies on this, so a recomputed section shows without waiting for it.
         "computed_at": time.time_ns(),
     }
+
+
+FEATURED_SECTION = CachedValue(FEATURED_CACHE_KEY, featured_now, FEATURED_CACHE_SECONDS)

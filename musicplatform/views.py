@@ -21,11 +21,7 @@ logger = logging.getLogger(__name__)
 
 @require_safe
 def home(request):
-    page = selectors.home_page()
-    follows = follow_states(
-        viewer=request.user, artist_ids=[artist.pk for artist in page["featured_artists"]]
-    )
-    return render(request, "home.html", {**page, "follows": follows})
+    return render(request, "home.html", {"home": selectors.HomePage(viewer=request.user)})
 
 
 @require_safe

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from musicplatform.http import id_path_pattern
 from notifications import selectors, services
 from notifications.forms import EmailPreferencesForm, NotificationListForm
 from notifications.models import EMAILED_BY_DEFAULT, Notification
@@ -15,10 +16,24 @@ def notification_list(request):
     before = form.cleaned_data["before"] if form.is_valid() else None
     page, next_key = selectors.notification_page(user=request.user, before=before)
     next_cursor = f"{next_key[0].isoformat()}_{next_key[1]}" if next_key else None
+    open_path, read_path = (
+        id_path_pattern("notifications:open"),
+        id_path_pattern("notifications:read"),
+    )
+    for notification in page:
+        notification.open_path = open_path.format(notification.pk)
+        notification.read_path = read_path.format(notification.pk)
     return render(
         request,
         "notifications/list.html",
-        {"notifications": page, "next_cursor": next_cursor, "page_error": form.errors},
+        {
+            "notifications": page,
+            "next_cursor": next_cursor,
+            "page_error": form.errors,
+            # The rendered list is kept as a fragment (musicplatform/fragments.py): a row
+            # changes only by being read, and the ids are the viewer's own.
+            "list_vary": (*((n.pk, n.is_read) for n in page), next_cursor),
+        },
     )
 
 

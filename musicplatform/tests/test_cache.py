@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from musicplatform.cache import cached, invalidate_on_commit
+from musicplatform.cache import CachedValue, cached, cached_many, invalidate_on_commit
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,27 @@ def test_a_cached_value_is_computed_once_until_invalidated(django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         invalidate_on_commit("community:1")
     assert cached("community:1", compute, timeout=60) == {"members": 2}
+
+
+def test_several_values_read_together_come_in_order_and_only_the_missing_are_computed():
+    computed = []
+
+    def compute(name):
+        def value():
+            computed.append(name)
+            return f"{name} {len(computed)}"
+
+        return CachedValue(name, value, 60)
+
+    cache.set("featured", "featured 0", 60)
+
+    assert cached_many(compute("popular"), compute("featured"), compute("new")) == [
+        "popular 1",
+        "featured 0",
+        "new 2",
+    ]
+    assert cached_many(compute("new"), compute("popular")) == ["new 2", "popular 1"]
+    assert computed == ["popular", "new"]
 
 
 def test_none_is_a_value_worth_caching():

@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory, UserPreferencesFactory
 from artists.tests.factories import ArtistFactory
 from content.models import Like
+from content.selectors import HOME_CACHE_KEY
 from content.tests.factories import CommentFactory, LikeFactory, PostFactory
 from musicplatform.fragments import CSRF_PLACEHOLDER, PATH_PLACEHOLDER
 
@@ -147,3 +148,43 @@ def test_a_writer_sees_their_change_at_once_other_viewers_once_the_fragment_expi
     assert "New single" not in fan.get(artist.get_absolute_url()).text
     cache.delete_pattern("fragment:*")  # as FRAGMENT_CACHE_SECONDS passing does
     assert "New single" in fan.get(artist.get_absolute_url()).text
+
+
+def test_the_home_page_is_rendered_once_and_served_to_the_next_viewer_from_its_fragment():
+    ArtistFactory(featured=True)
+    PostFactory(content_text="Tour dates are out")
+    first = browser(UserFactory()).get("/")
+
+    response = browser(UserFactory()).get("/")
+
+    shown = [template.name for template in response.templates]
+    assert "home.html" in shown and "artists/_card.html" in [t.name for t in first.templates]
+    assert "artists/_card.html" not in shown  # the cards came from the first rendering
+    assert "Tour dates are out" in response.text
+
+
+def test_each_viewer_sees_their_own_follow_buttons_on_a_home_page_another_rendered():
+    artist = ArtistFactory(featured=True, artist_name="Glass Harbour")
+    follower, other = UserFactory(), UserFactory()
+    UserPreferencesFactory(user=follower, favorite_artists=[artist.pk])
+    browser(other).get("/")
+
+    follower_page = browser(follower).get("/").text
+    other_page = browser(other).get("/").text
+
+    assert "Unfollow<span" in follower_page and "1 follower" in follower_page
+    assert "Unfollow<span" not in other_page and "1 follower" in other_page
+
+
+def test_the_home_page_shows_its_lists_anew_as_soon_as_they_are_read_again():
+    """The fragment never outlives the lists it shows: once they are read again they render
+    afresh at once, also for a viewer whose fragment is still cached."""
+    PostFactory(content_text="First single")
+    fan = browser(UserFactory())
+    fan.get("/")
+    PostFactory(content_text="Second single")
+    assert "Second single" not in fan.get("/").text  # the minute's lists, as before
+
+    cache.delete(HOME_CACHE_KEY)  # as HOME_CACHE_SECONDS passing, or a service, does
+
+    assert "Second single" in fan.get("/").text

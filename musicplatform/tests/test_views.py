@@ -147,11 +147,12 @@ def test_home_page_links_to_what_it_shows_in_a_constant_number_of_queries(
         client.get("/")
 
     page = response.content.decode()
-    post = response.context["latest_posts"][0]
-    community = response.context["communities"][0]
+    home = response.context["home"]
+    post = home.latest_posts[0]
+    community = home.communities[0]
     assert f'href="{post.get_absolute_url()}"' in page
     assert f'href="{community.get_absolute_url()}"' in page
-    assert f'href="{response.context["products"][0].get_absolute_url()}"' in page
+    assert f'href="{home.products[0].get_absolute_url()}"' in page
     assert len(warm) < len(few)  # the second visit is served from Redis
 
 
@@ -165,6 +166,6 @@ def test_home_page_counts_only_members_whose_access_has_not_ended(client):
 
     response = client.get("/")
 
-    shown = next(c for c in response.context["communities"] if c.pk == community.pk)
+    shown = next(c for c in response.context["home"].communities if c.pk == community.pk)
     assert shown.member_count == 1
     assert "1 member" in response.content.decode()

@@ -38,6 +38,33 @@ def test_the_list_shows_my_notifications_newest_first_and_not_others(client, fan
     assert "Someone else" not in body
 
 
+def test_each_notification_links_to_itself_and_an_unread_one_can_be_marked_read(client, fan):
+    unread = NotificationFactory(user=fan, title="New post")
+    read = NotificationFactory(user=fan, title="Old post", is_read=True)
+
+    body = client.get(reverse("notifications:list")).content.decode()
+
+    for notification in (unread, read):
+        assert f'href="{reverse("notifications:open", args=[notification.pk])}"' in body
+    assert f'action="{reverse("notifications:read", args=[unread.pk])}"' in body
+    assert reverse("notifications:read", args=[read.pk]) not in body
+    client.post(reverse("notifications:read", args=[unread.pk]))
+    unread.refresh_from_db()
+    assert unread.is_read
+
+
+def test_the_list_kept_as_a_fragment_shows_a_read_or_a_new_notification_at_once(client, fan):
+    notification = NotificationFactory(user=fan, title="New post")
+    mark_read = reverse("notifications:read", args=[notification.pk])
+    assert mark_read in client.get(reverse("notifications:list")).content.decode()
+
+    Notification.objects.filter(pk=notification.pk).update(is_read=True)
+    assert mark_read not in client.get(reverse("notifications:list")).content.decode()
+
+    NotificationFactory(user=fan, title="Another post")
+    assert "Another post" in client.get(reverse("notifications:list")).content.decode()
+
+
 def test_the_header_shows_the_unread_count_on_every_page(client, fan):
     NotificationFactory.create_batch(3, user=fan)
     NotificationFactory(user=fan, is_read=True)
