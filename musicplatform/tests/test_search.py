@@ -509,3 +509,16 @@ def test_every_configuration_a_language_may_map_to_is_one_postgresql_has():
         built_in = {name for (name,) in cursor.fetchall()}
 
     assert set(SEARCH_CONFIGS) == built_in
+
+
+def test_the_query_in_any_language_is_read_in_every_configuration():
+    """The SQL function search uses (content's migration 0011) ORs exactly SEARCH_CONFIGS."""
+    every_configuration = " || ".join(
+        f"websearch_to_tsquery('{config}'::regconfig, %(text)s)" for config in SEARCH_CONFIGS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT websearch_to_tsquery_any_language(%(text)s) = ({every_configuration})",
+            {"text": 'Liedern "recorded songs" -studio'},
+        )
+        assert cursor.fetchone() == (True,)
