@@ -146,15 +146,27 @@ async def _stream(scope, receive, send, event, community, after: int | None) -> 
             except TimeoutError:
                 await send({"type": "http.response.body", "body": b": \n\n", "more_body": True})
                 continue
+            # Frames queued while this connection waited for its turn go out in one write.
+            items = [item]
+            while not listener.queue.empty():
+                items.append(listener.queue.get_nowait())
+            frames = []
+            for item in items:
+                if item in (END, GONE, LAGGING):
+                    break
+                seq, data = item
+                if seq > cursor:
+                    cursor = seq
+                    frames.append(data)
+            if frames:
+                await send(
+                    {"type": "http.response.body", "body": b"".join(frames), "more_body": True}
+                )
             if item == END:
                 await send({"type": "http.response.body", "body": b"event: end\ndata: \n\n"})
                 return
             if item in (GONE, LAGGING):
                 break
-            seq, data = item
-            if seq > cursor:
-                cursor = seq
-                await send({"type": "http.response.body", "body": data, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     finally:
         watcher.cancel()
