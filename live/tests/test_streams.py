@@ -3,6 +3,7 @@ test database) against the real Redis: what a viewer's EventSource receives."""
 
 import asyncio
 import http.client
+import json
 import queue
 import socket
 import threading
@@ -22,6 +23,7 @@ from communities.tests.factories import (
     CommunityFactory,
     CommunitySubscriptionFactory,
     LiveEventFactory,
+    LiveEventMessageFactory,
 )
 from live.publish import CHANNEL
 
@@ -207,3 +209,29 @@ def test_one_redis_subscription_per_process_fans_out_to_every_viewer(live_server
     assert streams[3].nothing_within(0.5)
     for stream in streams:
         stream.close()
+
+
+def test_a_published_frame_goes_out_as_it_is_without_reading_the_database(live_server_url, chat):
+    event, (alice, _bob, _carol) = chat
+    stream = Stream(live_server_url, event, alice)
+    # A frame for a seq that no row holds: only the publication itself can carry it.
+    frame = 'id: 1\nevent: message\ndata: <li class="chat-message">Rendered once</li>\n\n'
+    redis.Redis.from_url(settings.REDIS_URL).publish(
+        CHANNEL, json.dumps({"event": str(event.pk), "seq": 1, "frame": frame})
+    )
+    (received,) = stream.frames(1)
+    assert received["id"] == "1" and "Rendered once" in received["data"]
+    stream.close()
+
+
+def test_a_lost_publication_is_read_from_the_database_in_order(live_server_url, chat):
+    event, (alice, bob, _carol) = chat
+    stream = Stream(live_server_url, event, alice)
+    # Committed, but its publication never reached Redis (Redis restarting, say).
+    LiveEventMessageFactory(event=event, user=bob, seq=1, content="Never published")
+    post(event, alice, "Published")
+    frames = stream.frames(2)
+    assert [frame["id"] for frame in frames] == ["1", "2"]
+    assert "Never published" in frames[0]["data"] and "Published" in frames[1]["data"]
+    assert stream.nothing_within(0.5)  # no message twice
+    stream.close()
