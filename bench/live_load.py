@@ -208,6 +208,8 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         )
         # First the messages alone, then again while wrk measures the other pages. The CPU
         # the servers and the clients spend on the messages alone says which part dominates.
+        # One message first, not measured: the poster's first rendering loads the templates.
+        await post_messages(argparse.Namespace(messages=1, interval=0), event, members, first=-1)
         cpu_before = cpu_seconds(servers), cpu_seconds(viewers.pids())
         alone = await post_messages(args, event, members, first=0)
         cpu_servers, cpu_clients = (

@@ -97,7 +97,10 @@ async def application(scope, receive, send) -> None:
         return await _plain(send, 404, b"Not found.")
     headers = dict(scope["headers"])
     cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin-1"))
-    status, event, community = await sync_to_async(authorize)(
+    # Not thread-sensitive: the checks of many connections opening at once (a reconnecting
+    # crowd) overlap their waits on PostgreSQL and Redis in a pool of threads instead of
+    # queueing behind one.
+    status, event, community = await sync_to_async(authorize, thread_sensitive=False)(
         session_key=cookies.get(settings.SESSION_COOKIE_NAME), event_id=match[1]
     )
     if status != 200:
