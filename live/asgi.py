@@ -29,13 +29,11 @@ from django.http import HttpRequest, parse_cookie  # noqa: E402
 
 from communities import selectors  # noqa: E402
 from communities.models import LiveEvent, LiveEventStatus, LiveEventType  # noqa: E402
-from live.hub import END, GONE, LAGGING, Hub, frames_after  # noqa: E402
+from live.hub import END, GONE, HEARTBEAT, LAGGING, Hub, frames_after  # noqa: E402
 
 EVENT_PATH = re.compile(
     r"^/live/events/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/$"
 )
-# A comment line this often keeps proxies and browsers from closing an idle stream.
-HEARTBEAT_SECONDS = 20
 # How long a browser waits before reconnecting after the stream closes.
 RETRY_MILLISECONDS = 3000
 
@@ -144,19 +142,17 @@ async def _stream(scope, receive, send, event, community, after: int | None) -> 
             cursor = after
         await send({"type": "http.response.body", "body": body, "more_body": True})
         while True:
-            try:
-                item = await asyncio.wait_for(listener.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                await send({"type": "http.response.body", "body": b": \n\n", "more_body": True})
-                continue
             # Frames queued while this connection waited for its turn go out in one write.
-            items = [item]
+            items = [await listener.queue.get()]
             while not listener.queue.empty():
                 items.append(listener.queue.get_nowait())
             frames = []
             for item in items:
                 if item in (END, GONE, LAGGING):
                     break
+                if item == HEARTBEAT:
+                    frames.append(b": \n\n")
+                    continue
                 seq, data = item
                 if seq > cursor:
                     cursor = seq

@@ -30,6 +30,12 @@ logger = logging.getLogger(__name__)
 # database, rather than this process holding an ever-growing backlog for it.
 LISTENER_BACKLOG = 500
 
+# A comment line this often keeps proxies and browsers from closing an idle stream. One
+# timer per process queues it to every connection: a timeout on each connection's wait
+# would cost more than the rest of a delivery.
+HEARTBEAT_SECONDS = 20
+
+HEARTBEAT = "heartbeat"  # time for the comment line
 END = "end"  # the event is over: the stream says so and closes
 LAGGING = "lagging"  # the connection fell behind: closed without "end", so it reconnects
 GONE = "gone"  # the client disconnected
@@ -79,17 +85,24 @@ class Hub:
         self._reading: dict[str, asyncio.Task] = {}
         self._announced_again: set[str] = set()
         self._subscribed = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._listen())
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._beat())]
         await self._subscribed.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for stream in self.streams.values():
+                for listener in stream.listeners:
+                    listener.queue.put_nowait(HEARTBEAT)
 
     async def join(self, *, event: LiveEvent, community: Community) -> tuple[Listener, int]:
         """A listener for the event, and the hub's cursor when it joined: everything after
