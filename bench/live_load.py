@@ -156,7 +156,10 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         [str(Path(sys.executable).parent / "uvicorn"), "live.asgi:application",
          "--host", "127.0.0.1", "--port", str(live_port), "--workers", str(args.processes),
          "--no-access-log", "--log-level", "warning", "--backlog", "4096",
-         "--timeout-graceful-shutdown", "2"],
+         "--timeout-graceful-shutdown", "2",
+         # On a machine loaded many times over, a busy worker may answer the master's
+         # ping late: restarted, it would drop its thousands of viewers mid-measurement.
+         "--timeout-worker-healthcheck", "60"],
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
     gunicorn = subprocess.Popen(

@@ -2,6 +2,7 @@
 test database) against the real Redis: what a viewer's EventSource receives."""
 
 import asyncio
+import datetime
 import http.client
 import json
 import queue
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from communities.models import LiveEventStatus, LiveEventType
+from communities.models import LiveEventMessage, LiveEventStatus, LiveEventType
 from communities.services.live import live_event_message_post, live_event_status_set
 from communities.tests.factories import (
     CommunityFactory,
@@ -152,9 +153,14 @@ def test_a_viewer_without_a_cursor_gets_new_messages_only(live_server_url, chat)
     event, (alice, bob, _carol) = chat
     post(event, alice, "before")
     stream = Stream(live_server_url, event, bob)
-    post(event, bob, "after")
+    message = post(event, bob, "after")
     (frame,) = stream.frames(1)
     assert frame["id"] == "2" and "after" in frame["data"]
+    # Rendered at the post, with the time PostgreSQL stored (the INSERT returned it).
+    stored = LiveEventMessage.objects.get(pk=message.pk).created_at
+    assert message.created_at == stored
+    shown = stored.astimezone(datetime.UTC).isoformat(timespec="milliseconds")
+    assert f'<time datetime="{shown.replace("+00:00", "Z")}"' in frame["data"]
     stream.close()
 
 
