@@ -170,7 +170,7 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
     web = f"http://127.0.0.1:{web_port}"
     try:
         for url in (f"http://127.0.0.1:{live_port}/live/healthz", web + BARE):
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300  # a loaded machine starts slowly
             while True:
                 try:
                     if requests.get(url, timeout=2).status_code == 200:
