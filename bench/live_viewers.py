@@ -12,6 +12,7 @@ poster's process shares. The parent talks to each process through a pipe:
 
 import asyncio
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -76,8 +77,12 @@ async def _serve(pipe: Connection, share: Share) -> None:
     await asyncio.gather(*(opened.wait() for opened in ready))
     pipe.send((share.connected, share.failed))
     asked = asyncio.Event()
-    asyncio.get_running_loop().add_reader(pipe.fileno(), asked.set)
+    loop = asyncio.get_running_loop()
+    loop.add_reader(pipe.fileno(), asked.set)
     await asked.wait()
+    # The loop made the pipe non-blocking: the report (hundreds of KB) is written whole.
+    loop.remove_reader(pipe.fileno())
+    os.set_blocking(pipe.fileno(), True)
     pipe.recv()
     pipe.send(share.arrivals)
     for task in tasks:
