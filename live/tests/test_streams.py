@@ -26,6 +26,7 @@ from communities.tests.factories import (
     LiveEventFactory,
     LiveEventMessageFactory,
 )
+from live.hub import HEARTBEAT_SECONDS
 from live.publish import CHANNEL
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,6 +70,7 @@ class Stream:
         self.response = self.connection.getresponse()
         self.status = self.response.status
         self.received = queue.Queue()
+        self.comments = queue.Queue()
         if self.status == 200:
             threading.Thread(target=self._read, daemon=True).start()
 
@@ -77,7 +79,9 @@ class Stream:
         try:
             while line := self.response.readline():
                 line = line.decode().rstrip("\n")
-                if line:
+                if line.startswith(":"):
+                    self.comments.put(line)
+                elif line:
                     name, _, value = line.partition(": ")
                     current[name] = current.get(name, "") + value
                 elif current:
@@ -240,4 +244,13 @@ def test_a_lost_publication_is_read_from_the_database_in_order(live_server_url, 
     assert [frame["id"] for frame in frames] == ["1", "2"]
     assert "Never published" in frames[0]["data"] and "Published" in frames[1]["data"]
     assert stream.nothing_within(0.5)  # no message twice
+    stream.close()
+
+
+def test_an_idle_stream_gets_a_heartbeat_comment(live_server_url, chat):
+    event, (alice, _bob, _carol) = chat
+    stream = Stream(live_server_url, event, alice)
+    # Proxies and load balancers close a connection silent for a minute or so.
+    assert stream.comments.get(timeout=HEARTBEAT_SECONDS + 5) == ": "
+    assert stream.nothing_within(0.1)  # a comment, not a message
     stream.close()
