@@ -241,9 +241,14 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
             + ", ".join(f"{page} {quiet[page]:.0f} -> {loaded[page]:.0f}" for page in quiet)
         )
     finally:
+        # Both told first: one slow to stop must not leave the other running.
         for server in (uvicorn, gunicorn):
             server.terminate()
-            server.wait(timeout=30)
+        for server in (uvicorn, gunicorn):
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def main() -> None:
