@@ -8,12 +8,15 @@ directly, as bench/load.py does). Starts uvicorn (`--processes`, production sett
 bench/settings.py) and gunicorn (4 sync workers) on loopback, then:
 
 1. measures /healthz/live and the community page with wrk while nobody watches;
-2. opens `--viewers` connections to /live/events/<id>/ from one asyncio process (uvloop),
-   each as one of the members in turn, and measures the uvicorn processes' RSS before and
-   after: memory per idle connection = the difference / viewers;
+2. opens `--viewers` connections to /live/events/<id>/ from `--client-processes` client
+   processes (bench/live_viewers.py: uvloop, no Django), each as one of the members in
+   turn, and measures the uvicorn processes' RSS before and after: memory per idle
+   connection = the difference / viewers;
 3. posts `--messages` chat messages through communities.services (each by another member,
    `--interval` seconds apart) and records when each viewer receives each message: the
-   delivery latency from just before the post (its commit) to the viewer, p50/p95/max;
+   delivery latency from just before the post (its commit) to the viewer's receipt, both
+   read from `time.time()` in different processes, p50/p95/max; and the CPU time the
+   uvicorn processes and the client processes spent meanwhile;
 4. while the viewers are connected and messages go out, the same wrk runs again: the other
    pages' throughput beside step 1's.
 
@@ -37,6 +40,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 # Django is set up by bench.load, with the benchmark's production settings.
 from bench.load import BARE, SERVER_ENV, Client, free_port, run_page, signed_in_cookie  # noqa: E402, I001
+from bench.live_viewers import Viewers  # noqa: E402
 
 import requests  # noqa: E402
 import uvloop  # noqa: E402
@@ -92,48 +96,13 @@ def uvicorn_pids(master: int) -> list[int]:
     return [master, *map(int, children)]
 
 
-class Viewers:
-    """`count` EventSource-like connections; `arrivals[seq]` = the times each got `seq`."""
-
-    def __init__(self, port: int, path: str, cookies: list[str], count: int):
-        self.port, self.path, self.cookies, self.count = port, path, cookies, count
-        self.arrivals: dict[int, list[float]] = {}
-        self.connected = 0
-        self.failed = 0
-        self.tasks: list[asyncio.Task] = []
-
-    async def open_all(self, concurrency: int = 200) -> None:
-        gate = asyncio.Semaphore(concurrency)
-        ready = [asyncio.Event() for _ in range(self.count)]
-        self.tasks = [asyncio.create_task(self._view(i, gate, ready[i])) for i in range(self.count)]
-        await asyncio.gather(*(event.wait() for event in ready))
-
-    async def _view(self, index: int, gate: asyncio.Semaphore, ready: asyncio.Event) -> None:
-        try:
-            async with gate:
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                cookie = self.cookies[index % len(self.cookies)]
-                writer.write(
-                    f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
-                    "Accept: text/event-stream\r\n\r\n".encode()
-                )
-                status = await reader.readline()
-                if b" 200 " not in status:
-                    raise ConnectionError(status)
-                while await reader.readline() not in (b"\r\n", b""):
-                    pass  # the headers
-                # The first chunk holds "retry:": the stream is open.
-                await reader.readline()
-                self.connected += 1
-        except (OSError, ConnectionError):
-            self.failed += 1
-            ready.set()
-            return
-        ready.set()
-        # Chunked transfer: chunk sizes and frame lines; only the "id:" lines matter here.
-        while line := await reader.readline():
-            if line.startswith(b"id: "):
-                self.arrivals.setdefault(int(line[4:]), []).append(time.perf_counter())
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
@@ -145,12 +114,12 @@ def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
     }
 
 
-async def post_messages(args, event, members, viewers: "Viewers", first: int) -> str:
-    """Posts `--messages` messages and describes their delivery to every viewer."""
+async def post_messages(args, event, members, first: int) -> dict[int, float]:
+    """Posts `--messages` messages; when each post started (time.time()), by seq."""
     posted: dict[int, float] = {}
     for index in range(first, first + args.messages):
         author = members[(index + 1) % len(members)]
-        at = time.perf_counter()
+        at = time.time()
         message = await asyncio.to_thread(
             live_event_message_post,
             event=event,
@@ -160,15 +129,20 @@ async def post_messages(args, event, members, viewers: "Viewers", first: int) ->
         posted[message.seq] = at
         await asyncio.sleep(args.interval)
     await asyncio.sleep(2)
+    return posted
+
+
+def delivery(posted: dict[int, float], arrivals: dict[int, list[float]], viewers: int) -> str:
+    """The latency of every delivery, from just before each post to each receipt."""
     latencies, slowest = [], []
     for seq, at in posted.items():
-        times = viewers.arrivals.get(seq, [])
+        times = arrivals.get(seq, [])
         latencies += [(t - at) * 1000 for t in times]
         slowest.append(f"{(max(times) - at) * 1000:.0f}" if times else "never")
     cut = statistics.quantiles(latencies, n=100, method="inclusive")
     return (
         f"p50 {cut[49]:.0f} ms, p95 {cut[94]:.0f} ms, max {max(latencies):.0f} ms over "
-        f"{len(latencies)} deliveries (expected {viewers.connected * args.messages}); "
+        f"{len(latencies)} deliveries (expected {viewers * len(posted)}); "
         f"the last viewer reached after (ms) {', '.join(slowest)}"
     )
 
@@ -182,7 +156,10 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         [str(Path(sys.executable).parent / "uvicorn"), "live.asgi:application",
          "--host", "127.0.0.1", "--port", str(live_port), "--workers", str(args.processes),
          "--no-access-log", "--log-level", "warning", "--backlog", "4096",
-         "--timeout-graceful-shutdown", "2"],
+         "--timeout-graceful-shutdown", "2",
+         # On a machine loaded many times over, a busy worker may answer the master's
+         # ping late: restarted, it would drop its thousands of viewers mid-measurement.
+         "--timeout-worker-healthcheck", "60"],
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
     gunicorn = subprocess.Popen(
@@ -193,7 +170,7 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
     web = f"http://127.0.0.1:{web_port}"
     try:
         for url in (f"http://127.0.0.1:{live_port}/live/healthz", web + BARE):
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300  # a loaded machine starts slowly
             while True:
                 try:
                     if requests.get(url, timeout=2).status_code == 200:
@@ -209,51 +186,76 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         print(f"without viewers: {quiet}", flush=True)
         pids = uvicorn_pids(uvicorn.pid)
         rss_before = rss_kib(pids)
-        viewers = Viewers(live_port, f"/live/events/{event.pk}/", cookies, args.viewers)
+        viewers = Viewers(
+            port=live_port,
+            path=f"/live/events/{event.pk}/",
+            cookies=cookies,
+            count=args.viewers,
+            processes=args.client_processes,
+        )
         started = time.perf_counter()
-        await viewers.open_all()
+        await asyncio.to_thread(viewers.wait_open)
         print(
-            f"{viewers.connected} viewers connected ({viewers.failed} failed) in "
-            f"{time.perf_counter() - started:.1f} s",
+            f"{viewers.connected} viewers connected ({viewers.failed} failed) from "
+            f"{args.client_processes} client processes in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
         await asyncio.sleep(3)
-        rss_after = rss_kib(uvicorn_pids(uvicorn.pid))
+        servers = uvicorn_pids(uvicorn.pid)
+        rss_after = rss_kib(servers)
         per_viewer = (rss_after - rss_before) / max(viewers.connected, 1)
         print(
             f"uvicorn RSS {rss_before / 1024:.0f} MiB -> {rss_after / 1024:.0f} MiB: "
             f"{per_viewer:.1f} KiB per idle connection",
             flush=True,
         )
-        # First the messages alone, then again while wrk measures the other pages.
-        alone = await post_messages(args, event, members, viewers, first=0)
+        # First the messages alone, then again while wrk measures the other pages. The CPU
+        # the servers and the clients spend on the messages alone says which part dominates.
+        # One message first, not measured: the poster's first rendering loads the templates.
+        await post_messages(argparse.Namespace(messages=1, interval=0), event, members, first=-1)
+        cpu_before = cpu_seconds(servers), cpu_seconds(viewers.pids())
+        alone = await post_messages(args, event, members, first=0)
+        cpu_servers, cpu_clients = (
+            after - before
+            for after, before in zip(
+                (cpu_seconds(servers), cpu_seconds(viewers.pids())), cpu_before, strict=True
+            )
+        )
         loop = asyncio.get_running_loop()
         busy = loop.run_in_executor(None, wrk_pair, web, page_client, args.duration)
-        beside_pages = await post_messages(args, event, members, viewers, first=args.messages)
+        beside_pages = await post_messages(args, event, members, first=args.messages)
         loaded = await busy
+        arrivals = await asyncio.to_thread(viewers.arrivals)
         print(
-            f"\n{viewers.connected} viewers on {args.processes} uvicorn processes, "
-            f"{args.messages} messages {args.interval:g} s apart, latency from just before "
-            f"each post to each viewer's receipt:\n"
-            f"- messages alone: {alone}\n"
-            f"- while wrk loads the pages: {beside_pages}\n"
+            f"\n{viewers.connected} viewers on {args.processes} uvicorn processes, from "
+            f"{args.client_processes} client processes; {args.messages} messages "
+            f"{args.interval:g} s apart, latency from just before each post to each viewer's "
+            f"receipt:\n"
+            f"- messages alone: {delivery(alone, arrivals, viewers.connected)}\n"
+            f"- while wrk loads the pages: {delivery(beside_pages, arrivals, viewers.connected)}\n"
+            f"- CPU over the messages alone: uvicorn {cpu_servers:.2f} s, "
+            f"client processes {cpu_clients:.2f} s\n"
             f"- memory per idle connection: {per_viewer:.1f} KiB "
             f"(uvicorn RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB)\n"
             f"- other pages, req/s without -> with the viewers: "
             + ", ".join(f"{page} {quiet[page]:.0f} -> {loaded[page]:.0f}" for page in quiet)
         )
-        for task in viewers.tasks:
-            task.cancel()
     finally:
+        # Both told first: one slow to stop must not leave the other running.
         for server in (uvicorn, gunicorn):
             server.terminate()
-            server.wait(timeout=30)
+        for server in (uvicorn, gunicorn):
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--viewers", type=int, default=5000)
     parser.add_argument("--processes", type=int, default=2, help="uvicorn processes")
+    parser.add_argument("--client-processes", type=int, default=4, help="viewers' processes")
     parser.add_argument("--members", type=int, default=30, help="signed-in members, in turn")
     parser.add_argument("--messages", type=int, default=5, help="per phase")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between messages")

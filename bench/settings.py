@@ -7,6 +7,11 @@ HTTPS, and collected static files go to a directory of the benchmark's own.
 
 import os
 
+# Production refuses to start without a real payment gateway and a mail server; the
+# benchmark pays nothing and sends no mail.
+os.environ.setdefault("PAYMENTS_ALLOW_TEST_GATEWAY", "true")
+os.environ.setdefault("EMAIL_HOST", "127.0.0.1")
+
 from musicplatform.settings.production import *  # noqa: F403
 
 SECURE_SSL_REDIRECT = False

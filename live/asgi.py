@@ -29,13 +29,11 @@ from django.http import HttpRequest, parse_cookie  # noqa: E402
 
 from communities import selectors  # noqa: E402
 from communities.models import LiveEvent, LiveEventStatus, LiveEventType  # noqa: E402
-from live.hub import END, GONE, LAGGING, Hub, frames_after  # noqa: E402
+from live.hub import END, GONE, HEARTBEAT, LAGGING, Hub, frames_after  # noqa: E402
 
 EVENT_PATH = re.compile(
     r"^/live/events/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/$"
 )
-# A comment line this often keeps proxies and browsers from closing an idle stream.
-HEARTBEAT_SECONDS = 20
 # How long a browser waits before reconnecting after the stream closes.
 RETRY_MILLISECONDS = 3000
 
@@ -97,7 +95,10 @@ async def application(scope, receive, send) -> None:
         return await _plain(send, 404, b"Not found.")
     headers = dict(scope["headers"])
     cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin-1"))
-    status, event, community = await sync_to_async(authorize)(
+    # Not thread-sensitive: the checks of many connections opening at once (a reconnecting
+    # crowd) overlap their waits on PostgreSQL and Redis in a pool of threads instead of
+    # queueing behind one.
+    status, event, community = await sync_to_async(authorize, thread_sensitive=False)(
         session_key=cookies.get(settings.SESSION_COOKIE_NAME), event_id=match[1]
     )
     if status != 200:
@@ -141,20 +142,30 @@ async def _stream(scope, receive, send, event, community, after: int | None) -> 
             cursor = after
         await send({"type": "http.response.body", "body": body, "more_body": True})
         while True:
-            try:
-                item = await asyncio.wait_for(listener.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                await send({"type": "http.response.body", "body": b": \n\n", "more_body": True})
-                continue
+            # Frames queued while this connection waited for its turn go out in one write.
+            items = [await listener.queue.get()]
+            while not listener.queue.empty():
+                items.append(listener.queue.get_nowait())
+            frames = []
+            for item in items:
+                if item in (END, GONE, LAGGING):
+                    break
+                if item == HEARTBEAT:
+                    frames.append(b": \n\n")
+                    continue
+                seq, data = item
+                if seq > cursor:
+                    cursor = seq
+                    frames.append(data)
+            if frames:
+                await send(
+                    {"type": "http.response.body", "body": b"".join(frames), "more_body": True}
+                )
             if item == END:
                 await send({"type": "http.response.body", "body": b"event: end\ndata: \n\n"})
                 return
             if item in (GONE, LAGGING):
                 break
-            seq, data = item
-            if seq > cursor:
-                cursor = seq
-                await send({"type": "http.response.body", "body": data, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     finally:
         watcher.cancel()

@@ -1,10 +1,13 @@
 """One Redis pub/sub subscription per process, fanned out to the process's connections.
 
 Each event with viewers in this process has a `Stream`: its cursor (the last `seq` the
-hub has handed out) and its listeners. An announcement past the cursor wakes one read of
-PostgreSQL for the event (never one per viewer): every message after the cursor, in `seq`
-order, rendered once, then offered to every listener. Reads of one event never overlap;
-announcements arriving meanwhile make the read run again.
+hub has handed out) and its listeners. A published message carries its rendered frame
+(live/publish.py): the next `seq` after the cursor is offered to every listener as it
+is, with no query and no rendering here. A `seq` further on (a publication lost, or two
+commits published out of order) wakes one read of PostgreSQL for the event instead (never
+one per viewer): every message after the cursor, in `seq` order, rendered once, then
+offered to every listener. Reads of one event never overlap; messages arriving meanwhile
+make the read run again.
 """
 
 import asyncio
@@ -15,11 +18,10 @@ from dataclasses import dataclass, field
 import redis.asyncio
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.template.loader import render_to_string
 
 from communities import selectors
 from communities.models import Community, LiveEvent
-from live.publish import CHANNEL
+from live.publish import CHANNEL, message_frame
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +30,15 @@ logger = logging.getLogger(__name__)
 # database, rather than this process holding an ever-growing backlog for it.
 LISTENER_BACKLOG = 500
 
+# A comment line this often keeps proxies and browsers from closing an idle stream. One
+# timer per process queues it to every connection: a timeout on each connection's wait
+# would cost more than the rest of a delivery.
+HEARTBEAT_SECONDS = 20
+
+HEARTBEAT = "heartbeat"  # time for the comment line
 END = "end"  # the event is over: the stream says so and closes
 LAGGING = "lagging"  # the connection fell behind: closed without "end", so it reconnects
 GONE = "gone"  # the client disconnected
-
-
-def frame(*, seq: int, html: str) -> bytes:
-    data = "".join(f"data: {line}\n" for line in html.strip().splitlines())
-    return f"id: {seq}\nevent: message\n{data}\n".encode()
 
 
 def frames_after(*, event: LiveEvent, community: Community, after: int) -> list[tuple[int, bytes]]:
@@ -43,11 +46,10 @@ def frames_after(*, event: LiveEvent, community: Community, after: int) -> list[
     frames = []
     while True:
         messages = selectors.live_chat_messages(event=event, after=after)
-        for message in messages:
-            html = render_to_string(
-                "communities/_live_message.html", {"message": message, "community": community}
-            )
-            frames.append((message.seq, frame(seq=message.seq, html=html)))
+        frames += [
+            (message.seq, message_frame(message=message, community=community))
+            for message in messages
+        ]
         if len(messages) < selectors.CHAT_WINDOW:
             return frames
         after = messages[-1].seq
@@ -83,17 +85,24 @@ class Hub:
         self._reading: dict[str, asyncio.Task] = {}
         self._announced_again: set[str] = set()
         self._subscribed = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._listen())
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._beat())]
         await self._subscribed.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for stream in self.streams.values():
+                for listener in stream.listeners:
+                    listener.queue.put_nowait(HEARTBEAT)
 
     async def join(self, *, event: LiveEvent, community: Community) -> tuple[Listener, int]:
         """A listener for the event, and the hub's cursor when it joined: everything after
@@ -142,11 +151,21 @@ class Hub:
         stream = self.streams.get(key)
         if stream is None:
             return
+        seq = announcement.get("seq", 0)
         if announcement.get("end"):
             for listener in stream.listeners:
                 listener.queue.put_nowait(END)
-        elif announcement.get("seq", 0) > stream.cursor:
+        elif seq == stream.cursor + 1 and "frame" in announcement:
+            self._offer(stream, seq, announcement["frame"].encode())
+        elif seq > stream.cursor:
             self._wake(key)
+
+    def _offer(self, stream: Stream, seq: int, data: bytes) -> None:
+        """The frame to every listener, the cursor moved past it (a read under way skips
+        it); listeners too far behind are dropped."""
+        stream.cursor = seq
+        lagging = [listener for listener in stream.listeners if not listener.offer((seq, data))]
+        stream.listeners.difference_update(lagging)
 
     def _wake(self, key: str) -> None:
         if key in self._reading:
@@ -166,13 +185,7 @@ class Hub:
                 )
                 for seq, data in frames:
                     if seq > stream.cursor:
-                        stream.cursor = seq
-                        lagging = [
-                            listener
-                            for listener in stream.listeners
-                            if not listener.offer((seq, data))
-                        ]
-                        stream.listeners.difference_update(lagging)
+                        self._offer(stream, seq, data)
                 if key not in self._announced_again:
                     return
         except Exception:

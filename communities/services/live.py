@@ -27,7 +27,7 @@ from communities.services.common import (
     require_slow_mode_respected,
 )
 from communities.streams import validate_stream_url
-from live.publish import live_event_end_announce, live_message_announce
+from live.publish import live_event_end_announce, live_message_publish
 from musicplatform.audit.services import status_change
 from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
@@ -158,6 +158,8 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
         raise CommunityError("Write a message first.")
     if len(content) > CHAT_MESSAGE_MAX:
         raise CommunityError(f"Messages are at most {CHAT_MESSAGE_MAX} characters.")
+    # The artist's badge in the published frame; cached, and read before the lock.
+    community = selectors.community_info(community_id=event.community_id).community
     with transaction.atomic():
         advisory_xact_lock(f"live-event:{event.pk}")
         status, slow_mode_seconds = LiveEvent.objects.values_list(
@@ -187,9 +189,9 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
             content=content,
             created_at=ClockTimestamp(),
         )
-        # To the chat streams (live/), once the message is committed and visible.
-        live_message_announce(event_id=event.pk, seq=message.seq)
-    message.refresh_from_db(fields=["created_at"])
+        # To the chat streams (live/), once the message is committed and visible; the
+        # INSERT returned created_at, so the frame shows the stored time.
+        live_message_publish(message=message, community=community)
     return message
 
 

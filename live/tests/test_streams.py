@@ -2,7 +2,9 @@
 test database) against the real Redis: what a viewer's EventSource receives."""
 
 import asyncio
+import datetime
 import http.client
+import json
 import queue
 import socket
 import threading
@@ -16,13 +18,15 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from communities.models import LiveEventStatus, LiveEventType
+from communities.models import LiveEventMessage, LiveEventStatus, LiveEventType
 from communities.services.live import live_event_message_post, live_event_status_set
 from communities.tests.factories import (
     CommunityFactory,
     CommunitySubscriptionFactory,
     LiveEventFactory,
+    LiveEventMessageFactory,
 )
+from live.hub import HEARTBEAT_SECONDS
 from live.publish import CHANNEL
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,6 +70,7 @@ class Stream:
         self.response = self.connection.getresponse()
         self.status = self.response.status
         self.received = queue.Queue()
+        self.comments = queue.Queue()
         if self.status == 200:
             threading.Thread(target=self._read, daemon=True).start()
 
@@ -74,7 +79,9 @@ class Stream:
         try:
             while line := self.response.readline():
                 line = line.decode().rstrip("\n")
-                if line:
+                if line.startswith(":"):
+                    self.comments.put(line)
+                elif line:
                     name, _, value = line.partition(": ")
                     current[name] = current.get(name, "") + value
                 elif current:
@@ -150,9 +157,14 @@ def test_a_viewer_without_a_cursor_gets_new_messages_only(live_server_url, chat)
     event, (alice, bob, _carol) = chat
     post(event, alice, "before")
     stream = Stream(live_server_url, event, bob)
-    post(event, bob, "after")
+    message = post(event, bob, "after")
     (frame,) = stream.frames(1)
     assert frame["id"] == "2" and "after" in frame["data"]
+    # Rendered at the post, with the time PostgreSQL stored (the INSERT returned it).
+    stored = LiveEventMessage.objects.get(pk=message.pk).created_at
+    assert message.created_at == stored
+    shown = stored.astimezone(datetime.UTC).isoformat(timespec="milliseconds")
+    assert f'<time datetime="{shown.replace("+00:00", "Z")}"' in frame["data"]
     stream.close()
 
 
@@ -207,3 +219,38 @@ def test_one_redis_subscription_per_process_fans_out_to_every_viewer(live_server
     assert streams[3].nothing_within(0.5)
     for stream in streams:
         stream.close()
+
+
+def test_a_published_frame_goes_out_as_it_is_without_reading_the_database(live_server_url, chat):
+    event, (alice, _bob, _carol) = chat
+    stream = Stream(live_server_url, event, alice)
+    # A frame for a seq that no row holds: only the publication itself can carry it.
+    frame = 'id: 1\nevent: message\ndata: <li class="chat-message">Rendered once</li>\n\n'
+    redis.Redis.from_url(settings.REDIS_URL).publish(
+        CHANNEL, json.dumps({"event": str(event.pk), "seq": 1, "frame": frame})
+    )
+    (received,) = stream.frames(1)
+    assert received["id"] == "1" and "Rendered once" in received["data"]
+    stream.close()
+
+
+def test_a_lost_publication_is_read_from_the_database_in_order(live_server_url, chat):
+    event, (alice, bob, _carol) = chat
+    stream = Stream(live_server_url, event, alice)
+    # Committed, but its publication never reached Redis (Redis restarting, say).
+    LiveEventMessageFactory(event=event, user=bob, seq=1, content="Never published")
+    post(event, alice, "Published")
+    frames = stream.frames(2)
+    assert [frame["id"] for frame in frames] == ["1", "2"]
+    assert "Never published" in frames[0]["data"] and "Published" in frames[1]["data"]
+    assert stream.nothing_within(0.5)  # no message twice
+    stream.close()
+
+
+def test_an_idle_stream_gets_a_heartbeat_comment(live_server_url, chat):
+    event, (alice, _bob, _carol) = chat
+    stream = Stream(live_server_url, event, alice)
+    # Proxies and load balancers close a connection silent for a minute or so.
+    assert stream.comments.get(timeout=HEARTBEAT_SECONDS + 5) == ": "
+    assert stream.nothing_within(0.1)  # a comment, not a message
+    stream.close()
