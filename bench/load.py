@@ -46,10 +46,6 @@ SERVER_ENV = {
     "PAYOUT_ENCRYPTION_KEY": os.environ.get("PAYOUT_ENCRYPTION_KEY")
     or Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "127.0.0.1",
-    # Production refuses to start without a real gateway and mail server; the benchmark
-    # charges no one and sends no mail, like a staging site (docs/operations.md).
-    "PAYMENTS_ALLOW_TEST_GATEWAY": "true",
-    "EMAIL_HOST": os.environ.get("EMAIL_HOST") or "127.0.0.1",
 }
 os.environ.update(SERVER_ENV)
 
