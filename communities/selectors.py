@@ -55,7 +55,7 @@ from communities.models import (
     TierChangeStatus,
 )
 from musicplatform.audit.models import StatusHistory
-from musicplatform.cache import cached
+from musicplatform.cache import CachedValue, cached, cached_many
 from musicplatform.formatting import money_format
 from payments.events import CENT
 from payments.purposes import Payee
@@ -210,14 +210,21 @@ def member_access_until(*, community_id, user_id) -> datetime | None:
     Services changing a membership drop the keys of its community and of the tiers below
     it; reordering tiers drops those of the artist's members (services.tiers).
     """
+    return cached_many(_member_access(community_id=community_id, user_id=user_id))[0]
 
+
+def _member_access(*, community_id, user_id) -> CachedValue[datetime | None]:
     def compute():
         held = CommunitySubscription.objects.filter(user_id=user_id).filter(
             _gives_access_to_community(community_id)
         )
         return max((s.access_until for s in held if s.access_until is not None), default=None)
 
-    return cached(access_key(community_id, user_id), compute, timeout=ACCESS_TIMEOUT)
+    return CachedValue(access_key(community_id, user_id), compute, ACCESS_TIMEOUT)
+
+
+def _access_now(until: datetime | None) -> bool:
+    return until is not None and until > timezone.now()
 
 
 def is_member(*, community_id, user) -> bool:
@@ -225,8 +232,7 @@ def is_member(*, community_id, user) -> bool:
     tier of its artist."""
     if not user.is_authenticated:
         return False
-    until = member_access_until(community_id=community_id, user_id=user.pk)
-    return until is not None and until > timezone.now()
+    return _access_now(member_access_until(community_id=community_id, user_id=user.pk))
 
 
 def communities_with_access(*, user, now: datetime | None = None) -> QuerySet[Community]:
@@ -269,6 +275,23 @@ def can_manage(*, info: CommunityInfo, user) -> bool:
 def can_view_content(*, info: CommunityInfo, user) -> bool:
     """Forums, posts, live events and their chat: members, the artist and staff only."""
     return can_manage(info=info, user=user) or is_member(community_id=info.community.pk, user=user)
+
+
+def community_info_viewed(*, community_id, user) -> tuple[CommunityInfo | None, bool]:
+    """`community_info()` and `can_view_content()` of the viewer, read from Redis in one round
+    trip instead of two: every page of a community needs both."""
+    info_value = CachedValue(
+        community_info_key(community_id), lambda: _community_info(community_id), INFO_TIMEOUT
+    )
+    if not user.is_authenticated:
+        (info,) = cached_many(info_value)
+        return info, info is not None and can_manage(info=info, user=user)
+    info, until = cached_many(
+        info_value, _member_access(community_id=community_id, user_id=user.pk)
+    )
+    if info is None:
+        return None, False
+    return info, can_manage(info=info, user=user) or _access_now(until)
 
 
 def communities_by_members() -> QuerySet[Community]:

@@ -72,8 +72,10 @@ def _paywall(request, info: CommunityInfo) -> HttpResponse:
 
 def _member_info(request, community_id) -> tuple[CommunityInfo, HttpResponse | None]:
     """The community, and the paywall response when the viewer may not see its content."""
-    info = _info(community_id)
-    if not selectors.can_view_content(info=info, user=request.user):
+    info, can_view = selectors.community_info_viewed(community_id=community_id, user=request.user)
+    if info is None:
+        raise Http404
+    if not can_view:
         return info, _paywall(request, info)
     return info, None
 
@@ -143,11 +145,12 @@ def community_create(request):
 
 @require_safe
 def community_detail(request, community_id):
-    info = _info(community_id)
+    user = request.user
+    info, can_view = selectors.community_info_viewed(community_id=community_id, user=user)
+    if info is None:
+        raise Http404
     if info.community.artist.is_removed:
         return render(request, "artists/gone.html", {"artist": info.community.artist}, status=410)
-    user = request.user
-    can_view = selectors.can_view_content(info=info, user=user)
     subscription = selectors.subscription_of(community_id=info.community.pk, user=user)
     return render(
         request,

@@ -159,3 +159,72 @@ def test_only_members_get_links_on_a_community_page_a_member_rendered_first(
 
     assert forum_link in browser(member).get(community.get_absolute_url()).text
     assert forum_link not in browser(outsider).get(community.get_absolute_url()).text
+
+
+# The forms of the forum and event pages: the empty form is shared, each viewer's own
+# submission and filter are not, and descriptions show their edits at once.
+
+
+def test_a_rejected_new_post_shows_its_own_errors_and_text_after_the_empty_form_was_shared(
+    community, member
+):
+    forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART)
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    viewer = browser(member)
+    assert "Ensure this value has at most 255 characters" not in viewer.get(url).text
+
+    response = viewer.post(url, {"title": "x" * 300, "content": "My sketch of the tour bus"})
+
+    assert response.status_code == 400
+    assert "Ensure this value has at most 255 characters" in response.text
+    assert "My sketch of the tour bus</textarea>" in response.text
+    assert "My sketch of the tour bus</textarea>" not in browser(member).get(url).text
+
+
+def test_a_rejected_chat_message_shows_its_error_after_the_empty_form_was_shared(community, member):
+    forum = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    viewer = browser(member)
+    assert "This field is required." not in viewer.get(url).text
+
+    response = viewer.post(url, {"content": ""})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.text
+
+
+def test_the_suggestion_filter_shows_each_viewers_own_choice(community, member):
+    forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    answered = '<option value="answered" selected>'
+
+    assert answered in browser(member).get(url, {"state": "answered"}).text
+    assert answered not in browser(member).get(url).text
+    assert '<option value="" selected>All</option>' in browser(member).get(url).text
+
+
+def test_an_edited_forum_description_shows_at_once(community, member):
+    forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART, description="Old")
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    viewer = browser(member)
+    assert "<p>Old</p>" in viewer.get(url).text
+
+    type(forum).objects.filter(pk=forum.pk).update(description="Sketches **only**")
+    cache.delete(community_info_key(community.pk))  # as the services changing a forum do
+
+    assert "<strong>only</strong>" in viewer.get(url).text
+
+
+def test_an_edited_event_description_shows_at_once(community, member):
+    event = LiveEventFactory(
+        community=community,
+        event_type=LiveEventType.CHAT,
+        status=LiveEventStatus.LIVE,
+        description="Old",
+    )
+    viewer = browser(member)
+    assert "<p>Old</p>" in viewer.get(event.get_absolute_url()).text
+
+    type(event).objects.filter(pk=event.pk).update(description="Bring **lights**")
+
+    assert "<strong>lights</strong>" in viewer.get(event.get_absolute_url()).text
