@@ -512,7 +512,7 @@ def test_every_configuration_a_language_may_map_to_is_one_postgresql_has():
 
 
 def test_the_query_in_any_language_is_read_in_every_configuration():
-    """The SQL function search uses (content's migrations 0011, 0012) matches a text in
+    """The SQL function search uses (content's migration 0011) matches a text in
     every configuration of SEARCH_CONFIGS exactly as the OR of all its readings does, and
     holds each distinct reading once (thirty repeated branches made the GIN lookup slow)."""
     query = 'Liedern "recorded songs" -studio'
