@@ -34,7 +34,7 @@ from artists.models import Artist
 from catalogue.models import ReleaseGenre
 from catalogue.selectors import featured_catalogue
 from communities.models import Community, CommunitySubscription, ForumPost, ForumType
-from communities.selectors import communities_with_access
+from communities.selectors import community_ids_with_access
 from content.models import (
     Comment,
     Like,
@@ -86,11 +86,14 @@ def readable_by(viewer) -> Q:
         return public
     if viewer.is_staff:
         return Q()
-    member_of = communities_with_access(user=viewer).values("pk")
     return (
         public
         | Q(artist__user_id=viewer.pk)
-        | Exists(PostCommunity.objects.filter(post=OuterRef("pk"), community_id__in=member_of))
+        | Exists(
+            PostCommunity.objects.filter(
+                post=OuterRef("pk"), community_id__in=community_ids_with_access(user=viewer)
+            )
+        )
     )
 
 
