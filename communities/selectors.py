@@ -1,15 +1,12 @@
 """Reads of the communities app: who may see what, community pages, forums, events, dashboard."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from functools import cache
-from types import SimpleNamespace
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
-from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
@@ -59,6 +56,7 @@ from communities.models import (
 )
 from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import cached
+from musicplatform.db import CompiledPerViewer
 from musicplatform.formatting import money_format
 from payments.events import CENT
 from payments.purposes import Payee
@@ -249,37 +247,16 @@ def communities_with_access(*, user, now: datetime | None = None) -> QuerySet[Co
     )
 
 
-# Stand-ins for the viewer and the time while `communities_with_access` is compiled once;
-# each call puts the real ones in their places.
-_SOME_USER_ID = uuid4()
-_SOME_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@cache
-def _communities_with_access_compiled() -> tuple[str, tuple]:
-    sql, params = (
-        communities_with_access(user=SimpleNamespace(pk=_SOME_USER_ID), now=_SOME_TIME)
-        .values("pk")
-        .query.sql_with_params()
-    )
-    if _SOME_USER_ID not in params or _SOME_TIME not in params:
-        raise ImproperlyConfigured("communities_with_access no longer depends on the user and time")
-    return sql, params
+_COMMUNITIES_WITH_ACCESS = CompiledPerViewer(
+    lambda *, user, now: communities_with_access(user=user, now=now).values("pk")
+)
 
 
 def community_ids_with_access(*, user) -> RawSQL:
-    """`communities_with_access(user=user)`'s ids as a subquery, compiled once per process:
-    building and compiling that queryset on every request cost more CPU than PostgreSQL
-    spends running it (docs/performance.md, round 2 of the feed)."""
-    sql, params = _communities_with_access_compiled()
-    now = timezone.now()
-    return RawSQL(  # noqa: S611 - SQL compiled by the ORM, values are parameters
-        sql,
-        tuple(
-            user.pk if value == _SOME_USER_ID else now if value == _SOME_TIME else value
-            for value in params
-        ),
-    )
+    """`communities_with_access(user=user)`'s ids as a subquery compiled once per process
+    (`CompiledPerViewer`; docs/performance.md, round 2 of the feed)."""
+    sql, params = _COMMUNITIES_WITH_ACCESS.sql_with_params(user=user, now=timezone.now())
+    return RawSQL(sql, params)  # noqa: S611 - SQL compiled by the ORM, values are parameters
 
 
 def tiers_below_ids(*, community_id) -> list:
