@@ -1,4 +1,5 @@
-"""Column helpers shared by every app's models, so each table states its defaults once."""
+"""Column and query helpers shared by every app, so each table states its defaults once and
+each per-viewer rule is compiled once."""
 
 import uuid
 from collections.abc import Callable
