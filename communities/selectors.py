@@ -56,6 +56,7 @@ from communities.models import (
 )
 from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import CachedValue, cached, cached_many
+from musicplatform.db import CompiledPerViewer
 from musicplatform.formatting import money_format
 from payments.events import CENT
 from payments.purposes import Payee
@@ -250,6 +251,18 @@ def communities_with_access(*, user, now: datetime | None = None) -> QuerySet[Co
             )
         )
     )
+
+
+_COMMUNITIES_WITH_ACCESS = CompiledPerViewer(
+    lambda *, user, now: communities_with_access(user=user, now=now).values("pk")
+)
+
+
+def community_ids_with_access(*, user) -> RawSQL:
+    """`communities_with_access(user=user)`'s ids as a subquery compiled once per process
+    (`CompiledPerViewer`; docs/performance.md, round 2 of the feed)."""
+    sql, params = _COMMUNITIES_WITH_ACCESS.sql_with_params(user=user, now=timezone.now())
+    return RawSQL(sql, params)  # noqa: S611 - SQL compiled by the ORM, values are parameters
 
 
 def tiers_below_ids(*, community_id) -> list:

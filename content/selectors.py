@@ -34,7 +34,7 @@ from artists.models import Artist
 from catalogue.models import ReleaseGenre
 from catalogue.selectors import featured_catalogue
 from communities.models import Community, CommunitySubscription, ForumPost, ForumType
-from communities.selectors import communities_with_access
+from communities.selectors import community_ids_with_access
 from content.models import (
     Comment,
     Like,
@@ -45,7 +45,7 @@ from content.models import (
     ShareLink,
 )
 from musicplatform.cache import CachedValue, cached_many
-from musicplatform.db import well_formed_uuids
+from musicplatform.db import CompiledPerViewer, well_formed_uuids
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
 
@@ -86,11 +86,14 @@ def readable_by(viewer) -> Q:
         return public
     if viewer.is_staff:
         return Q()
-    member_of = communities_with_access(user=viewer).values("pk")
     return (
         public
         | Q(artist__user_id=viewer.pk)
-        | Exists(PostCommunity.objects.filter(post=OuterRef("pk"), community_id__in=member_of))
+        | Exists(
+            PostCommunity.objects.filter(
+                post=OuterRef("pk"), community_id__in=community_ids_with_access(user=viewer)
+            )
+        )
     )
 
 
@@ -237,11 +240,19 @@ LIMIT %(size)s
 _FEED_AFTER = "AND ({table}.created_at, {table}.{key}) < (%(before_at)s, %(before_id)s)"
 
 
+_MEMBER_OF = CompiledPerViewer(
+    lambda *, user, now: (
+        CommunitySubscription.objects.members(now=now)
+        .filter(user_id=user.pk)
+        .values("community_id")
+    )
+)
+
+
 def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums nor, in the feed, their artist's posts.
-    member_of = CommunitySubscription.objects.members().filter(user=user).values("community_id")
-    member_sql, member_params = member_of.query.sql_with_params()
+    member_sql, member_params = _MEMBER_OF.sql_with_params(user=user, now=timezone.now())
     sql = _FEED_KEYS_SQL.format(
         # The compiled queryset's placeholders are positional: made named like the rest.
         member_of=member_sql % tuple(f"%(member_{i})s" for i in range(len(member_params))),

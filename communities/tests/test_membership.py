@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import UserPreferences
 from accounts.tests.factories import UserFactory
 from communities import selectors
-from communities.models import CommunitySubscription
+from communities.models import Community, CommunitySubscription
 from communities.tasks import member_counts_refresh
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from notifications.models import Notification, NotificationType
@@ -71,6 +71,14 @@ def test_every_place_that_asks_who_is_a_member_gets_the_same_answer(
         for user in users.values()
         if any(m.community_id == community.pk for m in selectors.my_memberships(user=user))
     }
+    # Compiled once with stand-ins for the user and the time (posts_for's readability).
+    compiled_once = {
+        user.pk
+        for user in users.values()
+        if Community.objects.filter(
+            pk=community.pk, pk__in=selectors.community_ids_with_access(user=user)
+        ).exists()
+    }
     member_counts_refresh()
     ranked = {c.pk: c.member_count for c in selectors.communities_by_members()}
     info = selectors.community_info(community_id=community.pk)
@@ -94,6 +102,7 @@ def test_every_place_that_asks_who_is_a_member_gets_the_same_answer(
 
     assert defined == members
     assert with_access == members
+    assert compiled_once == members
     assert in_my_communities == members
     assert told == members
     assert artist_audience == members

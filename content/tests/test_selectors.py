@@ -70,10 +70,15 @@ def test_artist_forum_posts_reach_members_only():
     )
     member = CommunitySubscriptionFactory(community=community).user
     lapsed = CommunitySubscriptionFactory(community=community, is_active=False).user
+    # Still `is_active` until the renewal task runs, but its paid period is over.
+    expired = CommunitySubscriptionFactory(
+        community=community, end_date=timezone.now() - timedelta(days=1)
+    ).user
     follower = _follower_of(community.artist)
 
     assert [e.item for e in selectors.feed_page(user=member).items] == [announcement]
     assert selectors.feed_page(user=lapsed).items == []
+    assert selectors.feed_page(user=expired).items == []
     assert selectors.feed_page(user=follower).items == []
 
 
