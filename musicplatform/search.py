@@ -41,7 +41,7 @@ from artists.selectors import artist_search, artists_matching
 from catalogue.models import Release
 from catalogue.selectors import releases_matching
 from communities.models import Community, ForumPost
-from communities.selectors import communities_with_access
+from communities.selectors import community_ids_with_access
 from content.models import Post, Review
 from content.selectors import readable_posts
 from musicplatform.db import UNKNOWN_LANGUAGE_CONFIG
@@ -305,7 +305,7 @@ def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
     visible = ForumPost.objects.filter(hidden_at__isnull=True)
     if viewer.is_staff:
         return visible
-    member_of = communities_with_access(user=viewer).values("pk")
+    member_of = community_ids_with_access(user=viewer)
     return visible.filter(
         Q(forum__community_id__in=member_of) | Q(forum__community__artist__user=viewer)
     )
