@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from accounts.tests.factories import UserFactory
 from content.models import Post
 from notifications.models import Notification, NotificationEmailPreference, NotificationType
 from notifications.selectors import PAGE_SIZE, RESOURCE_MODELS
+from notifications.services import notifications_create
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +77,56 @@ def test_the_header_shows_the_unread_count_on_every_page(client, fan):
         '<span class="count-badge">3<span class="visually-hidden"> unread</span></span>'
         in response.content.decode()
     )
+
+
+def header_badge(client) -> str | None:
+    """The unread count the header shows on the home page, None without a badge."""
+    body = client.get(reverse("home")).content.decode()
+    badge = re.search(
+        r'<span class="count-badge">(\d+)<span class="visually-hidden"> unread<', body
+    )
+    return badge and badge[1]
+
+
+# Committed for real: the count is forgotten once the write commits.
+@pytest.mark.django_db(transaction=True)
+def test_the_header_badge_kept_in_redis_follows_new_notifications_and_reading_them(client, fan):
+    first = NotificationFactory(user=fan)
+    assert header_badge(client) == "1"  # now kept in Redis
+
+    notifications_create(
+        recipient_ids=[fan.pk],
+        notification_type=NotificationType.POST,
+        title="A new post",
+        message="",
+    )
+    assert header_badge(client) == "2"
+
+    client.post(reverse("notifications:read", args=[first.pk]))
+    assert header_badge(client) == "1"
+
+    client.get(reverse("notifications:open", args=[Notification.objects.get(is_read=False).pk]))
+    assert header_badge(client) is None
+
+    notifications_create(
+        recipient_ids=[fan.pk], notification_type=NotificationType.POST, title="", message=""
+    )
+    assert header_badge(client) == "1"
+    client.post(reverse("notifications:read_all"))
+    assert header_badge(client) is None
+
+
+# Committed for real: the count is forgotten once the write commits.
+@pytest.mark.django_db(transaction=True)
+def test_another_users_notification_leaves_my_badge_alone(client, fan):
+    assert header_badge(client) is None
+    notifications_create(
+        recipient_ids=[UserFactory().pk],
+        notification_type=NotificationType.POST,
+        title="",
+        message="",
+    )
+    assert header_badge(client) is None
 
 
 def test_the_list_pages_by_key_and_runs_the_same_queries_for_few_and_many(client, fan):
