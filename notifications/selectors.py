@@ -1,4 +1,6 @@
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.apps import apps
@@ -39,11 +41,15 @@ def unread_count_key(user_id: UUID) -> str:
     return f"notifications:unread:v1:{user_id}"
 
 
-def unread_count(*, user) -> int:
+def unread_count(*, user, read_with_the_user: Mapping[str, Any] | None = None) -> int:
     """The header's badge, on every page a signed-in user sees: from Redis, so a page
-    whose content comes from cached fragments sends PostgreSQL nothing for its header."""
+    whose content comes from cached fragments sends PostgreSQL nothing for its header.
+    Usually already read with the session (`read_with_the_user`, accounts/middleware.py)."""
+    key = unread_count_key(user.pk)
+    if read_with_the_user and key in read_with_the_user:
+        return read_with_the_user[key]
     return cached(
-        unread_count_key(user.pk),
+        key,
         lambda: _unread_count_from_database(user_id=user.pk),
         timeout=UNREAD_COUNT_SECONDS,
     )
