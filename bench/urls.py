@@ -1,4 +1,4 @@
-"""The site's URLs plus the benchmark's signed-in bare view (bench/settings.py)."""
+"""The site's URLs plus the benchmark's signed-in bare view and empty page (bench/settings.py)."""
 
 from django.http import HttpResponse
 from django.template import engines

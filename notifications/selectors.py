@@ -12,7 +12,7 @@ from notifications.models import Notification, NotificationEmailPreference, Noti
 
 PAGE_SIZE = 30
 
-# Every write that adds or reads a user's notifications forgets their count at once
+# Every write that adds or marks read a user's notifications forgets their count at once
 # (notifications.services), except a fan-out: audience_notify adds rows for an audience
 # of up to 100,000 in one INSERT ... SELECT, and forgetting a key per recipient would cost
 # more than the statement. So a fan-out shows in the badge within this many seconds.
