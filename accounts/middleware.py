@@ -16,9 +16,14 @@ and the session and the cached user are read together with one MGET
 (accounts.sessions). The cookie is only a hint of which entry to fetch: the user is
 the session's, always; a cached entry of any other user is ignored, so a changed or
 forged cookie costs a round trip, never an identity.
+
+Apps above this one that read a cache entry of the user's on every page (the header's
+unread count) name its key with `read_with_the_user()`, and it comes in the same MGET,
+kept in `request.read_with_the_user` only when the hint was the session's user.
 """
 
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import auth
@@ -35,22 +40,35 @@ USER_CACHE_SECONDS = 60
 USER_HINT_COOKIE = "mp_uid"
 
 
+_KEYS_READ_WITH_THE_USER: list[Callable[[uuid.UUID], str]] = []
+
+
+def read_with_the_user(key_of: Callable[[uuid.UUID], str]) -> None:
+    """Read the cache entry `key_of(user_id)` in the session's round trip from now on
+    (called from an `AppConfig.ready()`)."""
+    _KEYS_READ_WITH_THE_USER.append(key_of)
+
+
 def user_cache_key(user_id) -> str:
     return f"accounts:user:v1:{user_id}"
 
 
-def _hinted_user_key(request) -> str | None:
+def _hinted_user_id(request) -> uuid.UUID | None:
     try:
-        return user_cache_key(uuid.UUID(request.COOKIES.get(USER_HINT_COOKIE, "")))
+        return uuid.UUID(request.COOKIES.get(USER_HINT_COOKIE, ""))
     except ValueError:
         return None
 
 
 def cached_user(request):
     session = request.session
-    hinted_key = _hinted_user_key(request)
+    hinted_id = _hinted_user_id(request)
+    hinted_key = None if hinted_id is None else user_cache_key(hinted_id)
+    read_along = (
+        [] if hinted_id is None else [key_of(hinted_id) for key_of in _KEYS_READ_WITH_THE_USER]
+    )
     prefetched = (
-        session.load_along_with([hinted_key])
+        session.load_along_with([hinted_key, *read_along])
         if hinted_key is not None and isinstance(session, SessionStore)
         else {}
     )
@@ -69,6 +87,10 @@ def cached_user(request):
         )
     ):
         user.backend = backend
+        if key == hinted_key:  # else the entries read along are another user's
+            request.read_with_the_user = {
+                entry: prefetched[entry] for entry in read_along if entry in prefetched
+            }
         return user
     user = auth.get_user(request)
     if user.is_authenticated:

@@ -145,6 +145,8 @@ def clients(count: int) -> list[Client]:
         urls = {
             BARE: BARE,
             "/healthz/whoami (signed in)": "/healthz/whoami",
+            # whoami inside base.html: what every signed-in page pays before its content.
+            "/healthz/page (signed in, empty)": "/healthz/page",
             "home": "/",
             "explore": "/explore/",
             "feed": "/feed/",

@@ -17,5 +17,5 @@ from musicplatform.settings.production import *  # noqa: F403
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 STATIC_ROOT = os.environ["BENCH_STATIC_ROOT"]
-# The site's URLs and /healthz/whoami, the signed-in bare view (bench/urls.py).
+# The site's URLs, /healthz/whoami (the signed-in bare view) and /healthz/page (bench/urls.py).
 ROOT_URLCONF = "bench.urls"

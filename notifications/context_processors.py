@@ -6,4 +6,8 @@ def unread_notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notification_count": lambda: unread_count(user=user)}
+    return {
+        "unread_notification_count": lambda: unread_count(
+            user=user, read_with_the_user=getattr(request, "read_with_the_user", {})
+        )
+    }

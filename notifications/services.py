@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from musicplatform.cache import invalidate_on_commit
 from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from musicplatform.validators import one_line
@@ -18,6 +19,7 @@ from notifications.models import (
     NotificationEmailPreference,
     NotificationType,
 )
+from notifications.selectors import unread_count_key
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ def notifications_create(
         for user_id in dict.fromkeys(recipient_ids)
     ]
     Notification.objects.bulk_create(notifications, batch_size=NOTIFICATION_BATCH_SIZE)
+    invalidate_on_commit(*(unread_count_key(n.user_id) for n in notifications))
     emailed_users = users_wanting_email(
         user_ids=[n.user_id for n in notifications], notification_type=notification_type
     )
@@ -291,15 +294,17 @@ def unannounced_ids(
 
 def notification_mark_read(*, user, notification_id: UUID) -> bool:
     """Mark one of the user's notifications read; someone else's is not found."""
-    return bool(
-        Notification.objects.filter(pk=notification_id, user=user, is_read=False).update(
-            is_read=True
-        )
+    marked = Notification.objects.filter(pk=notification_id, user=user, is_read=False).update(
+        is_read=True
     )
+    invalidate_on_commit(unread_count_key(user.pk))
+    return bool(marked)
 
 
 def notifications_mark_all_read(*, user) -> int:
-    return Notification.objects.filter(user=user, is_read=False).update(is_read=True)
+    marked = Notification.objects.filter(user=user, is_read=False).update(is_read=True)
+    invalidate_on_commit(unread_count_key(user.pk))
+    return marked
 
 
 def email_preferences_set(*, user, emailed_types: Iterable[str]) -> None:

@@ -137,10 +137,10 @@ def test_the_onboarding_suggestions_run_the_same_queries_however_many(
     for _ in range(artists):
         ArtistFactory()
     client.force_login(UserFactory())
-    client.get("/")  # the signed-in user is cached from here on
+    client.get("/")  # the signed-in user and the header's unread count are cached from here on
 
-    # session; the fan's genres; the suggestions; the Follow buttons' counts
-    with django_assert_num_queries(4):
+    # the fan's genres; the suggestions; the Follow buttons' counts
+    with django_assert_num_queries(3):
         page = client.get(reverse("accounts:onboarding_artists"))
 
     assert page.text.count("follower-count") == artists

@@ -450,9 +450,9 @@ def test_the_page_runs_a_constant_number_of_queries(client, django_assert_num_qu
     # buttons of the artists found
     with django_assert_num_queries(11):
         grouped = search(client, "harbour")
-    # session (the user is cached since the first request: accounts.middleware);
-    # pg_trgm's threshold; the count and the page
-    with django_assert_num_queries(4):
+    # pg_trgm's threshold; the count and the page (the session, the user and the
+    # header's unread count are cached since the first request: accounts.middleware)
+    with django_assert_num_queries(3):
         search(client, "harbour", kind="topics")
 
     assert len(grouped.context["groups"]) == 6  # no release matches

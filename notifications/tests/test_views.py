@@ -1,16 +1,22 @@
+import re
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.middleware import USER_HINT_COOKIE
 from accounts.tests.factories import UserFactory
 from content.models import Post
 from notifications.models import Notification, NotificationEmailPreference, NotificationType
-from notifications.selectors import PAGE_SIZE, RESOURCE_MODELS
+from notifications.selectors import PAGE_SIZE, RESOURCE_MODELS, unread_count_key
+from notifications.services import notifications_create
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +81,92 @@ def test_the_header_shows_the_unread_count_on_every_page(client, fan):
         '<span class="count-badge">3<span class="visually-hidden"> unread</span></span>'
         in response.content.decode()
     )
+
+
+def header_badge(client) -> str | None:
+    """The unread count the header shows on the home page, None without a badge."""
+    body = client.get(reverse("home")).content.decode()
+    badge = re.search(
+        r'<span class="count-badge">(\d+)<span class="visually-hidden"> unread<', body
+    )
+    return badge and badge[1]
+
+
+# Committed for real: the count is forgotten once the write commits.
+@pytest.mark.django_db(transaction=True)
+def test_the_header_badge_kept_in_redis_follows_new_notifications_and_reading_them(client, fan):
+    first = NotificationFactory(user=fan)
+    assert header_badge(client) == "1"  # now kept in Redis
+
+    notifications_create(
+        recipient_ids=[fan.pk],
+        notification_type=NotificationType.POST,
+        title="A new post",
+        message="",
+    )
+    assert header_badge(client) == "2"
+
+    client.post(reverse("notifications:read", args=[first.pk]))
+    assert header_badge(client) == "1"
+
+    client.get(reverse("notifications:open", args=[Notification.objects.get(is_read=False).pk]))
+    assert header_badge(client) is None
+
+    notifications_create(
+        recipient_ids=[fan.pk], notification_type=NotificationType.POST, title="", message=""
+    )
+    assert header_badge(client) == "1"
+    client.post(reverse("notifications:read_all"))
+    assert header_badge(client) is None
+
+
+# Committed for real: the count is forgotten once the write commits.
+@pytest.mark.django_db(transaction=True)
+def test_another_users_notification_leaves_my_badge_alone(client, fan):
+    assert header_badge(client) is None
+    notifications_create(
+        recipient_ids=[UserFactory().pk],
+        notification_type=NotificationType.POST,
+        title="",
+        message="",
+    )
+    assert header_badge(client) is None
+
+
+def redis_commands_reading(key: str, request) -> list[str]:
+    """The commands naming `key` that Redis received (MONITOR) while `request()` ran."""
+    redis = cache.client.get_client()
+    commands: list[str] = []
+    with redis.monitor() as monitor:
+        request()
+        marker = f"end-of-request-{uuid.uuid4()}"
+        redis.echo(marker)
+        for event in monitor.listen():
+            if marker in event["command"]:
+                break
+            if cache.make_key(key) in event["command"]:
+                commands.append(event["command"])
+    return commands
+
+
+def test_the_header_badge_is_read_in_the_sessions_round_trip(client, fan):
+    NotificationFactory(user=fan)
+    assert header_badge(client) == "1"  # the user and the count are now in Redis
+    key = unread_count_key(fan.pk)
+
+    (command,) = redis_commands_reading(key, lambda: header_badge(client))
+    session = cache.make_key(f"django.contrib.sessions.cached_db{client.session.session_key}")
+    assert command.startswith("MGET ") and session in command
+    assert header_badge(client) == "1"
+
+    # A hint naming someone else reads their count along, and shows mine.
+    other = UserFactory()
+    NotificationFactory.create_batch(2, user=other)
+    other_browser = Client()
+    other_browser.force_login(other)
+    assert header_badge(other_browser) == "2"
+    client.cookies[USER_HINT_COOKIE] = str(other.pk)
+    assert header_badge(client) == "1"
 
 
 def test_the_list_pages_by_key_and_runs_the_same_queries_for_few_and_many(client, fan):
