@@ -10,7 +10,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connections, router
 from django.db.models import (
     Avg,
     BooleanField,
@@ -269,7 +269,8 @@ def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
         "before_at": before[0] if before else None,
         "before_id": before[1] if before else None,
     }
-    with connection.cursor() as cursor:
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    with connections[router.db_for_read(Post)].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -472,16 +473,16 @@ def _thread_comments(*, viewer, kind: str, target_id, before) -> list[Comment]:
         "levels": REPLY_LEVELS,
         "viewer": viewer.pk if viewer is not None and viewer.is_authenticated else None,
     }
-    with connection.cursor() as cursor:
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    using = router.db_for_read(Comment)
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     comments = []
     authors = len(_COMMENT_FIELDS) + len(_AUTHOR_FIELDS)
     for row in rows:
-        comment = Comment.from_db(connection.alias, _COMMENT_FIELDS, row[: len(_COMMENT_FIELDS)])
-        comment.user = User.from_db(
-            connection.alias, _AUTHOR_FIELDS, row[len(_COMMENT_FIELDS) : authors]
-        )
+        comment = Comment.from_db(using, _COMMENT_FIELDS, row[: len(_COMMENT_FIELDS)])
+        comment.user = User.from_db(using, _AUTHOR_FIELDS, row[len(_COMMENT_FIELDS) : authors])
         comment.liked, comment.mine, comment.reply_count = row[authors:]
         comment.like_count = comment.likes_count
         comments.append(comment)
