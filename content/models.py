@@ -18,6 +18,19 @@ from musicplatform.db import (
 TEASER_LENGTH = 140
 
 
+def written_in() -> models.ForeignKey:
+    """The language a text is written in, when its writer said (no reverse relation: a
+    language is never asked for its posts or reviews)."""
+    return models.ForeignKey(
+        "accounts.Language",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+
+
 class MediaType(models.TextChoices):
     IMAGE = "image", "Image"
     VIDEO = "video", "Video"
@@ -46,14 +59,7 @@ class Post(models.Model):
     # The language the post is written in, when its artist said; its text search
     # configuration is copied next to it for the generated search_document (a generated
     # column cannot read another table) when the post is written.
-    language = models.ForeignKey(
-        "accounts.Language",
-        on_delete=models.DB_SET_NULL,
-        null=True,
-        blank=True,
-        db_index=False,
-        related_name="+",
-    )
+    language = written_in()
     search_config = RegConfigField()
     search_document = searchable_text(body="content_text", config="search_config")
     # Explicit rather than "public when no community is chosen": a members-only post whose
@@ -171,14 +177,7 @@ class Review(models.Model):
     likes_count = maintained_count()
     comments_count = maintained_count()
     # As for posts: the language the fan wrote in, and its search configuration.
-    language = models.ForeignKey(
-        "accounts.Language",
-        on_delete=models.DB_SET_NULL,
-        null=True,
-        blank=True,
-        db_index=False,
-        related_name="+",
-    )
+    language = written_in()
     search_config = RegConfigField()
     search_document = searchable_text(
         titles=("title", "content_name", "artist_name"),
