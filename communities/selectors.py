@@ -55,7 +55,7 @@ from communities.models import (
     TierChangeStatus,
 )
 from musicplatform.audit.models import StatusHistory
-from musicplatform.cache import CachedValue, cached, cached_many
+from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import CompiledPerViewer
 from musicplatform.formatting import money_format
 from payments.events import CENT
@@ -146,10 +146,12 @@ def artist_tiers(*, artist_id) -> list[Community]:
 
 def community_info(*, community_id) -> CommunityInfo | None:
     """The community, its artist, member count, forums and upcoming events; None if absent."""
-    return cached(
-        community_info_key(community_id),
-        lambda: _community_info(community_id),
-        timeout=INFO_TIMEOUT,
+    return cached_many(_community_info_value(community_id))[0]
+
+
+def _community_info_value(community_id) -> CachedValue[CommunityInfo | None]:
+    return CachedValue(
+        community_info_key(community_id), lambda: _community_info(community_id), INFO_TIMEOUT
     )
 
 
@@ -293,9 +295,7 @@ def can_view_content(*, info: CommunityInfo, user) -> bool:
 def community_info_viewed(*, community_id, user) -> tuple[CommunityInfo | None, bool]:
     """`community_info()` and `can_view_content()` of the viewer, read from Redis in one round
     trip instead of two: every page of a community needs both."""
-    info_value = CachedValue(
-        community_info_key(community_id), lambda: _community_info(community_id), INFO_TIMEOUT
-    )
+    info_value = _community_info_value(community_id)
     if not user.is_authenticated:
         (info,) = cached_many(info_value)
         return info, info is not None and can_manage(info=info, user=user)
