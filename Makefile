@@ -67,7 +67,7 @@ smoke-pythons: $(BIN)/.installed
 	scripts/smoke_pythons.sh
 
 # The load benchmark of docs/performance.md, end to end, in a database of its own (never the
-# demo data): scale-1 data is generated on the first run (about 6 minutes) and kept.
+# demo data): scale-1 data is generated on the first run (15-20 minutes) and kept.
 BENCH_DATA_DIR ?= .data/bench
 BENCH_ARGS ?= --connections 16 --duration 10
 
