@@ -8,11 +8,11 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DateTimeField,
     DecimalField,
     Exists,
     F,
@@ -22,14 +22,13 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
     When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import UserPreferences
+from accounts.models import User, UserPreferences
 from communities.models import (
     SUBSCRIPTION_PERIODS,
     Community,
@@ -42,7 +41,6 @@ from communities.models import (
     Forum,
     ForumPost,
     ForumPostReaction,
-    ForumPostVote,
     ForumType,
     LiveEvent,
     LiveEventMessage,
@@ -807,20 +805,12 @@ def _after(cursor: Cursor) -> Q:
     return Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
 
 
-def _before(cursor: Cursor) -> Q:
-    return Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, pk__lt=cursor.pk)
-
-
-def _count_of(queryset: QuerySet) -> Coalesce:
-    """COUNT(*) of a correlated subquery, 0 when it has no row."""
-    counted = queryset.order_by().annotate(one=Value(1)).values("one")
-    return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")[:1]), 0)
-
-
-# A topic list's counts, as SQL correlated with the listed topic ("forum_posts"): the same
-# subqueries built with the ORM cost more CPU to build and compile on every request than
-# the database takes to run them (docs/performance.md, "Community pages"). Hidden posts
-# (moderation) are left out of the list and its counts alike.
+# A topic's counts and the viewer's state, as SQL correlated with the topic ("forum_posts"):
+# one definition each for the forum's topic list (`topic_list`, plain SQL) and the topic
+# page (`topic_in`, the ORM); the same subqueries built with the ORM cost more CPU to build
+# and compile on every request than the database takes to run them (docs/performance.md,
+# "Community pages"). Hidden posts (moderation) are left out of the list and its counts
+# alike. A viewer id of NULL (signed out) matches no vote and no read position.
 _REPLIES = (
     "FROM forum_posts reply WHERE reply.topic_id = forum_posts.forum_post_id"
     " AND reply.hidden_at IS NULL"
@@ -849,23 +839,76 @@ def _correlated(sql: str, params: tuple, output_field) -> RawSQL:
     return RawSQL(sql, params, output_field=output_field)  # noqa: S611 - constant SQL, values are parameters
 
 
-def _topics(*, forum: Forum, user) -> QuerySet[ForumPost]:
-    """A forum's topics with their reply and vote counts, and the viewer's unread replies."""
-    topics = (
-        ForumPost.objects.filter(forum=forum, topic__isnull=True, hidden_at__isnull=True)
-        .select_related("user")
-        .annotate(
-            reply_count=_correlated(REPLY_COUNT_SQL, (), IntegerField()),
-            vote_count=_correlated(VOTE_COUNT_SQL, (), IntegerField()),
+def _viewer_id(user):
+    return user.pk if user.is_authenticated else None
+
+
+# What a topic row shows of a topic (its search document is for search only) and of its
+# author (`display_name`).
+_TOPIC_FIELDS = [f.attname for f in ForumPost._meta.concrete_fields if f.name != "search_document"]
+_TOPIC_AUTHOR_FIELDS = ["id", "username"]
+# One kind of topic of a forum (pinned or not) with its counts and the viewer's vote, read
+# position and unread replies. Plain SQL rather than the ORM: building and compiling the
+# annotated queryset was most of the forum pages' CPU (docs/performance.md, "Round 3:
+# forums"); its plan is the ORM's (idx_forum_posts_forum_id, then the counts by index).
+_TOPICS_SQL = f"""
+SELECT {", ".join(f"forum_posts.{ForumPost._meta.get_field(name).column}" for name in _TOPIC_FIELDS)},
+       {", ".join(f"author.{User._meta.get_field(name).column}" for name in _TOPIC_AUTHOR_FIELDS)},
+       ({REPLY_COUNT_SQL}), ({VOTE_COUNT_SQL}), {VOTED_SQL},
+       ({LAST_READ_AT_SQL}), ({UNREAD_COUNT_SQL})
+FROM forum_posts JOIN {User._meta.db_table} author
+     ON author.{User._meta.pk.column} = forum_posts.user_id
+WHERE forum_posts.forum_id = %s AND forum_posts.topic_id IS NULL
+      AND forum_posts.hidden_at IS NULL AND forum_posts.is_pinned = %s {{state}} {{before}}
+ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC
+"""  # noqa: S608 - constant SQL: the values are parameters
+_IN_STATE = "AND forum_posts.suggestion_state = %s"
+_BEFORE = "AND (forum_posts.created_at, forum_posts.forum_post_id) < (%s, %s)"
+
+
+def _topics_sql(*, forum: Forum, user, pinned: bool, state, before) -> tuple[str, list]:
+    viewer = _viewer_id(user)
+    sql = _TOPICS_SQL.format(state=_IN_STATE if state else "", before=_BEFORE if before else "")
+    params = [viewer, viewer, viewer, viewer, forum.pk, pinned]
+    if state:
+        params.append(state)
+    if before:
+        params += [before.created_at, before.pk]
+    return sql, params
+
+
+def _read_topics(*, forum: Forum, user, state, before) -> tuple[list[ForumPost], list[ForumPost]]:
+    """The pinned topics (none past the first page) and one page of the others (and one
+    more, to know there is a next page), newest first, in one statement."""
+    page_sql, params = _topics_sql(forum=forum, user=user, pinned=False, state=state, before=before)
+    sql = f"({page_sql} LIMIT {TOPIC_PAGE_SIZE + 1})"
+    if before is None:
+        pinned_sql, pinned_params = _topics_sql(
+            forum=forum, user=user, pinned=True, state=state, before=None
         )
-    )
-    if not user.is_authenticated:
-        return topics
-    return topics.annotate(
-        voted=_correlated(VOTED_SQL, (user.pk,), BooleanField()),
-        last_read_at=_correlated(LAST_READ_AT_SQL, (user.pk,), DateTimeField()),
-        unread_count=_correlated(UNREAD_COUNT_SQL, (user.pk, user.pk), IntegerField()),
-    )
+        sql = f"({pinned_sql}) UNION ALL {sql}"
+        params = pinned_params + params
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    using = router.db_for_read(ForumPost)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    author_end = len(_TOPIC_FIELDS) + len(_TOPIC_AUTHOR_FIELDS)
+    topics = []
+    for row in rows:
+        topic = ForumPost.from_db(using, _TOPIC_FIELDS, row[: len(_TOPIC_FIELDS)])
+        topic.user = User.from_db(using, _TOPIC_AUTHOR_FIELDS, row[len(_TOPIC_FIELDS) : author_end])
+        (
+            topic.reply_count,
+            topic.vote_count,
+            topic.voted,
+            topic.last_read_at,
+            topic.unread_count,
+        ) = row[author_end:]
+        topics.append(topic)
+    # A UNION ALL keeps no order of its own: newest first within each kind.
+    topics.sort(key=lambda topic: (topic.created_at, topic.pk), reverse=True)
+    return [t for t in topics if t.is_pinned], [t for t in topics if not t.is_pinned]
 
 
 @dataclass
@@ -889,8 +932,8 @@ class TopicList:
                 topic.user.display_name,
                 topic.reply_count,
                 topic.vote_count,
-                getattr(topic, "voted", False),
-                getattr(topic, "unread_count", 0),
+                topic.voted,
+                topic.unread_count,
                 topic.unread_cursor,
             )
             for topic in [*self.pinned, *self.topics]
@@ -900,20 +943,13 @@ class TopicList:
 def topic_list(
     *, forum: Forum, user, before: Cursor | None = None, state: str | None = None
 ) -> TopicList:
-    """Three queries whatever the number of topics: pinned, a page, and nothing more."""
-    topics = _topics(forum=forum, user=user)
-    if state is not None:
-        topics = topics.filter(suggestion_state=state)
-    pinned = [] if before else list(topics.filter(is_pinned=True).order_by("-created_at", "-pk"))
-    page = topics.filter(is_pinned=False)
-    if before is not None:
-        page = page.filter(_before(before))
-    rows = list(page.order_by("-created_at", "-pk")[: TOPIC_PAGE_SIZE + 1])
+    """One query whatever the number of topics: the pinned ones and a page."""
+    pinned, rows = _read_topics(forum=forum, user=user, state=state, before=before)
     more = len(rows) > TOPIC_PAGE_SIZE
     rows = rows[:TOPIC_PAGE_SIZE]
     for topic in [*pinned, *rows]:
         # "N new replies" leads to the first of them: the replies after the read position.
-        read_at = getattr(topic, "last_read_at", None)
+        read_at = topic.last_read_at
         topic.unread_cursor = str(Cursor.at(read_at)) if read_at else ""
     return TopicList(
         pinned=pinned,
@@ -939,10 +975,8 @@ def _topics_of_community(*, community_id, user) -> QuerySet[ForumPost]:
     )
     topics = topics.exclude(forum__forum_type=ForumType.ALL_CHAT).select_related("user")
     return topics.annotate(
-        vote_count=_count_of(ForumPostVote.objects.filter(post=OuterRef("pk"))),
-        voted=Exists(ForumPostVote.objects.filter(post=OuterRef("pk"), user_id=user.pk))
-        if user.is_authenticated
-        else Value(False),
+        vote_count=_correlated(VOTE_COUNT_SQL, (), IntegerField()),
+        voted=_correlated(VOTED_SQL, (_viewer_id(user),), BooleanField()),
     )
 
 
