@@ -368,11 +368,74 @@ def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumP
 
     With `after`, only messages committed later than that instant (see forum_post_create).
     """
+    if after is None:
+        return chat_log(forum=forum).messages
     posts = ForumPost.objects.filter(forum=forum, hidden_at__isnull=True).select_related("user")
-    if after is not None:
-        return list(posts.filter(created_at__gt=after).order_by("created_at", "pk")[:CHAT_WINDOW])
-    latest = list(posts.order_by("-created_at", "-pk")[:CHAT_WINDOW])
-    return latest[::-1]
+    return list(posts.filter(created_at__gt=after).order_by("created_at", "pk")[:CHAT_WINDOW])
+
+
+@dataclass
+class ChatLog:
+    """An all_chat forum's latest messages, oldest first, and its pinned ones, newest first."""
+
+    messages: list[ForumPost]
+    pinned: list[ForumPost]
+
+
+# What a forum post's card shows of its author (`display_name`, the avatar).
+_AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
+# The forum post columns and its author's, as `_posts_with_authors` reads them back. The
+# search document is for search only.
+_POST_FIELDS = [f.attname for f in ForumPost._meta.concrete_fields if f.name != "search_document"]
+_POST_AND_AUTHOR_COLUMNS = ", ".join(
+    [f"forum_posts.{ForumPost._meta.get_field(name).column}" for name in _POST_FIELDS]
+    + [f"author.{User._meta.get_field(name).column}" for name in _AUTHOR_FIELDS]
+)
+_WITH_AUTHOR = (
+    f"forum_posts JOIN {User._meta.db_table} author"
+    f" ON author.{User._meta.pk.column} = forum_posts.user_id"
+)
+
+
+def _posts_with_authors(sql: str, params) -> list[tuple[ForumPost, tuple]]:
+    """The forum posts of a plain SQL statement selecting `_POST_AND_AUTHOR_COLUMNS` first,
+    each with its author (`user`) and the rest of its row. Plain SQL rather than the ORM
+    where building and compiling the queryset cost more CPU than PostgreSQL spends running
+    it (docs/performance.md, "Round 3: forums"); through the router like the ORM's reads:
+    a replica unless this browser just wrote."""
+    using = router.db_for_read(ForumPost)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    author_end = len(_POST_FIELDS) + len(_AUTHOR_FIELDS)
+    posts = []
+    for row in rows:
+        post = ForumPost.from_db(using, _POST_FIELDS, row[: len(_POST_FIELDS)])
+        post.user = User.from_db(using, _AUTHOR_FIELDS, row[len(_POST_FIELDS) : author_end])
+        posts.append((post, row[author_end:]))
+    return posts
+
+
+# The latest CHAT_WINDOW shown messages of a chat forum, then its pinned ones (a message
+# may be both), each marked with the list it belongs to: one statement.
+_CHAT_LOG_SQL = f"""
+(SELECT {_POST_AND_AUTHOR_COLUMNS}, false FROM {_WITH_AUTHOR}
+ WHERE forum_posts.forum_id = %(forum)s AND forum_posts.hidden_at IS NULL
+ ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC LIMIT {CHAT_WINDOW})
+UNION ALL
+(SELECT {_POST_AND_AUTHOR_COLUMNS}, true FROM {_WITH_AUTHOR}
+ WHERE forum_posts.forum_id = %(forum)s AND forum_posts.is_pinned
+       AND forum_posts.hidden_at IS NULL)
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
+def chat_log(*, forum: Forum) -> ChatLog:
+    rows = _posts_with_authors(_CHAT_LOG_SQL, {"forum": forum.pk})
+    by_time = sorted(rows, key=lambda row: (row[0].created_at, row[0].pk))
+    return ChatLog(
+        messages=[post for post, (pinned,) in by_time if not pinned],
+        pinned=[post for post, (pinned,) in reversed(by_time) if pinned],
+    )
 
 
 def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
@@ -383,14 +446,6 @@ def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
     return tuple(
         (message.pk, getattr(message, "updated_at", None), message.user.display_name)
         for message in messages
-    )
-
-
-def pinned_chat_messages(*, forum: Forum) -> list[ForumPost]:
-    return list(
-        ForumPost.objects.filter(forum=forum, is_pinned=True, hidden_at__isnull=True)
-        .select_related("user")
-        .order_by("-created_at")
     )
 
 
@@ -843,21 +898,14 @@ def _viewer_id(user):
     return user.pk if user.is_authenticated else None
 
 
-# What a topic row shows of a topic (its search document is for search only) and of its
-# author (`display_name`).
-_TOPIC_FIELDS = [f.attname for f in ForumPost._meta.concrete_fields if f.name != "search_document"]
-_TOPIC_AUTHOR_FIELDS = ["id", "username"]
 # One kind of topic of a forum (pinned or not) with its counts and the viewer's vote, read
 # position and unread replies. Plain SQL rather than the ORM: building and compiling the
 # annotated queryset was most of the forum pages' CPU (docs/performance.md, "Round 3:
 # forums"); its plan is the ORM's (idx_forum_posts_forum_id, then the counts by index).
 _TOPICS_SQL = f"""
-SELECT {", ".join(f"forum_posts.{ForumPost._meta.get_field(name).column}" for name in _TOPIC_FIELDS)},
-       {", ".join(f"author.{User._meta.get_field(name).column}" for name in _TOPIC_AUTHOR_FIELDS)},
-       ({REPLY_COUNT_SQL}), ({VOTE_COUNT_SQL}), {VOTED_SQL},
+SELECT {_POST_AND_AUTHOR_COLUMNS}, ({REPLY_COUNT_SQL}), ({VOTE_COUNT_SQL}), {VOTED_SQL},
        ({LAST_READ_AT_SQL}), ({UNREAD_COUNT_SQL})
-FROM forum_posts JOIN {User._meta.db_table} author
-     ON author.{User._meta.pk.column} = forum_posts.user_id
+FROM {_WITH_AUTHOR}
 WHERE forum_posts.forum_id = %s AND forum_posts.topic_id IS NULL
       AND forum_posts.hidden_at IS NULL AND forum_posts.is_pinned = %s {{state}} {{before}}
 ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC
@@ -888,23 +936,15 @@ def _read_topics(*, forum: Forum, user, state, before) -> tuple[list[ForumPost],
         )
         sql = f"({pinned_sql}) UNION ALL {sql}"
         params = pinned_params + params
-    # Through the router like the ORM's reads: a replica unless this browser just wrote.
-    using = router.db_for_read(ForumPost)
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    author_end = len(_TOPIC_FIELDS) + len(_TOPIC_AUTHOR_FIELDS)
     topics = []
-    for row in rows:
-        topic = ForumPost.from_db(using, _TOPIC_FIELDS, row[: len(_TOPIC_FIELDS)])
-        topic.user = User.from_db(using, _TOPIC_AUTHOR_FIELDS, row[len(_TOPIC_FIELDS) : author_end])
+    for topic, counts in _posts_with_authors(sql, params):
         (
             topic.reply_count,
             topic.vote_count,
             topic.voted,
             topic.last_read_at,
             topic.unread_count,
-        ) = row[author_end:]
+        ) = counts
         topics.append(topic)
     # A UNION ALL keeps no order of its own: newest first within each kind.
     topics.sort(key=lambda topic: (topic.created_at, topic.pk), reverse=True)
