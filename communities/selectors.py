@@ -382,55 +382,64 @@ class ChatLog:
     pinned: list[ForumPost]
 
 
-# What a forum post's card shows of its author (`display_name`, the avatar).
-_AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
-# The forum post columns and its author's, as `_posts_with_authors` reads them back. The
-# search document is for search only.
-_POST_FIELDS = [f.attname for f in ForumPost._meta.concrete_fields if f.name != "search_document"]
-_POST_AND_AUTHOR_COLUMNS = ", ".join(
-    [f"forum_posts.{ForumPost._meta.get_field(name).column}" for name in _POST_FIELDS]
-    + [f"author.{User._meta.get_field(name).column}" for name in _AUTHOR_FIELDS]
-)
-_WITH_AUTHOR = (
-    f"forum_posts JOIN {User._meta.db_table} author"
-    f" ON author.{User._meta.pk.column} = forum_posts.user_id"
-)
+class _WithAuthors:
+    """Rows of a table with their authors (`user`: what cards show of them, `display_name`
+    and the avatar), read by plain SQL selecting `columns` first from `source`. Plain SQL
+    rather than the ORM where building and compiling the queryset cost more CPU than
+    PostgreSQL spends running it (docs/performance.md, "Round 3: forums")."""
+
+    AUTHOR_FIELDS = ("id", "username", "profile_picture_url")
+
+    def __init__(self, model) -> None:
+        self.model = model
+        table = model._meta.db_table
+        # A forum post's search document is for search only.
+        self.fields = [
+            f.attname for f in model._meta.concrete_fields if f.name != "search_document"
+        ]
+        self.columns = ", ".join(
+            [f"{table}.{model._meta.get_field(name).column}" for name in self.fields]
+            + [f"author.{User._meta.get_field(name).column}" for name in self.AUTHOR_FIELDS]
+        )
+        self.source = (
+            f"{table} JOIN {User._meta.db_table} author"
+            f" ON author.{User._meta.pk.column} = {table}.user_id"
+        )
+
+    def read(self, sql: str, params) -> list[tuple]:
+        """(the row with its author, the rest of its columns) for each row of `sql`."""
+        # Through the router like the ORM's reads: a replica unless this browser just wrote.
+        using = router.db_for_read(self.model)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        author_end = len(self.fields) + len(self.AUTHOR_FIELDS)
+        read = []
+        for row in rows:
+            item = self.model.from_db(using, self.fields, row[: len(self.fields)])
+            item.user = User.from_db(using, self.AUTHOR_FIELDS, row[len(self.fields) : author_end])
+            read.append((item, row[author_end:]))
+        return read
 
 
-def _posts_with_authors(sql: str, params) -> list[tuple[ForumPost, tuple]]:
-    """The forum posts of a plain SQL statement selecting `_POST_AND_AUTHOR_COLUMNS` first,
-    each with its author (`user`) and the rest of its row. Plain SQL rather than the ORM
-    where building and compiling the queryset cost more CPU than PostgreSQL spends running
-    it (docs/performance.md, "Round 3: forums"); through the router like the ORM's reads:
-    a replica unless this browser just wrote."""
-    using = router.db_for_read(ForumPost)
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    author_end = len(_POST_FIELDS) + len(_AUTHOR_FIELDS)
-    posts = []
-    for row in rows:
-        post = ForumPost.from_db(using, _POST_FIELDS, row[: len(_POST_FIELDS)])
-        post.user = User.from_db(using, _AUTHOR_FIELDS, row[len(_POST_FIELDS) : author_end])
-        posts.append((post, row[author_end:]))
-    return posts
+_POSTS = _WithAuthors(ForumPost)
 
 
 # The latest CHAT_WINDOW shown messages of a chat forum, then its pinned ones (a message
 # may be both), each marked with the list it belongs to: one statement.
 _CHAT_LOG_SQL = f"""
-(SELECT {_POST_AND_AUTHOR_COLUMNS}, false FROM {_WITH_AUTHOR}
+(SELECT {_POSTS.columns}, false FROM {_POSTS.source}
  WHERE forum_posts.forum_id = %(forum)s AND forum_posts.hidden_at IS NULL
  ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC LIMIT {CHAT_WINDOW})
 UNION ALL
-(SELECT {_POST_AND_AUTHOR_COLUMNS}, true FROM {_WITH_AUTHOR}
+(SELECT {_POSTS.columns}, true FROM {_POSTS.source}
  WHERE forum_posts.forum_id = %(forum)s AND forum_posts.is_pinned
        AND forum_posts.hidden_at IS NULL)
 """  # noqa: S608 - constant SQL: the values are parameters
 
 
 def chat_log(*, forum: Forum) -> ChatLog:
-    rows = _posts_with_authors(_CHAT_LOG_SQL, {"forum": forum.pk})
+    rows = _POSTS.read(_CHAT_LOG_SQL, {"forum": forum.pk})
     by_time = sorted(rows, key=lambda row: (row[0].created_at, row[0].pk))
     return ChatLog(
         messages=[post for post, (pinned,) in by_time if not pinned],
@@ -469,14 +478,27 @@ def live_events_of(*, community_id) -> list[LiveEvent]:
     return list(LiveEvent.objects.filter(community_id=community_id).order_by("-start_time")[:50])
 
 
+_LIVE_MESSAGES = _WithAuthors(LiveEventMessage)
+# A live chat's shown messages after a seq, the first CHAT_WINDOW of them, or (from the
+# start) the latest CHAT_WINDOW; the live event page and its poll read it on every request.
+_LIVE_CHAT_SQL = f"""
+SELECT {_LIVE_MESSAGES.columns} FROM {_LIVE_MESSAGES.source}
+WHERE live_event_messages.event_id = %(event)s AND live_event_messages.hidden_at IS NULL
+      {{after}}
+ORDER BY live_event_messages.seq {{direction}} LIMIT {CHAT_WINDOW}
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
 def live_chat_messages(*, event: LiveEvent, after: int = 0) -> list[LiveEventMessage]:
     """Chat messages after the cursor `after` (a seq), oldest first; the latest window first."""
-    messages = LiveEventMessage.objects.filter(event=event, hidden_at__isnull=True).select_related(
-        "user"
+    sql = _LIVE_CHAT_SQL.format(
+        after="AND live_event_messages.seq > %(after)s" if after else "",
+        direction="ASC" if after else "DESC",
     )
-    if after:
-        return list(messages.filter(seq__gt=after).order_by("seq")[:CHAT_WINDOW])
-    return list(messages.order_by("-seq")[:CHAT_WINDOW])[::-1]
+    messages = [
+        message for message, _ in _LIVE_MESSAGES.read(sql, {"event": event.pk, "after": after})
+    ]
+    return messages if after else messages[::-1]
 
 
 def live_questions(*, event: LiveEvent, user) -> list[LiveEventMessage]:
@@ -903,9 +925,9 @@ def _viewer_id(user):
 # annotated queryset was most of the forum pages' CPU (docs/performance.md, "Round 3:
 # forums"); its plan is the ORM's (idx_forum_posts_forum_id, then the counts by index).
 _TOPICS_SQL = f"""
-SELECT {_POST_AND_AUTHOR_COLUMNS}, ({REPLY_COUNT_SQL}), ({VOTE_COUNT_SQL}), {VOTED_SQL},
+SELECT {_POSTS.columns}, ({REPLY_COUNT_SQL}), ({VOTE_COUNT_SQL}), {VOTED_SQL},
        ({LAST_READ_AT_SQL}), ({UNREAD_COUNT_SQL})
-FROM {_WITH_AUTHOR}
+FROM {_POSTS.source}
 WHERE forum_posts.forum_id = %s AND forum_posts.topic_id IS NULL
       AND forum_posts.hidden_at IS NULL AND forum_posts.is_pinned = %s {{state}} {{before}}
 ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC
@@ -937,7 +959,7 @@ def _read_topics(*, forum: Forum, user, state, before) -> tuple[list[ForumPost],
         sql = f"({pinned_sql}) UNION ALL {sql}"
         params = pinned_params + params
     topics = []
-    for topic, counts in _posts_with_authors(sql, params):
+    for topic, counts in _POSTS.read(sql, params):
         (
             topic.reply_count,
             topic.vote_count,

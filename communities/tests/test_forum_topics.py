@@ -492,6 +492,7 @@ def test_the_topic_list_shows_pinned_topics_first_and_leaves_hidden_ones_out(
 def test_a_chat_shows_its_pinned_messages_above_the_log_and_in_it(community, member, artist_user):
     chat = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
     pinned = ForumPostFactory(forum=chat, user=artist_user, title=None, content="Welcome all")
+    ForumPost.objects.filter(pk=pinned.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     forums.forum_post_pin(post=pinned, community=community, by=artist_user, pinned=True)
     ForumPostFactory(forum=chat, user=member, title=None, content="Hi there")
     ForumPostFactory(

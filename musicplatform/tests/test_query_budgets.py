@@ -29,9 +29,10 @@ BUDGETS = {
     "post page (many comments)": 6,
     "community page": 9,
     # A forum's pinned topics and a page of the others are one statement
-    # (communities.selectors._read_topics); the chat reads its messages and pinned ones.
+    # (communities.selectors._read_topics), and so are the chat's latest and pinned messages
+    # (chat_log).
     "forum: artist_forum": 9,
-    "forum: all_chat": 10,
+    "forum: all_chat": 9,
     "forum: fan_art": 9,
     "forum: suggestions": 9,
     "live event page": 10,
