@@ -352,15 +352,43 @@ def my_memberships(*, user) -> list[CommunitySubscription]:
     )
 
 
+def _concrete_fields(model) -> list[str]:
+    # A search document is for search only.
+    return [f.attname for f in model._meta.concrete_fields if f.name != "search_document"]
+
+
+def _columns(model, alias: str, fields: list[str]) -> list[str]:
+    return [f"{alias}.{model._meta.get_field(name).column}" for name in fields]
+
+
+_SUBSCRIPTION_FIELDS = _concrete_fields(CommunitySubscription)
+_SUBSCRIBED_COMMUNITY_FIELDS = _concrete_fields(Community)
+# A viewer's subscription (at most one: unique per user and community) with its community:
+# the community page compares the member's price with the current one. Plain SQL: the
+# ORM's queryset cost the community page more CPU than anything else it reads
+# (docs/performance.md, "Round 3: forums").
+_SUBSCRIPTION_SQL = f"""
+SELECT {", ".join(_columns(CommunitySubscription, "s", _SUBSCRIPTION_FIELDS) + _columns(Community, "c", _SUBSCRIBED_COMMUNITY_FIELDS))}
+FROM {CommunitySubscription._meta.db_table} s
+JOIN {Community._meta.db_table} c ON c.{Community._meta.pk.column} = s.community_id
+WHERE s.community_id = %(community)s AND s.user_id = %(user)s
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
 def subscription_of(*, community_id, user) -> CommunitySubscription | None:
     if not user.is_authenticated:
         return None
-    # With its community: the page compares the member's price with the current one.
-    return (
-        CommunitySubscription.objects.select_related("community")
-        .filter(community_id=community_id, user=user)
-        .first()
-    )
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    using = router.db_for_read(CommunitySubscription)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_SUBSCRIPTION_SQL, {"community": community_id, "user": user.pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_SUBSCRIPTION_FIELDS)
+    subscription = CommunitySubscription.from_db(using, _SUBSCRIPTION_FIELDS, row[:split])
+    subscription.community = Community.from_db(using, _SUBSCRIBED_COMMUNITY_FIELDS, row[split:])
+    return subscription
 
 
 def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumPost]:
