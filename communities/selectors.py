@@ -498,8 +498,23 @@ def forum_post_in(*, community_id, post_id) -> ForumPost | None:
     )
 
 
+_LIVE_EVENT_FIELDS = _concrete_fields(LiveEvent)
+# Every page of a live event (and its poll, every two seconds per viewer) reads it: plain
+# SQL, as the ORM's queryset cost more CPU to build than the read (docs/performance.md,
+# "Round 3: forums").
+_LIVE_EVENT_SQL = f"""
+SELECT {", ".join(_columns(LiveEvent, "e", _LIVE_EVENT_FIELDS))} FROM {LiveEvent._meta.db_table} e
+WHERE e.{LiveEvent._meta.pk.column} = %(event)s AND e.community_id = %(community)s
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
 def live_event_in(*, community_id, event_id) -> LiveEvent | None:
-    return LiveEvent.objects.filter(pk=event_id, community_id=community_id).first()
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    using = router.db_for_read(LiveEvent)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_LIVE_EVENT_SQL, {"event": event_id, "community": community_id})
+        row = cursor.fetchone()
+    return LiveEvent.from_db(using, _LIVE_EVENT_FIELDS, row) if row else None
 
 
 def live_events_of(*, community_id) -> list[LiveEvent]:
