@@ -259,3 +259,20 @@ def test_the_head_of_a_community_page_shows_the_artists_buttons_to_the_artist_on
     assert "Dashboard" in browser(artist_user).get(url).text
 
     assert "Dashboard" not in browser(member).get(url).text
+
+
+def test_an_event_going_live_or_renamed_shows_at_once_in_its_shared_head(community, member):
+    event = LiveEventFactory(
+        community=community,
+        event_type=LiveEventType.CHAT,
+        status=LiveEventStatus.SCHEDULED,
+        title="Listening party",
+    )
+    viewer = browser(member)
+    assert '<span class="badge">Scheduled</span>' in viewer.get(event.get_absolute_url()).text
+
+    type(event).objects.filter(pk=event.pk).update(status=LiveEventStatus.LIVE, title="Party!")
+    page = viewer.get(event.get_absolute_url()).text
+
+    assert '<span class="badge badge-ok">Live</span>' in page
+    assert "<h2>Party!" in page
