@@ -416,18 +416,14 @@ class _WithAuthors:
     rather than the ORM where building and compiling the queryset cost more CPU than
     PostgreSQL spends running it (docs/performance.md, "Round 3: forums")."""
 
-    AUTHOR_FIELDS = ("id", "username", "profile_picture_url")
+    AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
 
     def __init__(self, model) -> None:
         self.model = model
         table = model._meta.db_table
-        # A forum post's search document is for search only.
-        self.fields = [
-            f.attname for f in model._meta.concrete_fields if f.name != "search_document"
-        ]
+        self.fields = _concrete_fields(model)
         self.columns = ", ".join(
-            [f"{table}.{model._meta.get_field(name).column}" for name in self.fields]
-            + [f"author.{User._meta.get_field(name).column}" for name in self.AUTHOR_FIELDS]
+            _columns(model, table, self.fields) + _columns(User, "author", self.AUTHOR_FIELDS)
         )
         self.source = (
             f"{table} JOIN {User._meta.db_table} author"
