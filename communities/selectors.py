@@ -8,11 +8,11 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DateTimeField,
     DecimalField,
     Exists,
     F,
@@ -22,14 +22,13 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
     When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import UserPreferences
+from accounts.models import User, UserPreferences
 from communities.models import (
     SUBSCRIPTION_PERIODS,
     Community,
@@ -42,7 +41,6 @@ from communities.models import (
     Forum,
     ForumPost,
     ForumPostReaction,
-    ForumPostVote,
     ForumType,
     LiveEvent,
     LiveEventMessage,
@@ -354,15 +352,43 @@ def my_memberships(*, user) -> list[CommunitySubscription]:
     )
 
 
+def _concrete_fields(model) -> list[str]:
+    # A search document is for search only.
+    return [f.attname for f in model._meta.concrete_fields if f.name != "search_document"]
+
+
+def _columns(model, alias: str, fields: list[str]) -> list[str]:
+    return [f"{alias}.{model._meta.get_field(name).column}" for name in fields]
+
+
+_SUBSCRIPTION_FIELDS = _concrete_fields(CommunitySubscription)
+_SUBSCRIBED_COMMUNITY_FIELDS = _concrete_fields(Community)
+# A viewer's subscription (at most one: unique per user and community) with its community:
+# the community page compares the member's price with the current one. Plain SQL: the
+# ORM's queryset cost the community page more CPU than anything else it reads
+# (docs/performance.md, "Round 3: forums").
+_SUBSCRIPTION_SQL = f"""
+SELECT {", ".join(_columns(CommunitySubscription, "s", _SUBSCRIPTION_FIELDS) + _columns(Community, "c", _SUBSCRIBED_COMMUNITY_FIELDS))}
+FROM {CommunitySubscription._meta.db_table} s
+JOIN {Community._meta.db_table} c ON c.{Community._meta.pk.column} = s.community_id
+WHERE s.community_id = %(community)s AND s.user_id = %(user)s
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
 def subscription_of(*, community_id, user) -> CommunitySubscription | None:
     if not user.is_authenticated:
         return None
-    # With its community: the page compares the member's price with the current one.
-    return (
-        CommunitySubscription.objects.select_related("community")
-        .filter(community_id=community_id, user=user)
-        .first()
-    )
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    using = router.db_for_read(CommunitySubscription)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_SUBSCRIPTION_SQL, {"community": community_id, "user": user.pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_SUBSCRIPTION_FIELDS)
+    subscription = CommunitySubscription.from_db(using, _SUBSCRIPTION_FIELDS, row[:split])
+    subscription.community = Community.from_db(using, _SUBSCRIBED_COMMUNITY_FIELDS, row[split:])
+    return subscription
 
 
 def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumPost]:
@@ -370,11 +396,79 @@ def chat_messages(*, forum: Forum, after: datetime | None = None) -> list[ForumP
 
     With `after`, only messages committed later than that instant (see forum_post_create).
     """
+    if after is None:
+        return chat_log(forum=forum).messages
     posts = ForumPost.objects.filter(forum=forum, hidden_at__isnull=True).select_related("user")
-    if after is not None:
-        return list(posts.filter(created_at__gt=after).order_by("created_at", "pk")[:CHAT_WINDOW])
-    latest = list(posts.order_by("-created_at", "-pk")[:CHAT_WINDOW])
-    return latest[::-1]
+    return list(posts.filter(created_at__gt=after).order_by("created_at", "pk")[:CHAT_WINDOW])
+
+
+@dataclass
+class ChatLog:
+    """An all_chat forum's latest messages, oldest first, and its pinned ones, newest first."""
+
+    messages: list[ForumPost]
+    pinned: list[ForumPost]
+
+
+class _WithAuthors:
+    """Rows of a table with their authors (`user`: what cards show of them, `display_name`
+    and the avatar), read by plain SQL selecting `columns` first from `source`. Plain SQL
+    rather than the ORM where building and compiling the queryset cost more CPU than
+    PostgreSQL spends running it (docs/performance.md, "Round 3: forums")."""
+
+    AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
+
+    def __init__(self, model) -> None:
+        self.model = model
+        table = model._meta.db_table
+        self.fields = _concrete_fields(model)
+        self.columns = ", ".join(
+            _columns(model, table, self.fields) + _columns(User, "author", self.AUTHOR_FIELDS)
+        )
+        self.source = (
+            f"{table} JOIN {User._meta.db_table} author"
+            f" ON author.{User._meta.pk.column} = {table}.user_id"
+        )
+
+    def read(self, sql: str, params) -> list[tuple]:
+        """(the row with its author, the rest of its columns) for each row of `sql`."""
+        # Through the router like the ORM's reads: a replica unless this browser just wrote.
+        using = router.db_for_read(self.model)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        author_end = len(self.fields) + len(self.AUTHOR_FIELDS)
+        read = []
+        for row in rows:
+            item = self.model.from_db(using, self.fields, row[: len(self.fields)])
+            item.user = User.from_db(using, self.AUTHOR_FIELDS, row[len(self.fields) : author_end])
+            read.append((item, row[author_end:]))
+        return read
+
+
+_POSTS = _WithAuthors(ForumPost)
+
+
+# The latest CHAT_WINDOW shown messages of a chat forum, then its pinned ones (a message
+# may be both), each marked with the list it belongs to: one statement.
+_CHAT_LOG_SQL = f"""
+(SELECT {_POSTS.columns}, false FROM {_POSTS.source}
+ WHERE forum_posts.forum_id = %(forum)s AND forum_posts.hidden_at IS NULL
+ ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC LIMIT {CHAT_WINDOW})
+UNION ALL
+(SELECT {_POSTS.columns}, true FROM {_POSTS.source}
+ WHERE forum_posts.forum_id = %(forum)s AND forum_posts.is_pinned
+       AND forum_posts.hidden_at IS NULL)
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
+def chat_log(*, forum: Forum) -> ChatLog:
+    rows = _POSTS.read(_CHAT_LOG_SQL, {"forum": forum.pk})
+    by_time = sorted(rows, key=lambda row: (row[0].created_at, row[0].pk))
+    return ChatLog(
+        messages=[post for post, (pinned,) in by_time if not pinned],
+        pinned=[post for post, (pinned,) in reversed(by_time) if pinned],
+    )
 
 
 def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
@@ -385,14 +479,6 @@ def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
     return tuple(
         (message.pk, getattr(message, "updated_at", None), message.user.display_name)
         for message in messages
-    )
-
-
-def pinned_chat_messages(*, forum: Forum) -> list[ForumPost]:
-    return list(
-        ForumPost.objects.filter(forum=forum, is_pinned=True, hidden_at__isnull=True)
-        .select_related("user")
-        .order_by("-created_at")
     )
 
 
@@ -408,22 +494,50 @@ def forum_post_in(*, community_id, post_id) -> ForumPost | None:
     )
 
 
+_LIVE_EVENT_FIELDS = _concrete_fields(LiveEvent)
+# Every page of a live event (and its poll, every two seconds per viewer) reads it: plain
+# SQL, as the ORM's queryset cost more CPU to build than the read (docs/performance.md,
+# "Round 3: forums").
+_LIVE_EVENT_SQL = f"""
+SELECT {", ".join(_columns(LiveEvent, "e", _LIVE_EVENT_FIELDS))} FROM {LiveEvent._meta.db_table} e
+WHERE e.{LiveEvent._meta.pk.column} = %(event)s AND e.community_id = %(community)s
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
 def live_event_in(*, community_id, event_id) -> LiveEvent | None:
-    return LiveEvent.objects.filter(pk=event_id, community_id=community_id).first()
+    # Through the router like the ORM's reads: a replica unless this browser just wrote.
+    using = router.db_for_read(LiveEvent)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_LIVE_EVENT_SQL, {"event": event_id, "community": community_id})
+        row = cursor.fetchone()
+    return LiveEvent.from_db(using, _LIVE_EVENT_FIELDS, row) if row else None
 
 
 def live_events_of(*, community_id) -> list[LiveEvent]:
     return list(LiveEvent.objects.filter(community_id=community_id).order_by("-start_time")[:50])
 
 
+_LIVE_MESSAGES = _WithAuthors(LiveEventMessage)
+# A live chat's shown messages after a seq, the first CHAT_WINDOW of them, or (from the
+# start) the latest CHAT_WINDOW; the live event page and its poll read it on every request.
+_LIVE_CHAT_SQL = f"""
+SELECT {_LIVE_MESSAGES.columns} FROM {_LIVE_MESSAGES.source}
+WHERE live_event_messages.event_id = %(event)s AND live_event_messages.hidden_at IS NULL
+      {{after}}
+ORDER BY live_event_messages.seq {{direction}} LIMIT {CHAT_WINDOW}
+"""  # noqa: S608 - constant SQL: the values are parameters
+
+
 def live_chat_messages(*, event: LiveEvent, after: int = 0) -> list[LiveEventMessage]:
     """Chat messages after the cursor `after` (a seq), oldest first; the latest window first."""
-    messages = LiveEventMessage.objects.filter(event=event, hidden_at__isnull=True).select_related(
-        "user"
+    sql = _LIVE_CHAT_SQL.format(
+        after="AND live_event_messages.seq > %(after)s" if after else "",
+        direction="ASC" if after else "DESC",
     )
-    if after:
-        return list(messages.filter(seq__gt=after).order_by("seq")[:CHAT_WINDOW])
-    return list(messages.order_by("-seq")[:CHAT_WINDOW])[::-1]
+    messages = [
+        message for message, _ in _LIVE_MESSAGES.read(sql, {"event": event.pk, "after": after})
+    ]
+    return messages if after else messages[::-1]
 
 
 def live_questions(*, event: LiveEvent, user) -> list[LiveEventMessage]:
@@ -807,20 +921,12 @@ def _after(cursor: Cursor) -> Q:
     return Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
 
 
-def _before(cursor: Cursor) -> Q:
-    return Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, pk__lt=cursor.pk)
-
-
-def _count_of(queryset: QuerySet) -> Coalesce:
-    """COUNT(*) of a correlated subquery, 0 when it has no row."""
-    counted = queryset.order_by().annotate(one=Value(1)).values("one")
-    return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")[:1]), 0)
-
-
-# A topic list's counts, as SQL correlated with the listed topic ("forum_posts"): the same
-# subqueries built with the ORM cost more CPU to build and compile on every request than
-# the database takes to run them (docs/performance.md, "Community pages"). Hidden posts
-# (moderation) are left out of the list and its counts alike.
+# A topic's counts and the viewer's state, as SQL correlated with the topic ("forum_posts"):
+# one definition each for the forum's topic list (`topic_list`, plain SQL) and the topic
+# page (`topic_in`, the ORM); the same subqueries built with the ORM cost more CPU to build
+# and compile on every request than the database takes to run them (docs/performance.md,
+# "Community pages"). Hidden posts (moderation) are left out of the list and its counts
+# alike. A viewer id of NULL (signed out) matches no vote and no read position.
 _REPLIES = (
     "FROM forum_posts reply WHERE reply.topic_id = forum_posts.forum_post_id"
     " AND reply.hidden_at IS NULL"
@@ -849,23 +955,61 @@ def _correlated(sql: str, params: tuple, output_field) -> RawSQL:
     return RawSQL(sql, params, output_field=output_field)  # noqa: S611 - constant SQL, values are parameters
 
 
-def _topics(*, forum: Forum, user) -> QuerySet[ForumPost]:
-    """A forum's topics with their reply and vote counts, and the viewer's unread replies."""
-    topics = (
-        ForumPost.objects.filter(forum=forum, topic__isnull=True, hidden_at__isnull=True)
-        .select_related("user")
-        .annotate(
-            reply_count=_correlated(REPLY_COUNT_SQL, (), IntegerField()),
-            vote_count=_correlated(VOTE_COUNT_SQL, (), IntegerField()),
+def _viewer_id(user):
+    return user.pk if user.is_authenticated else None
+
+
+# One kind of topic of a forum (pinned or not) with its counts and the viewer's vote, read
+# position and unread replies. Plain SQL rather than the ORM: building and compiling the
+# annotated queryset was most of the forum pages' CPU (docs/performance.md, "Round 3:
+# forums"); its plan is the ORM's (idx_forum_posts_forum_id, then the counts by index).
+_TOPICS_SQL = f"""
+SELECT {_POSTS.columns}, ({REPLY_COUNT_SQL}), ({VOTE_COUNT_SQL}), {VOTED_SQL},
+       ({LAST_READ_AT_SQL}), ({UNREAD_COUNT_SQL})
+FROM {_POSTS.source}
+WHERE forum_posts.forum_id = %s AND forum_posts.topic_id IS NULL
+      AND forum_posts.hidden_at IS NULL AND forum_posts.is_pinned = %s {{state}} {{before}}
+ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC
+"""  # noqa: S608 - constant SQL: the values are parameters
+_IN_STATE = "AND forum_posts.suggestion_state = %s"
+_BEFORE = "AND (forum_posts.created_at, forum_posts.forum_post_id) < (%s, %s)"
+
+
+def _topics_sql(*, forum: Forum, user, pinned: bool, state, before) -> tuple[str, list]:
+    viewer = _viewer_id(user)
+    sql = _TOPICS_SQL.format(state=_IN_STATE if state else "", before=_BEFORE if before else "")
+    params = [viewer, viewer, viewer, viewer, forum.pk, pinned]
+    if state:
+        params.append(state)
+    if before:
+        params += [before.created_at, before.pk]
+    return sql, params
+
+
+def _read_topics(*, forum: Forum, user, state, before) -> tuple[list[ForumPost], list[ForumPost]]:
+    """The pinned topics (none past the first page) and one page of the others (and one
+    more, to know there is a next page), newest first, in one statement."""
+    page_sql, params = _topics_sql(forum=forum, user=user, pinned=False, state=state, before=before)
+    sql = f"({page_sql} LIMIT {TOPIC_PAGE_SIZE + 1})"
+    if before is None:
+        pinned_sql, pinned_params = _topics_sql(
+            forum=forum, user=user, pinned=True, state=state, before=None
         )
-    )
-    if not user.is_authenticated:
-        return topics
-    return topics.annotate(
-        voted=_correlated(VOTED_SQL, (user.pk,), BooleanField()),
-        last_read_at=_correlated(LAST_READ_AT_SQL, (user.pk,), DateTimeField()),
-        unread_count=_correlated(UNREAD_COUNT_SQL, (user.pk, user.pk), IntegerField()),
-    )
+        sql = f"({pinned_sql}) UNION ALL {sql}"
+        params = pinned_params + params
+    topics = []
+    for topic, counts in _POSTS.read(sql, params):
+        (
+            topic.reply_count,
+            topic.vote_count,
+            topic.voted,
+            topic.last_read_at,
+            topic.unread_count,
+        ) = counts
+        topics.append(topic)
+    # A UNION ALL keeps no order of its own: newest first within each kind.
+    topics.sort(key=lambda topic: (topic.created_at, topic.pk), reverse=True)
+    return [t for t in topics if t.is_pinned], [t for t in topics if not t.is_pinned]
 
 
 @dataclass
@@ -889,8 +1033,8 @@ class TopicList:
                 topic.user.display_name,
                 topic.reply_count,
                 topic.vote_count,
-                getattr(topic, "voted", False),
-                getattr(topic, "unread_count", 0),
+                topic.voted,
+                topic.unread_count,
                 topic.unread_cursor,
             )
             for topic in [*self.pinned, *self.topics]
@@ -900,20 +1044,13 @@ class TopicList:
 def topic_list(
     *, forum: Forum, user, before: Cursor | None = None, state: str | None = None
 ) -> TopicList:
-    """Three queries whatever the number of topics: pinned, a page, and nothing more."""
-    topics = _topics(forum=forum, user=user)
-    if state is not None:
-        topics = topics.filter(suggestion_state=state)
-    pinned = [] if before else list(topics.filter(is_pinned=True).order_by("-created_at", "-pk"))
-    page = topics.filter(is_pinned=False)
-    if before is not None:
-        page = page.filter(_before(before))
-    rows = list(page.order_by("-created_at", "-pk")[: TOPIC_PAGE_SIZE + 1])
+    """One query whatever the number of topics: the pinned ones and a page."""
+    pinned, rows = _read_topics(forum=forum, user=user, state=state, before=before)
     more = len(rows) > TOPIC_PAGE_SIZE
     rows = rows[:TOPIC_PAGE_SIZE]
     for topic in [*pinned, *rows]:
         # "N new replies" leads to the first of them: the replies after the read position.
-        read_at = getattr(topic, "last_read_at", None)
+        read_at = topic.last_read_at
         topic.unread_cursor = str(Cursor.at(read_at)) if read_at else ""
     return TopicList(
         pinned=pinned,
@@ -939,10 +1076,8 @@ def _topics_of_community(*, community_id, user) -> QuerySet[ForumPost]:
     )
     topics = topics.exclude(forum__forum_type=ForumType.ALL_CHAT).select_related("user")
     return topics.annotate(
-        vote_count=_count_of(ForumPostVote.objects.filter(post=OuterRef("pk"))),
-        voted=Exists(ForumPostVote.objects.filter(post=OuterRef("pk"), user_id=user.pk))
-        if user.is_authenticated
-        else Value(False),
+        vote_count=_correlated(VOTE_COUNT_SQL, (), IntegerField()),
+        voted=_correlated(VOTED_SQL, (_viewer_id(user),), BooleanField()),
     )
 
 

@@ -510,9 +510,10 @@ def forum_detail(request, community_id, forum_id):
         "can_moderate": selectors.is_moderator(info=info, user=user),
     }
     if chat:
-        context["chat_messages"] = selectors.chat_messages(forum=forum)
-        context["chat_vary"] = selectors.chat_vary(context["chat_messages"])
-        context["pinned"] = selectors.pinned_chat_messages(forum=forum)
+        log = selectors.chat_log(forum=forum)
+        context["chat_messages"] = log.messages
+        context["chat_vary"] = selectors.chat_vary(log.messages)
+        context["pinned"] = log.pinned
     else:
         filter_form = forms.SuggestionFilterForm(request.GET)
         state = None

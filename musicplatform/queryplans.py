@@ -44,4 +44,5 @@ def index_names(plan: dict) -> set[str]:
 
 
 def is_select(sql: str) -> bool:
-    return sql.lstrip().upper().startswith(("SELECT", "WITH"))
+    # "(": a UNION ALL of parenthesised SELECTs (communities.selectors, the topic list).
+    return sql.lstrip().upper().startswith(("SELECT", "WITH", "("))

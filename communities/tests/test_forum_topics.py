@@ -458,3 +458,48 @@ def test_editing_or_deleting_a_reply_returns_to_its_topic(announcement, communit
     deleted = client.post(reverse("communities:post_delete", args=[community.pk, reply.pk]))
     assert deleted.url == _topic_url(announcement)
     assert "Fixed" not in _text(client.get(deleted.url))
+
+
+def test_the_topic_list_and_the_topic_page_show_the_same_vote_count(
+    suggestions, member, other_member, community
+):
+    idea = ForumPostFactory(forum=suggestions, user=other_member, title="Vinyl")
+    ForumPostFactory(forum=suggestions, topic=idea, user=other_member, title=None)  # not a vote
+    for voter in [member, other_member, CommunitySubscriptionFactory(community=community).user]:
+        ForumPostVote.objects.create(post=idea, user=voter)
+    client = _client_for(member)
+    listed = _text(client.get(_forum_url(suggestions)))
+    shown = _text(client.get(_topic_url(idea)))
+    assert "3 votes" in listed and "3 votes" in shown
+    assert "Take back my vote" in listed and "Take back my vote" in shown
+
+
+def test_the_topic_list_shows_pinned_topics_first_and_leaves_hidden_ones_out(
+    artist_forum, artist_user, member, community
+):
+    old = ForumPostFactory(forum=artist_forum, user=artist_user, title="Tour dates")
+    ForumPost.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
+    forums.forum_post_pin(post=old, community=community, by=artist_user, pinned=True)
+    ForumPostFactory(forum=artist_forum, user=artist_user, title="New single")
+    ForumPostFactory(
+        forum=artist_forum, user=artist_user, title="Removed", hidden_at=timezone.now()
+    )
+    text = _text(_client_for(member).get(_forum_url(artist_forum)))
+    assert text.index("Tour dates") < text.index("New single")
+    assert "Removed" not in text
+
+
+def test_a_chat_shows_its_pinned_messages_above_the_log_and_in_it(community, member, artist_user):
+    chat = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
+    pinned = ForumPostFactory(forum=chat, user=artist_user, title=None, content="Welcome all")
+    ForumPost.objects.filter(pk=pinned.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    forums.forum_post_pin(post=pinned, community=community, by=artist_user, pinned=True)
+    ForumPostFactory(forum=chat, user=member, title=None, content="Hi there")
+    ForumPostFactory(
+        forum=chat, user=member, title=None, content="Gone now", hidden_at=timezone.now()
+    )
+    text = _text(_client_for(member).get(_forum_url(chat)))
+    pinned_block, log = text.split('id="chat-log"')
+    assert "Welcome all" in pinned_block and "Hi there" not in pinned_block
+    assert log.index("Welcome all") < log.index("Hi there")
+    assert "Gone now" not in text

@@ -228,3 +228,51 @@ def test_an_edited_event_description_shows_at_once(community, member):
     type(event).objects.filter(pk=event.pk).update(description="Bring **lights**")
 
     assert "<strong>lights</strong>" in viewer.get(event.get_absolute_url()).text
+
+
+def test_the_head_of_a_forum_shows_moderation_only_to_moderators_after_one_rendered_it(
+    community, artist_user, member
+):
+    forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    assert "Set slow mode" in browser(artist_user).get(url).text
+
+    assert "Set slow mode" not in browser(member).get(url).text
+
+
+def test_a_forums_new_slow_mode_shows_at_once_in_its_shared_head(community, member):
+    forum = ForumFactory(community=community, forum_type=ForumType.FAN_ART)
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    viewer = browser(member)
+    assert "Slow mode:" not in viewer.get(url).text
+
+    type(forum).objects.filter(pk=forum.pk).update(slow_mode_seconds=30)
+    cache.delete(community_info_key(community.pk))  # as the services changing a forum do
+
+    assert "one message every 30 seconds" in viewer.get(url).text
+
+
+def test_the_head_of_a_community_page_shows_the_artists_buttons_to_the_artist_only(
+    community, artist_user, member
+):
+    url = community.get_absolute_url()
+    assert "Dashboard" in browser(artist_user).get(url).text
+
+    assert "Dashboard" not in browser(member).get(url).text
+
+
+def test_an_event_going_live_or_renamed_shows_at_once_in_its_shared_head(community, member):
+    event = LiveEventFactory(
+        community=community,
+        event_type=LiveEventType.CHAT,
+        status=LiveEventStatus.SCHEDULED,
+        title="Listening party",
+    )
+    viewer = browser(member)
+    assert '<span class="badge">Scheduled</span>' in viewer.get(event.get_absolute_url()).text
+
+    type(event).objects.filter(pk=event.pk).update(status=LiveEventStatus.LIVE, title="Party!")
+    page = viewer.get(event.get_absolute_url()).text
+
+    assert '<span class="badge badge-ok">Live</span>' in page
+    assert "<h2>Party!" in page

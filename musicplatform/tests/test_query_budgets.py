@@ -28,10 +28,13 @@ BUDGETS = {
     "feed": 7,
     "post page (many comments)": 6,
     "community page": 9,
-    "forum: artist_forum": 10,
-    "forum: all_chat": 10,
-    "forum: fan_art": 10,
-    "forum: suggestions": 10,
+    # A forum's pinned topics and a page of the others are one statement
+    # (communities.selectors._read_topics), and so are the chat's latest and pinned messages
+    # (chat_log).
+    "forum: artist_forum": 9,
+    "forum: all_chat": 9,
+    "forum: fan_art": 9,
+    "forum: suggestions": 9,
     "live event page": 10,
     "live event poll": 9,
     # Its releases (catalogue) are one query.

@@ -29,6 +29,8 @@ from django.urls import reverse
 from accounts.tests.factories import verified_user
 from artists.models import Artist
 from artists.tests.factories import ArtistFactory
+from communities.models import ForumType
+from communities.tests.factories import CommunitySubscriptionFactory, ForumFactory
 from content.tests.factories import PostFactory
 from musicplatform import routers
 
@@ -308,3 +310,26 @@ def test_a_replica_that_is_down_sends_reads_to_the_primary_until_it_is_back(
     assert back.status_code == 200
     assert "Still Online" in back.text
     assert (len(queries["primary"]), len(queries["replica"]) > 0) == (0, True)
+
+
+def test_a_members_new_topic_shows_at_once_to_them_and_to_others_once_replayed(standby):
+    # The topic list is plain SQL (communities.selectors._read_topics): routed all the same.
+    forum = ForumFactory(forum_type=ForumType.SUGGESTIONS)
+    url = reverse("communities:forum", args=[forum.community_id, forum.pk])
+    fan, other_fan = Client(), Client()
+    fan.force_login(CommunitySubscriptionFactory(community=forum.community).user)
+    other_fan.force_login(CommunitySubscriptionFactory(community=forum.community).user)
+    standby.catch_up()
+
+    with standby.replay_paused():
+        posted = fan.post(url, {"title": "Vinyl reissue", "content": "Please!"})
+        fan_page = fan.get(url)
+        with queries_per_database() as queries:
+            other_page = other_fan.get(url)
+
+    assert posted.status_code == 302
+    assert "Vinyl reissue" in fan_page.text
+    assert "Vinyl reissue" not in other_page.text
+    assert any("forum_posts" in query["sql"] for query in queries["replica"].captured_queries)
+    standby.catch_up()
+    assert "Vinyl reissue" in other_fan.get(url).text
