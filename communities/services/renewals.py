@@ -20,9 +20,7 @@ from communities.models import (
     SubscriptionStatus,
     TierChangeStatus,
 )
-from communities.services.common import (
-    invalidate_member,
-)
+from communities.services.common import instance_of, invalidate_member
 from communities.services.subscriptions import subscription_status_set
 from communities.services.tiers import tier_downgrade_apply_due
 from musicplatform.tasks import enqueue_on_commit
@@ -65,7 +63,9 @@ def _columns(model: type[models.Model], alias: str) -> str:
 
 
 def _instance[M: models.Model](model: type[M], values: tuple) -> M:
-    return model.from_db(None, [field.attname for field in model._meta.concrete_fields], values)
+    return instance_of(
+        model, dict(zip((f.attname for f in model._meta.concrete_fields), values, strict=True))
+    )
 
 
 # One statement, so that a renewal's lock is one round trip and no ORM compilation: the
@@ -128,8 +128,8 @@ def _lock_due(subscription_id, now: datetime) -> _Due | None:
     renewal_end = subscription_end + 2 + len(SubscriptionRenewal._meta.concrete_fields)
     subscription = _instance(CommunitySubscription, row[:subscription_end])
     community_name, artist_id = row[subscription_end : subscription_end + 2]
-    subscription.community = Community.from_db(
-        None, ["id", "name", "artist_id"], [subscription.community_id, community_name, artist_id]
+    subscription.community = instance_of(
+        Community, {"id": subscription.community_id, "name": community_name, "artist_id": artist_id}
     )
     renewal = None
     if row[subscription_end + 2] is not None:

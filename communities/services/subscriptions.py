@@ -19,6 +19,7 @@ from communities.models import (
 )
 from communities.services import CommunityError
 from communities.services.common import (
+    instance_of,
     invalidate_member,
     is_artist_of,
 )
@@ -250,8 +251,16 @@ def _period_extend(*, subscription_id, payment_id) -> CommunitySubscription:
             },
         )
         row = cursor.fetchone()
-    return CommunitySubscription.from_db(
-        None, ["id", "user_id", "community_id", "status", "end_date"], [subscription_id, *row]
+    user_id, community_id, status, end_date = row
+    return instance_of(
+        CommunitySubscription,
+        {
+            "id": subscription_id,
+            "user_id": user_id,
+            "community_id": community_id,
+            "status": status,
+            "end_date": end_date,
+        },
     )
 
 
