@@ -19,10 +19,12 @@ from payments.models import Payment, PaymentStatus
 
 # Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
 # included: two transactions (the period's payment is committed before it is charged),
-# the payment's completion with its history, the membership's new period, the books,
-# and the two notifications (payment received, membership renewed); each transaction
-# holds the member and the artist FOR SHARE (one statement). Was 57.
-RENEWAL_QUERIES = 35
+# each opened by one statement that locks the due subscription, holds the member and the
+# artist FOR SHARE and reads the period's renewal row and payment; the payment's
+# completion with its history, the membership's new period (one UPDATE), the books (one
+# statement) and the two notifications (one statement each). Was 57, then 35
+# (docs/performance.md, "Community renewals").
+RENEWAL_QUERIES = 24
 # A second run finds the subscription no longer due: one locking read in a transaction.
 REPEATED_RENEWAL_QUERIES = 3
 
