@@ -12,6 +12,10 @@ whose members must never be charged or notified by a benchmark. It then checks i
 database that each of its subscriptions was charged exactly once (none twice, none
 missed). `--twice` submits every id twice, as a retried task or two beat runs would.
 
+`--profile` renews them one after another in this process under cProfile instead (run it
+with the gateway's latency at 0): where a renewal's CPU goes, the heaviest functions by
+their own time and by cumulative time, and the SQL statements of the first renewal.
+
 Its rows stay: the books are append-only (ledger entries cannot be deleted, so neither can
 the payments they book), so point it at a scratch database (`MP_DATA_DIR=/tmp/bench`).
 They are recognisable: one artist "Benchmark Artist <run>", one user "Bench Payer <run>".
@@ -21,7 +25,9 @@ card number, so N payers could not each save the test card.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import queue
 import resource
 import sys
@@ -41,6 +47,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from communities.services.renewals import subscription_renew  # noqa: E402
 
@@ -121,6 +128,31 @@ def renew_in_threads(args: tuple[list[str], int]) -> tuple[dict[str, int], float
     return outcomes, usage.ru_utime + usage.ru_stime
 
 
+def profile(ids: list[str]) -> None:
+    """Renew `ids` one after another in this thread: the statements of the first renewal,
+    the CPU per renewal of the first half, then the second half under cProfile counting
+    CPU time (not wall time, which the shared machine's load would blur)."""
+    with CaptureQueriesContext(connection) as first:
+        subscription_renew(subscription_id=ids[0])
+    print(f"statements of one renewal: {len(first)}")
+    for query in first:
+        print("   ", query["sql"][:150])
+    plain, profiled = ids[1 : len(ids) // 2], ids[len(ids) // 2 :]
+    started = time.process_time()
+    for subscription_id in plain:
+        subscription_renew(subscription_id=subscription_id)
+    cpu = time.process_time() - started
+    print(f"{len(plain)} renewals in one thread: {cpu / len(plain) * 1000:.1f} ms CPU each")
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for subscription_id in profiled:
+        subscription_renew(subscription_id=subscription_id)
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(70)
+
+
 CHECK = """
 SELECT count(*) FILTER (WHERE paid = 1) AS once,
        count(*) FILTER (WHERE paid > 1) AS twice,
@@ -144,6 +176,9 @@ def main() -> None:
     parser.add_argument(
         "--twice", action="store_true", help="submit every id twice (retries, beat overlap)"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="renew in this process under cProfile"
+    )
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
     latency = settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS
@@ -152,6 +187,9 @@ def main() -> None:
     print(
         f"run {run}: filled {len(ids)} due subscriptions in {time.perf_counter() - started:.1f} s"
     )
+    if args.profile:
+        profile(ids)
+        return
     submitted = ids + ids[::-1] if args.twice else ids
     shares = [submitted[i :: args.processes] for i in range(args.processes)]
     connection.close()

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
-from django.db import connections, router
+from django.db import connection, connections, router
 from django.db.models import (
     BooleanField,
     Case,
@@ -266,14 +266,18 @@ def community_ids_with_access(*, user) -> RawSQL:
 
 
 def tiers_below_ids(*, community_id) -> list:
-    """The artist's tiers ranked below this community: its members see them too."""
-    community = Community.objects.filter(pk=community_id)
-    return list(
-        Community.objects.filter(
-            artist_id=Subquery(community.values("artist_id")[:1]),
-            tier_rank__lt=Subquery(community.values("tier_rank")[:1]),
-        ).values_list("pk", flat=True)
-    )
+    """The artist's tiers ranked below this community: its members see them too. Plain
+    SQL: every renewal and membership change asks, and compiling the ORM's two subqueries
+    cost more CPU than PostgreSQL spends answering."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT below.community_id FROM communities tier "
+            "JOIN communities below ON below.artist_id = tier.artist_id "
+            "AND below.tier_rank < tier.tier_rank "
+            "WHERE tier.community_id = %s",
+            [community_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def is_community_artist(*, info: CommunityInfo, user) -> bool:

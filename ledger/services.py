@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ledger.models import Account, EntryKind, LedgerEntry, LedgerTransaction, TransactionKind
@@ -65,77 +65,97 @@ class Booking:
     description: str = ""
 
 
-def _entries(booking: Booking, tx: LedgerTransaction) -> list[LedgerEntry]:
-    return [
-        LedgerEntry(
-            transaction=tx,
-            account=line.account,
-            kind=line.kind,
-            artist_id=line.artist_id,
-            amount=line.amount,
-            currency=booking.currency,
-            booked_at=booking.at,
-            available_at=line.available_at or booking.at,
+# The transactions and their entries in one statement: a key booked before (a retried
+# event, a concurrent delivery: ON CONFLICT waits for it) writes neither its transaction
+# nor its entries, and no savepoint is needed to survive the unique key's error.
+_WRITE = """
+WITH written AS (
+    INSERT INTO ledger_transactions
+        (transaction_id, kind, idempotency_key, payment_id, payout_id, description)
+    SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::uuid[], %s::uuid[], %s::text[])
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING transaction_id
+), entries AS (
+    INSERT INTO ledger_entries (entry_id, transaction_id, account, kind, artist_id, amount,
+                                currency, booked_at, available_at)
+    SELECT gen_random_uuid(), e.* FROM unnest(
+        %s::uuid[], %s::text[], %s::text[], %s::uuid[], %s::numeric[], %s::text[],
+        %s::timestamptz[], %s::timestamptz[]
+    ) AS e(transaction_id, account, kind, artist_id, amount, currency, booked_at, available_at)
+    WHERE e.transaction_id IN (SELECT transaction_id FROM written)
+)
+SELECT transaction_id FROM written
+"""
+
+
+def _write(bookings: list[Booking]) -> list[LedgerTransaction | None]:
+    """Each booking's transaction as written, None when its key was booked before."""
+    txs = [
+        LedgerTransaction(
+            kind=b.kind,
+            idempotency_key=b.key,
+            payment_id=b.payment_id,
+            payout_id=b.payout_id,
+            description=b.description[:255],
         )
-        for line in booking.lines
+        for b in bookings
+    ]
+    lines = [
+        (tx.pk, line, b)
+        for b, tx in zip(bookings, txs, strict=True)
+        for line in b.lines
         if line.amount
     ]
-
-
-def _write(bookings: list[Booking]) -> list[LedgerTransaction]:
-    """The transactions and all their entries, in two INSERTs whatever their number."""
-    txs = LedgerTransaction.objects.bulk_create(
-        [
-            LedgerTransaction(
-                kind=b.kind,
-                idempotency_key=b.key,
-                payment_id=b.payment_id,
-                payout_id=b.payout_id,
-                description=b.description[:255],
-            )
-            for b in bookings
-        ]
-    )
-    LedgerEntry.objects.bulk_create(
-        [entry for b, tx in zip(bookings, txs, strict=True) for entry in _entries(b, tx)],
-        batch_size=5000,
-    )
-    return txs
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _WRITE,
+            [
+                [tx.pk for tx in txs],
+                [tx.kind for tx in txs],
+                [tx.idempotency_key for tx in txs],
+                [tx.payment_id for tx in txs],
+                [tx.payout_id for tx in txs],
+                [tx.description for tx in txs],
+                [tx_id for tx_id, _, _ in lines],
+                [line.account for _, line, _ in lines],
+                [line.kind for _, line, _ in lines],
+                [line.artist_id for _, line, _ in lines],
+                [line.amount for _, line, _ in lines],
+                [b.currency for _, _, b in lines],
+                [b.at for _, _, b in lines],
+                [line.available_at or b.at for _, line, b in lines],
+            ],
+        )
+        written = {row[0] for row in cursor.fetchall()}
+    return [tx if tx.pk in written else None for tx in txs]
 
 
 def book(booking: Booking) -> LedgerTransaction | None:
     """Write one transaction and its entries; None when its key is already booked."""
-    return book_together([booking])[0]
+    return _write([booking])[0]
 
 
 def book_together(bookings: list[Booking]) -> list[LedgerTransaction | None]:
     """Write transactions that are news of one moment (a payment and its processor fee)
-    in two INSERTs; each is None when its key was already booked."""
-    try:
-        with transaction.atomic():
-            return list(_write(bookings))
-    except IntegrityError:
-        if len(bookings) > 1:
-            # Some were booked before (a retried event): book one by one, skipping those.
-            return [book(booking) for booking in bookings]
-        if LedgerTransaction.objects.filter(idempotency_key=bookings[0].key).exists():
-            logger.info("Ledger transaction %s is already booked.", bookings[0].key)
-            return [None]
-        raise
+    in one statement; each is None when its key was already booked."""
+    for booking, tx in zip(bookings, written := _write(bookings), strict=True):
+        if tx is None:
+            logger.info("Ledger transaction %s is already booked.", booking.key)
+    return written
+
+
+BOOK_MANY_BATCH = 2000
 
 
 def book_many(bookings: list[Booking]) -> int:
-    """Write many transactions in two INSERTs (generate_data); keys already booked are
-    skipped. Returns how many were written."""
-    booked = set(
-        LedgerTransaction.objects.filter(idempotency_key__in=[b.key for b in bookings]).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    todo = [b for b in bookings if b.key not in booked]
+    """Write many transactions (generate_data), a statement per BOOK_MANY_BATCH, together;
+    keys already booked are skipped. Returns how many were written."""
     with transaction.atomic():
-        _write(todo)
-    return len(todo)
+        return sum(
+            tx is not None
+            for start in range(0, len(bookings), BOOK_MANY_BATCH)
+            for tx in _write(bookings[start : start + BOOK_MANY_BATCH])
+        )
 
 
 def payment_booking(*, payment, payees: list[Payee], at: datetime) -> Booking:

@@ -43,24 +43,50 @@ def notifications_create(
     or to every recipient with `always_email` (something they must act on, like a
     payment their bank wants them to confirm, whatever they chose for the type).
     """
-    notifications = [
-        Notification(
-            user_id=user_id,
-            title=title,
-            message=message,
-            notification_type=notification_type,
-            related_resource_type=resource_type,
-            related_resource_id=resource_id,
-        )
-        for user_id in dict.fromkeys(recipient_ids)
-    ]
-    Notification.objects.bulk_create(notifications, batch_size=NOTIFICATION_BATCH_SIZE)
-    invalidate_on_commit(*(unread_count_key(n.user_id) for n in notifications))
-    emailed_users = users_wanting_email(
-        user_ids=[n.user_id for n in notifications], notification_type=notification_type
+    recipients = list(dict.fromkeys(recipient_ids))
+    emailed = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(recipients), NOTIFICATION_BATCH_SIZE):
+            cursor.execute(
+                _CREATE,
+                [
+                    title,
+                    message,
+                    notification_type,
+                    resource_type,
+                    resource_id,
+                    recipients[start : start + NOTIFICATION_BATCH_SIZE],
+                    notification_type in EMAILED_BY_DEFAULT,
+                    notification_type,
+                ],
+            )
+            emailed += [pk for pk, wants_email in cursor.fetchall() if always_email or wants_email]
+    invalidate_on_commit(*(unread_count_key(user_id) for user_id in recipients))
+    _queue_emails(emailed)
+    return len(recipients)
+
+
+# Which of the notifications just inserted (the statement's `inserted` rows) get an email
+# copy: their recipient's choice for the type, else EMAILED_BY_DEFAULT's; its parameters
+# are that default and the type.
+_EMAIL_WANTED_OF_INSERTED = """
+    SELECT inserted.notification_id, COALESCE(choice.send_email, %s)
+    FROM inserted
+    LEFT JOIN notification_email_preferences choice
+        ON choice.user_id = inserted.user_id AND choice.notification_type = %s
+"""
+
+# One statement per batch of recipients: their notifications, and whether each is emailed.
+_CREATE = f"""
+    WITH inserted AS (
+        INSERT INTO notifications (notification_id, user_id, title, message,
+            notification_type, related_resource_type, related_resource_id)
+        SELECT gen_random_uuid(), recipient, %s, %s, %s, %s, %s::uuid
+        FROM unnest(%s::uuid[]) AS recipient
+        RETURNING notification_id, user_id
     )
-    _queue_emails([n.pk for n in notifications if always_email or n.user_id in emailed_users])
-    return len(notifications)
+    {_EMAIL_WANTED_OF_INSERTED}
+"""  # noqa: S608 - two constants of this module; values are parameters
 
 
 def notification_group_update(
@@ -95,17 +121,6 @@ def notification_group_update(
                 resource_type=resource_type,
                 resource_id=resource_id,
             )
-
-
-def users_wanting_email(*, user_ids: list[UUID], notification_type: str) -> set[UUID]:
-    """Who of `user_ids` gets an email copy of this type, by choice or by default."""
-    choices = dict(
-        NotificationEmailPreference.objects.filter(
-            user_id__in=user_ids, notification_type=notification_type
-        ).values_list("user_id", "send_email")
-    )
-    default = notification_type in EMAILED_BY_DEFAULT
-    return {user_id for user_id in user_ids if choices.get(user_id, default)}
 
 
 def audience_notify(
@@ -143,10 +158,7 @@ def audience_notify(
             WHERE audience.user_id IS DISTINCT FROM %s
             RETURNING notification_id, user_id
         )
-        SELECT inserted.notification_id, COALESCE(choice.send_email, %s)
-        FROM inserted
-        LEFT JOIN notification_email_preferences choice
-            ON choice.user_id = inserted.user_id AND choice.notification_type = %s
+        {_EMAIL_WANTED_OF_INSERTED}
     """  # noqa: S608 - the audience is a compiled queryset, values are parameters
     params = [
         *audience_params,

@@ -58,11 +58,11 @@ def _lock(payment: Payment) -> Payment:
     return Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
 
 
-def _new_payment(*, user, purpose: str, amount: Decimal, **target) -> Payment:
+def _new_payment(*, user_id, purpose: str, amount: Decimal, **target) -> Payment:
     if amount <= 0:
         raise PaymentError("There is nothing to pay.")
     return Payment.objects.create(
-        user=user,
+        user_id=user_id,
         purpose=purpose,
         amount=amount,
         currency=settings.PAYMENTS_CURRENCY,
@@ -96,7 +96,7 @@ def payment_create(
         checkout = handler.checkout(user=user, target_id=target_id, amount=amount)
         expires_at = _checkout_expiry(checkout)
         payment = _new_payment(
-            user=user, purpose=purpose, amount=checkout.amount, **checkout.target
+            user_id=user.pk, purpose=purpose, amount=checkout.amount, **checkout.target
         )
         handler.checkout_started(payment=payment, target_id=target_id, expires_at=expires_at)
     return PaymentCreated(
@@ -164,7 +164,7 @@ def payment_checkout_open(*, created: PaymentCreated, site_url: str) -> str:
         raise PaymentError(str(error)) from error
 
 
-def payment_renewal_create(*, user, subscription_id, amount: Decimal) -> Payment:
+def payment_renewal_create(*, user_id, subscription_id, amount: Decimal) -> Payment:
     """The pending payment for a subscription's next period, charged by `payment_charge_saved`.
 
     `amount` is the price the member accepted (`community_subscriptions.price`, read by
@@ -173,7 +173,7 @@ def payment_renewal_create(*, user, subscription_id, amount: Decimal) -> Payment
     instead of creating a second charge.
     """
     return _new_payment(
-        user=user,
+        user_id=user_id,
         purpose=PaymentPurpose.SUBSCRIPTION,
         amount=amount,
         subscription_id=subscription_id,

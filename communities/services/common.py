@@ -28,6 +28,13 @@ def invalidate_info(community_id) -> None:
     invalidate_on_commit(selectors.community_info_key(community_id))
 
 
+def instance_of[M: models.Model](model: type[M], values: dict) -> M:
+    """`model`'s instance from the columns a statement of ours read (by attname); the
+    others load if asked for. Django's from_db wants them in the model's field order."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(None, names, [values[name] for name in names])
+
+
 def invalidate_member(subscription: CommunitySubscription) -> None:
     """The member's cached access to the community and to the tiers below it (which their
     membership includes), and the community's member count."""

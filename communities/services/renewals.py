@@ -1,6 +1,7 @@
 """Renewing memberships, and ending them: expiry, or at once when the member or the artist left."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,18 +14,19 @@ from accounts.models import DELETED_USERNAME_PREFIX
 from communities import selectors
 from communities.models import (
     SUBSCRIPTION_PERIODS,
+    Community,
     CommunitySubscription,
     SubscriptionRenewal,
     SubscriptionStatus,
+    TierChangeStatus,
 )
-from communities.services.common import (
-    invalidate_member,
-)
+from communities.services.common import instance_of, invalidate_member
 from communities.services.subscriptions import subscription_status_set
 from communities.services.tiers import tier_downgrade_apply_due
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
 from notifications.services import notifications_create
+from payments.models import Payment, PaymentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -56,39 +58,85 @@ def subscriptions_due_ids(*, now: datetime | None = None) -> list:
     )
 
 
-def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
-    # SKIP LOCKED: a subscription another worker is renewing is its business, not ours.
-    subscription = (
-        CommunitySubscription.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
-        .select_related("community__artist", "user")
-        .filter(STILL_ON_THE_PLATFORM, pk=subscription_id, is_active=True, auto_renew=True)
-        .filter(end_date__lte=now + RENEWAL_LEAD)
-        .exclude(grace_until__lte=now)
-        .first()
+def _columns(model: type[models.Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def _instance[M: models.Model](model: type[M], values: tuple) -> M:
+    return instance_of(
+        model, dict(zip((f.attname for f in model._meta.concrete_fields), values, strict=True))
     )
-    if subscription is None or not _member_and_artist_held(subscription):
-        return None
-    return subscription
 
 
-def _member_and_artist_held(subscription: CommunitySubscription) -> bool:
-    """Hold the member's and the artist's rows (FOR SHARE) while they are still on the
-    platform, so an account deletion or an artist's removal either committed before this
-    check, and the subscription is not due, or waits until the charge is settled; one
-    under way makes this run skip it (SKIP LOCKED: never waiting, so taken after the
-    subscription without risk of a deadlock), and the next run sees it done.
+# One statement, so that a renewal's lock is one round trip and no ORM compilation: the
+# due subscription (FOR NO KEY UPDATE, SKIP LOCKED: one another worker is renewing is its
+# business, not ours), the community's name and artist, the period's renewal row and its
+# current payment when they exist, and whether a tier change is pending.
+#
+# The member's and the artist's rows are held FOR SHARE while they are still on the
+# platform (STILL_ON_THE_PLATFORM), so an account deletion or an artist's removal either
+# committed before this, and the subscription is not due, or waits until the charge is
+# settled; one under way makes this run skip it (SKIP LOCKED: never waiting, so no
+# deadlock whatever order the rows are locked in), and the next run sees it done. Shared,
+# not exclusive: renewals of one artist's members (or of one member's several
+# memberships) run side by side instead of skipping each other. The ORM can lock neither
+# FOR SHARE nor different tables with different strengths, hence the SQL.
+_LOCK_DUE = f"""
+SELECT {_columns(CommunitySubscription, "s")}, c.name, c.artist_id,
+       {_columns(SubscriptionRenewal, "r")}, {_columns(Payment, "p")},
+       EXISTS (
+           SELECT 1 FROM community_subscription_tier_changes t
+           WHERE t.subscription_id = s.subscription_id AND t.status = %(tier_change_pending)s
+       )
+FROM community_subscriptions s
+JOIN communities c ON c.community_id = s.community_id
+JOIN users u ON u.user_id = s.user_id
+JOIN artists a ON a.artist_id = c.artist_id
+LEFT JOIN community_subscription_renewals r
+    ON r.subscription_id = s.subscription_id AND r.period_end = s.end_date
+LEFT JOIN payments p ON p.payment_id = r.payment_id
+WHERE s.subscription_id = %(subscription_id)s AND s.is_active AND s.auto_renew
+  AND s.end_date <= %(due_before)s AND (s.grace_until IS NULL OR s.grace_until > %(now)s)
+  AND u.deleted_at IS NULL AND a.removed_at IS NULL
+FOR NO KEY UPDATE OF s SKIP LOCKED
+FOR SHARE OF u, a SKIP LOCKED
+"""  # noqa: S608 - the columns are the models' own; values are parameters
 
-    Shared, not exclusive: renewals of one artist's members (or of one member's several
-    memberships) run side by side instead of skipping each other, which had one artist's
-    renewals charged one at a time. The ORM cannot lock FOR SHARE, hence the SQL."""
+
+@dataclass(frozen=True)
+class _Due:
+    subscription: CommunitySubscription  # with its community's name and artist
+    renewal: SubscriptionRenewal | None  # the period's, with its current payment
+    tier_change_pending: bool
+
+
+def _lock_due(subscription_id, now: datetime) -> _Due | None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM users, artists WHERE users.user_id = %s AND artists.artist_id = %s "
-            "AND users.deleted_at IS NULL AND artists.removed_at IS NULL "
-            "FOR SHARE OF users, artists SKIP LOCKED",
-            [subscription.user_id, subscription.community.artist_id],
+            _LOCK_DUE,
+            {
+                "subscription_id": subscription_id,
+                "due_before": now + RENEWAL_LEAD,
+                "now": now,
+                "tier_change_pending": TierChangeStatus.PENDING,
+            },
         )
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    subscription_end = len(CommunitySubscription._meta.concrete_fields)
+    renewal_end = subscription_end + 2 + len(SubscriptionRenewal._meta.concrete_fields)
+    subscription = _instance(CommunitySubscription, row[:subscription_end])
+    community_name, artist_id = row[subscription_end : subscription_end + 2]
+    subscription.community = instance_of(
+        Community, {"id": subscription.community_id, "name": community_name, "artist_id": artist_id}
+    )
+    renewal = None
+    if row[subscription_end + 2] is not None:
+        renewal = _instance(SubscriptionRenewal, row[subscription_end + 2 : renewal_end])
+        if renewal.payment_id is not None:
+            renewal.payment = _instance(Payment, row[renewal_end:-1])
+    return _Due(subscription=subscription, renewal=renewal, tier_change_pending=row[-1])
 
 
 def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
@@ -105,21 +153,25 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     """
     from payments.billing import billing_url
     from payments.gateways import GatewayError
-    from payments.models import PaymentStatus
     from payments.services import payment_charge_saved
 
     now = now or timezone.now()
     with transaction.atomic():
-        subscription = _lock_due(subscription_id, now)
-        if subscription is None:
+        due = _lock_due(subscription_id, now)
+        if due is None:
             return "skipped"
-        renewing = tier_downgrade_apply_due(subscription=subscription)
+        subscription = due.subscription
+        renewing = (
+            tier_downgrade_apply_due(subscription=subscription)
+            if due.tier_change_pending
+            else subscription
+        )
         if renewing.pk == subscription.pk:
             if not renewing.auto_renew:
                 # The member had joined the lower tier meanwhile: this one stops renewing.
                 return "skipped"
             period_end = subscription.end_date
-            outcome = _period_payment_prepare(subscription, now)
+            outcome = _period_payment_prepare(subscription, due.renewal, now)
             if outcome is not None:
                 return outcome
     if renewing.pk != subscription.pk:
@@ -127,13 +179,11 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         # at its price, in transactions of its own.
         return subscription_renew(subscription_id=renewing.pk, now=now)
     with transaction.atomic():
-        subscription = _lock_due(subscription_id, now)
-        if subscription is None or subscription.end_date != period_end:
+        due = _lock_due(subscription_id, now)
+        if due is None or due.subscription.end_date != period_end or due.renewal is None:
             return "skipped"
-        renewal = SubscriptionRenewal.objects.select_related("payment").get(
-            subscription=subscription, period_end=period_end
-        )
-        if renewal.payment.payment_status != PaymentStatus.PENDING:
+        subscription, renewal = due.subscription, due.renewal
+        if renewal.payment is None or renewal.payment.payment_status != PaymentStatus.PENDING:
             return "skipped"
         try:
             payment = payment_charge_saved(payment=renewal.payment)
@@ -172,11 +222,13 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         return "failed"
 
 
-def _period_payment_prepare(subscription: CommunitySubscription, now: datetime) -> str | None:
-    """In the transaction that locked the due subscription: renew a free one, or make sure
-    the period has its pending payment (committed before it is charged, so a retry charges
-    the same payment). An outcome when there is nothing to charge, else None."""
-    from payments.models import PaymentStatus
+def _period_payment_prepare(
+    subscription: CommunitySubscription, renewal: SubscriptionRenewal | None, now: datetime
+) -> str | None:
+    """In the transaction that locked the due subscription (and read the period's
+    `renewal`): renew a free one, or make sure the period has its pending payment
+    (committed before it is charged, so a retry charges the same payment). An outcome
+    when there is nothing to charge, else None."""
     from payments.services import payment_renewal_create
 
     if subscription.price == 0:
@@ -188,11 +240,6 @@ def _period_payment_prepare(subscription: CommunitySubscription, now: datetime) 
     # No get_or_create (and its savepoint): the locked subscription keeps any other run
     # from writing the period's row meanwhile. Were it ever written all the same, the row
     # already there wins (ON CONFLICT DO NOTHING) and the charge below reads that one.
-    renewal = (
-        SubscriptionRenewal.objects.select_related("payment")
-        .filter(subscription=subscription, period_end=subscription.end_date)
-        .first()
-    )
     payment = renewal.payment if renewal else None
     if payment is not None and payment.payment_status == PaymentStatus.COMPLETED:
         return "already_paid"
@@ -203,7 +250,7 @@ def _period_payment_prepare(subscription: CommunitySubscription, now: datetime) 
     if renewal is not None and renewal.next_attempt_at and renewal.next_attempt_at > now:
         return "waiting"
     payment = payment_renewal_create(
-        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
     if renewal is None:
         SubscriptionRenewal.objects.bulk_create(
@@ -270,7 +317,6 @@ def subscription_end_refunding_unused(
     was for the retry. A membership that already ended is left alone, so a second run
     refunds nothing.
     """
-    from payments.models import Payment
     from payments.services import payment_refund
 
     now = now or timezone.now()

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Least, Now
 from django.utils import timezone
@@ -19,6 +19,7 @@ from communities.models import (
 )
 from communities.services import CommunityError
 from communities.services.common import (
+    instance_of,
     invalidate_member,
     is_artist_of,
 )
@@ -171,52 +172,96 @@ def subscription_paid(*, payment) -> None:
 
     # A renewal's payment is never a tier change's: renewals skip that lookup.
     joined = not SubscriptionRenewal.objects.filter(payment=payment).exists()
-    if joined and tier_change_paid(payment=payment):
-        return
-    subscription = (
-        CommunitySubscription.objects.select_for_update(of=("self",))
-        .select_related("community__artist", "user")
-        .get(pk=payment.subscription_id)
-    )
-    renewal_payments = SubscriptionRenewal.objects.filter(
-        subscription=subscription, payment__isnull=False
-    ).values("payment")
-    if (
-        joined
-        and type(payment)
-        .objects.filter(
-            subscription_id=subscription.pk,
-            purpose=PaymentPurpose.SUBSCRIPTION,
-            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
-            payment_date__gte=subscription.start_date,
+    if joined:
+        if tier_change_paid(payment=payment):
+            return
+        subscription = (
+            CommunitySubscription.objects.select_for_update(of=("self",))
+            .select_related("community__artist", "user")
+            .get(pk=payment.subscription_id)
         )
-        .exclude(pk=payment.pk)
-        .exclude(pk__in=renewal_payments)
-        .exists()
-    ):
-        from payments.tasks import payment_refund_unwanted
+        renewal_payments = SubscriptionRenewal.objects.filter(
+            subscription=subscription, payment__isnull=False
+        ).values("payment")
+        if (
+            type(payment)
+            .objects.filter(
+                subscription_id=subscription.pk,
+                purpose=PaymentPurpose.SUBSCRIPTION,
+                payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+                payment_date__gte=subscription.start_date,
+            )
+            .exclude(pk=payment.pk)
+            .exclude(pk__in=renewal_payments)
+            .exists()
+        ):
+            from payments.tasks import payment_refund_unwanted
 
-        enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
-        return
-    subscription.end_date = (
-        max(subscription.end_date, timezone.now())
-        + SUBSCRIPTION_PERIODS[subscription.billing_interval]
-    )
-    subscription.payment = payment
-    subscription.grace_until = None
-    subscription.save(update_fields=["end_date", "payment", "grace_until"])
-    if subscription.status not in {SubscriptionStatus.CANCELLED, SubscriptionStatus.ACTIVE}:
+            enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
+            return
+    # A renewal's subscription is locked by the renewal that charged it (or, paid later
+    # through the gateway's news, by this UPDATE, after the payment: the same order).
+    extended = _period_extend(subscription_id=payment.subscription_id, payment_id=payment.pk)
+    if extended.status not in {SubscriptionStatus.CANCELLED, SubscriptionStatus.ACTIVE}:
         # A member who stopped renewing and then paid (a renewal they confirmed late)
         # keeps "not renewing"; everyone else is active (a renewal usually finds them
         # so already: no move, no history). The payer joins; the renewal job renews.
         subscription_status_set(
-            subscription=subscription,
+            subscription=extended,
             new_status=SubscriptionStatus.ACTIVE,
             by=payment.user if joined else None,
         )
-    invalidate_member(subscription)
+    invalidate_member(extended)
     if joined:
         notify_new_member(subscription)
+
+
+# One more period at the member's own interval, from the end of the paid one or from now,
+# paid by the payment; the grace of a failed renewal is over. One statement, which also
+# locks the row when no one has (news of a payment the member confirmed later).
+_PERIOD_EXTEND = f"""
+UPDATE community_subscriptions
+SET end_date = GREATEST(end_date, %(now)s) + CASE billing_interval {
+    " ".join(
+        f"WHEN %(interval_{i})s THEN %(period_{i})s::interval"
+        for i in range(len(SUBSCRIPTION_PERIODS))
+    )
+} END, payment_id = %(payment_id)s, grace_until = NULL
+WHERE subscription_id = %(subscription_id)s
+RETURNING user_id, community_id, status, end_date
+"""  # noqa: S608 - placeholders only; values are parameters
+_PERIODS_BY_INTERVAL = {
+    key: value
+    for i, (interval, period) in enumerate(SUBSCRIPTION_PERIODS.items())
+    for key, value in ((f"interval_{i}", str(interval)), (f"period_{i}", period))
+}
+
+
+def _period_extend(*, subscription_id, payment_id) -> CommunitySubscription:
+    """The membership with what paying for a period changed: its id, member, community,
+    status and new end date."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PERIOD_EXTEND,
+            {
+                "subscription_id": subscription_id,
+                "payment_id": payment_id,
+                "now": timezone.now(),
+                **_PERIODS_BY_INTERVAL,
+            },
+        )
+        row = cursor.fetchone()
+    user_id, community_id, status, end_date = row
+    return instance_of(
+        CommunitySubscription,
+        {
+            "id": subscription_id,
+            "user_id": user_id,
+            "community_id": community_id,
+            "status": status,
+            "end_date": end_date,
+        },
+    )
 
 
 def notify_new_member(subscription: CommunitySubscription) -> None:

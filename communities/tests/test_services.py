@@ -365,7 +365,7 @@ def test_a_retried_task_charges_the_pending_payment_of_the_period_not_a_new_one(
     from payments.services import payment_renewal_create
 
     pending = payment_renewal_create(
-        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
     SubscriptionRenewal.objects.create(
         subscription=subscription, period_end=subscription.end_date, payment=pending, attempts=1

@@ -101,7 +101,7 @@ def _renewal_with_saved_card():
         label="Visa •••• 4242",
     )
     return payment_renewal_create(
-        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
 
 

@@ -288,7 +288,7 @@ def test_a_renewal_charges_the_saved_card_off_session_and_extends_the_period():
 
     payment = payment_charge_saved(
         payment=payment_renewal_create(
-            user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+            user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
         )
     )
 
@@ -307,7 +307,9 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
     assert (
         payment_charge_saved(
             payment=payment_renewal_create(
-                user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+                user_id=subscription.user_id,
+                subscription_id=subscription.pk,
+                amount=subscription.price,
             )
         ).payment_status
         == PaymentStatus.FAILED
@@ -318,7 +320,9 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
     assert (
         payment_charge_saved(
             payment=payment_renewal_create(
-                user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+                user_id=subscription.user_id,
+                subscription_id=subscription.pk,
+                amount=subscription.price,
             )
         ).payment_status
         == PaymentStatus.FAILED

@@ -123,7 +123,7 @@ def test_a_renewal_is_an_off_session_payment_intent_confirmed_at_once(stripe_api
     subscription = CommunitySubscriptionFactory()
     saved_card(subscription)
     payment = payment_renewal_create(
-        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
     intent = stripe_stub.payment_intent(payment, pi_id="pi_3Renewal", flow="off_session")
     stripe_api.add(responses.POST, f"{stripe_stub.API}/v1/payment_intents", json=intent)
@@ -144,7 +144,7 @@ def test_a_declined_renewal_fails_the_payment(stripe_api):
     subscription = CommunitySubscriptionFactory()
     saved_card(subscription)
     payment = payment_renewal_create(
-        user=subscription.user, subscription_id=subscription.pk, amount=subscription.price
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
     failed = stripe_stub.payment_intent(
         payment, status="requires_payment_method", pi_id="pi_3Declined", flow="off_session"
