@@ -17,10 +17,13 @@ title, their artist's name or a track's title (`catalogue.selectors.releases_mat
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from datetime import date, datetime
+from functools import cache, cached_property
+from types import SimpleNamespace
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import (
@@ -29,15 +32,18 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.core.paginator import Page, Paginator
-from django.db import connections, router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Replace
+from django.db.models.query import get_related_populators
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from artists.models import Artist
-from artists.selectors import artist_search, artists_matching
+from artists.selectors import artists_listed, artists_matching
 from catalogue.models import Release
 from catalogue.selectors import releases_matching
 from communities.models import Community, ForumPost
@@ -46,9 +52,12 @@ from content.models import Post, Review
 from content.selectors import readable_posts
 from musicplatform.db import UNKNOWN_LANGUAGE_CONFIG
 from shop.models import Product
+from shop.selectors import page_number_of
 
 GROUP_SIZE = 5
 PAGE_SIZE = 20
+# Results of a kind paged through at most: a longer list needs a more precise query.
+MAX_RESULTS = 1000
 # Full-text matches ranked per kind: the first this many found through the index. Ranking
 # every match of a common word would score thousands of rows on every keystroke; a longer
 # list needs a more precise query, not more pages (bench/search.py, docs/performance.md).
@@ -193,7 +202,7 @@ def _any_of(value, array) -> Func:
 
 
 def _artists(viewer, terms: Terms) -> QuerySet:
-    return artists_matching(terms.text)
+    return artists_matching(terms.text) if terms.text else artists_listed()
 
 
 def _artist_result(artist: Artist) -> Result:
@@ -307,7 +316,7 @@ def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
         return visible
     member_of = community_ids_with_access(user=viewer)
     return visible.filter(
-        Q(forum__community_id__in=member_of) | Q(forum__community__artist__user=viewer)
+        Q(forum__community_id__in=member_of) | Q(forum__community__artist__user_id=viewer.pk)
     )
 
 
@@ -410,56 +419,204 @@ class Group:
     more: bool
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """What a search puts in place of a compiled kind's stand-ins."""
+
+    viewer: object
+    text: str
+    now: datetime
+
+    @cached_property
+    def like_text(self) -> str:
+        return connection.ops.prep_for_like_query(self.text)
+
+
+class _CompiledKind:
+    """One kind's queryset for one shape of viewer (signed out, a fan, staff), compiled to SQL
+    once per process; each search binds the viewer, the text and the time to it.
+
+    Building and compiling the seven kinds' querysets (ranks, snippets, the access rules)
+    cost ~38 ms of CPU a search, several times what PostgreSQL spent running them
+    (docs/performance.md, "Round 3: search"). As `musicplatform.db.CompiledPerViewer` does
+    for the membership rule, the queryset is built once with stand-ins, so every rule keeps
+    its one definition in the ORM, and the rows are read into models as the ORM reads them."""
+
+    _SOME_USER_ID = uuid.uuid4()
+    # Only stand-ins are replaced, never what a viewer typed: any text may be searched.
+    _SOME_TEXT = "\x01terms\x01"
+
+    def __init__(self, kind: Kind, *, signed_in: bool, staff: bool, with_text: bool):
+        stand_in = SimpleNamespace(
+            pk=self._SOME_USER_ID if signed_in else None,
+            is_authenticated=signed_in,
+            is_staff=staff,
+        )
+        # The access rule (`community_ids_with_access`) compiles in the time of its call:
+        # a time taken within this window is the one each search puts its own in place of.
+        built_from = timezone.now()
+        queryset = kind.matches(stand_in, Terms(self._SOME_TEXT if with_text else ""))
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            self.sql, self.params = compiler.as_sql()
+        except EmptyResultSet:  # nothing of this kind for this viewer (a signed-out forum)
+            self.sql, self.params = "", []
+        built_until = timezone.now()
+        self.binders = [self._binder(value, built_from, built_until) for value in self.params]
+        self.model = queryset.model
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        self.fields_start, self.fields_end = fields[0], fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[fields[0] : fields[-1] + 1]]
+        self.annotations = compiler.annotation_col_map
+        self.fetch_mode = queryset._fetch_mode
+        self.select_related = klass_info
+        self.select = select
+        self.converters = compiler.get_converters(
+            [column[0] for column in select[: compiler.col_count]]
+        )
+
+    def _binder(self, value, built_from: datetime, built_until: datetime) -> Callable | None:
+        """How each search fills in the parameter `value`: None when it stays as it is."""
+        if isinstance(value, uuid.UUID) and value == self._SOME_USER_ID:
+            return lambda bound: bound.viewer.pk
+        if isinstance(value, str) and value == self._SOME_TEXT:
+            return lambda bound: bound.text
+        if isinstance(value, str) and self._SOME_TEXT in value:
+            # `icontains`'s pattern: the text with LIKE's wildcards escaped, inside %…%.
+            return lambda bound: value.replace(self._SOME_TEXT, bound.like_text)
+        if isinstance(value, datetime) and built_from <= value <= built_until:
+            return lambda bound: bound.now
+        if isinstance(value, date):
+            raise ImproperlyConfigured(f"A search holds a time it cannot bind: {value!r}")
+        return None
+
+    def rows(self, bound: _Bound, *, limit: int, offset: int = 0) -> list:
+        """The matches from `offset` on, at most `limit`, as the kind's models."""
+        params = [
+            value if binder is None else binder(bound)
+            for value, binder in zip(self.params, self.binders, strict=True)
+        ]
+        if not self.sql:
+            return []
+        using = router.db_for_read(self.model)
+        with connections[using].cursor() as cursor:
+            # Whole numbers written into the SQL: nothing typed reaches them.
+            cursor.execute(f"{self.sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
+            rows = cursor.fetchall()
+        populators = get_related_populators(
+            self.select_related, self.select, using, self.fetch_mode
+        )
+        return [
+            self._model(row, using, populators) for row in self._converted(rows, connections[using])
+        ]
+
+    def _converted(self, rows: list, connection) -> Iterator[list]:
+        for row in rows:
+            row = list(row)
+            for position, (converters, expression) in self.converters.items():
+                for convert in converters:
+                    row[position] = convert(row[position], expression, connection)
+            yield row
+
+    def _model(self, row: list, using: str, populators: list):
+        """The row as the ORM's ModelIterable makes it: the model, select_related's models
+        inside it, the annotations as attributes."""
+        instance = self.model.from_db(
+            using,
+            self.init_list,
+            row[self.fields_start : self.fields_end],
+            fetch_mode=self.fetch_mode,
+        )
+        for populator in populators:
+            populator.populate(row, instance)
+        for name, position in self.annotations.items():
+            setattr(instance, name, row[position])
+        return instance
+
+
+@cache
+def _compiled(kind: Kind, *, signed_in: bool, staff: bool, with_text: bool) -> _CompiledKind:
+    return _CompiledKind(kind, signed_in=signed_in, staff=staff, with_text=with_text)
+
+
+def _matches(kind: Kind, *, viewer, text: str, limit: int, offset: int = 0) -> list:
+    """`kind.matches(viewer, Terms(text))[offset:offset + limit]`, compiled once."""
+    signed_in = bool(viewer.is_authenticated)
+    compiled = _compiled(
+        kind, signed_in=signed_in, staff=signed_in and viewer.is_staff, with_text=bool(text)
+    )
+    bound = _Bound(viewer=viewer, text=text, now=timezone.now())
+    return compiled.rows(bound, limit=limit, offset=offset)
+
+
 def search_groups(*, viewer, query: str) -> list[Group]:
     """The best GROUP_SIZE results of each kind that has any: one query per kind."""
-    terms = Terms(query)
     groups = []
     with search_session():
         for kind in KINDS.values():
-            rows = list(kind.matches(viewer, terms)[: GROUP_SIZE + 1])
+            rows = _matches(kind, viewer=viewer, text=query, limit=GROUP_SIZE + 1)
             if rows:
                 results = [kind.result(row) for row in rows[:GROUP_SIZE]]
                 groups.append(Group(kind=kind, results=results, more=len(rows) > GROUP_SIZE))
     return groups
 
 
-class _Results:
-    """One kind's rows for a Paginator, shown as Results (at most RANKED_MATCHES)."""
+@dataclass(frozen=True)
+class ResultPage:
+    """A page of one kind's results, found without counting the matches: one row more
+    than the page shows says whether a next page exists (as shop.selectors.ProductPage).
+    The pagination template then names the page without a total."""
 
-    def __init__(self, kind: Kind, queryset: QuerySet):
-        self.kind = kind
-        self.queryset = queryset
+    object_list: list[Result]
+    number: int
+    has_next: bool
 
-    def count(self) -> int:
-        # The snippets are left out of the count: ts_headline re-reads each row's text.
-        return self.queryset.values("pk").count()
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
 
-    def __getitem__(self, key: slice) -> list[Result]:
-        return [self.kind.result(row) for row in self.queryset[key]]
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def __iter__(self) -> Iterator[Result]:
+        return iter(self.object_list)
 
 
-def results_vary(*, page: Page | None, groups: list[Group] | None) -> tuple:
+def results_vary(*, page: ResultPage | None, groups: list[Group] | None) -> tuple:
     """Everything the results show but the Follow buttons' states: the key of the shared
     fragment holding them (templates/search/_results.html), so that the HTML of a search
     many viewers make is rendered once, not per request."""
     if page is not None:
-        return (page.number, page.paginator.num_pages, *(result.vary for result in page))
+        return (page.number, page.has_next, *(result.vary for result in page))
     return tuple(
         (group.kind.slug, group.more, *(result.vary for result in group.results))
         for group in groups or ()
     )
 
 
-def search_kind(*, viewer, query: str, kind: Kind, page_number) -> Page:
+def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
     """One kind's results, PAGE_SIZE a page; for artists and no query, every artist."""
-    if kind.slug == "artists":
-        with search_session():
-            page = artist_search(query=query, page_number=page_number)
-            page.object_list = [_artist_result(artist) for artist in page.object_list]
-        return page
+    # Past the last page a search pages through, the page is empty, as it is past the end.
+    number = min(page_number_of(page_number), MAX_RESULTS // PAGE_SIZE + 1)
     with search_session():
-        paginator = Paginator(_Results(kind, kind.matches(viewer, Terms(query))), PAGE_SIZE)
-        return paginator.get_page(page_number)
+        rows = _matches(
+            kind, viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+        )
+    return ResultPage(
+        object_list=[kind.result(row) for row in rows[:PAGE_SIZE]],
+        number=number,
+        has_next=len(rows) > PAGE_SIZE,
+    )
 
 
 def _community_forum_result(post: ForumPost) -> Result:
