@@ -17,6 +17,7 @@ title, their artist's name or a track's title (`catalogue.selectors.releases_mat
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from functools import cache, cached_property
 from types import SimpleNamespace
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -35,7 +37,7 @@ from django.contrib.postgres.search import (
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.core.paginator import Page, Paginator
 from django.db import connection, connections, router, transaction
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Q, QuerySet, UUIDField, Value
 from django.db.models.functions import Replace
 from django.db.models.query import get_related_populators
 from django.utils import timezone
@@ -50,6 +52,7 @@ from communities.models import Community, ForumPost
 from communities.selectors import community_ids_with_access
 from content.models import Post, Review
 from content.selectors import readable_posts
+from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import UNKNOWN_LANGUAGE_CONFIG
 from shop.models import Product
 from shop.selectors import page_number_of
@@ -58,6 +61,9 @@ GROUP_SIZE = 5
 PAGE_SIZE = 20
 # Results of a kind paged through at most: a longer list needs a more precise query.
 MAX_RESULTS = 1000
+# How long the ids a search found are kept (`_matches`): what begins to match appears in
+# results up to this late; nothing found is ever shown once it may no longer be.
+MATCHES_CACHE_SECONDS = 30
 # Full-text matches ranked per kind: the first this many found through the index. Ranking
 # every match of a common word would score thousands of rows on every keystroke; a longer
 # list needs a more precise query, not more pages (bench/search.py, docs/performance.md).
@@ -180,16 +186,23 @@ def _snippet(column: str, terms: Terms, config) -> SearchHeadline:
 
 
 def _ranked_matches(
-    queryset: QuerySet, matches: Q, rank, *, on_platform: str | None = None
+    queryset: QuerySet, matches: Q, rank, *, shown, on_platform: str | None = None
 ) -> QuerySet:
     """The best-ranked rows among the first RANKED_MATCHES matches; with `on_platform`
-    (the path to the row's artist), none of an artist taken off the platform."""
-    candidates = ArraySubquery(queryset.filter(matches).values("pk")[:RANKED_MATCHES])
-    # `pk = ANY(ARRAY(…))` rather than `pk IN (…)`: the planner then reads the candidates
-    # by primary key, where with IN it may hash-join them against a scan of the table.
-    # Removed artists are left out of the candidates read, not out of the candidates: a
-    # join to artists inside lets the planner walk the artists instead of the search index.
-    ranked = queryset.filter(_any_of(F("pk"), candidates)).annotate(rank=rank)
+    (the path to the row's artist), none of an artist taken off the platform.
+
+    With `shown` (an array of ids an earlier search found, `_matches`), those of them
+    that still match: the index is not searched again."""
+    if shown is None:
+        candidates = ArraySubquery(queryset.filter(matches).values("pk")[:RANKED_MATCHES])
+        # `pk = ANY(ARRAY(…))` rather than `pk IN (…)`: the planner then reads the candidates
+        # by primary key, where with IN it may hash-join them against a scan of the table.
+        # Removed artists are left out of the candidates read, not out of the candidates: a
+        # join to artists inside lets the planner walk the artists instead of the search index.
+        ranked = queryset.filter(_any_of(F("pk"), candidates))
+    else:
+        ranked = queryset.filter(matches, _any_of(F("pk"), shown))
+    ranked = ranked.annotate(rank=rank)
     if on_platform is not None:
         ranked = ranked.filter(**{f"{on_platform}__removed_at__isnull": True})
     return ranked
@@ -201,8 +214,13 @@ def _any_of(value, array) -> Func:
     )
 
 
-def _artists(viewer, terms: Terms) -> QuerySet:
-    return artists_matching(terms.text) if terms.text else artists_listed()
+def _only(queryset: QuerySet, shown) -> QuerySet:
+    """`queryset`, of the ids in `shown` (when given: `_ranked_matches`)."""
+    return queryset if shown is None else queryset.filter(_any_of(F("pk"), shown))
+
+
+def _artists(viewer, terms: Terms, shown) -> QuerySet:
+    return _only(artists_matching(terms.text) if terms.text else artists_listed(), shown)
 
 
 def _artist_result(artist: Artist) -> Result:
@@ -216,8 +234,8 @@ def _artist_result(artist: Artist) -> Result:
     )
 
 
-def _releases(viewer, terms: Terms) -> QuerySet:
-    return releases_matching(query=terms.text)
+def _releases(viewer, terms: Terms, shown) -> QuerySet:
+    return _only(releases_matching(query=terms.text), shown)
 
 
 def _release_result(release: Release) -> Result:
@@ -234,7 +252,7 @@ def _release_result(release: Release) -> Result:
     )
 
 
-def _posts(viewer, terms: Terms) -> QuerySet:
+def _posts(viewer, terms: Terms, shown) -> QuerySet:
     return (
         _ranked_matches(
             # Only what the viewer may read: a members-only post's words never show
@@ -242,6 +260,7 @@ def _posts(viewer, terms: Terms) -> QuerySet:
             readable_posts(viewer),
             terms.words_match(ROW_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
+            shown=shown,
             on_platform="artist",
         )
         .select_related("artist")
@@ -260,7 +279,7 @@ def _post_result(post: Post) -> Result:
     )
 
 
-def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
+def _named(queryset: QuerySet, terms: Terms, shown) -> QuerySet:
     """Rows whose words match, or whose name is close to the query (a misspelt name)."""
     return (
         _ranked_matches(
@@ -268,6 +287,7 @@ def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
             terms.words_match(UNKNOWN_LANGUAGE_CONFIG) | Q(name__trigram_word_similar=terms.text),
             SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG))
             + TrigramWordSimilarity(terms.text, "name"),
+            shown=shown,
             on_platform="artist",
         )
         .select_related("artist")
@@ -276,8 +296,8 @@ def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
     )
 
 
-def _products(viewer, terms: Terms) -> QuerySet:
-    return _named(Product.objects.filter(is_active=True), terms)
+def _products(viewer, terms: Terms, shown) -> QuerySet:
+    return _named(Product.objects.filter(is_active=True), terms, shown)
 
 
 def _product_result(product: Product) -> Result:
@@ -291,8 +311,8 @@ def _product_result(product: Product) -> Result:
     )
 
 
-def _communities(viewer, terms: Terms) -> QuerySet:
-    return _named(Community.objects.all(), terms)
+def _communities(viewer, terms: Terms, shown) -> QuerySet:
+    return _named(Community.objects.all(), terms, shown)
 
 
 def _community_result(community: Community) -> Result:
@@ -320,13 +340,14 @@ def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
     )
 
 
-def _topics(viewer, terms: Terms) -> QuerySet:
+def _topics(viewer, terms: Terms, shown) -> QuerySet:
     return (
         _ranked_matches(
             # A forum topic is a post with a title (idx_forum_posts_search's condition).
             readable_forum_posts(viewer).filter(title__isnull=False),
             terms.words_match(UNKNOWN_LANGUAGE_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG)),
+            shown=shown,
             on_platform="forum__community__artist",
         )
         .select_related("forum__community")
@@ -344,12 +365,13 @@ def _topic_result(topic: ForumPost) -> Result:
     )
 
 
-def _reviews(viewer, terms: Terms) -> QuerySet:
+def _reviews(viewer, terms: Terms, shown) -> QuerySet:
     return (
         _ranked_matches(
             Review.objects.all(),
             terms.words_match(ROW_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
+            shown=shown,
         )
         .annotate(snippet=_snippet("text_content", terms, ROW_CONFIG))
         .order_by("-rank", "-created_at", "pk")
@@ -373,6 +395,9 @@ class Kind:
     label: str
     matches: Callable[..., QuerySet]
     result: Callable[..., Result]
+    # Whether what is found depends on who searches (members-only posts, forum topics):
+    # the ids found are then kept for that viewer alone (`_matches_key`).
+    per_viewer: bool = False
 
 
 KINDS = {
@@ -380,10 +405,10 @@ KINDS = {
     for kind in (
         Kind("artists", "Artists", _artists, _artist_result),
         Kind("releases", "Releases and tracks", _releases, _release_result),
-        Kind("posts", "Posts", _posts, _post_result),
+        Kind("posts", "Posts", _posts, _post_result, per_viewer=True),
         Kind("products", "Products", _products, _product_result),
         Kind("communities", "Communities", _communities, _community_result),
-        Kind("topics", "Forum topics", _topics, _topic_result),
+        Kind("topics", "Forum topics", _topics, _topic_result, per_viewer=True),
         Kind("reviews", "Reviews", _reviews, _review_result),
     )
 }
@@ -426,6 +451,7 @@ class _Bound:
     viewer: object
     text: str
     now: datetime
+    shown: list[uuid.UUID] | None = None
 
     @cached_property
     def like_text(self) -> str:
@@ -446,7 +472,7 @@ class _CompiledKind:
     # Only stand-ins are replaced, never what a viewer typed: any text may be searched.
     _SOME_TEXT = "\x01terms\x01"
 
-    def __init__(self, kind: Kind, *, signed_in: bool, staff: bool, with_text: bool):
+    def __init__(self, kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool):
         stand_in = SimpleNamespace(
             pk=self._SOME_USER_ID if signed_in else None,
             is_authenticated=signed_in,
@@ -455,7 +481,11 @@ class _CompiledKind:
         # The access rule (`community_ids_with_access`) compiles in the time of its call:
         # a time taken within this window is the one each search puts its own in place of.
         built_from = timezone.now()
-        queryset = kind.matches(stand_in, Terms(self._SOME_TEXT if with_text else ""))
+        queryset = kind.matches(
+            stand_in,
+            Terms(self._SOME_TEXT if with_text else ""),
+            Value([self._SOME_USER_ID], output_field=ArrayField(UUIDField())) if shown else None,
+        )
         compiler = queryset.query.get_compiler(using=queryset.db)
         try:
             self.sql, self.params = compiler.as_sql()
@@ -480,6 +510,8 @@ class _CompiledKind:
         """How each search fills in the parameter `value`: None when it stays as it is."""
         if isinstance(value, uuid.UUID) and value == self._SOME_USER_ID:
             return lambda bound: bound.viewer.pk
+        if value == [self._SOME_USER_ID]:
+            return lambda bound: bound.shown
         if isinstance(value, str) and value == self._SOME_TEXT:
             return lambda bound: bound.text
         if isinstance(value, str) and self._SOME_TEXT in value:
@@ -536,26 +568,91 @@ class _CompiledKind:
 
 
 @cache
-def _compiled(kind: Kind, *, signed_in: bool, staff: bool, with_text: bool) -> _CompiledKind:
-    return _CompiledKind(kind, signed_in=signed_in, staff=staff, with_text=with_text)
+def _compiled(
+    kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool
+) -> _CompiledKind:
+    return _CompiledKind(kind, signed_in=signed_in, staff=staff, with_text=with_text, shown=shown)
 
 
-def _matches(kind: Kind, *, viewer, text: str, limit: int, offset: int = 0) -> list:
-    """`kind.matches(viewer, Terms(text))[offset:offset + limit]`, compiled once."""
-    signed_in = bool(viewer.is_authenticated)
-    compiled = _compiled(
-        kind, signed_in=signed_in, staff=signed_in and viewer.is_staff, with_text=bool(text)
+def _matches_key(kind: Kind, *, viewer, text: str, limit: int, offset: int) -> str:
+    """The key of the ids a search of `kind` for `text` found: shared by everyone who
+    finds the same (a kind whose rows are read by all, or staff), else the viewer's own."""
+    reader = (
+        "anyone"
+        if not (kind.per_viewer and viewer.is_authenticated)
+        else "staff"
+        if viewer.is_staff
+        else f"user:{viewer.pk}"
     )
-    bound = _Bound(viewer=viewer, text=text, now=timezone.now())
-    return compiled.rows(bound, limit=limit, offset=offset)
+    # Case and spacing change nothing found: websearch_to_tsquery, pg_trgm and icontains
+    # ignore them.
+    words = hashlib.sha256(" ".join(text.casefold().split()).encode()).hexdigest()
+    return f"search:{kind.slug}:{reader}:{offset}:{limit}:{words}"
+
+
+def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 0) -> list:
+    """`kind.matches(viewer, Terms(text))[offset:offset + limit]` of each kind, compiled once.
+
+    Searching the indexes is most of a search's cost (ranking, trigram similarity), and
+    the same words are searched again and again (a results page, its next page, the
+    typing of several people): the ids each search found are kept MATCHES_CACHE_SECONDS.
+    Within that time the rows are read again by those ids, through the same rules: what
+    was since deleted, hidden, made members-only, taken off the platform, or no longer
+    matches after an edit is gone at once, and edits show at once; only rows that began
+    to match since (new, edited, or newly readable) appear up to MATCHES_CACHE_SECONDS late.
+    """
+    signed_in = bool(viewer.is_authenticated)
+    shape = {
+        "signed_in": signed_in,
+        "staff": signed_in and viewer.is_staff,
+        "with_text": bool(text),
+    }
+    now = timezone.now()
+    if not text:  # the artists listed, no search
+        bound = _Bound(viewer=viewer, text=text, now=now)
+        return [
+            _compiled(kind, **shape, shown=False).rows(bound, limit=limit, offset=offset)
+            for kind in kinds
+        ]
+    found_rows: dict[str, list] = {}
+
+    def search(kind: Kind) -> Callable[[], list[uuid.UUID]]:
+        def found_ids() -> list[uuid.UUID]:
+            bound = _Bound(viewer=viewer, text=text, now=now)
+            rows = _compiled(kind, **shape, shown=False).rows(bound, limit=limit, offset=offset)
+            found_rows[kind.slug] = rows
+            return [row.pk for row in rows]
+
+        return found_ids
+
+    found = cached_many(
+        *(
+            CachedValue(
+                _matches_key(kind, viewer=viewer, text=text, limit=limit, offset=offset),
+                search(kind),
+                MATCHES_CACHE_SECONDS,
+            )
+            for kind in kinds
+        )
+    )
+    rows_of_kinds = []
+    for kind, ids in zip(kinds, found, strict=True):
+        if kind.slug in found_rows or not ids:
+            rows_of_kinds.append(found_rows.get(kind.slug, []))
+            continue
+        bound = _Bound(viewer=viewer, text=text, now=now, shown=ids)
+        rows_of_kinds.append(_compiled(kind, **shape, shown=True).rows(bound, limit=len(ids)))
+    return rows_of_kinds
 
 
 def search_groups(*, viewer, query: str) -> list[Group]:
     """The best GROUP_SIZE results of each kind that has any: one query per kind."""
     groups = []
     with search_session():
-        for kind in KINDS.values():
-            rows = _matches(kind, viewer=viewer, text=query, limit=GROUP_SIZE + 1)
+        kinds = list(KINDS.values())
+        for kind, rows in zip(
+            kinds, _matches(kinds, viewer=viewer, text=query, limit=GROUP_SIZE + 1), strict=True
+        ):
             if rows:
                 results = [kind.result(row) for row in rows[:GROUP_SIZE]]
                 groups.append(Group(kind=kind, results=results, more=len(rows) > GROUP_SIZE))
@@ -609,8 +706,8 @@ def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
     # Past the last page a search pages through, the page is empty, as it is past the end.
     number = min(page_number_of(page_number), MAX_RESULTS // PAGE_SIZE + 1)
     with search_session():
-        rows = _matches(
-            kind, viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+        (rows,) = _matches(
+            [kind], viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
         )
     return ResultPage(
         object_list=[kind.result(row) for row in rows[:PAGE_SIZE]],

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import LanguageFactory, UserFactory
 from artists.services import artist_remove
 from artists.tests.factories import ArtistFactory
+from communities.models import CommunitySubscription, ForumPost
 from communities.tests.factories import (
     CommunityFactory,
     CommunitySubscriptionFactory,
@@ -17,10 +19,17 @@ from communities.tests.factories import (
     ForumPostFactory,
 )
 from content.models import ReviewedContentType
-from content.services import artist_follow, post_create, post_update, review_create
-from content.tests.factories import PostFactory, ReviewFactory
+from content.services import (
+    artist_follow,
+    post_create,
+    post_delete,
+    post_update,
+    review_create,
+)
+from content.tests.factories import PostCommunityFactory, PostFactory, ReviewFactory
 from musicplatform.db import SEARCH_CONFIGS
 from musicplatform.search import GROUP_SIZE
+from shop.models import Product
 from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +152,8 @@ def test_the_language_of_a_post_changes_how_it_is_found(client):
     post_update(
         post=post, by=post.artist.user, content_text="Songs recorded", uploads=[], language=english
     )
+    # A post that begins to match is found once the ids the search found before expire.
+    cache.clear()
 
     assert len(titles(search(client, "recording"), "posts")) == 1
 
@@ -543,3 +554,54 @@ def test_the_query_in_any_language_is_read_in_every_configuration():
         )
         distinct_nodes, all_nodes = cursor.fetchone()
     assert distinct_nodes < all_nodes / 2
+
+
+# The ids a search found are kept MATCHES_CACHE_SECONDS (musicplatform.search._matches)
+
+
+def test_what_a_search_found_and_may_no_longer_be_shown_is_gone_at_once(client):
+    community = CommunityFactory()
+    topic = _forum_topic(community, "Lighthouse setlist")
+    artist = ArtistFactory(user=UserFactory(artist=True))
+    public = post_create(artist=artist, by=artist.user, content_text="Lighthouse demo", uploads=[])
+    PostCommunityFactory(community=community, post__content_text="Lighthouse secrets")
+    product = ProductFactory(name="Lighthouse poster")
+    member = UserFactory()
+    CommunitySubscriptionFactory(user=member, community=community)
+    client.force_login(member)
+    found = search(client, "lighthouse")
+    assert len(titles(found, "posts")) == 2
+    assert titles(found, "topics") == ["Lighthouse setlist"]
+    assert titles(found, "products") == ["Lighthouse poster"]
+    assert len(search(client, "lighthouse", kind="posts").context["page"].object_list) == 2
+
+    post_update(post=public, by=artist.user, content_text="Lighthouse demo, remastered", uploads=[])
+    assert "remastered" in snippets(search(client, "lighthouse"), "posts")
+    post_update(post=public, by=artist.user, content_text="Harbour demo", uploads=[])
+    assert "Harbour" not in snippets(search(client, "lighthouse"), "posts")
+    post_update(post=public, by=artist.user, content_text="Lighthouse demo", uploads=[])
+    post_delete(post=public, by=artist.user)
+    ForumPost.objects.filter(pk=topic.pk).update(hidden_at=timezone.now())  # as moderation does
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+    after = search(client, "lighthouse")
+    assert "secrets" in snippets(after, "posts") and "demo" not in snippets(after, "posts")
+    assert titles(after, "topics") == []
+    assert titles(after, "products") == []
+
+    CommunitySubscription.objects.filter(user=member).update(
+        end_date=timezone.now() - timedelta(days=1)
+    )
+    assert titles(search(client, "lighthouse"), "posts") == []
+    assert search(client, "lighthouse", kind="posts").context["page"].object_list == []
+
+
+def test_a_new_match_appears_once_the_ids_found_before_expire(client):
+    PostFactory(content_text="Lighthouse demo")
+    assert len(titles(search(client, "lighthouse"), "posts")) == 1
+
+    PostFactory(content_text="Lighthouse live")
+    # The same words, in other case and spacing: the same ids.
+    assert len(titles(search(client, " LightHouse "), "posts")) == 1
+    cache.clear()  # MATCHES_CACHE_SECONDS later
+
+    assert len(titles(search(client, "lighthouse"), "posts")) == 2
