@@ -202,7 +202,8 @@ def _ranked_matches(
         ranked = queryset.filter(_any_of(F("pk"), candidates))
     else:
         ranked = queryset.filter(matches, _any_of(F("pk"), shown))
-    ranked = ranked.annotate(rank=rank)
+    # The stored tsvector is long and shown nowhere: it stays in the database.
+    ranked = ranked.defer("search_document").annotate(rank=rank)
     if on_platform is not None:
         ranked = ranked.filter(**{f"{on_platform}__removed_at__isnull": True})
     return ranked
