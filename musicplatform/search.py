@@ -469,13 +469,14 @@ class _CompiledKind:
     for the membership rule, the queryset is built once with stand-ins, so every rule keeps
     its one definition in the ORM, and the rows are read into models as the ORM reads them."""
 
-    _SOME_USER_ID = uuid.uuid4()
+    # The viewer's id, and the ids of the rows to read again (`shown`).
+    _SOME_ID = uuid.uuid4()
     # Only stand-ins are replaced, never what a viewer typed: any text may be searched.
     _SOME_TEXT = "\x01terms\x01"
 
     def __init__(self, kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool):
         stand_in = SimpleNamespace(
-            pk=self._SOME_USER_ID if signed_in else None,
+            pk=self._SOME_ID if signed_in else None,
             is_authenticated=signed_in,
             is_staff=staff,
         )
@@ -485,33 +486,35 @@ class _CompiledKind:
         queryset = kind.matches(
             stand_in,
             Terms(self._SOME_TEXT if with_text else ""),
-            Value([self._SOME_USER_ID], output_field=ArrayField(UUIDField())) if shown else None,
+            Value([self._SOME_ID], output_field=ArrayField(UUIDField())) if shown else None,
         )
+        self.model = queryset.model
         compiler = queryset.query.get_compiler(using=queryset.db)
         try:
             self.sql, self.params = compiler.as_sql()
         except EmptyResultSet:  # nothing of this kind for this viewer (a signed-out forum)
-            self.sql, self.params = "", []
+            self.sql = ""
+            return
         built_until = timezone.now()
         self.binders = [self._binder(value, built_from, built_until) for value in self.params]
-        self.model = queryset.model
-        select, klass_info = compiler.select, compiler.klass_info
-        fields = klass_info["select_fields"]
+        # What the ORM's ModelIterable reads the rows with.
+        self.select, self.klass_info = compiler.select, compiler.klass_info
+        fields = self.klass_info["select_fields"]
         self.fields_start, self.fields_end = fields[0], fields[-1] + 1
-        self.init_list = [column[0].target.attname for column in select[fields[0] : fields[-1] + 1]]
+        self.init_list = [
+            column[0].target.attname for column in self.select[self.fields_start : self.fields_end]
+        ]
         self.annotations = compiler.annotation_col_map
-        self.fetch_mode = queryset._fetch_mode
-        self.select_related = klass_info
-        self.select = select
+        self.fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]  # as ModelIterable reads it
         self.converters = compiler.get_converters(
-            [column[0] for column in select[: compiler.col_count]]
+            [column[0] for column in self.select[: compiler.col_count]]
         )
 
     def _binder(self, value, built_from: datetime, built_until: datetime) -> Callable | None:
         """How each search fills in the parameter `value`: None when it stays as it is."""
-        if isinstance(value, uuid.UUID) and value == self._SOME_USER_ID:
+        if isinstance(value, uuid.UUID) and value == self._SOME_ID:
             return lambda bound: bound.viewer.pk
-        if value == [self._SOME_USER_ID]:
+        if value == [self._SOME_ID]:
             return lambda bound: bound.shown
         if isinstance(value, str) and value == self._SOME_TEXT:
             return lambda bound: bound.text
@@ -526,20 +529,18 @@ class _CompiledKind:
 
     def rows(self, bound: _Bound, *, limit: int, offset: int = 0) -> list:
         """The matches from `offset` on, at most `limit`, as the kind's models."""
+        if not self.sql:
+            return []
         params = [
             value if binder is None else binder(bound)
             for value, binder in zip(self.params, self.binders, strict=True)
         ]
-        if not self.sql:
-            return []
         using = router.db_for_read(self.model)
         with connections[using].cursor() as cursor:
             # Whole numbers written into the SQL: nothing typed reaches them.
             cursor.execute(f"{self.sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
             rows = cursor.fetchall()
-        populators = get_related_populators(
-            self.select_related, self.select, using, self.fetch_mode
-        )
+        populators = get_related_populators(self.klass_info, self.select, using, self.fetch_mode)
         return [
             self._model(row, using, populators) for row in self._converted(rows, connections[using])
         ]
@@ -647,7 +648,8 @@ def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 
 
 
 def search_groups(*, viewer, query: str) -> list[Group]:
-    """The best GROUP_SIZE results of each kind that has any: one query per kind."""
+    """The best GROUP_SIZE results of each kind that has any: one query per kind (the
+    index searched, or the rows an earlier search found read again: `_matches`)."""
     groups = []
     with search_session():
         kinds = list(KINDS.values())
