@@ -153,22 +153,15 @@ class Result:
     # A picture shown beside the result (a release's cover).
     image_url: str = ""
 
-    @property
-    def vary(self) -> tuple:
-        """What the result shows, its artist's name and badge included."""
-        artist = self.artist
-        shown_artist = (
-            (artist.pk, artist.artist_name, artist.verification_status) if artist else None
-        )
-        return (
-            self.title,
-            self.url,
-            str(self.snippet),
-            self.detail,
-            self.image_url,
-            self.is_artist,
-            shown_artist,
-        )
+
+def _read(row) -> tuple:
+    """Everything a result is made of: the values read of its row (columns, snippet and
+    other annotations) and of the rows read with it (its artist, a topic's forum and
+    community), so that the results' shared fragment is found without making them."""
+    values = tuple(value for name, value in vars(row).items() if name != "_state")
+    return values + tuple(
+        value for related in row._state.fields_cache.values() if related for value in _read(related)
+    )
 
 
 def highlighted(snippet: str | None) -> SafeString:
@@ -441,8 +434,13 @@ def search_session() -> Iterator[None]:
 @dataclass(frozen=True)
 class Group:
     kind: Kind
-    results: list[Result]
+    rows: list
     more: bool
+
+    @cached_property
+    def results(self) -> list[Result]:
+        """Made only when the shared fragment holding them is rendered."""
+        return [self.kind.result(row) for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -657,8 +655,7 @@ def search_groups(*, viewer, query: str) -> list[Group]:
             kinds, _matches(kinds, viewer=viewer, text=query, limit=GROUP_SIZE + 1), strict=True
         ):
             if rows:
-                results = [kind.result(row) for row in rows[:GROUP_SIZE]]
-                groups.append(Group(kind=kind, results=results, more=len(rows) > GROUP_SIZE))
+                groups.append(Group(kind=kind, rows=rows[:GROUP_SIZE], more=len(rows) > GROUP_SIZE))
     return groups
 
 
@@ -668,9 +665,15 @@ class ResultPage:
     than the page shows says whether a next page exists (as shop.selectors.ProductPage).
     The pagination template then names the page without a total."""
 
-    object_list: list[Result]
+    kind: Kind
+    rows: list
     number: int
     has_next: bool
+
+    @cached_property
+    def object_list(self) -> list[Result]:
+        """Made only when the shared fragment holding them is rendered."""
+        return [self.kind.result(row) for row in self.rows]
 
     @property
     def has_previous(self) -> bool:
@@ -688,20 +691,22 @@ class ResultPage:
     def next_page_number(self) -> int:
         return self.number + 1
 
-    def __iter__(self) -> Iterator[Result]:
-        return iter(self.object_list)
-
 
 def results_vary(*, page: ResultPage | None, groups: list[Group] | None) -> tuple:
     """Everything the results show but the Follow buttons' states: the key of the shared
     fragment holding them (templates/search/_results.html), so that the HTML of a search
     many viewers make is rendered once, not per request."""
     if page is not None:
-        return (page.number, page.has_next, *(result.vary for result in page))
+        return (page.number, page.has_next, *(_read(row) for row in page.rows))
     return tuple(
-        (group.kind.slug, group.more, *(result.vary for result in group.results))
-        for group in groups or ()
+        (group.kind.slug, group.more, *(_read(row) for row in group.rows)) for group in groups or ()
     )
+
+
+def artists_found(*, page: ResultPage | None, groups: list[Group] | None) -> list[Artist]:
+    """The artists found by name: each result carries a Follow button."""
+    found = [page] if page is not None else groups or []
+    return [row for shown in found if shown.kind.slug == "artists" for row in shown.rows]
 
 
 def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
@@ -713,7 +718,8 @@ def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
             [kind], viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
         )
     return ResultPage(
-        object_list=[kind.result(row) for row in rows[:PAGE_SIZE]],
+        kind=kind,
+        rows=rows[:PAGE_SIZE],
         number=number,
         has_next=len(rows) > PAGE_SIZE,
     )

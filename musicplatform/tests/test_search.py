@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import LanguageFactory, UserFactory
-from artists.services import artist_remove
+from artists.services import artist_remove, artist_update
 from artists.tests.factories import ArtistFactory
 from communities.models import CommunitySubscription, ForumPost
 from communities.tests.factories import (
@@ -605,3 +605,18 @@ def test_a_new_match_appears_once_the_ids_found_before_expire(client):
     cache.clear()  # MATCHES_CACHE_SECONDS later
 
     assert len(titles(search(client, "lighthouse"), "posts")) == 2
+
+
+def test_the_shared_results_show_an_edit_of_what_they_are_made_of_at_once(client):
+    """The results' fragment is keyed on the rows they are made of (musicplatform.search
+    `_read`): their own values and those of the rows read with them."""
+    artist = ArtistFactory(artist_name="Velvet Echo", bio="Dream pop from the coast.")
+    PostFactory(artist=artist, content_text="Tour dates are out.")
+    assert "Dream pop" in search(client, "velvet", kind="artists").text
+    assert "Post by Velvet Echo" in search(client, "tour").text
+
+    artist_update(artist=artist, artist_name="Velvet Echoes", bio="Shoegaze now.")
+
+    assert "Shoegaze now." in search(client, "velvet", kind="artists").text
+    # The post is as it was: only the artist read with it changed.
+    assert "Post by Velvet Echoes" in search(client, "tour").text
