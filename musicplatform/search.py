@@ -711,8 +711,9 @@ def artists_found(*, page: ResultPage | None, groups: list[Group] | None) -> lis
 
 def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
     """One kind's results, PAGE_SIZE a page; for artists and no query, every artist."""
-    # Past the last page a search pages through, the page is empty, as it is past the end.
-    number = min(page_number_of(page_number), MAX_RESULTS // PAGE_SIZE + 1)
+    # A page past the last one a search pages through shows that one, as Paginator did.
+    last_page = MAX_RESULTS // PAGE_SIZE
+    number = min(page_number_of(page_number), last_page)
     with search_session():
         (rows,) = _matches(
             [kind], viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
@@ -721,7 +722,7 @@ def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
         kind=kind,
         rows=rows[:PAGE_SIZE],
         number=number,
-        has_next=len(rows) > PAGE_SIZE,
+        has_next=len(rows) > PAGE_SIZE and number < last_page,
     )
 
 

@@ -28,7 +28,7 @@ from content.services import (
 )
 from content.tests.factories import PostCommunityFactory, PostFactory, ReviewFactory
 from musicplatform.db import SEARCH_CONFIGS
-from musicplatform.search import GROUP_SIZE
+from musicplatform.search import GROUP_SIZE, MAX_RESULTS, PAGE_SIZE
 from shop.models import Product
 from shop.tests.factories import ProductFactory
 
@@ -620,3 +620,18 @@ def test_the_shared_results_show_an_edit_of_what_they_are_made_of_at_once(client
     assert "Shoegaze now." in search(client, "velvet", kind="artists").text
     # The post is as it was: only the artist read with it changed.
     assert "Post by Velvet Echoes" in search(client, "tour").text
+
+
+def test_a_kind_pages_through_at_most_a_thousand_results_and_says_when_a_page_is_empty(client):
+    for i in range(3):
+        ArtistFactory(artist_name=f"Echo {i}")
+
+    past_the_end = search(client, "echo", kind="artists", page="2")
+    far_past_the_limit = search(client, "echo", kind="artists", page="99999999999999999999")
+
+    assert past_the_end.context["page"].object_list == []
+    assert "No artists on page 2." in past_the_end.text
+    assert "Back to the first page" in past_the_end.text
+    assert far_past_the_limit.status_code == 200
+    assert far_past_the_limit.context["page"].number == MAX_RESULTS // PAGE_SIZE
+    assert not far_past_the_limit.context["page"].has_next
