@@ -6,7 +6,6 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.core.paginator import Page, Paginator
 from django.db.models import (
     Avg,
     Count,
@@ -43,9 +42,6 @@ from shop.services.downloads import OWNED_STATUSES
 LATEST_POSTS = 5
 LATEST_REVIEWS = 5
 PRODUCTS_SHOWN = 8
-SEARCH_PAGE_SIZE = 20
-# Results beyond this many are not counted or paged: the query should be refined.
-SEARCH_MAX_RESULTS = 1000
 SEARCH_LISTED_FIELDS = (
     "artist_name",
     "bio",
@@ -130,19 +126,6 @@ class ArtistPage:
         )
 
 
-class _CappedCount:
-    """A queryset whose count stops at SEARCH_MAX_RESULTS: a long list counts fast."""
-
-    def __init__(self, queryset: QuerySet):
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return self.queryset[:SEARCH_MAX_RESULTS].count()
-
-    def __getitem__(self, key):
-        return self.queryset[key]
-
-
 def artists_matching(query: str) -> QuerySet[Artist]:
     """Artists whose name holds something like `query`, typos and half-typed words
     tolerated, the closest first: pg_trgm's `%>` through idx_artists_name_trgm (its
@@ -156,18 +139,13 @@ def artists_matching(query: str) -> QuerySet[Artist]:
     )
 
 
-def artist_search(*, query: str, page_number) -> Page:
-    """Artists by name, the closest first; all artists when no query. At most
-    SEARCH_MAX_RESULTS are counted: a longer list needs a more precise query."""
-    if query:
-        artists = artists_matching(query)
-    else:
-        artists = (
-            Artist.objects.on_platform()
-            .only(*SEARCH_LISTED_FIELDS)
-            .order_by("-featured", "artist_name", "pk")
-        )
-    return Paginator(_CappedCount(artists), SEARCH_PAGE_SIZE).get_page(page_number)
+def artists_listed() -> QuerySet[Artist]:
+    """Every artist on the platform, featured first: the artist search before a query."""
+    return (
+        Artist.objects.on_platform()
+        .only(*SEARCH_LISTED_FIELDS)
+        .order_by("-featured", "artist_name", "pk")
+    )
 
 
 def verification_requests(*, artist: Artist) -> list[ArtistVerification]:

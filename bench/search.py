@@ -29,6 +29,7 @@ import django
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -88,7 +89,9 @@ def queries(rng: random.Random, count: int) -> list[tuple[str, str]]:
 
 
 def captured_sql(viewer, query: str) -> list[str]:
-    """The statements the search page runs for `query`, parameters inlined."""
+    """The statements the search page runs for `query`, parameters inlined: those of a
+    first search, the ids found not yet kept (musicplatform.search._matches)."""
+    cache.clear()
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as captured:
         search_groups(viewer=viewer, query=query)
@@ -131,6 +134,7 @@ def main() -> None:
                 cursor.execute(sql)
                 cursor.fetchall()
             sql_ms.setdefault(sort, []).append((time.perf_counter() - started) * 1000)
+        cache.clear()  # timed as a first search of these words
         started = time.perf_counter()
         search_groups(viewer=viewer, query=query)
         page_ms.setdefault(sort, []).append((time.perf_counter() - started) * 1000)

@@ -17,38 +17,53 @@ title, their artist's name or a track's title (`catalogue.selectors.releases_mat
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from datetime import date, datetime
+from functools import cache, cached_property
+from types import SimpleNamespace
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
     SearchRank,
     TrigramWordSimilarity,
 )
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.core.paginator import Page, Paginator
-from django.db import connections, router, transaction
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db import connection, connections, router, transaction
+from django.db.models import BooleanField, F, Func, Q, QuerySet, UUIDField, Value
 from django.db.models.functions import Replace
+from django.db.models.query import get_related_populators
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from artists.models import Artist
-from artists.selectors import artist_search, artists_matching
+from artists.selectors import artists_listed, artists_matching
 from catalogue.models import Release
 from catalogue.selectors import releases_matching
 from communities.models import Community, ForumPost
 from communities.selectors import community_ids_with_access
 from content.models import Post, Review
 from content.selectors import readable_posts
+from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import UNKNOWN_LANGUAGE_CONFIG
 from shop.models import Product
+from shop.selectors import page_number_of
 
 GROUP_SIZE = 5
 PAGE_SIZE = 20
+# Results of a kind paged through at most: a longer list needs a more precise query.
+MAX_RESULTS = 1000
+# How long the ids a search found are kept (`_matches`): what begins to match appears in
+# results up to this late; nothing found is ever shown once it may no longer be.
+MATCHES_CACHE_SECONDS = 30
 # Full-text matches ranked per kind: the first this many found through the index. Ranking
 # every match of a common word would score thousands of rows on every keystroke; a longer
 # list needs a more precise query, not more pages (bench/search.py, docs/performance.md).
@@ -138,22 +153,15 @@ class Result:
     # A picture shown beside the result (a release's cover).
     image_url: str = ""
 
-    @property
-    def vary(self) -> tuple:
-        """What the result shows, its artist's name and badge included."""
-        artist = self.artist
-        shown_artist = (
-            (artist.pk, artist.artist_name, artist.verification_status) if artist else None
-        )
-        return (
-            self.title,
-            self.url,
-            str(self.snippet),
-            self.detail,
-            self.image_url,
-            self.is_artist,
-            shown_artist,
-        )
+
+def _read(row) -> tuple:
+    """Everything a result is made of: the values read of its row (columns, snippet and
+    other annotations) and of the rows read with it (its artist, a topic's forum and
+    community), so that the results' shared fragment is found without making them."""
+    values = tuple(value for name, value in vars(row).items() if name != "_state")
+    return values + tuple(
+        value for related in row._state.fields_cache.values() if related for value in _read(related)
+    )
 
 
 def highlighted(snippet: str | None) -> SafeString:
@@ -171,16 +179,24 @@ def _snippet(column: str, terms: Terms, config) -> SearchHeadline:
 
 
 def _ranked_matches(
-    queryset: QuerySet, matches: Q, rank, *, on_platform: str | None = None
+    queryset: QuerySet, matches: Q, rank, *, shown, on_platform: str | None = None
 ) -> QuerySet:
     """The best-ranked rows among the first RANKED_MATCHES matches; with `on_platform`
-    (the path to the row's artist), none of an artist taken off the platform."""
-    candidates = ArraySubquery(queryset.filter(matches).values("pk")[:RANKED_MATCHES])
-    # `pk = ANY(ARRAY(…))` rather than `pk IN (…)`: the planner then reads the candidates
-    # by primary key, where with IN it may hash-join them against a scan of the table.
-    # Removed artists are left out of the candidates read, not out of the candidates: a
-    # join to artists inside lets the planner walk the artists instead of the search index.
-    ranked = queryset.filter(_any_of(F("pk"), candidates)).annotate(rank=rank)
+    (the path to the row's artist), none of an artist taken off the platform.
+
+    With `shown` (an array of ids an earlier search found, `_matches`), those of them
+    that still match: the index is not searched again."""
+    if shown is None:
+        candidates = ArraySubquery(queryset.filter(matches).values("pk")[:RANKED_MATCHES])
+        # `pk = ANY(ARRAY(…))` rather than `pk IN (…)`: the planner then reads the candidates
+        # by primary key, where with IN it may hash-join them against a scan of the table.
+        # Removed artists are left out of the candidates read, not out of the candidates: a
+        # join to artists inside lets the planner walk the artists instead of the search index.
+        ranked = queryset.filter(_any_of(F("pk"), candidates))
+    else:
+        ranked = queryset.filter(matches, _any_of(F("pk"), shown))
+    # The stored tsvector is long and shown nowhere: it stays in the database.
+    ranked = ranked.defer("search_document").annotate(rank=rank)
     if on_platform is not None:
         ranked = ranked.filter(**{f"{on_platform}__removed_at__isnull": True})
     return ranked
@@ -192,8 +208,13 @@ def _any_of(value, array) -> Func:
     )
 
 
-def _artists(viewer, terms: Terms) -> QuerySet:
-    return artists_matching(terms.text)
+def _only(queryset: QuerySet, shown) -> QuerySet:
+    """`queryset`, of the ids in `shown` (when given: `_ranked_matches`)."""
+    return queryset if shown is None else queryset.filter(_any_of(F("pk"), shown))
+
+
+def _artists(viewer, terms: Terms, shown) -> QuerySet:
+    return _only(artists_matching(terms.text) if terms.text else artists_listed(), shown)
 
 
 def _artist_result(artist: Artist) -> Result:
@@ -207,8 +228,8 @@ def _artist_result(artist: Artist) -> Result:
     )
 
 
-def _releases(viewer, terms: Terms) -> QuerySet:
-    return releases_matching(query=terms.text)
+def _releases(viewer, terms: Terms, shown) -> QuerySet:
+    return _only(releases_matching(query=terms.text), shown)
 
 
 def _release_result(release: Release) -> Result:
@@ -225,7 +246,7 @@ def _release_result(release: Release) -> Result:
     )
 
 
-def _posts(viewer, terms: Terms) -> QuerySet:
+def _posts(viewer, terms: Terms, shown) -> QuerySet:
     return (
         _ranked_matches(
             # Only what the viewer may read: a members-only post's words never show
@@ -233,6 +254,7 @@ def _posts(viewer, terms: Terms) -> QuerySet:
             readable_posts(viewer),
             terms.words_match(ROW_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
+            shown=shown,
             on_platform="artist",
         )
         .select_related("artist")
@@ -251,7 +273,7 @@ def _post_result(post: Post) -> Result:
     )
 
 
-def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
+def _named(queryset: QuerySet, terms: Terms, shown) -> QuerySet:
     """Rows whose words match, or whose name is close to the query (a misspelt name)."""
     return (
         _ranked_matches(
@@ -259,6 +281,7 @@ def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
             terms.words_match(UNKNOWN_LANGUAGE_CONFIG) | Q(name__trigram_word_similar=terms.text),
             SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG))
             + TrigramWordSimilarity(terms.text, "name"),
+            shown=shown,
             on_platform="artist",
         )
         .select_related("artist")
@@ -267,8 +290,8 @@ def _named(queryset: QuerySet, terms: Terms) -> QuerySet:
     )
 
 
-def _products(viewer, terms: Terms) -> QuerySet:
-    return _named(Product.objects.filter(is_active=True), terms)
+def _products(viewer, terms: Terms, shown) -> QuerySet:
+    return _named(Product.objects.filter(is_active=True), terms, shown)
 
 
 def _product_result(product: Product) -> Result:
@@ -282,8 +305,8 @@ def _product_result(product: Product) -> Result:
     )
 
 
-def _communities(viewer, terms: Terms) -> QuerySet:
-    return _named(Community.objects.all(), terms)
+def _communities(viewer, terms: Terms, shown) -> QuerySet:
+    return _named(Community.objects.all(), terms, shown)
 
 
 def _community_result(community: Community) -> Result:
@@ -307,17 +330,18 @@ def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
         return visible
     member_of = community_ids_with_access(user=viewer)
     return visible.filter(
-        Q(forum__community_id__in=member_of) | Q(forum__community__artist__user=viewer)
+        Q(forum__community_id__in=member_of) | Q(forum__community__artist__user_id=viewer.pk)
     )
 
 
-def _topics(viewer, terms: Terms) -> QuerySet:
+def _topics(viewer, terms: Terms, shown) -> QuerySet:
     return (
         _ranked_matches(
             # A forum topic is a post with a title (idx_forum_posts_search's condition).
             readable_forum_posts(viewer).filter(title__isnull=False),
             terms.words_match(UNKNOWN_LANGUAGE_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG)),
+            shown=shown,
             on_platform="forum__community__artist",
         )
         .select_related("forum__community")
@@ -335,12 +359,13 @@ def _topic_result(topic: ForumPost) -> Result:
     )
 
 
-def _reviews(viewer, terms: Terms) -> QuerySet:
+def _reviews(viewer, terms: Terms, shown) -> QuerySet:
     return (
         _ranked_matches(
             Review.objects.all(),
             terms.words_match(ROW_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
+            shown=shown,
         )
         .annotate(snippet=_snippet("text_content", terms, ROW_CONFIG))
         .order_by("-rank", "-created_at", "pk")
@@ -364,6 +389,9 @@ class Kind:
     label: str
     matches: Callable[..., QuerySet]
     result: Callable[..., Result]
+    # Whether what is found depends on who searches (members-only posts, forum topics):
+    # the ids found are then kept for that viewer alone (`_matches_key`).
+    per_viewer: bool = False
 
 
 KINDS = {
@@ -371,10 +399,10 @@ KINDS = {
     for kind in (
         Kind("artists", "Artists", _artists, _artist_result),
         Kind("releases", "Releases and tracks", _releases, _release_result),
-        Kind("posts", "Posts", _posts, _post_result),
+        Kind("posts", "Posts", _posts, _post_result, per_viewer=True),
         Kind("products", "Products", _products, _product_result),
         Kind("communities", "Communities", _communities, _community_result),
-        Kind("topics", "Forum topics", _topics, _topic_result),
+        Kind("topics", "Forum topics", _topics, _topic_result, per_viewer=True),
         Kind("reviews", "Reviews", _reviews, _review_result),
     )
 }
@@ -406,60 +434,296 @@ def search_session() -> Iterator[None]:
 @dataclass(frozen=True)
 class Group:
     kind: Kind
-    results: list[Result]
+    rows: list
     more: bool
+
+    @cached_property
+    def results(self) -> list[Result]:
+        """Made only when the shared fragment holding them is rendered."""
+        return [self.kind.result(row) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """What a search puts in place of a compiled kind's stand-ins."""
+
+    viewer: object
+    text: str
+    now: datetime
+    shown: list[uuid.UUID] | None = None
+
+    @cached_property
+    def like_text(self) -> str:
+        return connection.ops.prep_for_like_query(self.text)
+
+
+class _CompiledKind:
+    """One kind's queryset for one shape of viewer (signed out, a fan, staff), compiled to SQL
+    once per process; each search binds the viewer, the text and the time to it.
+
+    Building and compiling the seven kinds' querysets (ranks, snippets, the access rules)
+    cost ~38 ms of CPU a search, several times what PostgreSQL spent running them
+    (docs/performance.md, "Round 3: search"). As `musicplatform.db.CompiledPerViewer` does
+    for the membership rule, the queryset is built once with stand-ins, so every rule keeps
+    its one definition in the ORM, and the rows are read into models as the ORM reads them."""
+
+    # The viewer's id, and the ids of the rows to read again (`shown`).
+    _SOME_ID = uuid.uuid4()
+    # Only stand-ins are replaced, never what a viewer typed: any text may be searched.
+    _SOME_TEXT = "\x01terms\x01"
+
+    def __init__(self, kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool):
+        stand_in = SimpleNamespace(
+            pk=self._SOME_ID if signed_in else None,
+            is_authenticated=signed_in,
+            is_staff=staff,
+        )
+        # The access rule (`community_ids_with_access`) compiles in the time of its call:
+        # a time taken within this window is the one each search puts its own in place of.
+        built_from = timezone.now()
+        queryset = kind.matches(
+            stand_in,
+            Terms(self._SOME_TEXT if with_text else ""),
+            Value([self._SOME_ID], output_field=ArrayField(UUIDField())) if shown else None,
+        )
+        self.model = queryset.model
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            self.sql, self.params = compiler.as_sql()
+        except EmptyResultSet:  # nothing of this kind for this viewer (a signed-out forum)
+            self.sql = ""
+            return
+        built_until = timezone.now()
+        self.binders = [self._binder(value, built_from, built_until) for value in self.params]
+        # What the ORM's ModelIterable reads the rows with.
+        self.select, self.klass_info = compiler.select, compiler.klass_info
+        fields = self.klass_info["select_fields"]
+        self.fields_start, self.fields_end = fields[0], fields[-1] + 1
+        self.init_list = [
+            column[0].target.attname for column in self.select[self.fields_start : self.fields_end]
+        ]
+        self.annotations = compiler.annotation_col_map
+        self.fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]  # as ModelIterable reads it
+        self.converters = compiler.get_converters(
+            [column[0] for column in self.select[: compiler.col_count]]
+        )
+
+    def _binder(self, value, built_from: datetime, built_until: datetime) -> Callable | None:
+        """How each search fills in the parameter `value`: None when it stays as it is."""
+        if isinstance(value, uuid.UUID) and value == self._SOME_ID:
+            return lambda bound: bound.viewer.pk
+        if value == [self._SOME_ID]:
+            return lambda bound: bound.shown
+        if isinstance(value, str) and value == self._SOME_TEXT:
+            return lambda bound: bound.text
+        if isinstance(value, str) and self._SOME_TEXT in value:
+            # `icontains`'s pattern: the text with LIKE's wildcards escaped, inside %…%.
+            return lambda bound: value.replace(self._SOME_TEXT, bound.like_text)
+        if isinstance(value, datetime) and built_from <= value <= built_until:
+            return lambda bound: bound.now
+        if isinstance(value, date):
+            raise ImproperlyConfigured(f"A search holds a time it cannot bind: {value!r}")
+        return None
+
+    def rows(self, bound: _Bound, *, limit: int, offset: int = 0) -> list:
+        """The matches from `offset` on, at most `limit`, as the kind's models."""
+        if not self.sql:
+            return []
+        params = [
+            value if binder is None else binder(bound)
+            for value, binder in zip(self.params, self.binders, strict=True)
+        ]
+        using = router.db_for_read(self.model)
+        with connections[using].cursor() as cursor:
+            # Whole numbers written into the SQL: nothing typed reaches them.
+            cursor.execute(f"{self.sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
+            rows = cursor.fetchall()
+        populators = get_related_populators(self.klass_info, self.select, using, self.fetch_mode)
+        return [
+            self._model(row, using, populators) for row in self._converted(rows, connections[using])
+        ]
+
+    def _converted(self, rows: list, connection) -> Iterator[list]:
+        for row in rows:
+            row = list(row)
+            for position, (converters, expression) in self.converters.items():
+                for convert in converters:
+                    row[position] = convert(row[position], expression, connection)
+            yield row
+
+    def _model(self, row: list, using: str, populators: list):
+        """The row as the ORM's ModelIterable makes it: the model, select_related's models
+        inside it, the annotations as attributes."""
+        instance = self.model.from_db(
+            using,
+            self.init_list,
+            row[self.fields_start : self.fields_end],
+            fetch_mode=self.fetch_mode,
+        )
+        for populator in populators:
+            populator.populate(row, instance)
+        for name, position in self.annotations.items():
+            setattr(instance, name, row[position])
+        return instance
+
+
+@cache
+def _compiled(
+    kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool
+) -> _CompiledKind:
+    return _CompiledKind(kind, signed_in=signed_in, staff=staff, with_text=with_text, shown=shown)
+
+
+def _matches_key(kind: Kind, *, viewer, text: str, limit: int, offset: int) -> str:
+    """The key of the ids a search of `kind` for `text` found: shared by everyone who
+    finds the same (a kind whose rows are read by all, or staff), else the viewer's own."""
+    reader = (
+        "anyone"
+        if not (kind.per_viewer and viewer.is_authenticated)
+        else "staff"
+        if viewer.is_staff
+        else f"user:{viewer.pk}"
+    )
+    # Case and spacing change nothing found: websearch_to_tsquery, pg_trgm and icontains
+    # ignore them.
+    words = hashlib.sha256(" ".join(text.casefold().split()).encode()).hexdigest()
+    return f"search:{kind.slug}:{reader}:{offset}:{limit}:{words}"
+
+
+def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 0) -> list:
+    """`kind.matches(viewer, Terms(text))[offset:offset + limit]` of each kind, compiled once.
+
+    Searching the indexes is most of a search's cost (ranking, trigram similarity), and
+    the same words are searched again and again (a results page, its next page, the
+    typing of several people): the ids each search found are kept MATCHES_CACHE_SECONDS.
+    Within that time the rows are read again by those ids, through the same rules: what
+    was since deleted, hidden, made members-only, taken off the platform, or no longer
+    matches after an edit is gone at once, and edits show at once; only rows that began
+    to match since (new, edited, or newly readable) appear up to MATCHES_CACHE_SECONDS late.
+    """
+    signed_in = bool(viewer.is_authenticated)
+    shape = {
+        "signed_in": signed_in,
+        "staff": signed_in and viewer.is_staff,
+        "with_text": bool(text),
+    }
+    now = timezone.now()
+    if not text:  # the artists listed, no search
+        bound = _Bound(viewer=viewer, text=text, now=now)
+        return [
+            _compiled(kind, **shape, shown=False).rows(bound, limit=limit, offset=offset)
+            for kind in kinds
+        ]
+    found_rows: dict[str, list] = {}
+
+    def search(kind: Kind) -> Callable[[], list[uuid.UUID]]:
+        def found_ids() -> list[uuid.UUID]:
+            bound = _Bound(viewer=viewer, text=text, now=now)
+            rows = _compiled(kind, **shape, shown=False).rows(bound, limit=limit, offset=offset)
+            found_rows[kind.slug] = rows
+            return [row.pk for row in rows]
+
+        return found_ids
+
+    found = cached_many(
+        *(
+            CachedValue(
+                _matches_key(kind, viewer=viewer, text=text, limit=limit, offset=offset),
+                search(kind),
+                MATCHES_CACHE_SECONDS,
+            )
+            for kind in kinds
+        )
+    )
+    rows_of_kinds = []
+    for kind, ids in zip(kinds, found, strict=True):
+        if kind.slug in found_rows or not ids:
+            rows_of_kinds.append(found_rows.get(kind.slug, []))
+            continue
+        bound = _Bound(viewer=viewer, text=text, now=now, shown=ids)
+        rows_of_kinds.append(_compiled(kind, **shape, shown=True).rows(bound, limit=len(ids)))
+    return rows_of_kinds
 
 
 def search_groups(*, viewer, query: str) -> list[Group]:
-    """The best GROUP_SIZE results of each kind that has any: one query per kind."""
-    terms = Terms(query)
+    """The best GROUP_SIZE results of each kind that has any: one query per kind (the
+    index searched, or the rows an earlier search found read again: `_matches`)."""
     groups = []
     with search_session():
-        for kind in KINDS.values():
-            rows = list(kind.matches(viewer, terms)[: GROUP_SIZE + 1])
+        kinds = list(KINDS.values())
+        for kind, rows in zip(
+            kinds, _matches(kinds, viewer=viewer, text=query, limit=GROUP_SIZE + 1), strict=True
+        ):
             if rows:
-                results = [kind.result(row) for row in rows[:GROUP_SIZE]]
-                groups.append(Group(kind=kind, results=results, more=len(rows) > GROUP_SIZE))
+                groups.append(Group(kind=kind, rows=rows[:GROUP_SIZE], more=len(rows) > GROUP_SIZE))
     return groups
 
 
-class _Results:
-    """One kind's rows for a Paginator, shown as Results (at most RANKED_MATCHES)."""
+@dataclass(frozen=True)
+class ResultPage:
+    """A page of one kind's results, found without counting the matches: one row more
+    than the page shows says whether a next page exists (as shop.selectors.ProductPage).
+    The pagination template then names the page without a total."""
 
-    def __init__(self, kind: Kind, queryset: QuerySet):
-        self.kind = kind
-        self.queryset = queryset
+    kind: Kind
+    rows: list
+    number: int
+    has_next: bool
 
-    def count(self) -> int:
-        # The snippets are left out of the count: ts_headline re-reads each row's text.
-        return self.queryset.values("pk").count()
+    @cached_property
+    def object_list(self) -> list[Result]:
+        """Made only when the shared fragment holding them is rendered."""
+        return [self.kind.result(row) for row in self.rows]
 
-    def __getitem__(self, key: slice) -> list[Result]:
-        return [self.kind.result(row) for row in self.queryset[key]]
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
 
 
-def results_vary(*, page: Page | None, groups: list[Group] | None) -> tuple:
+def results_vary(*, page: ResultPage | None, groups: list[Group] | None) -> tuple:
     """Everything the results show but the Follow buttons' states: the key of the shared
     fragment holding them (templates/search/_results.html), so that the HTML of a search
     many viewers make is rendered once, not per request."""
     if page is not None:
-        return (page.number, page.paginator.num_pages, *(result.vary for result in page))
+        return (page.number, page.has_next, *(_read(row) for row in page.rows))
     return tuple(
-        (group.kind.slug, group.more, *(result.vary for result in group.results))
-        for group in groups or ()
+        (group.kind.slug, group.more, *(_read(row) for row in group.rows)) for group in groups or ()
     )
 
 
-def search_kind(*, viewer, query: str, kind: Kind, page_number) -> Page:
+def artists_found(*, page: ResultPage | None, groups: list[Group] | None) -> list[Artist]:
+    """The artists found by name: each result carries a Follow button."""
+    found = [page] if page is not None else groups or []
+    return [row for shown in found if shown.kind.slug == "artists" for row in shown.rows]
+
+
+def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
     """One kind's results, PAGE_SIZE a page; for artists and no query, every artist."""
-    if kind.slug == "artists":
-        with search_session():
-            page = artist_search(query=query, page_number=page_number)
-            page.object_list = [_artist_result(artist) for artist in page.object_list]
-        return page
+    # A page past the last one a search pages through shows that one, as Paginator did.
+    last_page = MAX_RESULTS // PAGE_SIZE
+    number = min(page_number_of(page_number), last_page)
     with search_session():
-        paginator = Paginator(_Results(kind, kind.matches(viewer, Terms(query))), PAGE_SIZE)
-        return paginator.get_page(page_number)
+        (rows,) = _matches(
+            [kind], viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+        )
+    return ResultPage(
+        kind=kind,
+        rows=rows[:PAGE_SIZE],
+        number=number,
+        has_next=len(rows) > PAGE_SIZE and number < last_page,
+    )
 
 
 def _community_forum_result(post: ForumPost) -> Result:

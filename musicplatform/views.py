@@ -45,14 +45,12 @@ def search(request, default_kind=""):
         context["search_params"] = urlencode({"q": query, "kind": kind.slug})
     elif query:
         context["groups"] = site_search.search_groups(viewer=request.user, query=query)
-    shown = context["page"].object_list if context["page"] else []
-    for group in context["groups"] or []:
-        shown = [*shown, *group.results]
     context["results_vary"] = site_search.results_vary(
         page=context["page"], groups=context["groups"]
     )
+    artists = site_search.artists_found(page=context["page"], groups=context["groups"])
     context["follows"] = follow_states(
-        viewer=request.user, artist_ids=[result.artist.pk for result in shown if result.is_artist]
+        viewer=request.user, artist_ids=[artist.pk for artist in artists]
     )
     template = "search/_results.html" if request.htmx else "search/search.html"
     return render(request, template, context)

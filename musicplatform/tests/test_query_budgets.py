@@ -39,8 +39,9 @@ BUDGETS = {
     "live event poll": 9,
     # Its releases (catalogue) are one query.
     "artist page": 11,
-    # The search settings for the transaction, the count (at most 1000), the page.
-    "search": 7,
+    # The search settings for the transaction, the page and one row more (no count: a
+    # next page is known by that row, musicplatform.search.ResultPage).
+    "search": 6,
     # The search settings, then one query per kind of result (seven: releases and tracks
     # are the seventh, catalogue), then the Follow buttons of the artists found.
     "site search": 12,

@@ -3,13 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import LanguageFactory, UserFactory
-from artists.services import artist_remove
+from artists.services import artist_remove, artist_update
 from artists.tests.factories import ArtistFactory
+from communities.models import CommunitySubscription, ForumPost
 from communities.tests.factories import (
     CommunityFactory,
     CommunitySubscriptionFactory,
@@ -17,10 +19,17 @@ from communities.tests.factories import (
     ForumPostFactory,
 )
 from content.models import ReviewedContentType
-from content.services import artist_follow, post_create, post_update, review_create
-from content.tests.factories import PostFactory, ReviewFactory
+from content.services import (
+    artist_follow,
+    post_create,
+    post_delete,
+    post_update,
+    review_create,
+)
+from content.tests.factories import PostCommunityFactory, PostFactory, ReviewFactory
 from musicplatform.db import SEARCH_CONFIGS
-from musicplatform.search import GROUP_SIZE
+from musicplatform.search import GROUP_SIZE, MAX_RESULTS, PAGE_SIZE
+from shop.models import Product
 from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +152,8 @@ def test_the_language_of_a_post_changes_how_it_is_found(client):
     post_update(
         post=post, by=post.artist.user, content_text="Songs recorded", uploads=[], language=english
     )
+    # A post that begins to match is found once the ids the search found before expire.
+    cache.clear()
 
     assert len(titles(search(client, "recording"), "posts")) == 1
 
@@ -450,9 +461,9 @@ def test_the_page_runs_a_constant_number_of_queries(client, django_assert_num_qu
     # buttons of the artists found
     with django_assert_num_queries(11):
         grouped = search(client, "harbour")
-    # pg_trgm's threshold; the count and the page (the session, the user and the
-    # header's unread count are cached since the first request: accounts.middleware)
-    with django_assert_num_queries(3):
+    # pg_trgm's threshold; the page and one row more, no count (the session, the user and
+    # the header's unread count are cached since the first request: accounts.middleware)
+    with django_assert_num_queries(2):
         search(client, "harbour", kind="topics")
 
     assert len(grouped.context["groups"]) == 6  # no release matches
@@ -543,3 +554,84 @@ def test_the_query_in_any_language_is_read_in_every_configuration():
         )
         distinct_nodes, all_nodes = cursor.fetchone()
     assert distinct_nodes < all_nodes / 2
+
+
+# The ids a search found are kept MATCHES_CACHE_SECONDS (musicplatform.search._matches)
+
+
+def test_what_a_search_found_and_may_no_longer_be_shown_is_gone_at_once(client):
+    community = CommunityFactory()
+    topic = _forum_topic(community, "Lighthouse setlist")
+    artist = ArtistFactory(user=UserFactory(artist=True))
+    public = post_create(artist=artist, by=artist.user, content_text="Lighthouse demo", uploads=[])
+    PostCommunityFactory(community=community, post__content_text="Lighthouse secrets")
+    product = ProductFactory(name="Lighthouse poster")
+    member = UserFactory()
+    CommunitySubscriptionFactory(user=member, community=community)
+    client.force_login(member)
+    found = search(client, "lighthouse")
+    assert len(titles(found, "posts")) == 2
+    assert titles(found, "topics") == ["Lighthouse setlist"]
+    assert titles(found, "products") == ["Lighthouse poster"]
+    assert len(search(client, "lighthouse", kind="posts").context["page"].object_list) == 2
+
+    post_update(post=public, by=artist.user, content_text="Lighthouse demo, remastered", uploads=[])
+    assert "remastered" in snippets(search(client, "lighthouse"), "posts")
+    post_update(post=public, by=artist.user, content_text="Harbour demo", uploads=[])
+    assert "Harbour" not in snippets(search(client, "lighthouse"), "posts")
+    post_update(post=public, by=artist.user, content_text="Lighthouse demo", uploads=[])
+    post_delete(post=public, by=artist.user)
+    ForumPost.objects.filter(pk=topic.pk).update(hidden_at=timezone.now())  # as moderation does
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+    after = search(client, "lighthouse")
+    assert "secrets" in snippets(after, "posts") and "demo" not in snippets(after, "posts")
+    assert titles(after, "topics") == []
+    assert titles(after, "products") == []
+
+    CommunitySubscription.objects.filter(user=member).update(
+        end_date=timezone.now() - timedelta(days=1)
+    )
+    assert titles(search(client, "lighthouse"), "posts") == []
+    assert search(client, "lighthouse", kind="posts").context["page"].object_list == []
+
+
+def test_a_new_match_appears_once_the_ids_found_before_expire(client):
+    PostFactory(content_text="Lighthouse demo")
+    assert len(titles(search(client, "lighthouse"), "posts")) == 1
+
+    PostFactory(content_text="Lighthouse live")
+    # The same words, in other case and spacing: the same ids.
+    assert len(titles(search(client, " LightHouse "), "posts")) == 1
+    cache.clear()  # MATCHES_CACHE_SECONDS later
+
+    assert len(titles(search(client, "lighthouse"), "posts")) == 2
+
+
+def test_the_shared_results_show_an_edit_of_what_they_are_made_of_at_once(client):
+    """The results' fragment is keyed on the rows they are made of (musicplatform.search
+    `_read`): their own values and those of the rows read with them."""
+    artist = ArtistFactory(artist_name="Velvet Echo", bio="Dream pop from the coast.")
+    PostFactory(artist=artist, content_text="Tour dates are out.")
+    assert "Dream pop" in search(client, "velvet", kind="artists").text
+    assert "Post by Velvet Echo" in search(client, "tour").text
+
+    artist_update(artist=artist, artist_name="Velvet Echoes", bio="Shoegaze now.")
+
+    assert "Shoegaze now." in search(client, "velvet", kind="artists").text
+    # The post is as it was: only the artist read with it changed.
+    assert "Post by Velvet Echoes" in search(client, "tour").text
+
+
+def test_a_kind_pages_through_at_most_a_thousand_results_and_says_when_a_page_is_empty(client):
+    for i in range(3):
+        ArtistFactory(artist_name=f"Echo {i}")
+
+    past_the_end = search(client, "echo", kind="artists", page="2")
+    far_past_the_limit = search(client, "echo", kind="artists", page="99999999999999999999")
+
+    assert past_the_end.context["page"].object_list == []
+    assert "No artists on page 2." in past_the_end.text
+    assert "Back to the first page" in past_the_end.text
+    assert far_past_the_limit.status_code == 200
+    assert far_past_the_limit.context["page"].number == MAX_RESULTS // PAGE_SIZE
+    assert not far_past_the_limit.context["page"].has_next
