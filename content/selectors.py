@@ -45,7 +45,12 @@ from content.models import (
     ShareLink,
 )
 from musicplatform.cache import CachedValue, cached_many
-from musicplatform.db import CompiledPerViewer, well_formed_uuids
+from musicplatform.db import (
+    CompiledInstances,
+    CompiledPerViewer,
+    named_placeholders,
+    well_formed_uuids,
+)
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
 
@@ -67,7 +72,7 @@ def _count(queryset: QuerySet, column: str) -> Coalesce:
 def _liked_by(viewer, **target) -> Exists | Value:
     if viewer is None or not viewer.is_authenticated:
         return Value(False)
-    return Exists(Like.objects.filter(user=viewer, **target))
+    return Exists(Like.objects.filter(user_id=viewer.pk, **target))
 
 
 def _written_by(viewer, author_column: str) -> ExpressionWrapper | Value:
@@ -76,7 +81,7 @@ def _written_by(viewer, author_column: str) -> ExpressionWrapper | Value:
     return ExpressionWrapper(Q(**{author_column: viewer.pk}), output_field=BooleanField())
 
 
-def readable_by(viewer) -> Q:
+def readable_by(viewer, *, now: datetime | None = None) -> Q:
     """The one rule of who reads a post whole (its text, media and comments): everyone a
     public post; the members of one of its communities (`communities.selectors`'
     definition of a member) a members-only one; its artist and staff any. Every page,
@@ -91,7 +96,8 @@ def readable_by(viewer) -> Q:
         | Q(artist__user_id=viewer.pk)
         | Exists(
             PostCommunity.objects.filter(
-                post=OuterRef("pk"), community_id__in=community_ids_with_access(user=viewer)
+                post=OuterRef("pk"),
+                community_id__in=community_ids_with_access(user=viewer, now=now),
             )
         )
     )
@@ -102,11 +108,11 @@ def readable_posts(viewer) -> QuerySet[Post]:
     return Post.objects.filter(readable_by(viewer), deleted_at__isnull=True)
 
 
-def posts_for(viewer) -> QuerySet[Post]:
+def posts_for(viewer, *, now: datetime | None = None) -> QuerySet[Post]:
     """Live posts with their artist, like and comment counts, whether `viewer` liked
     them and wrote them (`mine`: a shared post card varies on it, see `{% fragment %}`),
     and whether `viewer` may read them whole (`readable`; else the card is a teaser)."""
-    rule = readable_by(viewer)
+    rule = readable_by(viewer, now=now)
     return (
         Post.objects.filter(deleted_at__isnull=True)
         .select_related("artist")
@@ -120,6 +126,20 @@ def posts_for(viewer) -> QuerySet[Post]:
             readable=ExpressionWrapper(rule, output_field=BooleanField()) if rule else Value(True),
         )
     )
+
+
+# posts_for() compiled once per process and kind of viewer: building and compiling it
+# cost more CPU than PostgreSQL spends running it (docs/performance.md, round 3).
+_POST_CARDS = CompiledInstances(lambda *, viewer, now: posts_for(viewer, now=now))
+
+
+def post_cards(*, viewer, post_ids) -> dict[uuid.UUID, Post]:
+    """{id: post} of `posts_for(viewer)` with these ids (a deleted one is left out)."""
+    return _POST_CARDS.in_bulk(post_ids, viewer=viewer)
+
+
+def post_card(*, viewer, post_id: uuid.UUID) -> Post | None:
+    return post_cards(viewer=viewer, post_ids=[post_id]).get(post_id)
 
 
 def post_audience_communities(post: Post) -> list[Community]:
@@ -252,17 +272,18 @@ _MEMBER_OF = CompiledPerViewer(
 def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums nor, in the feed, their artist's posts.
-    member_sql, member_params = _MEMBER_OF.sql_with_params(user=user, now=timezone.now())
+    member_sql, member_params = named_placeholders(
+        *_MEMBER_OF.sql_with_params(user=user, now=timezone.now()), prefix="member"
+    )
     sql = _FEED_KEYS_SQL.format(
-        # The compiled queryset's placeholders are positional: made named like the rest.
-        member_of=member_sql % tuple(f"%(member_{i})s" for i in range(len(member_params))),
+        member_of=member_sql,
         posts_after=_FEED_AFTER.format(table="posts", key="post_id") if before else "",
         forum_posts_after=(
             _FEED_AFTER.format(table="forum_posts", key="forum_post_id") if before else ""
         ),
     )
     params = {
-        **{f"member_{i}": value for i, value in enumerate(member_params)},
+        **member_params,
         "viewer": user.pk,
         "artist_forum": ForumType.ARTIST_FORUM,
         "size": FEED_PAGE_SIZE + 1,
@@ -283,7 +304,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     next_cursor = encode_cursor(shown[-1][1:]) if len(keys) > FEED_PAGE_SIZE else None
     post_ids = [pk for kind, _, pk in shown if kind == "post"]
     forum_post_ids = [pk for kind, _, pk in shown if kind == "forum_post"]
-    posts = posts_for(user).in_bulk(post_ids) if post_ids else {}
+    posts = post_cards(viewer=user, post_ids=post_ids)
     forum_posts = (
         ForumPost.objects.select_related("forum__community__artist").in_bulk(forum_post_ids)
         if forum_post_ids
