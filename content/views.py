@@ -57,7 +57,9 @@ def feed(request):
             "follows": follow_states(
                 viewer=request.user, artist_ids=[a.pk for a in page.suggested_artists]
             ),
-            "is_artist": request.user.artist_profiles.exists(),
+            # The flag artist_create() sets, as the header's "My artist page" reads it:
+            # asking for the user's artist profiles cost a query on every visit.
+            "is_artist": request.user.is_artist,
         },
     )
 
