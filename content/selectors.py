@@ -371,14 +371,43 @@ REPLIES_SHOWN = 3
 REPLY_LEVELS = 2
 
 
+@dataclass(frozen=True)
+class ThreadRow:
+    """One comment of `_THREAD_SQL` as read: what a thread's `vary` needs, and the row to
+    make its `Comment` of, only when the comment is rendered (not when the page's
+    comments come from their shared fragment)."""
+
+    values: tuple
+    using: str
+
+    def __getitem__(self, name: str):
+        return self.values[_THREAD_COLUMNS[name]]
+
+    def comment(self) -> Comment:
+        """The comment with its author (`user`) and `like_count`, `liked`, `mine` and
+        `reply_count`, as the templates read them; a deleted one without its text."""
+        own, author = len(_COMMENT_FIELDS), len(_COMMENT_FIELDS) + len(_AUTHOR_FIELDS)
+        comment = Comment.from_db(self.using, _COMMENT_FIELDS, self.values[:own])
+        comment.user = User.from_db(self.using, _AUTHOR_FIELDS, self.values[own:author])
+        comment.liked, comment.mine, comment.reply_count = self.values[author:]
+        comment.like_count = comment.likes_count
+        if comment.deleted_at is not None:
+            comment.content = ""
+        return comment
+
+
 @dataclass
 class CommentNode:
-    comment: Comment
+    row: ThreadRow
     children: list["CommentNode"] = field(default_factory=list)
+
+    @cached_property
+    def comment(self) -> Comment:
+        return self.row.comment()
 
     @property
     def hidden_replies(self) -> int:
-        return self.comment.reply_count - len(self.children)
+        return self.row["reply_count"] - len(self.children)
 
     @property
     def replies_cursor(self) -> str:
@@ -387,22 +416,23 @@ class CommentNode:
 
     @property
     def key(self) -> tuple[datetime, uuid.UUID]:
-        return (self.comment.created_at, self.comment.pk)
+        return (self.row["created_at"], self.row["id"])
 
     @property
     def vary(self) -> tuple:
         """What the comment's own HTML shows that changes (`{% fragment %}` in
         _comment.html): the row (a like moves its counter, not `updated_at`), the author's
-        name (a deleted author becomes "former member"), and the viewer's like and
-        authorship."""
-        comment = self.comment
+        name (its `display_name`: a deleted author becomes "former member"), and the
+        viewer's like and authorship. Read from the row: a page served from the fragment
+        makes no `Comment`."""
+        row = self.row
         return (
-            comment.pk,
-            comment.updated_at,
-            comment.user.display_name,
-            comment.likes_count,
-            comment.liked,
-            comment.mine,
+            row["id"],
+            row["updated_at"],
+            row["author_username"],
+            row["likes_count"],
+            row["liked"],
+            row["mine"],
         )
 
     @property
@@ -436,6 +466,19 @@ _SHOWN = "({c}.deleted_at IS NULL OR EXISTS (SELECT 1 FROM comments r WHERE r.pa
 # `display_name`, `is_deleted` and the avatar read no other).
 _COMMENT_FIELDS = [f.attname for f in Comment._meta.concrete_fields]
 _AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
+# Where each is in a row of _THREAD_SQL (the author's prefixed), then the three computed.
+_THREAD_COLUMNS = {
+    name: i
+    for i, name in enumerate(
+        [
+            *_COMMENT_FIELDS,
+            *(f"author_{name}" for name in _AUTHOR_FIELDS),
+            "liked",
+            "mine",
+            "reply_count",
+        ]
+    )
+}
 
 # One page of comments (the first COMMENTS_PAGE_SIZE + 1 of `{target}` after the cursor),
 # the first REPLIES_SHOWN shown replies of each, and theirs, REPLY_LEVELS deep, each with
@@ -481,9 +524,8 @@ _THREAD_TARGETS = {
 _AFTER = "AND (c.created_at, c.comment_id) < (%(before_at)s, %(before_id)s)"
 
 
-def _thread_comments(*, viewer, kind: str, target_id, before) -> list[Comment]:
-    """The comments of `_THREAD_SQL`, newest first, each with its author (`user`) and
-    `like_count`, `liked`, `mine` and `reply_count`, as the templates read them."""
+def _thread_rows(*, viewer, kind: str, target_id, before) -> list[ThreadRow]:
+    """The comments of `_THREAD_SQL`, newest first."""
     sql = _THREAD_SQL.format(target=_THREAD_TARGETS[kind], after=_AFTER if before else "")
     params = {
         "target": target_id,
@@ -498,16 +540,7 @@ def _thread_comments(*, viewer, kind: str, target_id, before) -> list[Comment]:
     using = router.db_for_read(Comment)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    comments = []
-    authors = len(_COMMENT_FIELDS) + len(_AUTHOR_FIELDS)
-    for row in rows:
-        comment = Comment.from_db(using, _COMMENT_FIELDS, row[: len(_COMMENT_FIELDS)])
-        comment.user = User.from_db(using, _AUTHOR_FIELDS, row[len(_COMMENT_FIELDS) : authors])
-        comment.liked, comment.mine, comment.reply_count = row[authors:]
-        comment.like_count = comment.likes_count
-        comments.append(comment)
-    return comments
+        return [ThreadRow(values, using) for values in cursor.fetchall()]
 
 
 def comment_page(
@@ -526,20 +559,18 @@ def comment_page(
         kind, target_id = "post", post.pk
     else:
         kind, target_id = "review", review.pk
-    comments = _thread_comments(viewer=viewer, kind=kind, target_id=target_id, before=before)
-    nodes = {comment.pk: CommentNode(comment) for comment in comments}
+    rows = _thread_rows(viewer=viewer, kind=kind, target_id=target_id, before=before)
+    nodes = {row["id"]: CommentNode(row) for row in rows}
     page_parent_id = parent.pk if parent is not None else None
-    page = [c for c in comments if c.parent_comment_id == page_parent_id]
-    for comment in comments:
-        if comment.parent_comment_id != page_parent_id:
-            nodes[comment.parent_comment_id].children.append(nodes[comment.pk])
-        if comment.deleted_at is not None:
-            comment.content = ""
+    page = [node for node in nodes.values() if node.row["parent_comment_id"] == page_parent_id]
+    for node in nodes.values():
+        if node.row["parent_comment_id"] != page_parent_id:
+            nodes[node.row["parent_comment_id"]].children.append(node)
     next_cursor = None
     if len(page) > COMMENTS_PAGE_SIZE:  # the one read ahead, to know there is more
         page = page[:COMMENTS_PAGE_SIZE]
-        next_cursor = encode_cursor((page[-1].created_at, page[-1].pk))
-    return CommentPage(nodes=[nodes[c.pk] for c in page], next_cursor=next_cursor)
+        next_cursor = encode_cursor(page[-1].key)
+    return CommentPage(nodes=page, next_cursor=next_cursor)
 
 
 # Share links ---------------------------------------------------------------------------
