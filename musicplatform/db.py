@@ -162,7 +162,7 @@ class CompiledInstances:
         _, other_sql, other_params = self._compile_with(kind=kind, **stand_ins[1])
         if other_sql != sql:
             raise ImproperlyConfigured("The compiled query's text depends on the request.")
-        slots = []
+        slots: list[str | tuple[str, Any]] = []
         for value, other in zip(params, other_params, strict=True):
             if value == other:
                 slots.append(("value", value))
