@@ -36,6 +36,7 @@ from catalogue.selectors import featured_catalogue
 from communities.models import Community, CommunitySubscription, ForumPost, ForumType
 from communities.selectors import community_ids_with_access
 from content.models import (
+    CARD_VARY,
     Comment,
     Like,
     Post,
@@ -48,6 +49,7 @@ from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import (
     CompiledInstances,
     CompiledPerViewer,
+    CompiledRow,
     named_placeholders,
     well_formed_uuids,
 )
@@ -177,16 +179,21 @@ def followed_artist_ids(user) -> list[uuid.UUID]:
 
 @dataclass(frozen=True)
 class FeedItem:
-    """A post or an artist-forum post, in one timeline."""
+    """A post (its row: the post is made only to render its card) or an artist-forum
+    post, in one timeline."""
 
     kind: str
-    item: Post | ForumPost
+    source: CompiledRow | ForumPost
+
+    @property
+    def item(self) -> Post | ForumPost:
+        return self.source.instance if isinstance(self.source, CompiledRow) else self.source
 
     @property
     def vary(self) -> tuple:
-        if self.kind == "post":
-            return self.item.card_vary
-        return (self.item.pk, self.item.updated_at)
+        if isinstance(self.source, CompiledRow):
+            return tuple(self.source[name] for name in CARD_VARY)
+        return (self.source.pk, self.source.updated_at)
 
 
 @dataclass(frozen=True)
@@ -304,7 +311,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     next_cursor = encode_cursor(shown[-1][1:]) if len(keys) > FEED_PAGE_SIZE else None
     post_ids = [pk for kind, _, pk in shown if kind == "post"]
     forum_post_ids = [pk for kind, _, pk in shown if kind == "forum_post"]
-    posts = post_cards(viewer=user, post_ids=post_ids)
+    posts = _POST_CARDS.rows(post_ids, viewer=user)
     forum_posts = (
         ForumPost.objects.select_related("forum__community__artist").in_bulk(forum_post_ids)
         if forum_post_ids

@@ -103,6 +103,9 @@ class _CompiledRows:
     slots: tuple[Any, ...]
     compiler: SQLCompiler
     converters: dict
+    # Where each value is in a row: the model's fields by attname (and "pk"), its
+    # select_related rows' as "<relation>.<attname>", the annotations by name.
+    columns: dict[str, int]
 
     def params(self, *, viewer_id, now: datetime, keys: list) -> list:
         values = {"viewer_id": viewer_id, "now": now, "keys": keys}
@@ -183,44 +186,77 @@ class CompiledInstances:
             slots=tuple(slots),
             compiler=compiler,
             converters=compiler.get_converters(fields),
+            columns=_columns(compiler),
         )
         self._compiled[kind] = compiled
         return compiled
 
     def in_bulk(self, keys: Iterable, *, viewer) -> dict:
         """{key: instance} of the rows with these primary keys that the queryset gives."""
+        return {key: row.instance for key, row in self.rows(keys, viewer=viewer).items()}
+
+    def rows(self, keys: Iterable, *, viewer) -> dict[Any, "CompiledRow"]:
+        """{key: row} of the rows with these primary keys that the queryset gives: their
+        values by name, the instance made only when asked for (a page served from a
+        shared fragment needs only what the fragment varies on)."""
         keys = list(keys)
         if not keys:
             return {}
         signed_in = bool(viewer is not None and viewer.is_authenticated)
         compiled = self._compiled_for((signed_in, signed_in and viewer.is_staff))
         compiler = compiled.compiler
-        model = compiler.klass_info["model"]
         params = compiled.params(
             viewer_id=viewer.pk if signed_in else None, now=timezone.now(), keys=keys
         )
         # Through the router like the ORM's reads: a replica unless this browser just wrote.
-        using = router.db_for_read(model)
+        using = router.db_for_read(compiler.klass_info["model"])
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+            values = cursor.fetchall()
         if compiled.converters:
-            rows = compiler.apply_converters(rows, compiled.converters)
+            values = compiler.apply_converters(values, compiled.converters)
+        rows = (CompiledRow(compiled, tuple(row), using) for row in values)
+        return {row["pk"]: row for row in rows}
+
+
+def _columns(compiler: SQLCompiler) -> dict[str, int]:
+    klass_info, select = compiler.klass_info, compiler.select
+    columns = {select[i][0].target.attname: i for i in klass_info["select_fields"]}
+    columns["pk"] = columns[klass_info["model"]._meta.pk.attname]
+    for related in klass_info.get("related_klass_infos", []):
+        relation = related["field"].name
+        for i in related["select_fields"]:
+            columns[f"{relation}.{select[i][0].target.attname}"] = i
+    return {**columns, **compiler.annotation_col_map}
+
+
+class CompiledRow:
+    """A row of a `CompiledInstances` query: `row["name"]` (see `_CompiledRows.columns`)
+    and `instance`, made as the ORM's `ModelIterable` makes it (the model's fields, its
+    select_related rows, its annotations)."""
+
+    def __init__(self, compiled: _CompiledRows, values: tuple, using: str):
+        self._compiled = compiled
+        self.values = values
+        self.using = using
+
+    def __getitem__(self, name: str):
+        return self.values[self._compiled.columns[name]]
+
+    @cached_property
+    def instance(self) -> models.Model:
+        compiler, row, using = self._compiled.compiler, self.values, self.using
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
-        related = get_related_populators(klass_info, select, using, DEFAULT_FETCH_MODE)
-        instances = {}
-        for row in rows:
-            instance = model.from_db(
-                using, init_list, row[start:end], fetch_mode=DEFAULT_FETCH_MODE
-            )
-            for populator in related:
-                populator.populate(row, instance)
-            for name, position in compiler.annotation_col_map.items():
-                setattr(instance, name, row[position])
-            instances[instance.pk] = instance
-        return instances
+        instance = klass_info["model"].from_db(
+            using, init_list, row[start:end], fetch_mode=DEFAULT_FETCH_MODE
+        )
+        for populator in get_related_populators(klass_info, select, using, DEFAULT_FETCH_MODE):
+            populator.populate(row, instance)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(instance, name, row[position])
+        return instance
 
 
 def created_at() -> models.DateTimeField:

@@ -418,3 +418,22 @@ def test_post_cards_are_posts_for_of_every_kind_of_viewer():
     }
     assert selectors.post_cards(viewer=fan, post_ids=ids)[public.pk].liked is True
     assert deleted.pk not in selectors.post_cards(viewer=fan, post_ids=ids)
+
+
+def test_the_feed_varies_on_what_its_cards_show_without_making_the_posts():
+    subscription = CommunitySubscriptionFactory()
+    artist = subscription.community.artist
+    liked = PostFactory(artist=artist)
+    members_only = PostFactory(artist=artist, audience=PostAudience.MEMBERS)
+    PostCommunityFactory(post=members_only, community=subscription.community)
+    LikeFactory(post=liked, user=subscription.user)
+    CommentFactory(post=liked)
+
+    page = selectors.feed_page(user=subscription.user)
+    varies = [entry.vary for entry in page.items]
+
+    assert varies == [entry.item.card_vary for entry in page.items]
+    assert {(vary[0], vary[5], vary[8]) for vary in varies} == {
+        (liked.pk, True, True),
+        (members_only.pk, False, True),
+    }
