@@ -258,10 +258,11 @@ _COMMUNITIES_WITH_ACCESS = CompiledPerViewer(
 )
 
 
-def community_ids_with_access(*, user) -> RawSQL:
+def community_ids_with_access(*, user, now: datetime | None = None) -> RawSQL:
     """`communities_with_access(user=user)`'s ids as a subquery compiled once per process
-    (`CompiledPerViewer`; docs/performance.md, round 2 of the feed)."""
-    sql, params = _COMMUNITIES_WITH_ACCESS.sql_with_params(user=user, now=timezone.now())
+    (`CompiledPerViewer`; docs/performance.md, round 2 of the feed), at `now` (a caller
+    compiling it in turn passes its stand-in for the time)."""
+    sql, params = _COMMUNITIES_WITH_ACCESS.sql_with_params(user=user, now=now or timezone.now())
     return RawSQL(sql, params)  # noqa: S611 - SQL compiled by the ORM, values are parameters
 
 

@@ -1,3 +1,5 @@
+from operator import attrgetter
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -41,6 +43,24 @@ class MediaType(models.TextChoices):
 class PostAudience(models.TextChoices):
     PUBLIC = "public", "Everyone"
     MEMBERS = "members", "Members of chosen communities"
+
+
+# What a post card shows that changes (`{% fragment %}` in _post_card.html): the row (a
+# like moves its counter, not `updated_at`), the artist's verified badge, and the comment
+# count and the viewer's like, authorship and right to read it whole (else the card is a
+# teaser) that `content.selectors.posts_for()` annotates. Named, so that a page can read
+# them from a row (`musicplatform.db.CompiledRow`) without making the post.
+CARD_VARY = (
+    "pk",
+    "updated_at",
+    "artist.verification_status",
+    "likes_count",
+    "comment_count",
+    "liked",
+    "mine",
+    "audience",
+    "readable",
+)
 
 
 class Post(models.Model):
@@ -104,21 +124,7 @@ class Post(models.Model):
 
     @property
     def card_vary(self) -> tuple:
-        """What a post card shows that changes (`{% fragment %}` in _post_card.html): the
-        row (a like moves its counter, not `updated_at`), the artist's verified badge, and
-        the comment count and the viewer's like, authorship and right to read it whole
-        (else the card is a teaser) that `content.selectors.posts_for()` annotates."""
-        return (
-            self.pk,
-            self.updated_at,
-            self.artist.verification_status,
-            self.likes_count,
-            self.comment_count,
-            self.liked,
-            self.mine,
-            self.audience,
-            self.readable,
-        )
+        return tuple(attrgetter(name)(self) for name in CARD_VARY)
 
 
 class PostCommunity(models.Model):

@@ -36,6 +36,7 @@ from catalogue.selectors import featured_catalogue
 from communities.models import Community, CommunitySubscription, ForumPost, ForumType
 from communities.selectors import community_ids_with_access
 from content.models import (
+    CARD_VARY,
     Comment,
     Like,
     Post,
@@ -45,7 +46,13 @@ from content.models import (
     ShareLink,
 )
 from musicplatform.cache import CachedValue, cached_many
-from musicplatform.db import CompiledPerViewer, well_formed_uuids
+from musicplatform.db import (
+    CompiledInstances,
+    CompiledPerViewer,
+    CompiledRow,
+    named_placeholders,
+    well_formed_uuids,
+)
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
 
@@ -67,7 +74,7 @@ def _count(queryset: QuerySet, column: str) -> Coalesce:
 def _liked_by(viewer, **target) -> Exists | Value:
     if viewer is None or not viewer.is_authenticated:
         return Value(False)
-    return Exists(Like.objects.filter(user=viewer, **target))
+    return Exists(Like.objects.filter(user_id=viewer.pk, **target))
 
 
 def _written_by(viewer, author_column: str) -> ExpressionWrapper | Value:
@@ -76,7 +83,7 @@ def _written_by(viewer, author_column: str) -> ExpressionWrapper | Value:
     return ExpressionWrapper(Q(**{author_column: viewer.pk}), output_field=BooleanField())
 
 
-def readable_by(viewer) -> Q:
+def readable_by(viewer, *, now: datetime | None = None) -> Q:
     """The one rule of who reads a post whole (its text, media and comments): everyone a
     public post; the members of one of its communities (`communities.selectors`'
     definition of a member) a members-only one; its artist and staff any. Every page,
@@ -91,7 +98,8 @@ def readable_by(viewer) -> Q:
         | Q(artist__user_id=viewer.pk)
         | Exists(
             PostCommunity.objects.filter(
-                post=OuterRef("pk"), community_id__in=community_ids_with_access(user=viewer)
+                post=OuterRef("pk"),
+                community_id__in=community_ids_with_access(user=viewer, now=now),
             )
         )
     )
@@ -102,11 +110,11 @@ def readable_posts(viewer) -> QuerySet[Post]:
     return Post.objects.filter(readable_by(viewer), deleted_at__isnull=True)
 
 
-def posts_for(viewer) -> QuerySet[Post]:
+def posts_for(viewer, *, now: datetime | None = None) -> QuerySet[Post]:
     """Live posts with their artist, like and comment counts, whether `viewer` liked
     them and wrote them (`mine`: a shared post card varies on it, see `{% fragment %}`),
     and whether `viewer` may read them whole (`readable`; else the card is a teaser)."""
-    rule = readable_by(viewer)
+    rule = readable_by(viewer, now=now)
     return (
         Post.objects.filter(deleted_at__isnull=True)
         .select_related("artist")
@@ -120,6 +128,20 @@ def posts_for(viewer) -> QuerySet[Post]:
             readable=ExpressionWrapper(rule, output_field=BooleanField()) if rule else Value(True),
         )
     )
+
+
+# posts_for() compiled once per process and kind of viewer: building and compiling it
+# cost more CPU than PostgreSQL spends running it (docs/performance.md, round 3).
+_POST_CARDS = CompiledInstances(lambda *, viewer, now: posts_for(viewer, now=now))
+
+
+def post_cards(*, viewer, post_ids) -> dict[uuid.UUID, Post]:
+    """{id: post} of `posts_for(viewer)` with these ids (a deleted one is left out)."""
+    return _POST_CARDS.in_bulk(post_ids, viewer=viewer)
+
+
+def post_card(*, viewer, post_id: uuid.UUID) -> Post | None:
+    return post_cards(viewer=viewer, post_ids=[post_id]).get(post_id)
 
 
 def post_audience_communities(post: Post) -> list[Community]:
@@ -157,16 +179,21 @@ def followed_artist_ids(user) -> list[uuid.UUID]:
 
 @dataclass(frozen=True)
 class FeedItem:
-    """A post or an artist-forum post, in one timeline."""
+    """A post (its row: the post is made only to render its card) or an artist-forum
+    post, in one timeline."""
 
     kind: str
-    item: Post | ForumPost
+    source: CompiledRow | ForumPost
+
+    @property
+    def item(self) -> Post | ForumPost:
+        return self.source.instance if isinstance(self.source, CompiledRow) else self.source
 
     @property
     def vary(self) -> tuple:
-        if self.kind == "post":
-            return self.item.card_vary
-        return (self.item.pk, self.item.updated_at)
+        if isinstance(self.source, CompiledRow):
+            return tuple(self.source[name] for name in CARD_VARY)
+        return (self.source.pk, self.source.updated_at)
 
 
 @dataclass(frozen=True)
@@ -252,17 +279,18 @@ _MEMBER_OF = CompiledPerViewer(
 def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums nor, in the feed, their artist's posts.
-    member_sql, member_params = _MEMBER_OF.sql_with_params(user=user, now=timezone.now())
+    member_sql, member_params = named_placeholders(
+        *_MEMBER_OF.sql_with_params(user=user, now=timezone.now()), prefix="member"
+    )
     sql = _FEED_KEYS_SQL.format(
-        # The compiled queryset's placeholders are positional: made named like the rest.
-        member_of=member_sql % tuple(f"%(member_{i})s" for i in range(len(member_params))),
+        member_of=member_sql,
         posts_after=_FEED_AFTER.format(table="posts", key="post_id") if before else "",
         forum_posts_after=(
             _FEED_AFTER.format(table="forum_posts", key="forum_post_id") if before else ""
         ),
     )
     params = {
-        **{f"member_{i}": value for i, value in enumerate(member_params)},
+        **member_params,
         "viewer": user.pk,
         "artist_forum": ForumType.ARTIST_FORUM,
         "size": FEED_PAGE_SIZE + 1,
@@ -283,7 +311,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     next_cursor = encode_cursor(shown[-1][1:]) if len(keys) > FEED_PAGE_SIZE else None
     post_ids = [pk for kind, _, pk in shown if kind == "post"]
     forum_post_ids = [pk for kind, _, pk in shown if kind == "forum_post"]
-    posts = posts_for(user).in_bulk(post_ids) if post_ids else {}
+    posts = _POST_CARDS.rows(post_ids, viewer=user)
     forum_posts = (
         ForumPost.objects.select_related("forum__community__artist").in_bulk(forum_post_ids)
         if forum_post_ids
@@ -350,14 +378,43 @@ REPLIES_SHOWN = 3
 REPLY_LEVELS = 2
 
 
+@dataclass(frozen=True)
+class ThreadRow:
+    """One comment of `_THREAD_SQL` as read: what a thread's `vary` needs, and the row to
+    make its `Comment` of, only when the comment is rendered (not when the page's
+    comments come from their shared fragment)."""
+
+    values: tuple
+    using: str
+
+    def __getitem__(self, name: str):
+        return self.values[_THREAD_COLUMNS[name]]
+
+    def comment(self) -> Comment:
+        """The comment with its author (`user`) and `like_count`, `liked`, `mine` and
+        `reply_count`, as the templates read them; a deleted one without its text."""
+        own, author = len(_COMMENT_FIELDS), len(_COMMENT_FIELDS) + len(_AUTHOR_FIELDS)
+        comment = Comment.from_db(self.using, _COMMENT_FIELDS, self.values[:own])
+        comment.user = User.from_db(self.using, _AUTHOR_FIELDS, self.values[own:author])
+        comment.liked, comment.mine, comment.reply_count = self.values[author:]
+        comment.like_count = comment.likes_count
+        if comment.deleted_at is not None:
+            comment.content = ""
+        return comment
+
+
 @dataclass
 class CommentNode:
-    comment: Comment
+    row: ThreadRow
     children: list["CommentNode"] = field(default_factory=list)
+
+    @cached_property
+    def comment(self) -> Comment:
+        return self.row.comment()
 
     @property
     def hidden_replies(self) -> int:
-        return self.comment.reply_count - len(self.children)
+        return self.row["reply_count"] - len(self.children)
 
     @property
     def replies_cursor(self) -> str:
@@ -366,22 +423,23 @@ class CommentNode:
 
     @property
     def key(self) -> tuple[datetime, uuid.UUID]:
-        return (self.comment.created_at, self.comment.pk)
+        return (self.row["created_at"], self.row["id"])
 
     @property
     def vary(self) -> tuple:
         """What the comment's own HTML shows that changes (`{% fragment %}` in
         _comment.html): the row (a like moves its counter, not `updated_at`), the author's
-        name (a deleted author becomes "former member"), and the viewer's like and
-        authorship."""
-        comment = self.comment
+        name (its `display_name`: a deleted author becomes "former member"), and the
+        viewer's like and authorship. Read from the row: a page served from the fragment
+        makes no `Comment`."""
+        row = self.row
         return (
-            comment.pk,
-            comment.updated_at,
-            comment.user.display_name,
-            comment.likes_count,
-            comment.liked,
-            comment.mine,
+            row["id"],
+            row["updated_at"],
+            row["author_username"],
+            row["likes_count"],
+            row["liked"],
+            row["mine"],
         )
 
     @property
@@ -415,6 +473,19 @@ _SHOWN = "({c}.deleted_at IS NULL OR EXISTS (SELECT 1 FROM comments r WHERE r.pa
 # `display_name`, `is_deleted` and the avatar read no other).
 _COMMENT_FIELDS = [f.attname for f in Comment._meta.concrete_fields]
 _AUTHOR_FIELDS = ["id", "username", "profile_picture_url"]
+# Where each is in a row of _THREAD_SQL (the author's prefixed), then the three computed.
+_THREAD_COLUMNS = {
+    name: i
+    for i, name in enumerate(
+        [
+            *_COMMENT_FIELDS,
+            *(f"author_{name}" for name in _AUTHOR_FIELDS),
+            "liked",
+            "mine",
+            "reply_count",
+        ]
+    )
+}
 
 # One page of comments (the first COMMENTS_PAGE_SIZE + 1 of `{target}` after the cursor),
 # the first REPLIES_SHOWN shown replies of each, and theirs, REPLY_LEVELS deep, each with
@@ -460,9 +531,8 @@ _THREAD_TARGETS = {
 _AFTER = "AND (c.created_at, c.comment_id) < (%(before_at)s, %(before_id)s)"
 
 
-def _thread_comments(*, viewer, kind: str, target_id, before) -> list[Comment]:
-    """The comments of `_THREAD_SQL`, newest first, each with its author (`user`) and
-    `like_count`, `liked`, `mine` and `reply_count`, as the templates read them."""
+def _thread_rows(*, viewer, kind: str, target_id, before) -> list[ThreadRow]:
+    """The comments of `_THREAD_SQL`, newest first."""
     sql = _THREAD_SQL.format(target=_THREAD_TARGETS[kind], after=_AFTER if before else "")
     params = {
         "target": target_id,
@@ -477,16 +547,7 @@ def _thread_comments(*, viewer, kind: str, target_id, before) -> list[Comment]:
     using = router.db_for_read(Comment)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    comments = []
-    authors = len(_COMMENT_FIELDS) + len(_AUTHOR_FIELDS)
-    for row in rows:
-        comment = Comment.from_db(using, _COMMENT_FIELDS, row[: len(_COMMENT_FIELDS)])
-        comment.user = User.from_db(using, _AUTHOR_FIELDS, row[len(_COMMENT_FIELDS) : authors])
-        comment.liked, comment.mine, comment.reply_count = row[authors:]
-        comment.like_count = comment.likes_count
-        comments.append(comment)
-    return comments
+        return [ThreadRow(values, using) for values in cursor.fetchall()]
 
 
 def comment_page(
@@ -505,20 +566,18 @@ def comment_page(
         kind, target_id = "post", post.pk
     else:
         kind, target_id = "review", review.pk
-    comments = _thread_comments(viewer=viewer, kind=kind, target_id=target_id, before=before)
-    nodes = {comment.pk: CommentNode(comment) for comment in comments}
+    rows = _thread_rows(viewer=viewer, kind=kind, target_id=target_id, before=before)
+    nodes = {row["id"]: CommentNode(row) for row in rows}
     page_parent_id = parent.pk if parent is not None else None
-    page = [c for c in comments if c.parent_comment_id == page_parent_id]
-    for comment in comments:
-        if comment.parent_comment_id != page_parent_id:
-            nodes[comment.parent_comment_id].children.append(nodes[comment.pk])
-        if comment.deleted_at is not None:
-            comment.content = ""
+    page = [node for node in nodes.values() if node.row["parent_comment_id"] == page_parent_id]
+    for node in nodes.values():
+        if node.row["parent_comment_id"] != page_parent_id:
+            nodes[node.row["parent_comment_id"]].children.append(node)
     next_cursor = None
     if len(page) > COMMENTS_PAGE_SIZE:  # the one read ahead, to know there is more
         page = page[:COMMENTS_PAGE_SIZE]
-        next_cursor = encode_cursor((page[-1].created_at, page[-1].pk))
-    return CommentPage(nodes=[nodes[c.pk] for c in page], next_cursor=next_cursor)
+        next_cursor = encode_cursor(page[-1].key)
+    return CommentPage(nodes=page, next_cursor=next_cursor)
 
 
 # Share links ---------------------------------------------------------------------------

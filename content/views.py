@@ -57,7 +57,9 @@ def feed(request):
             "follows": follow_states(
                 viewer=request.user, artist_ids=[a.pk for a in page.suggested_artists]
             ),
-            "is_artist": request.user.artist_profiles.exists(),
+            # The flag artist_create() sets, as the header's "My artist page" reads it:
+            # asking for the user's artist profiles cost a query on every visit.
+            "is_artist": request.user.is_artist,
         },
     )
 
@@ -187,7 +189,9 @@ def _more_comments(request, context: dict):
 def post_detail(request, post_id):
     """Anyone reads a public post and its comments; a members-only one shows those who
     may not read it a teaser with the communities to join."""
-    post = get_object_or_404(selectors.posts_for(request.user), pk=post_id)
+    post = selectors.post_card(viewer=request.user, post_id=post_id)
+    if post is None:
+        raise Http404("No post has that address.")
     if not post.readable:
         return render(
             request,

@@ -12,6 +12,7 @@ from PIL import Image
 
 from accounts.tests.factories import UserFactory
 from artists.tests.factories import ArtistFactory
+from communities.models import CommunitySubscription
 from communities.tests.factories import CommunityFactory, CommunitySubscriptionFactory
 from content import services
 from content.models import Comment, Like, PostAudience
@@ -107,6 +108,25 @@ def test_a_lapsed_member_or_a_member_of_another_community_sees_the_teaser(
 
         assert SECRET not in page.text
         assert "Join Inner Circle to read" in page.text
+
+
+def test_a_member_whose_paid_period_runs_out_sees_the_teaser_at_the_next_visit(
+    client, members_post, community
+):
+    subscription = CommunitySubscriptionFactory(community=community)
+    client.force_login(subscription.user)
+    assert SECRET in client.get(members_post.get_absolute_url()).text
+    assert SECRET in client.get(reverse("content:feed")).text
+
+    # Time passes: nothing is written but the moment the paid period is over.
+    CommunitySubscription.objects.filter(pk=subscription.pk).update(
+        end_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    page = client.get(members_post.get_absolute_url())
+    assert SECRET not in page.text
+    assert "Join Inner Circle to read" in page.text
+    assert SECRET not in client.get(reverse("content:feed")).text
 
 
 def test_a_post_for_two_communities_is_read_by_the_members_of_either(client, community):

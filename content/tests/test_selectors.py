@@ -16,8 +16,14 @@ from communities.tests.factories import (
     ForumPostFactory,
 )
 from content import selectors
-from content.models import Post
-from content.tests.factories import CommentFactory, LikeFactory, PostFactory, ReviewFactory
+from content.models import Post, PostAudience
+from content.tests.factories import (
+    CommentFactory,
+    LikeFactory,
+    PostCommunityFactory,
+    PostFactory,
+    ReviewFactory,
+)
 from shop.models import FeaturedItemType
 from shop.tests.factories import FeaturedItemFactory, ProductFactory
 
@@ -357,3 +363,77 @@ def test_explore_serves_featured_items_from_redis_until_one_changes(
 
     assert len(warm) < len(after_change)
     assert first["artists"] and not second["artists"]
+
+
+# Post cards, compiled once per process
+
+
+def _card(post: Post) -> tuple:
+    return (*post.card_vary, post.artist.artist_name, post.content_text, post.like_count)
+
+
+def test_post_cards_are_posts_for_of_every_kind_of_viewer():
+    community = CommunityFactory()
+    artist = community.artist
+    public = PostFactory(artist=artist)
+    members_only = PostFactory(artist=artist, audience=PostAudience.MEMBERS)
+    PostCommunityFactory(post=members_only, community=community)
+    deleted = PostFactory(artist=artist, deleted_at=timezone.now())
+    fan = UserFactory()
+    LikeFactory(post=public, user=fan)
+    LikeFactory(post=members_only)
+    CommentFactory(post=public)
+    member = CommunitySubscriptionFactory(community=community).user
+    # Still `is_active`, but the paid period is over: the time must be this request's.
+    lapsed = CommunitySubscriptionFactory(
+        community=community, end_date=timezone.now() - timedelta(days=1)
+    ).user
+    viewers = {
+        "signed out": AnonymousUser(),
+        "fan": fan,
+        "member": member,
+        "lapsed member": lapsed,
+        "artist": artist.user,
+        "staff": UserFactory(is_staff=True),
+    }
+    ids = [public.pk, members_only.pk, deleted.pk]
+
+    for kind, viewer in viewers.items():
+        cards = selectors.post_cards(viewer=viewer, post_ids=ids)
+        expected = selectors.posts_for(viewer).in_bulk(ids)
+        assert {pk: _card(post) for pk, post in cards.items()} == {
+            pk: _card(post) for pk, post in expected.items()
+        }, kind
+    readable = {
+        kind: selectors.post_cards(viewer=viewer, post_ids=ids)[members_only.pk].readable
+        for kind, viewer in viewers.items()
+    }
+    assert readable == {
+        "signed out": False,
+        "fan": False,
+        "member": True,
+        "lapsed member": False,
+        "artist": True,
+        "staff": True,
+    }
+    assert selectors.post_cards(viewer=fan, post_ids=ids)[public.pk].liked is True
+    assert deleted.pk not in selectors.post_cards(viewer=fan, post_ids=ids)
+
+
+def test_the_feed_varies_on_what_its_cards_show_without_making_the_posts():
+    subscription = CommunitySubscriptionFactory()
+    artist = subscription.community.artist
+    liked = PostFactory(artist=artist)
+    members_only = PostFactory(artist=artist, audience=PostAudience.MEMBERS)
+    PostCommunityFactory(post=members_only, community=subscription.community)
+    LikeFactory(post=liked, user=subscription.user)
+    CommentFactory(post=liked)
+
+    page = selectors.feed_page(user=subscription.user)
+    varies = [entry.vary for entry in page.items]
+
+    assert varies == [entry.item.card_vary for entry in page.items]
+    assert {(vary[0], vary[5], vary[8]) for vary in varies} == {
+        (liked.pk, True, True),
+        (members_only.pk, False, True),
+    }

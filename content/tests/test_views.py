@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import LanguageFactory, UserFactory, UserPreferencesFactory
+from artists.services import artist_create
 from artists.tests.factories import ArtistFactory
 from communities.models import ForumType
 from communities.tests.factories import (
@@ -50,6 +51,18 @@ def test_the_feed_needs_a_signed_in_fan(client):
 
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
+
+
+def test_the_feed_offers_a_new_post_to_artists_only(client):
+    fan = UserFactory()
+    artist_user = UserFactory()
+    artist_create(user=artist_user, artist_name="Harbour Lights")
+    new_post = reverse("content:post_create")
+
+    client.force_login(fan)
+    assert f'href="{new_post}"' not in client.get(reverse("content:feed")).text
+    client.force_login(artist_user)
+    assert f'href="{new_post}"' in client.get(reverse("content:feed")).text
 
 
 def test_the_feed_shows_followed_artists_posts_and_member_announcements(client):
