@@ -209,7 +209,7 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         [nice, "-n", str(args.live_nice),
          str(Path(sys.executable).parent / "uvicorn"), "bench.live_asgi:application",
          "--host", "127.0.0.1", "--port", str(live_port), "--workers", str(args.processes),
-         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", "--backlog", "4096",
          "--timeout-graceful-shutdown", "2",
          # On a machine loaded many times over, a busy worker may answer the master's
          # ping late: restarted, it would drop its thousands of viewers mid-measurement.
