@@ -27,11 +27,14 @@ raised to the hard one (each viewer is a socket on both sides).
 
 import argparse
 import asyncio
+import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,13 +99,51 @@ def uvicorn_pids(master: int) -> list[int]:
     return [master, *map(int, children)]
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far."""
+def cpu_seconds(pids: list[int], *, kernel_only: bool = False) -> float:
+    """User + system (or only system) CPU time the processes have used so far."""
     ticks = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        ticks += int(fields[12]) + (0 if kernel_only else int(fields[11]))  # stime, utime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of the machine has spent busy so far, whoever used it."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuShares:
+    """The CPU that the uvicorn processes, the measuring client processes, gunicorn and
+    the whole machine spend between `start()` and `report()`."""
+
+    def __init__(self, *, servers: list[int], clients: list[int], web: list[int]) -> None:
+        self.groups = {"uvicorn": servers, "client": clients, "gunicorn": web}
+
+    def _now(self) -> dict[str, float]:
+        used = {name: cpu_seconds(pids) for name, pids in self.groups.items()}
+        kernel = cpu_seconds(self.groups["uvicorn"], kernel_only=True)
+        return {
+            **used,
+            "kernel": kernel,
+            "machine": machine_busy_seconds(),
+            "wall": time.monotonic(),
+        }
+
+    def start(self) -> None:
+        self.before = self._now()
+
+    def report(self) -> str:
+        spent = {name: value - self.before[name] for name, value in self._now().items()}
+        cores = os.cpu_count() or 1
+        return (
+            f"uvicorn {spent['uvicorn']:.2f} s ({spent['kernel']:.2f} s of it in the kernel), client processes {spent['client']:.2f} s "
+            f"({spent['client'] / spent['machine']:.0%} of the machine's busy CPU), "
+            f"gunicorn {spent['gunicorn']:.2f} s; the machine {spent['machine']:.1f} s busy "
+            f"of {spent['wall'] * cores:.1f} s ({cores} cores); load {os.getloadavg()[0]:.1f}"
+        )
 
 
 def wrk_pair(base: str, client: Client, duration: int) -> dict[str, float]:
@@ -132,6 +173,15 @@ async def post_messages(args, event, members, first: int) -> dict[int, float]:
     return posted
 
 
+def written_by_servers(stamps: Path) -> dict[int, list[float]]:
+    """When the uvicorn processes wrote each frame (bench/live_asgi.py), by seq."""
+    merged: dict[int, list[float]] = {}
+    for path in stamps.glob("*.json"):
+        for seq, times in json.loads(path.read_text()).items():
+            merged.setdefault(int(seq), []).extend(times)
+    return merged
+
+
 def delivery(posted: dict[int, float], arrivals: dict[int, list[float]], viewers: int) -> str:
     """The latency of every delivery, from just before each post to each receipt."""
     latencies, slowest = [], []
@@ -151,11 +201,15 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
     community = f"/communities/{event.community_id}/"
     page_client = Client(cookie=cookies[0], urls={BARE: BARE, "community page": community})
     live_port, web_port = free_port(), free_port()
-    env = {**SERVER_ENV, "ALLOWED_HOSTS": "127.0.0.1"}
+    stamps = Path(tempfile.mkdtemp(prefix="live-stamps-"))
+    env = {**SERVER_ENV, "ALLOWED_HOSTS": "127.0.0.1", "LIVE_BENCH_STAMPS": str(stamps)}
+    # `--live-nice`, `--web-nice`: the processes' priorities (docs/scaling.md, "Live events").
+    nice = shutil.which("nice") or "nice"
     uvicorn = subprocess.Popen(
-        [str(Path(sys.executable).parent / "uvicorn"), "live.asgi:application",
+        [nice, "-n", str(args.live_nice),
+         str(Path(sys.executable).parent / "uvicorn"), "bench.live_asgi:application",
          "--host", "127.0.0.1", "--port", str(live_port), "--workers", str(args.processes),
-         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning", "--backlog", "4096",
          "--timeout-graceful-shutdown", "2",
          # On a machine loaded many times over, a busy worker may answer the master's
          # ping late: restarted, it would drop its thousands of viewers mid-measurement.
@@ -163,7 +217,8 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
     gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "musicplatform.wsgi",
+        [nice, "-n", str(args.web_nice),
+         str(Path(sys.executable).parent / "gunicorn"), "musicplatform.wsgi",
          f"--bind=127.0.0.1:{web_port}", "--workers=4", "--log-level=warning"],
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
@@ -213,42 +268,51 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
         # the servers and the clients spend on the messages alone says which part dominates.
         # One message first, not measured: the poster's first rendering loads the templates.
         await post_messages(argparse.Namespace(messages=1, interval=0), event, members, first=-1)
-        cpu_before = cpu_seconds(servers), cpu_seconds(viewers.pids())
+        cpu = CpuShares(servers=servers, clients=viewers.pids(), web=uvicorn_pids(gunicorn.pid))
+        cpu.start()
         alone = await post_messages(args, event, members, first=0)
-        cpu_servers, cpu_clients = (
-            after - before
-            for after, before in zip(
-                (cpu_seconds(servers), cpu_seconds(viewers.pids())), cpu_before, strict=True
-            )
-        )
+        cpu_alone = cpu.report()
         loop = asyncio.get_running_loop()
         busy = loop.run_in_executor(None, wrk_pair, web, page_client, args.duration)
+        # wrk_pair warms up for 4 s first: the messages go out while wrk measures.
+        await asyncio.sleep(4)
+        cpu.start()
         beside_pages = await post_messages(args, event, members, first=args.messages)
+        cpu_loaded = cpu.report()
         loaded = await busy
         arrivals = await asyncio.to_thread(viewers.arrivals)
+        stop(uvicorn)  # it writes its stamps as it shuts down
+        written = written_by_servers(stamps)
         print(
             f"\n{viewers.connected} viewers on {args.processes} uvicorn processes, from "
             f"{args.client_processes} client processes; {args.messages} messages "
             f"{args.interval:g} s apart, latency from just before each post to each viewer's "
             f"receipt:\n"
             f"- messages alone: {delivery(alone, arrivals, viewers.connected)}\n"
+            f"  written by uvicorn: {delivery(alone, written, viewers.connected)}\n"
+            f"  CPU: {cpu_alone}\n"
             f"- while wrk loads the pages: {delivery(beside_pages, arrivals, viewers.connected)}\n"
-            f"- CPU over the messages alone: uvicorn {cpu_servers:.2f} s, "
-            f"client processes {cpu_clients:.2f} s\n"
+            f"  written by uvicorn: {delivery(beside_pages, written, viewers.connected)}\n"
+            f"  CPU: {cpu_loaded}\n"
             f"- memory per idle connection: {per_viewer:.1f} KiB "
             f"(uvicorn RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB)\n"
             f"- other pages, req/s without -> with the viewers: "
             + ", ".join(f"{page} {quiet[page]:.0f} -> {loaded[page]:.0f}" for page in quiet)
         )
     finally:
-        # Both told first: one slow to stop must not leave the other running.
-        for server in (uvicorn, gunicorn):
-            server.terminate()
-        for server in (uvicorn, gunicorn):
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(uvicorn, gunicorn)
+        shutil.rmtree(stamps)
+
+
+def stop(*servers: subprocess.Popen) -> None:
+    # All told first: one slow to stop must not leave another running.
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def main() -> None:
@@ -260,6 +324,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5, help="per phase")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between messages")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--live-nice",
+        type=int,
+        default=0,
+        help="uvicorn's niceness (below 0 needs root or CAP_SYS_NICE)",
+    )
+    parser.add_argument(
+        "--web-nice", type=int, default=0, help="gunicorn's niceness (0: the same as uvicorn's)"
+    )
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -115,7 +115,7 @@ async def _stream(scope, receive, send, event, community, after: int | None) -> 
     async def watch_disconnect() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
-        listener.queue.put_nowait(GONE)
+        listener.put(GONE)
 
     watcher = asyncio.create_task(watch_disconnect())
     try:
@@ -143,9 +143,7 @@ async def _stream(scope, receive, send, event, community, after: int | None) -> 
         await send({"type": "http.response.body", "body": body, "more_body": True})
         while True:
             # Frames queued while this connection waited for its turn go out in one write.
-            items = [await listener.queue.get()]
-            while not listener.queue.empty():
-                items.append(listener.queue.get_nowait())
+            items = await listener.take()
             frames = []
             for item in items:
                 if item in (END, GONE, LAGGING):

@@ -56,18 +56,42 @@ def frames_after(*, event: LiveEvent, community: Community, after: int) -> list[
 
 
 class Listener:
-    """One connection's queue of (seq, frame) items or a closing reason."""
+    """One connection's pending (seq, frame) items or closing reasons, and the wake-up of
+    the task writing them.
+
+    A plain list and one future rather than an asyncio.Queue: the fan-out hands a frame to
+    thousands of listeners per message, and the Queue's bookkeeping (its getters' deque,
+    unfinished-task count, several Python-level calls per item) was a visible part of the
+    CPU each delivery costs (docs/performance.md, "Round 3: live events under load").
+    """
+
+    __slots__ = ("_waiter", "pending")
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue()
+        self.pending: list = []
+        self._waiter: asyncio.Future | None = None
+
+    def put(self, item) -> None:
+        self.pending.append(item)
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def offer(self, item) -> bool:
         """False once the connection has fallen too far behind and is being closed."""
-        if self.queue.qsize() >= LISTENER_BACKLOG:
-            self.queue.put_nowait(LAGGING)
+        if len(self.pending) >= LISTENER_BACKLOG:
+            self.put(LAGGING)
             return False
-        self.queue.put_nowait(item)
+        self.put(item)
         return True
+
+    async def take(self) -> list:
+        """Every pending item, in order, once there is at least one."""
+        while not self.pending:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        items, self.pending = self.pending, []
+        return items
 
 
 @dataclass
@@ -102,7 +126,7 @@ class Hub:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             for stream in self.streams.values():
                 for listener in stream.listeners:
-                    listener.queue.put_nowait(HEARTBEAT)
+                    listener.put(HEARTBEAT)
 
     async def join(self, *, event: LiveEvent, community: Community) -> tuple[Listener, int]:
         """A listener for the event, and the hub's cursor when it joined: everything after
@@ -154,7 +178,7 @@ class Hub:
         seq = announcement.get("seq", 0)
         if announcement.get("end"):
             for listener in stream.listeners:
-                listener.queue.put_nowait(END)
+                listener.put(END)
         elif seq == stream.cursor + 1 and "frame" in announcement:
             self._offer(stream, seq, announcement["frame"].encode())
         elif seq > stream.cursor:

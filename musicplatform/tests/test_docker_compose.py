@@ -298,3 +298,12 @@ def test_the_proxy_sends_live_streams_to_uvicorn_over_its_socket(services):
     )
     assert "handle /live/* {\n\t\treverse_proxy {$LIVE_UPSTREAM}" in caddyfile
     assert "ports" not in services["live"]
+
+
+def test_live_streams_come_first_when_the_cpu_is_scarce(services):
+    default_weight = 1024  # Docker's, for every service that does not set one
+    weights = {
+        name: service.get("cpu_shares", default_weight) for name, service in services.items()
+    }
+
+    assert weights["live"] > max(weight for name, weight in weights.items() if name != "live")
