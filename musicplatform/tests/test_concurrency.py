@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory, verified_user
 from communities.models import CommunitySubscription
+from communities.services import renewals
 from communities.tasks import subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
 from musicplatform.audit.models import StatusHistory
@@ -391,15 +392,11 @@ def test_two_workers_renewing_fifty_due_subscriptions_charge_each_period_once(sl
 def test_without_the_subscription_lock_the_same_checks_catch_double_charges(
     slow_gateway, monkeypatch
 ):
-    """Negative control: with the subscription rows read without FOR UPDATE SKIP LOCKED,
-    both workers find the period's payment still pending and charge it."""
-    lock = QuerySet.select_for_update
-    monkeypatch.setattr(
-        QuerySet,
-        "select_for_update",
-        lambda queryset, **options: (
-            queryset if queryset.model is CommunitySubscription else lock(queryset, **options)
-        ),
-    )
+    """Negative control: with the due subscription read without its row lock (the
+    renewal's one locking read, `_LOCK_DUE`), both workers find the period's payment still
+    pending and charge it."""
+    subscription_lock = "FOR NO KEY UPDATE OF s SKIP LOCKED\n"
+    assert subscription_lock in renewals._LOCK_DUE
+    monkeypatch.setattr(renewals, "_LOCK_DUE", renewals._LOCK_DUE.replace(subscription_lock, ""))
     caught = renewal_problems(renew_in_two_workers())
     assert caught, "the checks did not notice a period charged twice"
