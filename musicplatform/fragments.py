@@ -20,6 +20,7 @@ them, so its own comment, like or edit shows at once, and after that to everyone
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -86,3 +87,69 @@ class FragmentPlaceholderMiddleware:
         if getattr(request, _USES_PLACEHOLDERS, False) and not response.streaming:
             response.content = fill_placeholders(response.content, request)
         return response
+
+
+# The site header (templates/base.html's `{% site_header %}`) ------------------------------
+#
+# Every HTML page renders it, and rendering it was about a millisecond of CPU: most of what
+# an empty signed-in page costs beyond the bare view. A signed-in user's header is kept
+# under the user's id, with the values it shows (name, roles, unread and cart counts…),
+# and used only while they are still those values: a change shows at once, and one user's
+# header can never be another's (the key is the user's, and the name is among the values).
+# Its key is read in the session's own round trip (accounts.apps). Signed out, the header
+# is the same for everyone with as many items in the cart: one shared entry per count.
+#
+# The link to the page's own section is marked (`aria-current`) per request: inside the
+# cached HTML each section's link holds a placeholder, so one entry serves every page.
+
+HEADER_CACHE_SECONDS = 15 * 60
+_SECTION_PLACEHOLDER = f"here-{_SECRET.hexdigest()[24:48]}"
+_SECTION_PLACEHOLDERS = re.compile(rf"{_SECTION_PLACEHOLDER}:([\w:.-]+);")
+CURRENT_PAGE = ' aria-current="page"'
+
+
+class _SectionsMarked:
+    """The `here` (the page's view name) a cached header is rendered with: each section's
+    link writes its placeholder instead of comparing (`{% aria_current %}`)."""
+
+
+SECTIONS_MARKED = _SectionsMarked()
+
+
+def section_placeholder(view_name: str) -> str:
+    return f"{_SECTION_PLACEHOLDER}:{view_name};"
+
+
+def user_header_key(user_id) -> str:
+    return f"fragment:header:m{MARKUP_VERSION}:{user_id}"
+
+
+def _anonymous_header_key(vary_on: tuple) -> str:
+    return fragment_key("header:anonymous", vary_on)
+
+
+def render_site_header(
+    *, request: HttpRequest, vary_on: tuple, render: Callable[[], str], here: str
+) -> str:
+    """The header's HTML for this request: cached (see above), or `render()` (with
+    placeholders for the CSRF token and the sections) stored, then marked for `here`."""
+    setattr(request, _USES_PLACEHOLDERS, True)
+    user = request.user
+    if user.is_authenticated:
+        key = user_header_key(user.pk)
+        read_along = getattr(request, "read_with_the_user", None)
+        stored = read_along.get(key) if read_along is not None else cache.get(key)
+        if stored is not None and stored[0] == vary_on:
+            html = stored[1]
+        else:
+            html = str(render())
+            cache.set(key, (vary_on, html), HEADER_CACHE_SECONDS)
+    else:
+        key = _anonymous_header_key(vary_on)
+        html = cache.get(key)
+        if html is None:
+            html = str(render())
+            cache.set(key, html, HEADER_CACHE_SECONDS)
+    return _SECTION_PLACEHOLDERS.sub(
+        lambda placeholder: CURRENT_PAGE if placeholder[1] == here else "", html
+    )
