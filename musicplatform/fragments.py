@@ -37,6 +37,7 @@ _SECRET = salted_hmac("musicplatform.fragments", "placeholders", algorithm="sha2
 CSRF_PLACEHOLDER = f"csrf-{_SECRET.hexdigest()[:24]}"
 PATH_PLACEHOLDER = f"path-{_SECRET.hexdigest()[:24]}"
 _USES_PLACEHOLDERS = "_fragment_placeholders"
+_MASKED_CSRF = "_masked_csrf"
 
 
 def fragment_key(name: str, vary_on: tuple) -> str:
@@ -66,10 +67,29 @@ def render_fragment(
     return html
 
 
+def response_csrf_token(request: HttpRequest) -> str:
+    """The CSRF token this response carries, masked once (the `csrf_token` of templates
+    too, musicplatform.context_processors).
+
+    Django masks the secret anew at each `get_token()` (against BREACH, which needs the
+    same secret to read differently in each response): 32 random draws, about 0.3 ms of
+    CPU, paid by the page's htmx headers and again by its placeholders. Once per response
+    is as safe. Masked again if the secret changes during the request (signing in
+    rotates it).
+    """
+    masked = getattr(request, _MASKED_CSRF, None)
+    secret = request.META.get("CSRF_COOKIE")
+    if masked is not None and secret is not None and masked[0] == secret:
+        return masked[1]
+    token = get_token(request)
+    setattr(request, _MASKED_CSRF, (request.META.get("CSRF_COOKIE"), token))
+    return token
+
+
 def fill_placeholders(content: bytes, request: HttpRequest) -> bytes:
-    return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()).replace(
-        PATH_PLACEHOLDER.encode(), escape(request.get_full_path()).encode()
-    )
+    return content.replace(
+        CSRF_PLACEHOLDER.encode(), response_csrf_token(request).encode()
+    ).replace(PATH_PLACEHOLDER.encode(), escape(request.get_full_path()).encode())
 
 
 class FragmentPlaceholderMiddleware:

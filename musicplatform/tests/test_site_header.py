@@ -5,12 +5,13 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.middleware.csrf import _unmask_cipher_token, rotate_token
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.middleware import USER_HINT_COOKIE
 from accounts.tests.factories import UserFactory
-from musicplatform.fragments import CSRF_PLACEHOLDER, user_header_key
+from musicplatform.fragments import CSRF_PLACEHOLDER, response_csrf_token, user_header_key
 from notifications.models import NotificationType
 from notifications.services import notifications_create
 from shop.tests.factories import ProductFactory
@@ -154,3 +155,24 @@ def test_the_log_out_form_of_a_kept_header_carries_this_browsers_csrf_token():
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     assert client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token}).status_code == 302
     assert "Log out" not in header(client)
+
+
+def test_a_page_carries_one_csrf_token_in_its_htmx_headers_and_forms_and_it_is_accepted():
+    client = browser(UserFactory())
+    page = client.get(reverse("home")).text
+
+    in_headers = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
+    assert re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page) == [in_headers]
+    assert client.post(reverse("account_logout"), HTTP_X_CSRFTOKEN=in_headers).status_code == 302
+
+
+def test_a_token_masked_before_the_secret_rotates_is_not_used_after():
+    request = RequestFactory().get("/")
+    before = response_csrf_token(request)
+    assert response_csrf_token(request) == before
+
+    rotate_token(request)  # as signing in does
+    after = response_csrf_token(request)
+
+    assert after != before
+    assert _unmask_cipher_token(after) == request.META["CSRF_COOKIE"]
