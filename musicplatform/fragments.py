@@ -117,7 +117,7 @@ class FragmentPlaceholderMiddleware:
 # and used only while they are still those values: a change shows at once, and one user's
 # header can never be another's (the key is the user's, and the name is among the values).
 # Its key is read in the session's own round trip (accounts.apps). Signed out, the header
-# is the same for everyone with as many items in the cart: one shared entry per count.
+# is the same for everyone with as many items in the cart: one entry per count.
 #
 # The link to the page's own section is marked (`aria-current`) per request: inside the
 # cached HTML each section's link holds a placeholder, so one entry serves every page.
@@ -144,8 +144,11 @@ def user_header_key(user_id) -> str:
     return f"fragment:header:m{MARKUP_VERSION}:{user_id}"
 
 
-def _anonymous_header_key(vary_on: tuple) -> str:
-    return fragment_key("header:anonymous", vary_on)
+# Signed out, the header differs only by the number of items in the cart (and the script
+# prefix, and base.html's source): kept in the process, where reading it costs nothing,
+# unlike a round trip to Redis (measured: more than rendering it). A few variants.
+ANONYMOUS_HEADERS_KEPT = 32
+_ANONYMOUS_HEADERS: dict[tuple, str] = {}
 
 
 def render_site_header(
@@ -165,11 +168,12 @@ def render_site_header(
             html = str(render())
             cache.set(key, (vary_on, html), HEADER_CACHE_SECONDS)
     else:
-        key = _anonymous_header_key(vary_on)
-        html = cache.get(key)
+        html = _ANONYMOUS_HEADERS.get(vary_on)
         if html is None:
             html = str(render())
-            cache.set(key, html, HEADER_CACHE_SECONDS)
+            if len(_ANONYMOUS_HEADERS) >= ANONYMOUS_HEADERS_KEPT:
+                _ANONYMOUS_HEADERS.clear()
+            _ANONYMOUS_HEADERS[vary_on] = html
     return _SECTION_PLACEHOLDERS.sub(
         lambda placeholder: CURRENT_PAGE if placeholder[1] == here else "", html
     )
