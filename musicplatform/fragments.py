@@ -155,8 +155,9 @@ def render_site_header(
     *, request: HttpRequest, vary_on: tuple, render: Callable[[], str], here: str
 ) -> str:
     """The header's HTML for this request: cached (see above), or `render()` (with
-    placeholders for the CSRF token and the sections) stored, then marked for `here`."""
-    setattr(request, _USES_PLACEHOLDERS, True)
+    placeholders for the CSRF token and the sections) stored; then marked for `here`, and
+    given this response's token here rather than by FragmentPlaceholderMiddleware, which
+    pages answered by an outer middleware (a 400 for a NUL in the address) never reach."""
     user = request.user
     if user.is_authenticated:
         key = user_header_key(user.pk)
@@ -174,6 +175,9 @@ def render_site_header(
             if len(_ANONYMOUS_HEADERS) >= ANONYMOUS_HEADERS_KEPT:
                 _ANONYMOUS_HEADERS.clear()
             _ANONYMOUS_HEADERS[vary_on] = html
-    return _SECTION_PLACEHOLDERS.sub(
+    html = _SECTION_PLACEHOLDERS.sub(
         lambda placeholder: CURRENT_PAGE if placeholder[1] == here else "", html
     )
+    if CSRF_PLACEHOLDER in html:  # signed in: the log-out form
+        html = html.replace(CSRF_PLACEHOLDER, response_csrf_token(request))
+    return html

@@ -176,3 +176,15 @@ def test_a_token_masked_before_the_secret_rotates_is_not_used_after():
 
     assert after != before
     assert _unmask_cipher_token(after) == request.META["CSRF_COOKIE"]
+
+
+def test_a_page_refused_before_any_view_still_has_a_working_log_out_form():
+    client = browser(UserFactory())
+    header(client)  # kept
+
+    page = client.get(reverse("home"), {"q": "nul\x00"})
+
+    assert page.status_code == 400
+    assert CSRF_PLACEHOLDER not in page.text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    assert client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token}).status_code == 302
