@@ -1,4 +1,7 @@
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from musicplatform.fragments import response_csrf_token
 
 
 def current_path(request: HttpRequest) -> dict:
@@ -8,6 +11,12 @@ def current_path(request: HttpRequest) -> dict:
     shared fragment it can be a placeholder (musicplatform/fragments.py).
     """
     return {"current_path": request.get_full_path}
+
+
+def csrf_token(request: HttpRequest) -> dict:
+    """Django's own `csrf_token` (always applied first, and replaced by this), masked once
+    per response rather than once per template rendering it (musicplatform/fragments.py)."""
+    return {"csrf_token": SimpleLazyObject(lambda: response_csrf_token(request))}
 
 
 def payments_test_mode(request: HttpRequest) -> dict:

@@ -20,6 +20,7 @@ them, so its own comment, like or edit shows at once, and after that to everyone
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -36,6 +37,7 @@ _SECRET = salted_hmac("musicplatform.fragments", "placeholders", algorithm="sha2
 CSRF_PLACEHOLDER = f"csrf-{_SECRET.hexdigest()[:24]}"
 PATH_PLACEHOLDER = f"path-{_SECRET.hexdigest()[:24]}"
 _USES_PLACEHOLDERS = "_fragment_placeholders"
+_MASKED_CSRF = "_masked_csrf"
 
 
 def fragment_key(name: str, vary_on: tuple) -> str:
@@ -65,10 +67,29 @@ def render_fragment(
     return html
 
 
+def response_csrf_token(request: HttpRequest) -> str:
+    """The CSRF token this response carries, masked once (the `csrf_token` of templates
+    too, musicplatform.context_processors).
+
+    Django masks the secret anew at each `get_token()` (against BREACH, which needs the
+    same secret to read differently in each response): 32 random draws, about 0.3 ms of
+    CPU, paid by the page's htmx headers and again by its placeholders. Once per response
+    is as safe. Masked again if the secret changes during the request (signing in
+    rotates it).
+    """
+    masked = getattr(request, _MASKED_CSRF, None)
+    secret = request.META.get("CSRF_COOKIE")
+    if masked is not None and secret is not None and masked[0] == secret:
+        return masked[1]
+    token = get_token(request)
+    setattr(request, _MASKED_CSRF, (request.META.get("CSRF_COOKIE"), token))
+    return token
+
+
 def fill_placeholders(content: bytes, request: HttpRequest) -> bytes:
-    return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()).replace(
-        PATH_PLACEHOLDER.encode(), escape(request.get_full_path()).encode()
-    )
+    return content.replace(
+        CSRF_PLACEHOLDER.encode(), response_csrf_token(request).encode()
+    ).replace(PATH_PLACEHOLDER.encode(), escape(request.get_full_path()).encode())
 
 
 class FragmentPlaceholderMiddleware:
@@ -86,3 +107,77 @@ class FragmentPlaceholderMiddleware:
         if getattr(request, _USES_PLACEHOLDERS, False) and not response.streaming:
             response.content = fill_placeholders(response.content, request)
         return response
+
+
+# The site header (templates/base.html's `{% site_header %}`) ------------------------------
+#
+# Every HTML page renders it, and rendering it was about a millisecond of CPU: most of what
+# an empty signed-in page costs beyond the bare view. A signed-in user's header is kept
+# under the user's id, with the values it shows (name, roles, unread and cart counts…),
+# and used only while they are still those values: a change shows at once, and one user's
+# header can never be another's (the key is the user's, and the name is among the values).
+# Its key is read in the session's own round trip (accounts.apps). Signed out, the header
+# is the same for everyone with as many items in the cart: one entry per count.
+#
+# The link to the page's own section is marked (`aria-current`) per request: inside the
+# cached HTML each section's link holds a placeholder, so one entry serves every page.
+
+HEADER_CACHE_SECONDS = 15 * 60
+_SECTION_PLACEHOLDER = f"here-{_SECRET.hexdigest()[24:48]}"
+_SECTION_PLACEHOLDERS = re.compile(rf"{_SECTION_PLACEHOLDER}:([\w:.-]+);")
+CURRENT_PAGE = ' aria-current="page"'
+
+
+class _SectionsMarked:
+    """The `here` (the page's view name) a cached header is rendered with: each section's
+    link writes its placeholder instead of comparing (`{% aria_current %}`)."""
+
+
+SECTIONS_MARKED = _SectionsMarked()
+
+
+def section_placeholder(view_name: str) -> str:
+    return f"{_SECTION_PLACEHOLDER}:{view_name};"
+
+
+def user_header_key(user_id) -> str:
+    return f"fragment:header:m{MARKUP_VERSION}:{user_id}"
+
+
+# Signed out, the header differs only by the number of items in the cart (and the script
+# prefix, and base.html's source): kept in the process, where reading it costs nothing,
+# unlike a round trip to Redis (measured: more than rendering it). A few variants.
+ANONYMOUS_HEADERS_KEPT = 32
+_ANONYMOUS_HEADERS: dict[tuple, str] = {}
+
+
+def render_site_header(
+    *, request: HttpRequest, vary_on: tuple, render: Callable[[], str], here: str
+) -> str:
+    """The header's HTML for this request: cached (see above), or `render()` (with
+    placeholders for the CSRF token and the sections) stored; then marked for `here`, and
+    given this response's token here rather than by FragmentPlaceholderMiddleware, which
+    pages answered by an outer middleware (a 400 for a NUL in the address) never reach."""
+    user = request.user
+    if user.is_authenticated:
+        key = user_header_key(user.pk)
+        read_along = getattr(request, "read_with_the_user", None)
+        stored = read_along.get(key) if read_along is not None else cache.get(key)
+        if stored is not None and stored[0] == vary_on:
+            html = stored[1]
+        else:
+            html = str(render())
+            cache.set(key, (vary_on, html), HEADER_CACHE_SECONDS)
+    else:
+        html = _ANONYMOUS_HEADERS.get(vary_on)
+        if html is None:
+            html = str(render())
+            if len(_ANONYMOUS_HEADERS) >= ANONYMOUS_HEADERS_KEPT:
+                _ANONYMOUS_HEADERS.clear()
+            _ANONYMOUS_HEADERS[vary_on] = html
+    html = _SECTION_PLACEHOLDERS.sub(
+        lambda placeholder: CURRENT_PAGE if placeholder[1] == here else "", html
+    )
+    if CSRF_PLACEHOLDER in html:  # signed in: the log-out form
+        html = html.replace(CSRF_PLACEHOLDER, response_csrf_token(request))
+    return html

@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "musicplatform.context_processors.current_path",
+                "musicplatform.context_processors.csrf_token",
                 "musicplatform.context_processors.payments_test_mode",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",

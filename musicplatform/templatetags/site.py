@@ -2,6 +2,7 @@
 uses for times and money."""
 
 import datetime
+import hashlib
 import zoneinfo
 from decimal import Decimal
 from functools import cache
@@ -11,10 +12,18 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from musicplatform.formatting import money_format
+from musicplatform.fragments import (
+    CSRF_PLACEHOLDER,
+    CURRENT_PAGE,
+    SECTIONS_MARKED,
+    render_site_header,
+    section_placeholder,
+)
 
 register = template.Library()
 
@@ -51,12 +60,74 @@ def _site_urls(script_prefix: str) -> dict[str, str]:
         "log_out": reverse("account_logout"),
         "log_in": reverse("account_login"),
         "sign_up": reverse("account_signup"),
+        "time_zone_guess": reverse("accounts:time_zone_guess"),
         "favicon": static("favicon.svg"),
         "stylesheet": static("css/site.css"),
         "htmx": static("vendor/htmx/htmx.min.js"),
         "script": static("js/site.js"),
         "player": static("js/player.js"),
     }
+
+
+class SiteHeaderNode(template.Node):
+    # Not searched for `{% block %}`s, which a page's `{% extends %}` does on every render
+    # (about a hundred nodes in the header): none may be inside.
+    child_nodelists = ()
+
+    def __init__(self, nodelist, vary_on, source_digest: str):
+        self.nodelist = nodelist
+        self.vary_on = vary_on
+        self.source_digest = source_digest
+
+    def render(self, context) -> str:
+        request = context.get("request")
+        match = getattr(request, "resolver_match", None)
+        here = match.view_name if match is not None else ""
+
+        def render_with_placeholders() -> str:
+            with context.push(csrf_token=CSRF_PLACEHOLDER, here=SECTIONS_MARKED):
+                return self.nodelist.render(context)
+
+        if request is None:  # rendered outside a request: nothing to keep
+            with context.push(here=here):
+                return self.nodelist.render(context)
+        return render_site_header(
+            request=request,
+            vary_on=(
+                self.source_digest,
+                get_script_prefix(),
+                *(value.resolve(context) for value in self.vary_on),
+            ),
+            render=render_with_placeholders,
+            here=here,
+        )
+
+
+@register.tag
+def site_header(parser, token):
+    """`{% site_header value … %}…{% endsite_header %}`: base.html's header, kept per user
+    (musicplatform/fragments.py). The values are everything in it that is not the same
+    for every page: the user's name and roles, the counts. Inside, `here` is the page's
+    view name, read only through `{% aria_current %}`, and `csrf_token` a placeholder.
+    """
+    nodelist = parser.parse(("endsite_header",))
+    parser.delete_first_token()
+    # A deployment that changes base.html does not show the header cached before it.
+    source = parser.origin.loader.get_contents(parser.origin) if parser.origin.loader else ""
+    return SiteHeaderNode(
+        nodelist,
+        [parser.compile_filter(bit) for bit in token.split_contents()[1:]],
+        hashlib.blake2b(source.encode(), digest_size=8).hexdigest(),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def aria_current(context, view_name: str) -> str:
+    """` aria-current="page"` on the link to the page the reader is on (`here`)."""
+    here = context.get("here")
+    if here is SECTIONS_MARKED:  # a header being kept: marked per request
+        return mark_safe(section_placeholder(escape(view_name)))  # noqa: S308 - escaped
+    return mark_safe(CURRENT_PAGE) if here == view_name else ""  # noqa: S308 - a constant
 
 
 # How a time reads: "3 hours ago", "2 Mar 2026", "2 Mar 2026, 18:30" or "18:30".
