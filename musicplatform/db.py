@@ -16,7 +16,7 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import UUID4
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -223,7 +223,7 @@ class CompiledQuery:
         )
         if missing := set(self.required) - {slot.name for slot in slots}:
             raise ImproperlyConfigured(f"The compiled query has no place for {sorted(missing)}.")
-        reads_models = compiler.klass_info is not None  # not a values() queryset
+        reads_models = issubclass(queryset._iterable_class, ModelIterable)  # not values()
         return _Compiled(
             sql=sql,
             slots=slots,
@@ -232,7 +232,7 @@ class CompiledQuery:
             converters=compiler.get_converters(
                 [column[0] for column in compiler.select[: compiler.col_count]]
             ),
-            fetch_mode=queryset._fetch_mode,  # type: ignore[attr-defined]  # as ModelIterable reads it
+            fetch_mode=queryset._fetch_mode,  # as ModelIterable reads it
             columns=_columns(compiler) if reads_models else {},
         )
 
