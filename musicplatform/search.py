@@ -326,9 +326,9 @@ def _community_result(community: Community) -> Result:
 
 
 def readable_forum_posts(viewer, *, now: datetime | None = None) -> QuerySet[ForumPost]:
-    """Forum posts of communities whose content `viewer` may see (at `now`): members with access,
-    the community's artist, staff (`communities.selectors.can_view_content`). Posts a
-    moderator hid (or enough flags hid) are found by nobody, as they are shown to nobody."""
+    """Forum posts of communities whose content `viewer` may see (at `now`): members with
+    access, the community's artist, staff (`communities.selectors.can_view_content`). Posts
+    a moderator hid (or enough flags hid) are found by nobody, as they are shown to nobody."""
     if not viewer.is_authenticated:
         return ForumPost.objects.none()
     visible = ForumPost.objects.filter(hidden_at__isnull=True)
@@ -393,6 +393,8 @@ def _review_result(review: Review) -> Result:
 class Kind:
     slug: str
     label: str
+    # matches(viewer, terms, shown, now=…): `now` is the time the access rules read
+    # memberships at, a stand-in when compiled (`_compiled`).
     matches: Callable[..., QuerySet]
     result: Callable[..., Result]
     # Whether what is found depends on who searches (members-only posts, forum topics):
