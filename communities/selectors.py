@@ -54,7 +54,7 @@ from communities.models import (
 )
 from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import CachedValue, cached_many
-from musicplatform.db import CompiledPerViewer
+from musicplatform.db import CompiledQuery, some_id, some_time, stand_in_viewer
 from musicplatform.formatting import money_format
 from payments.events import CENT
 from payments.purposes import Payee
@@ -253,16 +253,22 @@ def communities_with_access(*, user, now: datetime | None = None) -> QuerySet[Co
     )
 
 
-_COMMUNITIES_WITH_ACCESS = CompiledPerViewer(
-    lambda *, user, now: communities_with_access(user=user, now=now).values("pk")
+_COMMUNITIES_WITH_ACCESS = CompiledQuery(
+    lambda *, viewer_id, now: communities_with_access(
+        user=stand_in_viewer(viewer_id=viewer_id, signed_in=True), now=now
+    ).values("pk"),
+    {"viewer_id": some_id(), "now": some_time()},
+    required=("viewer_id", "now"),
 )
 
 
 def community_ids_with_access(*, user, now: datetime | None = None) -> RawSQL:
     """`communities_with_access(user=user)`'s ids as a subquery compiled once per process
-    (`CompiledPerViewer`; docs/performance.md, round 2 of the feed), at `now` (a caller
+    (`CompiledQuery`; docs/performance.md, round 2 of the feed), at `now` (a caller
     compiling it in turn passes its stand-in for the time)."""
-    sql, params = _COMMUNITIES_WITH_ACCESS.sql_with_params(user=user, now=now or timezone.now())
+    sql, params = _COMMUNITIES_WITH_ACCESS.sql_with_params(
+        viewer_id=user.pk, now=now or timezone.now()
+    )
     return RawSQL(sql, params)  # noqa: S611 - SQL compiled by the ORM, values are parameters
 
 

@@ -48,9 +48,11 @@ from content.models import (
 from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import (
     CompiledInstances,
-    CompiledPerViewer,
+    CompiledQuery,
     CompiledRow,
     named_placeholders,
+    some_id,
+    some_time,
     well_formed_uuids,
 )
 from shop.models import FeaturedItem, FeaturedItemType, Product
@@ -105,9 +107,9 @@ def readable_by(viewer, *, now: datetime | None = None) -> Q:
     )
 
 
-def readable_posts(viewer) -> QuerySet[Post]:
-    """Live posts `viewer` may read whole."""
-    return Post.objects.filter(readable_by(viewer), deleted_at__isnull=True)
+def readable_posts(viewer, *, now: datetime | None = None) -> QuerySet[Post]:
+    """Live posts `viewer` may read whole (at `now`, see `readable_by`)."""
+    return Post.objects.filter(readable_by(viewer, now=now), deleted_at__isnull=True)
 
 
 def posts_for(viewer, *, now: datetime | None = None) -> QuerySet[Post]:
@@ -267,12 +269,14 @@ LIMIT %(size)s
 _FEED_AFTER = "AND ({table}.created_at, {table}.{key}) < (%(before_at)s, %(before_id)s)"
 
 
-_MEMBER_OF = CompiledPerViewer(
-    lambda *, user, now: (
+_MEMBER_OF = CompiledQuery(
+    lambda *, viewer_id, now: (
         CommunitySubscription.objects.members(now=now)
-        .filter(user_id=user.pk)
+        .filter(user_id=viewer_id)
         .values("community_id")
-    )
+    ),
+    {"viewer_id": some_id(), "now": some_time()},
+    required=("viewer_id", "now"),
 )
 
 
@@ -280,7 +284,7 @@ def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums nor, in the feed, their artist's posts.
     member_sql, member_params = named_placeholders(
-        *_MEMBER_OF.sql_with_params(user=user, now=timezone.now()), prefix="member"
+        *_MEMBER_OF.sql_with_params(viewer_id=user.pk, now=timezone.now()), prefix="member"
     )
     sql = _FEED_KEYS_SQL.format(
         member_of=member_sql,

@@ -4,7 +4,7 @@ each per-viewer rule is compiled once."""
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from types import SimpleNamespace
@@ -12,11 +12,11 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import UUID4
-from django.db.models.query import DEFAULT_FETCH_MODE, get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -51,36 +51,6 @@ def well_formed_uuids(values) -> list[uuid.UUID]:
     return ids
 
 
-class CompiledPerViewer:
-    """A queryset of a viewer and the time, compiled to SQL once per process.
-
-    Building and compiling a rule's nested queryset (who is a member, which communities
-    give access) cost more CPU on every request than PostgreSQL spends running it. The
-    queryset is built once with stand-ins for the user and the time; each call puts the
-    request's in their places, so the rule keeps its one definition in the ORM."""
-
-    _SOME_USER_ID = uuid.uuid4()
-    _SOME_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-
-    def __init__(self, build: Callable[..., models.QuerySet]):
-        self.build = build
-
-    @cached_property
-    def _compiled(self) -> tuple[str, tuple]:
-        stand_in = SimpleNamespace(pk=self._SOME_USER_ID)
-        sql, params = self.build(user=stand_in, now=self._SOME_TIME).query.sql_with_params()
-        if self._SOME_USER_ID not in params or self._SOME_TIME not in params:
-            raise ImproperlyConfigured("The compiled rule has no place for the user or the time.")
-        return sql, params
-
-    def sql_with_params(self, *, user, now: datetime) -> tuple[str, tuple]:
-        sql, params = self._compiled
-        return sql, tuple(
-            user.pk if value == self._SOME_USER_ID else now if value == self._SOME_TIME else value
-            for value in params
-        )
-
-
 _POSITIONAL = re.compile(r"%([%s])")
 
 
@@ -97,99 +67,238 @@ def named_placeholders(sql: str, params: Iterable, *, prefix: str) -> tuple[str,
 
 
 @dataclass(frozen=True)
-class _CompiledRows:
+class StandIn:
+    """What a compiled query is built with in place of one value of the request: two
+    different values, one for each of its two compilations (`CompiledQuery`)."""
+
+    first: Any
+    second: Any
+
+
+def some_id() -> StandIn:
+    return StandIn(uuid.uuid4(), uuid.uuid4())
+
+
+def some_ids() -> StandIn:
+    return StandIn([uuid.uuid4()], [uuid.uuid4()])
+
+
+def some_time() -> StandIn:
+    return StandIn(datetime(2000, 1, 1, tzinfo=UTC), datetime(2001, 1, 1, tzinfo=UTC))
+
+
+def some_text() -> StandIn:
+    """Text no one types, free of LIKE's wildcards and escape character, so that a LIKE
+    pattern made of it (`icontains`) holds it unchanged."""
+    return StandIn("\x01text one\x01", "\x01text two\x01")
+
+
+def stand_in_viewer(*, viewer_id, signed_in: bool, staff: bool = False):
+    """A viewer of one kind (signed out, signed in, staff) whose id is `viewer_id`."""
+    if not signed_in:
+        return AnonymousUser()
+    return SimpleNamespace(pk=viewer_id, is_authenticated=True, is_staff=staff)
+
+
+def viewer_kind(viewer) -> tuple[bool, bool]:
+    """(signed in, staff): all of `viewer` that a compiled query's shape may depend on
+    (`stand_in_viewer`)."""
+    signed_in = bool(viewer is not None and viewer.is_authenticated)
+    return signed_in, signed_in and bool(viewer.is_staff)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """How one parameter of a compiled query is filled per call."""
+
+    # The value compiled, kept when `name` is None.
+    value: Any = None
+    # The stand-in whose value in the request goes here.
+    name: str | None = None
+    # A LIKE pattern made of the stand-in's text (`icontains`: "%<text>%"), "%s" where the
+    # request's text goes, with LIKE's wildcards escaped.
+    like: str | None = None
+
+    def fill(self, values: dict[str, Any]):
+        if self.name is None:
+            return self.value
+        if self.like is None:
+            return values[self.name]
+        return self.like % connections[DEFAULT_DB_ALIAS].ops.prep_for_like_query(values[self.name])
+
+
+def _slot(value, other, firsts: dict[str, Any], seconds: dict[str, Any]) -> _Slot:
+    """How the parameter compiled as `value` with the first stand-ins, and as `other`
+    with the second ones, is filled per call."""
+    if value == other:
+        return _Slot(value=value)
+    for name, first in firsts.items():
+        if value == first and other == seconds[name]:
+            return _Slot(name=name)
+        if (
+            isinstance(value, str)
+            and isinstance(first, str)
+            and first in value
+            and value.replace(first, "").strip("%") == ""
+            and other == value.replace(first, seconds[name])
+        ):
+            return _Slot(name=name, like=value.replace("%", "%%").replace(first, "%s"))
+    # A value taken from the request while building (timezone.now()) would be frozen
+    # into every later request.
+    raise ImproperlyConfigured(f"The compiled query holds a value of the request ({value!r}).")
+
+
+@dataclass(frozen=True)
+class _Compiled:
     sql: str
-    # Per parameter: "viewer_id", "now", "keys", or ("value", the compiled value).
-    slots: tuple[Any, ...]
+    slots: tuple[_Slot, ...]
+    model: type[models.Model]
     compiler: SQLCompiler
     converters: dict
+    fetch_mode: Any
     # Where each value is in a row: the model's fields by attname (and "pk"), its
     # select_related rows' as "<relation>.<attname>", the annotations by name.
     columns: dict[str, int]
+    # select_related's readers of a row, by database: made once, not per row.
+    populators: dict[str, list] = field(default_factory=dict)
 
-    def params(self, *, viewer_id, now: datetime, keys: list) -> list:
-        values = {"viewer_id": viewer_id, "now": now, "keys": keys}
-        return [values[slot] if isinstance(slot, str) else slot[1] for slot in self.slots]
+    def params(self, values: dict[str, Any]) -> tuple:
+        return tuple(slot.fill(values) for slot in self.slots)
+
+    def populators_for(self, using: str) -> list:
+        if using not in self.populators:
+            self.populators[using] = get_related_populators(
+                self.compiler.klass_info, self.compiler.select, using, self.fetch_mode
+            )
+        return self.populators[using]
+
+
+class CompiledQuery:
+    """A queryset compiled to SQL once per process, run with each request's values.
+
+    Building and compiling a queryset (a rule's nested subqueries, a post card's counts,
+    a search's ranks and snippets) cost more CPU on every request than PostgreSQL spends
+    running it. `build(**values)` is called with named stand-ins (`StandIn`) for the
+    request's values, and each call puts the request's in their places, so the queryset
+    keeps its one definition in the ORM. It is compiled twice, with different stand-ins:
+    the same SQL, with parameters that differ only where a stand-in is, proves that
+    nothing else in it depends on the request.
+
+    Compiled on first use (the models are loaded by then); its rows are read through the
+    database router, as the ORM's reads are, into `CompiledRow`s."""
+
+    def __init__(
+        self,
+        build: Callable[..., models.QuerySet],
+        stand_ins: dict[str, StandIn],
+        *,
+        required: tuple[str, ...] = (),
+    ):
+        self.build = build
+        self.stand_ins = stand_ins
+        # The stand-ins the query must have a place for: without one it is wrong.
+        self.required = required
+
+    def _compile_with(self, values: dict[str, Any]):
+        queryset = self.build(**values)
+        compiler = queryset.query.get_compiler(DEFAULT_DB_ALIAS)
+        sql, params = compiler.as_sql()
+        return queryset, compiler, sql, params
+
+    @cached_property
+    def _compiled(self) -> _Compiled | None:
+        """None when the query gives no row (`QuerySet.none()`, for a kind of viewer)."""
+        firsts = {name: stand_in.first for name, stand_in in self.stand_ins.items()}
+        seconds = {name: stand_in.second for name, stand_in in self.stand_ins.items()}
+        try:
+            queryset, compiler, sql, params = self._compile_with(firsts)
+            _, _, other_sql, other_params = self._compile_with(seconds)
+        except EmptyResultSet:
+            return None
+        if other_sql != sql or len(other_params) != len(params):
+            raise ImproperlyConfigured("The compiled query's text depends on the request.")
+        slots = tuple(
+            _slot(value, other, firsts, seconds)
+            for value, other in zip(params, other_params, strict=True)
+        )
+        if missing := set(self.required) - {slot.name for slot in slots}:
+            raise ImproperlyConfigured(f"The compiled query has no place for {sorted(missing)}.")
+        reads_models = issubclass(queryset._iterable_class, ModelIterable)  # not values()
+        return _Compiled(
+            sql=sql,
+            slots=slots,
+            model=queryset.model,
+            compiler=compiler,
+            converters=compiler.get_converters(
+                [column[0] for column in compiler.select[: compiler.col_count]]
+            ),
+            fetch_mode=queryset._fetch_mode,  # as ModelIterable reads it
+            columns=_columns(compiler) if reads_models else {},
+        )
+
+    def sql_with_params(self, **values) -> tuple[str, tuple]:
+        """The SQL and the parameters for the request's `values`: a subquery of another
+        statement."""
+        compiled = self._compiled
+        if compiled is None:
+            raise ImproperlyConfigured("The compiled query gives no row: no subquery to make.")
+        return compiled.sql, compiled.params(values)
+
+    def rows(self, *, limit: int | None = None, offset: int = 0, **values) -> list["CompiledRow"]:
+        """The rows for the request's `values`, from `offset` on, at most `limit`."""
+        compiled = self._compiled
+        if compiled is None:
+            return []
+        sql = compiled.sql
+        if limit is not None:
+            # Whole numbers written into the SQL: nothing typed reaches them.
+            sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
+        # Through the router like the ORM's reads: a replica unless this browser just wrote.
+        using = router.db_for_read(compiled.model)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, compiled.params(values))
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return [CompiledRow(compiled, tuple(row), using) for row in rows]
 
 
 class CompiledInstances:
     """The instances of a queryset of a viewer and the time, picked by primary key,
-    compiled to SQL once per process and kind of viewer.
+    compiled once per process and kind of viewer (`CompiledQuery`).
 
     A post card's queryset (`content.selectors.posts_for`: counts, the viewer's like and
-    authorship, the readability rule) cost more CPU to build and compile on every request
-    than PostgreSQL spends running it. Its shape differs by kind of viewer (signed out,
-    staff, anyone else), so it is compiled once per kind with stand-ins for the viewer's
-    id, the time and the keys; a call runs that SQL with the request's values through the
-    database router and builds the instances as the ORM's `ModelIterable` does (the
-    model's fields, its `select_related` rows, its annotations). The queryset keeps its
-    one definition in the ORM; compiling it twice with different stand-ins proves that
-    nothing else in it depends on the request."""
+    authorship, the readability rule) differs in shape by kind of viewer (signed out,
+    staff, anyone else), so each kind has its own compiled query."""
 
     def __init__(self, build: Callable[..., models.QuerySet]):
         # build(viewer=…, now=…): the queryset, without the keys.
         self.build = build
-        self._compiled: dict[tuple[bool, bool], _CompiledRows] = {}
+        self._by_kind: dict[tuple[bool, bool], CompiledQuery] = {}
 
-    def _compile_with(self, *, kind: tuple[bool, bool], viewer_id, now, keys):
-        signed_in, staff = kind
-        viewer = (
-            SimpleNamespace(pk=viewer_id, is_authenticated=True, is_staff=staff)
-            if signed_in
-            else AnonymousUser()
-        )
-        queryset = self.build(viewer=viewer, now=now)
-        meta = queryset.model._meta
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        by_key = RawSQL(  # noqa: S611 - quoted names of our own table; the keys are a parameter
-            f"{quote(meta.db_table)}.{quote(meta.pk.column)} = ANY(%s)",
-            (keys,),
-            output_field=models.BooleanField(),
-        )
-        compiler = queryset.filter(by_key).query.get_compiler(DEFAULT_DB_ALIAS)
-        sql, params = compiler.as_sql()
-        return compiler, sql, params
+    def _query(self, kind: tuple[bool, bool]) -> CompiledQuery:
+        if kind not in self._by_kind:
+            signed_in, staff = kind
 
-    def _compiled_for(self, kind: tuple[bool, bool]) -> _CompiledRows:
-        if kind in self._compiled:
-            return self._compiled[kind]
-        stand_ins = [
-            {
-                "viewer_id": uuid.uuid4(),
-                "now": datetime(year, 1, 1, tzinfo=UTC),
-                "keys": [uuid.uuid4()],
-            }
-            for year in (2000, 2001)
-        ]
-        compiler, sql, params = self._compile_with(kind=kind, **stand_ins[0])
-        _, other_sql, other_params = self._compile_with(kind=kind, **stand_ins[1])
-        if other_sql != sql:
-            raise ImproperlyConfigured("The compiled query's text depends on the request.")
-        slots: list[str | tuple[str, Any]] = []
-        for value, other in zip(params, other_params, strict=True):
-            if value == other:
-                slots.append(("value", value))
-                continue
-            name = next((n for n, v in stand_ins[0].items() if v == value), None)
-            if name is None or stand_ins[1][name] != other:
-                # A value taken from the request while building (timezone.now()) would
-                # be frozen into every later request.
-                raise ImproperlyConfigured(
-                    f"The compiled query holds a value of the request ({value!r})."
+            def build(*, viewer_id, now, keys) -> models.QuerySet:
+                viewer = stand_in_viewer(viewer_id=viewer_id, signed_in=signed_in, staff=staff)
+                queryset = self.build(viewer=viewer, now=now)
+                meta = queryset.model._meta
+                quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+                return queryset.filter(
+                    RawSQL(  # noqa: S611 - quoted names of our own table; the keys are a parameter
+                        f"{quote(meta.db_table)}.{quote(meta.pk.column)} = ANY(%s)",
+                        (keys,),
+                        output_field=models.BooleanField(),
+                    )
                 )
-            slots.append(name)
-        if "keys" not in slots:
-            raise ImproperlyConfigured("The compiled query has no place for the keys.")
-        fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        compiled = _CompiledRows(
-            sql=sql,
-            slots=tuple(slots),
-            compiler=compiler,
-            converters=compiler.get_converters(fields),
-            columns=_columns(compiler),
-        )
-        self._compiled[kind] = compiled
-        return compiled
+
+            self._by_kind[kind] = CompiledQuery(
+                build,
+                {"viewer_id": some_id(), "now": some_time(), "keys": some_ids()},
+                required=("keys",),
+            )
+        return self._by_kind[kind]
 
     def in_bulk(self, keys: Iterable, *, viewer) -> dict:
         """{key: instance} of the rows with these primary keys that the queryset gives."""
@@ -202,20 +311,10 @@ class CompiledInstances:
         keys = list(keys)
         if not keys:
             return {}
-        signed_in = bool(viewer is not None and viewer.is_authenticated)
-        compiled = self._compiled_for((signed_in, signed_in and viewer.is_staff))
-        compiler = compiled.compiler
-        params = compiled.params(
-            viewer_id=viewer.pk if signed_in else None, now=timezone.now(), keys=keys
+        kind = viewer_kind(viewer)
+        rows = self._query(kind).rows(
+            viewer_id=viewer.pk if kind[0] else None, now=timezone.now(), keys=keys
         )
-        # Through the router like the ORM's reads: a replica unless this browser just wrote.
-        using = router.db_for_read(compiler.klass_info["model"])
-        with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            values = cursor.fetchall()
-        if compiled.converters:
-            values = compiler.apply_converters(values, compiled.converters)
-        rows = (CompiledRow(compiled, tuple(row), using) for row in values)
         return {row["pk"]: row for row in rows}
 
 
@@ -231,11 +330,11 @@ def _columns(compiler: SQLCompiler) -> dict[str, int]:
 
 
 class CompiledRow:
-    """A row of a `CompiledInstances` query: `row["name"]` (see `_CompiledRows.columns`)
-    and `instance`, made as the ORM's `ModelIterable` makes it (the model's fields, its
-    select_related rows, its annotations)."""
+    """A row of a `CompiledQuery`: `row["name"]` (see `_Compiled.columns`) and
+    `instance`, made only when asked for, as the ORM's `ModelIterable` makes it (the
+    model's fields, its select_related rows, its annotations)."""
 
-    def __init__(self, compiled: _CompiledRows, values: tuple, using: str):
+    def __init__(self, compiled: _Compiled, values: tuple, using: str):
         self._compiled = compiled
         self.values = values
         self.using = using
@@ -245,16 +344,16 @@ class CompiledRow:
 
     @cached_property
     def instance(self) -> models.Model:
-        compiler, row, using = self._compiled.compiler, self.values, self.using
-        select, klass_info = compiler.select, compiler.klass_info
+        compiled, row, using = self._compiled, self.values, self.using
+        select, klass_info = compiled.compiler.select, compiled.compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
-        instance = klass_info["model"].from_db(
-            using, init_list, row[start:end], fetch_mode=DEFAULT_FETCH_MODE
+        instance = compiled.model.from_db(
+            using, init_list, row[start:end], fetch_mode=compiled.fetch_mode
         )
-        for populator in get_related_populators(klass_info, select, using, DEFAULT_FETCH_MODE):
+        for populator in compiled.populators_for(using):
             populator.populate(row, instance)
-        for name, position in compiler.annotation_col_map.items():
+        for name, position in compiled.compiler.annotation_col_map.items():
             setattr(instance, name, row[position])
         return instance
 

@@ -22,9 +22,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache, cached_property
-from types import SimpleNamespace
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
@@ -34,12 +33,10 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
-from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.core.paginator import Page, Paginator
-from django.db import connection, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import BooleanField, F, Func, Q, QuerySet, UUIDField, Value
 from django.db.models.functions import Replace
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -53,7 +50,16 @@ from communities.selectors import community_ids_with_access
 from content.models import Post, Review
 from content.selectors import readable_posts
 from musicplatform.cache import CachedValue, cached_many
-from musicplatform.db import UNKNOWN_LANGUAGE_CONFIG
+from musicplatform.db import (
+    UNKNOWN_LANGUAGE_CONFIG,
+    CompiledQuery,
+    some_id,
+    some_ids,
+    some_text,
+    some_time,
+    stand_in_viewer,
+    viewer_kind,
+)
 from shop.models import Product
 from shop.selectors import page_number_of
 
@@ -213,7 +219,7 @@ def _only(queryset: QuerySet, shown) -> QuerySet:
     return queryset if shown is None else queryset.filter(_any_of(F("pk"), shown))
 
 
-def _artists(viewer, terms: Terms, shown) -> QuerySet:
+def _artists(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return _only(artists_matching(terms.text) if terms.text else artists_listed(), shown)
 
 
@@ -228,7 +234,7 @@ def _artist_result(artist: Artist) -> Result:
     )
 
 
-def _releases(viewer, terms: Terms, shown) -> QuerySet:
+def _releases(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return _only(releases_matching(query=terms.text), shown)
 
 
@@ -246,12 +252,12 @@ def _release_result(release: Release) -> Result:
     )
 
 
-def _posts(viewer, terms: Terms, shown) -> QuerySet:
+def _posts(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return (
         _ranked_matches(
             # Only what the viewer may read: a members-only post's words never show
             # who is not a member that the post holds them.
-            readable_posts(viewer),
+            readable_posts(viewer, now=now),
             terms.words_match(ROW_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(ROW_CONFIG)),
             shown=shown,
@@ -290,7 +296,7 @@ def _named(queryset: QuerySet, terms: Terms, shown) -> QuerySet:
     )
 
 
-def _products(viewer, terms: Terms, shown) -> QuerySet:
+def _products(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return _named(Product.objects.filter(is_active=True), terms, shown)
 
 
@@ -305,7 +311,7 @@ def _product_result(product: Product) -> Result:
     )
 
 
-def _communities(viewer, terms: Terms, shown) -> QuerySet:
+def _communities(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return _named(Community.objects.all(), terms, shown)
 
 
@@ -319,26 +325,26 @@ def _community_result(community: Community) -> Result:
     )
 
 
-def readable_forum_posts(viewer) -> QuerySet[ForumPost]:
-    """Forum posts of communities whose content `viewer` may see: members with access,
-    the community's artist, staff (`communities.selectors.can_view_content`). Posts a
-    moderator hid (or enough flags hid) are found by nobody, as they are shown to nobody."""
+def readable_forum_posts(viewer, *, now: datetime | None = None) -> QuerySet[ForumPost]:
+    """Forum posts of communities whose content `viewer` may see (at `now`): members with
+    access, the community's artist, staff (`communities.selectors.can_view_content`). Posts
+    a moderator hid (or enough flags hid) are found by nobody, as they are shown to nobody."""
     if not viewer.is_authenticated:
         return ForumPost.objects.none()
     visible = ForumPost.objects.filter(hidden_at__isnull=True)
     if viewer.is_staff:
         return visible
-    member_of = community_ids_with_access(user=viewer)
+    member_of = community_ids_with_access(user=viewer, now=now)
     return visible.filter(
         Q(forum__community_id__in=member_of) | Q(forum__community__artist__user_id=viewer.pk)
     )
 
 
-def _topics(viewer, terms: Terms, shown) -> QuerySet:
+def _topics(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return (
         _ranked_matches(
             # A forum topic is a post with a title (idx_forum_posts_search's condition).
-            readable_forum_posts(viewer).filter(title__isnull=False),
+            readable_forum_posts(viewer, now=now).filter(title__isnull=False),
             terms.words_match(UNKNOWN_LANGUAGE_CONFIG),
             SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG)),
             shown=shown,
@@ -359,7 +365,7 @@ def _topic_result(topic: ForumPost) -> Result:
     )
 
 
-def _reviews(viewer, terms: Terms, shown) -> QuerySet:
+def _reviews(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
     return (
         _ranked_matches(
             Review.objects.all(),
@@ -387,6 +393,8 @@ def _review_result(review: Review) -> Result:
 class Kind:
     slug: str
     label: str
+    # matches(viewer, terms, shown, now=…): `now` is the time the access rules read
+    # memberships at, a stand-in when compiled (`_compiled`).
     matches: Callable[..., QuerySet]
     result: Callable[..., Result]
     # Whether what is found depends on who searches (members-only posts, forum topics):
@@ -443,135 +451,30 @@ class Group:
         return [self.kind.result(row) for row in self.rows]
 
 
-@dataclass(frozen=True)
-class _Bound:
-    """What a search puts in place of a compiled kind's stand-ins."""
-
-    viewer: object
-    text: str
-    now: datetime
-    shown: list[uuid.UUID] | None = None
-
-    @cached_property
-    def like_text(self) -> str:
-        return connection.ops.prep_for_like_query(self.text)
-
-
-class _CompiledKind:
-    """One kind's queryset for one shape of viewer (signed out, a fan, staff), compiled to SQL
-    once per process; each search binds the viewer, the text and the time to it.
-
-    Building and compiling the seven kinds' querysets (ranks, snippets, the access rules)
-    cost ~38 ms of CPU a search, several times what PostgreSQL spent running them
-    (docs/performance.md, "Round 3: search"). As `musicplatform.db.CompiledPerViewer` does
-    for the membership rule, the queryset is built once with stand-ins, so every rule keeps
-    its one definition in the ORM, and the rows are read into models as the ORM reads them."""
-
-    # The viewer's id, and the ids of the rows to read again (`shown`).
-    _SOME_ID = uuid.uuid4()
-    # Only stand-ins are replaced, never what a viewer typed: any text may be searched.
-    _SOME_TEXT = "\x01terms\x01"
-
-    def __init__(self, kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool):
-        stand_in = SimpleNamespace(
-            pk=self._SOME_ID if signed_in else None,
-            is_authenticated=signed_in,
-            is_staff=staff,
-        )
-        # The access rule (`community_ids_with_access`) compiles in the time of its call:
-        # a time taken within this window is the one each search puts its own in place of.
-        built_from = timezone.now()
-        queryset = kind.matches(
-            stand_in,
-            Terms(self._SOME_TEXT if with_text else ""),
-            Value([self._SOME_ID], output_field=ArrayField(UUIDField())) if shown else None,
-        )
-        self.model = queryset.model
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        try:
-            self.sql, self.params = compiler.as_sql()
-        except EmptyResultSet:  # nothing of this kind for this viewer (a signed-out forum)
-            self.sql = ""
-            return
-        built_until = timezone.now()
-        self.binders = [self._binder(value, built_from, built_until) for value in self.params]
-        # What the ORM's ModelIterable reads the rows with.
-        self.select, self.klass_info = compiler.select, compiler.klass_info
-        fields = self.klass_info["select_fields"]
-        self.fields_start, self.fields_end = fields[0], fields[-1] + 1
-        self.init_list = [
-            column[0].target.attname for column in self.select[self.fields_start : self.fields_end]
-        ]
-        self.annotations = compiler.annotation_col_map
-        self.fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]  # as ModelIterable reads it
-        self.converters = compiler.get_converters(
-            [column[0] for column in self.select[: compiler.col_count]]
-        )
-
-    def _binder(self, value, built_from: datetime, built_until: datetime) -> Callable | None:
-        """How each search fills in the parameter `value`: None when it stays as it is."""
-        if isinstance(value, uuid.UUID) and value == self._SOME_ID:
-            return lambda bound: bound.viewer.pk
-        if value == [self._SOME_ID]:
-            return lambda bound: bound.shown
-        if isinstance(value, str) and value == self._SOME_TEXT:
-            return lambda bound: bound.text
-        if isinstance(value, str) and self._SOME_TEXT in value:
-            # `icontains`'s pattern: the text with LIKE's wildcards escaped, inside %…%.
-            return lambda bound: value.replace(self._SOME_TEXT, bound.like_text)
-        if isinstance(value, datetime) and built_from <= value <= built_until:
-            return lambda bound: bound.now
-        if isinstance(value, date):
-            raise ImproperlyConfigured(f"A search holds a time it cannot bind: {value!r}")
-        return None
-
-    def rows(self, bound: _Bound, *, limit: int, offset: int = 0) -> list:
-        """The matches from `offset` on, at most `limit`, as the kind's models."""
-        if not self.sql:
-            return []
-        params = [
-            value if binder is None else binder(bound)
-            for value, binder in zip(self.params, self.binders, strict=True)
-        ]
-        using = router.db_for_read(self.model)
-        with connections[using].cursor() as cursor:
-            # Whole numbers written into the SQL: nothing typed reaches them.
-            cursor.execute(f"{self.sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
-            rows = cursor.fetchall()
-        populators = get_related_populators(self.klass_info, self.select, using, self.fetch_mode)
-        return [
-            self._model(row, using, populators) for row in self._converted(rows, connections[using])
-        ]
-
-    def _converted(self, rows: list, connection) -> Iterator[list]:
-        for row in rows:
-            row = list(row)
-            for position, (converters, expression) in self.converters.items():
-                for convert in converters:
-                    row[position] = convert(row[position], expression, connection)
-            yield row
-
-    def _model(self, row: list, using: str, populators: list):
-        """The row as the ORM's ModelIterable makes it: the model, select_related's models
-        inside it, the annotations as attributes."""
-        instance = self.model.from_db(
-            using,
-            self.init_list,
-            row[self.fields_start : self.fields_end],
-            fetch_mode=self.fetch_mode,
-        )
-        for populator in populators:
-            populator.populate(row, instance)
-        for name, position in self.annotations.items():
-            setattr(instance, name, row[position])
-        return instance
-
-
 @cache
 def _compiled(
     kind: Kind, *, signed_in: bool, staff: bool, with_text: bool, shown: bool
-) -> _CompiledKind:
-    return _CompiledKind(kind, signed_in=signed_in, staff=staff, with_text=with_text, shown=shown)
+) -> CompiledQuery:
+    """One kind's queryset for one shape of viewer (signed out, a fan, staff) and of search
+    (words or none, the ids an earlier search found or not), compiled to SQL once per
+    process (`musicplatform.db.CompiledQuery`); each search puts in its viewer, text, time
+    and ids. Building and compiling the seven kinds' querysets (ranks, snippets, the access
+    rules) cost ~38 ms of CPU a search, several times what PostgreSQL spent running them
+    (docs/performance.md, "Round 3: search")."""
+
+    def build(*, viewer_id, text, now, shown_ids) -> QuerySet:
+        return kind.matches(
+            stand_in_viewer(viewer_id=viewer_id, signed_in=signed_in, staff=staff),
+            Terms(text if with_text else ""),
+            Value(shown_ids, output_field=ArrayField(UUIDField())) if shown else None,
+            now=now,
+        )
+
+    return CompiledQuery(
+        build,
+        {"viewer_id": some_id(), "text": some_text(), "now": some_time(), "shown_ids": some_ids()},
+        required=("text",) * with_text + ("shown_ids",) * shown,
+    )
 
 
 def _matches_key(kind: Kind, *, viewer, text: str, limit: int, offset: int) -> str:
@@ -591,7 +494,7 @@ def _matches_key(kind: Kind, *, viewer, text: str, limit: int, offset: int) -> s
 
 
 def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 0) -> list:
-    """`kind.matches(viewer, Terms(text))[offset:offset + limit]` of each kind, compiled once.
+    """`kind.matches(viewer, Terms(text), None, now=now)[offset:offset + limit]` of each kind, compiled once.
 
     Searching the indexes is most of a search's cost (ranking, trigram similarity), and
     the same words are searched again and again (a results page, its next page, the
@@ -601,27 +504,23 @@ def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 
     matches after an edit is gone at once, and edits show at once; only rows that began
     to match since (new, edited, or newly readable) appear up to MATCHES_CACHE_SECONDS late.
     """
-    signed_in = bool(viewer.is_authenticated)
-    shape = {
-        "signed_in": signed_in,
-        "staff": signed_in and viewer.is_staff,
-        "with_text": bool(text),
-    }
-    now = timezone.now()
+    signed_in, staff = viewer_kind(viewer)
+    shape = {"signed_in": signed_in, "staff": staff, "with_text": bool(text)}
+    request = {"viewer_id": viewer.pk if signed_in else None, "text": text, "now": timezone.now()}
+
+    def rows(kind: Kind, *, shown_ids=None, limit: int, offset: int = 0) -> list:
+        compiled = _compiled(kind, **shape, shown=shown_ids is not None)
+        found = compiled.rows(**request, shown_ids=shown_ids, limit=limit, offset=offset)
+        return [row.instance for row in found]
+
     if not text:  # the artists listed, no search
-        bound = _Bound(viewer=viewer, text=text, now=now)
-        return [
-            _compiled(kind, **shape, shown=False).rows(bound, limit=limit, offset=offset)
-            for kind in kinds
-        ]
+        return [rows(kind, limit=limit, offset=offset) for kind in kinds]
     found_rows: dict[str, list] = {}
 
     def search(kind: Kind) -> Callable[[], list[uuid.UUID]]:
         def found_ids() -> list[uuid.UUID]:
-            bound = _Bound(viewer=viewer, text=text, now=now)
-            rows = _compiled(kind, **shape, shown=False).rows(bound, limit=limit, offset=offset)
-            found_rows[kind.slug] = rows
-            return [row.pk for row in rows]
+            found_rows[kind.slug] = rows(kind, limit=limit, offset=offset)
+            return [row.pk for row in found_rows[kind.slug]]
 
         return found_ids
 
@@ -640,8 +539,7 @@ def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 
         if kind.slug in found_rows or not ids:
             rows_of_kinds.append(found_rows.get(kind.slug, []))
             continue
-        bound = _Bound(viewer=viewer, text=text, now=now, shown=ids)
-        rows_of_kinds.append(_compiled(kind, **shape, shown=True).rows(bound, limit=len(ids)))
+        rows_of_kinds.append(rows(kind, shown_ids=ids, limit=len(ids)))
     return rows_of_kinds
 
 
