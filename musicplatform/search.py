@@ -60,8 +60,8 @@ from musicplatform.db import (
     stand_in_viewer,
     viewer_kind,
 )
+from musicplatform.paging import UncountedPage, page_number_of
 from shop.models import Product
-from shop.selectors import page_number_of
 
 GROUP_SIZE = 5
 PAGE_SIZE = 20
@@ -558,36 +558,16 @@ def search_groups(*, viewer, query: str) -> list[Group]:
 
 
 @dataclass(frozen=True)
-class ResultPage:
-    """A page of one kind's results, found without counting the matches: one row more
-    than the page shows says whether a next page exists (as shop.selectors.ProductPage).
-    The pagination template then names the page without a total."""
+class ResultPage(UncountedPage):
+    """A page of one kind's results, found without counting the matches."""
 
     kind: Kind
     rows: list
-    number: int
-    has_next: bool
 
     @cached_property
     def object_list(self) -> list[Result]:
         """Made only when the shared fragment holding them is rendered."""
         return [self.kind.result(row) for row in self.rows]
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_previous or self.has_next
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
 
 
 def results_vary(*, page: ResultPage | None, groups: list[Group] | None) -> tuple:

@@ -9,6 +9,7 @@ from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
+from musicplatform.paging import UncountedPage, page_number_of
 from payments.models import PaymentStatus
 from payments.purposes import Payee
 from shop.models import (
@@ -49,30 +50,11 @@ CARD_FIELDS = (
 
 
 @dataclass(frozen=True)
-class ProductPage:
-    """A page of the product list, found without counting the products: one row more than
-    the page shows says whether a next page exists. Counting every active product on
-    each visit was a full scan of the table (docs/performance.md)."""
+class ProductPage(UncountedPage):
+    """A page of the product list, found without counting the products: counting every
+    active product on each visit was a full scan of the table (docs/performance.md)."""
 
     object_list: list[Product]
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_previous or self.has_next
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
 
     @cached_property
     def vary(self) -> tuple:
@@ -82,16 +64,6 @@ class ProductPage:
             (product.pk, product.updated_at, product.artist_id, product.artist.updated_at)
             for product in self.object_list
         )
-
-
-def page_number_of(value) -> int:
-    """`?page=`: a page from 1 on; anything else is the first page, as Paginator.get_page
-    does."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 1
-    return max(number, 1)
 
 
 def product_list(

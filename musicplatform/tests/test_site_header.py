@@ -6,24 +6,18 @@ import re
 import pytest
 from django.core.cache import cache
 from django.middleware.csrf import _unmask_cipher_token, rotate_token
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.middleware import USER_HINT_COOKIE
 from accounts.tests.factories import UserFactory
 from musicplatform.fragments import CSRF_PLACEHOLDER, response_csrf_token, user_header_key
+from musicplatform.tests.test_fragments import browser
 from notifications.models import NotificationType
 from notifications.services import notifications_create
 from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def browser(user=None) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def header(client, url: str | None = None) -> str:
