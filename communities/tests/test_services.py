@@ -1,11 +1,9 @@
 """The rules of communities: subscriptions and their renewal, forums, live events."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from artists.tests.factories import image_upload
@@ -44,6 +42,7 @@ from musicplatform.audit.services import StatusTransitionError
 from notifications.models import Notification, NotificationType
 from payments.models import Payment, PaymentStatus
 from payments.services import payment_test_checkout_submit
+from shop.tests.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 SITE = "http://testserver/"
@@ -427,21 +426,9 @@ def test_a_successful_retry_in_grace_restores_the_membership():
 def test_two_workers_renewing_at_once_charge_once():
     subscription = due_subscription()
     save_card(subscription.user)
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(renewals.subscription_renew(subscription_id=subscription.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together(
+        2, lambda _: renewals.subscription_renew(subscription_id=subscription.pk)
+    )
     assert sorted(outcomes) in (["renewed", "skipped"], ["renewed", "already_paid"])
     payments = Payment.objects.filter(subscription=subscription)
     assert [p.payment_status for p in payments] == [PaymentStatus.COMPLETED]
