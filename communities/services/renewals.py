@@ -68,10 +68,9 @@ def _instance[M: models.Model](model: type[M], values: tuple) -> M:
     )
 
 
-# One statement, so that a renewal's lock is one round trip and no ORM compilation: the
-# due subscription (FOR NO KEY UPDATE, SKIP LOCKED: one another worker is renewing is its
-# business, not ours), the community's name and artist, the period's renewal row and its
-# current payment when they exist, and whether a tier change is pending.
+# The due subscription (FOR NO KEY UPDATE, SKIP LOCKED: one another worker is renewing
+# is its business, not ours) with its community's name and artist, in one statement of
+# our own, so that taking the lock compiles no ORM query.
 #
 # The member's and the artist's rows are held FOR SHARE while they are still on the
 # platform (STILL_ON_THE_PLATFORM), so an account deletion or an artist's removal either
@@ -82,24 +81,34 @@ def _instance[M: models.Model](model: type[M], values: tuple) -> M:
 # memberships) run side by side instead of skipping each other. The ORM can lock neither
 # FOR SHARE nor different tables with different strengths, hence the SQL.
 _LOCK_DUE = f"""
-SELECT {_columns(CommunitySubscription, "s")}, c.name, c.artist_id,
-       {_columns(SubscriptionRenewal, "r")}, {_columns(Payment, "p")},
-       EXISTS (
-           SELECT 1 FROM community_subscription_tier_changes t
-           WHERE t.subscription_id = s.subscription_id AND t.status = %(tier_change_pending)s
-       )
+SELECT {_columns(CommunitySubscription, "s")}, c.name, c.artist_id
 FROM community_subscriptions s
 JOIN communities c ON c.community_id = s.community_id
 JOIN users u ON u.user_id = s.user_id
 JOIN artists a ON a.artist_id = c.artist_id
-LEFT JOIN community_subscription_renewals r
-    ON r.subscription_id = s.subscription_id AND r.period_end = s.end_date
-LEFT JOIN payments p ON p.payment_id = r.payment_id
 WHERE s.subscription_id = %(subscription_id)s AND s.is_active AND s.auto_renew
   AND s.end_date <= %(due_before)s AND (s.grace_until IS NULL OR s.grace_until > %(now)s)
   AND u.deleted_at IS NULL AND a.removed_at IS NULL
 FOR NO KEY UPDATE OF s SKIP LOCKED
 FOR SHARE OF u, a SKIP LOCKED
+"""  # noqa: S608 - the columns are the models' own; values are parameters
+
+# The period's renewal row and its current payment (when they exist) and whether a tier
+# change is pending: read in a statement of its own once the lock is held, never joined to
+# the locking one. Under READ COMMITTED a statement reads what was committed when it
+# began: a worker whose locking statement began while another run held the lock (and was
+# writing the period's row and payment) would get the lock with that older view, find no
+# payment, and make a second one. A new statement sees what the run before it committed.
+_PERIOD = f"""
+SELECT {_columns(SubscriptionRenewal, "r")}, {_columns(Payment, "p")},
+       EXISTS (
+           SELECT 1 FROM community_subscription_tier_changes t
+           WHERE t.subscription_id = %(subscription_id)s AND t.status = %(tier_change_pending)s
+       )
+FROM (SELECT) AS always_one_row
+LEFT JOIN community_subscription_renewals r
+    ON r.subscription_id = %(subscription_id)s AND r.period_end = %(period_end)s
+LEFT JOIN payments p ON p.payment_id = r.payment_id
 """  # noqa: S608 - the columns are the models' own; values are parameters
 
 
@@ -114,29 +123,34 @@ def _lock_due(subscription_id, now: datetime) -> _Due | None:
     with connection.cursor() as cursor:
         cursor.execute(
             _LOCK_DUE,
+            {"subscription_id": subscription_id, "due_before": now + RENEWAL_LEAD, "now": now},
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        subscription_end = len(CommunitySubscription._meta.concrete_fields)
+        subscription = _instance(CommunitySubscription, row[:subscription_end])
+        community_name, artist_id = row[subscription_end:]
+        subscription.community = instance_of(
+            Community,
+            {"id": subscription.community_id, "name": community_name, "artist_id": artist_id},
+        )
+        cursor.execute(
+            _PERIOD,
             {
-                "subscription_id": subscription_id,
-                "due_before": now + RENEWAL_LEAD,
-                "now": now,
+                "subscription_id": subscription.pk,
+                "period_end": subscription.end_date,
                 "tier_change_pending": TierChangeStatus.PENDING,
             },
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    subscription_end = len(CommunitySubscription._meta.concrete_fields)
-    renewal_end = subscription_end + 2 + len(SubscriptionRenewal._meta.concrete_fields)
-    subscription = _instance(CommunitySubscription, row[:subscription_end])
-    community_name, artist_id = row[subscription_end : subscription_end + 2]
-    subscription.community = instance_of(
-        Community, {"id": subscription.community_id, "name": community_name, "artist_id": artist_id}
-    )
+        period = cursor.fetchone()
     renewal = None
-    if row[subscription_end + 2] is not None:
-        renewal = _instance(SubscriptionRenewal, row[subscription_end + 2 : renewal_end])
+    renewal_end = len(SubscriptionRenewal._meta.concrete_fields)
+    if period[0] is not None:
+        renewal = _instance(SubscriptionRenewal, period[:renewal_end])
         if renewal.payment_id is not None:
-            renewal.payment = _instance(Payment, row[renewal_end:-1])
-    return _Due(subscription=subscription, renewal=renewal, tier_change_pending=row[-1])
+            renewal.payment = _instance(Payment, period[renewal_end:-1])
+    return _Due(subscription=subscription, renewal=renewal, tier_change_pending=period[-1])
 
 
 def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:

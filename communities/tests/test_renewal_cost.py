@@ -1,7 +1,6 @@
 """What one renewal costs the database, and that it stays once-only when it is cheap and
 when workers overlap a slow gateway (docs/performance.md, "Community renewals")."""
 
-import threading
 import time
 from datetime import timedelta
 
@@ -16,15 +15,17 @@ from ledger.models import LedgerTransaction
 from musicplatform.audit.models import StatusHistory
 from notifications.models import Notification
 from payments.models import Payment, PaymentStatus
+from shop.tests.test_concurrency import run_together
 
 # Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
 # included: two transactions (the period's payment is committed before it is charged),
-# each opened by one statement that locks the due subscription, holds the member and the
-# artist FOR SHARE and reads the period's renewal row and payment; the payment's
+# each opened by one statement that locks the due subscription and holds the member and
+# the artist FOR SHARE, then one that reads the period's renewal row and payment (after
+# the lock, so that it sees what the run before committed: see `_PERIOD`); the payment's
 # completion with its history, the membership's new period (one UPDATE), the books (one
 # statement) and the two notifications (one statement each). Was 57, then 35
 # (docs/performance.md, "Community renewals").
-RENEWAL_QUERIES = 24
+RENEWAL_QUERIES = 26
 # A second run finds the subscription no longer due: one locking read in a transaction.
 REPEATED_RENEWAL_QUERIES = 3
 
@@ -65,22 +66,10 @@ def test_workers_overlapping_a_slow_gateway_charge_each_period_once(settings):
     settings.PAYMENTS_TEST_GATEWAY_LATENCY_MS = 200
     subscription = due_subscription()
     save_card(subscription.user)
-    barrier = threading.Barrier(4)
-    outcomes = []
-
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(renewals.subscription_renew(subscription_id=subscription.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together(
+        4, lambda _: renewals.subscription_renew(subscription_id=subscription.pk)
+    )
 
     assert time.perf_counter() - started >= 0.2  # the gateway did wait
     assert outcomes.count("renewed") == 1
@@ -98,21 +87,10 @@ def test_members_of_one_artist_renew_side_by_side_not_one_at_a_time(settings, co
     subscriptions = [due_subscription(community=community) for _ in range(3)]
     for subscription in subscriptions:
         save_card(subscription.user)
-    barrier = threading.Barrier(len(subscriptions))
-    outcomes = {}
+    outcomes = run_together(
+        len(subscriptions),
+        lambda i: renewals.subscription_renew(subscription_id=subscriptions[i].pk),
+    )
 
-    def worker(subscription):
-        try:
-            barrier.wait()
-            outcomes[subscription.pk] = renewals.subscription_renew(subscription_id=subscription.pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(s,)) for s in subscriptions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert list(outcomes.values()) == ["renewed"] * len(subscriptions)
+    assert outcomes == ["renewed"] * len(subscriptions)
     assert Payment.objects.filter(payment_status=PaymentStatus.COMPLETED).count() == 3
