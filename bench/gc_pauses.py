@@ -14,7 +14,7 @@ HTTP, no other process). The setups alternate, `--rounds` times:
 - `both`: what deploy/gunicorn.conf.py does.
 
 Each request's CPU (`time.process_time`) and every collection during it (`gc.callbacks`, by
-generation) are recorded; the first request of each page is reported apart (what a new worker
+generation, its CPU time) are recorded; the first request of each page is reported apart (what a new worker
 pays). Prints a Markdown table for docs/performance.md.
 """
 
@@ -43,22 +43,24 @@ def youngest_threshold() -> int:
     return namespace["GC_YOUNGEST_THRESHOLD"]
 
 
-def measure(setup: str, requests: int) -> dict:
+def measure(setup: str, requests: int, threshold: int | None) -> dict:
     """One setup in this process: load, warm up as the setup says, serve, report."""
     # bench.load sets up the benchmark's settings and Django, as the master's preload does.
     sys.path.insert(0, str(BASE_DIR))
+    from django.core.management import call_command
     from django.test.client import RequestFactory
 
     from bench.load import HTMX, clients
     from musicplatform.wsgi import application, prepare_to_fork
 
+    call_command("collectstatic", interactive=False, verbosity=0)  # the hashed names' manifest
     all_clients = clients(16)
     if setup in ("freeze", "both"):
         prepare_to_fork()
         gc.collect()
         gc.freeze()
     if setup in ("threshold", "both"):
-        gc.set_threshold(youngest_threshold(), *gc.get_threshold()[1:])
+        gc.set_threshold(threshold or youngest_threshold(), *gc.get_threshold()[1:])
 
     factory = RequestFactory()
     pauses: list[tuple[int, float]] = []
@@ -66,9 +68,9 @@ def measure(setup: str, requests: int) -> dict:
 
     def on_collection(phase: str, info: dict) -> None:
         if phase == "start":
-            started[0] = time.perf_counter()
+            started[0] = time.process_time()
         else:
-            pauses.append((info["generation"], time.perf_counter() - started[0]))
+            pauses.append((info["generation"], time.process_time() - started[0]))
 
     def serve(page: str, index: int) -> dict:
         client = all_clients[index % len(all_clients)]
@@ -145,10 +147,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1500, help="per setup and round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--setups", nargs="*", default=SETUPS, choices=SETUPS)
+    parser.add_argument("--threshold", type=int, help="the youngest generation's, to try one")
     parser.add_argument("--one", choices=SETUPS, help=argparse.SUPPRESS)  # a child's setup
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.requests)))
+        print(json.dumps(measure(args.one, args.requests, args.threshold)))
         return
 
     load_before = os.getloadavg()[0]
@@ -156,7 +159,8 @@ def main() -> None:
     for round_ in range(args.rounds):
         for setup in args.setups:
             child = subprocess.run(
-                [sys.executable, __file__, "--one", setup, "--requests", str(args.requests)],
+                [sys.executable, __file__, "--one", setup, "--requests", str(args.requests),
+                 *(["--threshold", str(args.threshold)] if args.threshold else [])],
                 capture_output=True, text=True, check=True, cwd=BASE_DIR,
             )  # fmt: skip
             results[setup].append(json.loads(child.stdout.splitlines()[-1]))
@@ -168,7 +172,7 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores.\n"
     )
     print(
-        "| setup | gen-0 / gen-1 / gen-2 collections per 1 000 requests | mean pause ms "
+        "| setup | gen-0 / gen-1 / gen-2 collections per 1 000 requests | mean pause, CPU ms "
         "(gen 0 / 1 / 2) | requests with a gen-2 collection | GC ms per request (mean, p99) "
         "| CPU ms per request (median, mean, p99) | first request of each page, CPU ms (sum) "
         "| objects tracked / frozen | RSS MiB |"
