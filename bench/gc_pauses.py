@@ -9,9 +9,10 @@ each as the next of 16 signed-in generated fans, straight through Django's WSGI 
 HTTP, no other process). The setups alternate, `--rounds` times:
 
 - `default`: CPython's thresholds, nothing frozen (gunicorn without our configuration);
-- `freeze`: `musicplatform.wsgi.prepare_to_fork()` (the master's warm-up) and `gc.freeze()`;
-- `threshold`: the youngest generation's threshold raised to the configuration's;
-- `both`: what deploy/gunicorn.conf.py does.
+- `freeze`: what deploy/gunicorn.conf.py does: `musicplatform.wsgi.prepare_to_fork()` (the
+  master's warm-up) and `gc.freeze()`;
+- `threshold`: the youngest generation's threshold raised to `--threshold` (CPython's is 700);
+- `both`: the freeze and the raised threshold.
 
 Each request's CPU (`time.process_time`) and every collection during it (`gc.callbacks`, by
 generation, its CPU time) are recorded; the first request of each page is reported apart (what a new worker
@@ -33,17 +34,7 @@ PAGES = ("feed", "post page (200+ comments)", "search", "site search", "home")
 SETUPS = ("default", "freeze", "threshold", "both")
 
 
-def youngest_threshold() -> int:
-    """deploy/gunicorn.conf.py's, read by running the file as gunicorn does, its module-level
-    gc.disable() (meant for the master) undone in this process."""
-    namespace: dict = {}
-    source = (BASE_DIR / "deploy" / "gunicorn.conf.py").read_text()
-    exec(compile(source, "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 (our own file)
-    gc.enable()
-    return namespace["GC_YOUNGEST_THRESHOLD"]
-
-
-def measure(setup: str, requests: int, threshold: int | None) -> dict:
+def measure(setup: str, requests: int, threshold: int) -> dict:
     """One setup in this process: load, warm up as the setup says, serve, report."""
     # bench.load sets up the benchmark's settings and Django, as the master's preload does.
     sys.path.insert(0, str(BASE_DIR))
@@ -60,7 +51,7 @@ def measure(setup: str, requests: int, threshold: int | None) -> dict:
         gc.collect()
         gc.freeze()
     if setup in ("threshold", "both"):
-        gc.set_threshold(threshold or youngest_threshold(), *gc.get_threshold()[1:])
+        gc.set_threshold(threshold, *gc.get_threshold()[1:])
 
     factory = RequestFactory()
     pauses: list[tuple[int, float]] = []
@@ -147,7 +138,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1500, help="per setup and round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--setups", nargs="*", default=SETUPS, choices=SETUPS)
-    parser.add_argument("--threshold", type=int, help="the youngest generation's, to try one")
+    parser.add_argument(
+        "--threshold", type=int, default=50_000, help="the youngest generation's, to try"
+    )
     parser.add_argument("--one", choices=SETUPS, help=argparse.SUPPRESS)  # a child's setup
     args = parser.parse_args()
     if args.one:
@@ -160,7 +153,7 @@ def main() -> None:
         for setup in args.setups:
             child = subprocess.run(
                 [sys.executable, __file__, "--one", setup, "--requests", str(args.requests),
-                 *(["--threshold", str(args.threshold)] if args.threshold else [])],
+                 "--threshold", str(args.threshold)],
                 capture_output=True, text=True, check=True, cwd=BASE_DIR,
             )  # fmt: skip
             results[setup].append(json.loads(child.stdout.splitlines()[-1]))

@@ -24,11 +24,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.process_cpu_count() or 1
 preload_app = True
 loglevel = "warning"
 
-# A collection of the youngest generation runs after this many more allocations than
-# deallocations of container objects; CPython's default is 700, which a page's ORM rows and
-# template nodes pass dozens of times a request.
-GC_YOUNGEST_THRESHOLD = 50_000
-
 # The master's allocations while loading the app become the frozen, shared heap: without
 # collections interleaved, the objects freed during imports leave no holes among them that a
 # worker's own allocations would later fill (and so copy).
@@ -47,6 +42,7 @@ def when_ready(server):
 
 
 def post_fork(server, worker):
-    """In each worker, just forked."""
-    gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
+    """In each worker, just forked. CPython's thresholds stay: a higher one for the youngest
+    generation made fewer but longer collections, more of the collector's CPU per request and
+    pauses of a slow request's size (docs/performance.md, "Round 4: the application server")."""
     gc.enable()
