@@ -30,4 +30,5 @@ RUN useradd --create-home --uid 1000 app \
     && chown -R app:app /app/.data /data /run/gunicorn
 USER app
 
-CMD ["gunicorn", "musicplatform.wsgi:application", "--bind", "unix:/run/gunicorn/gunicorn.sock", "--workers", "3"]
+# How it runs (workers, preloading, the garbage collector) is deploy/gunicorn.conf.py's.
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "--bind", "unix:/run/gunicorn/gunicorn.sock"]

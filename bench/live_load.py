@@ -5,7 +5,7 @@
 Over generated data (manage.py generate_data): picks a live chat event (or makes one live
 in a generated community) and `--members` of its community, signed in (sessions written
 directly, as bench/load.py does). Starts uvicorn (`--processes`, production settings,
-bench/settings.py) and gunicorn (4 sync workers) on loopback, then:
+bench/settings.py) and gunicorn (deploy/gunicorn.conf.py: 2 sync workers a core) on loopback, then:
 
 1. measures /healthz/live and the community page with wrk while nobody watches;
 2. opens `--viewers` connections to /live/events/<id>/ from `--client-processes` client
@@ -43,6 +43,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 # Django is set up by bench.load, with the benchmark's production settings.
 from bench.load import BARE, SERVER_ENV, Client, free_port, run_page, signed_in_cookie  # noqa: E402, I001
+from bench.load import GUNICORN_CONFIG  # noqa: E402
 from bench.live_viewers import Viewers  # noqa: E402
 
 import requests  # noqa: E402
@@ -218,8 +219,8 @@ async def run(args, event: LiveEvent, members: list, cookies: list[str]) -> None
     )  # fmt: skip
     gunicorn = subprocess.Popen(
         [nice, "-n", str(args.web_nice),
-         str(Path(sys.executable).parent / "gunicorn"), "musicplatform.wsgi",
-         f"--bind=127.0.0.1:{web_port}", "--workers=4", "--log-level=warning"],
+         str(Path(sys.executable).parent / "gunicorn"),
+         f"--config={GUNICORN_CONFIG}", f"--bind=127.0.0.1:{web_port}"],
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
     web = f"http://127.0.0.1:{web_port}"

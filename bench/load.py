@@ -76,6 +76,7 @@ SEARCHES = ("velvet echo", "midnigt tide", "neon", "crystal harbr", "golden")
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"  # apt-get install wrk (make bench does)
 ROTATE = BASE_DIR / "bench" / "rotate.lua"
+GUNICORN_CONFIG = BASE_DIR / "deploy" / "gunicorn.conf.py"
 BARE = "/healthz/live"
 HTMX = {"HX-Request": "true"}
 
@@ -210,6 +211,19 @@ def run_page(
     }
 
 
+def workers_memory(master: int) -> dict[str, float]:
+    """The workers' mean resident and proportional set sizes and private memory, in MiB (PSS
+    counts a page shared by n processes as 1/n: what copy-on-write sharing saves shows there)."""
+    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    fields: dict[str, list[int]] = {"Rss": [], "Pss": [], "Private_Dirty": []}
+    for pid in workers:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in fields:
+                fields[name].append(int(value.split()[0]))
+    return {name: statistics.mean(values) / 1024 for name, values in fields.items()}
+
+
 def report(row: dict) -> dict:
     print(
         f"{row['page']:<28} {row['rps']:8.1f} req/s  p50 {row['p50']:7.1f}  "
@@ -244,8 +258,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--users", type=int, default=16, help="signed-in fans, in rotation")
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn sync workers (default: deploy/gunicorn.conf.py's)"
+    )
     parser.add_argument("--pages", nargs="*", help="only these pages (names as printed)")
+    parser.add_argument(
+        "--gunicorn-config", type=Path, default=GUNICORN_CONFIG, help="another to compare with"
+    )
     args = parser.parse_args()
     if not Path(WRK).exists():
         sys.exit("wrk is missing: apt-get install wrk (make bench installs it)")
@@ -256,10 +275,11 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "musicplatform.wsgi",
+            # Production's configuration (preloading, the garbage collector), so that the
+            # benchmark measures what production runs; only where it listens is its own.
+            f"--config={args.gunicorn_config}",
             f"--bind=127.0.0.1:{port}",
-            f"--workers={args.workers}",
-            "--log-level=warning",
+            *([f"--workers={args.workers}"] if args.workers else []),
         ],
         cwd=BASE_DIR,
         env=SERVER_ENV,
@@ -277,6 +297,8 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit(f"gunicorn did not answer {BARE}")
             time.sleep(0.2)
+        # The master's children (Linux's record), however many the configuration chose.
+        workers = len(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
         pages = [p for p in args.pages or all_clients[0].urls if p != BARE]
         for page in [BARE, *pages]:
             check(base, all_clients, page)
@@ -284,6 +306,7 @@ def main() -> None:
             report(run_page(base, all_clients, page, args.duration, args.connections))
             for page in interleaved(pages)
         ]
+        memory = workers_memory(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -291,11 +314,13 @@ def main() -> None:
     page_ratios = ratios(rows)
     print(
         f"\nwrk, {args.connections} connections, {args.duration} s per page, {args.users} "
-        f"signed-in fans in rotation, gunicorn {args.workers} sync workers; load "
+        f"signed-in fans in rotation, gunicorn {workers} sync workers; load "
         f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run on "
         f"{os.cpu_count()} cores. {BARE}: {statistics.mean(bare):.0f} req/s on average "
         f"({min(bare):.0f}-{max(bare):.0f}); ratio = a page's req/s / the mean of the "
-        f"{BARE} runs just before and after it.\n"
+        f"{BARE} runs just before and after it. Memory per worker at the end: RSS "
+        f"{memory['Rss']:.0f} MiB, PSS {memory['Pss']:.0f} MiB, private "
+        f"{memory['Private_Dirty']:.0f} MiB.\n"
     )
     print(f"| page | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to {BARE} |")
     print("|---|---|---|---|---|---|---|")

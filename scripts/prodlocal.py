@@ -52,6 +52,12 @@ RUNTIME = "musicplatform_app"
 POOLER_STATS_USER = "pgbouncer_stats"
 PYTHON = sys.executable
 VENV_BIN = Path(sys.executable).parent
+GUNICORN_CONFIG = BASE_DIR / "deploy" / "gunicorn.conf.py"
+# docker-compose.yml gives the live service 4x every other service's CPU weight, so that a
+# message's fan-out to thousands of viewers runs first when the cores are contended. One
+# machine without a cgroup per service gets the same order from the page and task workers'
+# niceness (docs/scaling.md, "Live events": 10 was the measured setting).
+BELOW_LIVE = ["nice", "-n", "10"]
 
 
 def _secrets(base: Path) -> dict[str, str]:
@@ -68,6 +74,24 @@ def _secrets(base: Path) -> dict[str, str]:
         path.touch(mode=0o600)
         path.write_text(json.dumps(made, indent=1))
     return json.loads(path.read_text())
+
+
+def app_commands(
+    *, gunicorn_socket: Path, live_socket: Path, app_port: int | None, beat_schedule: Path
+) -> dict[str, list[str]]:
+    """The app's processes: gunicorn (deploy/gunicorn.conf.py's configuration, only the binds
+    its own), uvicorn for live streams, Celery's worker and beat; all but live run below it."""
+    binds = ["--bind", f"unix:{gunicorn_socket}"]
+    if app_port:
+        binds += ["--bind", f"127.0.0.1:{app_port}"]
+    celery = [PYTHON, "-m", "celery", "-A", "musicplatform"]
+    return {
+        "web": [*BELOW_LIVE, PYTHON, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), *binds],
+        "live": [PYTHON, "-m", "uvicorn", "live.asgi:application", "--uds", str(live_socket),
+                 "--no-access-log", "--timeout-graceful-shutdown", "5"],
+        "worker": [*BELOW_LIVE, *celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+        "beat": [*BELOW_LIVE, *celery, "beat", "--loglevel=INFO", "-s", str(beat_schedule)],
+    }  # fmt: skip
 
 
 def _database_url(user: str, password: str, **params: str) -> str:
@@ -286,27 +310,14 @@ def run(base: Path, https_port: int, app_port: int | None, ready_file: Path | No
         print("prod-local: demo data (as the runtime role, through PgBouncer)…", flush=True)
         _manage(env, "seed_demo", "--if-empty")
 
-        binds = ["--bind", f"unix:{gunicorn_socket}"]
-        if app_port:
-            binds += ["--bind", f"127.0.0.1:{app_port}"]
-        launch(
-            "web",
-            [PYTHON, "-m", "gunicorn", "musicplatform.wsgi:application", *binds, "--workers", "2"],
-            env,
+        commands = app_commands(
+            gunicorn_socket=gunicorn_socket,
+            live_socket=live_socket,
+            app_port=app_port,
+            beat_schedule=base / "celerybeat-schedule",
         )
-        launch(
-            "live",
-            [PYTHON, "-m", "uvicorn", "live.asgi:application", "--uds", str(live_socket),
-             "--no-access-log", "--timeout-graceful-shutdown", "5"],
-            env,
-        )  # fmt: skip
-        celery = [PYTHON, "-m", "celery", "-A", "musicplatform"]
-        launch("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env)
-        launch(
-            "beat",
-            [*celery, "beat", "--loglevel=INFO", "-s", str(base / "celerybeat-schedule")],
-            env,
-        )
+        for name, command in commands.items():
+            launch(name, command, env)
         caddy_env = {
             **os.environ,
             **proxy_environment(

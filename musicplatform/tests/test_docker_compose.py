@@ -5,8 +5,11 @@ are held to one description of the topology, deploy/topology.yml.
 """
 
 import importlib.util
+import json
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
@@ -154,12 +157,41 @@ def test_redis_is_redis_7_with_a_healthcheck(services):
     assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
 
 
-def test_web_serves_the_wsgi_app_with_gunicorn(services):
+def test_web_serves_the_app_with_gunicorn_and_its_one_configuration(services):
     command = command_of(services["web"])
 
-    assert "gunicorn musicplatform.wsgi:application --bind unix:" in command
+    assert "exec gunicorn --config deploy/gunicorn.conf.py --bind unix:" in command
     assert command.index("manage.py collectstatic --noinput") < command.index("gunicorn")
     assert "ports" not in services["web"]
+
+
+def test_the_images_own_command_is_gunicorn_with_the_same_configuration():
+    command = next(
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")
+    )
+
+    assert shlex.join(json.loads(command.removeprefix("CMD "))).startswith(
+        "gunicorn --config deploy/gunicorn.conf.py --bind unix:/run/gunicorn/gunicorn.sock"
+    )
+
+
+def test_every_start_of_gunicorn_uses_the_one_configuration():
+    """Production, prod-local, the benchmarks and the tests run gunicorn the same way: each
+    file that starts it names deploy/gunicorn.conf.py, and no file names the WSGI app to it."""
+    tracked = subprocess.run(
+        [shutil.which("git") or "git", "ls-files", "*.py", "*.yml", "Dockerfile", "Makefile"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    starts = re.compile(r"""exec gunicorn|\["gunicorn"|"-m", "gunicorn"|/ "gunicorn"\)""")
+    starting = [path for path in tracked if starts.search((ROOT / path).read_text())]
+
+    assert {"Dockerfile", "docker-compose.yml", "bench/load.py", "scripts/prodlocal.py"} <= set(
+        starting
+    )
+    for path in starting:
+        text = (ROOT / path).read_text()
+        assert "gunicorn.conf.py" in text or "GUNICORN_CONFIG" in text, path
+        assert not re.search(r"gunicorn.{0,40}musicplatform\.wsgi", text, re.DOTALL), path
 
 
 def test_roles_are_set_up_by_the_superuser_then_migrations_run_as_the_owner(services):
@@ -216,6 +248,23 @@ def test_app_services_start_after_the_migrations_as_the_runtime_role(services, n
     assert database.password == "<DATABASE_RUNTIME_PASSWORD>"
     assert "manage.py migrate" not in command_of(service)
     assert not any("OWNER" in variable for variable in environment_of(service))
+
+
+def test_prod_local_runs_gunicorn_with_the_configuration_and_live_ahead_of_the_rest(
+    prodlocal, tmp_path
+):
+    commands = prodlocal.app_commands(
+        gunicorn_socket=tmp_path / "g.sock", live_socket=tmp_path / "l.sock", app_port=None,
+        beat_schedule=tmp_path / "schedule",
+    )  # fmt: skip
+    web = shlex.join(commands["web"])
+    config = ROOT / "deploy" / "gunicorn.conf.py"
+
+    assert f"-m gunicorn --config {config} --bind unix:{tmp_path / 'g.sock'}" in web
+    # What cpu_shares gives the live service in Compose: the others yield the CPU to it.
+    for name in ("web", "worker", "beat"):
+        assert commands[name][:3] == ["nice", "-n", "10"], name
+    assert commands["live"][0] == prodlocal.PYTHON
 
 
 def test_worker_and_beat_run_celery(services):

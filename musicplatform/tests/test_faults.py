@@ -298,8 +298,9 @@ def postgresql_restart(server) -> None:
 
 @pytest.fixture
 def app_server(own_postgresql):
-    """The application as production runs it (gunicorn, persistent database connections),
-    on the throwaway PostgreSQL; its base URL."""
+    """The application as production runs it (gunicorn with deploy/gunicorn.conf.py: the app
+    loaded before the worker is forked, persistent database connections), on the throwaway
+    PostgreSQL; its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -313,13 +314,12 @@ def app_server(own_postgresql):
             sys.executable,
             "-m",
             "gunicorn",
-            "musicplatform.wsgi:application",
+            "--config",
+            str(django_settings.BASE_DIR / "deploy" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             "1",
-            "--log-level",
-            "warning",
         ],
         env=environment,
         cwd=django_settings.BASE_DIR,
