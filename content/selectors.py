@@ -337,7 +337,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     posts = _POST_CARDS.rows([pk for kind, _, pk, _ in shown if kind == "post"], viewer=user)
     forum_posts = _ForumPostCards([pk for kind, _, pk, _ in shown if kind == "forum_post"], user)
     items = [
-        FeedItem(kind, pk, tuple(posts[pk][name] for name in CARD_VARY), posts[pk])
+        FeedItem(kind, pk, posts[pk].pick(CARD_VARY), posts[pk])
         if kind == "post"
         # A forum post's card varies on its key's row alone.
         else FeedItem(kind, pk, (pk, updated_at), forum_posts)
