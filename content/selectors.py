@@ -231,6 +231,12 @@ class FeedPage:
         Redis for the whole page instead of one per card."""
         return (self.next_cursor, *(item.vary for item in self.items))
 
+    @property
+    def card_varies(self) -> list[tuple]:
+        """What each post's card varies on (`{% fragment "post-card" %}`), to read the
+        cards in one round trip when the list is rendered."""
+        return [item.vary for item in self.items if item.kind == "post"]
+
 
 def encode_cursor(key: tuple[datetime, uuid.UUID]) -> str:
     raw = f"{key[0].isoformat()}|{key[1]}".encode()
