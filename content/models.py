@@ -45,10 +45,11 @@ class PostAudience(models.TextChoices):
     MEMBERS = "members", "Members of chosen communities"
 
 
-# What a post card shows that changes (`{% fragment %}` in _post_card.html): the row (a
-# like moves its counter, not `updated_at`), the artist's verified badge, and the comment
-# count and the viewer's like, authorship and right to read it whole (else the card is a
-# teaser) that `content.selectors.posts_for()` annotates. Named, so that a page can read
+# What a post card shows that changes (`{% fragment "post-card" %}` in _post_card.html and,
+# read from the row, in feed.html): the row (a like moves its counter, not `updated_at`),
+# the artist's verified badge, and the comment count and the viewer's like, authorship
+# and right to read it whole (else the card is a teaser) that
+# `content.selectors.posts_for()` annotates. Named, so that a page can read
 # them from a row (`musicplatform.db.CompiledRow`) without making the post.
 CARD_VARY = (
     "pk",

@@ -179,23 +179,44 @@ def followed_artist_ids(user) -> list[uuid.UUID]:
 # The feed ------------------------------------------------------------------------------
 
 
+class _ForumPostCards:
+    """A feed page's artist-forum posts with their forum, community and artist, read
+    together when the first of them is rendered: a page served from its fragment reads
+    none."""
+
+    def __init__(self, ids: list[uuid.UUID], viewer):
+        self.ids = ids
+        self.viewer = viewer
+
+    @cached_property
+    def by_id(self) -> dict[uuid.UUID, ForumPost]:
+        return _FORUM_POST_CARDS.in_bulk(self.ids, viewer=self.viewer)
+
+
+# Compiled once per process, as the post cards are: the ORM's in_bulk() of these rows
+# cost more CPU to build and compile than the rest of the feed's reads.
+_FORUM_POST_CARDS = CompiledInstances(
+    lambda *, viewer, now: ForumPost.objects.select_related("forum__community__artist")
+)
+
+
 @dataclass(frozen=True)
 class FeedItem:
     """A post (its row: the post is made only to render its card) or an artist-forum
-    post, in one timeline."""
+    post (read with the page's others only to render its card), in one timeline."""
 
     kind: str
-    source: CompiledRow | ForumPost
+    pk: uuid.UUID
+    # What its card shows that changes, read with its key (see `feed_page`).
+    vary: tuple
+    source: CompiledRow | _ForumPostCards
 
     @property
-    def item(self) -> Post | ForumPost:
-        return self.source.instance if isinstance(self.source, CompiledRow) else self.source
-
-    @property
-    def vary(self) -> tuple:
+    def item(self) -> Post | ForumPost | None:
+        """None for a forum post deleted since its key was read: it is left out."""
         if isinstance(self.source, CompiledRow):
-            return tuple(self.source[name] for name in CARD_VARY)
-        return (self.source.pk, self.source.updated_at)
+            return self.source.instance
+        return self.source.by_id.get(self.pk)
 
 
 @dataclass(frozen=True)
@@ -209,6 +230,12 @@ class FeedPage:
         """What the list of items shows (a shared fragment in feed.html): one read from
         Redis for the whole page instead of one per card."""
         return (self.next_cursor, *(item.vary for item in self.items))
+
+    @property
+    def card_varies(self) -> list[tuple]:
+        """What each post's card varies on (`{% fragment "post-card" %}`), to read the
+        cards in one round trip when the list is rendered."""
+        return [item.vary for item in self.items if item.kind == "post"]
 
 
 def encode_cursor(key: tuple[datetime, uuid.UUID]) -> str:
@@ -243,7 +270,7 @@ source (artist_id) AS (
     SELECT communities.artist_id FROM communities
     WHERE communities.community_id IN (SELECT community_id FROM member_of)
 )
-(SELECT 'post', newest.created_at, newest.post_id
+(SELECT 'post', newest.created_at, newest.post_id, NULL::timestamptz
  FROM source
  CROSS JOIN LATERAL (
      SELECT posts.created_at, posts.post_id FROM posts
@@ -252,7 +279,7 @@ source (artist_id) AS (
      LIMIT %(size)s
  ) AS newest)
 UNION ALL
-(SELECT 'forum_post', forum_posts.created_at, forum_posts.forum_post_id
+(SELECT 'forum_post', forum_posts.created_at, forum_posts.forum_post_id, forum_posts.updated_at
  FROM forum_posts
  JOIN forums ON forums.forum_id = forum_posts.forum_id
  JOIN communities ON communities.community_id = forums.community_id
@@ -280,7 +307,7 @@ _MEMBER_OF = CompiledQuery(
 )
 
 
-def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID]]:
+def _feed_keys(*, user, before) -> list[tuple[str, datetime, uuid.UUID, datetime | None]]:
     # Members whose access has ended (a lapsed subscription is still `is_active`) no longer
     # see the artist forums nor, in the feed, their artist's posts.
     member_sql, member_params = named_placeholders(
@@ -312,20 +339,17 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
     the artists' own posts in those communities' artist forums, newest first."""
     keys = _feed_keys(user=user, before=before)
     shown = keys[:FEED_PAGE_SIZE]
-    next_cursor = encode_cursor(shown[-1][1:]) if len(keys) > FEED_PAGE_SIZE else None
-    post_ids = [pk for kind, _, pk in shown if kind == "post"]
-    forum_post_ids = [pk for kind, _, pk in shown if kind == "forum_post"]
-    posts = _POST_CARDS.rows(post_ids, viewer=user)
-    forum_posts = (
-        ForumPost.objects.select_related("forum__community__artist").in_bulk(forum_post_ids)
-        if forum_post_ids
-        else {}
-    )
+    next_cursor = encode_cursor(shown[-1][1:3]) if len(keys) > FEED_PAGE_SIZE else None
+    posts = _POST_CARDS.rows([pk for kind, _, pk, _ in shown if kind == "post"], viewer=user)
+    forum_posts = _ForumPostCards([pk for kind, _, pk, _ in shown if kind == "forum_post"], user)
     items = [
-        FeedItem("post", posts[pk]) if kind == "post" else FeedItem(kind, forum_posts[pk])
-        for kind, _, pk in shown
-        # A post or forum post deleted between the two reads is left out.
-        if pk in (posts if kind == "post" else forum_posts)
+        FeedItem(kind, pk, posts[pk].pick(CARD_VARY), posts[pk])
+        if kind == "post"
+        # A forum post's card varies on its key's row alone.
+        else FeedItem(kind, pk, (pk, updated_at), forum_posts)
+        for kind, _, pk, updated_at in shown
+        # A post deleted between the two reads is left out.
+        if kind != "post" or pk in posts
     ]
     suggested = []
     if not items and before is None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -161,9 +162,18 @@ class _Compiled:
     columns: dict[str, int]
     # select_related's readers of a row, by database: made once, not per row.
     populators: dict[str, list] = field(default_factory=dict)
+    # Readers of several values of a row at once (`CompiledRow.pick`), by their names.
+    pickers: dict[tuple[str, ...], Callable[[tuple], tuple]] = field(default_factory=dict)
 
     def params(self, values: dict[str, Any]) -> tuple:
         return tuple(slot.fill(values) for slot in self.slots)
+
+    def picker(self, names: tuple[str, ...]) -> Callable[[tuple], tuple]:
+        if names not in self.pickers:
+            positions = [self.columns[name] for name in names]
+            pick = itemgetter(*positions)
+            self.pickers[names] = pick if len(positions) > 1 else lambda row: (pick(row),)
+        return self.pickers[names]
 
     def populators_for(self, using: str) -> list:
         if using not in self.populators:
@@ -341,6 +351,12 @@ class CompiledRow:
 
     def __getitem__(self, name: str):
         return self.values[self._compiled.columns[name]]
+
+    def pick(self, names: tuple[str, ...]) -> tuple:
+        """The values of these columns (same names as `row[name]`), in this order: what a
+        shared fragment varies on, for every row of a page (a tuple of lookups by name
+        per row cost a feed a few hundred microseconds)."""
+        return self._compiled.picker(names)(self.values)
 
     @cached_property
     def instance(self) -> models.Model:

@@ -79,6 +79,39 @@ def test_the_feed_shows_followed_artists_posts_and_member_announcements(client):
     assert "Members first" in response.text
 
 
+def test_a_feed_rebuilt_after_a_new_post_reads_its_cached_cards_in_one_round_trip(
+    client, monkeypatch
+):
+    artist = ArtistFactory()
+    old = [PostFactory(artist=artist, content_text=f"Old news {i}") for i in range(4)]
+    fan = _fan_following(artist)
+    client.force_login(fan)
+    client.get(reverse("content:feed"))  # the list and its cards rendered and cached
+    PostFactory(artist=artist, content_text="Fresh news")
+    LikeFactory(post=old[0])
+    card_reads = []
+    real_get, real_get_many = cache.get, cache.get_many
+
+    def get(key, *args, **kwargs):
+        card_reads.append([key])
+        return real_get(key, *args, **kwargs)
+
+    def get_many(keys, *args, **kwargs):
+        card_reads.append(list(keys))
+        return real_get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    monkeypatch.setattr(cache, "get_many", get_many)
+    page = client.get(reverse("content:feed")).text
+
+    assert "Fresh news" in page
+    assert all(f"Old news {i}" in page for i in range(4))
+    # The liked post's card varies on its count: rendered afresh, not read stale.
+    assert '<span class="like-count">1</span>' in page
+    # The five cards (the new one and the liked one missing) in one MGET, no GET.
+    assert [len(keys) for keys in card_reads if "fragment:post-card" in keys[0]] == [5]
+
+
 def test_the_feed_pages_with_a_cursor_not_an_offset(client):
     artist = ArtistFactory()
     fan = _fan_following(artist)

@@ -14,7 +14,12 @@ needed as a value instead.
 
 from django import template
 
-from musicplatform.fragments import CSRF_PLACEHOLDER, PATH_PLACEHOLDER, render_fragment
+from musicplatform.fragments import (
+    CSRF_PLACEHOLDER,
+    PATH_PLACEHOLDER,
+    read_fragments,
+    render_fragment,
+)
 
 register = template.Library()
 
@@ -54,3 +59,13 @@ def fragment(parser, token):
         parser.compile_filter(bits[1]),
         [parser.compile_filter(bit) for bit in bits[2:]],
     )
+
+
+@register.simple_tag(takes_context=True)
+def read_ahead(context, name, values) -> str:
+    """`{% read_ahead "post-card" page.card_varies %}` before a loop of `{% fragment
+    "post-card" value %}`, one of `values` each: their HTML read in one round trip
+    (musicplatform.fragments)."""
+    if (request := context.get("request")) is not None:
+        read_fragments(request=request, name=name, vary_ons=[(value,) for value in values])
+    return ""

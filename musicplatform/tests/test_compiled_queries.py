@@ -98,3 +98,14 @@ def test_a_time_of_the_request_compiled_into_a_search_rule_is_refused():
 
     with pytest.raises(ImproperlyConfigured, match="holds a value of the request"):
         frozen.rows(viewer_id=UserFactory().pk)
+
+
+def test_the_values_picked_from_a_row_are_those_read_by_name():
+    post = PostFactory()
+    cards = CompiledInstances(lambda *, viewer, now: selectors.posts_for(viewer, now=now))
+    row = cards.rows([post.pk], viewer=post.artist.user)[post.pk]
+    names = ("updated_at", "pk", "artist.artist_name", "mine")
+
+    assert row.pick(names) == tuple(row[name] for name in names)
+    assert row.pick(names) == (post.updated_at, post.pk, post.artist.artist_name, True)
+    assert row.pick(("mine",)) == (True,)
