@@ -21,7 +21,7 @@ them, so its own comment, like or edit shows at once, and after that to everyone
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,6 +38,7 @@ CSRF_PLACEHOLDER = f"csrf-{_SECRET.hexdigest()[:24]}"
 PATH_PLACEHOLDER = f"path-{_SECRET.hexdigest()[:24]}"
 _USES_PLACEHOLDERS = "_fragment_placeholders"
 _MASKED_CSRF = "_masked_csrf"
+_READ_AHEAD = "_fragments_read_ahead"
 
 
 def fragment_key(name: str, vary_on: tuple) -> str:
@@ -47,21 +48,59 @@ def fragment_key(name: str, vary_on: tuple) -> str:
     return f"fragment:{name}:m{MARKUP_VERSION}:{digest}"
 
 
+def _request_fragment_key(request: HttpRequest, name: str, vary_on: tuple) -> str:
+    # Times inside are written in the viewer's time zone (`{% when %}`).
+    zone = getattr(request.user, "time_zone", "")
+    return fragment_key(name, (request.user.is_authenticated, zone, *vary_on))
+
+
+def read_fragments(request: HttpRequest, fragments: Iterable[tuple[str, tuple]]) -> set[str]:
+    """Reads these fragments (name, the values it varies on: the template's own) in one
+    round trip to Redis, before the template renders them: a page holding several paid
+    a GET each. Their `{% fragment %}`s then find their HTML here, or know it missing and
+    render it, without reading Redis again; a fragment not named here reads it alone.
+    Returns the names of those missing (to be rendered)."""
+    keyed = {
+        (name, vary_on): _request_fragment_key(request, name, vary_on)
+        for name, vary_on in fragments
+    }
+    found = (
+        cache.get_many(list(keyed.values()))
+        if seconds_since_write(request) >= settings.FRAGMENT_CACHE_SECONDS
+        else {}
+    )
+    read = getattr(request, _READ_AHEAD, None)
+    if read is None:
+        read = {}
+        setattr(request, _READ_AHEAD, read)
+    # By name and values, which the template's node gives: its key is not made twice
+    # (a page of comments' values are a few hundred).
+    for named, key in keyed.items():
+        read[named] = (key, found.get(key))
+    return {name for (name, _), key in keyed.items() if key not in found}
+
+
 def render_fragment(
     *, request: HttpRequest, name: str, vary_on: tuple, render: Callable[[], str]
 ) -> str:
-    """The fragment's HTML from the cache, or `render()` (with placeholders) stored there.
+    """The fragment's HTML from the cache (read ahead by `read_fragments`, or now), or
+    `render()` (with placeholders) stored there.
 
     HTML, not text: a template node's output goes into the page as it is.
     """
-    # Times inside are written in the viewer's time zone (`{% when %}`).
-    zone = getattr(request.user, "time_zone", "")
-    key = fragment_key(name, (request.user.is_authenticated, zone, *vary_on))
     setattr(request, _USES_PLACEHOLDERS, True)
-    if seconds_since_write(request) >= settings.FRAGMENT_CACHE_SECONDS:
-        html = cache.get(key)
-        if html is not None:
-            return html
+    read_ahead = getattr(request, _READ_AHEAD, {}).get((name, vary_on))
+    if read_ahead is not None:
+        key, html = read_ahead
+    else:
+        key = _request_fragment_key(request, name, vary_on)
+        html = (
+            cache.get(key)
+            if seconds_since_write(request) >= settings.FRAGMENT_CACHE_SECONDS
+            else None
+        )
+    if html is not None:
+        return html
     html = str(render())
     cache.set(key, html, settings.FRAGMENT_CACHE_SECONDS)
     return html
