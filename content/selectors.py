@@ -427,6 +427,10 @@ class CommentNode:
         return encode_cursor(self.children[-1].key) if self.children else ""
 
     @property
+    def id(self) -> uuid.UUID:
+        return self.row["id"]
+
+    @property
     def key(self) -> tuple[datetime, uuid.UUID]:
         return (self.row["created_at"], self.row["id"])
 

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.selectors import follow_states
@@ -149,7 +150,8 @@ def _post_page_context(request, post: Post, comment_form=None) -> dict:
         "comment_form": comment_form or CommentForm(),
         "comment_action": reverse("content:post_comment", args=[post.pk]),
         "can_moderate": _can_moderate(request, post),
-        "share_form": ShareLinkForm(),
+        # Made only when the head is rendered, not when it comes from its fragment.
+        "share_form": SimpleLazyObject(ShareLinkForm),
         "reply_to": _reply_to(request),
     }
 

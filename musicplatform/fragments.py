@@ -55,11 +55,11 @@ def _request_fragment_key(request: HttpRequest, name: str, vary_on: tuple) -> st
 
 
 def read_fragments(request: HttpRequest, fragments: Iterable[tuple[str, tuple]]) -> set[str]:
-    """Reads these fragments (name, the values it varies on: the template's own) in one
-    round trip to Redis, before the template renders them: a page holding several paid
-    a GET each. Their `{% fragment %}`s then find their HTML here, or know it missing and
-    render it, without reading Redis again; a fragment not named here reads it alone.
-    Returns the names of those missing (to be rendered)."""
+    """Reads these fragments (name, the values it varies on: the template's own, which
+    must be hashable) in one round trip to Redis, before the template renders them: a
+    page holding several paid a GET each. Their `{% fragment %}`s then find their HTML
+    here, or know it missing and render it, without reading Redis again; a fragment not
+    named here reads it alone. Returns the names of those missing (to be rendered)."""
     keyed = {
         (name, vary_on): _request_fragment_key(request, name, vary_on)
         for name, vary_on in fragments
@@ -80,6 +80,17 @@ def read_fragments(request: HttpRequest, fragments: Iterable[tuple[str, tuple]])
     return {name for (name, _), key in keyed.items() if key not in found}
 
 
+def _read_ahead(request: HttpRequest, name: str, vary_on: tuple) -> tuple[str, str | None] | None:
+    """(key, HTML or None) of a fragment `read_fragments` read, else None."""
+    read = getattr(request, _READ_AHEAD, None)
+    if read is None:
+        return None
+    try:
+        return read.get((name, vary_on))
+    except TypeError:  # a value that is no dictionary key (a list): not read ahead
+        return None
+
+
 def render_fragment(
     *, request: HttpRequest, name: str, vary_on: tuple, render: Callable[[], str]
 ) -> str:
@@ -89,7 +100,7 @@ def render_fragment(
     HTML, not text: a template node's output goes into the page as it is.
     """
     setattr(request, _USES_PLACEHOLDERS, True)
-    read_ahead = getattr(request, _READ_AHEAD, {}).get((name, vary_on))
+    read_ahead = _read_ahead(request, name, vary_on)
     if read_ahead is not None:
         key, html = read_ahead
     else:
