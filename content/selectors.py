@@ -4,6 +4,7 @@ import base64
 import binascii
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -450,6 +451,10 @@ class CommentNode:
         return encode_cursor(self.children[-1].key) if self.children else ""
 
     @property
+    def id(self) -> uuid.UUID:
+        return self.row["id"]
+
+    @property
     def key(self) -> tuple[datetime, uuid.UUID]:
         return (self.row["created_at"], self.row["id"])
 
@@ -486,11 +491,19 @@ class CommentPage:
     nodes: list[CommentNode]
     next_cursor: str | None
 
-    @property
+    @cached_property
     def vary(self) -> tuple:
         """What the page of comments shows (a shared fragment in _comment_items.html):
         one read from Redis for the page instead of one per comment."""
         return (self.next_cursor, *(node.thread_vary for node in self.nodes))
+
+    def every_node(self) -> Iterator[CommentNode]:
+        """The comments shown, replies included, in the page's order."""
+        stack = self.nodes[::-1]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(node.children[::-1])
 
 
 # A comment is shown unless deleted; a deleted one stays, as a placeholder without its

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.selectors import follow_states
@@ -28,6 +29,7 @@ from content.forms import (
 )
 from content.media import post_media_name, teaser_picture_name
 from content.models import Comment, Post, PostAudience, Review, ReviewedContentType
+from musicplatform.fragments import read_fragments
 from musicplatform.http import redirect_back
 from musicplatform.ratelimits import limited_per_user
 
@@ -136,17 +138,48 @@ def _can_moderate(request, post: Post | None) -> bool:
 
 
 def _post_page_context(request, post: Post, comment_form=None) -> dict:
+    follows = follow_states(viewer=request.user, artist_ids=[post.artist_id])
     return {
         "post": post,
-        "follows": follow_states(viewer=request.user, artist_ids=[post.artist_id]),
+        "follows": follows,
+        # What the page's head shows that changes: the card's values, the artist's and
+        # the Follow button's (post_detail.html's shared fragment).
+        "head_vary": (post.card_vary, post.artist.updated_at, follows.vary),
         "thread": _comments_asked(request, post=post),
         "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
         "comment_action": reverse("content:post_comment", args=[post.pk]),
         "can_moderate": _can_moderate(request, post),
-        "share_form": ShareLinkForm(),
+        # Made only when the head is rendered, not when it comes from its fragment.
+        "share_form": SimpleLazyObject(ShareLinkForm),
         "reply_to": _reply_to(request),
     }
+
+
+def _read_post_page_fragments(request, context: dict) -> None:
+    """The page's shared fragments in one round trip to Redis (a GET each cost more CPU
+    than the page's own rendering): the head, the empty comment form, the page of
+    comments; and, in a second one, those inside whichever is to be rendered (after a new
+    comment, the head's post card and each comment's). The values are those of the
+    templates' `{% fragment %}`s (post_detail.html, _post_card.html, _comments.html,
+    _comment_items.html, _comment.html); test_post_page_fragments.py counts the reads."""
+    post, thread = context["post"], context["thread"]
+    can_moderate, thread_url = context["can_moderate"], context["thread_url"]
+    fragments = [("post-head", (context["head_vary"],))]
+    if request.user.is_authenticated and not context["reply_to"]:
+        fragments.append(("comment-form", (context["comment_action"],)))
+    if thread.nodes:
+        fragments.append(("comment-items", (thread.vary, can_moderate, thread_url)))
+    missing = read_fragments(request, fragments)
+    inside = []
+    if "post-head" in missing:
+        inside.append(("post-card", (post.card_vary,)))
+    if "comment-items" in missing:
+        inside.extend(
+            ("comment", (node.vary, can_moderate, thread_url)) for node in thread.every_node()
+        )
+    if inside:
+        read_fragments(request, inside)
 
 
 def _reply_to(request) -> uuid.UUID | None:
@@ -203,7 +236,10 @@ def post_detail(request, post_id):
             },
         )
     context = _post_page_context(request, post)
-    return _more_comments(request, context) or render(request, "content/post_detail.html", context)
+    if partial := _more_comments(request, context):
+        return partial
+    _read_post_page_fragments(request, context)
+    return render(request, "content/post_detail.html", context)
 
 
 @require_safe

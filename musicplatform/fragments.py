@@ -21,7 +21,7 @@ them, so its own comment, like or edit shows at once, and after that to everyone
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -55,41 +55,63 @@ def _key_for(request: HttpRequest, name: str, vary_on: tuple) -> str:
 
 
 def _reads_cache(request: HttpRequest) -> bool:
+    """A browser that wrote within the fragments' lifetime renders them afresh (the module's
+    docstring)."""
     return seconds_since_write(request) >= settings.FRAGMENT_CACHE_SECONDS
+
+
+def read_fragments(request: HttpRequest, fragments: Iterable[tuple[str, tuple]]) -> set[str]:
+    """Reads these fragments (name, the values it varies on: the template's own, which
+    must be hashable) in one round trip to Redis, before the template renders them: a
+    page holding several paid a GET each. Their `{% fragment %}`s then find their HTML
+    here, or know it missing and render it, without reading Redis again; a fragment not
+    named here reads it alone. Returns the names of those missing (to be rendered)."""
+    keyed = {(name, vary_on): _key_for(request, name, vary_on) for name, vary_on in fragments}
+    if not keyed:
+        return set()
+    found = cache.get_many(list(keyed.values())) if _reads_cache(request) else {}
+    read = getattr(request, _READ_AHEAD, None)
+    if read is None:
+        read = {}
+        setattr(request, _READ_AHEAD, read)
+    # By name and values, which the template's node gives: its key is not made twice
+    # (a page of comments' values are a few hundred).
+    for named, key in keyed.items():
+        read[named] = (key, found.get(key))
+    return {name for (name, _), key in keyed.items() if key not in found}
+
+
+def _read_ahead(request: HttpRequest, name: str, vary_on: tuple) -> tuple[str, str | None] | None:
+    """(key, HTML or None) of a fragment `read_fragments` read, else None."""
+    read = getattr(request, _READ_AHEAD, None)
+    if read is None:
+        return None
+    try:
+        return read.get((name, vary_on))
+    except TypeError:  # a value that is no dictionary key (a list): not read ahead
+        return None
 
 
 def render_fragment(
     *, request: HttpRequest, name: str, vary_on: tuple, render: Callable[[], str]
 ) -> str:
-    """The fragment's HTML from the cache, or `render()` (with placeholders) stored there.
+    """The fragment's HTML from the cache (read ahead by `read_fragments`, or now), or
+    `render()` (with placeholders) stored there.
 
     HTML, not text: a template node's output goes into the page as it is.
     """
-    key = _key_for(request, name, vary_on)
     setattr(request, _USES_PLACEHOLDERS, True)
-    if _reads_cache(request):
-        read_ahead = getattr(request, _READ_AHEAD, {})
-        html = read_ahead[key] if key in read_ahead else cache.get(key)
-        if html is not None:
-            return html
+    read_ahead = _read_ahead(request, name, vary_on)
+    if read_ahead is not None:
+        key, html = read_ahead
+    else:
+        key = _key_for(request, name, vary_on)
+        html = cache.get(key) if _reads_cache(request) else None
+    if html is not None:
+        return html
     html = str(render())
     cache.set(key, html, settings.FRAGMENT_CACHE_SECONDS)
     return html
-
-
-def read_fragments(*, request: HttpRequest, name: str, vary_ons: list[tuple]) -> None:
-    """Reads the fragments `name` of these values in one round trip, where
-    `render_fragment` finds them (and knows those missing): a list of cards rendered
-    afresh reads one `MGET` instead of one `GET` per card."""
-    if not vary_ons or not _reads_cache(request):
-        return
-    keys = [_key_for(request, name, vary_on) for vary_on in vary_ons]
-    found = cache.get_many(keys)
-    read_ahead = getattr(request, _READ_AHEAD, None)
-    if read_ahead is None:
-        read_ahead = {}
-        setattr(request, _READ_AHEAD, read_ahead)
-    read_ahead.update({key: found.get(key) for key in keys})
 
 
 def response_csrf_token(request: HttpRequest) -> str:

@@ -14,7 +14,9 @@ from accounts.models import UserPreferences
 from accounts.tests.factories import UserFactory
 from artists.models import Artist
 from content.models import Comment, Post
+from content.services import comment_create
 from content.tests.factories import PostFactory
+from musicplatform import fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,52 @@ def test_the_shared_comment_form_carries_each_viewers_token_and_a_refused_commen
     assert "Write something before sending your comment." in refused.text
     assert sent.status_code == 302
     assert Comment.objects.filter(post=post, user=fan, content="See you there").exists()
+
+
+class RedisReads:
+    """The fragments' reads of Redis during one request: GETs and MGETs."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[tuple[str, int]] = []
+        real = fragments.cache
+
+        class Counted:
+            def __getattr__(_, name):
+                return getattr(real, name)
+
+            def get(_, key):
+                self.calls.append(("get", 1))
+                return real.get(key)
+
+            def get_many(_, keys):
+                self.calls.append(("get_many", len(keys)))
+                return real.get_many(keys)
+
+        monkeypatch.setattr(fragments, "cache", Counted())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_post_page_reads_its_fragments_in_one_round_trip_and_a_new_comment_in_two(
+    monkeypatch,
+):
+    post = PostFactory(content_text="Tour dates are out")
+    commenters = UserFactory.create_batch(3)
+    for commenter in commenters:
+        Comment.objects.create(post=post, user=commenter, content=f"Hi from {commenter.username}")
+    fan = browser(UserFactory())
+    fan.get(post.get_absolute_url())  # renders and stores every fragment
+    reads = RedisReads(monkeypatch)
+
+    page = fan.get(post.get_absolute_url()).text
+
+    assert reads.calls == [("get_many", 3)]  # head, comment form, comments
+    assert all(f"Hi from {commenter.username}" in page for commenter in commenters)
+
+    comment_create(user=commenters[0], content="One more thing", post=post)
+    reads.calls.clear()
+    page = fan.get(post.get_absolute_url()).text
+
+    # The head (its card counts the comments) and the page of comments are rendered
+    # again: the card and each comment inside them are read in one more round trip.
+    assert reads.calls == [("get_many", 3), ("get_many", 1 + 4)]
+    assert "One more thing" in page and "4 comments" in page

@@ -67,5 +67,5 @@ def read_ahead(context, name, values) -> str:
     "post-card" value %}`, one of `values` each: their HTML read in one round trip
     (musicplatform.fragments)."""
     if (request := context.get("request")) is not None:
-        read_fragments(request=request, name=name, vary_ons=[(value,) for value in values])
+        read_fragments(request, [(name, (value,)) for value in values])
     return ""
