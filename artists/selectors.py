@@ -11,11 +11,13 @@ from django.db.models import (
     Count,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from accounts.models import User
@@ -126,15 +128,24 @@ class ArtistPage:
         )
 
 
-def artists_matching(query: str) -> QuerySet[Artist]:
+def artists_matching(query: str, *, threshold: float | None = None) -> QuerySet[Artist]:
     """Artists whose name holds something like `query`, typos and half-typed words
     tolerated, the closest first: pg_trgm's `%>` through idx_artists_name_trgm (its
-    threshold is set by `musicplatform.search.search_session`). Removed artists never."""
+    threshold is set by `musicplatform.search.search_session`). Removed artists never.
+
+    With `threshold`, the same test written out (`word_similarity() >= threshold`), which
+    no index serves and no setting changes: for artists already picked by id."""
+    similarity = TrigramWordSimilarity(query, "artist_name")
+    similar = (
+        Q(artist_name__trigram_word_similar=query)
+        if threshold is None
+        else Q(GreaterThanOrEqual(similarity, threshold))
+    )
     return (
         Artist.objects.on_platform()
         .only(*SEARCH_LISTED_FIELDS)
-        .filter(artist_name__trigram_word_similar=query)
-        .annotate(similarity=TrigramWordSimilarity(query, "artist_name"))
+        .filter(similar)
+        .annotate(similarity=similarity)
         .order_by("-similarity", "artist_name", "pk")
     )
 

@@ -48,9 +48,19 @@ def cached_many(*values: CachedValue) -> list:
         # timeout, after the write that invalidated the key. (Storing evaluates a lazy
         # value, so it happens in the same block.)
         with primary_reads():
-            for value in missing:
-                found[value.key] = value.compute()
-                cache.set(value.key, found[value.key], value.timeout)
+            computed = {value.key: value.compute() for value in missing}
+            # One round trip per timeout (a pipeline), not one per value: a search of
+            # new words stores its seven kinds' ids at once.
+            for timeout in dict.fromkeys(value.timeout for value in missing):
+                cache.set_many(
+                    {
+                        value.key: computed[value.key]
+                        for value in missing
+                        if value.timeout == timeout
+                    },
+                    timeout,
+                )
+        found.update(computed)
     return [found[value.key] for value in values]
 
 

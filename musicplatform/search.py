@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
@@ -37,6 +37,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connections, router, transaction
 from django.db.models import BooleanField, F, Func, Q, QuerySet, UUIDField, Value
 from django.db.models.functions import Replace
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -53,6 +54,7 @@ from musicplatform.cache import CachedValue, cached_many
 from musicplatform.db import (
     UNKNOWN_LANGUAGE_CONFIG,
     CompiledQuery,
+    CompiledRow,
     some_id,
     some_ids,
     some_text,
@@ -160,16 +162,6 @@ class Result:
     image_url: str = ""
 
 
-def _read(row) -> tuple:
-    """Everything a result is made of: the values read of its row (columns, snippet and
-    other annotations) and of the rows read with it (its artist, a topic's forum and
-    community), so that the results' shared fragment is found without making them."""
-    values = tuple(value for name, value in vars(row).items() if name != "_state")
-    return values + tuple(
-        value for related in row._state.fields_cache.values() if related for value in _read(related)
-    )
-
-
 def highlighted(snippet: str | None) -> SafeString:
     """ts_headline's snippet as HTML: the text escaped first, then the markers made <mark>."""
     escaped = escape(snippet or "")
@@ -220,7 +212,9 @@ def _only(queryset: QuerySet, shown) -> QuerySet:
 
 
 def _artists(viewer, terms: Terms, shown, *, now: datetime) -> QuerySet:
-    return _only(artists_matching(terms.text) if terms.text else artists_listed(), shown)
+    if not terms.text:
+        return _only(artists_listed(), shown)
+    return _only(artists_matching(terms.text, threshold=_threshold_of(shown)), shown)
 
 
 def _artist_result(artist: Artist) -> Result:
@@ -279,14 +273,27 @@ def _post_result(post: Post) -> Result:
     )
 
 
+def _threshold_of(shown) -> float | None:
+    """How a name's likeness to the query is tested: through the trigram index (`%>`, at
+    the threshold `search_session` sets) when searching, written out when reading again
+    the ids found before (`shown`), which then needs no session (`_matches`)."""
+    return None if shown is None else WORD_SIMILARITY_THRESHOLD
+
+
 def _named(queryset: QuerySet, terms: Terms, shown) -> QuerySet:
     """Rows whose words match, or whose name is close to the query (a misspelt name)."""
+    similarity = TrigramWordSimilarity(terms.text, "name")
+    threshold = _threshold_of(shown)
+    similar = (
+        Q(name__trigram_word_similar=terms.text)
+        if threshold is None
+        else Q(GreaterThanOrEqual(similarity, threshold))
+    )
     return (
         _ranked_matches(
             queryset,
-            terms.words_match(UNKNOWN_LANGUAGE_CONFIG) | Q(name__trigram_word_similar=terms.text),
-            SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG))
-            + TrigramWordSimilarity(terms.text, "name"),
+            terms.words_match(UNKNOWN_LANGUAGE_CONFIG) | similar,
+            SearchRank(F("search_document"), terms.tsquery(UNKNOWN_LANGUAGE_CONFIG)) + similarity,
             shown=shown,
             on_platform="artist",
         )
@@ -418,7 +425,8 @@ KINDS = {
 
 @contextmanager
 def search_session() -> Iterator[None]:
-    """Settings for the searches run inside, on the connection reads use, in one statement.
+    """Settings for the index searches run inside, on the connection reads use, in one
+    statement (reading again the ids found before needs none: `_matches`).
 
     pg_trgm's threshold; and no sequential scans where an index serves. Each kind reads
     its first RANKED_MATCHES matches, and for a conjunction of common words ("last think")
@@ -442,13 +450,14 @@ def search_session() -> Iterator[None]:
 @dataclass(frozen=True)
 class Group:
     kind: Kind
-    rows: list
+    rows: list[CompiledRow]
     more: bool
 
     @cached_property
     def results(self) -> list[Result]:
-        """Made only when the shared fragment holding them is rendered."""
-        return [self.kind.result(row) for row in self.rows]
+        """Made only when the shared fragment holding them is rendered, as are the rows'
+        model instances."""
+        return [self.kind.result(row.instance) for row in self.rows]
 
 
 @cache
@@ -493,7 +502,9 @@ def _matches_key(kind: Kind, *, viewer, text: str, limit: int, offset: int) -> s
     return f"search:{kind.slug}:{reader}:{offset}:{limit}:{words}"
 
 
-def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 0) -> list:
+def _matches(
+    kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 0
+) -> list[list[CompiledRow]]:
     """`kind.matches(viewer, Terms(text), None, now=now)[offset:offset + limit]` of each kind, compiled once.
 
     Searching the indexes is most of a search's cost (ranking, trigram similarity), and
@@ -508,32 +519,36 @@ def _matches(kinds: list[Kind], *, viewer, text: str, limit: int, offset: int = 
     shape = {"signed_in": signed_in, "staff": staff, "with_text": bool(text)}
     request = {"viewer_id": viewer.pk if signed_in else None, "text": text, "now": timezone.now()}
 
-    def rows(kind: Kind, *, shown_ids=None, limit: int, offset: int = 0) -> list:
+    def rows(kind: Kind, *, shown_ids=None, limit: int, offset: int = 0) -> list[CompiledRow]:
         compiled = _compiled(kind, **shape, shown=shown_ids is not None)
-        found = compiled.rows(**request, shown_ids=shown_ids, limit=limit, offset=offset)
-        return [row.instance for row in found]
+        return compiled.rows(**request, shown_ids=shown_ids, limit=limit, offset=offset)
 
     if not text:  # the artists listed, no search
-        return [rows(kind, limit=limit, offset=offset) for kind in kinds]
-    found_rows: dict[str, list] = {}
+        with search_session():
+            return [rows(kind, limit=limit, offset=offset) for kind in kinds]
+    found_rows: dict[str, list[CompiledRow]] = {}
 
-    def search(kind: Kind) -> Callable[[], list[uuid.UUID]]:
-        def found_ids() -> list[uuid.UUID]:
-            found_rows[kind.slug] = rows(kind, limit=limit, offset=offset)
-            return [row.pk for row in found_rows[kind.slug]]
+    with ExitStack() as session:
 
-        return found_ids
+        def search(kind: Kind) -> Callable[[], list[uuid.UUID]]:
+            def found_ids() -> list[uuid.UUID]:
+                if not found_rows:  # the first index search: its settings, once
+                    session.enter_context(search_session())
+                found_rows[kind.slug] = rows(kind, limit=limit, offset=offset)
+                return [row["pk"] for row in found_rows[kind.slug]]
 
-    found = cached_many(
-        *(
-            CachedValue(
-                _matches_key(kind, viewer=viewer, text=text, limit=limit, offset=offset),
-                search(kind),
-                MATCHES_CACHE_SECONDS,
+            return found_ids
+
+        found = cached_many(
+            *(
+                CachedValue(
+                    _matches_key(kind, viewer=viewer, text=text, limit=limit, offset=offset),
+                    search(kind),
+                    MATCHES_CACHE_SECONDS,
+                )
+                for kind in kinds
             )
-            for kind in kinds
         )
-    )
     rows_of_kinds = []
     for kind, ids in zip(kinds, found, strict=True):
         if kind.slug in found_rows or not ids:
@@ -547,13 +562,12 @@ def search_groups(*, viewer, query: str) -> list[Group]:
     """The best GROUP_SIZE results of each kind that has any: one query per kind (the
     index searched, or the rows an earlier search found read again: `_matches`)."""
     groups = []
-    with search_session():
-        kinds = list(KINDS.values())
-        for kind, rows in zip(
-            kinds, _matches(kinds, viewer=viewer, text=query, limit=GROUP_SIZE + 1), strict=True
-        ):
-            if rows:
-                groups.append(Group(kind=kind, rows=rows[:GROUP_SIZE], more=len(rows) > GROUP_SIZE))
+    kinds = list(KINDS.values())
+    for kind, rows in zip(
+        kinds, _matches(kinds, viewer=viewer, text=query, limit=GROUP_SIZE + 1), strict=True
+    ):
+        if rows:
+            groups.append(Group(kind=kind, rows=rows[:GROUP_SIZE], more=len(rows) > GROUP_SIZE))
     return groups
 
 
@@ -562,29 +576,34 @@ class ResultPage(UncountedPage):
     """A page of one kind's results, found without counting the matches."""
 
     kind: Kind
-    rows: list
+    rows: list[CompiledRow]
 
     @cached_property
     def object_list(self) -> list[Result]:
-        """Made only when the shared fragment holding them is rendered."""
-        return [self.kind.result(row) for row in self.rows]
+        """Made only when the shared fragment holding them is rendered, as are the rows'
+        model instances."""
+        return [self.kind.result(row.instance) for row in self.rows]
 
 
 def results_vary(*, page: ResultPage | None, groups: list[Group] | None) -> tuple:
     """Everything the results show but the Follow buttons' states: the key of the shared
     fragment holding them (templates/search/_results.html), so that the HTML of a search
-    many viewers make is rendered once, not per request."""
+    many viewers make is rendered once, not per request.
+
+    A result is made of the values read of its row (columns, snippet and other
+    annotations) and of the rows read with it (its artist, a topic's forum and community):
+    the fragment is found without making the results or the rows' model instances."""
     if page is not None:
-        return (page.number, page.has_next, *(_read(row) for row in page.rows))
+        return (page.number, page.has_next, *(row.values for row in page.rows))
     return tuple(
-        (group.kind.slug, group.more, *(_read(row) for row in group.rows)) for group in groups or ()
+        (group.kind.slug, group.more, *(row.values for row in group.rows)) for group in groups or ()
     )
 
 
-def artists_found(*, page: ResultPage | None, groups: list[Group] | None) -> list[Artist]:
-    """The artists found by name: each result carries a Follow button."""
+def artist_ids_found(*, page: ResultPage | None, groups: list[Group] | None) -> list:
+    """The ids of the artists found by name: each result carries a Follow button."""
     found = [page] if page is not None else groups or []
-    return [row for shown in found if shown.kind.slug == "artists" for row in shown.rows]
+    return [row["pk"] for shown in found if shown.kind.slug == "artists" for row in shown.rows]
 
 
 def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
@@ -592,10 +611,9 @@ def search_kind(*, viewer, query: str, kind: Kind, page_number) -> ResultPage:
     # A page past the last one a search pages through shows that one, as Paginator did.
     last_page = MAX_RESULTS // PAGE_SIZE
     number = min(page_number_of(page_number), last_page)
-    with search_session():
-        (rows,) = _matches(
-            [kind], viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
-        )
+    (rows,) = _matches(
+        [kind], viewer=viewer, text=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
+    )
     return ResultPage(
         kind=kind,
         rows=rows[:PAGE_SIZE],

@@ -48,9 +48,9 @@ def search(request, default_kind=""):
     context["results_vary"] = site_search.results_vary(
         page=context["page"], groups=context["groups"]
     )
-    artists = site_search.artists_found(page=context["page"], groups=context["groups"])
     context["follows"] = follow_states(
-        viewer=request.user, artist_ids=[artist.pk for artist in artists]
+        viewer=request.user,
+        artist_ids=site_search.artist_ids_found(page=context["page"], groups=context["groups"]),
     )
     template = "search/_results.html" if request.htmx else "search/search.html"
     return render(request, template, context)

@@ -3,12 +3,13 @@
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from functools import cached_property
+from functools import cache, cached_property
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_countries import countries
 
+from musicplatform.db import CompiledQuery, CompiledRow, StandIn, some_id, some_text
 from musicplatform.paging import UncountedPage, page_number_of
 from payments.models import PaymentStatus
 from payments.purposes import Payee
@@ -54,16 +55,54 @@ class ProductPage(UncountedPage):
     """A page of the product list, found without counting the products: counting every
     active product on each visit was a full scan of the table (docs/performance.md)."""
 
-    object_list: list[Product]
+    rows: list[CompiledRow]
+
+    @cached_property
+    def object_list(self) -> list[Product]:
+        """Made only when the list's shared fragment is rendered: a page served from it
+        reads the rows' values alone."""
+        return [row.instance for row in self.rows]
 
     @cached_property
     def vary(self) -> tuple:
         """What the list's shared fragment depends on besides the address: a product or its artist
         edited (either's `updated_at`, kept by a trigger) renders the cards afresh."""
         return tuple(
-            (product.pk, product.updated_at, product.artist_id, product.artist.updated_at)
-            for product in self.object_list
+            (row["pk"], row["updated_at"], row["artist_id"], row["artist.updated_at"])
+            for row in self.rows
         )
+
+
+@cache
+def _compiled_product_list(
+    *, product_type: bool, artist: bool, min_price: bool, max_price: bool, sort: str
+) -> CompiledQuery:
+    """The list's queryset for one combination of filters and one order, compiled once per
+    process (`musicplatform.db.CompiledQuery`): building and compiling it cost more CPU
+    than reading its 25 rows (docs/performance.md, "Round 4: search and the product list")."""
+
+    def build(*, product_type_value, artist_id, min_price_value, max_price_value) -> QuerySet:
+        products = Product.objects.filter(is_active=True).select_related("artist")
+        if product_type:
+            products = products.filter(product_type=product_type_value)
+        if artist:
+            products = products.filter(artist_id=artist_id)
+        if min_price:
+            products = products.filter(price__gte=min_price_value)
+        if max_price:
+            products = products.filter(price__lte=max_price_value)
+        return products.only(*CARD_FIELDS).order_by(*SORTS[sort])
+
+    return CompiledQuery(
+        build,
+        {
+            "product_type_value": some_text(),
+            "artist_id": some_id(),
+            # Prices no stand-in shares: a parameter is told apart by its value.
+            "min_price_value": StandIn(Decimal("1.25"), Decimal("2.50")),
+            "max_price_value": StandIn(Decimal("3.75"), Decimal("5.00")),
+        },
+    )
 
 
 def product_list(
@@ -75,22 +114,24 @@ def product_list(
     sort: str = "newest",
     page_number=None,
 ) -> ProductPage:
-    products = Product.objects.filter(is_active=True).select_related("artist").only(*CARD_FIELDS)
-    if product_type:
-        products = products.filter(product_type=product_type)
-    if artist_id:
-        products = products.filter(artist_id=artist_id)
-    if min_price is not None:
-        products = products.filter(price__gte=min_price)
-    if max_price is not None:
-        products = products.filter(price__lte=max_price)
+    compiled = _compiled_product_list(
+        product_type=bool(product_type),
+        artist=bool(artist_id),
+        min_price=min_price is not None,
+        max_price=max_price is not None,
+        sort=sort if sort in SORTS else "newest",
+    )
     number = page_number_of(page_number)
-    start = (number - 1) * PRODUCT_PAGE_SIZE
-    rows = list(
-        products.order_by(*SORTS.get(sort, SORTS["newest"]))[start : start + PRODUCT_PAGE_SIZE + 1]
+    rows = compiled.rows(
+        product_type_value=product_type,
+        artist_id=artist_id,
+        min_price_value=min_price,
+        max_price_value=max_price,
+        limit=PRODUCT_PAGE_SIZE + 1,
+        offset=(number - 1) * PRODUCT_PAGE_SIZE,
     )
     return ProductPage(
-        object_list=rows[:PRODUCT_PAGE_SIZE],
+        rows=rows[:PRODUCT_PAGE_SIZE],
         number=number,
         has_next=len(rows) > PRODUCT_PAGE_SIZE,
     )

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip
@@ -72,8 +73,15 @@ def _chosen_artist(request, artists):
 
 @require_http_methods(["GET"])
 def product_list(request):
-    form = ProductFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    if request.GET:
+        form = ProductFilterForm(request.GET)
+        valid = form.is_valid()
+        filters = form.cleaned_data if valid else {}
+    else:
+        # No filter to read: the form is shown only when the shared list is rendered
+        # (making one copies its fields and widgets), so it is made then.
+        form = SimpleLazyObject(ProductFilterForm)
+        valid, filters = True, {}
     page = selectors.product_list(
         product_type=filters.get("product_type") or None,
         artist_id=filters.get("artist"),
@@ -84,12 +92,11 @@ def product_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    status = 400 if form.is_bound and form.errors else 200
     return render(
         request,
         "shop/product_list.html",
         {"form": form, "page": page, "query": query.urlencode()},
-        status=status,
+        status=200 if valid else 400,
     )
 
 

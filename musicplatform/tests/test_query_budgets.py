@@ -76,6 +76,11 @@ SECOND_VISIT_BUDGETS = {
     "artist page": 2,
     "feed": 2,
     "post page (many comments)": 3,
+    # The rows found by the first visit read again by id (one query per kind found),
+    # without the search settings' transaction (musicplatform.search._matches), and the
+    # Follow buttons' states.
+    "search": 2,
+    "site search": 3,
 }
 
 

@@ -40,6 +40,7 @@ def test_the_shop_filters_by_type_artist_and_price_and_sorts(client):
     assert names(product_type=ProductType.MUSIC_DOWNLOAD) == ["Song"]
     assert names(artist=str(artist.pk), sort="price") == ["Cheap tee", "Dear hoodie"]
     assert names(min_price="4", max_price="10") == ["Cheap tee"]
+    assert names(max_price="2") == ["Song"]
     assert names(sort="-price") == ["Dear hoodie", "Cheap tee", "Song"]
 
 
