@@ -18,8 +18,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = uuid_primary_key("user_id")
     username = models.CharField(max_length=50)
     email = models.EmailField(max_length=255)
-    # Accounts created through Google or Spotify have no usable password.
-    password = models.CharField(max_length=255, null=True, db_column="password_hash")
+    # Accounts created through Google or Spotify have no usable password. (django-stubs types
+    # AbstractBaseUser.password as str, not knowing a subclass may redefine the field.)
+    password = models.CharField(max_length=255, null=True, db_column="password_hash")  # type: ignore[assignment]
     full_name = models.CharField(max_length=100)
     gender = models.CharField(max_length=20, null=True, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -61,8 +62,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.username
 
+    # Django documents is_active as an attribute a custom user may define as it likes;
+    # django-stubs types AbstractBaseUser's default (True) as a writable bool.
     @property
-    def is_active(self) -> bool:
+    def is_active(self) -> bool:  # type: ignore[override]
         # A deleted account is a soft-deleted row: it can no longer sign in.
         return self.deleted_at is None
 

@@ -71,7 +71,9 @@ def _digest(raw_token: str, *, bound_to: str = "") -> str:
     return hashlib.sha256(f"{bound_to.lower()}\n{raw_token}".encode()).hexdigest()
 
 
-def verification_token_issue(*, user: User, verification_type: str, bound_to: str = "") -> str:
+def verification_token_issue(
+    *, user: User, verification_type: VerificationType, bound_to: str = ""
+) -> str:
     """A new single-use token for `user`; any unused one of the same type is retired.
 
     Returns the raw token (to be mailed); only its digest is stored.
@@ -383,7 +385,7 @@ def spotify_import_top_artists(*, user: User) -> SpotifyImport:
     try:
         response = requests.get(
             f"{settings.SPOTIFY_API_URL}/me/top/artists",
-            params={"limit": 50, "time_range": "medium_term"},
+            params={"limit": "50", "time_range": "medium_term"},
             headers={"Authorization": f"Bearer {token.token}"},
             timeout=10,
         )
@@ -399,19 +401,22 @@ def spotify_import_top_artists(*, user: User) -> SpotifyImport:
     for item in items:
         match |= Q(artist_name__iexact=item["name"])
     candidates = Artist.objects.filter(match) if items else Artist.objects.none()
-    by_id, by_name = {}, {}
+    by_id: dict[str, Artist] = {}
+    by_name: dict[str, Artist] = {}
     for artist in candidates.only("id", "artist_name", "third_party_id"):
         if artist.third_party_id:
             by_id[artist.third_party_id] = artist
         by_name.setdefault(artist.artist_name.casefold(), artist)
-    matched, unmatched, found_ids = [], [], []
+    matched: list[str] = []
+    unmatched: list[str] = []
+    found_ids: list[uuid.UUID] = []
     for item in items:
-        artist = by_id.get(item["id"]) or by_name.get(item["name"].casefold())
-        if artist is None:
+        found = by_id.get(item["id"]) or by_name.get(item["name"].casefold())
+        if found is None:
             unmatched.append(item["name"])
         else:
-            matched.append(artist.artist_name)
-            found_ids.append(artist.pk)
+            matched.append(found.artist_name)
+            found_ids.append(found.pk)
     with transaction.atomic():
         preferences, _ = UserPreferences.objects.select_for_update().get_or_create(user=user)
         merged = list(dict.fromkeys([*preferences.favorite_artists, *found_ids]))

@@ -22,7 +22,7 @@ class ThirdPartyPlatform(models.TextChoices):
     MANUAL = "manual", "Manual review"
 
 
-class ArtistQuerySet(models.QuerySet):
+class ArtistQuerySet(models.QuerySet["Artist"]):
     def on_platform(self) -> "ArtistQuerySet":
         """Artists who may be listed: not removed or suspended (artists.services.artist_remove)."""
         return self.filter(removed_at__isnull=True)

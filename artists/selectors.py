@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
@@ -41,6 +42,9 @@ from shop.models import OrderItem, Product
 from shop.selectors import artist_shop_products
 from shop.services.downloads import OWNED_STATUSES
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 LATEST_POSTS = 5
 LATEST_REVIEWS = 5
 PRODUCTS_SHOWN = 8
@@ -54,6 +58,10 @@ SEARCH_LISTED_FIELDS = (
 MASK = "•"
 DASHBOARD_MONTHS = 12
 DASHBOARD_TOP_ROWS = 10
+
+
+class MemberCount(TypedDict):
+    member_count: int
 
 
 def managed_artists(*, user: User) -> QuerySet[Artist]:
@@ -90,7 +98,7 @@ class ArtistPage:
         )
 
     @cached_property
-    def communities(self) -> list[Community]:
+    def communities(self) -> list["WithAnnotations[Community, MemberCount]"]:
         # member_count as the communities list shows it (community_member_counts).
         return list(
             Community.objects.filter(artist=self.artist)
@@ -329,7 +337,7 @@ def artist_dashboard(*, artist: Artist, now: datetime | None = None) -> ArtistDa
     )
 
 
-def _count_of(queryset: QuerySet) -> Subquery:
+def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(
         Subquery(queryset.order_by().values("post").annotate(n=Count("pk")).values("n")), 0
     )

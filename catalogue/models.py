@@ -60,6 +60,9 @@ class Release(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = created_at()
     updated_at = updated_at()
+    # Not a column: the tracks by position, set only where pages and downloads need them
+    # (catalogue.selectors prefetches them; a download sets the ones it zips).
+    tracks_in_order: list["Track"]
 
     class Meta:
         db_table = "releases"
@@ -175,6 +178,9 @@ class Track(models.Model):
     play_count = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = created_at()
     updated_at = updated_at()
+    # Not a column: whether the viewer of a release page hears it in full, set by
+    # catalogue.selectors.ReleasePage for the tracks it plays.
+    heard_in_full: bool
 
     class Meta:
         db_table = "tracks"

@@ -4,8 +4,11 @@ import uuid
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
+from accounts.models import User
 from artists.models import Artist
 from catalogue.models import CollectionSettings, Release, Track, TrackStatus, WishlistItem
 from communities.models import CommunitySubscription
@@ -222,7 +225,7 @@ def also_bought(*, release: Release, limit: int = ALSO_BOUGHT_LIMIT) -> list[Rel
 @dataclass
 class ReleasePage:
     release: Release
-    user: object
+    user: AbstractBaseUser | AnonymousUser
 
     @cached_property
     def is_artist(self) -> bool:
@@ -306,8 +309,8 @@ def artist_releases_manage(*, user) -> list[Release]:
 
 @dataclass
 class Collection:
-    owner: object
-    viewer: object
+    owner: User
+    viewer: AbstractBaseUser | AnonymousUser
 
     @cached_property
     def is_public(self) -> bool:

@@ -3,6 +3,7 @@
 Lock order: release, then its tracks (by pk), then the release's product, then the tracks'.
 """
 
+import datetime
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.models import Genre
 from catalogue.audio import UnusableAudio, transcode
 from catalogue.models import (
     TRACK_TRANSITIONS,
@@ -24,6 +26,7 @@ from catalogue.models import (
     TrackStatus,
     WishlistItem,
 )
+from communities.models import Community
 from musicplatform.audit.services import status_change
 from musicplatform.locking import rows_locked_in_order
 from musicplatform.tasks import enqueue_on_commit
@@ -45,14 +48,14 @@ class ReleaseDetails:
 
     release_type: str
     title: str
-    release_date: object
+    release_date: datetime.date
     description: str
     credits: str
     price: Decimal
     name_your_price: bool
     included_for_members: bool
-    community: object
-    genres: list
+    community: Community | None
+    genres: list[Genre]
     tracks_sold_separately: bool = False
     track_price: Decimal | None = None
 
@@ -111,15 +114,15 @@ def release_update(*, release: Release, details: ReleaseDetails, cover: File | N
     return release
 
 
-def _product_sync(release: Release) -> Product:
-    """The shop product that sells `release`, and those of its tracks sold alone, made or
-    brought up to date (release and tracks locked).
+def _product_sync(release: Release) -> None:
+    """Make or bring up to date the shop product that sells `release`, and those of its
+    tracks sold alone (release and tracks locked).
 
     Written here rather than through shop.services.products, which insists on a digital
     product's file: these have none of their own, their download links open the tracks
     (shop.services.downloads). They are digital products all the same (download links, no
     shipping, free at 0.00), and their prices were held to the shop's rule by `_apply`."""
-    product = _sold_by(
+    _sold_by(
         release,
         artist_id=release.artist_id,
         name=f"{release.title} — {release.artist.artist_name}",
@@ -140,11 +143,10 @@ def _product_sync(release: Release) -> Product:
         elif track.product_id is not None:
             # No longer sold alone; its buyers keep it (their paid order lines).
             Product.objects.filter(pk=track.product_id).update(is_active=False)
-    return product
 
 
-def _sold_by(item: Release | Track, *, artist_id, **fields) -> Product:
-    """`item`'s own digital `music_download` product, made or updated with `fields`."""
+def _sold_by(item: Release | Track, *, artist_id, **fields) -> None:
+    """Make `item`'s own digital `music_download` product, or update it, with `fields`."""
     fields["delivery"] = ProductDelivery.DIGITAL
     if item.product_id is None:
         item.product = Product.objects.create(
@@ -154,9 +156,8 @@ def _sold_by(item: Release | Track, *, artist_id, **fields) -> Product:
             **fields,
         )
         item.save(update_fields=["product"])
-        return item.product
-    Product.objects.filter(pk=item.product_id).update(**fields)
-    return item.product
+    else:
+        Product.objects.filter(pk=item.product_id).update(**fields)
 
 
 def release_publish(*, release: Release) -> Release:
@@ -218,22 +219,22 @@ def track_delete(*, track: Track) -> None:
     with transaction.atomic():
         release = Release.objects.select_for_update(of=("self",)).get(pk=track.release_id)
         tracks = list(Track.objects.filter(release_id=release.pk).order_by("position"))
-        track = next((t for t in tracks if t.pk == track.pk), None)
-        if track is None:
+        current = next((t for t in tracks if t.pk == track.pk), None)
+        if current is None:
             return
-        if release.is_published and track.status == TrackStatus.READY:
+        if release.is_published and current.status == TrackStatus.READY:
             raise CatalogueError("A track of a published release cannot be removed.")
-        if track.status == TrackStatus.PROCESSING:
+        if current.status == TrackStatus.PROCESSING:
             raise CatalogueError("Wait until the track is processed, then remove it.")
         files = [
-            getattr(track, field)
+            getattr(current, field)
             for field in ("original", "stream_mp3", "preview_mp3", "download_mp3", "download_flac")
-            if getattr(track, field)
+            if getattr(current, field)
         ]
-        track.delete()
+        current.delete()
         # Moved up one by one in order, so no two share a position at any moment.
         for later in tracks:
-            if later.position > track.position:
+            if later.position > current.position:
                 Track.objects.filter(pk=later.pk).update(position=later.position - 1)
         transaction.on_commit(lambda: [stored.delete(save=False) for stored in files])
 
@@ -266,8 +267,8 @@ def track_process(*, track_id) -> None:
         entity_type="track",
     )
     try:
-        with tempfile.TemporaryDirectory(prefix="track-") as workdir:
-            workdir = Path(workdir)
+        with tempfile.TemporaryDirectory(prefix="track-") as workdir_name:
+            workdir = Path(workdir_name)
             source = workdir / f"original.{track.original_format or 'audio'}"
             with track.original.open("rb") as stored, source.open("wb") as copy:
                 for chunk in stored.chunks():
@@ -315,7 +316,8 @@ def _store_transcoded(track: Track, result) -> None:
 def release_cart_add(*, session, release: Release, amount: Decimal | None) -> None:
     """Put a published release in the cart, at the amount the fan chose if it is
     name-your-price (at least the minimum), at its price otherwise."""
-    if release.product_id is None or not release.product.is_active:
+    product = release.product
+    if product is None or not product.is_active:
         raise CatalogueError("This release is not on sale.")
     if not release.name_your_price:
         amount = None
@@ -326,7 +328,7 @@ def release_cart_add(*, session, release: Release, amount: Decimal | None) -> No
         raise CatalogueError(
             f"Pay 0.00 or at least ${settings.SHOP_MIN_PRICE}: smaller amounts cannot be charged."
         )
-    _cart_add(session=session, product=release.product, amount=amount)
+    _cart_add(session=session, product=product, amount=amount)
 
 
 def track_cart_add(*, session, track: Track) -> None:
@@ -335,11 +337,11 @@ def track_cart_add(*, session, track: Track) -> None:
     if (
         not release.is_published
         or not release.tracks_sold_separately
-        or track.product_id is None
-        or not track.product.is_active
+        or (product := track.product) is None
+        or not product.is_active
     ):
         raise CatalogueError("This track is not sold on its own.")
-    _cart_add(session=session, product=track.product, amount=None)
+    _cart_add(session=session, product=product, amount=None)
 
 
 def _cart_add(*, session, product: Product, amount: Decimal | None) -> None:

@@ -20,12 +20,12 @@ docs/performance.md ("Picture uploads").
 
 import io
 import warnings
-from typing import Literal
+from typing import Literal, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from PIL import ExifTags, Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from musicplatform.uploads import MARKUP_MESSAGE, has_markup
 
@@ -51,12 +51,20 @@ PROBLEMS: dict[Problem, str] = {
 }
 
 
+class PictureBudget(TypedDict):
+    """What one use of pictures allows (an entry of settings.PICTURE_UPLOADS)."""
+
+    label: str
+    max_bytes: int
+    max_pixels: int
+
+
 class _Refused(Exception):
     def __init__(self, problem: Problem):
         self.problem = problem
 
 
-def _refusal(problem: Problem, *, upload, use: dict) -> ValidationError:
+def _refusal(problem: Problem, *, upload, use: PictureBudget) -> ValidationError:
     message = PROBLEMS[problem].format(
         name=upload.name,
         label=use["label"],
@@ -66,7 +74,7 @@ def _refusal(problem: Problem, *, upload, use: dict) -> ValidationError:
     return ValidationError(message, code=problem)
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes) -> ImageFile.ImageFile:
     return Image.open(io.BytesIO(data), formats=PICTURE_FORMATS)
 
 
@@ -78,7 +86,7 @@ def _scale(size: tuple[int, int], box: tuple[int, int], *, crop: bool) -> float:
     return min(box[0] / width, box[1] / height, 1)
 
 
-def _decoding_cost(image: Image.Image, *, full_size: tuple[int, int]) -> int:
+def _decoding_cost(image: ImageFile.ImageFile, *, full_size: tuple[int, int]) -> int:
     """What decoding will cost, in pixels of 4 bytes: a progressive JPEG keeps every
     coefficient of the full picture (about 6 bytes a pixel) whatever the scale it is drawn
     at, and a PNG of 16-bit samples inflates twice the data of an 8-bit one."""

@@ -64,9 +64,10 @@ def replica_aliases() -> list[str]:
 @contextmanager
 def replica_reads(*, allowed: bool) -> Iterator[ReadScope]:
     """Run a request's reads under a scope that may use a replica while `allowed`."""
-    token = _scope.set(ReadScope(replica_allowed=allowed))
+    scope = ReadScope(replica_allowed=allowed)
+    token = _scope.set(scope)
     try:
-        yield _scope.get()
+        yield scope
     finally:
         _scope.reset(token)
 

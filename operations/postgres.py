@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from django.conf import settings
@@ -38,9 +39,17 @@ def connection_params(database_url: str | None = None) -> dict[str, str]:
 def pg_connect(params: dict[str, str], *, autocommit: bool = False) -> psycopg.Connection:
     """A psycopg connection; a database that cannot be reached is a CommandError, not a traceback."""
     try:
-        return psycopg.connect(**params, autocommit=autocommit)
+        return psycopg.connect(make_conninfo(**params), autocommit=autocommit)
     except psycopg.OperationalError as error:
         raise CommandError(f"Cannot connect to database {params.get('dbname')}: {error}") from error
+
+
+def one_row(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a statement that always returns one (an aggregate, `SHOW`, a function call)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise psycopg.ProgrammingError("The statement returned no row where one always exists.")
+    return row
 
 
 def pg_program(name: str) -> str:

@@ -3,6 +3,8 @@
 import psycopg
 from psycopg import sql
 
+from operations.postgres import one_row
+
 # Schemas PostgreSQL itself keeps in every database (pg_catalog, pg_toast, temp schemas…).
 USER_SCHEMA = "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
 
@@ -23,7 +25,7 @@ def database_objects_count(conn: psycopg.Connection) -> int:
                 JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_SCHEMA})
              + (SELECT count(*) FROM pg_namespace n WHERE {USER_SCHEMA} AND n.nspname <> 'public')
     """  # noqa: S608 (no input in it)
-    return conn.execute(query).fetchone()[0]
+    return one_row(conn.execute(query))[0]
 
 
 def database_fingerprint(conn: psycopg.Connection) -> dict[str, dict[str, int | str]]:
@@ -41,13 +43,15 @@ def database_fingerprint(conn: psycopg.Connection) -> dict[str, dict[str, int | 
         ORDER BY 1, 2
         """  # noqa: S608 (no input in it)
     ).fetchall()
-    fingerprint = {}
+    fingerprint: dict[str, dict[str, int | str]] = {}
     for schema, table in tables:
-        rows, checksum = conn.execute(
-            sql.SQL(
-                "SELECT count(*), md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), ''))"
-                " FROM {} AS t"
-            ).format(sql.Identifier(schema, table))
-        ).fetchone()
+        rows, checksum = one_row(
+            conn.execute(
+                sql.SQL(
+                    "SELECT count(*), md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), ''))"
+                    " FROM {} AS t"
+                ).format(sql.Identifier(schema, table))
+            )
+        )
         fingerprint[f"{schema}.{table}"] = {"rows": rows, "checksum": checksum}
     return fingerprint

@@ -14,7 +14,7 @@ import psycopg
 from django.core.management.base import CommandError
 from psycopg import sql
 
-from operations.postgres import pg_connect, pg_program_run
+from operations.postgres import one_row, pg_connect, pg_program_run
 from operations.selectors import database_fingerprint, database_objects_count
 
 # A role that only logs in: it cannot create databases or roles, replicate or bypass row
@@ -73,9 +73,9 @@ def roles_ensure(
     if owner == runtime:
         raise CommandError("The owner and the runtime role must be two different roles.")
     with pg_connect(params) as conn, conn.transaction():
-        is_superuser, current = conn.execute(
-            "SELECT rolsuper, rolname FROM pg_roles WHERE rolname = current_user"
-        ).fetchone()
+        is_superuser, current = one_row(
+            conn.execute("SELECT rolsuper, rolname FROM pg_roles WHERE rolname = current_user")
+        )
         if not is_superuser:
             raise CommandError(
                 f"db_roles must connect as a superuser (not {current}): it creates roles and "
@@ -179,11 +179,13 @@ def _ownership_transfer(conn: psycopg.Connection, owner: str, schema: str) -> li
         """,  # noqa: S608 (no input in it)
         {"schema": schema, "owner": owner},
     ).fetchall()
-    schema_owned = conn.execute(
-        "SELECT o.rolname = %s FROM pg_namespace n JOIN pg_roles o ON o.oid = n.nspowner"
-        " WHERE n.nspname = %s",
-        [owner, schema],
-    ).fetchone()[0]
+    schema_owned = one_row(
+        conn.execute(
+            "SELECT o.rolname = %s FROM pg_namespace n JOIN pg_roles o ON o.oid = n.nspowner"
+            " WHERE n.nspname = %s",
+            [owner, schema],
+        )
+    )[0]
     to = sql.Identifier(owner)
     if not schema_owned:
         conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(schema), to))
@@ -270,7 +272,7 @@ def backup_create(*, params: dict[str, str], output: Path) -> Path:
         with pg_connect(params) as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
-            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            snapshot = one_row(conn.execute("SELECT pg_export_snapshot()"))[0]
             pg_program_run(
                 "pg_dump",
                 ["--format=custom", f"--snapshot={snapshot}", f"--file={partial}"],

@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -162,7 +163,8 @@ class Order(models.Model):
 
 # Every move an order may make; status_change() enforces it. Past `paid` the status
 # follows from its items' (shop.services.fulfilment.order_status_from_items).
-ORDER_TRANSITIONS = {
+# Looked up by the status a row holds, a plain str (OrderStatus members are str too).
+ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
     OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
     OrderStatus.PAID: (OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED),
     # Delivered at once: the last unshipped item was refunded, the others were delivered.
@@ -217,6 +219,10 @@ class OrderItem(models.Model):
     carrier = models.CharField(max_length=100, null=True, blank=True)
     tracking_number = models.CharField(max_length=100, null=True, blank=True)
     created_at = created_at()
+    # Not a column: when the buyer first used the item's link (None: never), which decides
+    # whether it was delivered. Only the reads that need it set it: shop.selectors' order
+    # lines annotate it, a refund reads it once the items are locked.
+    first_download_at: datetime.datetime | None
 
     class Meta:
         db_table = "order_items"

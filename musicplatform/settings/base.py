@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import dj_database_url
 from celery.schedules import crontab
@@ -15,9 +16,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Exchange, Queue
 
+if TYPE_CHECKING:
+    from musicplatform.images import PictureBudget
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
@@ -620,7 +628,7 @@ LOGGING = {
 # pictures a form takes, a request stays under ~1 s of CPU and ~100 MB of memory
 # (docs/performance.md, "Picture uploads").
 megabyte = 1024 * 1024  # lower case: a helper, not a setting
-PICTURE_UPLOADS = {
+PICTURE_UPLOADS: dict[str, "PictureBudget"] = {
     "avatar": {"label": "profile picture", "max_bytes": 5 * megabyte, "max_pixels": 4_000_000},
     "cover": {"label": "cover photo", "max_bytes": 5 * megabyte, "max_pixels": 4_000_000},
     "post": {"label": "post picture", "max_bytes": 6 * megabyte, "max_pixels": 3_200_000},

@@ -83,26 +83,26 @@ def _count_renewal(*, item: OrderItem, user) -> None:
 def download_link_renew(*, item: OrderItem, user) -> OrderItem:
     """The item's live link, or a fresh one (rate-limited per hour) when it expired."""
     with transaction.atomic():
-        item = (
+        locked = (
             rows_locked_in_order(OrderItem.objects)
             .select_related("order", "product")
             .filter(pk=item.pk)
             .first()
         )
-        if item is None or item.order.user_id != user.pk:
+        if locked is None or locked.order.user_id != user.pk:
             raise ShopError("This purchase is not yours.")
         if (
-            item.order.status not in OWNED_STATUSES
-            or item.product.delivery != ProductDelivery.DIGITAL
+            locked.order.status not in OWNED_STATUSES
+            or locked.product.delivery != ProductDelivery.DIGITAL
         ):
             raise ShopError("Only paid digital purchases have download links.")
-        if item.refund_id is not None:
+        if locked.refund_id is not None:
             raise ShopError("This item was refunded; it no longer downloads.")
-        if item.download_expires_at and item.download_expires_at > timezone.now():
-            return item
-        _count_renewal(item=item, user=user)
-        _issue(item)
-    return item
+        if locked.download_expires_at and locked.download_expires_at > timezone.now():
+            return locked
+        _count_renewal(item=locked, user=user)
+        _issue(locked)
+    return locked
 
 
 def download_item_for_token(*, token: str, user) -> OrderItem:

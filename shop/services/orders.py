@@ -36,7 +36,7 @@ from shop.services.cart import unit_price
 from shop.services.downloads import OWNED_STATUSES, download_links_issue
 from shop.services.fulfilment import order_sellers_notify
 
-STATUS_MESSAGES = {
+STATUS_MESSAGES: dict[str, str] = {
     OrderStatus.PAID: "Thank you! Your order {short} is confirmed.",
     OrderStatus.PARTLY_SHIPPED: "Part of your order {short} is on its way.",
     OrderStatus.SHIPPED: "Your order {short} is on its way.",
@@ -128,11 +128,15 @@ def order_place(
             price = unit_price(product=product, chosen_prices=chosen_prices or {})
             lines.append((product, quantity, price, price * quantity))
         physical = [p for p in products if p.delivery == ProductDelivery.PHYSICAL]
-        if physical and shipping_address is None:
-            raise ShopError("Physical items need a shipping address.")
-        shipping = Decimal("0.00")
+        # Where the physical items go; a digital-only order ships nowhere.
+        destination = None
         if physical:
-            quote = shipping_quote(products=physical, country=shipping_address.country)
+            if shipping_address is None:
+                raise ShopError("Physical items need a shipping address.")
+            destination = shipping_address
+        shipping = Decimal("0.00")
+        if destination is not None:
+            quote = shipping_quote(products=physical, country=destination.country)
             if quote.unserved:
                 raise ShopError(quote.problem)
             shipping = quote.amount
@@ -154,7 +158,7 @@ def order_place(
                     shipping_amount=shipping,
                     contact_email=contact_email,
                     contact_phone=contact_phone or None,
-                    shipping_address=shipping_address.as_json() if physical else None,
+                    shipping_address=destination.as_json() if destination is not None else None,
                     checkout_key=checkout_key,
                 )
         except IntegrityError:
@@ -171,8 +175,8 @@ def order_place(
             )
             for product, quantity, price, subtotal in lines
         )
-        if physical and remember_address:
-            saved_address_remember(user=user, address=shipping_address)
+        if destination is not None and remember_address:
+            saved_address_remember(user=user, address=destination)
         for product, quantity, _, _ in lines:
             if product.stock_quantity is not None:
                 Product.objects.filter(pk=product.pk).update(

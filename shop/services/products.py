@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,14 +16,22 @@ NO_SHIPPING_RATES = (
 )
 
 
-def _store_images(images: list[File]) -> list[str]:
+def _store_images(images: Sequence[File]) -> list[str]:
     """Save validated images to the public storage under fresh names; their URLs."""
     urls = []
     for image in images:
-        extension = (image.name.rsplit(".", 1)[-1] if "." in image.name else "img").lower()
+        original = image.name or ""
+        extension = (original.rsplit(".", 1)[-1] if "." in original else "img").lower()
         name = default_storage.save(f"products/images/{uuid.uuid4().hex}.{extension}", image)
         urls.append(default_storage.url(name))
     return urls
+
+
+def _digital_file_store(product: Product, digital_file: File) -> None:
+    """Keep the file as the product's download, under the name the form gave it."""
+    if digital_file.name is None:
+        raise ValueError("A product's digital file must have a name (ProductForm gives it one).")
+    product.digital_file.save(digital_file.name, digital_file, save=False)
 
 
 def price_problem(*, price: Decimal, delivery: str) -> str:
@@ -68,7 +77,7 @@ def product_create(
     price: Decimal,
     stock_quantity: int | None,
     is_active: bool = True,
-    images: list[File] = (),
+    images: Sequence[File] = (),
     digital_file: File | None = None,
 ) -> Product:
     product_delivery_check(
@@ -90,10 +99,10 @@ def product_create(
             price=price,
             stock_quantity=stock_quantity,
             is_active=is_active,
-            image_urls=_store_images(list(images)) or None,
+            image_urls=_store_images(images) or None,
         )
         if digital_file is not None and delivery == ProductDelivery.DIGITAL:
-            product.digital_file.save(digital_file.name, digital_file, save=False)
+            _digital_file_store(product, digital_file)
         product.full_clean()
         product.save()
     return product
@@ -109,7 +118,7 @@ def product_update(
     price: Decimal,
     stock_quantity: int | None,
     is_active: bool,
-    images: list[File] = (),
+    images: Sequence[File] = (),
     digital_file: File | None = None,
 ) -> Product:
     """Change a product; new images are added to the old ones, a new file replaces the old.
@@ -134,11 +143,11 @@ def product_update(
         product.price = price
         product.stock_quantity = stock_quantity
         product.is_active = is_active
-        new_urls = _store_images(list(images))
+        new_urls = _store_images(images)
         if new_urls:
             product.image_urls = [*(product.image_urls or []), *new_urls]
         if digital_file is not None and delivery == ProductDelivery.DIGITAL:
-            product.digital_file.save(digital_file.name, digital_file, save=False)
+            _digital_file_store(product, digital_file)
         product.full_clean()
         product.save()
     return product

@@ -95,6 +95,7 @@ def _lock(order: Order) -> _Locked:
 def _give_back(
     *,
     state: _Locked,
+    payment: Payment,
     items: list[OrderItem],
     amount: Decimal,
     reason: str,
@@ -102,7 +103,7 @@ def _give_back(
     request_key: UUID,
     cancels: bool,
 ) -> Refund:
-    """Record the refund, give its lines back and the money through the gateway.
+    """Record the refund, give its lines back and the money through `payment`'s gateway.
 
     `cancels`: the paid order is cancelled in `by`'s name (before the payment's
     full-refund hook would do it in the buyer's) with every line left in it; otherwise
@@ -116,7 +117,7 @@ def _give_back(
         items = [item for item in state.items if item.refund_id is None]
     refund = Refund.objects.create(
         order=order,
-        payment=state.payment,
+        payment=payment,
         amount=amount,
         reason=reason,
         requested_by=by,
@@ -132,7 +133,7 @@ def _give_back(
     else:
         order_status_follow_items(order=order, by=by)
     try:
-        payment_refund(payment=state.payment, amount=amount, by=by)
+        payment_refund(payment=payment, amount=amount, by=by)
     except PaymentError as error:
         raise ShopError(str(error)) from error
     refund, _ = status_change(
@@ -224,6 +225,7 @@ def order_refund(
         )
         return _give_back(
             state=state,
+            payment=state.payment,
             items=items,
             amount=amount,
             reason=reason,
@@ -258,7 +260,8 @@ def order_refund_undelivered(*, order: Order, by, request_key: UUID) -> Refund |
             shipping = _shipping_with(state=state, items=undelivered)
             subtotals = sum((item.subtotal for item in undelivered), shipping)
             amount = min(subtotals, state.refundable)
-        if amount <= 0:
+        # A free order has no payment and nothing refundable: its amount is 0.
+        if amount <= 0 or state.payment is None:
             if not whole_order:
                 raise ShopError(cannot_cancel_message(delivered_notes or ["nothing is left"]))
             # A free order: nothing to give back, only the order to cancel.
@@ -267,6 +270,7 @@ def order_refund_undelivered(*, order: Order, by, request_key: UUID) -> Refund |
             return None
         return _give_back(
             state=state,
+            payment=state.payment,
             items=undelivered,
             amount=amount,
             reason=UNDELIVERED_REASON,
