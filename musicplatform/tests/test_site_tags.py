@@ -1,6 +1,7 @@
 """The tags of templates/base.html (musicplatform/templatetags/site.py)."""
 
 import datetime
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -8,6 +9,7 @@ import pytest
 from django.test.utils import override_script_prefix
 from django.utils import translation
 
+from accounts.tests.factories import UserFactory
 from musicplatform.templatetags.site import breadcrumbs, money, when
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +27,38 @@ def test_the_header_links_follow_the_prefix_the_site_is_mounted_under(client):
         assert '<a href="/accounts/login/">Log in</a>' in page
     assert '<a href="/music/shop/cart/" id="cart-link">' in mounted
     assert '<a href="/music/accounts/login/">Log in</a>' in mounted
+
+
+def test_every_script_of_the_page_carries_this_responses_nonce(client):
+    for prefix in ("/", "/music/"):
+        with override_script_prefix(prefix):
+            response = client.get("/shop/")
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+        scripts = re.findall(
+            r'<script src="([^"]+)" defer nonce="([^"]+)"></script>', response.text
+        )
+
+        assert [src.partition("static/")[2].split(".")[0] for src, _ in scripts] == [
+            "vendor/htmx/htmx",
+            "js/site",
+            "js/player",
+        ]
+        assert {given for _, given in scripts} == {nonce}
+        assert '<link rel="stylesheet" href="/static/css/site.' in response.text
+    assert client.get("/shop/").text.count(nonce) == 0  # a nonce per response
+
+
+def test_the_body_gives_the_signed_in_users_time_zone_or_where_to_send_the_browsers(client):
+    body = re.compile(r"<body[^>]*>")
+    assert "time-zone" not in body.search(client.get("/shop/").text)[0]
+
+    client.force_login(UserFactory(time_zone="Asia/Tokyo"))
+    assert ' data-time-zone="Asia/Tokyo"' in body.search(client.get("/shop/").text)[0]
+
+    client.force_login(UserFactory(time_zone=""))
+    tag = body.search(client.get("/shop/").text)[0]
+    assert ' data-time-zone-guess="/time-zone/"' in tag
+    assert "data-time-zone=" not in tag
 
 
 @pytest.mark.parametrize(
