@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cached_property
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -441,20 +442,36 @@ class _WithAuthors:
             f" ON author.{User._meta.pk.column} = {table}.user_id"
         )
 
-    def read(self, sql: str, params) -> list[tuple]:
-        """(the row with its author, the rest of its columns) for each row of `sql`."""
-        # Through the router like the ORM's reads: a replica unless this browser just wrote.
+        self.author_end = len(self.fields) + len(self.AUTHOR_FIELDS)
+
+    def column(self, name: str) -> int:
+        """Where a field of the row (or of its author: `author.<name>`) is in a row read."""
+        if name.startswith("author."):
+            return len(self.fields) + self.AUTHOR_FIELDS.index(name.removeprefix("author."))
+        return self.fields.index(name)
+
+    def fetch(self, sql: str, params) -> tuple[str, list[tuple]]:
+        """The database read (through the router like the ORM's reads: a replica unless
+        this browser just wrote) and the rows of `sql` as they come."""
         using = router.db_for_read(self.model)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        author_end = len(self.fields) + len(self.AUTHOR_FIELDS)
+            return using, cursor.fetchall()
+
+    def built(self, using: str, rows: list[tuple]) -> list[tuple]:
+        """(the row with its author, the rest of its columns) for each row fetched."""
         read = []
         for row in rows:
             item = self.model.from_db(using, self.fields, row[: len(self.fields)])
-            item.user = User.from_db(using, self.AUTHOR_FIELDS, row[len(self.fields) : author_end])
-            read.append((item, row[author_end:]))
+            item.user = User.from_db(
+                using, self.AUTHOR_FIELDS, row[len(self.fields) : self.author_end]
+            )
+            read.append((item, row[self.author_end :]))
         return read
+
+    def read(self, sql: str, params) -> list[tuple]:
+        """(the row with its author, the rest of its columns) for each row of `sql`."""
+        return self.built(*self.fetch(sql, params))
 
 
 _POSTS = _WithAuthors(ForumPost)
@@ -493,6 +510,22 @@ def chat_vary(messages: list[ForumPost] | list[LiveEventMessage]) -> tuple:
     )
 
 
+def pinned_vary(pinned: list[ForumPost], *, viewer) -> tuple:
+    """What a chat forum's pinned messages (`_post.html` cards) show that changes or
+    differs by viewer: each message's edits, its author's name and picture, and whether it
+    is the viewer's own (its Edit and Delete links)."""
+    return tuple(
+        (
+            post.pk,
+            post.updated_at,
+            post.user.display_name,
+            post.user.profile_picture_url,
+            post.user_id == viewer.pk,
+        )
+        for post in pinned
+    )
+
+
 def forum_of(*, info: CommunityInfo, forum_id) -> Forum | None:
     return next((forum for forum in info.forums if forum.pk == forum_id), None)
 
@@ -522,6 +555,22 @@ def live_event_in(*, community_id, event_id) -> LiveEvent | None:
         cursor.execute(_LIVE_EVENT_SQL, {"event": event_id, "community": community_id})
         row = cursor.fetchone()
     return LiveEvent.from_db(using, _LIVE_EVENT_FIELDS, row) if row else None
+
+
+def live_event_vary(event: LiveEvent) -> tuple:
+    """What an event's page shows of the event (shared fragments in _event_state.html and
+    event.html): all its fields but the times it was created and changed."""
+    return (
+        event.pk,
+        event.title,
+        event.status,
+        event.event_type,
+        event.start_time,
+        event.end_time,
+        event.description,
+        event.stream_url,
+        event.slow_mode_seconds,
+    )
 
 
 def live_events_of(*, community_id) -> list[LiveEvent]:
@@ -997,9 +1046,18 @@ def _topics_sql(*, forum: Forum, user, pinned: bool, state, before) -> tuple[str
     return sql, params
 
 
-def _read_topics(*, forum: Forum, user, state, before) -> tuple[list[ForumPost], list[ForumPost]]:
+# Where _read_topics' rows hold what the topic list sorts, splits and varies on.
+_TOPIC_PK = _POSTS.column("id")
+_TOPIC_CREATED_AT = _POSTS.column("created_at")
+_TOPIC_UPDATED_AT = _POSTS.column("updated_at")
+_TOPIC_IS_PINNED = _POSTS.column("is_pinned")
+_TOPIC_AUTHOR_NAME = _POSTS.column("author.username")
+_TOPIC_COUNTS = slice(_POSTS.author_end, None)
+
+
+def _read_topics(*, forum: Forum, user, state, before) -> tuple[str, list[tuple]]:
     """The pinned topics (none past the first page) and one page of the others (and one
-    more, to know there is a next page), newest first, in one statement."""
+    more, to know there is a next page), in one statement: the rows as read."""
     page_sql, params = _topics_sql(forum=forum, user=user, pinned=False, state=state, before=before)
     sql = f"({page_sql} LIMIT {TOPIC_PAGE_SIZE + 1})"
     if before is None:
@@ -1008,47 +1066,63 @@ def _read_topics(*, forum: Forum, user, state, before) -> tuple[list[ForumPost],
         )
         sql = f"({pinned_sql}) UNION ALL {sql}"
         params = pinned_params + params
-    topics = []
-    for topic, counts in _POSTS.read(sql, params):
-        (
-            topic.reply_count,
-            topic.vote_count,
-            topic.voted,
-            topic.last_read_at,
-            topic.unread_count,
-        ) = counts
-        topics.append(topic)
-    # A UNION ALL keeps no order of its own: newest first within each kind.
-    topics.sort(key=lambda topic: (topic.created_at, topic.pk), reverse=True)
-    return [t for t in topics if t.is_pinned], [t for t in topics if not t.is_pinned]
+    return _POSTS.fetch(sql, params)
 
 
-@dataclass
 class TopicList:
-    """One page of a forum's topics, newest first, pinned ones above the first page."""
+    """One page of a forum's topics, newest first, pinned ones above the first page.
 
-    pinned: list[ForumPost]
-    topics: list[ForumPost]
-    next_cursor: Cursor | None
-    first_page: bool
+    Kept as the rows read: a page served from its shared fragment needs only `vary`, so
+    the topics (models with their authors, counts and the viewer's state) are built only
+    when the rows are rendered (docs/performance.md, "Round 4: forums").
+    """
+
+    def __init__(self, *, using: str, rows: list[tuple], before: Cursor | None) -> None:
+        # A UNION ALL keeps no order of its own: newest first within each kind.
+        rows = sorted(rows, key=lambda row: (row[_TOPIC_CREATED_AT], row[_TOPIC_PK]), reverse=True)
+        page = [row for row in rows if not row[_TOPIC_IS_PINNED]]
+        self._using = using
+        self._pinned_rows = [row for row in rows if row[_TOPIC_IS_PINNED]]
+        self._page_rows = page[:TOPIC_PAGE_SIZE]
+        last = self._page_rows[-1] if len(page) > TOPIC_PAGE_SIZE else None
+        self.next_cursor = (
+            Cursor(created_at=last[_TOPIC_CREATED_AT], pk=last[_TOPIC_PK]) if last else None
+        )
+        self.first_page = before is None
+
+    def _built(self, rows: list[tuple]) -> list[ForumPost]:
+        topics = []
+        for topic, counts in _POSTS.built(self._using, rows):
+            (
+                topic.reply_count,
+                topic.vote_count,
+                topic.voted,
+                topic.last_read_at,
+                topic.unread_count,
+            ) = counts
+            # "N new replies" leads to the first of them: the replies after the read position.
+            read_at = topic.last_read_at
+            topic.unread_cursor = str(Cursor.at(read_at)) if read_at else ""
+            topics.append(topic)
+        return topics
+
+    @cached_property
+    def pinned(self) -> list[ForumPost]:
+        return self._built(self._pinned_rows)
+
+    @cached_property
+    def topics(self) -> list[ForumPost]:
+        return self._built(self._page_rows)
 
     @property
     def vary(self) -> tuple:
         """What the rows show that changes (a shared fragment in forum.html): each topic
-        (`updated_at` moves with an edit, a pin, a lock, an answer), its author's name, its
-        counts, and the viewer's vote and unread replies."""
+        (`updated_at` moves with an edit, a pin, a lock, an answer), its author's username
+        (the name shown is made from it), its counts, and the viewer's vote, read position
+        and unread replies."""
         return tuple(
-            (
-                topic.pk,
-                topic.updated_at,
-                topic.user.display_name,
-                topic.reply_count,
-                topic.vote_count,
-                topic.voted,
-                topic.unread_count,
-                topic.unread_cursor,
-            )
-            for topic in [*self.pinned, *self.topics]
+            (row[_TOPIC_PK], row[_TOPIC_UPDATED_AT], row[_TOPIC_AUTHOR_NAME], *row[_TOPIC_COUNTS])
+            for row in [*self._pinned_rows, *self._page_rows]
         )
 
 
@@ -1056,19 +1130,8 @@ def topic_list(
     *, forum: Forum, user, before: Cursor | None = None, state: str | None = None
 ) -> TopicList:
     """One query whatever the number of topics: the pinned ones and a page."""
-    pinned, rows = _read_topics(forum=forum, user=user, state=state, before=before)
-    more = len(rows) > TOPIC_PAGE_SIZE
-    rows = rows[:TOPIC_PAGE_SIZE]
-    for topic in [*pinned, *rows]:
-        # "N new replies" leads to the first of them: the replies after the read position.
-        read_at = topic.last_read_at
-        topic.unread_cursor = str(Cursor.at(read_at)) if read_at else ""
-    return TopicList(
-        pinned=pinned,
-        topics=rows,
-        next_cursor=Cursor.of(rows[-1]) if more else None,
-        first_page=before is None,
-    )
+    using, rows = _read_topics(forum=forum, user=user, state=state, before=before)
+    return TopicList(using=using, rows=rows, before=before)
 
 
 def topic_in(*, community_id, topic_id, user) -> ForumPost | None:

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from artists.selectors import artist_of
@@ -461,6 +462,26 @@ def _forum(info: CommunityInfo, forum_id):
     return forum
 
 
+def _forum_head_vary(context: dict) -> tuple:
+    """What the head of a forum's page shows that changes or differs by viewer (shared
+    fragments in forum.html): the community and its artist (`updated_at` moves with every
+    edit and verification), the forum, the viewer's rights and the suggestions filter."""
+    community, forum = context["community"], context["forum"]
+    return (
+        community.pk,
+        community.updated_at,
+        community.artist.updated_at,
+        forum.pk,
+        forum.forum_type,
+        forum.name,
+        forum.description,
+        forum.slow_mode_seconds,
+        context["may_post"],
+        context["can_moderate"],
+        context.get("state"),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @limited_per_user("forum_message")
 def forum_detail(request, community_id, forum_id):
@@ -473,9 +494,11 @@ def forum_detail(request, community_id, forum_id):
     may_post = forum.forum_type != ForumType.ARTIST_FORUM or is_artist
     chat = forum.forum_type == ForumType.ALL_CHAT
     form_class = forms.ChatMessageForm if chat else forms.ForumPostForm
-    form = form_class(*_submitted(request))
+    submitted = request.method == "POST"
+    # An empty form is rendered only when its shared fragment is not cached: built then.
+    form = form_class(*_submitted(request)) if submitted else SimpleLazyObject(form_class)
     status = 200
-    if request.method == "POST":
+    if submitted:
         if not may_post:
             messages.error(request, "Only the artist posts in the artist forum.")
             return redirect("communities:forum", community_id, forum_id)
@@ -505,6 +528,7 @@ def forum_detail(request, community_id, forum_id):
         "community": info.community,
         "forum": forum,
         "form": form,
+        "submitted": submitted,
         "may_post": may_post,
         "can_manage": selectors.can_manage(info=info, user=user),
         "can_moderate": selectors.is_moderator(info=info, user=user),
@@ -513,21 +537,31 @@ def forum_detail(request, community_id, forum_id):
         log = selectors.chat_log(forum=forum)
         context["chat_messages"] = log.messages
         context["chat_vary"] = selectors.chat_vary(log.messages)
+        context["my_messages"] = [post for post in log.messages if post.user_id == user.pk]
         context["pinned"] = log.pinned
+        context["pinned_vary"] = selectors.pinned_vary(log.pinned, viewer=user)
+        context["head_vary"] = _forum_head_vary(context)
     else:
-        filter_form = forms.SuggestionFilterForm(request.GET)
+        # Without a query string there is nothing to parse: the first page, every state.
+        filter_form = (
+            forms.SuggestionFilterForm(request.GET)
+            if request.GET
+            else SimpleLazyObject(forms.SuggestionFilterForm)
+        )
         state = None
-        if forum.forum_type == ForumType.SUGGESTIONS and filter_form.is_valid():
-            state = filter_form.cleaned_data["state"] or None
-        cursor = forms.TopicCursorForm(request.GET)
-        if not cursor.is_valid():
-            messages.error(request, forms.BROKEN_PAGE_LINK)
-            return redirect("communities:forum", community_id, forum_id)
+        before = None
+        if request.GET:
+            if forum.forum_type == ForumType.SUGGESTIONS and filter_form.is_valid():
+                state = filter_form.cleaned_data["state"] or None
+            cursor = forms.TopicCursorForm(request.GET)
+            if not cursor.is_valid():
+                messages.error(request, forms.BROKEN_PAGE_LINK)
+                return redirect("communities:forum", community_id, forum_id)
+            before = cursor.cleaned_data["before"]
         context["filter_form"] = filter_form
         context["state"] = state
-        context["topics"] = selectors.topic_list(
-            forum=forum, user=user, before=cursor.cleaned_data["before"], state=state
-        )
+        context["head_vary"] = _forum_head_vary(context)
+        context["topics"] = selectors.topic_list(forum=forum, user=user, before=before, state=state)
     return render(request, "communities/forum.html", context, status=status)
 
 
@@ -859,10 +893,12 @@ def _live_context(request, info, event) -> dict:
         "info": info,
         "community": info.community,
         "event": event,
+        "event_vary": selectors.live_event_vary(event),
         "can_manage": selectors.can_manage(info=info, user=user),
         "can_moderate": selectors.is_moderator(info=info, user=user),
         "is_live": event.status == LiveEventStatus.LIVE,
-        "form": forms.ChatMessageForm(),
+        # Rendered only when the shared empty form is not cached: built then.
+        "form": SimpleLazyObject(forms.ChatMessageForm),
         "stream_embed": stream_embed_url(
             event.stream_url, site_host=request.get_host().rsplit(":", 1)[0]
         ),
@@ -882,7 +918,6 @@ def event_detail(request, community_id, event_id):
     if paywall:
         return paywall
     context = _live_context(request, info, event)
-    context["status_form"] = forms.LiveEventStatusForm()
     return render(request, "communities/event.html", context)
 
 
@@ -896,7 +931,6 @@ def event_state(request, community_id, event_id):
     if request.GET.get("status") == event.status:
         return HttpResponse(status=204)
     context = _live_context(request, info, event)
-    context["status_form"] = forms.LiveEventStatusForm()
     return render(request, "communities/_event_state.html", context)
 
 

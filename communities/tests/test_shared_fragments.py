@@ -276,3 +276,57 @@ def test_an_event_going_live_or_renamed_shows_at_once_in_its_shared_head(communi
 
     assert '<span class="badge badge-ok">Live</span>' in page
     assert "<h2>Party!" in page
+
+
+def _pinned_part(page: str) -> str:
+    return page.split('<div class="pinned-messages">', 1)[1].split('<ol id="chat-log"', 1)[0]
+
+
+def test_a_pinned_chat_message_offers_editing_to_its_author_only_after_another_rendered_it(
+    community, member
+):
+    forum = ForumFactory(community=community, forum_type=ForumType.ALL_CHAT)
+    other = CommunitySubscriptionFactory(community=community).user
+    pinned = ForumPostFactory(forum=forum, user=member, content="House rules", is_pinned=True)
+    url = reverse("communities:forum", args=[community.pk, forum.pk])
+    edit_url = reverse("communities:post_edit", args=[community.pk, pinned.pk])
+    assert edit_url not in _pinned_part(browser(other).get(url).text)
+
+    assert edit_url in _pinned_part(browser(member).get(url).text)
+
+
+def test_a_live_events_controls_show_only_to_those_with_the_rights_after_a_member_rendered_it(
+    community, artist_user, member
+):
+    event = LiveEventFactory(
+        community=community, event_type=LiveEventType.CHAT, status=LiveEventStatus.LIVE
+    )
+    page = browser(member).get(event.get_absolute_url()).text
+    assert "End the event" not in page
+    assert "Set slow mode" not in page
+
+    page = browser(artist_user).get(event.get_absolute_url()).text
+
+    assert "End the event" in page
+    assert "Set slow mode" in page
+
+
+def test_a_live_events_new_slow_mode_shows_at_once_on_its_shared_page(community, member):
+    event = LiveEventFactory(
+        community=community, event_type=LiveEventType.CHAT, status=LiveEventStatus.LIVE
+    )
+    viewer = browser(member)
+    assert "Slow mode:" not in viewer.get(event.get_absolute_url()).text
+
+    type(event).objects.filter(pk=event.pk).update(slow_mode_seconds=30)
+
+    assert "one message every 30 seconds" in viewer.get(event.get_absolute_url()).text
+
+
+def test_a_forum_page_shows_no_template_comment(community, member):
+    # A `{# #}` comment spanning lines is not a comment to Django: it was shown as text.
+    forum = ForumFactory(community=community, forum_type=ForumType.SUGGESTIONS)
+
+    page = browser(member).get(reverse("communities:forum", args=[community.pk, forum.pk])).text
+
+    assert "{#" not in page
