@@ -297,8 +297,6 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit(f"gunicorn did not answer {BARE}")
             time.sleep(0.2)
-        # The master's children (Linux's record), however many the configuration chose.
-        workers = len(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
         pages = [p for p in args.pages or all_clients[0].urls if p != BARE]
         for page in [BARE, *pages]:
             check(base, all_clients, page)
@@ -307,6 +305,9 @@ def main() -> None:
             for page in interleaved(pages)
         ]
         memory = workers_memory(server.pid)
+        # The master's children (Linux's record), however many the configuration chose:
+        # counted after the runs, since the first worker answers before the last is forked.
+        workers = len(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
     finally:
         server.terminate()
         server.wait(timeout=30)
