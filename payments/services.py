@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.transaction import TransactionManagementError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -196,6 +197,9 @@ def payment_charge_saved(
     `on_completed` is what the caller does when the charge completes the payment, instead
     of the purpose handler's `completed` (which would have to find out what it was for).
     """
+    if not connection.in_atomic_block:
+        # Outside a transaction the lock would end with its statement, before the charge.
+        raise TransactionManagementError("payment_charge_saved runs in its caller's transaction.")
     locked, method = _locked_with_saved_method(payment)
     if locked.payment_status != PaymentStatus.PENDING:
         return None
@@ -204,7 +208,7 @@ def payment_charge_saved(
     event = gateway_named(locked.gateway).charge_saved(payment=locked, method=method)
     with transaction.atomic(savepoint=False):
         handled = _event_handle(event, locked, by=None, locked=True, on_completed=on_completed)
-    # A refused or repeated event changed nothing of `locked` in this transaction.
+    # After a refused or repeated event, `locked` may not say what the database holds.
     return locked if handled is _Handled.APPLIED else Payment.objects.get(pk=locked.pk)
 
 
