@@ -273,18 +273,21 @@ def community_ids_with_access(*, user, now: datetime | None = None) -> RawSQL:
     return RawSQL(sql, params)  # noqa: S611 - SQL compiled by the ORM, values are parameters
 
 
+# The artist's tiers ranked below the community whose id is the SQL expression
+# {community_id}: a parameter, or a column of a statement that embeds this one.
+TIERS_BELOW = """
+SELECT below.community_id FROM communities tier
+JOIN communities below ON below.artist_id = tier.artist_id AND below.tier_rank < tier.tier_rank
+WHERE tier.community_id = {community_id}
+"""
+
+
 def tiers_below_ids(*, community_id) -> list:
     """The artist's tiers ranked below this community: its members see them too. Plain
     SQL: every renewal and membership change asks, and compiling the ORM's two subqueries
     cost more CPU than PostgreSQL spends answering."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT below.community_id FROM communities tier "
-            "JOIN communities below ON below.artist_id = tier.artist_id "
-            "AND below.tier_rank < tier.tier_rank "
-            "WHERE tier.community_id = %s",
-            [community_id],
-        )
+        cursor.execute(TIERS_BELOW.format(community_id="%s"), [community_id])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -740,7 +743,7 @@ def upgrade_charge(*, subscription: CommunitySubscription, new_price: Decimal, n
 
 
 def subscription_payees(*, payments) -> dict:
-    """A membership's payment earns the community's artist all of it; by payment id, in
+    """Who earns from each membership's payment (`membership_payees`), by payment id, in
     one query for any number."""
     artist_of = dict(
         CommunitySubscription.objects.filter(
@@ -748,10 +751,15 @@ def subscription_payees(*, payments) -> dict:
         ).values_list("pk", "community__artist_id")
     )
     return {
-        payment.pk: [Payee(artist_id=artist_of[payment.subscription_id], amount=payment.amount)]
+        payment.pk: membership_payees(artist_id=artist_of[payment.subscription_id], payment=payment)
         for payment in payments
         if payment.subscription_id in artist_of
     }
+
+
+def membership_payees(*, artist_id, payment) -> list[Payee]:
+    """A membership's payment earns the community's artist all of it."""
+    return [Payee(artist_id=artist_id, amount=payment.amount)]
 
 
 # Moderation (issue 22, items 7 and 8)

@@ -19,11 +19,11 @@ from payments.signals import (
 
 
 @receiver(payment_completed, dispatch_uid="ledger_payment_completed")
-def book_payment(sender, *, payment, **kwargs) -> None:
+def book_payment(sender, *, payment, payees=None, **kwargs) -> None:
     # The test gateway's fee is known now; Stripe's is read from its balance transaction
     # by ledger.tasks.stripe_fees_record, which books it later (before the holding ends).
     fee = fee_of_test_gateway(payment.amount) if payment.gateway == PaymentGateway.TEST else None
-    ledger_payment_record(payment=payment, fee=fee)
+    ledger_payment_record(payment=payment, fee=fee, payees=payees)
 
 
 @receiver(payment_refunded, dispatch_uid="ledger_payment_refunded")

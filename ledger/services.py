@@ -224,9 +224,14 @@ def fee_booking(*, payment, payees: list[Payee], fee: Decimal, at: datetime) -> 
     )
 
 
-def ledger_payment_record(*, payment, fee: Decimal | None = None) -> LedgerTransaction | None:
-    """Book a completed payment once (and its fee, when known now); None if booked before."""
-    payees = payees_of(payment=payment)
+def ledger_payment_record(
+    *, payment, fee: Decimal | None = None, payees: list[Payee] | None = None
+) -> LedgerTransaction | None:
+    """Book a completed payment once (and its fee, when known now); None if booked before.
+    `payees`: who earns from it, when whoever completed it knew; else its purpose's
+    handler is asked."""
+    if payees is None:
+        payees = payees_of(payment=payment)
     now = timezone.now()
     bookings = [payment_booking(payment=payment, payees=payees, at=now)]
     if fee is not None:

@@ -1,9 +1,10 @@
 """Notifications: created for a few recipients, fanned out to audiences, copied by email."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -27,6 +28,21 @@ NOTIFICATION_BATCH_SIZE = 5000
 EMAIL_BATCH_SIZE = 200
 
 
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """One notification for one recipient (`notices_create`)."""
+
+    recipient_id: UUID
+    notification_type: NotificationType
+    title: str
+    message: str
+    resource_type: str | None = None
+    resource_id: UUID | None = None
+    # Emailed whatever the recipient chose for the type (something they must act on, like
+    # a payment their bank wants them to confirm).
+    always_email: bool = False
+
+
 def notifications_create(
     *,
     recipient_ids: Iterable[UUID],
@@ -37,53 +53,78 @@ def notifications_create(
     resource_id: UUID | None = None,
     always_email: bool = False,
 ) -> int:
-    """One notification per recipient, inserted in batches (never a query per recipient).
-
-    Email copies go out after commit to the recipients whose preferences ask for them,
-    or to every recipient with `always_email` (something they must act on, like a
-    payment their bank wants them to confirm, whatever they chose for the type).
-    """
+    """One notification per recipient (`notices_create`); how many."""
     recipients = list(dict.fromkeys(recipient_ids))
-    emailed = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(recipients), NOTIFICATION_BATCH_SIZE):
-            cursor.execute(
-                _CREATE,
-                [
-                    title,
-                    message,
-                    notification_type,
-                    resource_type,
-                    resource_id,
-                    recipients[start : start + NOTIFICATION_BATCH_SIZE],
-                    notification_type in EMAILED_BY_DEFAULT,
-                    notification_type,
-                ],
+    notices_create(
+        [
+            Notice(
+                recipient_id=recipient,
+                notification_type=notification_type,
+                title=title,
+                message=message,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                always_email=always_email,
             )
-            emailed += [pk for pk, wants_email in cursor.fetchall() if always_email or wants_email]
-    invalidate_on_commit(*(unread_count_key(user_id) for user_id in recipients))
-    _queue_emails(emailed)
+            for recipient in recipients
+        ]
+    )
     return len(recipients)
 
 
-# Which of the notifications just inserted (the statement's `inserted` rows) get an email
-# copy: their recipient's choice for the type, else EMAILED_BY_DEFAULT's; its parameters
-# are that default and the type.
+def notices_create(notices: Sequence[Notice]) -> None:
+    """Notifications that each have their own recipient, type and words (a payment's
+    "received" and a renewal's "renewed"), inserted in batches: never a query per notice.
+
+    Email copies go out after commit to the recipients whose preferences ask for them,
+    or for each notice with `always_email`.
+    """
+    ids = [uuid4() for _ in notices]
+    always = {pk for pk, notice in zip(ids, notices, strict=True) if notice.always_email}
+    emailed = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(notices), NOTIFICATION_BATCH_SIZE):
+            batch = notices[start : start + NOTIFICATION_BATCH_SIZE]
+            cursor.execute(
+                _CREATE,
+                [
+                    ids[start : start + NOTIFICATION_BATCH_SIZE],
+                    [n.recipient_id for n in batch],
+                    [n.title for n in batch],
+                    [n.message for n in batch],
+                    [n.notification_type for n in batch],
+                    [n.resource_type for n in batch],
+                    [n.resource_id for n in batch],
+                    _EMAILED_BY_DEFAULT,
+                ],
+            )
+            emailed += [pk for pk, wants_email in cursor.fetchall() if wants_email or pk in always]
+    invalidate_on_commit(*dict.fromkeys(unread_count_key(n.recipient_id) for n in notices))
+    _queue_emails(emailed)
+
+
+# Which of the notifications just inserted (the statement's `inserted` rows, with their
+# user_id and notification_type) get an email copy: their recipient's choice for the
+# type, else EMAILED_BY_DEFAULT's; its parameter is that list of types.
 _EMAIL_WANTED_OF_INSERTED = """
-    SELECT inserted.notification_id, COALESCE(choice.send_email, %s)
+    SELECT inserted.notification_id,
+           COALESCE(choice.send_email, inserted.notification_type = ANY(%s::text[]))
     FROM inserted
     LEFT JOIN notification_email_preferences choice
-        ON choice.user_id = inserted.user_id AND choice.notification_type = %s
+        ON choice.user_id = inserted.user_id
+        AND choice.notification_type = inserted.notification_type
 """
+_EMAILED_BY_DEFAULT = sorted(EMAILED_BY_DEFAULT)
 
-# One statement per batch of recipients: their notifications, and whether each is emailed.
+# One statement per batch of notices: their notifications, and whether each is emailed.
 _CREATE = f"""
     WITH inserted AS (
         INSERT INTO notifications (notification_id, user_id, title, message,
             notification_type, related_resource_type, related_resource_id)
-        SELECT gen_random_uuid(), recipient, %s, %s, %s, %s, %s::uuid
-        FROM unnest(%s::uuid[]) AS recipient
-        RETURNING notification_id, user_id
+        SELECT * FROM unnest(
+            %s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::uuid[]
+        )
+        RETURNING notification_id, user_id, notification_type
     )
     {_EMAIL_WANTED_OF_INSERTED}
 """  # noqa: S608 - two constants of this module; values are parameters
@@ -156,7 +197,7 @@ def audience_notify(
             FROM (SELECT DISTINCT user_id FROM audience) audience
             JOIN users ON users.user_id = audience.user_id AND users.deleted_at IS NULL
             WHERE audience.user_id IS DISTINCT FROM %s
-            RETURNING notification_id, user_id
+            RETURNING notification_id, user_id, notification_type
         )
         {_EMAIL_WANTED_OF_INSERTED}
     """  # noqa: S608 - the audience is a compiled queryset, values are parameters
@@ -168,8 +209,7 @@ def audience_notify(
         resource_type,
         resource_id,
         exclude_user_id,
-        notification_type in EMAILED_BY_DEFAULT,
-        notification_type,
+        _EMAILED_BY_DEFAULT,
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         advisory_xact_lock(f"fan-out:{notification_type}:{resource_id}:{title}")

@@ -17,6 +17,8 @@ from uuid import UUID
 
 from django.core.exceptions import ImproperlyConfigured
 
+from notifications.services import Notice
+
 
 @dataclass(frozen=True)
 class Payee:
@@ -25,6 +27,26 @@ class Payee:
     artist_id: UUID
     # The part of the payment's gross that pays for this artist's goods or community.
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What the caller of a charge did when its payment completed (`payment_charge_saved`'s
+    `on_completed`, called instead of the purpose handler's `completed`: the caller knows
+    what it charged for, the handler would have to look it up)."""
+
+    # Who earns from the payment: the ledger books them without asking the handler.
+    payees: list[Payee]
+    # Sent to their recipients with the payment's own "Payment received", in one statement.
+    notices: tuple[Notice, ...] = ()
+
+
+class CompletionHook(Protocol):
+    def __call__(self, *, payment) -> Completed:
+        """The payment (locked, completed in this transaction) paid for what the caller
+        charged: act on it. Never refuses: anything it raises fails the caller's
+        transaction, charge included."""
+        ...
 
 
 @dataclass(frozen=True)

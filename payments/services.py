@@ -7,14 +7,17 @@ placement's price: the owning app's purpose handler reads them), never from the 
 """
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.transaction import TransactionManagementError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +26,8 @@ from psycopg.types.json import Jsonb
 from musicplatform.audit.services import StatusTransitionError, status_change
 from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
-from notifications.services import notifications_create
+from notifications.models import NotificationType
+from notifications.services import Notice, notices_create
 from payments.events import CENT, GatewayEvent, Outcome, from_cents, to_cents
 from payments.gateways import (
     GatewayError,
@@ -39,7 +43,7 @@ from payments.models import (
     PaymentStatus,
     SavedPaymentMethod,
 )
-from payments.purposes import Checkout, purpose_handler
+from payments.purposes import Checkout, Completed, CompletionHook, purpose_handler
 from payments.signals import (
     dispute_closed,
     payment_completed,
@@ -180,23 +184,61 @@ def payment_renewal_create(*, user_id, subscription_id, amount: Decimal) -> Paym
     )
 
 
-def payment_charge_saved(*, payment: Payment) -> Payment:
-    """Charge the payer's latest saved method off-session; safe to call twice.
+def payment_charge_saved(
+    *, payment: Payment, on_completed: CompletionHook | None = None
+) -> Payment | None:
+    """Charge the payer's latest saved method off-session; safe to call twice. The payment
+    as this charge left it; None when it was no longer pending (charged, failed or waiting
+    for the payer before): nothing was charged.
 
-    `payment` as read in the caller's transaction, with what it pays for locked (a
-    renewal: the subscription), so its status is current without reading it again."""
-    if payment.payment_status != PaymentStatus.PENDING:
-        return payment
-    method = (
-        SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.gateway)
-        .order_by("-created_at")
-        .first()
-    )
+    Inside the caller's transaction (a renewal's, with what it pays for locked): the
+    payment is locked here, with its saved method read in the same statement, and stays
+    locked through the gateway's answer, which is applied to it without reading it again.
+    `on_completed` is what the caller does when the charge completes the payment, instead
+    of the purpose handler's `completed` (which would have to find out what it was for).
+    """
+    if not connection.in_atomic_block:
+        # Outside a transaction the lock would end with its statement, before the charge.
+        raise TransactionManagementError("payment_charge_saved runs in its caller's transaction.")
+    locked, method = _locked_with_saved_method(payment)
+    if locked.payment_status != PaymentStatus.PENDING:
+        return None
     if method is None:
-        return payment_fail(payment=payment, reason="No saved payment method.")
-    event = gateway_named(payment.gateway).charge_saved(payment=payment, method=method)
-    payment_event_handle(event=event)
-    return Payment.objects.get(pk=payment.pk)
+        return payment_fail(payment=locked, reason="No saved payment method.", locked=True)
+    event = gateway_named(locked.gateway).charge_saved(payment=locked, method=method)
+    with transaction.atomic(savepoint=False):
+        handled = _event_handle(event, locked, by=None, locked=True, on_completed=on_completed)
+    # After a refused or repeated event, `locked` may not say what the database holds.
+    return locked if handled is _Handled.APPLIED else Payment.objects.get(pk=locked.pk)
+
+
+# The payment, locked, and the payer's latest saved method at its gateway (NULLs when none).
+_LOCK_WITH_SAVED_METHOD = f"""
+SELECT {", ".join(f'p."{f.column}"' for f in Payment._meta.concrete_fields)},
+       {", ".join(f'm."{f.column}"' for f in SavedPaymentMethod._meta.concrete_fields)}
+FROM payments p
+LEFT JOIN LATERAL (
+    SELECT * FROM saved_payment_methods
+    WHERE user_id = p.user_id AND gateway = p.gateway
+    ORDER BY created_at DESC LIMIT 1
+) m ON true
+WHERE p.payment_id = %s
+FOR UPDATE OF p
+"""  # noqa: S608 - the columns are the models' own; the value is a parameter
+
+
+def _locked_with_saved_method(payment: Payment) -> tuple[Payment, SavedPaymentMethod | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_WITH_SAVED_METHOD, [payment.pk])
+        row = cursor.fetchone()
+    payment_columns = len(Payment._meta.concrete_fields)
+    locked = _from_row(Payment, row[:payment_columns])
+    method_row = row[payment_columns:]
+    return locked, _from_row(SavedPaymentMethod, method_row) if method_row[0] else None
+
+
+def _from_row[M: Payment | SavedPaymentMethod](model: type[M], row: tuple) -> M:
+    return model.from_db(None, [f.attname for f in model._meta.concrete_fields], list(row))
 
 
 def saved_payment_method_detach(*, method_id) -> bool:
@@ -227,16 +269,24 @@ def saved_payment_methods_of_deleted_detach() -> int:
     return detached
 
 
-def _notify(payment: Payment, *, title: str, message: str) -> None:
+def _notify(payment: Payment, *, title: str, message: str, with_them: tuple[Notice, ...] = ()):
+    """Tell the payer (a payment may have none: a guest's order), in one statement with
+    `with_them`."""
+    notices = [*with_them]
     if payment.user_id:
-        notifications_create(
-            recipient_ids=[payment.user_id],
-            notification_type="payment",
-            title=title,
-            message=message,
-            resource_type="payment",
-            resource_id=payment.pk,
+        notices.insert(
+            0,
+            Notice(
+                recipient_id=payment.user_id,
+                notification_type=NotificationType.PAYMENT,
+                title=title,
+                message=message,
+                resource_type="payment",
+                resource_id=payment.pk,
+            ),
         )
+    if notices:
+        notices_create(notices)
 
 
 def _send_receipt(payment: Payment, *, kind: str) -> None:
@@ -337,16 +387,24 @@ def payment_receipts_sweep() -> int:
 
 
 def payment_confirm(
-    *, payment: Payment, gateway_payment_id: str | None = None, paid_with: str = "", by=None
+    *,
+    payment: Payment,
+    gateway_payment_id: str | None = None,
+    paid_with: str = "",
+    by=None,
+    locked: bool = False,
+    on_completed: CompletionHook | None = None,
 ) -> Payment:
-    """pending → completed, once; then the thing paid for reacts (payments.purposes).
+    """pending → completed, once; then the thing paid for reacts: `on_completed`, the
+    charge's caller, or else the purpose's handler (payments.purposes).
 
     `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so.
+    `locked`: the caller locked and read `payment` in this transaction (payment_charge_saved).
     Inside a caller's transaction (a renewal's charge, an event's) it adds no savepoint:
     a failure here fails the caller's transaction, or the savepoint that caller set."""
     how_paid = _how_paid(payment, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
     with transaction.atomic(savepoint=False):
-        locked, changed = status_change(
+        payment, changed = status_change(
             instance=payment,
             new_status=PaymentStatus.COMPLETED,
             by=by,
@@ -354,21 +412,33 @@ def payment_confirm(
             transitions=PAYMENT_TRANSITIONS,
             entity_type="payment",
             with_fields=how_paid,
+            locked=locked,
         )
         if not changed:
             # Repeated news of a completed payment may be the first to say how it was paid.
-            _record_how_paid(locked, how_paid)
-        if changed:
-            purpose_handler(locked.purpose).completed(payment=locked, by=by)
-            # The books (ledger) hear of the money in this same transaction.
-            payment_completed.send(sender=Payment, payment=locked, by=by)
-            _notify(
-                locked,
-                title="Payment received",
-                message=f"We received your payment of {locked.amount} {locked.currency}.",
-            )
-            _send_receipt(locked, kind="payment")
-    return locked
+            _record_how_paid(payment, how_paid)
+            return payment
+        completed: Completed | None = None
+        if on_completed is None:
+            purpose_handler(payment.purpose).completed(payment=payment, by=by)
+        else:
+            completed = on_completed(payment=payment)
+        # The books (ledger) hear of the money in this same transaction; `payees` None:
+        # the ledger asks the purpose's handler who earns from it.
+        payment_completed.send(
+            sender=Payment,
+            payment=payment,
+            by=by,
+            payees=completed.payees if completed else None,
+        )
+        _notify(
+            payment,
+            title="Payment received",
+            message=f"We received your payment of {payment.amount} {payment.currency}.",
+            with_them=completed.notices if completed else (),
+        )
+        _send_receipt(payment, kind="payment")
+    return payment
 
 
 def _how_paid(payment: Payment, *, gateway_payment_id: str | None, paid_with: str) -> dict:
@@ -390,50 +460,54 @@ def _record_how_paid(payment: Payment, how_paid: dict) -> None:
         payment.save(update_fields=changed)
 
 
-def payment_fail(*, payment: Payment, reason: str = "", by=None) -> Payment:
-    """pending → failed, once; `reason` (the customer's words) is shown on its page."""
+def payment_fail(*, payment: Payment, reason: str = "", by=None, locked: bool = False) -> Payment:
+    """pending → failed, once; `reason` (the customer's words) is shown on its page.
+    `locked`: as payment_confirm's."""
     with transaction.atomic(savepoint=False):
-        locked, changed = status_change(
+        payment, changed = status_change(
             instance=payment,
             new_status=PaymentStatus.FAILED,
             by=by,
             field="payment_status",
             transitions=PAYMENT_TRANSITIONS,
             entity_type="payment",
+            locked=locked,
         )
         if changed:
             if reason:
-                locked.failure_reason = reason[:255]
-                locked.save(update_fields=["failure_reason"])
-            purpose_handler(locked.purpose).failed(payment=locked, by=by)
+                payment.failure_reason = reason[:255]
+                payment.save(update_fields=["failure_reason"])
+            purpose_handler(payment.purpose).failed(payment=payment, by=by)
             _notify(
-                locked,
+                payment,
                 title="Payment failed",
-                message=f"Your payment of {locked.amount} {locked.currency} did not go "
+                message=f"Your payment of {payment.amount} {payment.currency} did not go "
                 f"through. {reason}".strip(),
             )
-    return locked
+    return payment
 
 
 def payment_require_action(
-    *, payment: Payment, gateway_payment_id: str | None = None, by=None
+    *, payment: Payment, gateway_payment_id: str | None = None, by=None, locked: bool = False
 ) -> Payment:
     """pending → requires_action, once: the payer's bank wants them to confirm an
     off-session charge. The payment waits for them (`payment_action_start`); whoever
-    charged it tells them (a renewal: communities.services.subscription_renew)."""
+    charged it tells them (a renewal: communities.services.subscription_renew).
+    `locked`: as payment_confirm's."""
     with transaction.atomic(savepoint=False):
-        locked, _ = status_change(
+        payment, _ = status_change(
             instance=payment,
             new_status=PaymentStatus.REQUIRES_ACTION,
             by=by,
             field="payment_status",
             transitions=PAYMENT_TRANSITIONS,
             entity_type="payment",
+            locked=locked,
         )
-        if gateway_payment_id and locked.stripe_payment_id != gateway_payment_id:
-            locked.stripe_payment_id = gateway_payment_id
-            locked.save(update_fields=["stripe_payment_id"])
-    return locked
+        if gateway_payment_id and payment.stripe_payment_id != gateway_payment_id:
+            payment.stripe_payment_id = gateway_payment_id
+            payment.save(update_fields=["stripe_payment_id"])
+    return payment
 
 
 def payment_action_start(*, payment: Payment, return_url: str) -> str:
@@ -574,7 +648,22 @@ def _save_method(payment: Payment, event: GatewayEvent) -> None:
         ).update(label=event.paid_with)
 
 
-def _apply(payment: Payment, event: GatewayEvent, by) -> None:
+def _status_in(payment: Payment, statuses: set[str], *, locked: bool) -> bool:
+    """Whether the payment's status is one of `statuses` now: as read, when the caller
+    locked it in this transaction; else read again (news may be late or repeated)."""
+    if locked:
+        return payment.payment_status in statuses
+    return Payment.objects.filter(pk=payment.pk, payment_status__in=statuses).exists()
+
+
+def _apply(
+    payment: Payment,
+    event: GatewayEvent,
+    by,
+    *,
+    locked: bool = False,
+    on_completed: CompletionHook | None = None,
+) -> None:
     if event.outcome == Outcome.SUCCEEDED:
         _check_amount(payment, event)
         confirmed = payment_confirm(
@@ -582,11 +671,13 @@ def _apply(payment: Payment, event: GatewayEvent, by) -> None:
             gateway_payment_id=event.gateway_payment_id,
             paid_with=event.paid_with,
             by=by,
+            locked=locked,
+            on_completed=on_completed,
         )
         _save_method(confirmed, event)
     elif event.outcome == Outcome.FAILED:
-        if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
-            payment_fail(payment=payment, reason=event.failure_reason, by=by)
+        if _status_in(payment, {PaymentStatus.PENDING}, locked=locked):
+            payment_fail(payment=payment, reason=event.failure_reason, by=by, locked=locked)
         else:
             # A decline reported after the payment went through (or already failed):
             # Checkout retries and out-of-order delivery make this normal.
@@ -594,35 +685,36 @@ def _apply(payment: Payment, event: GatewayEvent, by) -> None:
                 "Late failure news for payment %s ignored (%s).", payment.pk, event.event_type
             )
     elif event.outcome == Outcome.REQUIRES_ACTION:
-        if Payment.objects.filter(pk=payment.pk, payment_status=PaymentStatus.PENDING).exists():
+        if _status_in(payment, {PaymentStatus.PENDING}, locked=locked):
             payment_require_action(
-                payment=payment, gateway_payment_id=event.gateway_payment_id, by=by
+                payment=payment, gateway_payment_id=event.gateway_payment_id, by=by, locked=locked
             )
     elif event.outcome == Outcome.REFUNDED:
-        if Payment.objects.filter(
-            pk=payment.pk,
-            payment_status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
-        ).exists():
+        if _status_in(
+            payment, {PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION}, locked=locked
+        ):
             # The refund overtook the success event: a refunded charge was a paid one.
             _check_amount(payment, event)
-            payment_confirm(payment=payment, gateway_payment_id=event.gateway_payment_id, by=by)
+            payment_confirm(
+                payment=payment, gateway_payment_id=event.gateway_payment_id, by=by, locked=locked
+            )
         payment_record_refund(
             payment=payment, refunded_total=from_cents(event.refunded_total_cents or 0), by=by
         )
     elif event.outcome in {Outcome.DISPUTED, Outcome.DISPUTE_CLOSED}:
         # ledger: the payment's status stays; the books hear of the chargeback.
-        locked = _lock(payment)
+        locked_payment = payment if locked else _lock(payment)
         if event.outcome == Outcome.DISPUTED:
             payment_disputed.send(
                 sender=Payment,
-                payment=locked,
+                payment=locked_payment,
                 amount=from_cents(event.amount_cents or 0),
                 dispute_ref=event.dispute_ref,
             )
         else:
             dispute_closed.send(
                 sender=Payment,
-                payment=locked,
+                payment=locked_payment,
                 dispute_ref=event.dispute_ref,
                 won=bool(event.dispute_won),
             )
@@ -648,6 +740,13 @@ def _event_record(event: GatewayEvent, payment: Payment | None) -> bool:
         return cursor.fetchone() is not None
 
 
+class _Handled(StrEnum):
+    REPEATED = "repeated"  # kept before: not applied again
+    APPLIED = "applied"
+    REFUSED = "refused"  # kept and logged, changed nothing
+    NOTHING_TO_APPLY = "nothing_to_apply"  # no payment of ours, or news that changes none
+
+
 def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
     """Apply news from a gateway exactly once. Returns False for a repeated event.
 
@@ -659,22 +758,41 @@ def payment_event_handle(*, event: GatewayEvent, by=None) -> bool:
     rather than adding a savepoint: what fails unexpectedly fails the caller too.
     """
     with transaction.atomic(savepoint=False):
-        payment = _payment_for(event)
-        if event.event_id and not _event_record(event, payment):
-            logger.info("Event %s %s already handled.", event.gateway, event.event_id)
-            return False
-        if payment is None:
-            if event.outcome != Outcome.IGNORED:
-                logger.warning("Event %s names no payment of ours.", event.event_id)
-            return True
-        if event.outcome == Outcome.IGNORED:
-            return True
-        try:
-            with transaction.atomic():
-                _apply(payment, event, by)
-        except (PaymentError, StatusTransitionError) as error:
-            logger.error("Event %s for payment %s refused: %s", event.event_id, payment.pk, error)
-    return True
+        return _event_handle(event, _payment_for(event), by=by) is not _Handled.REPEATED
+
+
+def _event_handle(
+    event: GatewayEvent,
+    payment: Payment | None,
+    *,
+    by,
+    locked: bool = False,
+    on_completed: CompletionHook | None = None,
+) -> _Handled:
+    """payment_event_handle's work, in a transaction, for the event's `payment`
+    (`locked`: by the caller, in this transaction; payment_charge_saved)."""
+    if event.event_id and not _event_record(event, payment):
+        logger.info("Event %s %s already handled.", event.gateway, event.event_id)
+        return _Handled.REPEATED
+    if payment is None:
+        if event.outcome != Outcome.IGNORED:
+            logger.warning("Event %s names no payment of ours.", event.event_id)
+        return _Handled.NOTHING_TO_APPLY
+    if event.outcome == Outcome.IGNORED:
+        return _Handled.NOTHING_TO_APPLY
+    # A refusal leaves nothing but the event's row. The purpose handler may refuse after
+    # the payment's status was written, so applying is a savepoint the refusal rolls back.
+    # A success the charge's caller completes (`on_completed`, which never refuses) is
+    # refused, if at all, before its first write (the amount, the status move): no
+    # savepoint, two statements fewer on every renewal.
+    refused_only_before_writing = on_completed is not None and event.outcome == Outcome.SUCCEEDED
+    try:
+        with nullcontext() if refused_only_before_writing else transaction.atomic():
+            _apply(payment, event, by, locked=locked, on_completed=on_completed)
+    except (PaymentError, StatusTransitionError) as error:
+        logger.error("Event %s for payment %s refused: %s", event.event_id, payment.pk, error)
+        return _Handled.REFUSED
+    return _Handled.APPLIED
 
 
 def payment_test_checkout_submit(*, payment: Payment, card_number: str) -> Payment:

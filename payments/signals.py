@@ -7,7 +7,9 @@ the payment locked: a receiver's writes commit or roll back with it.
 
 from django.dispatch import Signal
 
-# A payment went pending/requires_action → completed. Sent with `payment` and `by`.
+# A payment went pending/requires_action → completed. Sent with `payment`, `by` and `payees`
+# (who earns from it, when the caller that charged it said so; None: ask its purpose's
+# handler, `ledger.payees`).
 payment_completed = Signal()
 # Money of a completed payment was given back, in part or in full (`payment.payment_status`
 # tells). Sent with `payment`, `by`, `amount` (what this refund gave back) and

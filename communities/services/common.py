@@ -35,10 +35,15 @@ def instance_of[M: models.Model](model: type[M], values: dict) -> M:
     return model.from_db(None, names, [values[name] for name in names])
 
 
-def invalidate_member(subscription: CommunitySubscription) -> None:
+def invalidate_member(subscription: CommunitySubscription, *, tiers_below: list | None = None):
     """The member's cached access to the community and to the tiers below it (which their
-    membership includes), and the community's member count."""
-    below = selectors.tiers_below_ids(community_id=subscription.community_id)
+    membership includes; `tiers_below` when the caller read them already), and the
+    community's member count."""
+    below = (
+        selectors.tiers_below_ids(community_id=subscription.community_id)
+        if tiers_below is None
+        else tiers_below
+    )
     invalidate_on_commit(
         selectors.community_info_key(subscription.community_id),
         *(

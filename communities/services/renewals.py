@@ -21,12 +21,13 @@ from communities.models import (
     TierChangeStatus,
 )
 from communities.services.common import instance_of, invalidate_member
-from communities.services.subscriptions import subscription_status_set
+from communities.services.subscriptions import subscription_period_paid, subscription_status_set
 from communities.services.tiers import tier_downgrade_apply_due
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
-from notifications.services import notifications_create
+from notifications.services import Notice, notices_create, notifications_create
 from payments.models import Payment, PaymentStatus
+from payments.purposes import Completed, CompletionHook
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ FOR SHARE OF u, a SKIP LOCKED
 # began: a worker whose locking statement began while another run held the lock (and was
 # writing the period's row and payment) would get the lock with that older view, find no
 # payment, and make a second one. A new statement sees what the run before it committed.
+# (The charge's transaction does not read them again: the payment service locks the
+# payment it is given and charges it only if it is still pending.)
 _PERIOD = f"""
 SELECT {_columns(SubscriptionRenewal, "r")}, {_columns(Payment, "p")},
        EXISTS (
@@ -112,29 +115,35 @@ LEFT JOIN payments p ON p.payment_id = r.payment_id
 """  # noqa: S608 - the columns are the models' own; values are parameters
 
 
-@dataclass(frozen=True)
-class _Due:
-    subscription: CommunitySubscription  # with its community's name and artist
-    renewal: SubscriptionRenewal | None  # the period's, with its current payment
-    tier_change_pending: bool
-
-
-def _lock_due(subscription_id, now: datetime) -> _Due | None:
+def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
+    """The due subscription, locked (`_LOCK_DUE`), with its community's name and artist."""
     with connection.cursor() as cursor:
         cursor.execute(
             _LOCK_DUE,
             {"subscription_id": subscription_id, "due_before": now + RENEWAL_LEAD, "now": now},
         )
         row = cursor.fetchone()
-        if row is None:
-            return None
-        subscription_end = len(CommunitySubscription._meta.concrete_fields)
-        subscription = _instance(CommunitySubscription, row[:subscription_end])
-        community_name, artist_id = row[subscription_end:]
-        subscription.community = instance_of(
-            Community,
-            {"id": subscription.community_id, "name": community_name, "artist_id": artist_id},
-        )
+    if row is None:
+        return None
+    subscription_end = len(CommunitySubscription._meta.concrete_fields)
+    subscription = _instance(CommunitySubscription, row[:subscription_end])
+    community_name, artist_id = row[subscription_end:]
+    subscription.community = instance_of(
+        Community,
+        {"id": subscription.community_id, "name": community_name, "artist_id": artist_id},
+    )
+    return subscription
+
+
+@dataclass(frozen=True)
+class _Period:
+    renewal: SubscriptionRenewal | None  # the period's, with its current payment
+    tier_change_pending: bool
+
+
+def _period_of(subscription: CommunitySubscription) -> _Period:
+    """The locked subscription's period (`_PERIOD`), in a statement after the lock."""
+    with connection.cursor() as cursor:
         cursor.execute(
             _PERIOD,
             {
@@ -143,14 +152,14 @@ def _lock_due(subscription_id, now: datetime) -> _Due | None:
                 "tier_change_pending": TierChangeStatus.PENDING,
             },
         )
-        period = cursor.fetchone()
+        row = cursor.fetchone()
     renewal = None
     renewal_end = len(SubscriptionRenewal._meta.concrete_fields)
-    if period[0] is not None:
-        renewal = _instance(SubscriptionRenewal, period[:renewal_end])
+    if row[0] is not None:
+        renewal = _instance(SubscriptionRenewal, row[:renewal_end])
         if renewal.payment_id is not None:
-            renewal.payment = _instance(Payment, period[renewal_end:-1])
-    return _Due(subscription=subscription, renewal=renewal, tier_change_pending=period[-1])
+            renewal.payment = _instance(Payment, row[renewal_end:-1])
+    return _Period(renewal=renewal, tier_change_pending=row[-1])
 
 
 def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
@@ -171,13 +180,13 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
 
     now = now or timezone.now()
     with transaction.atomic():
-        due = _lock_due(subscription_id, now)
-        if due is None:
+        subscription = _lock_due(subscription_id, now)
+        if subscription is None:
             return "skipped"
-        subscription = due.subscription
+        period = _period_of(subscription)
         renewing = (
             tier_downgrade_apply_due(subscription=subscription)
-            if due.tier_change_pending
+            if period.tier_change_pending
             else subscription
         )
         if renewing.pk == subscription.pk:
@@ -185,31 +194,25 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
                 # The member had joined the lower tier meanwhile: this one stops renewing.
                 return "skipped"
             period_end = subscription.end_date
-            outcome = _period_payment_prepare(subscription, due.renewal, now)
-            if outcome is not None:
-                return outcome
+            to_charge = _period_payment_prepare(subscription, period.renewal, now)
+            if isinstance(to_charge, str):
+                return to_charge
     if renewing.pk != subscription.pk:
         # A scheduled downgrade took effect (committed): the lower tier's membership renews,
         # at its price, in transactions of its own.
         return subscription_renew(subscription_id=renewing.pk, now=now)
     with transaction.atomic():
-        due = _lock_due(subscription_id, now)
-        if due is None or due.subscription.end_date != period_end or due.renewal is None:
-            return "skipped"
-        subscription, renewal = due.subscription, due.renewal
-        if renewal.payment is None or renewal.payment.payment_status != PaymentStatus.PENDING:
+        subscription = _lock_due(subscription_id, now)
+        if subscription is None or subscription.end_date != period_end:
             return "skipped"
         try:
-            payment = payment_charge_saved(payment=renewal.payment)
+            payment = payment_charge_saved(payment=to_charge, on_completed=_renewed(subscription))
         except GatewayError:
             # Nothing was charged; the next run charges the same payment again.
             return "gateway_unavailable"
+        if payment is None:
+            return "skipped"  # another run charged it meanwhile (or it is waiting for them)
         if payment.payment_status == PaymentStatus.COMPLETED:
-            _notify_user(
-                subscription,
-                title=f"Membership of {subscription.community.name} renewed",
-                message=f"{payment.amount} {payment.currency} was charged; thank you for staying.",
-            )
             return "renewed"
         if subscription.grace_until is None:
             subscription, _ = subscription_status_set(
@@ -221,8 +224,9 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         if payment.payment_status == PaymentStatus.REQUIRES_ACTION:
             _ask_to_confirm(subscription, payment)
             return "awaiting_member"
-        renewal.next_attempt_at = now + RETRY_INTERVAL
-        renewal.save(update_fields=["next_attempt_at"])
+        SubscriptionRenewal.objects.filter(subscription=subscription, period_end=period_end).update(
+            next_attempt_at=now + RETRY_INTERVAL
+        )
         _notify_user(
             subscription,
             title=f"Renewal of {subscription.community.name} failed",
@@ -238,11 +242,11 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
 
 def _period_payment_prepare(
     subscription: CommunitySubscription, renewal: SubscriptionRenewal | None, now: datetime
-) -> str | None:
+) -> Payment | str:
     """In the transaction that locked the due subscription (and read the period's
     `renewal`): renew a free one, or make sure the period has its pending payment
-    (committed before it is charged, so a retry charges the same payment). An outcome
-    when there is nothing to charge, else None."""
+    (committed before it is charged, so a retry charges the same payment). The payment to
+    charge, or an outcome when there is nothing to charge."""
     from payments.services import payment_renewal_create
 
     if subscription.price == 0:
@@ -252,37 +256,55 @@ def _period_payment_prepare(
         invalidate_member(subscription)
         return "free"
     # No get_or_create (and its savepoint): the locked subscription keeps any other run
-    # from writing the period's row meanwhile. Were it ever written all the same, the row
-    # already there wins (ON CONFLICT DO NOTHING) and the charge below reads that one.
+    # from writing the period's row meanwhile. Were it ever written all the same, its
+    # unique key fails this transaction, payment included, and the next run charges the
+    # payment of the row already there: the charge is always the period's row's payment.
     payment = renewal.payment if renewal else None
     if payment is not None and payment.payment_status == PaymentStatus.COMPLETED:
         return "already_paid"
     if payment is not None and payment.payment_status == PaymentStatus.REQUIRES_ACTION:
         return "awaiting_member"
     if payment is not None and payment.payment_status != PaymentStatus.FAILED:
-        return None  # pending: created by a run that did not get to charge it
+        return payment  # pending: created by a run that did not get to charge it
     if renewal is not None and renewal.next_attempt_at and renewal.next_attempt_at > now:
         return "waiting"
     payment = payment_renewal_create(
         user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
     if renewal is None:
-        SubscriptionRenewal.objects.bulk_create(
-            [
-                SubscriptionRenewal(
-                    subscription=subscription,
-                    period_end=subscription.end_date,
-                    payment=payment,
-                    attempts=1,
-                )
-            ],
-            ignore_conflicts=True,
+        SubscriptionRenewal.objects.create(
+            subscription=subscription, period_end=subscription.end_date, payment=payment, attempts=1
         )
     else:
         renewal.payment = payment
         renewal.attempts += 1
         renewal.save(update_fields=["payment", "attempts"])
-    return None
+    return payment
+
+
+def _renewed(subscription: CommunitySubscription) -> CompletionHook:
+    """What the renewal's charge does when it completes its payment: the next period is
+    paid, the artist earns it, the member is told. The renewal knows all three, so the
+    payment service neither asks the purpose's handler what the payment was for nor the
+    ledger who earns from it (subscription_paid does, for news that comes later)."""
+
+    def completed(*, payment) -> Completed:
+        subscription_period_paid(payment=payment, by=None)
+        return Completed(
+            payees=selectors.membership_payees(
+                artist_id=subscription.community.artist_id, payment=payment
+            ),
+            notices=(
+                _member_notice(
+                    subscription,
+                    title=f"Membership of {subscription.community.name} renewed",
+                    message=f"{payment.amount} {payment.currency} was charged; "
+                    "thank you for staying.",
+                ),
+            ),
+        )
+
+    return completed
 
 
 def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
@@ -304,15 +326,19 @@ def _ask_to_confirm(subscription: CommunitySubscription, payment) -> None:
     )
 
 
-def _notify_user(subscription: CommunitySubscription, *, title: str, message: str) -> None:
-    notifications_create(
-        recipient_ids=[subscription.user_id],
+def _member_notice(subscription: CommunitySubscription, *, title: str, message: str) -> Notice:
+    return Notice(
+        recipient_id=subscription.user_id,
         notification_type=NotificationType.SUBSCRIPTION,
         title=title,
         message=message,
         resource_type="subscription",
         resource_id=subscription.pk,
     )
+
+
+def _notify_user(subscription: CommunitySubscription, *, title: str, message: str) -> None:
+    notices_create([_member_notice(subscription, title=title, message=message)])
 
 
 # What a member is told when their membership ends because they or the artist left.

@@ -1,5 +1,6 @@
 """Joining a community, paying for it, accepting a new price, cancelling and resuming."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -171,54 +172,61 @@ def subscription_paid(*, payment) -> None:
     from payments.models import PaymentPurpose, PaymentStatus
 
     # A renewal's payment is never a tier change's: renewals skip that lookup.
-    joined = not SubscriptionRenewal.objects.filter(payment=payment).exists()
-    if joined:
-        if tier_change_paid(payment=payment):
-            return
-        subscription = (
-            CommunitySubscription.objects.select_for_update(of=("self",))
-            .select_related("community__artist", "user")
-            .get(pk=payment.subscription_id)
+    if SubscriptionRenewal.objects.filter(payment=payment).exists():
+        subscription_period_paid(payment=payment, by=None)
+        return
+    if tier_change_paid(payment=payment):
+        return
+    subscription = (
+        CommunitySubscription.objects.select_for_update(of=("self",))
+        .select_related("community__artist", "user")
+        .get(pk=payment.subscription_id)
+    )
+    renewal_payments = SubscriptionRenewal.objects.filter(
+        subscription=subscription, payment__isnull=False
+    ).values("payment")
+    if (
+        type(payment)
+        .objects.filter(
+            subscription_id=subscription.pk,
+            purpose=PaymentPurpose.SUBSCRIPTION,
+            payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
+            payment_date__gte=subscription.start_date,
         )
-        renewal_payments = SubscriptionRenewal.objects.filter(
-            subscription=subscription, payment__isnull=False
-        ).values("payment")
-        if (
-            type(payment)
-            .objects.filter(
-                subscription_id=subscription.pk,
-                purpose=PaymentPurpose.SUBSCRIPTION,
-                payment_status__in=[PaymentStatus.COMPLETED, PaymentStatus.REFUNDED],
-                payment_date__gte=subscription.start_date,
-            )
-            .exclude(pk=payment.pk)
-            .exclude(pk__in=renewal_payments)
-            .exists()
-        ):
-            from payments.tasks import payment_refund_unwanted
+        .exclude(pk=payment.pk)
+        .exclude(pk__in=renewal_payments)
+        .exists()
+    ):
+        from payments.tasks import payment_refund_unwanted
 
-            enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
-            return
+        enqueue_on_commit(payment_refund_unwanted, str(payment.pk))
+        return
+    subscription_period_paid(payment=payment, by=payment.user)
+    notify_new_member(subscription)
+
+
+def subscription_period_paid(*, payment, by) -> None:
+    """The period a membership's completed payment paid, a join's (`by`: the payer) or a
+    renewal's (`by` None: the renewal job, which calls this itself when its charge
+    completes, knowing what it charged for)."""
     # A renewal's subscription is locked by the renewal that charged it (or, paid later
     # through the gateway's news, by this UPDATE, after the payment: the same order).
     extended = _period_extend(subscription_id=payment.subscription_id, payment_id=payment.pk)
-    if extended.status not in {SubscriptionStatus.CANCELLED, SubscriptionStatus.ACTIVE}:
+    subscription = extended.subscription
+    if subscription.status not in {SubscriptionStatus.CANCELLED, SubscriptionStatus.ACTIVE}:
         # A member who stopped renewing and then paid (a renewal they confirmed late)
         # keeps "not renewing"; everyone else is active (a renewal usually finds them
         # so already: no move, no history). The payer joins; the renewal job renews.
         subscription_status_set(
-            subscription=extended,
-            new_status=SubscriptionStatus.ACTIVE,
-            by=payment.user if joined else None,
+            subscription=subscription, new_status=SubscriptionStatus.ACTIVE, by=by
         )
-    invalidate_member(extended)
-    if joined:
-        notify_new_member(subscription)
+    invalidate_member(subscription, tiers_below=extended.tiers_below)
 
 
 # One more period at the member's own interval, from the end of the paid one or from now,
 # paid by the payment; the grace of a failed renewal is over. One statement, which also
-# locks the row when no one has (news of a payment the member confirmed later).
+# locks the row when no one has (news of a payment the member confirmed later), and
+# returns the tiers below the community, whose cached access the member's changes too.
 _PERIOD_EXTEND = f"""
 UPDATE community_subscriptions
 SET end_date = GREATEST(end_date, %(now)s) + CASE billing_interval {
@@ -228,8 +236,10 @@ SET end_date = GREATEST(end_date, %(now)s) + CASE billing_interval {
     )
 } END, payment_id = %(payment_id)s, grace_until = NULL
 WHERE subscription_id = %(subscription_id)s
-RETURNING user_id, community_id, status, end_date
-"""  # noqa: S608 - placeholders only; values are parameters
+RETURNING user_id, community_id, status, end_date, ARRAY({
+    selectors.TIERS_BELOW.format(community_id="community_subscriptions.community_id")
+})
+"""  # noqa: S608 - placeholders and a query of ours; values are parameters
 _PERIODS_BY_INTERVAL = {
     key: value
     for i, (interval, period) in enumerate(SUBSCRIPTION_PERIODS.items())
@@ -237,9 +247,16 @@ _PERIODS_BY_INTERVAL = {
 }
 
 
-def _period_extend(*, subscription_id, payment_id) -> CommunitySubscription:
-    """The membership with what paying for a period changed: its id, member, community,
-    status and new end date."""
+@dataclass(frozen=True)
+class _Extended:
+    # Its id, member, community, status and new end date.
+    subscription: CommunitySubscription
+    tiers_below: list
+
+
+def _period_extend(*, subscription_id, payment_id) -> _Extended:
+    """The membership with what paying for a period changed, and its community's tiers
+    below."""
     with connection.cursor() as cursor:
         cursor.execute(
             _PERIOD_EXTEND,
@@ -251,8 +268,8 @@ def _period_extend(*, subscription_id, payment_id) -> CommunitySubscription:
             },
         )
         row = cursor.fetchone()
-    user_id, community_id, status, end_date = row
-    return instance_of(
+    user_id, community_id, status, end_date, tiers_below = row
+    subscription = instance_of(
         CommunitySubscription,
         {
             "id": subscription_id,
@@ -262,6 +279,7 @@ def _period_extend(*, subscription_id, payment_id) -> CommunitySubscription:
             "end_date": end_date,
         },
     )
+    return _Extended(subscription=subscription, tiers_below=tiers_below)
 
 
 def notify_new_member(subscription: CommunitySubscription) -> None:

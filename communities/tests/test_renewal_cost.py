@@ -1,6 +1,7 @@
 """What one renewal costs the database, and that it stays once-only when it is cheap and
 when workers overlap a slow gateway (docs/performance.md, "Community renewals")."""
 
+import dataclasses
 import time
 from datetime import timedelta
 
@@ -14,18 +15,20 @@ from communities.tests.conftest import due_subscription, save_card
 from ledger.models import LedgerTransaction
 from musicplatform.audit.models import StatusHistory
 from notifications.models import Notification
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment, PaymentEvent, PaymentStatus
 from shop.tests.test_concurrency import run_together
 
 # Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
 # included: two transactions (the period's payment is committed before it is charged),
 # each opened by one statement that locks the due subscription and holds the member and
-# the artist FOR SHARE, then one that reads the period's renewal row and payment (after
-# the lock, so that it sees what the run before committed: see `_PERIOD`); the payment's
-# completion with its history, the membership's new period (one UPDATE), the books (one
-# statement) and the two notifications (one statement each). Was 57, then 35
-# (docs/performance.md, "Community renewals").
-RENEWAL_QUERIES = 26
+# the artist FOR SHARE. The first reads the period's renewal row and payment after the
+# lock (so that it sees what the run before committed: see `_PERIOD`) and writes the
+# payment and the period's row; the second locks that payment with the saved card (one
+# statement), keeps the gateway's event, completes the payment (UPDATE, history), writes
+# the membership's new period (one UPDATE, which returns the tiers whose cache to drop),
+# the books (one statement) and both notifications (one statement). Was 57, then 35,
+# then 26 (docs/performance.md, "Community renewals").
+RENEWAL_QUERIES = 16
 # A second run finds the subscription no longer due: one locking read in a transaction.
 REPEATED_RENEWAL_QUERIES = 3
 
@@ -52,11 +55,37 @@ def test_one_renewal_costs_a_fixed_number_of_queries_and_a_second_run_charges_no
     renewed = CommunitySubscription.objects.get(pk=subscription.pk)
     assert renewed.end_date == subscription.end_date + timedelta(days=30)
     assert renewed.payment_id == payment.pk
-    assert list(
-        Notification.objects.filter(user=subscription.user, title__contains="renewed").values_list(
-            "title", flat=True
-        )
-    ) == [f"Membership of {subscription.community.name} renewed"]
+    assert sorted(
+        Notification.objects.filter(user=subscription.user).values_list("title", flat=True)
+    ) == [f"Membership of {subscription.community.name} renewed", "Payment received"]
+
+
+@pytest.mark.django_db
+def test_a_charge_whose_news_is_refused_writes_nothing_but_the_news(monkeypatch):
+    # The renewal's charge applies the gateway's answer without a savepoint: what may
+    # refuse it (the amount, the status move) does so before anything is written.
+    from payments.gateways.test import TestGateway
+
+    charge_saved = TestGateway.charge_saved
+
+    def charged_a_cent_more(self, *, payment, method):
+        event = charge_saved(self, payment=payment, method=method)
+        return dataclasses.replace(event, amount_cents=event.amount_cents + 1)
+
+    monkeypatch.setattr(TestGateway, "charge_saved", charged_a_cent_more)
+    subscription = due_subscription()
+    save_card(subscription.user)
+
+    assert renewals.subscription_renew(subscription_id=subscription.pk) == "failed"
+
+    payment = Payment.objects.get(subscription=subscription)
+    assert payment.payment_status == PaymentStatus.PENDING
+    assert PaymentEvent.objects.filter(payment=payment).count() == 1  # the news is kept
+    assert not LedgerTransaction.objects.filter(payment=payment).exists()
+    assert not StatusHistory.objects.filter(entity_id=payment.pk).exists()
+    renewed = CommunitySubscription.objects.get(pk=subscription.pk)
+    assert renewed.end_date == subscription.end_date and renewed.payment_id != payment.pk
+    assert not Notification.objects.filter(user=subscription.user, title="Payment received")
 
 
 @pytest.mark.django_db(transaction=True)

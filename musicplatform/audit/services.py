@@ -28,6 +28,7 @@ def status_change[M: models.Model](
     transitions: Mapping[Any, Iterable[str]],
     entity_type: str,
     with_fields: Mapping[str, object] | None = None,
+    locked: bool = False,
 ) -> tuple[M, bool]:
     """Move `instance.<field>` to `new_status` and record it in `status_history`.
 
@@ -35,28 +36,33 @@ def status_change[M: models.Model](
     finds the status already at `new_status` changes nothing (the call is idempotent).
     `with_fields` are columns that move with the status, written in the same UPDATE (a
     check constraint that ties them to the status holds at every statement).
+    `locked`: the caller read `instance` with `select_for_update()` in this transaction,
+    so it is current and is moved as it is, without reading it again.
     Returns the locked, current instance and whether this call made the change.
     Raises StatusTransitionError when `transitions` does not allow the move.
     """
     with _own_transaction_unless_in_one():
-        locked = type(instance)._default_manager.select_for_update(of=("self",)).get(pk=instance.pk)
-        old_status = getattr(locked, field)
+        if not locked:
+            instance = (
+                type(instance)._default_manager.select_for_update(of=("self",)).get(pk=instance.pk)
+            )
+        old_status = getattr(instance, field)
         if old_status == new_status:
-            return locked, False
+            return instance, False
         if new_status not in transitions.get(old_status, ()):
             raise StatusTransitionError(entity_type=entity_type, old=old_status, new=new_status)
-        setattr(locked, field, new_status)
+        setattr(instance, field, new_status)
         for name, value in (with_fields or {}).items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[field, *(with_fields or {})])
+            setattr(instance, name, value)
+        instance.save(update_fields=[field, *(with_fields or {})])
         StatusHistory.objects.create(
             entity_type=entity_type,
-            entity_id=locked.pk,
+            entity_id=instance.pk,
             old_status=old_status,
             new_status=new_status,
             changed_by_id=by.pk if by is not None else None,
         )
-    return locked, True
+    return instance, True
 
 
 def _own_transaction_unless_in_one() -> AbstractContextManager[object]:

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
@@ -27,6 +28,8 @@ from communities.tasks import subscriptions_renew_due
 from communities.tests.conftest import due_subscription, save_card
 from musicplatform.audit.models import StatusHistory
 from notifications.models import Notification, NotificationType
+from payments import services as payments_services
+from payments.gateways import GatewayUnavailable
 from payments.gateways.stripe import event_from_stripe
 from payments.gateways.test import TestGateway
 from payments.models import Payment, PaymentEvent, PaymentGateway, PaymentPurpose, PaymentStatus
@@ -343,14 +346,22 @@ def slow_gateway(monkeypatch):
     monkeypatch.setattr(TestGateway, "charge_saved", slow_charge)
 
 
-def renew_in_two_workers() -> dict:
-    """DUE subscriptions are due; two workers run the renewal job at once.
+def renew_in_two_workers(*, after_a_gateway_outage: bool = False) -> dict:
+    """DUE subscriptions are due; two workers run the renewal job at once (after a run
+    that found the gateway down: each period's payment is pending already).
     {subscription: the end of the period being renewed}"""
     ends = {}
     for _ in range(DUE):
         subscription = due_subscription()
         save_card(subscription.user)
         ends[subscription.pk] = subscription.end_date
+    if after_a_gateway_outage:
+        down = GatewayUnavailable("The payment provider is not answering.")
+        with mock.patch.object(TestGateway, "charge_saved", side_effect=down):
+            subscriptions_renew_due()
+        assert (
+            Payment.objects.filter(subscription__in=ends, payment_status="pending").count() == DUE
+        )
     outcomes = run_together(2, lambda _: subscriptions_renew_due())
     assert all(isinstance(count, int) for count in outcomes), outcomes
     return ends
@@ -389,14 +400,35 @@ def test_two_workers_renewing_fifty_due_subscriptions_charge_each_period_once(sl
     assert renewal_problems(renew_in_two_workers()) == []
 
 
-def test_without_the_subscription_lock_the_same_checks_catch_double_charges(
-    slow_gateway, monkeypatch
-):
-    """Negative control: with the due subscription read without its row lock (the
-    renewal's one locking read, `_LOCK_DUE`), both workers find the period's payment still
-    pending and charge it."""
+def _without_the_subscription_lock(monkeypatch) -> None:
+    """The due subscription read without its row lock (the renewal's one locking read,
+    `_LOCK_DUE`)."""
     subscription_lock = "FOR NO KEY UPDATE OF s SKIP LOCKED\n"
     assert subscription_lock in renewals._LOCK_DUE
     monkeypatch.setattr(renewals, "_LOCK_DUE", renewals._LOCK_DUE.replace(subscription_lock, ""))
-    caught = renewal_problems(renew_in_two_workers())
+
+
+def test_without_the_subscription_lock_the_payments_own_lock_charges_each_period_once(
+    slow_gateway, monkeypatch
+):
+    # The charge locks the payment and charges it only if it is still pending: the second
+    # worker waits for the first one's charge, then finds the payment completed.
+    _without_the_subscription_lock(monkeypatch)
+    assert renewal_problems(renew_in_two_workers(after_a_gateway_outage=True)) == []
+
+
+def test_without_either_lock_the_same_checks_catch_double_charges(slow_gateway, monkeypatch):
+    """Negative control: with the due subscription and the period's payment both read
+    without their row locks (`_LOCK_DUE`, `payment_charge_saved`'s), both workers find the
+    payment still pending and charge it. (After an outage: else the period's row, unique,
+    keeps the second worker from making a payment at all.)"""
+    _without_the_subscription_lock(monkeypatch)
+    payment_lock = "FOR UPDATE OF p\n"
+    assert payment_lock in payments_services._LOCK_WITH_SAVED_METHOD
+    monkeypatch.setattr(
+        payments_services,
+        "_LOCK_WITH_SAVED_METHOD",
+        payments_services._LOCK_WITH_SAVED_METHOD.replace(payment_lock, ""),
+    )
+    caught = renewal_problems(renew_in_two_workers(after_a_gateway_outage=True))
     assert caught, "the checks did not notice a period charged twice"
