@@ -9,7 +9,7 @@ each as the next of 16 signed-in generated fans, straight through Django's WSGI 
 HTTP, no other process). The setups alternate, `--rounds` times:
 
 - `default`: CPython's thresholds, nothing frozen (gunicorn without our configuration);
-- `freeze`: what deploy/gunicorn.conf.py does: `musicplatform.wsgi.prepare_to_fork()` (the
+- `freeze`: what deploy/gunicorn.conf.py does: `musicplatform.prefork.prepare_to_fork()` (the
   master's warm-up) and `gc.freeze()`;
 - `threshold`: the youngest generation's threshold raised to `--threshold` (CPython's is 700);
 - `both`: the freeze and the raised threshold.
@@ -42,7 +42,8 @@ def measure(setup: str, requests: int, threshold: int) -> dict:
     from django.test.client import RequestFactory
 
     from bench.load import HTMX, clients
-    from musicplatform.wsgi import application, prepare_to_fork
+    from musicplatform.prefork import prepare_to_fork
+    from musicplatform.wsgi import application
 
     call_command("collectstatic", interactive=False, verbosity=0)  # the hashed names' manifest
     all_clients = clients(16)

@@ -32,7 +32,7 @@ gc.disable()
 
 def when_ready(server):
     """In the master, once the app is loaded and listening, before any worker is forked."""
-    from musicplatform.wsgi import prepare_to_fork
+    from musicplatform.prefork import prepare_to_fork
 
     prepare_to_fork()
     # Collected once here rather than in each worker; then out of every later collection's

@@ -6,7 +6,7 @@ import os
 import pytest
 from django.db import connection
 
-from musicplatform.wsgi import prepare_to_fork
+from musicplatform.prefork import prepare_to_fork
 
 
 def backend_pid() -> int:
