@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db import connections, models, router
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -232,6 +233,11 @@ def account_deletion_preview(*, user: User) -> DeletionPreview:
 # Follows ---------------------------------------------------------------------------------
 # Who follows which artist is kept in each fan's preferences (`favorite_artists`).
 
+# How long an artist's follower count is kept. Follows, unfollows and new preferences forget
+# it at once; what else changes who follows (an account deleted, staff editing a fan's
+# preferences in the admin) shows within this time.
+FOLLOWER_COUNT_SECONDS = 300
+
 
 @dataclass(frozen=True)
 class FollowState:
@@ -253,29 +259,53 @@ class FollowStates(dict):
 
 
 def follow_states(*, viewer, artist_ids) -> FollowStates:
-    """Follower counts and the viewer's follows of these artists, in one query (followers
-    through idx_preferences_followed, one index probe per artist)."""
+    """Follower counts and the viewer's follows of these artists, in one query.
+
+    Counting an artist's followers reads every fan who follows them (an index probe, then
+    one row each): a cost that grows with the artist's audience, on every page with a
+    Follow button. The counts are kept in Redis (`services.follower_count_key`) for
+    `FOLLOWER_COUNT_SECONDS` and forgotten when a follow, an unfollow or a fan's new
+    preferences change them (accounts.services.follower_counts_forget); only those missing
+    are counted (and kept only when read from the primary). Whether the viewer follows is
+    read from the viewer's own row every time.
+    """
     ids = list(dict.fromkeys(artist_ids))
     if not ids:
         return FollowStates()
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    keys = {artist_id: services.follower_count_key(artist_id) for artist_id in ids}
+    cached_counts = cache.get_many(list(keys.values()))
+    missing = [artist_id for artist_id, key in keys.items() if key not in cached_counts]
     # Raw SQL passes no router by itself: a read, it goes where the ORM's reads go (the
     # replica when there is one, docs/scaling.md).
-    with connections[router.db_for_read(UserPreferences)].cursor() as cursor:
+    alias = router.db_for_read(UserPreferences)
+    with connections[alias].cursor() as cursor:
         cursor.execute(
             """
-            SELECT shown.artist_id, count(preferences.user_id),
-                   coalesce(bool_or(preferences.user_id = %s), false)
-            FROM unnest(%s::uuid[]) AS shown (artist_id)
-            LEFT JOIN user_preferences AS preferences
-                ON preferences.favorite_artists @> ARRAY[shown.artist_id]
-            GROUP BY shown.artist_id
+            SELECT shown.artist_id,
+                   CASE WHEN shown.artist_id = ANY(%(missing)s::uuid[]) THEN (
+                       SELECT count(*) FROM user_preferences AS followers
+                       WHERE followers.favorite_artists @> ARRAY[shown.artist_id]
+                   ) END,
+                   EXISTS (
+                       SELECT 1 FROM user_preferences AS own
+                       WHERE own.user_id = %(viewer)s
+                         AND own.favorite_artists @> ARRAY[shown.artist_id]
+                   )
+            FROM unnest(%(ids)s::uuid[]) AS shown (artist_id)
             """,
-            [viewer_id, ids],
+            {"missing": missing, "viewer": viewer_id, "ids": ids},
         )
-        return FollowStates(
-            {
-                artist_id: FollowState(following=following, followers=followers)
-                for artist_id, followers, following in cursor.fetchall()
-            }
-        )
+        rows = cursor.fetchall()
+    counted = {keys[artist_id]: count for artist_id, count, _ in rows if count is not None}
+    # Only the primary's counts are kept: a lagging replica's would outlive, for the whole
+    # timeout, the follow that had just forgotten them.
+    if counted and alias == DEFAULT_DB_ALIAS:
+        cache.set_many(counted, FOLLOWER_COUNT_SECONDS)
+    counts = {**cached_counts, **counted}
+    return FollowStates(
+        {
+            artist_id: FollowState(following=following, followers=counts[keys[artist_id]])
+            for artist_id, _, following in rows
+        }
+    )

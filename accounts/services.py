@@ -14,6 +14,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -354,11 +355,28 @@ def preferences_set(
             raise ValueError(f"Unknown {label} selected.")
     with transaction.atomic():
         preferences, _ = UserPreferences.objects.select_for_update().get_or_create(user=user)
+        follower_counts_forget({*preferences.favorite_artists} ^ {*artist_ids})
         preferences.genres = genre_ids
         preferences.languages = language_ids
         preferences.favorite_artists = artist_ids
         preferences.save(update_fields=["genres", "languages", "favorite_artists"])
     return preferences
+
+
+def follower_count_key(artist_id) -> str:
+    """Where an artist's follower count is kept (accounts.selectors.follow_states)."""
+    return f"followers:{artist_id}"
+
+
+def follower_counts_forget(artist_ids) -> None:
+    """These artists gained or lost a follower: their kept counts are forgotten now, for
+    what the same transaction reads next (the htmx answer to a Follow click shows the
+    button with its new count), and again once the change is committed, for a count
+    another request read and kept meanwhile from the rows before it."""
+    keys = [follower_count_key(artist_id) for artist_id in set(artist_ids)]
+    if keys:
+        cache.delete_many(keys)
+        invalidate_on_commit(*keys)
 
 
 def preferences_skip_onboarding(*, user: User) -> UserPreferences:
@@ -421,6 +439,7 @@ def spotify_import_top_artists(*, user: User) -> SpotifyImport:
         preferences, _ = UserPreferences.objects.select_for_update().get_or_create(user=user)
         merged = list(dict.fromkeys([*preferences.favorite_artists, *found_ids]))
         if merged != preferences.favorite_artists:
+            follower_counts_forget({*merged} - {*preferences.favorite_artists})
             preferences.favorite_artists = merged
             preferences.save(update_fields=["favorite_artists"])
     return SpotifyImport(matched=matched, unmatched=unmatched)

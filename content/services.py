@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Language, User, UserPreferences
+from accounts.services import follower_counts_forget
 from artists.models import Artist
 from catalogue.selectors import catalogue_item
 from communities.models import Community
@@ -601,6 +602,7 @@ def artist_follow(*, user: User, artist: Artist) -> UserPreferences:
         if artist.pk not in preferences.favorite_artists:
             preferences.favorite_artists = [*preferences.favorite_artists, artist.pk]
             preferences.save(update_fields=["favorite_artists"])
+            follower_counts_forget([artist.pk])
     return preferences
 
 
@@ -612,6 +614,7 @@ def artist_unfollow(*, user: User, artist: Artist) -> UserPreferences:
                 pk for pk in preferences.favorite_artists if pk != artist.pk
             ]
             preferences.save(update_fields=["favorite_artists"])
+            follower_counts_forget([artist.pk])
     return preferences
 
 

@@ -161,3 +161,68 @@ def test_an_empty_feed_suggests_artists_of_the_fans_genres_first(client):
 
     names = re.findall(r'<h3><a href="[^"]+">([^<]+)</a>', feed.text)
     assert names[:2] == ["Zed Quartet", "Aardvark"]
+
+
+def test_a_follow_shows_in_the_count_another_fan_sees_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    """Follower counts are kept in Redis (counting an artist's followers grows with the
+    audience); a follow and an unfollow forget the kept count, for every viewer."""
+    artist = ArtistFactory()
+    UserPreferencesFactory(favorite_artists=[artist.pk])
+    other_fan = UserFactory()
+    fan = UserFactory()
+    follow_url = reverse("content:artist_follow", args=[artist.pk])
+    client.force_login(other_fan)
+    assert _followers(client.get(artist.get_absolute_url()).text) == 1  # now kept
+
+    client.force_login(fan)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(follow_url, {"action": "follow"})
+    client.force_login(other_fan)
+    after_follow = _followers(client.get(artist.get_absolute_url()).text)
+    client.force_login(fan)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(follow_url, {"action": "unfollow"})
+    client.force_login(other_fan)
+    after_unfollow = _followers(client.get(artist.get_absolute_url()).text)
+
+    assert (after_follow, after_unfollow) == (2, 1)
+
+
+def test_a_kept_follower_count_is_not_counted_again():
+    """What keeping the count saves: a follower added behind the services' back (as the
+    admin or an account deletion would) shows only once the kept count expires."""
+    from django.core.cache import cache
+
+    from accounts.selectors import follow_states
+    from accounts.services import follower_count_key
+
+    artist = ArtistFactory()
+    UserPreferencesFactory(favorite_artists=[artist.pk])
+    viewer = UserFactory()
+
+    first = follow_states(viewer=viewer, artist_ids=[artist.pk])
+    UserPreferencesFactory(favorite_artists=[artist.pk])
+    kept = follow_states(viewer=viewer, artist_ids=[artist.pk])
+    cache.delete(follower_count_key(artist.pk))
+    counted_again = follow_states(viewer=viewer, artist_ids=[artist.pk])
+
+    assert [s[artist.pk].followers for s in (first, kept, counted_again)] == [1, 1, 2]
+
+
+def test_new_preferences_forget_the_counts_of_the_artists_added_and_dropped():
+    from accounts.selectors import follow_states
+    from accounts.services import preferences_set
+
+    kept, dropped, added = ArtistFactory(), ArtistFactory(), ArtistFactory()
+    fan = UserFactory()
+    UserPreferencesFactory(user=fan, favorite_artists=[kept.pk, dropped.pk])
+    ids = [kept.pk, dropped.pk, added.pk]
+    before = follow_states(viewer=None, artist_ids=ids)
+
+    preferences_set(user=fan, genre_ids=[], language_ids=[], artist_ids=[kept.pk, added.pk])
+    after = follow_states(viewer=None, artist_ids=ids)
+
+    assert [before[pk].followers for pk in ids] == [1, 1, 0]
+    assert [after[pk].followers for pk in ids] == [1, 0, 1]

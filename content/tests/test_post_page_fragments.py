@@ -10,11 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import UserPreferences
 from accounts.tests.factories import UserFactory
 from artists.models import Artist
 from content.models import Comment, Post
-from content.services import comment_create
+from content.services import artist_follow, comment_create
 from content.tests.factories import PostFactory
 from musicplatform import fragments
 
@@ -37,9 +36,7 @@ def test_each_viewer_sees_their_own_follow_and_a_new_follower_at_once():
     fan_browser = browser(fan)
     assert "0 followers" in follow_button(fan_browser.get(post.get_absolute_url()).text)
 
-    UserPreferences.objects.update_or_create(
-        user=follower, defaults={"favorite_artists": [post.artist_id]}
-    )
+    artist_follow(user=follower, artist=post.artist)
     follower_page = browser(follower).get(post.get_absolute_url()).text
     fan_page = fan_browser.get(post.get_absolute_url()).text
 
