@@ -5,7 +5,10 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, router, transaction
+from django.db.models import Q
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import UpdateQuery
 
 from musicplatform.audit.models import StatusHistory
 
@@ -51,18 +54,106 @@ def status_change[M: models.Model](
             return instance, False
         if new_status not in transitions.get(old_status, ()):
             raise StatusTransitionError(entity_type=entity_type, old=old_status, new=new_status)
-        setattr(instance, field, new_status)
-        for name, value in (with_fields or {}).items():
-            setattr(instance, name, value)
-        instance.save(update_fields=[field, *(with_fields or {})])
-        StatusHistory.objects.create(
-            entity_type=entity_type,
-            entity_id=instance.pk,
+        _move_and_record(
+            instance,
+            field=field,
             old_status=old_status,
             new_status=new_status,
-            changed_by_id=by.pk if by is not None else None,
+            with_fields=with_fields or {},
+            history=StatusHistory(
+                entity_type=entity_type,
+                entity_id=instance.pk,
+                old_status=old_status,
+                new_status=new_status,
+                changed_by_id=by.pk if by is not None else None,
+            ),
         )
     return instance, True
+
+
+class StaleStatusError(Exception):
+    """The row was no longer at the status its instance said: a caller passed `locked=True`
+    with an instance it had not locked and read in this transaction. Nothing was written."""
+
+
+def _move_and_record(
+    instance: models.Model,
+    *,
+    field: str,
+    old_status: str,
+    new_status: str,
+    with_fields: Mapping[str, object],
+    history: StatusHistory,
+) -> None:
+    """The row's UPDATE and its `status_history` row in one statement:
+
+        WITH moved AS (UPDATE … WHERE pk = … AND <field> = <old> RETURNING …),
+             recorded AS (INSERT INTO status_history … SELECT … FROM moved)
+        SELECT … FROM moved
+
+    The UPDATE is the ORM's own (an UpdateQuery, compiled as `save(update_fields=…)`
+    would: `with_fields` may be expressions, and those are read back into the instance as
+    save() does), guarded by the old status, so the history is written only with the move
+    it records. pre_save and post_save are sent as save() sends them (listeners drop
+    caches on them). Was a save() and a create(): two round trips on every status move."""
+    model = type(instance)
+    meta = model._meta
+    using = router.db_for_write(model, instance=instance)
+    names = [field, *with_fields]
+    setattr(instance, field, new_status)
+    for name, value in with_fields.items():
+        setattr(instance, name, value)
+    pre_save.send(
+        sender=model, instance=instance, raw=False, using=using, update_fields=frozenset(names)
+    )
+    fields = [meta.get_field(name) for name in names]
+    values = [(f, None, f.pre_save(instance, False)) for f in fields]
+    read_back = [f for f, _, value in values if hasattr(value, "resolve_expression")]
+    update = UpdateQuery(model)
+    update.add_update_fields(values)
+    update.add_q(Q(pk=instance.pk) & Q(**{field: old_status}))
+    compiler = update.get_compiler(using)
+    compiler.returning_fields = [meta.pk, *read_back]
+    update_sql, update_params = compiler.as_sql()
+    db = connections[using]
+    history_meta = StatusHistory._meta
+    quote = db.ops.quote_name
+    # The history's columns but those only the database fills (when it was recorded).
+    history_fields = [
+        f for f in history_meta.concrete_fields if f.has_default() or not f.has_db_default()
+    ]
+    history_values = [f.get_db_prep_save(f.pre_save(history, True), db) for f in history_fields]
+    # The ORM's UPDATE and the models' own names; the values are parameters.
+    sql = (
+        f"WITH moved AS ({update_sql}), recorded AS ("  # noqa: S608
+        f"INSERT INTO {quote(history_meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in history_fields)}) "
+        f"SELECT {', '.join(['%s'] * len(history_fields))} FROM moved) "
+        "SELECT * FROM moved"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*update_params, *history_values])
+        rows = cursor.fetchall()
+    if not rows:
+        raise StaleStatusError(
+            f"{history.entity_type} {instance.pk} was not {old_status!r} in the database."
+        )
+    if read_back:
+        columns = [f.get_col(meta.db_table) for f in read_back]
+        converters = compiler.get_converters(columns)
+        row = rows[0][1:]
+        if converters:
+            row = next(iter(compiler.apply_converters([row], converters)))
+        for f, value in zip(read_back, row, strict=True):
+            setattr(instance, f.attname, value)
+    post_save.send(
+        sender=model,
+        instance=instance,
+        created=False,
+        update_fields=frozenset(names),
+        raw=False,
+        using=using,
+    )
 
 
 def _own_transaction_unless_in_one() -> AbstractContextManager[object]:
