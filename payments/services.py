@@ -7,6 +7,7 @@ placement's price: the owning app's purpose handler reads them), never from the 
 """
 
 import logging
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,13 +18,14 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from musicplatform.audit.services import StatusTransitionError, status_change
+from musicplatform.audit.services import RowWithMove, StatusTransitionError, status_change
 from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
@@ -38,6 +40,7 @@ from payments.gateways import (
 from payments.models import (
     PAYMENT_TRANSITIONS,
     Payment,
+    PaymentEvent,
     PaymentGateway,
     PaymentPurpose,
     PaymentStatus,
@@ -62,10 +65,11 @@ def _lock(payment: Payment) -> Payment:
     return Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
 
 
-def _new_payment(*, user_id, purpose: str, amount: Decimal, **target) -> Payment:
+def _pending(*, user_id, purpose: str, amount: Decimal, **target) -> Payment:
+    """A new pending payment, not yet written: what every payment starts as."""
     if amount <= 0:
         raise PaymentError("There is nothing to pay.")
-    return Payment.objects.create(
+    return Payment(
         user_id=user_id,
         purpose=purpose,
         amount=amount,
@@ -73,6 +77,12 @@ def _new_payment(*, user_id, purpose: str, amount: Decimal, **target) -> Payment
         gateway=active_gateway_name(),
         **target,
     )
+
+
+def _new_payment(*, user_id, purpose: str, amount: Decimal, **target) -> Payment:
+    payment = _pending(user_id=user_id, purpose=purpose, amount=amount, **target)
+    payment.save(force_insert=True)
+    return payment
 
 
 @dataclass(frozen=True)
@@ -168,20 +178,56 @@ def payment_checkout_open(*, created: PaymentCreated, site_url: str) -> str:
         raise PaymentError(str(error)) from error
 
 
-def payment_renewal_create(*, user_id, subscription_id, amount: Decimal) -> Payment:
-    """The pending payment for a subscription's next period, charged by `payment_charge_saved`.
+@dataclass(frozen=True)
+class PaymentInsert:
+    """A pending payment's INSERT (`sql`, `params`), RETURNING the whole row, for a caller
+    that writes the payment in one statement with rows of its own:
+
+        WITH payment AS (<sql>), mine AS (INSERT … SELECT … payment.payment_id FROM payment)
+        SELECT * FROM payment
+
+    and hands the row it selected to `written`. The payment's columns, defaults and
+    rules are this service's: the caller adds nothing to the payment's row."""
+
+    sql: str
+    params: tuple
+
+    def written(self, row: tuple) -> Payment:
+        """The payment this INSERT wrote, from the row it returned."""
+        return _from_row(Payment, row)
+
+
+def payment_renewal_insert(*, user_id, subscription_id, amount: Decimal) -> PaymentInsert:
+    """The pending payment for a subscription's next period, charged by
+    `payment_charge_saved`, as an INSERT for the renewal to write with its period's row
+    (`PaymentInsert`), in the transaction it commits before the charge.
 
     `amount` is the price the member accepted (`community_subscriptions.price`, read by
     communities from the locked row), never the community's current fee. Two steps so
     that a retried renewal task charges the same row under the same idempotency key
     instead of creating a second charge.
     """
-    return _new_payment(
+    payment = _pending(
         user_id=user_id,
         purpose=PaymentPurpose.SUBSCRIPTION,
         amount=amount,
         subscription_id=subscription_id,
     )
+    meta = Payment._meta
+    query = InsertQuery(Payment)
+    query.insert_values([f for f in meta.concrete_fields if not f.generated], [payment])
+    compiler = query.get_compiler(connection.alias)
+    compiler.returning_fields = list(meta.concrete_fields)
+    ((sql, params),) = compiler.as_sql()
+    return PaymentInsert(sql=sql, params=tuple(params))
+
+
+def payment_renewal_create(*, user_id, subscription_id, amount: Decimal) -> Payment:
+    """`payment_renewal_insert`'s payment, written on its own."""
+    insert = payment_renewal_insert(user_id=user_id, subscription_id=subscription_id, amount=amount)
+    with connection.cursor() as cursor:
+        cursor.execute(insert.sql, insert.params)
+        return insert.written(cursor.fetchone())
 
 
 def payment_charge_saved(
@@ -394,12 +440,15 @@ def payment_confirm(
     by=None,
     locked: bool = False,
     on_completed: CompletionHook | None = None,
+    rows_with_move: Sequence[RowWithMove] = (),
 ) -> Payment:
     """pending → completed, once; then the thing paid for reacts: `on_completed`, the
     charge's caller, or else the purpose's handler (payments.purposes).
 
     `paid_with` is how the customer paid ("Visa •••• 4242"), when the gateway said so.
     `locked`: the caller locked and read `payment` in this transaction (payment_charge_saved).
+    `rows_with_move`: written in the completing statement, only if this call completes it
+    (status_change's; the charge's news, _event_handle).
     Inside a caller's transaction (a renewal's charge, an event's) it adds no savepoint:
     a failure here fails the caller's transaction, or the savepoint that caller set."""
     how_paid = _how_paid(payment, gateway_payment_id=gateway_payment_id, paid_with=paid_with)
@@ -413,6 +462,7 @@ def payment_confirm(
             entity_type="payment",
             with_fields=how_paid,
             locked=locked,
+            rows_with_move=rows_with_move,
         )
         if not changed:
             # Repeated news of a completed payment may be the first to say how it was paid.
@@ -663,6 +713,7 @@ def _apply(
     *,
     locked: bool = False,
     on_completed: CompletionHook | None = None,
+    rows_with_move: Sequence[RowWithMove] = (),
 ) -> None:
     if event.outcome == Outcome.SUCCEEDED:
         _check_amount(payment, event)
@@ -673,6 +724,7 @@ def _apply(
             by=by,
             locked=locked,
             on_completed=on_completed,
+            rows_with_move=rows_with_move,
         )
         _save_method(confirmed, event)
     elif event.outcome == Outcome.FAILED:
@@ -720,22 +772,32 @@ def _apply(
             )
 
 
+def _event_row(event: GatewayEvent, payment: Payment | None) -> RowWithMove:
+    """The event's row in `payment_events` (its id and when it came: the database's)."""
+    return RowWithMove(
+        PaymentEvent._meta.db_table,
+        {
+            "gateway": event.gateway,
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "payment_id": payment.pk if payment else None,
+            "payload": Jsonb(event.payload),
+        },
+        ignore_conflict=True,
+    )
+
+
 def _event_record(event: GatewayEvent, payment: Payment | None) -> bool:
     """Keep the event's row; False when it was kept before. ON CONFLICT DO NOTHING waits
     for a delivery of the same event under way, as the unique key did, and then skips it,
     without the savepoint that catching the key's IntegrityError needed."""
+    row = _event_row(event, payment)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO payment_events (id, gateway, event_id, event_type, payment_id, payload) "
-            "VALUES (gen_random_uuid(), %s, %s, %s, %s, %s) "
+            f"INSERT INTO {row.table} ({', '.join(row.values)}) "  # noqa: S608 - our names
+            f"VALUES ({', '.join(['%s'] * len(row.values))}) "
             "ON CONFLICT (gateway, event_id) DO NOTHING RETURNING id",
-            [
-                event.gateway,
-                event.event_id,
-                event.event_type,
-                payment.pk if payment else None,
-                Jsonb(event.payload),
-            ],
+            list(row.values.values()),
         )
         return cursor.fetchone() is not None
 
@@ -771,7 +833,20 @@ def _event_handle(
 ) -> _Handled:
     """payment_event_handle's work, in a transaction, for the event's `payment`
     (`locked`: by the caller, in this transaction; payment_charge_saved)."""
-    if event.event_id and not _event_record(event, payment):
+    # The charge's own news of its success (`on_completed`), on the pending payment it
+    # locked: its row is written in the statement that completes the payment (one round
+    # trip fewer), or alone if the success is refused. What keeps it from being applied
+    # twice is that lock and the pending check, not the event's id (a charge's answer is
+    # applied to its payment whatever came before; a repeat would find it completed).
+    with_move = (
+        on_completed is not None
+        and locked
+        and event.outcome == Outcome.SUCCEEDED
+        and payment is not None
+        and payment.payment_status == PaymentStatus.PENDING
+        and bool(event.event_id)
+    )
+    if event.event_id and not with_move and not _event_record(event, payment):
         logger.info("Event %s %s already handled.", event.gateway, event.event_id)
         return _Handled.REPEATED
     if payment is None:
@@ -788,8 +863,17 @@ def _event_handle(
     refused_only_before_writing = on_completed is not None and event.outcome == Outcome.SUCCEEDED
     try:
         with nullcontext() if refused_only_before_writing else transaction.atomic():
-            _apply(payment, event, by, locked=locked, on_completed=on_completed)
+            _apply(
+                payment,
+                event,
+                by,
+                locked=locked,
+                on_completed=on_completed,
+                rows_with_move=(_event_row(event, payment),) if with_move else (),
+            )
     except (PaymentError, StatusTransitionError) as error:
+        if with_move:
+            _event_record(event, payment)  # the news is kept, applied or not
         logger.error("Event %s for payment %s refused: %s", event.event_id, payment.pk, error)
         return _Handled.REFUSED
     return _Handled.APPLIED

@@ -247,7 +247,7 @@ def _period_payment_prepare(
     `renewal`): renew a free one, or make sure the period has its pending payment
     (committed before it is charged, so a retry charges the same payment). The payment to
     charge, or an outcome when there is nothing to charge."""
-    from payments.services import payment_renewal_create
+    from payments.services import payment_renewal_insert
 
     if subscription.price == 0:
         # A free membership renews without any payment.
@@ -268,18 +268,33 @@ def _period_payment_prepare(
         return payment  # pending: created by a run that did not get to charge it
     if renewal is not None and renewal.next_attempt_at and renewal.next_attempt_at > now:
         return "waiting"
-    payment = payment_renewal_create(
+    insert = payment_renewal_insert(
         user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
     )
+    # The payment and the period's row in one statement: the payment's INSERT is the
+    # payment service's (`PaymentInsert`), the period's row ours.
     if renewal is None:
-        SubscriptionRenewal.objects.create(
-            subscription=subscription, period_end=subscription.end_date, payment=payment, attempts=1
-        )
+        period_row, period_params = _PERIOD_ROW_INSERT, [subscription.pk, subscription.end_date]
     else:
-        renewal.payment = payment
-        renewal.attempts += 1
-        renewal.save(update_fields=["payment", "attempts"])
-    return payment
+        period_row, period_params = _PERIOD_ROW_NEXT_ATTEMPT, [renewal.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH payment AS ({insert.sql}), period AS ({period_row}) SELECT * FROM payment",  # noqa: S608
+            [*insert.params, *period_params],
+        )
+        return insert.written(cursor.fetchone())
+
+
+# The period's row, first attempt or next, with the payment written in the same statement
+# (a CTE named `payment`, `_period_payment_prepare`).
+_PERIOD_ROW_INSERT = """
+INSERT INTO community_subscription_renewals (subscription_id, period_end, payment_id, attempts)
+SELECT %s, %s, payment.payment_id, 1 FROM payment
+"""
+_PERIOD_ROW_NEXT_ATTEMPT = """
+UPDATE community_subscription_renewals SET payment_id = payment.payment_id, attempts = attempts + 1
+FROM payment WHERE renewal_id = %s
+"""
 
 
 def _renewed(subscription: CommunitySubscription) -> CompletionHook:

@@ -23,12 +23,14 @@ from shop.tests.test_concurrency import run_together
 # each opened by one statement that locks the due subscription and holds the member and
 # the artist FOR SHARE. The first reads the period's renewal row and payment after the
 # lock (so that it sees what the run before committed: see `_PERIOD`) and writes the
-# payment and the period's row; the second locks that payment with the saved card (one
-# statement), keeps the gateway's event, completes the payment (UPDATE, history), writes
-# the membership's new period (one UPDATE, which returns the tiers whose cache to drop),
-# the books (one statement) and both notifications (one statement). Was 57, then 35,
-# then 26 (docs/performance.md, "Community renewals").
-RENEWAL_QUERIES = 16
+# payment with the period's row (one statement: payments' `PaymentInsert` in a CTE); the
+# second locks that payment with the saved card (one statement), completes the payment
+# with its history and the gateway's event (one statement: `status_change` with
+# `rows_with_move`), writes the membership's new period (one UPDATE, which returns the
+# tiers whose cache to drop), the books (one statement) and both notifications (one
+# statement). Was 57, then 35, then 26, then 16 (docs/performance.md, "Community
+# renewals").
+RENEWAL_QUERIES = 13
 # A second run finds the subscription no longer due: one locking read in a transaction.
 REPEATED_RENEWAL_QUERIES = 3
 

@@ -1,8 +1,8 @@
 """`status_change()`: the one way a status field moves, recorded in `status_history`."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections, models, router, transaction
@@ -21,6 +21,16 @@ class StatusTransitionError(Exception):
         super().__init__(f"A {entity_type} cannot move from {old!r} to {new!r}.")
 
 
+class RowWithMove(NamedTuple):
+    """A row of another table that `status_change` inserts in the move's own statement, only
+    when the move is made (the gateway's news that moves a payment). `values`: column →
+    value, as the database driver takes it; `ignore_conflict`: ON CONFLICT DO NOTHING."""
+
+    table: str
+    values: Mapping[str, object]
+    ignore_conflict: bool = False
+
+
 def status_change[M: models.Model](
     *,
     instance: M,
@@ -32,6 +42,7 @@ def status_change[M: models.Model](
     entity_type: str,
     with_fields: Mapping[str, object] | None = None,
     locked: bool = False,
+    rows_with_move: Sequence[RowWithMove] = (),
 ) -> tuple[M, bool]:
     """Move `instance.<field>` to `new_status` and record it in `status_history`.
 
@@ -41,6 +52,9 @@ def status_change[M: models.Model](
     check constraint that ties them to the status holds at every statement).
     `locked`: the caller read `instance` with `select_for_update()` in this transaction,
     so it is current and is moved as it is, without reading it again.
+    `rows_with_move`: rows of other tables written in the move's statement, only when this
+    call makes the move (not when it finds the status there, nor when it refuses).
+    The UPDATE, its history and those rows are one statement (`_move_and_record`).
     Returns the locked, current instance and whether this call made the change.
     Raises StatusTransitionError when `transitions` does not allow the move.
     """
@@ -60,13 +74,19 @@ def status_change[M: models.Model](
             old_status=old_status,
             new_status=new_status,
             with_fields=with_fields or {},
-            history=StatusHistory(
-                entity_type=entity_type,
-                entity_id=instance.pk,
-                old_status=old_status,
-                new_status=new_status,
-                changed_by_id=by.pk if by is not None else None,
-            ),
+            rows=[
+                _history_row(
+                    StatusHistory(
+                        entity_type=entity_type,
+                        entity_id=instance.pk,
+                        old_status=old_status,
+                        new_status=new_status,
+                        changed_by_id=by.pk if by is not None else None,
+                    )
+                ),
+                *rows_with_move,
+            ],
+            entity_type=entity_type,
         )
     return instance, True
 
@@ -76,6 +96,19 @@ class StaleStatusError(Exception):
     with an instance it had not locked and read in this transaction. Nothing was written."""
 
 
+def _history_row(history: StatusHistory) -> RowWithMove:
+    """The history's row, but the columns only the database fills (when it was recorded)."""
+    db = connections[router.db_for_write(StatusHistory)]
+    return RowWithMove(
+        StatusHistory._meta.db_table,
+        {
+            f.column: f.get_db_prep_save(f.pre_save(history, True), db)
+            for f in StatusHistory._meta.concrete_fields
+            if f.has_default() or not f.has_db_default()
+        },
+    )
+
+
 def _move_and_record(
     instance: models.Model,
     *,
@@ -83,22 +116,25 @@ def _move_and_record(
     old_status: str,
     new_status: str,
     with_fields: Mapping[str, object],
-    history: StatusHistory,
+    rows: Sequence[RowWithMove],
+    entity_type: str,
 ) -> None:
-    """The row's UPDATE and its `status_history` row in one statement:
+    """The row's UPDATE and the `rows` that go with it (its history first) in one statement:
 
         WITH moved AS (UPDATE … WHERE pk = … AND <field> = <old> RETURNING …),
-             recorded AS (INSERT INTO status_history … SELECT … FROM moved)
+             row_0 AS (INSERT INTO status_history (…) SELECT … FROM moved), …
         SELECT … FROM moved
 
     The UPDATE is the ORM's own (an UpdateQuery, compiled as `save(update_fields=…)`
     would: `with_fields` may be expressions, and those are read back into the instance as
-    save() does), guarded by the old status, so the history is written only with the move
-    it records. pre_save and post_save are sent as save() sends them (listeners drop
-    caches on them). Was a save() and a create(): two round trips on every status move."""
+    save() does), guarded by the old status, and the rows are selected FROM moved, so
+    they are written only with the move. pre_save and post_save are sent as save() sends
+    them (listeners drop caches on them). Was a save() and a create() (and, for a
+    gateway's news, its own INSERT): a round trip each on every status move."""
     model = type(instance)
     meta = model._meta
     using = router.db_for_write(model, instance=instance)
+    db = connections[using]
     names = [field, *with_fields]
     setattr(instance, field, new_status)
     for name, value in with_fields.items():
@@ -114,37 +150,35 @@ def _move_and_record(
     update.add_q(Q(pk=instance.pk) & Q(**{field: old_status}))
     compiler = update.get_compiler(using)
     compiler.returning_fields = [meta.pk, *read_back]
-    update_sql, update_params = compiler.as_sql()
-    db = connections[using]
-    history_meta = StatusHistory._meta
+    update_sql, params = compiler.as_sql()
     quote = db.ops.quote_name
-    # The history's columns but those only the database fills (when it was recorded).
-    history_fields = [
-        f for f in history_meta.concrete_fields if f.has_default() or not f.has_db_default()
-    ]
-    history_values = [f.get_db_prep_save(f.pre_save(history, True), db) for f in history_fields]
-    # The ORM's UPDATE and the models' own names; the values are parameters.
-    sql = (
-        f"WITH moved AS ({update_sql}), recorded AS ("  # noqa: S608
-        f"INSERT INTO {quote(history_meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in history_fields)}) "
-        f"SELECT {', '.join(['%s'] * len(history_fields))} FROM moved) "
-        "SELECT * FROM moved"
-    )
+    inserts = []
+    for number, row in enumerate(rows):
+        # Names from the models' own meta and our code, never from input; values are parameters.
+        inserts.append(
+            f"row_{number} AS (INSERT INTO {quote(row.table)} "  # noqa: S608
+            f"({', '.join(quote(column) for column in row.values)}) "
+            f"SELECT {', '.join(['%s'] * len(row.values))} FROM moved"
+            f"{' ON CONFLICT DO NOTHING' if row.ignore_conflict else ''})"
+        )
+        params = (*params, *row.values.values())
     with db.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *history_values])
-        rows = cursor.fetchall()
-    if not rows:
+        cursor.execute(
+            f"WITH moved AS ({update_sql}), {', '.join(inserts)} SELECT * FROM moved",  # noqa: S608
+            params,
+        )
+        moved = cursor.fetchall()
+    if not moved:
         raise StaleStatusError(
-            f"{history.entity_type} {instance.pk} was not {old_status!r} in the database."
+            f"{entity_type} {instance.pk} was not {old_status!r} in the database."
         )
     if read_back:
         columns = [f.get_col(meta.db_table) for f in read_back]
         converters = compiler.get_converters(columns)
-        row = rows[0][1:]
+        row_values = moved[0][1:]
         if converters:
-            row = next(iter(compiler.apply_converters([row], converters)))
-        for f, value in zip(read_back, row, strict=True):
+            row_values = next(iter(compiler.apply_converters([row_values], converters)))
+        for f, value in zip(read_back, row_values, strict=True):
             setattr(instance, f.attname, value)
     post_save.send(
         sender=model,
