@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections, models, router, transaction
@@ -102,7 +102,7 @@ def _history_row(history: StatusHistory) -> RowWithMove:
     return RowWithMove(
         StatusHistory._meta.db_table,
         {
-            f.column: f.get_db_prep_save(f.pre_save(history, True), db)
+            str(f.column): f.get_db_prep_save(f.pre_save(history, True), db)
             for f in StatusHistory._meta.concrete_fields
             if f.has_default() or not f.has_db_default()
         },
@@ -142,8 +142,9 @@ def _move_and_record(
     pre_save.send(
         sender=model, instance=instance, raw=False, using=using, update_fields=frozenset(names)
     )
-    fields = [meta.get_field(name) for name in names]
-    values = [(f, None, f.pre_save(instance, False)) for f in fields]
+    # Status and with_fields are the model's concrete columns, never relations' reverse sides.
+    fields = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in names]
+    values: list[Any] = [(f, None, f.pre_save(instance, False)) for f in fields]
     read_back = [f for f, _, value in values if hasattr(value, "resolve_expression")]
     update = UpdateQuery(model)
     update.add_update_fields(values)
