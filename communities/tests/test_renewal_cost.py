@@ -50,6 +50,7 @@ def test_one_renewal_costs_a_fixed_number_of_queries_and_a_second_run_charges_no
     payment = Payment.objects.get(subscription=subscription)
     assert payment.payment_status == PaymentStatus.COMPLETED
     assert payment.payment_method  # how it was paid, written with the status
+    assert PaymentEvent.objects.filter(payment=payment).count() == 1  # the news, with it too
     assert LedgerTransaction.objects.filter(payment=payment, kind="payment").count() == 1
     assert LedgerTransaction.objects.filter(payment=payment, kind="fee").count() == 1
     assert StatusHistory.objects.filter(entity_id=payment.pk, new_status="completed").count() == 1
