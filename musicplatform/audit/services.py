@@ -5,6 +5,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NamedTuple, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
@@ -71,7 +72,6 @@ def status_change[M: models.Model](
         _move_and_record(
             instance,
             field=field,
-            old_status=old_status,
             new_status=new_status,
             with_fields=with_fields or {},
             rows=[
@@ -91,11 +91,6 @@ def status_change[M: models.Model](
     return instance, True
 
 
-class StaleStatusError(Exception):
-    """The row was no longer at the status its instance said: a caller passed `locked=True`
-    with an instance it had not locked and read in this transaction. Nothing was written."""
-
-
 def _history_row(history: StatusHistory) -> RowWithMove:
     """The history's row, but the columns only the database fills (when it was recorded)."""
     db = connections[router.db_for_write(StatusHistory)]
@@ -113,7 +108,6 @@ def _move_and_record(
     instance: models.Model,
     *,
     field: str,
-    old_status: str,
     new_status: str,
     with_fields: Mapping[str, object],
     rows: Sequence[RowWithMove],
@@ -121,14 +115,15 @@ def _move_and_record(
 ) -> None:
     """The row's UPDATE and the `rows` that go with it (its history first) in one statement:
 
-        WITH moved AS (UPDATE … WHERE pk = … AND <field> = <old> RETURNING …),
+        WITH moved AS (UPDATE … WHERE pk = … RETURNING …),
              row_0 AS (INSERT INTO status_history (…) SELECT … FROM moved), …
         SELECT … FROM moved
 
     The UPDATE is the ORM's own (an UpdateQuery, compiled as `save(update_fields=…)`
     would: `with_fields` may be expressions, and those are read back into the instance as
-    save() does), guarded by the old status, and the rows are selected FROM moved, so
-    they are written only with the move. pre_save and post_save are sent as save() sends
+    save() does), by primary key as save() (the instance is current: locked and read, by
+    the caller or above), and the rows are selected FROM moved, so they are written only
+    with the move. pre_save and post_save are sent as save() sends
     them (listeners drop caches on them). Was a save() and a create() (and, for a
     gateway's news, its own INSERT): a round trip each on every status move."""
     model = type(instance)
@@ -148,7 +143,7 @@ def _move_and_record(
     read_back = [f for f, _, value in values if hasattr(value, "resolve_expression")]
     update = UpdateQuery(model)
     update.add_update_fields(values)
-    update.add_q(Q(pk=instance.pk) & Q(**{field: old_status}))
+    update.add_q(Q(pk=instance.pk))
     compiler = update.get_compiler(using)
     compiler.returning_fields = [meta.pk, *read_back]
     update_sql, params = compiler.as_sql()
@@ -170,9 +165,8 @@ def _move_and_record(
         )
         moved = cursor.fetchall()
     if not moved:
-        raise StaleStatusError(
-            f"{entity_type} {instance.pk} was not {old_status!r} in the database."
-        )
+        # The row is gone (save(update_fields=…) raised too); no row was written with it.
+        raise ObjectDoesNotExist(f"{entity_type} {instance.pk} is not in the database.")
     if read_back:
         columns = [f.get_col(meta.db_table) for f in read_back]
         converters = compiler.get_converters(columns)
