@@ -55,6 +55,10 @@ SEARCH_LISTED_FIELDS = (
     "cover_photo_url",
     "verification_status",
 )
+# A token that changes (is forgotten) after every committed write to an artist's row
+# (artists.receivers): what was read of artists may be kept under it and is exact while
+# it is the same (musicplatform.search keeps the rows of artists found under it).
+ARTIST_ROWS_VERSION_KEY = "artists:rows-version:v1"
 MASK = "•"
 DASHBOARD_MONTHS = 12
 DASHBOARD_TOP_ROWS = 10

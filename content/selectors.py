@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import Paginator
 from django.db import connections, router
 from django.db.models import (
@@ -19,11 +20,13 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    UUIDField,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -53,6 +56,7 @@ from musicplatform.db import (
     CompiledRow,
     named_placeholders,
     some_id,
+    some_ids,
     some_time,
     well_formed_uuids,
 )
@@ -756,9 +760,12 @@ class ExplorePage:
         featured_at = self.featured["computed_at"]
         if not self.viewer.is_authenticated:
             return (featured_at, (), (), self.follows.vary)
-        liked = Like.objects.filter(
-            user=self.viewer, post_id__in=[pk for pk, _ in self._popular]
-        ).values_list("post_id", flat=True)
+        liked = [
+            row.values[0]
+            for row in _LIKED_AMONG.rows(
+                viewer_id=self.viewer.pk, post_ids=[pk for pk, _ in self._popular]
+            )
+        ]
         mine = [pk for pk, author_id in self._popular if author_id == self.viewer.pk]
         return (featured_at, tuple(sorted(liked)), tuple(mine), self.follows.vary)
 
@@ -774,6 +781,25 @@ class ExplorePage:
         ids = [pk for pk, _ in self._popular]
         posts = {post.pk: post for post in posts_for(self.viewer).filter(pk__in=ids)}
         return [posts[pk] for pk in ids if pk in posts]
+
+
+def _liked_among(*, viewer_id, post_ids) -> QuerySet:
+    # `post_id = ANY(array)`: one parameter however many posts (`__in` writes one each).
+    ids = Value(post_ids, output_field=ArrayField(UUIDField()))
+    any_of = Func(
+        F("post_id"), ids, template="%(expressions)s)", arg_joiner=" = ANY(",
+        output_field=BooleanField(),
+    )  # fmt: skip
+    return Like.objects.filter(any_of, user_id=viewer_id).values_list("post_id", flat=True)
+
+
+# Which of the popular posts the viewer liked, on every visit of the explore page: built
+# and compiled once per process (building the queryset was a tenth of a warm visit's CPU).
+_LIKED_AMONG = CompiledQuery(
+    _liked_among,
+    {"viewer_id": some_id(), "post_ids": some_ids()},
+    required=("viewer_id", "post_ids"),
+)
 
 
 def _new_artists() -> list[Artist]:

@@ -6,8 +6,8 @@ and the service that changes the underlying rows deletes that key in the same br
 computed from PostgreSQL: the cache makes pages faster, never makes them fail.
 """
 
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import transaction
@@ -41,7 +41,17 @@ def cached[T](key: str, compute: Callable[[], T], *, timeout: int) -> T:
 def cached_many(*values: CachedValue) -> list:
     """Several cached values in one round trip to Redis (a page reading three of them
     paid three), each missing one computed and stored; in the order given."""
-    found = cache.get_many([value.key for value in values])
+    return cached_many_reading(values, also=())[0]
+
+
+def cached_many_reading(
+    values: Iterable[CachedValue], *, also: Iterable[str]
+) -> tuple[list, dict[str, Any]]:
+    """`cached_many(*values)`, and the entries of the keys `also` that exist, read in the
+    same round trip (never computed)."""
+    values, also = list(values), list(also)
+    found = cache.get_many([value.key for value in values] + also)
+    others = {key: found.pop(key) for key in also if key in found}
     missing = [value for value in values if value.key not in found]
     if missing:
         # From the primary: a lagging replica's rows would stay cached for the whole
@@ -61,7 +71,7 @@ def cached_many(*values: CachedValue) -> list:
                     timeout,
                 )
         found.update(computed)
-    return [found[value.key] for value in values]
+    return [found[value.key] for value in values], others
 
 
 def invalidate_on_commit(*keys: str) -> None:

@@ -272,6 +272,14 @@ class CompiledQuery:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         return [CompiledRow(compiled, tuple(row), using) for row in rows]
 
+    def rows_kept(self, kept: list[tuple], *, using: str) -> list["CompiledRow"]:
+        """Rows that `rows()` gave before (their `values`), kept elsewhere (Redis), as
+        `rows()` gives them; `using` is the database they were read from."""
+        compiled = self._compiled
+        if compiled is None:
+            return []
+        return [CompiledRow(compiled, tuple(values), using) for values in kept]
+
 
 class CompiledInstances:
     """The instances of a queryset of a viewer and the time, picked by primary key,

@@ -33,8 +33,9 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
+from django.core.cache import cache as shared_cache
 from django.core.paginator import Page, Paginator
-from django.db import connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import BooleanField, F, Func, Q, QuerySet, UUIDField, Value
 from django.db.models.functions import Replace
 from django.db.models.lookups import GreaterThanOrEqual
@@ -43,14 +44,14 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from artists.models import Artist
-from artists.selectors import artists_listed, artists_matching
+from artists.selectors import ARTIST_ROWS_VERSION_KEY, artists_listed, artists_matching
 from catalogue.models import Release
 from catalogue.selectors import releases_matching
 from communities.models import Community, ForumPost
 from communities.selectors import community_ids_with_access
 from content.models import Post, Review
 from content.selectors import readable_posts
-from musicplatform.cache import CachedValue, cached_many
+from musicplatform.cache import CachedValue, cached_many_reading
 from musicplatform.db import (
     UNKNOWN_LANGUAGE_CONFIG,
     CompiledQuery,
@@ -407,12 +408,16 @@ class Kind:
     # Whether what is found depends on who searches (members-only posts, forum topics):
     # the ids found are then kept for that viewer alone (`_matches_key`).
     per_viewer: bool = False
+    # The cache key of a token that changes after every write to what the kind's rows are
+    # read from (one table, whoever searches): the rows read again by the ids found are
+    # then kept under it too, and a repeated search runs no SQL for them (`_matches`).
+    rows_version: str | None = None
 
 
 KINDS = {
     kind.slug: kind
     for kind in (
-        Kind("artists", "Artists", _artists, _artist_result),
+        Kind("artists", "Artists", _artists, _artist_result, rows_version=ARTIST_ROWS_VERSION_KEY),
         Kind("releases", "Releases and tracks", _releases, _release_result),
         Kind("posts", "Posts", _posts, _post_result, per_viewer=True),
         Kind("products", "Products", _products, _product_result),
@@ -539,23 +544,79 @@ def _matches(
 
             return found_ids
 
-        found = cached_many(
-            *(
-                CachedValue(
-                    _matches_key(kind, viewer=viewer, text=text, limit=limit, offset=offset),
-                    search(kind),
-                    MATCHES_CACHE_SECONDS,
-                )
-                for kind in kinds
-            )
+        ids_keys = [
+            _matches_key(kind, viewer=viewer, text=text, limit=limit, offset=offset)
+            for kind in kinds
+        ]
+        # Rows kept of the kinds that keep them: under the ids' key, the shape of viewer
+        # (the compiled query's) and the version of the table read, in the same round trip.
+        rows_keys = {
+            kind.slug: f"{ids_key}:rows:{int(signed_in)}{int(staff)}"
+            for kind, ids_key in zip(kinds, ids_keys, strict=True)
+            if kind.rows_version is not None
+        }
+        versions = {kind.rows_version for kind in kinds if kind.rows_version is not None}
+        found, kept = cached_many_reading(
+            (
+                CachedValue(ids_key, search(kind), MATCHES_CACHE_SECONDS)
+                for kind, ids_key in zip(kinds, ids_keys, strict=True)
+            ),
+            also=[*rows_keys.values(), *versions],
         )
     rows_of_kinds = []
     for kind, ids in zip(kinds, found, strict=True):
         if kind.slug in found_rows or not ids:
             rows_of_kinds.append(found_rows.get(kind.slug, []))
             continue
-        rows_of_kinds.append(rows(kind, shown_ids=ids, limit=len(ids)))
+        if kind.rows_version is None:
+            rows_of_kinds.append(rows(kind, shown_ids=ids, limit=len(ids)))
+            continue
+        rows_of_kinds.append(
+            _rows_versioned(
+                kind,
+                ids,
+                kept=kept,
+                rows_key=rows_keys[kind.slug],
+                read=lambda k=kind, i=ids: rows(k, shown_ids=i, limit=len(i)),
+                compiled=_compiled(kind, **shape, shown=True),
+            )
+        )
     return rows_of_kinds
+
+
+def _rows_versioned(
+    kind: Kind,
+    ids: list,
+    *,
+    kept: dict,
+    rows_key: str,
+    read: Callable[[], list[CompiledRow]],
+    compiled: CompiledQuery,
+) -> list[CompiledRow]:
+    """The rows of `ids` read again (`read()`), or as kept under the same ids and the
+    version of the table they are read from, which every write to it forgets
+    (`Kind.rows_version`): exact, not merely recent.
+
+    A version missing (forgotten by a write, or evicted) is made anew and nothing is kept
+    with it in this request: the rows may have been read before the write committed. Rows
+    are kept only when read from the primary, as a lagging replica's could be older than
+    the version read before them."""
+    version = kept.get(kind.rows_version)
+    stored = kept.get(rows_key)
+    if version is not None and stored is not None:
+        stored_version, stored_ids, using, values = stored
+        if stored_version == version and stored_ids == ids:
+            return compiled.rows_kept(values, using=using)
+    rows = read()
+    if version is None:
+        shared_cache.add(kind.rows_version, uuid.uuid4().hex, None)
+    elif all(row.using == DEFAULT_DB_ALIAS for row in rows):
+        shared_cache.set(
+            rows_key,
+            (version, ids, DEFAULT_DB_ALIAS, [row.values for row in rows]),
+            MATCHES_CACHE_SECONDS,
+        )
+    return rows
 
 
 def search_groups(*, viewer, query: str) -> list[Group]:

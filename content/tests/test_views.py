@@ -1,8 +1,10 @@
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -738,6 +740,28 @@ def test_only_the_author_edits_a_review(client):
 
 
 # Explore
+
+
+def test_explore_shows_each_viewer_their_own_likes_of_the_shared_popular_posts():
+    """The page is one shared fragment: it varies on which popular posts the viewer liked
+    (read by a query compiled once per process)."""
+    liked, other = PostFactory(), PostFactory()
+    for post in (liked, other):
+        LikeFactory.create_batch(2, post=post)  # popular this week
+    fan, bystander = UserFactory(), UserFactory()
+    LikeFactory(user=fan, post=liked)
+    pages = {}
+    for viewer in (bystander, fan, bystander):  # the bystander renders the fragment first
+        browser = Client()
+        browser.force_login(viewer)
+        pages[viewer] = browser.get(reverse("content:explore")).text
+
+    def pressed(html, post):
+        form = re.search(rf'<form class="like-form[^>]*/likes/post/{post.pk}/".*?</form>', html)
+        return 'aria-pressed="true"' in form.group(0)
+
+    assert pressed(pages[fan], liked) and not pressed(pages[fan], other)
+    assert not pressed(pages[bystander], liked) and not pressed(pages[bystander], other)
 
 
 def test_explore_runs_the_same_queries_for_few_and_many_items(client, django_assert_num_queries):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -334,7 +335,9 @@ def test_deleted_posts_and_inactive_products_are_never_found(client):
     assert titles(response, "products") == []
 
 
-def test_nothing_of_an_artist_taken_off_the_platform_is_found(client):
+def test_nothing_of_an_artist_taken_off_the_platform_is_found(
+    client, django_capture_on_commit_callbacks
+):
     removed = ArtistFactory(artist_name="Harbour Lights")
     PostFactory(artist=removed, content_text="The harbour session, recorded at dawn.")
     ProductFactory(artist=removed, name="Harbour vinyl", description="Blue vinyl.")
@@ -347,7 +350,8 @@ def test_nothing_of_an_artist_taken_off_the_platform_is_found(client):
     # Negative control: before the removal each of the artist's kinds is found.
     assert all(titles(search(client, "harbour"), kind) for kind in kinds)
 
-    artist_remove(artist=removed, by=None, reason="Suspended by staff.")
+    with django_capture_on_commit_callbacks(execute=True):  # as the commit does
+        artist_remove(artist=removed, by=None, reason="Suspended by staff.")
 
     response = search(client, "harbour")
     assert titles(response, "artists") == ["Harbour Kids"]
@@ -617,6 +621,42 @@ def test_a_name_found_by_its_likeness_is_found_again_from_the_ids_kept(client):
     community.name = "Borealis"
     community.save(update_fields=["name"])
     assert found() == []
+
+
+def test_the_artists_read_again_are_kept_until_any_artist_is_written(
+    client, django_capture_on_commit_callbacks
+):
+    """A repeated search reads the artists it found from Redis, under the version of the
+    artists' rows that every committed save or delete of an artist forgets."""
+    artist = ArtistFactory(artist_name="Luna Vega", bio="First bio.")
+
+    def artists_read(query="luna"):
+        with CaptureQueriesContext(connection) as queries:
+            response = search(client, query, kind="artists")
+        return [r.title for r in response.context["page"].object_list], [
+            q["sql"] for q in queries.captured_queries if 'FROM "artists"' in q["sql"]
+        ]
+
+    for _ in range(3):  # found; read again (the version made); read again and kept
+        artists_read()
+    assert artists_read() == (["Luna Vega"], [])  # kept: no SQL
+
+    # Negative control: a write whose commit never forgets the version leaves the kept
+    # rows in use, so what follows is the forgetting's doing.
+    artist_update(artist=artist, artist_name="Luna Vera")
+    assert artists_read() == (["Luna Vega"], [])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        artist_update(artist=artist, artist_name="Luna Verde")
+    titles_shown, queries = artists_read()
+    assert titles_shown == ["Luna Verde"] and queries  # read again
+    artists_read()
+    with django_capture_on_commit_callbacks(execute=True):  # any save, as the admin's
+        artist.refresh_from_db()
+        artist.bio = "Second bio."
+        artist.save()
+    response = search(client, "luna", kind="artists")
+    assert "Second bio." in response.text
 
 
 def test_a_new_match_appears_once_the_ids_found_before_expire(client):
