@@ -279,7 +279,7 @@ source (artist_id) AS (
      SELECT posts.created_at, posts.post_id FROM posts
      WHERE posts.artist_id = source.artist_id AND posts.deleted_at IS NULL {posts_after}
      ORDER BY posts.created_at DESC, posts.post_id DESC
-     LIMIT %(size)s
+     LIMIT {size}
  ) AS newest)
 UNION ALL
 (SELECT 'forum_post', forum_posts.created_at, forum_posts.forum_post_id, forum_posts.updated_at
@@ -291,9 +291,9 @@ UNION ALL
    AND forums.community_id IN (SELECT community_id FROM member_of)
    AND forum_posts.user_id = artists.user_id {forum_posts_after}
  ORDER BY forum_posts.created_at DESC, forum_posts.forum_post_id DESC
- LIMIT %(size)s)
+ LIMIT {size})
 ORDER BY 2 DESC, 3 DESC
-LIMIT %(size)s
+LIMIT {size}
 """
 _FEED_AFTER = "AND ({table}.created_at, {table}.{key}) < (%(before_at)s, %(before_id)s)"
 
@@ -341,6 +341,9 @@ def _feed_rows(
     cards_sql, cards_params = named_placeholders(cards.sql, cards.params, prefix="card")
     keys_sql = _FEED_KEYS_SQL.format(
         member_of=member_sql,
+        # In the text, not a parameter: a prepared statement's generic plan would not know
+        # it and could plan each artist's posts to be read whole.
+        size=int(FEED_PAGE_SIZE + 1),
         posts_after=_FEED_AFTER.format(table="posts", key="post_id") if before else "",
         forum_posts_after=(
             _FEED_AFTER.format(table="forum_posts", key="forum_post_id") if before else ""
@@ -357,7 +360,6 @@ def _feed_rows(
         **cards_params,
         "viewer": user.pk,
         "artist_forum": ForumType.ARTIST_FORUM,
-        "size": FEED_PAGE_SIZE + 1,
         "before_at": before[0] if before else None,
         "before_id": before[1] if before else None,
     }

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import UUID4
 from django.db.models.query import ModelIterable, get_related_populators
@@ -107,7 +108,10 @@ def prepared_rows(sql: str, params, *, using: str) -> list[tuple]:
             # on the client, which never prepares, so this reaches only `prepared_rows`.
             raw.prepare_threshold = 5
             raw.prepared_max = PREPARED_PER_CONNECTION
-        cursor = connection._prepare_cursor(_PreparingCursor(raw))
+        # Wrapped as Django wraps its own cursors: logged and counted when queries are.
+        connection.validate_thread_sharing()
+        wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+        cursor = wrapper(_PreparingCursor(raw), connection)
     with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -421,10 +425,10 @@ class KeyedSubquery:
     def rows(self, values: Iterable[tuple], *, using: str) -> list["CompiledRow"]:
         """`values`: the subquery's columns of each row of the statement, as read (`using`:
         the database the statement ran on)."""
-        values = list(values)
+        rows: Iterable = list(values)
         if self._compiled.converters:
-            values = self._compiled.compiler.apply_converters(values, self._compiled.converters)
-        return [CompiledRow(self._compiled, tuple(row), using) for row in values]
+            rows = self._compiled.compiler.apply_converters(rows, self._compiled.converters)
+        return [CompiledRow(self._compiled, tuple(row), using) for row in rows]
 
 
 def _columns(compiler: SQLCompiler) -> dict[str, int]:
