@@ -368,7 +368,8 @@ def _feed_rows(
     using = router.db_for_read(Post)
     rows = prepared_rows(sql, params, using=using)
     keys = [row[:4] for row in rows]
-    # A post's card row is there unless it was deleted since (its columns all NULL).
+    # A post key without its card row (its columns all NULL) is left out: none today, both
+    # parts of the one statement leave deleted posts out.
     card_pk = 4 + cards.pk_position
     cards_read = cards.rows(
         (row[4:] for row in rows if row[0] == "post" and row[card_pk] is not None), using=using
