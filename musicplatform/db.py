@@ -11,10 +11,13 @@ from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import UUID4
 from django.db.models.query import ModelIterable, get_related_populators
@@ -65,6 +68,53 @@ def named_placeholders(sql: str, params: Iterable, *, prefix: str) -> tuple[str,
         lambda match: "%%" if match[1] == "%" else f"%({prefix}_{next(names)})s", sql
     )
     return named, {f"{prefix}_{i}": value for i, value in enumerate(params)}
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """A cursor that binds on the server and prepares each statement at its first run."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+# A connection's statements prepared at most (psycopg deallocates the least recently used).
+PREPARED_PER_CONNECTION = 20
+
+
+def prepared_rows(sql: str, params, *, using: str) -> list[tuple]:
+    """The rows of `sql` run as a prepared statement of the connection `using`.
+
+    A statement of many relations and subqueries (the feed's) took PostgreSQL several
+    times longer to plan than to run, on every request. Prepared once per connection, it
+    is planned for its first few runs, then PostgreSQL keeps a generic plan (when that
+    plan is no costlier) and runs it with each request's values. Django's cursors bind on
+    the client and never prepare; this one cursor binds on the server. Through Django's
+    cursor wrapper, so it is logged and counted as any query is.
+
+    Off with `DATABASE_PREPARED_STATEMENTS=false`, for a pooler in transaction mode that
+    does not keep prepared statements (PgBouncer before 1.21, or without
+    `max_prepared_statements`: docs/scaling.md)."""
+    connection = connections[using]
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if raw.prepare_threshold is None:
+            # Django's connections prepare nothing (threshold None); its own cursors bind
+            # on the client, which never prepares, so this reaches only `prepared_rows`.
+            raw.prepare_threshold = 5
+            raw.prepared_max = PREPARED_PER_CONNECTION
+        # Wrapped as Django wraps its own cursors: logged and counted when queries are.
+        connection.validate_thread_sharing()
+        wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+        cursor = wrapper(_PreparingCursor(raw), connection)
+    with cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -318,6 +368,32 @@ class CompiledInstances:
             )
         return self._by_kind[kind]
 
+    def keyed_by(self, keys_sql: str, *, viewer, now: datetime) -> "KeyedSubquery":
+        """The query as a subquery of another statement, its primary keys those of the
+        array `keys_sql` (SQL of that statement, e.g. `ARRAY(SELECT id FROM keys)`) instead
+        of a parameter: a page whose keys are read by SQL reads its rows in the same
+        statement, one round trip and no keys quoted back and forth."""
+        kind = viewer_kind(viewer)
+        compiled = self._query(kind)._compiled
+        if compiled is None:
+            raise ImproperlyConfigured("The compiled query gives no row: no subquery to make.")
+        values = {"viewer_id": viewer.pk if kind[0] else None, "now": now}
+        pieces = _POSITIONAL.split(compiled.sql)
+        # split() with one group: text, "%" or "s", text, …; a "%" is a literal `%%`.
+        sql, params, slots = [pieces[0]], [], iter(compiled.slots)
+        for marker, text in zip(pieces[1::2], pieces[2::2], strict=True):
+            if marker == "%":
+                sql.append("%%")
+            elif (slot := next(slots)).name == "keys":
+                sql.append(f"({keys_sql})")
+            else:
+                sql.append("%s")
+                params.append(slot.fill(values))
+            sql.append(text)
+        if next(slots, None) is not None:
+            raise ImproperlyConfigured("The compiled query's SQL has fewer places than values.")
+        return KeyedSubquery(compiled, "".join(sql), tuple(params))
+
     def in_bulk(self, keys: Iterable, *, viewer) -> dict:
         """{key: instance} of the rows with these primary keys that the queryset gives."""
         return {key: row.instance for key, row in self.rows(keys, viewer=viewer).items()}
@@ -334,6 +410,33 @@ class CompiledInstances:
             viewer_id=viewer.pk if kind[0] else None, now=timezone.now(), keys=keys
         )
         return {row["pk"]: row for row in rows}
+
+
+@dataclass(frozen=True)
+class KeyedSubquery:
+    """A `CompiledInstances` query inside another statement (`CompiledInstances.keyed_by`):
+    its SQL (positional `%s`, see `named_placeholders`), its parameters, how many columns
+    it gives and where its primary key is, and its rows made `CompiledRow`s."""
+
+    _compiled: _Compiled
+    sql: str
+    params: tuple
+
+    @property
+    def width(self) -> int:
+        return len(self._compiled.compiler.select)
+
+    @property
+    def pk_position(self) -> int:
+        return self._compiled.columns["pk"]
+
+    def rows(self, values: Iterable[tuple], *, using: str) -> list["CompiledRow"]:
+        """`values`: the subquery's columns of each row of the statement, as read (`using`:
+        the database the statement ran on)."""
+        rows: Iterable = list(values)
+        if self._compiled.converters:
+            rows = self._compiled.compiler.apply_converters(rows, self._compiled.converters)
+        return [CompiledRow(self._compiled, tuple(row), using) for row in rows]
 
 
 def _columns(compiler: SQLCompiler) -> dict[str, int]:

@@ -115,6 +115,8 @@ def app_environment(
         "DATABASE_URL": database_url,
         # PgBouncer in transaction mode: a cursor cannot outlive its transaction there.
         "DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true",
+        # Debian's PgBouncer (1.18) keeps no prepared statements across transactions.
+        "DATABASE_PREPARED_STATEMENTS": "false",
         "REDIS_URL": redis_url,
         "SECRET_KEY": keys["SECRET_KEY"],
         "PAYOUT_ENCRYPTION_KEY": keys["PAYOUT_ENCRYPTION_KEY"],

@@ -88,6 +88,52 @@ def test_artist_forum_posts_reach_members_only():
     assert selectors.feed_page(user=follower).items == []
 
 
+def _prepared_feed_statements() -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%feed_keys%"],
+        )
+        return cursor.fetchall()
+
+
+def test_the_feeds_prepared_statement_serves_every_viewer_with_its_own_values():
+    """The feed's statement is prepared on the connection (musicplatform.db.prepared_rows);
+    after its first runs PostgreSQL keeps a generic plan: each viewer and time must still
+    be the request's own."""
+    community = CommunityFactory()
+    forum = ForumFactory(community=community, forum_type=ForumType.ARTIST_FORUM)
+    announcement = ForumPostFactory(forum=forum, user=community.artist.user)
+    post = PostFactory(artist=community.artist)
+    member = CommunitySubscriptionFactory(community=community).user
+    expired = CommunitySubscriptionFactory(
+        community=community, end_date=timezone.now() - timedelta(days=1)
+    ).user
+    follower = _follower_of(community.artist)
+    stranger = UserFactory()
+
+    for _ in range(4):  # 16 runs: past the five custom plans PostgreSQL makes first
+        assert {e.item for e in selectors.feed_page(user=member).items} == {announcement, post}
+        assert selectors.feed_page(user=expired).items == []
+        assert [e.item for e in selectors.feed_page(user=follower).items] == [post]
+        assert selectors.feed_page(user=stranger).items == []
+
+    # Prepared, and the later runs were served by the generic plan.
+    assert any(generic for generic, _ in _prepared_feed_statements())
+
+
+def test_the_feed_without_prepared_statements_reads_the_same(settings):
+    post = PostFactory()
+    fan = _follower_of(post.artist)
+    prepared = [e.item for e in selectors.feed_page(user=fan).items]
+    settings.DATABASE_PREPARED_STATEMENTS = False
+
+    with CaptureQueriesContext(connection) as queries:
+        assert [e.item for e in selectors.feed_page(user=fan).items] == prepared == [post]
+    assert len(queries) == 1
+
+
 def test_deleted_posts_never_reach_the_feed():
     post = PostFactory()
     Post.objects.filter(pk=post.pk).update(deleted_at=timezone.now())

@@ -177,6 +177,9 @@ for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
     _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     DATABASES[f"replica_{_index}"] = {**_replica, "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["musicplatform.routers.ReplicaRouter"]
+# The feed's statement is prepared on each connection (musicplatform.db.prepared_rows): off
+# behind a pooler in transaction mode that does not keep prepared statements (docs/scaling.md).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 # After a write, the same browser reads the primary this long: longer than replicas lag.
 REPLICA_PIN_SECONDS = int(env("REPLICA_PIN_SECONDS", "5"))
 REPLICA_RETRY_SECONDS = int(env("REPLICA_RETRY_SECONDS", "30"))

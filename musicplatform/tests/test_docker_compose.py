@@ -217,6 +217,9 @@ def test_app_services_get_the_topologys_settings_and_production_ones(services, n
     # prod-local's staging switch (SMTP without TLS) never here.
     assert not environment.keys() & set(TOPOLOGY["staging_settings"])
     assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+    # Prepared statements only where the pooler keeps them (PgBouncer >= 1.21, below).
+    assert environment["DATABASE_PREPARED_STATEMENTS"] == "true"
+    assert int(environment_of(services["pgbouncer"])["MAX_PREPARED_STATEMENTS"]) > 0
     assert environment["TRUSTED_PROXIES"] == "unix"
 
 
@@ -235,6 +238,8 @@ def test_prod_local_gives_the_app_the_topologys_settings_and_staging_ones(prodlo
     assert environment["PAYMENTS_ALLOW_TEST_GATEWAY"] == "true"
     assert environment["SITE_URL"] == "https://localhost:8443"
     assert environment["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+    # Debian's PgBouncer (1.18) keeps no prepared statements across transactions.
+    assert environment["DATABASE_PREPARED_STATEMENTS"] == "false"
     assert environment["TRUSTED_PROXIES"] == "unix"
 
 
