@@ -9,12 +9,10 @@ import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from django.conf import settings
-from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
-from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPaymentIntentData
 
 from payments.events import (
     GatewayEvent,
@@ -27,6 +25,14 @@ from payments.events import (
 )
 from payments.gateways import CardSetup, GatewayError, GatewayUnavailable
 from payments.models import Payment, PaymentGateway, SavedPaymentMethod
+
+if TYPE_CHECKING:
+    # Only local variables' annotations name them: nothing is imported at run time.
+    from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
+    from stripe.params.checkout import (
+        SessionCreateParams,
+        SessionCreateParamsPaymentIntentData,
+    )
 
 logger = logging.getLogger(__name__)
 
