@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from content.media import CheckedMedia
@@ -57,16 +58,17 @@ def signature_valid(path: str, signature: str) -> bool:
     return True
 
 
-def media_response(*, community_id, name: str) -> HttpResponse:
+def media_response(*, community_id, name: str) -> HttpResponseBase:
     return private_file_response(_stored_name(community_id, name))
 
 
-def private_file_response(stored: str) -> HttpResponse:
+def private_file_response(stored: str) -> HttpResponseBase:
     """The private file, handed to the web server when it can serve private files itself
     (`X-Accel-Redirect` to PRIVATE_MEDIA_ACCEL_PREFIX), else streamed from storage; for
     a viewer the caller let through (members-only pictures, posts' media)."""
     name = stored.rsplit("/", 1)[-1]
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response: HttpResponseBase
     if settings.PRIVATE_MEDIA_ACCEL_PREFIX:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.PRIVATE_MEDIA_ACCEL_PREFIX + stored

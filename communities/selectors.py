@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -59,6 +60,9 @@ from musicplatform.db import CompiledQuery, some_id, some_time, stand_in_viewer
 from musicplatform.formatting import money_format
 from payments.events import CENT
 from payments.purposes import Payee
+
+if TYPE_CHECKING:
+    from content.models import Comment, Review
 
 INFO_TIMEOUT = 600
 ACCESS_TIMEOUT = 300
@@ -695,7 +699,7 @@ def subscription_unused_refund(
     if subscription.end_date <= now:
         return nothing
     # The member's own interval: the one their payment bought (grandfathered prices).
-    period = SUBSCRIPTION_PERIODS[subscription.billing_interval]
+    period = SUBSCRIPTION_PERIODS[SubscriptionInterval(subscription.billing_interval)]
     unused = min(subscription.end_date - now, period)
     share = Decimal(int(unused.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (payment.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -735,7 +739,7 @@ def upgrade_charge(*, subscription: CommunitySubscription, new_price: Decimal, n
     """What moving up to a tier of `new_price` costs now: the part of the current period
     still to run times the difference with the price the member accepted, in whole cents
     rounded down (never more than the exact share), never negative."""
-    period = SUBSCRIPTION_PERIODS[subscription.billing_interval]
+    period = SUBSCRIPTION_PERIODS[SubscriptionInterval(subscription.billing_interval)]
     remaining = min(max(subscription.end_date - now, period * 0), period)
     share = Decimal(int(remaining.total_seconds())) / Decimal(int(period.total_seconds()))
     amount = (share * (new_price - subscription.price)).quantize(CENT, rounding=ROUND_DOWN)
@@ -804,10 +808,11 @@ class FlaggableItem:
     """A forum post, chat message, comment or review, as flags and moderators see it."""
 
     kind: str
-    row: object
+    row: "ForumPost | LiveEventMessage | Comment | Review"
     community: Community | None
     artist_id: UUID | None
-    flags: list = None
+    # Its open flags, oldest first: moderation_queue sets them.
+    flags: list[ContentFlag] = field(default_factory=list)
 
     @property
     def pk(self) -> UUID:
@@ -846,10 +851,11 @@ class FlaggableItem:
     def delete(self, *, by) -> None:
         from content.services import comment_delete, review_delete
 
+        # The kind names the row's model (_flaggable_rows made them together).
         if self.kind == FlaggedKind.COMMENT:
-            comment_delete(comment=self.row, by=by, as_moderator=True)
+            comment_delete(comment=cast("Comment", self.row), by=by, as_moderator=True)
         elif self.kind == FlaggedKind.REVIEW:
-            review_delete(review=self.row, by=by, as_moderator=True)
+            review_delete(review=cast("Review", self.row), by=by, as_moderator=True)
         else:
             type(self.row).objects.filter(pk=self.row.pk).delete()
 
@@ -859,28 +865,31 @@ def _flaggable_rows(kind: str, ids) -> list[FlaggableItem]:
     from content.models import Comment, Review
 
     if kind == FlaggedKind.FORUM_POST:
-        rows = ForumPost.objects.select_related("user", "forum__community").filter(pk__in=ids)
+        posts = ForumPost.objects.select_related("user", "forum__community").filter(pk__in=ids)
         return [
-            FlaggableItem(kind, r, r.forum.community, r.forum.community.artist_id) for r in rows
+            FlaggableItem(kind, r, r.forum.community, r.forum.community.artist_id) for r in posts
         ]
     if kind == FlaggedKind.LIVE_MESSAGE:
-        rows = LiveEventMessage.objects.select_related("user", "event__community").filter(
+        messages = LiveEventMessage.objects.select_related("user", "event__community").filter(
             pk__in=ids
         )
         return [
-            FlaggableItem(kind, r, r.event.community, r.event.community.artist_id) for r in rows
+            FlaggableItem(kind, r, r.event.community, r.event.community.artist_id) for r in messages
         ]
     if kind == FlaggedKind.COMMENT:
-        rows = Comment.objects.select_related("user", "post", "review").filter(
+        comments = Comment.objects.select_related("user", "post", "review").filter(
             pk__in=ids, deleted_at__isnull=True
         )
+        # comment_create gives every comment, replies too, its thread's post or review.
         return [
-            FlaggableItem(kind, r, None, r.post.artist_id if r.post else r.review.artist_id)
-            for r in rows
+            FlaggableItem(
+                kind, r, None, r.post.artist_id if r.post else cast("Review", r.review).artist_id
+            )
+            for r in comments
         ]
     if kind == FlaggedKind.REVIEW:
-        rows = Review.objects.select_related("user").filter(pk__in=ids)
-        return [FlaggableItem(kind, r, None, r.artist_id) for r in rows]
+        reviews = Review.objects.select_related("user").filter(pk__in=ids)
+        return [FlaggableItem(kind, r, None, r.artist_id) for r in reviews]
     return []
 
 
@@ -1194,7 +1203,8 @@ class TopicPage:
         self.replies = rows[:REPLY_PAGE_SIZE]
         counts = reactions_of(posts=[self.topic, *self.replies], user=self.user)
         for post in [self.topic, *self.replies]:
-            post.reaction_counts = counts[post.pk]
+            # Set for the page's template only: not declared on the model.
+            post.reaction_counts = counts[post.pk]  # type: ignore[attr-defined]
 
     @property
     def newest_shown(self) -> datetime:

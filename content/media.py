@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 import filetype
 from django.core.exceptions import ValidationError
@@ -47,12 +48,14 @@ def _megabytes(size: int) -> str:
 
 def _check_image(upload: UploadedFile, *, use: str) -> CheckedMedia:
     picture = picture_scaled_down(upload, use=use, max_side=MAX_IMAGE_SIDE)
+    # picture_scaled_down always names its file ("picture.png" or "picture.jpg").
+    name = cast(str, picture.name)
     return CheckedMedia(
-        media_type=MediaType.IMAGE, content=picture, extension=picture.name.rsplit(".", 1)[1]
+        media_type=MediaType.IMAGE, content=picture, extension=name.rsplit(".", 1)[1]
     )
 
 
-def _check_audio_or_video(upload: UploadedFile, data_head: bytes) -> CheckedMedia:
+def _check_audio_or_video(upload: UploadedFile, data_head: bytes, *, size: int) -> CheckedMedia:
     kind = filetype.guess(data_head)
     mime = kind.mime if kind else None
     if mime in VIDEO_TYPES:
@@ -64,7 +67,7 @@ def _check_audio_or_video(upload: UploadedFile, data_head: bytes) -> CheckedMedi
             f"“{upload.name}” is not a picture, audio (MP3, OGG, FLAC, WAV, M4A) "
             "or video (MP4, WebM, MOV) file."
         )
-    if upload.size > limit:
+    if size > limit:
         raise ValidationError(
             f"“{upload.name}” is larger than {_megabytes(limit)}; "
             f"{media_type.label.lower()} files may be at most that."
@@ -80,7 +83,8 @@ def check_upload(upload: UploadedFile, *, picture_use: str) -> CheckedMedia:
     """What the file really is, re-encoded when it is a picture; ValidationError otherwise.
 
     `picture_use` names the picture budget (settings.PICTURE_UPLOADS) for pictures."""
-    if not upload.size:
+    size = upload.size
+    if not size:
         raise ValidationError(f"“{upload.name}” is empty.")
     upload.seek(0)
     head = upload.read(8192)
@@ -88,7 +92,7 @@ def check_upload(upload: UploadedFile, *, picture_use: str) -> CheckedMedia:
     kind = filetype.guess(head)
     if kind is not None and kind.mime.startswith("image/"):
         return _check_image(upload, use=picture_use)
-    return _check_audio_or_video(upload, head)
+    return _check_audio_or_video(upload, head, size=size)
 
 
 def check_uploads(uploads: list[UploadedFile], *, picture_use: str) -> list[CheckedMedia]:
@@ -124,8 +128,8 @@ def _teaser_picture(picture: File) -> ContentFile:
     """A members-only post's teaser shows its first picture blurred beyond recognition:
     made from a few pixels, so no detail is there to recover from the file."""
     picture.seek(0)
-    with Image.open(picture) as image:
-        image = image.convert("RGB")
+    with Image.open(picture) as opened:
+        image = opened.convert("RGB")
         image.thumbnail((TEASER_PICTURE_SIDE, TEASER_PICTURE_SIDE))
         blurred = image.resize((image.width * 8, image.height * 8)).filter(
             ImageFilter.GaussianBlur(6)

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -60,8 +61,8 @@ class Booking:
     lines: list[Line]
     currency: str
     at: datetime
-    payment_id: object = None
-    payout_id: object = None
+    payment_id: UUID | None = None
+    payout_id: UUID | None = None
     description: str = ""
 
 

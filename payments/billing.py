@@ -5,6 +5,8 @@ Renewals charge the payer's default card: the newest saved one of the active gat
 charges. Only gateway references are kept, never card numbers.
 """
 
+from typing import cast
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -64,10 +66,12 @@ def card_add_test(*, user, card_number: str, replaces: str | None = None) -> Sav
 
     setup = TestGateway().card_setup(user_id=user.pk, card_number=card_number)
     with transaction.atomic():
-        return card_save(
+        card = card_save(
             setup=CardSetup(**{**setup.__dict__, "replaces": replaces}),
             gateway=PaymentGateway.TEST,
         )
+    # The signed-in payer is not deleted and the test reference is new, so it is kept.
+    return cast(SavedPaymentMethod, card)
 
 
 def card_setup_start(*, user, replaces: str | None, success_url: str, cancel_url: str) -> str:

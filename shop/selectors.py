@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from functools import cache, cached_property
+from typing import cast
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -61,7 +62,8 @@ class ProductPage(UncountedPage):
     def object_list(self) -> list[Product]:
         """Made only when the list's shared fragment is rendered: a page served from it
         reads the rows' values alone."""
-        return [row.instance for row in self.rows]
+        # The rows are of a Product query; CompiledRow.instance is typed as any Model.
+        return [cast(Product, row.instance) for row in self.rows]
 
     @cached_property
     def vary(self) -> tuple:
@@ -266,7 +268,8 @@ def _lines() -> QuerySet[OrderItem]:
     """Order lines with their products and when each was first downloaded."""
     return (
         OrderItem.objects.select_related("product")
-        .annotate(first_download_at=Min("download_uses__used_at"))
+        # OrderItem declares the attribute for its readers; the plugin sees it as a clash.
+        .annotate(first_download_at=Min("download_uses__used_at"))  # type: ignore[no-redef]
         .order_by("created_at", "pk")
     )
 
@@ -354,10 +357,10 @@ def order_of_buyer(*, user, order_id) -> Order | None:
 
 def order_by_checkout_key(*, user, key: str | None) -> Order | None:
     try:
-        key = uuid.UUID(str(key))
+        checkout_key = uuid.UUID(str(key))
     except ValueError:
         return None
-    return Order.objects.filter(user_id=user.pk, checkout_key=key).first()
+    return Order.objects.filter(user_id=user.pk, checkout_key=checkout_key).first()
 
 
 def fulfilment_orders(*, user) -> QuerySet[Order]:

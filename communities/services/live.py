@@ -1,6 +1,8 @@
 """Live events: scheduling, going live and ending, chat and questions."""
 
 from datetime import datetime, timedelta
+from functools import partial
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -134,14 +136,13 @@ def live_events_announce_sweep() -> int:
     """Announce the live events whose fan-out task was lost: an event still ahead that
     nobody was told about, and an event live now whose "live now" nobody was told about
     (it went live by an update, which stamped `updated_at`); notifications made."""
-    announce = {"notification_type": NotificationType.LIVE_EVENT, "resource_type": "live_event"}
-    ahead = unannounced_ids(
-        LiveEvent.objects.filter(status=LiveEventStatus.SCHEDULED, start_time__gt=timezone.now()),
-        **announce,
+    unannounced = partial(
+        unannounced_ids, notification_type=NotificationType.LIVE_EVENT, resource_type="live_event"
     )
-    live = unannounced_ids(
-        LiveEvent.objects.filter(status=LiveEventStatus.LIVE), news_at="updated_at", **announce
+    ahead = unannounced(
+        LiveEvent.objects.filter(status=LiveEventStatus.SCHEDULED, start_time__gt=timezone.now())
     )
+    live = unannounced(LiveEvent.objects.filter(status=LiveEventStatus.LIVE), news_at="updated_at")
     return sum(live_event_notify(event_id=event_id, kind="scheduled") for event_id in ahead) + sum(
         live_event_notify(event_id=event_id, kind="live") for event_id in live
     )
@@ -159,7 +160,9 @@ def live_event_message_post(*, event: LiveEvent, by, content: str) -> LiveEventM
     if len(content) > CHAT_MESSAGE_MAX:
         raise CommunityError(f"Messages are at most {CHAT_MESSAGE_MAX} characters.")
     # The artist's badge in the published frame; cached, and read before the lock.
-    community = selectors.community_info(community_id=event.community_id).community
+    # require_access above found the community's info (the event's community exists).
+    info = cast(selectors.CommunityInfo, selectors.community_info(community_id=event.community_id))
+    community = info.community
     with transaction.atomic():
         advisory_xact_lock(f"live-event:{event.pk}")
         status, slow_mode_seconds = LiveEvent.objects.values_list(

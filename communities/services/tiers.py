@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from communities.models import (
     TIER_CHANGE_TRANSITIONS,
     Community,
     CommunitySubscription,
+    SubscriptionInterval,
     SubscriptionStatus,
     SubscriptionTierChange,
     TierChangeKind,
@@ -108,9 +110,9 @@ def tier_change_quote(*, user, to_community_id, now=None) -> TierChangeQuote:
         raise CommunityError(f"{to_community.name} is not one of the artist's tiers.")
     if to_community.artist.is_removed:
         raise CommunityError(f"{to_community.artist.artist_name} is no longer on the platform.")
-    subscription = selectors.tier_membership(
-        info=selectors.community_info(community_id=to_community.pk), user=user
-    )
+    # The community was just read, so its info is there (None only for a missing one).
+    info = cast(selectors.CommunityInfo, selectors.community_info(community_id=to_community.pk))
+    subscription = selectors.tier_membership(info=info, user=user)
     if subscription is None and _member_of(user_id=user.pk, community_id=to_community.pk, now=now):
         raise CommunityError(f"You are already a member of {to_community.name}.")
     if subscription is None:
@@ -409,7 +411,8 @@ def subscription_join_free(*, user, community: Community) -> CommunitySubscripti
             subscription=subscription,
             new_status=SubscriptionStatus.ACTIVE,
             by=user,
-            end_date=timezone.now() + SUBSCRIPTION_PERIODS[subscription.billing_interval],
+            end_date=timezone.now()
+            + SUBSCRIPTION_PERIODS[SubscriptionInterval(subscription.billing_interval)],
         )
         if changed:
             notify_new_member(subscription)

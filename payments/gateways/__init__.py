@@ -32,9 +32,14 @@ class GatewayUnavailable(GatewayError):
 
 
 class Gateway(Protocol):
-    name: str
-    # The shortest life the gateway gives a checkout (None: it ends when we say).
-    checkout_min_lifetime: timedelta | None
+    # Read-only members: each gateway names itself with a PaymentGateway, and a gateway
+    # may give a fixed lifetime (timedelta) or none.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def checkout_min_lifetime(self) -> timedelta | None:
+        """The shortest life the gateway gives a checkout (None: it ends when we say)."""
 
     def checkout_start(
         self,

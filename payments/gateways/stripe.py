@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from django.conf import settings
@@ -25,6 +26,14 @@ from payments.events import (
 from payments.gateways import CardSetup, GatewayError, GatewayUnavailable
 from payments.models import Payment, PaymentGateway, SavedPaymentMethod
 
+if TYPE_CHECKING:
+    # Only local variables' annotations name them: nothing is imported at run time.
+    from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
+    from stripe.params.checkout import (
+        SessionCreateParams,
+        SessionCreateParamsPaymentIntentData,
+    )
+
 logger = logging.getLogger(__name__)
 
 # How old a signed webhook may be before we refuse it as a possible replay (Stripe's own).
@@ -40,7 +49,8 @@ STRIPE_TIMEOUT_SECONDS = 8
 def stripe_client() -> stripe.StripeClient:
     # An explicit requests-based client: the SDK's HTTP boundary, where tests stub Stripe.
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
+        # Only called once gateway_named found the key set (the setting's type allows None).
+        cast(str, settings.STRIPE_SECRET_KEY),
         http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
         max_network_retries=2,
     )
@@ -71,8 +81,10 @@ class StripeGateway:
         cancel_url: str,
         expires_at: datetime | None = None,
     ) -> str:
-        intent_data: dict = {"metadata": _metadata(payment, "checkout")}
-        params: dict = {
+        intent_data: SessionCreateParamsPaymentIntentData = {
+            "metadata": _metadata(payment, "checkout")
+        }
+        params: SessionCreateParams = {
             "mode": "payment",
             "line_items": [
                 {
@@ -95,14 +107,16 @@ class StripeGateway:
         customer = None
         if save_method:
             intent_data["setup_future_usage"] = "off_session"
-            customer = (
-                SavedPaymentMethod.objects.filter(
-                    user_id=payment.user_id, gateway=self.name, customer_ref__isnull=False
+            # A payment whose payer was deleted (user_id NULL) has no saved Customer.
+            if payment.user_id is not None:
+                customer = (
+                    SavedPaymentMethod.objects.filter(
+                        user_id=payment.user_id, gateway=self.name, customer_ref__isnull=False
+                    )
+                    .order_by("-created_at")
+                    .values_list("customer_ref", flat=True)
+                    .first()
                 )
-                .order_by("-created_at")
-                .values_list("customer_ref", flat=True)
-                .first()
-            )
         if customer:
             params["customer"] = customer
         else:
@@ -122,13 +136,15 @@ class StripeGateway:
             raise GatewayError(
                 error.user_message or "The payment provider is unavailable."
             ) from error
-        return session.url
+        # A hosted session Stripe has just created always has its page's url.
+        return cast(str, session.url)
 
     def charge_saved(self, *, payment: Payment, method: SavedPaymentMethod) -> GatewayEvent:
-        params = {
+        params: PaymentIntentCreateParams = {
             "amount": to_cents(payment.amount),
             "currency": payment.currency.lower(),
-            "customer": method.customer_ref,
+            # A None customer is left out of the request by the SDK (its types want a str).
+            "customer": method.customer_ref,  # type: ignore[typeddict-item]
             "payment_method": method.method_ref,
             "off_session": True,
             "confirm": True,
@@ -143,7 +159,8 @@ class StripeGateway:
         except stripe.CardError as error:
             # A decline answers 402 with the PaymentIntent inside the error; so does a
             # charge the bank wants the customer to confirm (`authentication_required`).
-            details = (error.json_body or {}).get("error", {})
+            # The SDK's parsed JSON error body (typed `object`): a dict, or None.
+            details = cast(dict[str, Any], error.json_body or {}).get("error", {})
             failed_intent = details.get("payment_intent") or {}
             needs_customer = error.code == AUTHENTICATION_REQUIRED
             return GatewayEvent(
@@ -173,7 +190,7 @@ class StripeGateway:
         try:
             intent = client.v1.payment_intents.retrieve(payment.stripe_payment_id).to_dict()
             if intent.get("status") not in {"succeeded", "processing"} and not _redirect_of(intent):
-                params = {"return_url": return_url}
+                params: PaymentIntentConfirmParams = {"return_url": return_url}
                 if method is not None:
                     params["payment_method"] = method.method_ref
                 intent = client.v1.payment_intents.confirm(
@@ -221,7 +238,8 @@ class StripeGateway:
             raise GatewayUnavailable("The payment provider is not answering right now.") from error
         except stripe.StripeError as error:
             raise GatewayError(error.user_message or "The payment provider refused.") from error
-        return session.url
+        # A hosted session Stripe has just created always has its page's url.
+        return cast(str, session.url)
 
     def card_setup_result(self, *, session_id: str) -> CardSetup | None:
         """The card a completed setup session saved (None: not complete, not a setup)."""
