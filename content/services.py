@@ -29,7 +29,14 @@ from content.models import (
     ReviewedContentType,
     ShareLink,
 )
-from content.selectors import FEATURED_CACHE_KEY, HOME_CACHE_KEY, POPULAR_CACHE_KEY, readable_posts
+from content.selectors import (
+    FEATURED_CACHE_KEY,
+    HOME_CACHE_KEY,
+    POPULAR_CACHE_KEY,
+    THREAD_EPOCH_KEY,
+    comment_thread_version_key,
+    readable_posts,
+)
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import search_config_for
 from musicplatform.tasks import enqueue_on_commit
@@ -232,6 +239,22 @@ def _check_readable(user: User, post_id) -> None:
         raise ValidationError("Only the members who can read this post can join in on it.")
 
 
+def comment_thread_forget(*, post_ids) -> None:
+    """What these posts' comments show changed (a comment or reply written, edited,
+    removed, liked or unliked): their kept pages of comments are forgotten once the change
+    is committed (content.selectors.post_comment_page). Comments' own saves and deletions
+    call this from anywhere (content/receivers.py); likes from `like_set` and the admin."""
+    keys = [comment_thread_version_key(post_id) for post_id in set(post_ids) if post_id]
+    if keys:
+        invalidate_on_commit(*keys)
+
+
+def comment_threads_forget_all() -> None:
+    """A change every thread may show (an author's name): every post's kept page of
+    comments is forgotten once it is committed."""
+    invalidate_on_commit(THREAD_EPOCH_KEY)
+
+
 def comment_create(
     *,
     user: User,
@@ -409,6 +432,8 @@ def like_set(
                 _like_notify(author=author, liker=user, kind=kind, target=target)
     else:
         Like.objects.filter(user=user, **target).delete()
+    if comment is not None:  # its counter, and the liker's button, in its thread
+        comment_thread_forget(post_ids=[target["comment"].post_id])
     return LikeState(liked=liked, count=Like.objects.filter(**target).count())
 
 

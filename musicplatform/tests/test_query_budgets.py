@@ -75,7 +75,9 @@ SECOND_VISIT_BUDGETS = {
     "explore": 2,
     "artist page": 2,
     "feed": 2,
-    "post page (many comments)": 3,
+    # The post card and the Follow button's state; what the comments vary on is kept
+    # (content.selectors.post_comment_page).
+    "post page (many comments)": 2,
     # The rows found by the first visit read again by id (one query per kind found),
     # without the search settings' transaction (musicplatform.search._matches), and the
     # Follow buttons' states.
