@@ -67,11 +67,13 @@ class LikeAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "created_at")
 
     # A comment's like moves its counter in its post's kept page of comments
-    # (content.selectors.post_comment_page); the services' likes forget it themselves.
+    # (content.selectors.post_comment_page): a like's saves forget its comment's post
+    # (content/receivers.py); here, the post of the comment a like is moved from, and
+    # deletions.
     def save_model(self, request, obj, form, change) -> None:
         before = list(Like.objects.filter(pk=obj.pk).select_related("comment")) if change else []
         super().save_model(request, obj, form, change)
-        self._forget([*before, obj])
+        self._forget(before)
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)

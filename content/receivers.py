@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from accounts.models import User
 from artists.models import Artist
 from artists.signals import artists_featured
-from content.models import Comment, Review
+from content.models import Comment, Like, Review
 from content.selectors import FEATURED_CACHE_KEY
 from content.services import comment_thread_forget, comment_threads_forget_all
 from musicplatform.cache import invalidate_on_commit
@@ -28,6 +28,14 @@ def forget_featured_paid(*, payment, **_) -> None:
 
 def forget_comment_thread(*, instance: Comment, **_) -> None:
     comment_thread_forget(post_ids=[instance.post_id])
+
+
+def forget_comment_liked(*, instance: Like, **_) -> None:
+    """A comment liked from anywhere (`like_set`, the admin, seed_demo); unlikes are
+    `like_set`'s and the admin's (a receiver of deletions would make every unlike read
+    its like before deleting it)."""
+    if instance.comment_id:
+        comment_thread_forget(post_ids=[instance.comment.post_id])
 
 
 def forget_comment_threads(*, update_fields=None, **_) -> None:
@@ -52,3 +60,4 @@ def connect() -> None:
     post_delete.connect(forget_comment_thread, sender=Comment, dispatch_uid="thread-comment")
     post_save.connect(forget_comment_threads, sender=User, dispatch_uid="threads-user")
     post_delete.connect(forget_comment_threads, sender=User, dispatch_uid="threads-user")
+    post_save.connect(forget_comment_liked, sender=Like, dispatch_uid="thread-like")

@@ -432,8 +432,9 @@ def like_set(
                 _like_notify(author=author, liker=user, kind=kind, target=target)
     else:
         Like.objects.filter(user=user, **target).delete()
-    if comment is not None:  # its counter, and the liker's button, in its thread
-        comment_thread_forget(post_ids=[target["comment"].post_id])
+        if comment is not None:  # its counter and the button in its thread (a new like:
+            # content/receivers.py, for likes saved from anywhere)
+            comment_thread_forget(post_ids=[target["comment"].post_id])
     return LikeState(liked=liked, count=Like.objects.filter(**target).count())
 
 

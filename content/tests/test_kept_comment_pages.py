@@ -199,3 +199,15 @@ def test_each_viewer_keeps_their_own_likes_and_comments(thread):
         assert 'aria-pressed="true"' not in author_page + other_page
         assert "/edit/" in author_page
         assert "/edit/" not in fan_page + other_page
+
+
+@pytest.mark.parametrize("forgetting", [True, False], ids=["forgetting", "control"])
+def test_a_like_saved_from_anywhere_shows_at_the_next_visit(thread, forgetting, monkeypatch):
+    if not forgetting:
+        forgetting_off(monkeypatch)
+    first = thread["first"]
+
+    Like.objects.get_or_create(user=UserFactory(), comment=first)  # seed_demo, a shell
+    page, _ = thread_reads(thread["viewer"], thread["post"])
+
+    assert like_count(page, first) == ("1" if forgetting else "0")
