@@ -639,7 +639,7 @@ def comment_page(
 # `vary` holds changes only when a comment of the post is written (a new comment or
 # reply, an edit, a deletion, a moderator's removal, a like of a comment: its counter) or
 # when an author's name changes. So each post has a version in Redis (a random token,
-# forgotten on commit by those writes: content.services.comment_thread_forget, and the
+# forgotten by those writes, again once committed: content.services.comment_thread_forget, and the
 # receivers of content/receivers.py for saves from anywhere) and one epoch for every
 # post (forgotten when any user's name may have changed: comment_threads_forget_all). A
 # viewer's `vary` (whose likes and own comments it holds) is kept with the version and
@@ -647,7 +647,7 @@ def comment_page(
 # the rows would give, never an older one.
 #
 # Why that is exact: a token is observed (read, or set when missing) before the rows are
-# read, and a writer forgets it only after its commit. A state kept from rows read before
+# read, and a writer forgets it (also) after its commit. A state kept from rows read before
 # a commit therefore names a token that the commit's forgetting removes; tokens are
 # random, so a removed one never comes back. Kept states are read from the primary (a
 # lagging replica's rows would outlive the change). If Redis loses a forgetting (down

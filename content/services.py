@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import EllipsisType
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -239,20 +240,28 @@ def _check_readable(user: User, post_id) -> None:
         raise ValidationError("Only the members who can read this post can join in on it.")
 
 
+def _thread_keys_forget(*keys: str) -> None:
+    """Now, for what the same transaction reads next (and a test's, whose transaction
+    never commits), and once committed, for a page kept meanwhile from the rows before."""
+    cache.delete_many(list(keys))
+    invalidate_on_commit(*keys)
+
+
 def comment_thread_forget(*, post_ids) -> None:
     """What these posts' comments show changed (a comment or reply written, edited,
-    removed, liked or unliked): their kept pages of comments are forgotten once the change
-    is committed (content.selectors.post_comment_page). Comments' own saves and deletions
-    call this from anywhere (content/receivers.py); likes from `like_set` and the admin."""
+    removed, liked or unliked): their kept pages of comments are forgotten, now and once
+    the change is committed (content.selectors.post_comment_page). Saves and deletions of
+    comments and saves of likes call this from anywhere (content/receivers.py); unlikes
+    from `like_set` and the admin."""
     keys = [comment_thread_version_key(post_id) for post_id in set(post_ids) if post_id]
     if keys:
-        invalidate_on_commit(*keys)
+        _thread_keys_forget(*keys)
 
 
 def comment_threads_forget_all() -> None:
     """A change every thread may show (an author's name): every post's kept page of
-    comments is forgotten once it is committed."""
-    invalidate_on_commit(THREAD_EPOCH_KEY)
+    comments is forgotten, now and once it is committed."""
+    _thread_keys_forget(THREAD_EPOCH_KEY)
 
 
 def comment_create(

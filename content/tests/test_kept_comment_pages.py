@@ -124,7 +124,7 @@ CHANGES = [
 
 def forgetting_off(monkeypatch):
     """The negative control: the changes forget nothing."""
-    monkeypatch.setattr(services, "invalidate_on_commit", lambda *keys: None)
+    monkeypatch.setattr(services, "_thread_keys_forget", lambda *keys: None)
 
 
 @pytest.mark.parametrize("forgetting", [True, False], ids=["forgetting", "control"])
