@@ -14,7 +14,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import (
     Avg,
     BooleanField,
@@ -59,7 +59,6 @@ from musicplatform.db import (
     some_time,
     well_formed_uuids,
 )
-from musicplatform.routers import primary_reads
 from shop.models import FeaturedItem, FeaturedItemType, Product
 from shop.selectors import featured_items_live
 
@@ -649,8 +648,8 @@ def comment_page(
 # Why that is exact: a token is observed (read, or set when missing) before the rows are
 # read, and a writer forgets it (also) after its commit. A state kept from rows read before
 # a commit therefore names a token that the commit's forgetting removes; tokens are
-# random, so a removed one never comes back. Kept states are read from the primary (a
-# lagging replica's rows would outlive the change). If Redis loses a forgetting (down
+# random, so a removed one never comes back. States are kept only from the primary's
+# rows (a lagging replica's would outlive the change). If Redis loses a forgetting (down
 # for a moment), a state lives no longer than the fragments themselves.
 
 THREAD_EPOCH_KEY = "thread:epoch"
@@ -695,11 +694,14 @@ def post_comment_page(*, viewer, post: Post) -> CommentPage | KeptCommentPage:
         epoch = new[THREAD_EPOCH_KEY] = secrets.token_hex(16)
     if new:  # before the rows are read (see above)
         cache.set_many(new, THREAD_VERSION_SECONDS)
-    with primary_reads():
-        page = comment_page(viewer=viewer, post=post)
-    cache.set(
-        state_key, (version, epoch, page.vary, page.has_nodes), settings.FRAGMENT_CACHE_SECONDS
-    )
+    # Read where the request reads (a replica unless this browser just wrote), kept only
+    # when read from the primary: a lagging replica's rows would outlive the change.
+    using = router.db_for_read(Comment)
+    page = comment_page(viewer=viewer, post=post)
+    if using == DEFAULT_DB_ALIAS:
+        cache.set(
+            state_key, (version, epoch, page.vary, page.has_nodes), settings.FRAGMENT_CACHE_SECONDS
+        )
     return page
 
 
