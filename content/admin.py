@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from content.models import Comment, Like, Post, PostCommunity, Review, ShareLink
+from content.services import comment_thread_forget
 
 
 @admin.register(Post)
@@ -46,6 +47,13 @@ class CommentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at", "updated_at")
 
+    def save_model(self, request, obj, form, change) -> None:
+        """Moved to another post, a comment leaves its former post's page of comments
+        too (its saves forget the post it is on: content/receivers.py)."""
+        before = Comment.objects.filter(pk=obj.pk).values_list("post_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        comment_thread_forget(post_ids=[before])
+
 
 @admin.register(Like)
 class LikeAdmin(admin.ModelAdmin):
@@ -57,6 +65,28 @@ class LikeAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "post", "comment", "review")
     date_hierarchy = "created_at"
     readonly_fields = ("id", "created_at")
+
+    # A comment's like moves its counter in its post's kept page of comments
+    # (content.selectors.post_comment_page): a like's saves forget its comment's post
+    # (content/receivers.py); here, the post of the comment a like is moved from, and
+    # deletions.
+    def save_model(self, request, obj, form, change) -> None:
+        before = list(Like.objects.filter(pk=obj.pk).select_related("comment")) if change else []
+        super().save_model(request, obj, form, change)
+        self._forget(before)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        self._forget([obj])
+
+    def delete_queryset(self, request, queryset) -> None:
+        likes = list(queryset.select_related("comment"))
+        super().delete_queryset(request, queryset)
+        self._forget(likes)
+
+    @staticmethod
+    def _forget(likes) -> None:
+        comment_thread_forget(post_ids=[like.comment.post_id for like in likes if like.comment_id])
 
 
 @admin.register(ShareLink)

@@ -2,6 +2,8 @@
 
 import base64
 import binascii
+import hashlib
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,8 +13,9 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import (
     Avg,
     BooleanField,
@@ -537,10 +540,17 @@ class CommentPage:
     next_cursor: str | None
 
     @cached_property
-    def vary(self) -> tuple:
+    def vary(self) -> str:
         """What the page of comments shows (a shared fragment in _comment_items.html):
-        one read from Redis for the page instead of one per comment."""
-        return (self.next_cursor, *(node.thread_vary for node in self.nodes))
+        one read from Redis for the page instead of one per comment. A digest of the
+        values (the next page's cursor, each comment's `thread_vary`), so that it can be
+        kept (`post_comment_page`) and the page's key made again without its rows."""
+        values = (self.next_cursor, *(node.thread_vary for node in self.nodes))
+        return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
+    @property
+    def has_nodes(self) -> bool:
+        return bool(self.nodes)
 
     def every_node(self) -> Iterator[CommentNode]:
         """The comments shown, replies included, in the page's order."""
@@ -664,6 +674,80 @@ def comment_page(
         page = page[:COMMENTS_PAGE_SIZE]
         next_cursor = encode_cursor(page[-1].key)
     return CommentPage(nodes=page, next_cursor=next_cursor)
+
+
+# The post page's first page of comments, kept between changes -----------------------
+#
+# Reading a thread's rows (~0.9 ms a request, mostly the round trip) only to learn what
+# its page of comments varies on cost as much as the rest of a warm post page. What that
+# `vary` holds changes only when a comment of the post is written (a new comment or
+# reply, an edit, a deletion, a moderator's removal, a like of a comment: its counter) or
+# when an author's name changes. So each post has a version in Redis (a random token,
+# forgotten by those writes, again once committed: content.services.comment_thread_forget, and the
+# receivers of content/receivers.py for saves from anywhere) and one epoch for every
+# post (forgotten when any user's name may have changed: comment_threads_forget_all). A
+# viewer's `vary` (whose likes and own comments it holds) is kept with the version and
+# epoch it was read under, and used only while both are still those: exactly the value
+# the rows would give, never an older one.
+#
+# Why that is exact: a token is observed (read, or set when missing) before the rows are
+# read, and a writer forgets it (also) after its commit. A state kept from rows read before
+# a commit therefore names a token that the commit's forgetting removes; tokens are
+# random, so a removed one never comes back. States are kept only from the primary's
+# rows (a lagging replica's would outlive the change). If Redis loses a forgetting (down
+# for a moment), a state lives no longer than the fragments themselves.
+
+THREAD_EPOCH_KEY = "thread:epoch"
+THREAD_VERSION_SECONDS = 24 * 60 * 60
+
+
+def comment_thread_version_key(post_id) -> str:
+    return f"thread:version:{post_id}"
+
+
+def _thread_state_key(post_id, viewer_id) -> str:
+    return f"thread:state:{post_id}:{viewer_id or '-'}"
+
+
+@dataclass(frozen=True)
+class KeptCommentPage:
+    """What a page of comments varies on, kept (see above): enough to find its shared
+    fragment. The view reads the rows (`comment_page`) when the fragment must be
+    rendered."""
+
+    vary: str
+    has_nodes: bool
+
+
+def post_comment_page(*, viewer, post: Post) -> CommentPage | KeptCommentPage:
+    """The first page of a post's comments: kept if this viewer's is still current, else
+    read (as `comment_page`) and kept."""
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    version_key = comment_thread_version_key(post.pk)
+    state_key = _thread_state_key(post.pk, viewer_id)
+    found = cache.get_many([version_key, THREAD_EPOCH_KEY, state_key])
+    version, epoch = found.get(version_key), found.get(THREAD_EPOCH_KEY)
+    state = found.get(state_key)
+    if version is not None and epoch is not None and state is not None:
+        kept_version, kept_epoch, vary, has_nodes = state
+        if (kept_version, kept_epoch) == (version, epoch):
+            return KeptCommentPage(vary=vary, has_nodes=has_nodes)
+    new = {}
+    if version is None:
+        version = new[version_key] = secrets.token_hex(16)
+    if epoch is None:
+        epoch = new[THREAD_EPOCH_KEY] = secrets.token_hex(16)
+    if new:  # before the rows are read (see above)
+        cache.set_many(new, THREAD_VERSION_SECONDS)
+    # Read where the request reads (a replica unless this browser just wrote), kept only
+    # when read from the primary: a lagging replica's rows would outlive the change.
+    using = router.db_for_read(Comment)
+    page = comment_page(viewer=viewer, post=post)
+    if using == DEFAULT_DB_ALIAS:
+        cache.set(
+            state_key, (version, epoch, page.vary, page.has_nodes), settings.FRAGMENT_CACHE_SECONDS
+        )
+    return page
 
 
 # Share links ---------------------------------------------------------------------------

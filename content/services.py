@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import EllipsisType
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -29,7 +30,14 @@ from content.models import (
     ReviewedContentType,
     ShareLink,
 )
-from content.selectors import FEATURED_CACHE_KEY, HOME_CACHE_KEY, POPULAR_CACHE_KEY, readable_posts
+from content.selectors import (
+    FEATURED_CACHE_KEY,
+    HOME_CACHE_KEY,
+    POPULAR_CACHE_KEY,
+    THREAD_EPOCH_KEY,
+    comment_thread_version_key,
+    readable_posts,
+)
 from musicplatform.cache import invalidate_on_commit
 from musicplatform.db import search_config_for
 from musicplatform.tasks import enqueue_on_commit
@@ -232,6 +240,30 @@ def _check_readable(user: User, post_id) -> None:
         raise ValidationError("Only the members who can read this post can join in on it.")
 
 
+def _thread_keys_forget(*keys: str) -> None:
+    """Now, for what the same transaction reads next (and a test's, whose transaction
+    never commits), and once committed, for a page kept meanwhile from the rows before."""
+    cache.delete_many(list(keys))
+    invalidate_on_commit(*keys)
+
+
+def comment_thread_forget(*, post_ids) -> None:
+    """What these posts' comments show changed (a comment or reply written, edited,
+    removed, liked or unliked): their kept pages of comments are forgotten, now and once
+    the change is committed (content.selectors.post_comment_page). Saves and deletions of
+    comments and saves of likes call this from anywhere (content/receivers.py); unlikes
+    from `like_set` and the admin."""
+    keys = [comment_thread_version_key(post_id) for post_id in set(post_ids) if post_id]
+    if keys:
+        _thread_keys_forget(*keys)
+
+
+def comment_threads_forget_all() -> None:
+    """A change every thread may show (an author's name): every post's kept page of
+    comments is forgotten, now and once it is committed."""
+    _thread_keys_forget(THREAD_EPOCH_KEY)
+
+
 def comment_create(
     *,
     user: User,
@@ -409,6 +441,9 @@ def like_set(
                 _like_notify(author=author, liker=user, kind=kind, target=target)
     else:
         Like.objects.filter(user=user, **target).delete()
+        if comment is not None:  # its counter and the button in its thread (a new like:
+            # content/receivers.py, for likes saved from anywhere)
+            comment_thread_forget(post_ids=[target["comment"].post_id])
     return LikeState(liked=liked, count=Like.objects.filter(**target).count())
 
 

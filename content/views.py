@@ -137,7 +137,12 @@ def _can_moderate(request, post: Post | None) -> bool:
     return post is not None and post.artist.user_id == request.user.pk
 
 
-def _post_page_context(request, post: Post, comment_form=None) -> dict:
+def _post_page_context(
+    request,
+    post: Post,
+    comment_form=None,
+    thread: selectors.CommentPage | selectors.KeptCommentPage | None = None,
+) -> dict:
     follows = follow_states(viewer=request.user, artist_ids=[post.artist_id])
     return {
         "post": post,
@@ -145,7 +150,7 @@ def _post_page_context(request, post: Post, comment_form=None) -> dict:
         # What the page's head shows that changes: the card's values, the artist's and
         # the Follow button's (post_detail.html's shared fragment).
         "head_vary": (post.card_vary, post.artist.updated_at, follows.vary),
-        "thread": _comments_asked(request, post=post),
+        "thread": thread if thread is not None else _comments_asked(request, post=post),
         "thread_url": post.get_absolute_url(),
         "comment_form": comment_form or CommentForm(),
         "comment_action": reverse("content:post_comment", args=[post.pk]),
@@ -168,12 +173,17 @@ def _read_post_page_fragments(request, context: dict) -> None:
     fragments = [("post-head", (context["head_vary"],))]
     if request.user.is_authenticated and not context["reply_to"]:
         fragments.append(("comment-form", (context["comment_action"],)))
-    if thread.nodes:
+    if thread.has_nodes:
         fragments.append(("comment-items", (thread.vary, can_moderate, thread_url)))
     missing = read_fragments(request, fragments)
     inside = []
     if "post-head" in missing:
         inside.append(("post-card", (post.card_vary,)))
+    if "comment-items" in missing and isinstance(thread, selectors.KeptCommentPage):
+        # To be rendered: its rows now (their vary is the kept one unless a change is
+        # being committed; the fragment is read again under theirs).
+        thread = context["thread"] = selectors.comment_page(viewer=request.user, post=post)
+        inside.append(("comment-items", (thread.vary, can_moderate, thread_url)))
     if "comment-items" in missing:
         inside.extend(
             ("comment", (node.vary, can_moderate, thread_url)) for node in thread.every_node()
@@ -235,9 +245,15 @@ def post_detail(request, post_id):
                 "follows": follow_states(viewer=request.user, artist_ids=[post.artist_id]),
             },
         )
-    context = _post_page_context(request, post)
-    if partial := _more_comments(request, context):
-        return partial
+    if request.htmx or "comments" in request.GET:
+        # "More comments", "Reply": the page asked for, read (_more_comments).
+        context = _post_page_context(request, post)
+        if partial := _more_comments(request, context):
+            return partial
+    else:
+        # The first page: what its comments vary on, kept between changes to them.
+        thread = selectors.post_comment_page(viewer=request.user, post=post)
+        context = _post_page_context(request, post, thread=thread)
     _read_post_page_fragments(request, context)
     return render(request, "content/post_detail.html", context)
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.services.listing import member_counts_refresh
+from content.services import comment_threads_forget_all
 from ledger.services import ledger_payments_record_bulk
 from payments.models import Payment, PaymentStatus
 from shop.demo_files import demo_download
@@ -651,6 +652,9 @@ class Command(BaseCommand):
             self._run_stage(name, total, stage, batch_size)
         # The rankings count the new members now rather than at the next beat.
         member_counts_refresh()
+        # Comments, likes and names written in SQL, past the services that forget what
+        # the post pages keep of their comments.
+        comment_threads_forget_all()
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         elapsed = time.perf_counter() - started
