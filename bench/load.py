@@ -298,12 +298,17 @@ def main() -> None:
                 sys.exit(f"gunicorn did not answer {BARE}")
             time.sleep(0.2)
         pages = [p for p in args.pages or all_clients[0].urls if p != BARE]
+        # Every URL first, so that a broken page stops the run before minutes are spent.
         for page in [BARE, *pages]:
             check(base, all_clients, page)
-        rows = [
-            report(run_page(base, all_clients, page, args.duration, args.connections))
-            for page in interleaved(pages)
-        ]
+        rows = []
+        for page in interleaved(pages):
+            # Again just before the page's run: what the first pass warmed may have expired
+            # since (search keeps its matches 30 s): a 5 s run that starts cold counts each
+            # fan's miss once per 5 s, six times the share of misses under steady traffic
+            # (docs/performance.md, "Where the pages stand after round 5").
+            check(base, all_clients, page)
+            rows.append(report(run_page(base, all_clients, page, args.duration, args.connections)))
         memory = workers_memory(server.pid)
         # The master's children (Linux's record), however many the configuration chose:
         # counted after the runs, since the first worker answers before the last is forked.
