@@ -56,7 +56,7 @@ from communities.models import (
 )
 from musicplatform.audit.models import StatusHistory
 from musicplatform.cache import CachedValue, cached_many
-from musicplatform.db import CompiledQuery, some_id, some_time, stand_in_viewer
+from musicplatform.db import CompiledQuery, column_of, some_id, some_time, stand_in_viewer
 from musicplatform.formatting import money_format
 from payments.events import CENT
 from payments.purposes import Payee
@@ -377,7 +377,7 @@ def _concrete_fields(model) -> list[str]:
 
 
 def _columns(model, alias: str, fields: list[str]) -> list[str]:
-    return [f"{alias}.{model._meta.get_field(name).column}" for name in fields]
+    return [f"{alias}.{column_of(model, name)}" for name in fields]
 
 
 _SUBSCRIPTION_FIELDS = _concrete_fields(CommunitySubscription)

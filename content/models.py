@@ -220,6 +220,12 @@ class Review(models.Model):
 
 
 class Comment(models.Model):
+    # Set on the comments of a thread's page for its templates (content.selectors.ThreadRow).
+    liked: bool
+    mine: bool
+    reply_count: int
+    like_count: int
+
     id = uuid_primary_key("comment_id")
     post = models.ForeignKey(
         Post,

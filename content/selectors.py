@@ -6,10 +6,11 @@ import hashlib
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -57,6 +58,7 @@ from musicplatform.db import (
     CompiledInstances,
     CompiledQuery,
     CompiledRow,
+    column_of,
     named_placeholders,
     prepared_rows,
     some_id,
@@ -107,10 +109,12 @@ def readable_by(viewer, *, now: datetime | None = None) -> Q:
     return (
         public
         | Q(artist__user_id=viewer.pk)
-        | Exists(
-            PostCommunity.objects.filter(
-                post=OuterRef("pk"),
-                community_id__in=community_ids_with_access(user=viewer, now=now),
+        | Q(
+            Exists(
+                PostCommunity.objects.filter(
+                    post=OuterRef("pk"),
+                    community_id__in=community_ids_with_access(user=viewer, now=now),
+                )
             )
         )
     )
@@ -224,7 +228,7 @@ class FeedItem:
     def item(self) -> Post | ForumPost | None:
         """None for a forum post deleted since its key was read: it is left out."""
         if isinstance(self.source, CompiledRow):
-            return self.source.instance
+            return cast(Post, self.source.instance)  # a row of the post cards' query
         return self.source.by_id.get(self.pk)
 
 
@@ -409,7 +413,7 @@ def feed_page(*, user, before: tuple[datetime, uuid.UUID] | None = None) -> Feed
 
 
 def suggested_artists(
-    *, user, exclude: list[uuid.UUID], genre_ids: list[uuid.UUID] = ()
+    *, user, exclude: list[uuid.UUID], genre_ids: Sequence[uuid.UUID] = ()
 ) -> list[Artist]:
     """Artists to follow: those with published releases in the fan's genres first, then
     featured ones, then the most active; never the fan's own."""
@@ -607,8 +611,8 @@ shown (comment_id, level) AS (
     ) AS reply
     WHERE shown.level < %(levels)s
 )
-SELECT {", ".join(f"c.{Comment._meta.get_field(name).column}" for name in _COMMENT_FIELDS)},
-       {", ".join(f"u.{User._meta.get_field(name).column}" for name in _AUTHOR_FIELDS)},
+SELECT {", ".join(f"c.{column_of(Comment, name)}" for name in _COMMENT_FIELDS)},
+       {", ".join(f"u.{column_of(User, name)}" for name in _AUTHOR_FIELDS)},
        EXISTS (SELECT 1 FROM likes l
                WHERE l.comment_id = c.comment_id AND l.user_id = %(viewer)s) AS liked,
        coalesce(c.user_id = %(viewer)s, false) AS mine,
@@ -660,8 +664,10 @@ def comment_page(
         kind, target_id = "parent", parent.pk
     elif post is not None:
         kind, target_id = "post", post.pk
-    else:
+    elif review is not None:
         kind, target_id = "review", review.pk
+    else:
+        raise ValueError("Comments are of a post or a review, or replies to a comment.")
     rows = _thread_rows(viewer=viewer, kind=kind, target_id=target_id, before=before)
     nodes = {row["id"]: CommentNode(row) for row in rows}
     page_parent_id = parent.pk if parent is not None else None
@@ -812,7 +818,11 @@ def reviewed_item(*, viewer, content_type: str, content_id: str, page_number=Non
         "page": page,
         "summary": rating_summary(reviews),
         # Looked up apart from the page: the own review may be on another one.
-        "own_review": reviews.filter(user_id=getattr(viewer, "pk", None)).first(),
+        "own_review": (
+            reviews.filter(user_id=viewer.pk).first()
+            if viewer is not None and viewer.is_authenticated
+            else None
+        ),
     }
 
 
@@ -982,12 +992,15 @@ def featured_now() -> dict:
     artists = Artist.objects.on_platform().in_bulk(
         well_formed_uuids(i.item_id for i in by_type["artist"])
     )
-    products = Product.objects.filter(
-        pk__in=well_formed_uuids(i.item_id for i in by_type["product"]),
-        is_active=True,
-        artist__removed_at__isnull=True,
-    ).select_related("artist")
-    products = {p.pk: p for p in products}
+    products = (
+        Product.objects.filter(
+            pk__in=well_formed_uuids(i.item_id for i in by_type["product"]),
+            is_active=True,
+            artist__removed_at__isnull=True,
+        )
+        .select_related("artist")
+        .in_bulk()
+    )
     catalogue_ids = [i.item_id for i in by_type["album"] + by_type["song"]]
     # Albums and songs live in an external catalogue (D8); reviews know their names.
     names = {

@@ -1,6 +1,7 @@
 """Every write of the content domain: posts, comments, likes, share links, reviews, follows."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from types import EllipsisType
@@ -76,7 +77,7 @@ def _require_post_owner(post: Post, by: User) -> None:
 
 
 def _checked_audience(
-    *, artist: Artist, audience: str, communities: list[Community]
+    *, artist: Artist, audience: str, communities: Sequence[Community]
 ) -> list[Community]:
     """The communities a post is for: none when public, one or more of its artist's own
     when members-only."""
@@ -88,10 +89,10 @@ def _checked_audience(
         raise ValidationError("Choose the communities whose members can read the post.")
     if any(community.artist_id != artist.pk for community in communities):
         raise ValidationError("A post can only be for the members of your own communities.")
-    return communities
+    return list(communities)
 
 
-def _audience_set(*, post: Post, audience: str, communities: list[Community]) -> None:
+def _audience_set(*, post: Post, audience: str, communities: Sequence[Community]) -> None:
     post.audience = audience
     PostCommunity.objects.filter(post=post).exclude(community__in=communities).delete()
     PostCommunity.objects.bulk_create(
@@ -107,7 +108,7 @@ def post_create(
     content_text: str,
     uploads: list[UploadedFile],
     audience: str = PostAudience.PUBLIC,
-    communities: list[Community] = (),
+    communities: Sequence[Community] = (),
     language: Language | None = None,
 ) -> Post:
     """`language` is what the post is written in, if the artist says: search then finds
@@ -171,7 +172,7 @@ def post_update(
     uploads: list[UploadedFile],
     remove_media: bool = False,
     audience: str | None = None,
-    communities: list[Community] = (),
+    communities: Sequence[Community] = (),
     language: Language | EllipsisType | None = ...,
 ) -> Post:
     """New uploads replace the post's media; `remove_media` drops it without a replacement.
@@ -394,7 +395,8 @@ def _like_target(
         if comment.post_id:
             _check_readable(user, comment.post_id)
         return {"comment": comment}, comment.user, "comment"
-    review = Review.objects.select_related("user").get(pk=review.pk)
+    # Neither a post nor a comment: the one target is the review.
+    review = Review.objects.select_related("user").get(pk=targets[0].pk)
     return {"review": review}, review.user, "review"
 
 
@@ -487,7 +489,7 @@ def review_create(
     rating: int,
     artist: Artist | None = None,
     artist_name: str = "",
-    images: list[UploadedFile] = (),
+    images: Sequence[UploadedFile] = (),
     language: Language | None = None,
 ) -> Review:
     """One review per fan per album or song (unique in the database); edit it to change it.

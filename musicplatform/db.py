@@ -35,6 +35,14 @@ class CurrentTimestamp(models.Func):
     output_field = models.DateTimeField()
 
 
+def column_of(model: type[models.Model], name: str) -> str:
+    """The column of `model`'s field `name` (or attname), for SQL written by hand."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} has no column of its own.")
+    return field.column
+
+
 def uuid_primary_key(column: str) -> models.UUIDField:
     # The Python default gives new objects their id before they are saved (bulk_create,
     # factories); the database default serves rows written by SQL.
