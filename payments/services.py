@@ -7,9 +7,9 @@ placement's price: the owning app's purpose handler reads them), never from the 
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -230,23 +230,142 @@ def payment_renewal_create(*, user_id, subscription_id, amount: Decimal) -> Paym
         return insert.written(cursor.fetchone())
 
 
+@dataclass(frozen=True)
+class LockedCharge:
+    """A payment for `payment_charge_saved`, locked FOR UPDATE and read by one statement
+    with the payer's latest saved method at its gateway (None: none). Made only by this
+    service (`SavedChargeLock.locked`, `payment_saved_charge_locked`); good only while the
+    lock it stands for is held: `payment_charge_saved` refuses it once that transaction
+    (or savepoint) ended."""
+
+    payment: Payment
+    method: SavedPaymentMethod | None
+    _held: Callable[[], None] = field(repr=False)  # `_lock_marker`'s
+
+
+def _lock_marker() -> Callable[[], None]:
+    """A mark of the transaction (and savepoint) open now, asked for without a query: a
+    callback that does nothing, registered to run on commit. Django keeps a transaction's
+    callbacks in `connection.run_on_commit` until it ends (run at its commit, dropped at
+    its rollback) and drops a savepoint's when that savepoint is rolled back, the moments
+    PostgreSQL releases the row locks taken meanwhile; a released savepoint's stay, as its
+    locks do. So the mark is there exactly while a lock taken with it is held, which a
+    flag or the atomic blocks' stack could not say (a savepoint released, a block entered
+    again)."""
+
+    def held() -> None:
+        pass
+
+    transaction.on_commit(held)
+    return held
+
+
+def _still_held(marker: Callable[[], None]) -> bool:
+    return any(callback is marker for _, callback, _ in connection.run_on_commit)
+
+
+# The payment to charge, locked, and the payer's latest saved method at its gateway (NULLs
+# when none), as the parts of a statement (`SavedChargeLock`). The names are this
+# service's; one definition for the caller's statement and the one of its own.
+_SAVED_CHARGE_COLUMNS = ", ".join(
+    [f'charged_payment."{f.column}"' for f in Payment._meta.concrete_fields]
+    + [f'charged_method."{f.column}"' for f in SavedPaymentMethod._meta.concrete_fields]
+)
+_SAVED_CHARGE_JOINS = """
+JOIN payments charged_payment ON charged_payment.payment_id = %(charged_payment_id)s
+LEFT JOIN LATERAL (
+    SELECT * FROM saved_payment_methods
+    WHERE user_id = charged_payment.user_id AND gateway = charged_payment.gateway
+    ORDER BY created_at DESC LIMIT 1
+) charged_method ON true
+"""
+_SAVED_CHARGE_LOCK = "FOR UPDATE OF charged_payment\n"
+
+
+@dataclass(frozen=True)
+class SavedChargeLock:
+    """The lock `payment_charge_saved` needs, for a caller that takes it in one statement
+    with locks of its own (a renewal: its subscription's):
+
+        SELECT <its columns>, <columns> FROM <its tables> <joins> WHERE …
+        FOR … OF <its tables> … <lock>
+
+    `joins` follow the caller's FROM items; `params` are named (`%(name)s`), to merge with
+    the caller's; `columns` come last in the select list; `lock` comes after the caller's
+    locking clauses: PostgreSQL locks a row's tables in the order of the clauses, so the
+    caller's rows are locked (or skipped, and the payment with them) before the payment.
+    The payment's lock waits (no SKIP LOCKED): a charge or the gateway's news under way
+    finishes first, and this one then finds the payment as they left it.
+
+    The caller hands the row it selected to `locked`, in the transaction that selected
+    it. What is locked and read, and how, is this service's; the caller adds nothing."""
+
+    columns: str
+    joins: str
+    lock: str
+    params: dict
+
+    def locked(self, row: tuple) -> LockedCharge:
+        """The charge this statement locked, from the row it selected."""
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("The lock ended with its statement.")
+        methods = len(SavedPaymentMethod._meta.concrete_fields)
+        payment_row = row[-methods - len(Payment._meta.concrete_fields) : -methods]
+        method_row = row[-methods:]
+        return LockedCharge(
+            payment=_from_row(Payment, payment_row),
+            method=_from_row(SavedPaymentMethod, method_row) if method_row[0] else None,
+            _held=_lock_marker(),
+        )
+
+
+def payment_saved_charge_lock(*, payment_id) -> SavedChargeLock:
+    """The lock of the pending payment `payment_charge_saved` charges, with the payer's
+    latest saved method read with it, as parts of a caller's locking statement
+    (`SavedChargeLock`)."""
+    return SavedChargeLock(
+        columns=_SAVED_CHARGE_COLUMNS,
+        joins=_SAVED_CHARGE_JOINS,
+        lock=_SAVED_CHARGE_LOCK,
+        params={"charged_payment_id": payment_id},
+    )
+
+
+def payment_saved_charge_locked(*, payment_id) -> LockedCharge:
+    """`payment_saved_charge_lock`'s lock, taken in a statement of its own (in the caller's
+    transaction), for a caller that locks nothing else with it."""
+    lock = payment_saved_charge_lock(payment_id=payment_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {lock.columns} FROM (SELECT) AS one_row {lock.joins} {lock.lock}",  # noqa: S608
+            lock.params,
+        )
+        return lock.locked(cursor.fetchone())
+
+
 def payment_charge_saved(
-    *, payment: Payment, on_completed: CompletionHook | None = None
+    *, charge: LockedCharge, on_completed: CompletionHook | None = None
 ) -> Payment | None:
     """Charge the payer's latest saved method off-session; safe to call twice. The payment
     as this charge left it; None when it was no longer pending (charged, failed or waiting
     for the payer before): nothing was charged.
 
-    Inside the caller's transaction (a renewal's, with what it pays for locked): the
-    payment is locked here, with its saved method read in the same statement, and stays
-    locked through the gateway's answer, which is applied to it without reading it again.
+    `charge` is the payment locked with its saved method, in the caller's transaction (a
+    renewal's, with what it pays for locked): by the caller's own locking statement
+    (`payment_saved_charge_lock`) or by `payment_saved_charge_locked`. It stays locked
+    through the gateway's answer, which is applied to it without reading it again.
     `on_completed` is what the caller does when the charge completes the payment, instead
     of the purpose handler's `completed` (which would have to find out what it was for).
     """
     if not connection.in_atomic_block:
         # Outside a transaction the lock would end with its statement, before the charge.
         raise TransactionManagementError("payment_charge_saved runs in its caller's transaction.")
-    locked, method = _locked_with_saved_method(payment)
+    if not _still_held(charge._held):
+        raise TransactionManagementError(
+            "payment_charge_saved charges a payment locked in this transaction; this one's "
+            "lock ended with the transaction (or savepoint) that took it."
+        )
+    locked, method = charge.payment, charge.method
     if locked.payment_status != PaymentStatus.PENDING:
         return None
     if method is None:
@@ -256,31 +375,6 @@ def payment_charge_saved(
         handled = _event_handle(event, locked, by=None, locked=True, on_completed=on_completed)
     # After a refused or repeated event, `locked` may not say what the database holds.
     return locked if handled is _Handled.APPLIED else Payment.objects.get(pk=locked.pk)
-
-
-# The payment, locked, and the payer's latest saved method at its gateway (NULLs when none).
-_LOCK_WITH_SAVED_METHOD = f"""
-SELECT {", ".join(f'p."{f.column}"' for f in Payment._meta.concrete_fields)},
-       {", ".join(f'm."{f.column}"' for f in SavedPaymentMethod._meta.concrete_fields)}
-FROM payments p
-LEFT JOIN LATERAL (
-    SELECT * FROM saved_payment_methods
-    WHERE user_id = p.user_id AND gateway = p.gateway
-    ORDER BY created_at DESC LIMIT 1
-) m ON true
-WHERE p.payment_id = %s
-FOR UPDATE OF p
-"""  # noqa: S608 - the columns are the models' own; the value is a parameter
-
-
-def _locked_with_saved_method(payment: Payment) -> tuple[Payment, SavedPaymentMethod | None]:
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_WITH_SAVED_METHOD, [payment.pk])
-        row = cursor.fetchone()
-    payment_columns = len(Payment._meta.concrete_fields)
-    locked = _from_row(Payment, row[:payment_columns])
-    method_row = row[payment_columns:]
-    return locked, _from_row(SavedPaymentMethod, method_row) if method_row[0] else None
 
 
 def _from_row[M: Payment | SavedPaymentMethod](model: type[M], row: tuple) -> M:

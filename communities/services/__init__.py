@@ -5,7 +5,7 @@ events (`live`); `common` holds what they share.
 
 Money goes through the payment service (docs/payments.md): a subscription is paid with
 `payment_start` (communities.purposes checks and prices it), renewed with
-`payment_renewal_insert` (written with the period's row) + `payment_charge_saved` (always at the price its member accepted), and activated or extended by `subscription_paid`
+`payment_renewal_insert` (written with the period's row) + `payment_charge_saved` (always at the price its member accepted; the payment locked with the subscription, `payment_saved_charge_lock`), and activated or extended by `subscription_paid`
 (communities.purposes) when its payment completes.
 """
 

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -28,6 +29,9 @@ from notifications.models import NotificationType
 from notifications.services import Notice, notices_create, notifications_create
 from payments.models import Payment, PaymentStatus
 from payments.purposes import Completed, CompletionHook
+
+if TYPE_CHECKING:
+    from payments.services import SavedChargeLock
 
 logger = logging.getLogger(__name__)
 
@@ -81,18 +85,25 @@ def _instance[M: models.Model](model: type[M], values: tuple) -> M:
 # not exclusive: renewals of one artist's members (or of one member's several
 # memberships) run side by side instead of skipping each other. The ORM can lock neither
 # FOR SHARE nor different tables with different strengths, hence the SQL.
+#
+# The charge's transaction locks the payment to charge in this statement too: the payment
+# service's part (`payments.services.SavedChargeLock`: its columns, joins and locking
+# clause, in the `charge_*` slots, empty for the first transaction). Its clause comes last:
+# PostgreSQL locks a row's tables in the order of the clauses, so the payment is locked
+# only once the subscription is (a worker that skips the subscription never waits for the
+# payment of another's charge), the lock order of the two statements this replaced.
 _LOCK_DUE = f"""
-SELECT {_columns(CommunitySubscription, "s")}, c.name, c.artist_id
+SELECT {_columns(CommunitySubscription, "s")}, c.name, c.artist_id{{charge_columns}}
 FROM community_subscriptions s
 JOIN communities c ON c.community_id = s.community_id
 JOIN users u ON u.user_id = s.user_id
-JOIN artists a ON a.artist_id = c.artist_id
+JOIN artists a ON a.artist_id = c.artist_id{{charge_joins}}
 WHERE s.subscription_id = %(subscription_id)s AND s.is_active AND s.auto_renew
   AND s.end_date <= %(due_before)s AND (s.grace_until IS NULL OR s.grace_until > %(now)s)
   AND u.deleted_at IS NULL AND a.removed_at IS NULL
 FOR NO KEY UPDATE OF s SKIP LOCKED
 FOR SHARE OF u, a SKIP LOCKED
-"""  # noqa: S608 - the columns are the models' own; values are parameters
+{{charge_lock}}"""  # noqa: S608 - the columns are the models' own; values are parameters
 
 # The period's renewal row and its current payment (when they exist) and whether a tier
 # change is pending: read in a statement of its own once the lock is held, never joined to
@@ -115,19 +126,27 @@ LEFT JOIN payments p ON p.payment_id = r.payment_id
 """  # noqa: S608 - the columns are the models' own; values are parameters
 
 
-def _lock_due(subscription_id, now: datetime) -> CommunitySubscription | None:
-    """The due subscription, locked (`_LOCK_DUE`), with its community's name and artist."""
+def _lock_due(
+    subscription_id, now: datetime, *, charge: "SavedChargeLock | None" = None
+) -> tuple | None:
+    """The due subscription's row, locked (`_LOCK_DUE`), with the payment of `charge`
+    locked after it (its columns last); None when it is not due or another run holds it."""
+    params = {"subscription_id": subscription_id, "due_before": now + RENEWAL_LEAD, "now": now}
+    sql = _LOCK_DUE.format(
+        charge_columns=f", {charge.columns}" if charge else "",
+        charge_joins=charge.joins if charge else "",
+        charge_lock=charge.lock if charge else "",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _LOCK_DUE,
-            {"subscription_id": subscription_id, "due_before": now + RENEWAL_LEAD, "now": now},
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        cursor.execute(sql, {**params, **charge.params} if charge else params)
+        return cursor.fetchone()
+
+
+def _subscription_of(row: tuple) -> CommunitySubscription:
+    """The locked subscription, with its community's name and artist, from `_lock_due`'s row."""
     subscription_end = len(CommunitySubscription._meta.concrete_fields)
     subscription = _instance(CommunitySubscription, row[:subscription_end])
-    community_name, artist_id = row[subscription_end:]
+    community_name, artist_id = row[subscription_end : subscription_end + 2]
     subscription.community = instance_of(
         Community,
         {"id": subscription.community_id, "name": community_name, "artist_id": artist_id},
@@ -176,13 +195,14 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
     """
     from payments.billing import billing_url
     from payments.gateways import GatewayError
-    from payments.services import payment_charge_saved
+    from payments.services import payment_charge_saved, payment_saved_charge_lock
 
     now = now or timezone.now()
     with transaction.atomic():
-        subscription = _lock_due(subscription_id, now)
-        if subscription is None:
+        row = _lock_due(subscription_id, now)
+        if row is None:
             return "skipped"
+        subscription = _subscription_of(row)
         period = _period_of(subscription)
         renewing = (
             tier_downgrade_apply_due(subscription=subscription)
@@ -202,11 +222,19 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
         # at its price, in transactions of its own.
         return subscription_renew(subscription_id=renewing.pk, now=now)
     with transaction.atomic():
-        subscription = _lock_due(subscription_id, now)
-        if subscription is None or subscription.end_date != period_end:
+        # The subscription locked again and, in the same statement, the payment with the
+        # saved card (the payment service's lock, handed to its charge).
+        charge = payment_saved_charge_lock(payment_id=to_charge.pk)
+        row = _lock_due(subscription_id, now, charge=charge)
+        if row is None:
+            return "skipped"
+        subscription = _subscription_of(row)
+        if subscription.end_date != period_end:
             return "skipped"
         try:
-            payment = payment_charge_saved(payment=to_charge, on_completed=_renewed(subscription))
+            payment = payment_charge_saved(
+                charge=charge.locked(row), on_completed=_renewed(subscription)
+            )
         except GatewayError:
             # Nothing was charged; the next run charges the same payment again.
             return "gateway_unavailable"

@@ -2,12 +2,14 @@
 when workers overlap a slow gateway (docs/performance.md, "Community renewals")."""
 
 import dataclasses
+import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from communities.models import CommunitySubscription
 from communities.services import renewals
@@ -16,6 +18,7 @@ from ledger.models import LedgerTransaction
 from musicplatform.audit.models import StatusHistory
 from notifications.models import Notification
 from payments.models import Payment, PaymentEvent, PaymentStatus
+from payments.services import payment_renewal_create, payment_saved_charge_lock
 from shop.tests.test_concurrency import run_together
 
 # Statements of one successful renewal, BEGIN/COMMIT (here: the test's savepoints)
@@ -23,14 +26,15 @@ from shop.tests.test_concurrency import run_together
 # each opened by one statement that locks the due subscription and holds the member and
 # the artist FOR SHARE. The first reads the period's renewal row and payment after the
 # lock (so that it sees what the run before committed: see `_PERIOD`) and writes the
-# payment with the period's row (one statement: payments' `PaymentInsert` in a CTE); the
-# second locks that payment with the saved card (one statement), completes the payment
-# with its history and the gateway's event (one statement: `status_change` with
-# `rows_with_move`), writes the membership's new period (one UPDATE, which returns the
-# tiers whose cache to drop), the books (one statement) and both notifications (one
-# statement). Was 57, then 35, then 26, then 16 (docs/performance.md, "Community
-# renewals").
-RENEWAL_QUERIES = 13
+# payment with the period's row (one statement: payments' `PaymentInsert` in a CTE); in
+# the second, that locking statement also locks the payment and reads the saved card
+# (payments' `SavedChargeLock`, its clause after the subscription's), then it completes
+# the payment with its history and the gateway's event (one statement: `status_change`
+# with `rows_with_move`), writes the membership's new period (one UPDATE, which returns
+# the tiers whose cache to drop), the books (one statement) and both notifications (one
+# statement). Was 57, then 35, then 26, then 16, then 13 (docs/performance.md,
+# "Community renewals").
+RENEWAL_QUERIES = 12
 # A second run finds the subscription no longer due: one locking read in a transaction.
 REPEATED_RENEWAL_QUERIES = 3
 
@@ -126,3 +130,63 @@ def test_members_of_one_artist_renew_side_by_side_not_one_at_a_time(settings, co
 
     assert outcomes == ["renewed"] * len(subscriptions)
     assert Payment.objects.filter(payment_status=PaymentStatus.COMPLETED).count() == 3
+
+
+def _payment_clause_first(monkeypatch) -> None:
+    """The payment service's locking clause moved before the subscription's."""
+    first = "FOR NO KEY UPDATE OF s SKIP LOCKED\n"
+    assert renewals._LOCK_DUE.endswith("{charge_lock}") and first in renewals._LOCK_DUE
+    monkeypatch.setattr(
+        renewals,
+        "_LOCK_DUE",
+        renewals._LOCK_DUE.removesuffix("{charge_lock}").replace(first, "{charge_lock}" + first),
+    )
+
+
+@pytest.mark.parametrize("payment_clause_first", [False, True], ids=["as written", "reversed"])
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_skips_a_subscription_being_charged_without_waiting_for_its_payment(
+    monkeypatch, payment_clause_first
+):
+    # The charge's locking statement takes the subscription (SKIP LOCKED) before the
+    # payment (which waits): PostgreSQL locks in the order of the clauses. A worker that
+    # meets a subscription another one is charging skips it at once; it never queues on
+    # the payment, a gateway's answer long. Reversed (the negative control), it does.
+    if payment_clause_first:
+        _payment_clause_first(monkeypatch)
+    subscription = due_subscription()
+    save_card(subscription.user)
+    payment = payment_renewal_create(
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
+    )
+    held, done = threading.Event(), threading.Event()
+
+    def charging():  # what another worker's charge holds
+        try:
+            with transaction.atomic():
+                CommunitySubscription.objects.select_for_update().get(pk=subscription.pk)
+                Payment.objects.select_for_update().get(pk=payment.pk)
+                held.set()
+                done.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def lock_due_waiting_a_second_at_most():
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            charge = payment_saved_charge_lock(payment_id=payment.pk)
+            return renewals._lock_due(subscription.pk, timezone.now(), charge=charge)
+
+    other_worker = threading.Thread(target=charging)
+    other_worker.start()
+    try:
+        assert held.wait(timeout=10)
+        if payment_clause_first:
+            with pytest.raises(OperationalError, match="lock timeout"):
+                lock_due_waiting_a_second_at_most()
+        else:
+            assert lock_due_waiting_a_second_at_most() is None  # skipped
+    finally:
+        done.set()
+        other_worker.join()

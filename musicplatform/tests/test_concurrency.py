@@ -419,16 +419,12 @@ def test_without_the_subscription_lock_the_payments_own_lock_charges_each_period
 
 def test_without_either_lock_the_same_checks_catch_double_charges(slow_gateway, monkeypatch):
     """Negative control: with the due subscription and the period's payment both read
-    without their row locks (`_LOCK_DUE`, `payment_charge_saved`'s), both workers find the
-    payment still pending and charge it. (After an outage: else the period's row, unique,
-    keeps the second worker from making a payment at all.)"""
+    without their row locks (`_LOCK_DUE`'s own and the payment service's clause in it,
+    `payment_saved_charge_lock`), both workers find the payment still pending and charge
+    it. (After an outage: else the period's row, unique, keeps the second worker from
+    making a payment at all.)"""
     _without_the_subscription_lock(monkeypatch)
-    payment_lock = "FOR UPDATE OF p\n"
-    assert payment_lock in payments_services._LOCK_WITH_SAVED_METHOD
-    monkeypatch.setattr(
-        payments_services,
-        "_LOCK_WITH_SAVED_METHOD",
-        payments_services._LOCK_WITH_SAVED_METHOD.replace(payment_lock, ""),
-    )
+    assert payments_services._SAVED_CHARGE_LOCK == "FOR UPDATE OF charged_payment\n"
+    monkeypatch.setattr(payments_services, "_SAVED_CHARGE_LOCK", "")
     caught = renewal_problems(renew_in_two_workers(after_a_gateway_outage=True))
     assert caught, "the checks did not notice a period charged twice"

@@ -13,6 +13,7 @@ from payments.services import (
     PaymentError,
     payment_charge_saved,
     payment_renewal_create,
+    payment_saved_charge_locked,
     payment_start,
 )
 from payments.tests import stripe_stub
@@ -124,7 +125,7 @@ def test_a_renewal_declined_for_an_expired_card_says_so(stripe_api):
         },
     )
 
-    payment = payment_charge_saved(payment=payment)
+    payment = payment_charge_saved(charge=payment_saved_charge_locked(payment_id=payment.pk))
 
     assert payment.payment_status == PaymentStatus.FAILED
     assert payment.failure_reason == "Your card has expired."
@@ -154,7 +155,7 @@ def test_a_renewal_records_the_card_that_paid(stripe_api):
     intent["latest_charge"] = charge_of(payment, pi_id="pi_3Renewal")
     stripe_api.add(responses.POST, f"{stripe_stub.API}/v1/payment_intents", json=intent)
 
-    payment = payment_charge_saved(payment=payment)
+    payment = payment_charge_saved(charge=payment_saved_charge_locked(payment_id=payment.pk))
 
     sent = stripe_stub.form_body_of(stripe_api.calls[0].request)
     assert sent["expand[0]"] == ["latest_charge"]

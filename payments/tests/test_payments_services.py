@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from artists.tests.factories import ArtistFactory
@@ -20,6 +21,7 @@ from payments.services import (
     payment_confirm,
     payment_refund,
     payment_renewal_create,
+    payment_saved_charge_locked,
     payment_start,
     payment_test_checkout_submit,
 )
@@ -279,6 +281,11 @@ def test_a_subscription_payment_activates_the_subscription_and_saves_the_card_fo
     assert (saved.gateway, saved.method_ref) == ("test", f"testcard_{subscription.user_id}_4242")
 
 
+def charge_saved(payment):
+    """A renewal's charge of its pending payment, locked in a statement of its own."""
+    return payment_charge_saved(charge=payment_saved_charge_locked(payment_id=payment.pk))
+
+
 def test_a_renewal_charges_the_saved_card_off_session_and_extends_the_period():
     subscription = CommunitySubscriptionFactory()
     end = subscription.end_date
@@ -286,8 +293,8 @@ def test_a_renewal_charges_the_saved_card_off_session_and_extends_the_period():
         user=subscription.user, gateway="test", method_ref="testcard_4242", label="Test card"
     )
 
-    payment = payment_charge_saved(
-        payment=payment_renewal_create(
+    payment = charge_saved(
+        payment_renewal_create(
             user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
         )
     )
@@ -297,7 +304,7 @@ def test_a_renewal_charges_the_saved_card_off_session_and_extends_the_period():
     subscription.refresh_from_db()
     assert subscription.end_date == end + timedelta(days=30)
     # Running the renewal again (a retried task) charges nothing more.
-    assert payment_charge_saved(payment=payment) is None
+    assert charge_saved(payment) is None
     subscription.refresh_from_db()
     assert subscription.end_date == end + timedelta(days=30)
 
@@ -305,8 +312,8 @@ def test_a_renewal_charges_the_saved_card_off_session_and_extends_the_period():
 def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
     subscription = CommunitySubscriptionFactory()
     assert (
-        payment_charge_saved(
-            payment=payment_renewal_create(
+        charge_saved(
+            payment_renewal_create(
                 user_id=subscription.user_id,
                 subscription_id=subscription.pk,
                 amount=subscription.price,
@@ -318,8 +325,8 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
         user=subscription.user, gateway="test", method_ref="testcard_0002", label="Test card"
     )
     assert (
-        payment_charge_saved(
-            payment=payment_renewal_create(
+        charge_saved(
+            payment_renewal_create(
                 user_id=subscription.user_id,
                 subscription_id=subscription.pk,
                 amount=subscription.price,
@@ -327,6 +334,45 @@ def test_a_renewal_without_a_saved_card_or_with_a_declining_one_fails():
         ).payment_status
         == PaymentStatus.FAILED
     )
+
+
+class _RolledBack(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_saved_charge_is_made_only_while_its_lock_is_held():
+    # The lock is taken by the caller's statement, so the charge cannot take it again: a
+    # locked charge kept past the transaction (or savepoint) that locked it is refused,
+    # before anything is charged.
+    subscription = CommunitySubscriptionFactory()
+    SavedPaymentMethod.objects.create(
+        user=subscription.user, gateway="test", method_ref="testcard_4242", label="Test card"
+    )
+    payment = payment_renewal_create(
+        user_id=subscription.user_id, subscription_id=subscription.pk, amount=subscription.price
+    )
+    with pytest.raises(TransactionManagementError):
+        payment_saved_charge_locked(payment_id=payment.pk)  # no transaction: no lock to hold
+    with transaction.atomic():
+        committed = payment_saved_charge_locked(payment_id=payment.pk)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                rolled_back = payment_saved_charge_locked(payment_id=payment.pk)
+                raise _RolledBack
+        except _RolledBack:
+            pass
+        with transaction.atomic():
+            released = payment_saved_charge_locked(payment_id=payment.pk)
+        for stale in (committed, rolled_back):
+            with pytest.raises(TransactionManagementError):
+                payment_charge_saved(charge=stale)
+        assert Payment.objects.get(pk=payment.pk).payment_status == PaymentStatus.PENDING
+        # A savepoint released keeps its locks in the transaction, and the charge is made.
+        assert payment_charge_saved(charge=released).payment_status == PaymentStatus.COMPLETED
+    with pytest.raises(TransactionManagementError):
+        payment_charge_saved(charge=released)  # outside any transaction
 
 
 def test_a_fully_refunded_subscription_payment_ends_access():

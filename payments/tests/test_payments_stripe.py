@@ -13,6 +13,7 @@ from payments.services import (
     payment_charge_saved,
     payment_refund,
     payment_renewal_create,
+    payment_saved_charge_locked,
     payment_start,
 )
 from payments.tests import stripe_stub
@@ -128,7 +129,7 @@ def test_a_renewal_is_an_off_session_payment_intent_confirmed_at_once(stripe_api
     intent = stripe_stub.payment_intent(payment, pi_id="pi_3Renewal", flow="off_session")
     stripe_api.add(responses.POST, f"{stripe_stub.API}/v1/payment_intents", json=intent)
 
-    payment = payment_charge_saved(payment=payment)
+    payment = payment_charge_saved(charge=payment_saved_charge_locked(payment_id=payment.pk))
 
     request = stripe_api.calls[0].request
     sent = stripe_stub.form_body_of(request)
@@ -164,7 +165,7 @@ def test_a_declined_renewal_fails_the_payment(stripe_api):
         },
     )
 
-    payment = payment_charge_saved(payment=payment)
+    payment = payment_charge_saved(charge=payment_saved_charge_locked(payment_id=payment.pk))
 
     assert payment.payment_status == PaymentStatus.FAILED
     subscription.refresh_from_db()
