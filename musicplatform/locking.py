@@ -8,6 +8,8 @@ wait for each other instead of each holding what the other needs:
          → order items → products
     release → its tracks → its product
 
+(One exception, a renewal's charge: its subscription before its payment; docs/payments.md.)
+
 Advisory locks (`advisory_xact_lock`) serialise work that has no row to lock yet (the
 first notification of a group, one fan-out, one receipt).
 """
