@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
@@ -261,7 +261,8 @@ def _lock_marker() -> Callable[[], None]:
 
 
 def _still_held(marker: Callable[[], None]) -> bool:
-    return any(callback is marker for _, callback, _ in connection.run_on_commit)
+    # Each entry is (savepoint ids, callback, robust).
+    return any(entry[1] is marker for entry in connection.run_on_commit)
 
 
 # The payment to charge, locked, and the payer's latest saved method at its gateway (NULLs
@@ -377,7 +378,7 @@ def payment_charge_saved(
     return locked if handled is _Handled.APPLIED else Payment.objects.get(pk=locked.pk)
 
 
-def _from_row[M: Payment | SavedPaymentMethod](model: type[M], row: tuple) -> M:
+def _from_row[M: models.Model](model: type[M], row: tuple) -> M:
     return model.from_db(None, [f.attname for f in model._meta.concrete_fields], list(row))
 
 
@@ -492,6 +493,7 @@ def payment_receipt_send(*, payment_id, kind: str = "payment") -> bool:
         )
         if payment is None:
             return False
+        sent: dict[str, object]
         if kind == "refund":
             amount = payment.refunded_amount - payment.refund_receipt_total
             sent = {"refund_receipt_total": payment.refunded_amount}
@@ -665,6 +667,8 @@ def payment_action_start(*, payment: Payment, return_url: str) -> str:
         SavedPaymentMethod.objects.filter(user_id=payment.user_id, gateway=payment.gateway)
         .order_by("-created_at")
         .first()
+        if payment.user_id
+        else None  # a guest's payment: no saved method
     )
     try:
         url, event = gateway_named(payment.gateway).action_start(

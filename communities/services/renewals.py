@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -17,6 +17,7 @@ from communities.models import (
     SUBSCRIPTION_PERIODS,
     Community,
     CommunitySubscription,
+    SubscriptionInterval,
     SubscriptionRenewal,
     SubscriptionStatus,
     TierChangeStatus,
@@ -214,9 +215,10 @@ def subscription_renew(*, subscription_id, now: datetime | None = None) -> str:
                 # The member had joined the lower tier meanwhile: this one stops renewing.
                 return "skipped"
             period_end = subscription.end_date
-            to_charge = _period_payment_prepare(subscription, period.renewal, now)
-            if isinstance(to_charge, str):
-                return to_charge
+            prepared = _period_payment_prepare(subscription, period.renewal, now)
+            if isinstance(prepared, str):
+                return prepared
+            to_charge: Payment = prepared
     if renewing.pk != subscription.pk:
         # A scheduled downgrade took effect (committed): the lower tier's membership renews,
         # at its price, in transactions of its own.
@@ -279,7 +281,9 @@ def _period_payment_prepare(
 
     if subscription.price == 0:
         # A free membership renews without any payment.
-        subscription.end_date += SUBSCRIPTION_PERIODS[subscription.billing_interval]
+        subscription.end_date += SUBSCRIPTION_PERIODS[
+            SubscriptionInterval(subscription.billing_interval)
+        ]
         subscription.save(update_fields=["end_date"])
         invalidate_member(subscription)
         return "free"
@@ -301,6 +305,7 @@ def _period_payment_prepare(
     )
     # The payment and the period's row in one statement: the payment's INSERT is the
     # payment service's (`PaymentInsert`), the period's row ours.
+    period_params: list[Any]
     if renewal is None:
         period_row, period_params = _PERIOD_ROW_INSERT, [subscription.pk, subscription.end_date]
     else:
@@ -425,11 +430,15 @@ def subscription_end_refunding_unused(
         if subscription.payment_id != payment_id:
             # A renewal completed between the two reads: the period it paid is the one
             # to refund, and the payment service gives nothing back twice in any case.
-            payment = Payment.objects.filter(pk=subscription.payment_id).first()
+            payment = (
+                Payment.objects.filter(pk=subscription.payment_id).first()
+                if subscription.payment_id
+                else None
+            )
         refund = selectors.subscription_unused_refund(
             subscription=subscription, payment=payment, now=now
         )
-        if refund:
+        if refund and payment is not None:  # only a payment has anything to refund
             payment_refund(payment=payment, amount=refund, by=by)
         subscription, _ = subscription_status_set(
             subscription=subscription,
@@ -439,7 +448,7 @@ def subscription_end_refunding_unused(
         )
         refunded = (
             f" We refunded {refund} {payment.currency} for the unused part of your period."
-            if refund
+            if refund and payment is not None
             else ""
         )
         _notify_user(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -240,7 +241,7 @@ RETURNING user_id, community_id, status, end_date, ARRAY({
     selectors.TIERS_BELOW.format(community_id="community_subscriptions.community_id")
 })
 """  # noqa: S608 - placeholders and a query of ours; values are parameters
-_PERIODS_BY_INTERVAL = {
+_PERIODS_BY_INTERVAL: dict[str, Any] = {
     key: value
     for i, (interval, period) in enumerate(SUBSCRIPTION_PERIODS.items())
     for key, value in ((f"interval_{i}", str(interval)), (f"period_{i}", period))

@@ -28,7 +28,7 @@ class RowWithMove(NamedTuple):
     value, as the database driver takes it; `ignore_conflict`: ON CONFLICT DO NOTHING."""
 
     table: str
-    values: Mapping[str, object]
+    values: Mapping[str, Any]
     ignore_conflict: bool = False
 
 
