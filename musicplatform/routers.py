@@ -172,9 +172,15 @@ class ReplicaPinMiddleware:
 
 
 def seconds_since_write(request: HttpRequest) -> float:
-    """How long ago this browser last wrote; infinite if it never did (or the cookie lies)."""
+    """How long ago this browser last wrote; infinite if it never did (or the cookie is not
+    a time)."""
     try:
-        age = time.time() - float(request.COOKIES.get(WRITE_COOKIE, ""))
+        written_at = float(request.COOKIES.get(WRITE_COOKIE, ""))
     except ValueError:
         return math.inf
-    return age if age >= 0 else math.inf
+    if not math.isfinite(written_at):
+        return math.inf
+    # A time ahead of this server's clock was written a moment ago by a server whose clock
+    # is ahead (or rounded up to the millisecond): the browser has just written. Read as
+    # "never", it would send the writer's next page to a replica without their write.
+    return max(time.time() - written_at, 0.0)
