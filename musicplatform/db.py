@@ -3,7 +3,7 @@ each per-viewer rule is compiled once."""
 
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -41,6 +41,15 @@ def column_of(model: type[models.Model], name: str) -> str:
     if not isinstance(field, models.Field) or field.column is None:
         raise TypeError(f"{model.__name__}.{name} has no column of its own.")
     return field.column
+
+
+def instance_from_row[M: models.Model](model: type[M], row: Sequence) -> M:
+    """`model`'s instance from a row of every one of its columns in the model's field order
+    (a statement of ours selecting them all)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    if len(row) != len(names):
+        raise ValueError(f"{model.__name__} has {len(names)} columns; the row has {len(row)}.")
+    return model.from_db(None, names, list(row))
 
 
 def uuid_primary_key(column: str) -> models.UUIDField:

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
@@ -26,6 +26,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from musicplatform.audit.services import RowWithMove, StatusTransitionError, status_change
+from musicplatform.db import instance_from_row
 from musicplatform.locking import advisory_xact_lock
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
@@ -194,7 +195,7 @@ class PaymentInsert:
 
     def written(self, row: tuple) -> Payment:
         """The payment this INSERT wrote, from the row it returned."""
-        return _from_row(Payment, row)
+        return instance_from_row(Payment, row)
 
 
 def payment_renewal_insert(*, user_id, subscription_id, amount: Decimal) -> PaymentInsert:
@@ -314,8 +315,8 @@ class SavedChargeLock:
         payment_row = row[-methods - len(Payment._meta.concrete_fields) : -methods]
         method_row = row[-methods:]
         return LockedCharge(
-            payment=_from_row(Payment, payment_row),
-            method=_from_row(SavedPaymentMethod, method_row) if method_row[0] else None,
+            payment=instance_from_row(Payment, payment_row),
+            method=instance_from_row(SavedPaymentMethod, method_row) if method_row[0] else None,
             _held=_lock_marker(),
         )
 
@@ -376,10 +377,6 @@ def payment_charge_saved(
         handled = _event_handle(event, locked, by=None, locked=True, on_completed=on_completed)
     # After a refused or repeated event, `locked` may not say what the database holds.
     return locked if handled is _Handled.APPLIED else Payment.objects.get(pk=locked.pk)
-
-
-def _from_row[M: models.Model](model: type[M], row: tuple) -> M:
-    return model.from_db(None, [f.attname for f in model._meta.concrete_fields], list(row))
 
 
 def saved_payment_method_detach(*, method_id) -> bool:

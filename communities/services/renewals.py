@@ -25,6 +25,7 @@ from communities.models import (
 from communities.services.common import instance_of, invalidate_member
 from communities.services.subscriptions import subscription_period_paid, subscription_status_set
 from communities.services.tiers import tier_downgrade_apply_due
+from musicplatform.db import instance_from_row
 from musicplatform.tasks import enqueue_on_commit
 from notifications.models import NotificationType
 from notifications.services import Notice, notices_create, notifications_create
@@ -66,12 +67,6 @@ def subscriptions_due_ids(*, now: datetime | None = None) -> list:
 
 def _columns(model: type[models.Model], alias: str) -> str:
     return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
-
-
-def _instance[M: models.Model](model: type[M], values: tuple) -> M:
-    return instance_of(
-        model, dict(zip((f.attname for f in model._meta.concrete_fields), values, strict=True))
-    )
 
 
 # The due subscription (FOR NO KEY UPDATE, SKIP LOCKED: one another worker is renewing
@@ -146,7 +141,7 @@ def _lock_due(
 def _subscription_of(row: tuple) -> CommunitySubscription:
     """The locked subscription, with its community's name and artist, from `_lock_due`'s row."""
     subscription_end = len(CommunitySubscription._meta.concrete_fields)
-    subscription = _instance(CommunitySubscription, row[:subscription_end])
+    subscription = instance_from_row(CommunitySubscription, row[:subscription_end])
     community_name, artist_id = row[subscription_end : subscription_end + 2]
     subscription.community = instance_of(
         Community,
@@ -176,9 +171,9 @@ def _period_of(subscription: CommunitySubscription) -> _Period:
     renewal = None
     renewal_end = len(SubscriptionRenewal._meta.concrete_fields)
     if row[0] is not None:
-        renewal = _instance(SubscriptionRenewal, row[:renewal_end])
+        renewal = instance_from_row(SubscriptionRenewal, row[:renewal_end])
         if renewal.payment_id is not None:
-            renewal.payment = _instance(Payment, row[renewal_end:-1])
+            renewal.payment = instance_from_row(Payment, row[renewal_end:-1])
     return _Period(renewal=renewal, tier_change_pending=row[-1])
 
 
@@ -438,18 +433,17 @@ def subscription_end_refunding_unused(
         refund = selectors.subscription_unused_refund(
             subscription=subscription, payment=payment, now=now
         )
+        refunded = ""
         if refund and payment is not None:  # only a payment has anything to refund
             payment_refund(payment=payment, amount=refund, by=by)
+            refunded = (
+                f" We refunded {refund} {payment.currency} for the unused part of your period."
+            )
         subscription, _ = subscription_status_set(
             subscription=subscription,
             new_status=SubscriptionStatus.ENDED,
             by=by,
             end_date=min(subscription.end_date, now),
-        )
-        refunded = (
-            f" We refunded {refund} {payment.currency} for the unused part of your period."
-            if refund and payment is not None
-            else ""
         )
         _notify_user(
             subscription,
